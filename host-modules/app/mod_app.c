@@ -1,0 +1,136 @@
+/* qcam:app — the app's lifecycle (MaixPy's maix.app): the loop condition,
+ * exit flag and message, start parameters, paths, log level. */
+#include <errno.h>
+#include <string.h>
+
+#include "../../runtime/qcam_host.h"
+#include "../modules.h"
+#include "app.h"
+
+static JSValue js_need_exit(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val; (void)argc; (void)argv;
+    qcam_app *app = qcam_app_of(ctx);
+    qcam_app_turn(app);
+    return JS_NewBool(ctx, qcam_app_exit_requested(app));
+}
+
+static JSValue js_set_exit_flag(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    if (argc < 1 || !JS_IsBool(argv[0]))
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "setExitFlag needs a boolean");
+    qcam_app_set_exit_flag(qcam_app_of(ctx), JS_ToBool(ctx, argv[0]));
+    return JS_UNDEFINED;
+}
+
+static JSValue js_set_exit_message(JSContext *ctx, JSValueConst this_val, int argc,
+                                   JSValueConst *argv)
+{
+    (void)this_val;
+    int32_t code;
+    if (argc < 2 || !JS_IsNumber(argv[0]) || !JS_IsString(argv[1]))
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
+                          "setExitMessage(code: number, message: string)");
+    if (JS_ToInt32(ctx, &code, argv[0])) return JS_EXCEPTION;
+    if (code < 0 || code > 255)
+        return qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "exit code must be 0..255");
+    const char *msg = JS_ToCString(ctx, argv[1]);
+    if (!msg) return JS_EXCEPTION;
+    qcam_app_set_exit_message(qcam_app_of(ctx), code, msg);
+    JS_FreeCString(ctx, msg);
+    return JS_UNDEFINED;
+}
+
+/* Paths: magic = qcam_path_kind. The folder is created on first ask. */
+static JSValue js_path(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
+                       int magic)
+{
+    (void)this_val; (void)argc; (void)argv;
+    qcam_app *app = qcam_app_of(ctx);
+    char board[1024], host[4096];
+    int r = qcam_board_path((qcam_path_kind)magic, qcam_app_id(app), board, sizeof board);
+    if (r == 0) r = qcam_board_host_path(qcam_app_options(app)->sdcard_dir, board, host, sizeof host);
+    if (r == 0) r = qcam_board_mkdirs(host);
+    if (r != 0) return qcam_throw_errno(ctx, -r, "cannot create %s", board);
+    return JS_NewString(ctx, board);
+}
+
+static const char *const level_names[] = {"debug", "info", "warn", "error", "silent"};
+
+static JSValue js_set_log_level(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    const char *s = argc > 0 && JS_IsString(argv[0]) ? JS_ToCString(ctx, argv[0]) : NULL;
+    int level = -1;
+    for (int i = 0; s && i < 5; i++)
+        if (strcmp(s, level_names[i]) == 0) level = i;
+    JS_FreeCString(ctx, s);
+    if (level < 0)
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
+                          "log level must be one of debug, info, warn, error, silent");
+    qcam_app_set_log_level(qcam_app_of(ctx), level);
+    return JS_UNDEFINED;
+}
+
+static JSValue js_log_level(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val; (void)argc; (void)argv;
+    return JS_NewString(ctx, level_names[qcam_app_log_level(qcam_app_of(ctx))]);
+}
+
+static const JSCFunctionListEntry app_funcs[] = {
+    JS_CFUNC_DEF("needExit", 0, js_need_exit),
+    JS_CFUNC_DEF("setExitFlag", 1, js_set_exit_flag),
+    JS_CFUNC_DEF("setExitMessage", 2, js_set_exit_message),
+    JS_CFUNC_MAGIC_DEF("sdcardPath", 0, js_path, QCAM_PATH_SDCARD),
+    JS_CFUNC_MAGIC_DEF("dataPath", 0, js_path, QCAM_PATH_DATA),
+    JS_CFUNC_MAGIC_DEF("videoPath", 0, js_path, QCAM_PATH_VIDEO),
+    JS_CFUNC_MAGIC_DEF("picturePath", 0, js_path, QCAM_PATH_PICTURE),
+    JS_CFUNC_MAGIC_DEF("tmpPath", 0, js_path, QCAM_PATH_TMP),
+    JS_CFUNC_DEF("setLogLevel", 1, js_set_log_level),
+    JS_CFUNC_DEF("logLevel", 0, js_log_level),
+};
+
+static JSValue make_app_object(JSContext *ctx)
+{
+    qcam_app *app = qcam_app_of(ctx);
+    const qcam_run_options *o = qcam_app_options(app);
+    JSValue obj = JS_NewObject(ctx);
+    JS_SetPropertyFunctionList(ctx, obj, app_funcs, sizeof app_funcs / sizeof app_funcs[0]);
+    JSValue args = JS_NewArray(ctx);
+    size_t param_len = 0;
+    for (int i = 0; i < o->argc; i++) {
+        JS_SetPropertyUint32(ctx, args, (uint32_t)i, JS_NewString(ctx, o->argv[i]));
+        param_len += strlen(o->argv[i]) + 1;
+    }
+    char *param = js_mallocz(ctx, param_len + 1);
+    for (int i = 0; param && i < o->argc; i++) {
+        if (i) strcat(param, " ");
+        strcat(param, o->argv[i]);
+    }
+    const int ro = JS_PROP_ENUMERABLE;
+    JS_DefinePropertyValueStr(ctx, obj, "args", args, ro);
+    JS_DefinePropertyValueStr(ctx, obj, "startParam", JS_NewString(ctx, param ? param : ""), ro);
+    js_free(ctx, param);
+    JS_DefinePropertyValueStr(ctx, obj, "id", JS_NewString(ctx, qcam_app_id(app)), ro);
+    JS_DefinePropertyValueStr(ctx, obj, "name", JS_NewString(ctx, qcam_app_name(app)), ro);
+    JS_DefinePropertyValueStr(ctx, obj, "version", JS_NewString(ctx, qcam_app_version(app)), ro);
+    JS_DefinePropertyValueStr(ctx, obj, "platform", JS_NewString(ctx, qcam_board_platform()), ro);
+    return obj;
+}
+
+static int app_module_init(JSContext *ctx, JSModuleDef *m)
+{
+    JS_SetModuleExport(ctx, m, "app", make_app_object(ctx));
+    return JS_SetModuleExport(ctx, m, "time", qcam_time_object(ctx));
+}
+
+JSModuleDef *qcam_mod_app_init(JSContext *ctx, const char *name)
+{
+    JSModuleDef *m = JS_NewCModule(ctx, name, app_module_init);
+    if (!m) return NULL;
+    JS_AddModuleExport(ctx, m, "app");
+    JS_AddModuleExport(ctx, m, "time");
+    return m;
+}

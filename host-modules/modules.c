@@ -1,0 +1,18 @@
+#include "modules.h"
+
+#include <string.h>
+
+static const qcam_module_entry modules[] = {
+    {"qcam:app", qcam_mod_app_init},
+    {"qcam:time", qcam_mod_time_init},
+    {NULL, NULL},
+};
+
+const qcam_module_entry *qcam_module_list(void) { return modules; }
+
+const qcam_module_entry *qcam_find_module(const char *name)
+{
+    for (const qcam_module_entry *m = modules; m->name; m++)
+        if (strcmp(m->name, name) == 0) return m;
+    return NULL;
+}

@@ -1,0 +1,173 @@
+/* qcam-runtime: verify an app image and run it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "image.h"
+#include "loop.h"
+#include "platform.h"
+
+#define MAX_IMAGE_BYTES (64u << 20)
+
+static const char usage[] =
+    "usage: qcam-runtime [options] <app.qcam> [-- app args...]\n"
+    "  --sdcard DIR      folder standing in for the SD card (default ./sdcard)\n"
+    "  --log-level L     debug|info|warn|error|silent (default info, or $QCAM_LOG_LEVEL)\n"
+    "  --repeat N        load, run and unload the app N times in this process\n"
+    "  --source          the file is ES module source, not an image (development)\n"
+    "  --verify          check the image and exit\n"
+    "  --stats           print peak RSS and run time to stderr at exit\n"
+    "  --info            print engine, bytecode version, target and ABI hash\n";
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+static void fill_expect(qcam_image_expect *ex)
+{
+    const char *hex = QCAM_ABI_HASH;
+    ex->engine_major = QJS_VERSION_MAJOR;
+    ex->engine_minor = QJS_VERSION_MINOR;
+    ex->engine_patch = QJS_VERSION_PATCH;
+    ex->bytecode_version = QCAM_BC_VERSION;
+    ex->target = QCAM_TARGET_ID;
+    for (int i = 0; i < 32; i++)
+        ex->abi_hash[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+}
+
+static uint8_t *read_file(const char *path, size_t *len, int *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = errno;
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        if (cap >= MAX_IMAGE_BYTES) {
+            *err = EFBIG;
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        cap *= 2;
+        uint8_t *nb = realloc(buf, cap + 1);
+        if (!nb) free(buf);
+        buf = nb;
+    }
+    if (buf && ferror(f)) {
+        *err = errno ? errno : EIO;
+        free(buf);
+        buf = NULL;
+    } else if (!buf && !*err) {
+        *err = ENOMEM;
+    }
+    fclose(f);
+    if (buf) buf[n] = 0; /* source mode needs a terminator */
+    *len = n;
+    return buf;
+}
+
+static int parse_level(const char *s)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error", "silent"};
+    for (int i = 0; s && i < 5; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    qcam_run_options opts = {.sdcard_dir = "sdcard", .log_level = QCAM_LOG_INFO};
+    const char *path = NULL;
+    int repeat = 1, verify_only = 0, source = 0, stats = 0;
+    if (getenv("QCAM_LOG_LEVEL")) {
+        int l = parse_level(getenv("QCAM_LOG_LEVEL"));
+        if (l >= 0) opts.log_level = l;
+    }
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(a, "--sdcard") == 0 && i + 1 < argc) {
+            opts.sdcard_dir = argv[++i];
+        } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
+            if ((opts.log_level = parse_level(argv[++i])) < 0) {
+                fprintf(stderr, "qcam-runtime: unknown log level '%s'\n", argv[i]);
+                return QCAM_EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--repeat") == 0 && i + 1 < argc) {
+            repeat = atoi(argv[++i]);
+            if (repeat < 1) repeat = 1;
+        } else if (strcmp(a, "--verify") == 0) {
+            verify_only = 1;
+        } else if (strcmp(a, "--source") == 0) {
+            source = 1;
+        } else if (strcmp(a, "--stats") == 0) {
+            stats = 1;
+        } else if (strcmp(a, "--info") == 0) {
+            printf("{\"engine\":\"%d.%d.%d\",\"bytecode\":%d,\"target\":\"%s\",\"abi\":\"%s\"}\n",
+                   QJS_VERSION_MAJOR, QJS_VERSION_MINOR, QJS_VERSION_PATCH, QCAM_BC_VERSION,
+                   qcam_target_name(QCAM_TARGET_ID), QCAM_ABI_HASH);
+            return 0;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (a[0] == '-' || path) {
+            fprintf(stderr, "qcam-runtime: unexpected argument '%s'\n%s", a, usage);
+            return QCAM_EXIT_USAGE;
+        } else {
+            path = a;
+        }
+    }
+    if (!path) {
+        fputs(usage, stderr);
+        return QCAM_EXIT_USAGE;
+    }
+    opts.argc = argc - i;
+    opts.argv = argv + i;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    long long t0 = qcam_now_us();
+
+    size_t len = 0;
+    int err = 0;
+    uint8_t *buf = read_file(path, &len, &err);
+    if (!buf) {
+        fprintf(stderr, "qcam: cannot read %s: %s\n", path, strerror(err));
+        return QCAM_IMG_ERR_READ;
+    }
+    int code = 0;
+    if (source) {
+        for (int n = 0; n < repeat && code == 0; n++)
+            code = qcam_app_run_source(&opts, (const char *)buf, len, path);
+    } else {
+        qcam_image_expect ex;
+        qcam_image img;
+        char msg[256];
+        fill_expect(&ex);
+        code = qcam_image_verify(buf, len, &ex, &img, msg, sizeof msg);
+        if (code != QCAM_IMG_OK) {
+            fprintf(stderr, "qcam: refusing %s: %s\n", path, msg);
+        } else if (verify_only) {
+            printf("%s: ok (%s, entry %s, %u sections)\n", path, qcam_target_name(img.target),
+                   img.entry_name, img.section_count);
+        } else {
+            for (int n = 0; n < repeat && code == 0; n++) code = qcam_app_run_image(&opts, &img);
+        }
+    }
+    free(buf);
+    if (stats)
+        fprintf(stderr, "qcam-stats: peak_rss_kb=%ld run_ms=%.3f\n", qcam_platform_peak_rss_kb(),
+                (double)(qcam_now_us() - t0) / 1000.0);
+    return code;
+}
