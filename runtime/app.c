@@ -386,7 +386,7 @@ static void wait_for_work(qcam_app *app)
 
 /* ---- modules -------------------------------------------------------------- */
 
-static JSModuleDef *module_loader(JSContext *ctx, const char *name, void *opaque)
+JSModuleDef *qcam_module_loader(JSContext *ctx, const char *name, void *opaque)
 {
     (void)opaque;
     if (strncmp(name, "qcam:", 5) == 0) {
@@ -455,7 +455,7 @@ static qcam_app *app_new(const qcam_run_options *opts)
     }
     JS_SetRuntimeOpaque(app->rt, app);
     JS_SetContextOpaque(app->ctx, app);
-    JS_SetModuleLoaderFunc(app->rt, NULL, module_loader, app);
+    JS_SetModuleLoaderFunc(app->rt, NULL, qcam_module_loader, app);
     JS_SetHostPromiseRejectionTracker(app->rt, rejection_tracker, app);
     JSValue global = JS_GetGlobalObject(app->ctx);
     JS_SetPropertyFunctionList(app->ctx, global, timer_funcs,

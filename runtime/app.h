@@ -27,6 +27,10 @@ int qcam_app_run_image(const qcam_run_options *opts, const qcam_image *img);
 int qcam_app_run_source(const qcam_run_options *opts, const char *src, size_t len,
                         const char *name);
 
+/* Resolves qcam:* to host modules; anything else is not in the image. The
+ * compiler uses it too, so a missing export fails the build, not the board. */
+JSModuleDef *qcam_module_loader(JSContext *ctx, const char *name, void *opaque);
+
 /* Globals installed in every app context (console.c, timers in app.c). */
 int qcam_console_init(JSContext *ctx);
 void qcam_print_exception(JSContext *ctx, JSValueConst exc, const char *prefix);

@@ -49,6 +49,7 @@ int main(int argc, char **argv)
     }
     JSRuntime *rt = JS_NewRuntime();
     JSContext *ctx = JS_NewContext(rt);
+    JS_SetModuleLoaderFunc(rt, NULL, qcam_module_loader, NULL);
     size_t bc_len = 0;
     uint8_t *bc = qcam_engine_compile_module(ctx, src, len, name ? name : in, &bc_len);
     int code = 0;

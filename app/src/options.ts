@@ -1,0 +1,63 @@
+// The recorder's command line: npm start -- [--record SECONDS] [--codec h264|h265]
+// [--audio] [--rtsp] [--segment SECONDS]
+export type Codec = "h264" | "h265";
+
+export interface RecorderOptions {
+  recordSeconds: number | null; // null: record in segments until stopped
+  codec: Codec;
+  audio: boolean;
+  rtsp: boolean;
+  segmentSeconds: number;
+}
+
+export class OptionError extends Error {}
+
+const DEFAULTS: RecorderOptions = { recordSeconds: null, codec: "h265", audio: false, rtsp: false, segmentSeconds: 60 };
+
+function positive(flag: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isFinite(n) || n <= 0) throw new OptionError(`${flag} needs a number of seconds > 0`);
+  return n;
+}
+
+export function parseOptions(args: readonly string[]): RecorderOptions {
+  const o = { ...DEFAULTS };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    switch (a) {
+      case "--record":
+        o.recordSeconds = positive(a, args[++i]);
+        break;
+      case "--segment":
+        o.segmentSeconds = positive(a, args[++i]);
+        break;
+      case "--codec": {
+        const c = args[++i];
+        if (c !== "h264" && c !== "h265") throw new OptionError(`--codec must be h264 or h265, not ${c ?? "nothing"}`);
+        o.codec = c;
+        break;
+      }
+      case "--audio":
+        o.audio = true;
+        break;
+      case "--rtsp":
+        o.rtsp = true;
+        break;
+      default:
+        throw new OptionError(`unknown option ${a}`);
+    }
+  }
+  return o;
+}
+
+export function describePlan(o: RecorderOptions, videoDir: string): string[] {
+  const lines = [
+    `video: 1280x720 nv21 30 fps -> ${o.codec.toUpperCase()} -> ${videoDir}`,
+    o.recordSeconds === null
+      ? `length: segments of ${o.segmentSeconds} s until stopped (Ctrl-C)`
+      : `length: ${o.recordSeconds} s`,
+    `audio: ${o.audio ? "G.711 8 kHz mono" : "off"}`,
+  ];
+  if (o.rtsp) lines.push("live: rtsp://127.0.0.1:8554/live");
+  return lines;
+}

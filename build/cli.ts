@@ -1,0 +1,107 @@
+// qcam — the command line: build, run, verify, info, bench.
+import path from "node:path";
+import { buildApp } from "./app-build.ts";
+import { BuildError } from "./log.ts";
+import { ROOT, TARGETS, type Target } from "./paths.ts";
+import { runApp } from "./run.ts";
+
+const USAGE = `usage:
+  qcam build <app-dir | file.ts> [--target host|riscv64] [-o app.qcam] [--no-typecheck]
+  qcam run <app.qcam | app-dir | file.ts> [--target host|riscv64] [--asan] [--sdcard DIR] [-- app args]
+  qcam start [--sdcard DIR] [recorder args]     (npm start -- ...)
+  qcam verify <app.qcam> [--target host|riscv64]
+  qcam bench`;
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+  rest: string[];
+}
+
+function parse(argv: string[], withValue: string[]): Parsed {
+  const p: Parsed = { positional: [], flags: new Map(), rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") {
+      p.rest = argv.slice(i + 1);
+      break;
+    }
+    if (a.startsWith("-")) {
+      const name = a.replace(/^--?/, "");
+      if (withValue.includes(name)) {
+        if (i + 1 >= argv.length) throw new BuildError(`${a} needs a value`);
+        p.flags.set(name, argv[++i]);
+      } else p.flags.set(name, true);
+    } else p.positional.push(a);
+  }
+  return p;
+}
+
+function targetOf(p: Parsed): Target {
+  const t = (p.flags.get("target") as string | undefined) ?? "host";
+  if (!TARGETS.includes(t as Target)) throw new BuildError(`unknown target '${t}' (host or riscv64)`);
+  return t as Target;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...args] = argv;
+  switch (cmd) {
+    case "build": {
+      const p = parse(args, ["target", "o"]);
+      if (p.positional.length !== 1) throw new BuildError(USAGE);
+      const built = await buildApp(p.positional[0], {
+        target: targetOf(p),
+        out: p.flags.get("o") as string | undefined,
+        typecheck: !p.flags.has("no-typecheck"),
+      });
+      process.stdout.write(`${path.relative(process.cwd(), built.image)}\n`);
+      return 0;
+    }
+    case "run": {
+      const p = parse(args, ["target", "sdcard"]);
+      if (p.positional.length !== 1) throw new BuildError(USAGE);
+      return runApp(p.positional[0], {
+        target: targetOf(p),
+        asan: p.flags.has("asan"),
+        sdcard: p.flags.get("sdcard") as string | undefined,
+        args: p.rest,
+        typecheck: !p.flags.has("no-typecheck"),
+      });
+    }
+    case "start": {
+      // npm start -- [app args]: the recorder app; --sdcard and --target are ours.
+      const p = parse(args, ["target", "sdcard"]);
+      const appArgs = [...p.positional];
+      for (const [k, v] of p.flags) if (k !== "target" && k !== "sdcard") appArgs.push(`--${k}`, ...(v === true ? [] : [v]));
+      return runApp(path.join(ROOT, "app"), {
+        target: targetOf(p),
+        sdcard: p.flags.get("sdcard") as string | undefined,
+        args: [...appArgs, ...p.rest],
+      });
+    }
+    case "verify": {
+      const p = parse(args, ["target"]);
+      if (p.positional.length !== 1) throw new BuildError(USAGE);
+      const { runImage } = await import("./run.ts");
+      return runImage(targetOf(p), p.positional[0], { runtimeArgs: ["--verify"] });
+    }
+    case "bench": {
+      const { runBenchmarks } = await import("../bench/run.ts");
+      return runBenchmarks(args);
+    }
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof BuildError) {
+      process.stderr.write(`qcam: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  },
+);

@@ -1,0 +1,25 @@
+// Where things live. Every build output goes under out/ (git-ignored).
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const OUT = path.join(ROOT, "out");
+export const HOST_MODULES = path.join(ROOT, "host-modules");
+
+export type Target = "host" | "riscv64";
+export const TARGETS: readonly Target[] = ["host", "riscv64"];
+/** A CMake build: a target, optionally with ASan+UBSan. */
+export type Flavor = Target | "asan";
+
+export function buildDir(flavor: Flavor): string {
+  return path.join(OUT, "build", flavor);
+}
+export function runtimeBinary(flavor: Flavor): string {
+  return path.join(buildDir(flavor), "qcam-runtime");
+}
+export function compilerBinary(): string {
+  return path.join(buildDir("host"), "qcam-compile");
+}
+export function targetOfFlavor(flavor: Flavor): Target {
+  return flavor === "asan" ? "host" : flavor;
+}

@@ -1,0 +1,22 @@
+// Globals every qcam app has (installed by the runtime, not a module).
+// No DOM and no Node.js: only what is declared here and in qcam:* modules.
+
+interface QcamConsole {
+  /** Shown when the log level is "debug". To stdout. */
+  debug(...args: unknown[]): void;
+  /** To stdout. Strings print as they are, errors with their stack, objects as JSON. */
+  log(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  /** To stderr. */
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+declare var console: QcamConsole;
+
+/** Timers run from the event loop: between statements of the app only while it
+ * waits (at the end of the script, in `await`, or in `app.needExit()`). */
+declare function setTimeout<A extends unknown[]>(fn: (...args: A) => void, ms?: number, ...args: A): number;
+declare function setInterval<A extends unknown[]>(fn: (...args: A) => void, ms?: number, ...args: A): number;
+declare function clearTimeout(id: number | undefined): void;
+declare function clearInterval(id: number | undefined): void;
+declare function queueMicrotask(fn: () => void): void;
