@@ -32,6 +32,8 @@ struct qcam_app {
     qcam_loop *loop;
     qcam_timer *timers; /* sorted by due time */
     int64_t next_timer_id;
+    qcam_timer *firing; /* the timer whose callback runs now */
+    bool firing_cleared; /* ...and it called clearInterval on itself */
     qcam_rejection *rejections;
     qcam_resource resources; /* list head */
     bool exit_flag;
@@ -260,6 +262,10 @@ static JSValue js_clear_timer(JSContext *ctx, JSValueConst this_val, int argc, J
     qcam_app *app = qcam_app_of(ctx);
     int64_t id;
     if (argc < 1 || !JS_IsNumber(argv[0]) || JS_ToInt64(ctx, &id, argv[0])) return JS_UNDEFINED;
+    if (app->firing && app->firing->id == id) {
+        app->firing_cleared = true;
+        return JS_UNDEFINED;
+    }
     for (qcam_timer **p = &app->timers; *p; p = &(*p)->next) {
         if ((*p)->id == id) {
             qcam_timer *t = *p;
@@ -290,10 +296,11 @@ static void run_timers(qcam_app *app)
     while (budget-- > 0 && app->timers && app->timers->due_us <= now && !app->fatal) {
         qcam_timer *t = app->timers;
         app->timers = t->next;
-        JSValue fn = JS_DupValue(app->ctx, t->fn);
-        JSValue ret = JS_Call(app->ctx, fn, JS_UNDEFINED, t->argc, t->argv);
-        JS_FreeValue(app->ctx, fn);
-        if (t->interval_us >= 0) {
+        app->firing = t;
+        app->firing_cleared = false;
+        JSValue ret = JS_Call(app->ctx, t->fn, JS_UNDEFINED, t->argc, t->argv);
+        app->firing = NULL;
+        if (t->interval_us >= 0 && !app->firing_cleared) {
             t->due_us = now + t->interval_us;
             timer_insert(app, t);
         } else {
