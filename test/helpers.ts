@@ -1,0 +1,64 @@
+// Shared test plumbing: build fixture apps once per run, run the runtime.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buildApp, type BuiltApp } from "../build/app-build.ts";
+import { ROOT, type Flavor, type Target } from "../build/paths.ts";
+import { runtimeCommand } from "../build/run.ts";
+
+export const FIXTURES = path.join(ROOT, "test", "fixtures");
+
+const builds = new Map<string, Promise<BuiltApp>>();
+/** Build test/fixtures/<name> (or any app path) for a target, once per run. */
+export function fixture(name: string, target: Target = "host"): Promise<BuiltApp> {
+  const key = `${name}@${target}`;
+  let p = builds.get(key);
+  if (!p) {
+    const input = path.isAbsolute(name) ? name : path.join(FIXTURES, name);
+    p = buildApp(input, { target, typecheck: false });
+    builds.set(key, p);
+  }
+  return p;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tmpDir(prefix = "qcam-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Run an image to completion on a flavor (riscv64 through qemu). */
+export function runSync(flavor: Flavor, image: string, opts: { args?: string[]; runtimeArgs?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
+  const cmd = runtimeCommand(flavor, image, { args: opts.args, runtimeArgs: opts.runtimeArgs, sdcard: tmpDir("qcam-sd-") });
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: opts.timeoutMs ?? 60000, env: opts.env ?? process.env });
+  if (r.error) throw r.error;
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Start an image and hand back the child plus a promise of its result. */
+export function start(flavor: Flavor, image: string, args: string[] = []) {
+  const cmd = runtimeCommand(flavor, image, { args, sdcard: tmpDir("qcam-sd-") });
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const done = new Promise<RunResult>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  const waitFor = async (text: string, timeoutMs = 20000) => {
+    const t0 = Date.now();
+    while (!stdout.includes(text)) {
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for "${text}"; stdout: ${stdout} stderr: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`exited before "${text}"; stdout: ${stdout} stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { child, done, waitFor, output: () => ({ stdout, stderr }) };
+}

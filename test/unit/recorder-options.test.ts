@@ -1,0 +1,32 @@
+// The recorder's own logic, tested in Node without the runtime.
+import assert from "node:assert/strict";
+import { describePlan, OptionError, parseOptions } from "../../app/src/options.ts";
+
+describe("recorder options", function () {
+  it("defaults: H.265 segments until stopped, no audio", function () {
+    const o = parseOptions([]);
+    assert.deepEqual(o, { recordSeconds: null, codec: "h265", audio: false, rtsp: false, segmentSeconds: 60 });
+    assert.match(describePlan(o, "/sdcard/video").join("\n"), /segments of 60 s until stopped/);
+  });
+
+  it("--record, --codec, --audio, --rtsp, --segment", function () {
+    const o = parseOptions(["--record", "2.5", "--codec", "h264", "--audio", "--rtsp", "--segment", "10"]);
+    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", audio: true, rtsp: true, segmentSeconds: 10 });
+    const plan = describePlan(o, "/sdcard/video");
+    assert.ok(plan.includes("length: 2.5 s"));
+    assert.ok(plan.includes("live: rtsp://127.0.0.1:8554/live"));
+    assert.match(plan[0], /H264 -> \/sdcard\/video/);
+  });
+
+  for (const [args, msg] of [
+    [["--record"], /--record needs a number of seconds > 0/],
+    [["--record", "-1"], /--record needs/],
+    [["--record", "abc"], /--record needs/],
+    [["--codec", "vp9"], /--codec must be h264 or h265, not vp9/],
+    [["--fast"], /unknown option --fast/],
+  ] as const) {
+    it(`rejects ${args.join(" ")}`, function () {
+      assert.throws(() => parseOptions(args), (e: Error) => e instanceof OptionError && msg.test(e.message));
+    });
+  }
+});
