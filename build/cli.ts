@@ -69,15 +69,20 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case "start": {
-      // npm start -- [app args]: the recorder app; --sdcard and --target are ours.
-      const p = parse(args, ["target", "sdcard"]);
-      const appArgs = [...p.positional];
-      for (const [k, v] of p.flags) if (k !== "target" && k !== "sdcard") appArgs.push(`--${k}`, ...(v === true ? [] : [v]));
-      return runApp(path.join(ROOT, "app"), {
-        target: targetOf(p),
-        sdcard: p.flags.get("sdcard") as string | undefined,
-        args: [...appArgs, ...p.rest],
-      });
+      // npm start -- [recorder args]: --sdcard and --target are ours, the rest
+      // goes to the app in order.
+      const ours = new Map<string, string>();
+      const appArgs: string[] = [];
+      for (let i = 0; i < args.length; i++) {
+        const name = args[i].replace(/^--/, "");
+        if ((name === "sdcard" || name === "target") && args[i].startsWith("--")) {
+          if (i + 1 >= args.length) throw new BuildError(`${args[i]} needs a value`);
+          ours.set(name, args[++i]);
+        } else if (args[i] !== "--") appArgs.push(args[i]);
+      }
+      const target = ours.get("target") ?? "host";
+      if (!TARGETS.includes(target as Target)) throw new BuildError(`unknown target '${target}' (host or riscv64)`);
+      return runApp(path.join(ROOT, "app"), { target: target as Target, sdcard: ours.get("sdcard"), args: appArgs });
     }
     case "verify": {
       const p = parse(args, ["target"]);
