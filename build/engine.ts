@@ -31,7 +31,15 @@ export function engineDir(): string {
   return process.env.QJS_SRC_DIR ? path.resolve(process.env.QJS_SRC_DIR) : path.join(ROOT, "third_party", "quickjs-ng");
 }
 
+let known: EngineSource | undefined;
+
+/** The engine source, fetched on first use; later calls in a process reuse it. */
 export function ensureEngine(): EngineSource {
+  known ??= locateEngine();
+  return known;
+}
+
+function locateEngine(): EngineSource {
   const override = process.env.QJS_SRC_DIR;
   if (override) {
     const dir = path.resolve(override);

@@ -12,7 +12,9 @@
 #define MAX_IMAGE_BYTES (64u << 20)
 
 static const char usage[] =
-    "usage: qcam-runtime [options] <app.qcam> [-- app args...]\n"
+    "usage: qcam-runtime [options] <app.qcam>... [-- app args...]\n"
+    "  Runs each app in turn in this process (load, run, unload), stopping at the\n"
+    "  first that fails.\n"
     "  --sdcard DIR      folder standing in for the SD card (default ./sdcard)\n"
     "  --log-level L     debug|info|warn|error|silent (default info, or $QCAM_LOG_LEVEL)\n"
     "  --repeat N        load, run and unload the app N times in this process\n"
@@ -84,10 +86,44 @@ static int parse_level(const char *s)
     return -1;
 }
 
+static int run_file(const char *path, const qcam_run_options *opts, int repeat, int verify_only,
+                    int source)
+{
+    size_t len = 0;
+    int err = 0;
+    uint8_t *buf = read_file(path, &len, &err);
+    if (!buf) {
+        fprintf(stderr, "qcam: cannot read %s: %s\n", path, strerror(err));
+        return QCAM_IMG_ERR_READ;
+    }
+    int code = 0;
+    if (source) {
+        for (int n = 0; n < repeat && code == 0; n++)
+            code = qcam_app_run_source(opts, (const char *)buf, len, path);
+    } else {
+        qcam_image_expect ex;
+        qcam_image img;
+        char msg[256];
+        fill_expect(&ex);
+        code = qcam_image_verify(buf, len, &ex, &img, msg, sizeof msg);
+        if (code != QCAM_IMG_OK) {
+            fprintf(stderr, "qcam: refusing %s: %s\n", path, msg);
+        } else if (verify_only) {
+            printf("%s: ok (%s, entry %s, %u sections)\n", path, qcam_target_name(img.target),
+                   img.entry_name, img.section_count);
+        } else {
+            for (int n = 0; n < repeat && code == 0; n++) code = qcam_app_run_image(opts, &img);
+        }
+    }
+    free(buf);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     qcam_run_options opts = {.sdcard_dir = "sdcard", .log_level = QCAM_LOG_INFO};
-    const char *path = NULL;
+    const char *paths[16];
+    int n_paths = 0;
     int repeat = 1, verify_only = 0, source = 0, stats = 0;
     if (getenv("QCAM_LOG_LEVEL")) {
         int l = parse_level(getenv("QCAM_LOG_LEVEL"));
@@ -123,14 +159,14 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
             return 0;
-        } else if (a[0] == '-' || path) {
+        } else if (a[0] == '-' || n_paths == (int)(sizeof paths / sizeof paths[0])) {
             fprintf(stderr, "qcam-runtime: unexpected argument '%s'\n%s", a, usage);
             return QCAM_EXIT_USAGE;
         } else {
-            path = a;
+            paths[n_paths++] = a;
         }
     }
-    if (!path) {
+    if (n_paths == 0) {
         fputs(usage, stderr);
         return QCAM_EXIT_USAGE;
     }
@@ -139,33 +175,10 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     long long t0 = qcam_now_us();
 
-    size_t len = 0;
-    int err = 0;
-    uint8_t *buf = read_file(path, &len, &err);
-    if (!buf) {
-        fprintf(stderr, "qcam: cannot read %s: %s\n", path, strerror(err));
-        return QCAM_IMG_ERR_READ;
-    }
+    /* Each app in turn, in this one process: load, run, unload, load the next. */
     int code = 0;
-    if (source) {
-        for (int n = 0; n < repeat && code == 0; n++)
-            code = qcam_app_run_source(&opts, (const char *)buf, len, path);
-    } else {
-        qcam_image_expect ex;
-        qcam_image img;
-        char msg[256];
-        fill_expect(&ex);
-        code = qcam_image_verify(buf, len, &ex, &img, msg, sizeof msg);
-        if (code != QCAM_IMG_OK) {
-            fprintf(stderr, "qcam: refusing %s: %s\n", path, msg);
-        } else if (verify_only) {
-            printf("%s: ok (%s, entry %s, %u sections)\n", path, qcam_target_name(img.target),
-                   img.entry_name, img.section_count);
-        } else {
-            for (int n = 0; n < repeat && code == 0; n++) code = qcam_app_run_image(&opts, &img);
-        }
-    }
-    free(buf);
+    for (int k = 0; k < n_paths && code == 0; k++)
+        code = run_file(paths[k], &opts, repeat, verify_only, source);
     if (stats)
         fprintf(stderr, "qcam-stats: peak_rss_kb=%ld run_ms=%.3f\n", qcam_platform_peak_rss_kb(),
                 (double)(qcam_now_us() - t0) / 1000.0);

@@ -191,6 +191,8 @@ export function seeds(info: BuildInfo): Seed[] {
   add("engine-other", Status.engine, edit(minimal, (b) => b.writeUInt8((b[OFF.enginePatch] + 1) & 0xff, OFF.enginePatch)));
   add("bytecode-other", Status.bytecode, edit(minimal, (b) => b.writeUInt8((info.bytecode + 1) & 0xff, OFF.bytecodeVersion)));
   add("target-other", Status.target, edit(minimal, (b) => b.writeUInt16LE(info.targetId === 1 ? 2 : 1, OFF.target)));
+  add("target-maixcam", Status.target, edit(minimal, (b) => b.writeUInt16LE(info.targetId === 3 ? 4 : 3, OFF.target)));
+  add("target-k230", Status.target, edit(minimal, (b) => b.writeUInt16LE(info.targetId === 4 ? 3 : 4, OFF.target)));
   add("target-unknown", Status.target, edit(minimal, (b) => b.writeUInt16LE(0xbeef, OFF.target)));
   add("abi-other", Status.abi, edit(minimal, (b) => (b[OFF.abiHash + 31] ^= 1)));
   add("sections-0", Status.sections, edit(minimal, (b) => b.writeUInt16LE(0, OFF.sectionCount)));

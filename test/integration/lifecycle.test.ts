@@ -53,6 +53,7 @@ describe("app lifecycle", function () {
     ["exit-message", 3, /^$/, /^app exit \(3\): camera not found\n$/],
     ["throw-in-timer", 1, /^$/, /^Uncaught RangeError: timer went wrong\n {4}at .*lifecycle\.js:\d+/],
     ["reject", 1, /^$/, /^Uncaught \(in promise\) Error: nobody handles this\n/],
+    ["fatal-in-loop", 1, /^loop ended after some iterations\n$/, /^Uncaught Error: sensor exploded\n/],
     ["stall", 21, /^$/, /top-level await can never settle/],
     ["args", 0, /^\{"args":\["args","x y","z"\],"startParam":"args x y z","id":"lifecycle","platform":"sim"\}\n$/, null],
     ["errors", 0, /^TypeError:ERR_INVALID_ARG RangeError:ERR_INVALID_ARG TypeError:ERR_INVALID_ARG\n$/, null],
@@ -68,6 +69,21 @@ describe("app lifecycle", function () {
       else assert.equal(r.stderr, "");
     });
   }
+
+  it("runs several apps in turn in one process: load, run, unload, load the next", async function () {
+    const hello = (await fixture("hello")).image;
+    // runtimeArgs come before the image: lifecycle, hello, then hello again.
+    const r = runSync("asan", hello, { runtimeArgs: [image, hello], args: ["args"] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '{"args":["args"],"startParam":"args","id":"lifecycle","platform":"sim"}\nhello from hello ["args"]\nhello from hello ["args"]\n');
+  });
+
+  it("stops at the first app that fails and passes its status on", async function () {
+    const hello = (await fixture("hello")).image;
+    const r = runSync("host", hello, { runtimeArgs: [hello, image], args: ["exit-message"] });
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'hello from hello ["exit-message"]\n');
+  });
 
   it("--log-level debug shows console.debug", function () {
     const r = runSync("host", image, { args: ["log-levels"], runtimeArgs: ["--log-level", "debug"] });
