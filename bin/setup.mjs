@@ -12,7 +12,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const purpose = process.argv[2] ?? "start";
 
 // Debian packages each purpose needs.
-const BASE = ["cmake", "make", "gcc", "libc6-dev", "dpkg", "gpgv", "debian-archive-keyring"];
+const BASE = [
+  "cmake", "make", "gcc", "libc6-dev", "dpkg", "gpgv", "debian-archive-keyring", "pkg-config",
+  // the sim platform's encoder/decoder, and ffprobe/ffmpeg to judge outputs
+  "libavcodec-dev", "libavutil-dev", "ffmpeg",
+];
 const PACKAGES = {
   start: BASE,
   test: [...BASE, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev"],

@@ -19,8 +19,11 @@ const qcam_module_entry *qcam_module_list(void);
 /* One init per module. */
 JSModuleDef *qcam_mod_app_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_time_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_image_init(JSContext *ctx, const char *name);
 
 /* Shared between modules: qcam:app re-exports qcam:time's `time` object. */
 JSValue qcam_time_object(JSContext *ctx);
+/* The Image class, needed by every module that hands out pictures. */
+int qcam_image_class_init(JSContext *ctx);
 
 #endif

@@ -142,6 +142,45 @@ static void report_exception(qcam_app *app, const char *prefix)
     app->fatal = true;
 }
 
+/* ---- native handle classes ------------------------------------------------ */
+
+int qcam_class_init(JSContext *ctx, JSClassID *id, const JSClassDef *def,
+                    const JSCFunctionListEntry *methods, int n_methods, const char *close_name)
+{
+    JSRuntime *rt = JS_GetRuntime(ctx);
+    JS_NewClassID(rt, id);
+    if (!JS_IsRegisteredClass(rt, *id) && JS_NewClass(rt, *id, def) < 0) return -1;
+    JSValue proto = JS_NewObject(ctx);
+    if (JS_IsException(proto)) return -1;
+    JS_SetPropertyFunctionList(ctx, proto, methods, n_methods);
+    if (close_name) {
+        JSValue global = JS_GetGlobalObject(ctx);
+        JSValue symbol = JS_GetPropertyStr(ctx, global, "Symbol");
+        JSValue dispose = JS_GetPropertyStr(ctx, symbol, "dispose");
+        JSAtom atom = JS_ValueToAtom(ctx, dispose);
+        JS_DefinePropertyValue(ctx, proto, atom, JS_GetPropertyStr(ctx, proto, close_name),
+                               JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
+        JS_FreeAtom(ctx, atom);
+        JS_FreeValue(ctx, dispose);
+        JS_FreeValue(ctx, symbol);
+        JS_FreeValue(ctx, global);
+    }
+    JS_SetClassProto(ctx, *id, proto);
+    return 0;
+}
+
+void *qcam_handle(JSContext *ctx, JSValueConst obj, JSClassID id, const char *what)
+{
+    JSClassID got = 0;
+    void *p = JS_GetAnyOpaque(obj, &got);
+    if (got != id) {
+        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a %s", what);
+        return NULL;
+    }
+    if (!p) qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "%s is closed", what);
+    return p;
+}
+
 /* ---- exit state --------------------------------------------------------- */
 
 bool qcam_app_exit_requested(qcam_app *app)

@@ -16,6 +16,7 @@ static const char usage[] =
     "  Runs each app in turn in this process (load, run, unload), stopping at the\n"
     "  first that fails.\n"
     "  --sdcard DIR      folder standing in for the SD card (default ./sdcard)\n"
+    "  --sdcard-size MB  make the SD card that small (sim: test a full card)\n"
     "  --log-level L     debug|info|warn|error|silent (default info, or $QCAM_LOG_LEVEL)\n"
     "  --repeat N        load, run and unload the app N times in this process\n"
     "  --source          the file is ES module source, not an image (development)\n"
@@ -137,6 +138,14 @@ int main(int argc, char **argv)
             break;
         } else if (strcmp(a, "--sdcard") == 0 && i + 1 < argc) {
             opts.sdcard_dir = argv[++i];
+        } else if (strcmp(a, "--sdcard-size") == 0 && i + 1 < argc) {
+            char *end;
+            double mb = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || !(mb > 0)) {
+                fprintf(stderr, "qcam-runtime: --sdcard-size needs a size in MiB > 0\n");
+                return QCAM_EXIT_USAGE;
+            }
+            opts.sdcard_cap = (uint64_t)(mb * 1024 * 1024);
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
             if ((opts.log_level = parse_level(argv[++i])) < 0) {
                 fprintf(stderr, "qcam-runtime: unknown log level '%s'\n", argv[i]);

@@ -13,6 +13,7 @@ typedef struct qcam_app qcam_app;
 /* Options one app runs with (from the command line or the dev link). */
 typedef struct {
     const char *sdcard_dir; /* host folder standing in for the SD card (sim) */
+    uint64_t sdcard_cap;    /* sim: card size in bytes (0: the host disk's) */
     int argc;               /* start parameters after "--" */
     char **argv;
     int log_level;          /* QCAM_LOG_* */
@@ -39,6 +40,18 @@ JSValue qcam_throw(JSContext *ctx, qcam_error_kind kind, const char *code, const
 /* code = the errno's symbolic name (ENOENT, ENOSPC, ...) and errno property. */
 JSValue qcam_throw_errno(JSContext *ctx, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Native handle classes. Every class follows one pattern: a class id, a
+ * prototype with its methods plus `close()` aliased as [Symbol.dispose], a
+ * finalizer as the fallback, and an opaque pointer that close() sets to NULL.
+ * qcam_class_init registers the class in this runtime (once) and sets its
+ * prototype in this context; `close_name` names the method to alias (NULL:
+ * none). Returns 0 or -1 with an exception. */
+int qcam_class_init(JSContext *ctx, JSClassID *id, const JSClassDef *def,
+                    const JSCFunctionListEntry *methods, int n_methods, const char *close_name);
+/* The handle behind `this`: TypeError ERR_WRONG_THIS if it is not a `what`,
+ * TypeError ERR_CLOSED if it was closed. NULL after throwing. */
+void *qcam_handle(JSContext *ctx, JSValueConst obj, JSClassID id, const char *what);
 
 /* The loop. */
 /* One non-blocking turn: promise jobs, due timers, host events. */
