@@ -6,6 +6,7 @@ static const qcam_module_entry modules[] = {
     {"qcam:app", qcam_mod_app_init},
     {"qcam:time", qcam_mod_time_init},
     {"qcam:image", qcam_mod_image_init},
+    {"qcam:link", qcam_mod_link_init},
     {NULL, NULL},
 };
 

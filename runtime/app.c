@@ -181,6 +181,8 @@ void *qcam_handle(JSContext *ctx, JSValueConst obj, JSClassID id, const char *wh
     return p;
 }
 
+void qcam_app_uncaught(qcam_app *app) { report_exception(app, "Uncaught "); }
+
 /* ---- exit state --------------------------------------------------------- */
 
 bool qcam_app_exit_requested(qcam_app *app)

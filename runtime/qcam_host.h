@@ -62,6 +62,9 @@ void qcam_app_set_exit_message(qcam_app *app, int code, const char *msg);
 /* A host module hit an error the app cannot continue from: print it, make
  * needExit() true and the process exit non-zero. */
 void qcam_app_fatal(qcam_app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The pending exception is uncaught: print it with its stack and fail the
+ * app as an uncaught error does (needExit() turns true, exit status 1). */
+void qcam_app_uncaught(qcam_app *app);
 /* Thread-safe: run `run(app, data)` on the app's thread at its next turn.
  * If the app unloads first, discard(data) is called instead. */
 typedef void qcam_event_fn(void *app, void *data);

@@ -1,0 +1,19 @@
+/* A sink that writes packets back to back: a raw Annex-B elementary stream
+ * (.h264/.h265) that ffmpeg, VLC and GStreamer read directly. */
+#ifndef QCAM_ES_SINK_H
+#define QCAM_ES_SINK_H
+
+#include "link.h"
+
+typedef struct qcam_es_sink qcam_es_sink;
+
+/* Open (create/truncate) `host_path`. Returns NULL and sets *err (-errno). */
+qcam_es_sink *qcam_es_sink_open(const char *host_path, int *err);
+qcam_sink *qcam_es_sink_base(qcam_es_sink *s);
+/* Frames and bytes written so far. */
+uint64_t qcam_es_sink_frames(qcam_es_sink *s);
+uint64_t qcam_es_sink_bytes(qcam_es_sink *s);
+/* Flush to storage and close; returns 0 or the first error (-errno). */
+int qcam_es_sink_close(qcam_es_sink *s);
+
+#endif

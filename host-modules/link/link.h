@@ -1,0 +1,91 @@
+/* qcam:link — frames move source → encoder → sinks on native threads, with no
+ * JavaScript per frame and no pixel copies between camera and encoder.
+ *
+ *   capture thread: source->read() → picture → encode queue (bounded)
+ *   encode thread:  encoder->encode() → packet → each sink's queue (bounded)
+ *   sink threads:   sink->ops->write() (one thread per sink)
+ *
+ * Back-pressure never reaches the camera: a full encode queue drops the new
+ * picture, a full sink queue drops packets for that sink until its next
+ * keyframe (a decoder can resume there; half a GOP would be garbage). Every
+ * drop is counted. Plain C, no engine types. */
+#ifndef QCAM_LINK_H
+#define QCAM_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../media/media.h"
+
+/* Where pictures come from (a camera channel). read() blocks until the next
+ * frame, at most timeout_us; returns 0, -ETIMEDOUT, or another -errno that
+ * ends the link. It must be callable from the link's capture thread. */
+typedef struct {
+    void *ctx;
+    int (*read)(void *ctx, int64_t timeout_us, qcam_picture **out);
+    uint64_t (*dropped)(void *ctx); /* frames the source itself dropped (may be NULL) */
+} qcam_link_source;
+
+/* What turns pictures into packets. encode() consumes nothing: it takes its
+ * own reference to the picture if it needs one. *out may be NULL when the
+ * encoder produced nothing for this picture. */
+typedef struct {
+    void *ctx;
+    int (*encode)(void *ctx, qcam_picture *pic, qcam_packet **out);
+} qcam_link_encoder;
+
+/* A destination for packets: ES file, MP4 writer, RTSP stream. The same sink
+ * serves pull mode (the app calls write itself) and link mode (a sink thread
+ * calls it). write() takes its own reference if it keeps the packet. */
+typedef struct qcam_sink qcam_sink;
+typedef struct {
+    const char *kind;                                 /* "es", "mp4", "rtsp" */
+    int (*write)(qcam_sink *sink, qcam_packet *pkt);  /* 0 or -errno */
+    int (*flush)(qcam_sink *sink);                    /* 0 or -errno */
+} qcam_sink_ops;
+struct qcam_sink {
+    const qcam_sink_ops *ops;
+    atomic_int busy; /* set while a link owns it: pull-mode writes are refused */
+};
+
+typedef struct qcam_link qcam_link;
+
+typedef struct {
+    unsigned encode_queue; /* pictures waiting for the encoder (default 4) */
+    unsigned sink_queue;   /* packets waiting per sink (default 64) */
+} qcam_link_config;
+
+#define QCAM_LINK_MAX_SINKS 8
+
+typedef struct {
+    uint64_t frames_in;       /* pictures the link received from the source */
+    uint64_t frames_encoded;  /* pictures the encoder turned into packets */
+    uint64_t frames_out;      /* packets every sink wrote (minimum over sinks) */
+    uint64_t drops_source;    /* dropped by the source itself (pool dry, late) */
+    uint64_t drops_queue;     /* pictures dropped because the encode queue was full */
+    uint64_t drops_encoder;   /* pictures the encoder failed on or produced nothing for */
+    unsigned sinks;
+    uint64_t sink_written[QCAM_LINK_MAX_SINKS];
+    uint64_t sink_dropped[QCAM_LINK_MAX_SINKS];
+    unsigned sink_depth[QCAM_LINK_MAX_SINKS];
+    unsigned encode_depth;
+    double fps;               /* packets out per second over the last second */
+    double encode_p50_us, encode_p99_us; /* time in encode() */
+    double latency_p50_us, latency_p99_us; /* capture timestamp → last sink wrote */
+    uint64_t pixel_copies;    /* copies of pixel data counted process-wide since start */
+    int error;                /* first error that stopped the link (-errno) or 0 */
+} qcam_link_stats;
+
+/* Called on a link thread when a sink or the source fails: the binding posts
+ * it to the app's loop. */
+typedef void qcam_link_error_fn(void *opaque, int err, const char *what);
+
+qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder *enc,
+                           qcam_sink *const *sinks, unsigned n_sinks, const qcam_link_config *cfg,
+                           qcam_link_error_fn *on_error, void *opaque, int *err);
+void qcam_link_stats_get(qcam_link *link, qcam_link_stats *out);
+/* Stop capturing, encode what is queued, write and flush every sink, join
+ * the threads, fill *final (may be NULL) and free the link. */
+void qcam_link_stop(qcam_link *link, qcam_link_stats *final);
+
+#endif
