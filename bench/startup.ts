@@ -10,7 +10,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { buildApp, type BuiltApp } from "../build/app-build.ts";
+import { buildApp, ensureFlavor, type BuiltApp } from "../build/app-build.ts";
 import { ROOT, runtimeBinary } from "../build/paths.ts";
 import { STARTUP_MARKER, generateStartupApp, type GeneratedApp } from "./gen-bundle.ts";
 
@@ -155,7 +155,9 @@ export async function runStartupBenchmark(opts: StartupOptions): Promise<BenchRe
   const gen: GeneratedApp = generateStartupApp();
   opts.log(`startup: generated ${rel(gen.entry)} (${(gen.bytes / 1024).toFixed(0)} KiB, ${gen.features} features)`);
   const built: BuiltApp = await buildApp(gen.dir, { target: "host" });
-  const runtime = rel(runtimeBinary("host"));
+  // The lean runtime: static, no libavcodec — what a board runs.
+  ensureFlavor("lean");
+  const runtime = rel(runtimeBinary("lean"));
   const image = rel(built.image);
   const bundle = rel(built.bundle);
   const hasTime = fs.existsSync(GNU_TIME);

@@ -37,6 +37,7 @@ export function buildFlavor(flavor: Flavor): BuildInfo {
     const args = ["-S", "runtime", "-B", dir, `-DQJS_SRC_DIR=${engine.dir}`];
     if (flavor === "riscv64") args.push("-DQCAM_TARGET=riscv64", `-DCMAKE_TOOLCHAIN_FILE=${path.join(ROOT, "runtime/cmake/riscv64.cmake")}`);
     if (flavor === "asan") args.push("-DQCAM_SANITIZE=ON", "-DCMAKE_BUILD_TYPE=Debug");
+    else if (flavor === "lean") args.push("-DQCAM_AVCODEC=OFF", "-DQCAM_STATIC=ON", "-DCMAKE_BUILD_TYPE=Release");
     else args.push("-DCMAKE_BUILD_TYPE=Release");
     cmake(args);
   }

@@ -8,8 +8,10 @@ export const HOST_MODULES = path.join(ROOT, "host-modules");
 
 export type Target = "host" | "riscv64";
 export const TARGETS: readonly Target[] = ["host", "riscv64"];
-/** A CMake build: a target, optionally with ASan+UBSan. */
-export type Flavor = Target | "asan";
+/** A CMake build: a target; "asan" = host with ASan+UBSan; "lean" = host
+ * without the sim's libavcodec backend, linked statically — the shape of a
+ * board runtime, used to measure start-up. */
+export type Flavor = Target | "asan" | "lean";
 
 export function buildDir(flavor: Flavor): string {
   return path.join(OUT, "build", flavor);
@@ -21,5 +23,5 @@ export function compilerBinary(): string {
   return path.join(buildDir("host"), "qcam-compile");
 }
 export function targetOfFlavor(flavor: Flavor): Target {
-  return flavor === "asan" ? "host" : flavor;
+  return flavor === "asan" || flavor === "lean" ? "host" : flavor;
 }

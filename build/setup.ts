@@ -7,7 +7,7 @@ import type { Flavor } from "./paths.ts";
 const NEEDS: Record<string, Flavor[]> = {
   start: ["host"],
   test: ["host", "riscv64", "asan"],
-  bench: ["host"],
+  bench: ["host", "lean"],
 };
 
 export function setup(purpose: string): void {
