@@ -84,7 +84,7 @@ export function typecheck(app: AppSource, workDir: string): void {
           target: "es2023",
           module: "esnext",
           moduleResolution: "bundler",
-          lib: ["es2023"],
+          lib: ["es2023", "esnext.disposable"],
           types: [],
           skipLibCheck: true,
           allowImportingTsExtensions: true,

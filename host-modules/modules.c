@@ -6,7 +6,10 @@ static const qcam_module_entry modules[] = {
     {"qcam:app", qcam_mod_app_init},
     {"qcam:time", qcam_mod_time_init},
     {"qcam:image", qcam_mod_image_init},
+    {"qcam:camera", qcam_mod_camera_init},
+    {"qcam:fs", qcam_mod_fs_init},
     {"qcam:link", qcam_mod_link_init},
+    {"qcam:video", qcam_mod_video_init},
     {NULL, NULL},
 };
 

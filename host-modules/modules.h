@@ -20,7 +20,10 @@ const qcam_module_entry *qcam_module_list(void);
 JSModuleDef *qcam_mod_app_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_time_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_image_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_camera_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_fs_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_link_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_video_init(JSContext *ctx, const char *name);
 
 /* Shared between modules: qcam:app re-exports qcam:time's `time` object. */
 JSValue qcam_time_object(JSContext *ctx);

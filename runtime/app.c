@@ -91,6 +91,7 @@ static const char *errno_name(int err)
         E(EEXIST); E(ENOTDIR); E(EISDIR); E(EINVAL); E(EMFILE); E(ENOSPC); E(EROFS);
         E(EPIPE); E(ERANGE); E(ENAMETOOLONG); E(ENOTEMPTY); E(ETIMEDOUT); E(ECONNREFUSED);
         E(ECONNRESET); E(EADDRINUSE); E(ENODEV); E(EFBIG); E(EDQUOT); E(ENOTSUP);
+        E(ELOOP); E(EXDEV); E(EMLINK); E(ETXTBSY); E(EOVERFLOW); E(ENXIO); E(EINTR); E(EBADMSG);
 #undef E
     default: return "EIO";
     }

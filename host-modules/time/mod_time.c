@@ -88,13 +88,16 @@ JSValue qcam_time_object(JSContext *ctx)
     return obj;
 }
 
+/* The module exports the functions only: `time` is the wall-clock function
+ * (MaixPy's time.time()); the object form is qcam:app's `time` export. */
 static int time_module_init(JSContext *ctx, JSModuleDef *m)
 {
     JSValue obj = qcam_time_object(ctx);
     for (int i = 0; i < N_TIME_FUNCS; i++)
         JS_SetModuleExport(ctx, m, time_funcs[i].name,
                            JS_GetPropertyStr(ctx, obj, time_funcs[i].name));
-    return JS_SetModuleExport(ctx, m, "time", obj);
+    JS_FreeValue(ctx, obj);
+    return 0;
 }
 
 JSModuleDef *qcam_mod_time_init(JSContext *ctx, const char *name)
@@ -102,6 +105,5 @@ JSModuleDef *qcam_mod_time_init(JSContext *ctx, const char *name)
     JSModuleDef *m = JS_NewCModule(ctx, name, time_module_init);
     if (!m) return NULL;
     for (int i = 0; i < N_TIME_FUNCS; i++) JS_AddModuleExport(ctx, m, time_funcs[i].name);
-    JS_AddModuleExport(ctx, m, "time");
     return m;
 }

@@ -17,6 +17,7 @@ declare module "qcam:time" {
   /** Frames per second, from the interval between successive calls (smoothed). */
   export function fps(): number;
 
+  /** The same functions as one object: qcam:app's `time` export (`import { app, time } from "qcam:app"`). */
   export interface Time {
     ticksMs(): number;
     ticksUs(): number;
@@ -28,6 +29,4 @@ declare module "qcam:time" {
     sleepUs(us: number): void;
     fps(): number;
   }
-  /** The same functions as one object, as in `import { time } from "qcam:app"`. */
-  export const time: Time;
 }

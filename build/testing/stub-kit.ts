@@ -1,0 +1,48 @@
+// What host-module stubs (host-modules/<mod>/<mod>.stub.ts) are built from:
+// the shared world, the C modules' error helpers, and the property shapes the
+// C bindings give their objects.
+export { world, LOG_LEVELS, type LogLevel, type FaultSpec, type Handle } from "./world.ts";
+export { qcamError, throwQcam, errnoError, throwErrno } from "./errors.ts";
+
+/**
+ * Compile-time check that a stub module exports exactly what its declaration
+ * does, with compatible types:
+ *
+ *   import type * as Api from "qcam:time";
+ *   import type * as Self from "./time.stub.ts";
+ *   conforms<typeof Api, typeof Self>(true);
+ *
+ * A missing or extra export, or an export of the wrong shape, is a type error
+ * naming it. Does nothing at run time.
+ */
+export function conforms<Api, Stub extends Api>(_same: SameKeys<Api, Stub>): void {}
+
+type SameKeys<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never]
+  ? true
+  : { missingOrExtraExports: Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A> };
+
+/** Methods as JS_SetPropertyFunctionList defines JS_CFUNC_DEF entries:
+ * writable, configurable, not enumerable, in the given order. */
+export function defineMethods<T extends object>(obj: T, methods: Record<string, (...args: never[]) => unknown>): T {
+  for (const [name, fn] of Object.entries(methods))
+    Object.defineProperty(obj, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  return obj;
+}
+
+/** Values as JS_DefinePropertyValueStr(..., JS_PROP_ENUMERABLE) defines them:
+ * enumerable, read-only, not configurable. */
+export function defineReadonly<T extends object>(obj: T, values: Record<string, unknown>): T {
+  for (const [name, value] of Object.entries(values))
+    Object.defineProperty(obj, name, { value, writable: false, configurable: false, enumerable: true });
+  return obj;
+}
+
+/** ToNumber as JS_ToFloat64 does it: valueOf is called, symbols and BigInts throw a TypeError. */
+export function toNumber(v: unknown): number {
+  return +(v as number);
+}
+
+/** ToInt32 (JS_ToInt32). */
+export function toInt32(v: number): number {
+  return v | 0;
+}

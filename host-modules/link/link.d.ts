@@ -1,0 +1,85 @@
+/** Bound mode: frames move camera → encoder → sinks on native threads. */
+declare module "qcam:link" {
+  import type { Camera, Channel } from "qcam:camera";
+  import type { Encoder, Frame } from "qcam:video";
+
+  /** Something a link (or the app, in pull mode) writes encoded frames to. */
+  export interface Sink {
+    readonly kind: string;
+  }
+
+  /**
+   * Writes frames back to back as a raw Annex-B elementary stream (.h264 /
+   * .h265), starting at the first keyframe. Board path, e.g.
+   * "/sdcard/video/clip.h265". Pull mode: `write(frame)`; in a link, the link
+   * writes and `write` throws ERR_BUSY.
+   */
+  export class EsFileSink implements Sink {
+    constructor(path: string);
+    readonly kind: "es";
+    readonly path: string;
+    /** Frames and bytes written so far. */
+    readonly frames: number;
+    readonly bytes: number;
+    write(frame: Frame): void;
+    /** Flush to storage and close. Throws ERR_BUSY while a link feeds it. Idempotent. */
+    close(): void;
+    [Symbol.dispose](): void;
+  }
+
+  export interface LinkOptions {
+    /** Pictures waiting for the encoder before new ones are dropped (1..64, default 4). */
+    encodeQueue?: number;
+    /** Frames waiting per sink before it drops to the next keyframe (1..4096, default 64). */
+    sinkQueue?: number;
+    /** A sink, the camera or the encoder failed (e.g. code ENOSPC). Without it the error is fatal. */
+    onError?: (error: Error & { code: string }) => void;
+  }
+
+  export interface LinkStats {
+    /** Frames written by every sink per second, over the last second. */
+    fps: number;
+    /** Pictures the link took from the camera. */
+    framesIn: number;
+    /** Pictures the encoder turned into frames. */
+    framesEncoded: number;
+    /** Frames every sink wrote (the smallest count over the sinks). */
+    framesOut: number;
+    drops: {
+      /** Dropped by the camera itself (late reader, no free buffer). */
+      source: number;
+      /** The encode queue was full. */
+      queue: number;
+      /** The encoder failed on a picture or produced nothing. */
+      encoder: number;
+      /** Per sink: frames dropped because its queue was full (to the next keyframe). */
+      sinks: number[];
+    };
+    queues: { encode: number; sinks: number[] };
+    /** Frames written, per sink. */
+    sinkFrames: number[];
+    /** Time inside the encoder, microseconds. */
+    encodeUs: { p50: number; p99: number };
+    /** Capture timestamp to the last sink's write, microseconds. */
+    latencyUs: { p50: number; p99: number };
+    /** Copies of pixel data made anywhere in the process so far (0 on the bound path). */
+    pixelCopies: number;
+  }
+
+  export interface Pipe {
+    stats(): LinkStats;
+    /** Stop the camera side, encode and write what is queued, flush every sink;
+     * returns the final stats (undefined if already closed). The camera,
+     * encoder and sinks stay open: close them after. */
+    close(): LinkStats | undefined;
+    [Symbol.dispose](): void;
+  }
+
+  /**
+   * Start moving frames: no JavaScript runs per frame, and pictures go from
+   * the camera's pool to the encoder without a copy. While linked, the camera,
+   * encoder and sinks refuse `close()` with ERR_BUSY. Counts add up:
+   * framesIn = framesEncoded + drops.queue + drops.encoder once closed.
+   */
+  export function link(source: Camera | Channel, encoder: Encoder, sinks: Sink | Sink[], options?: LinkOptions): Pipe;
+}

@@ -1,0 +1,65 @@
+// Whole apps, both ways: test/fixtures/lifecycle (one app, many behaviours)
+// run by the real runtime and by runApp against the stubs must end the same:
+// exit status, stdout, and the first line of stderr (stack frames differ
+// between engines). This checks runApp's loop (app_main), the exit codes and
+// messages, uncaught errors and rejections, stalls and signals.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { runApp, world } from "../../build/testing/index.ts";
+import { FIXTURES, fixture, runSync, start } from "../helpers.ts";
+
+const APP = path.join(FIXTURES, "lifecycle", "main.ts");
+const firstLine = (s: string) => s.split("\n")[0];
+
+describe("apps end the same under runApp as on the runtime (test/fixtures/lifecycle)", function () {
+  let image: string;
+  before(async function () {
+    image = (await fixture("lifecycle")).image;
+  });
+  beforeEach(() => world.reset());
+
+  const modes: [string, string[]][] = [
+    ["exit-flag", ["exit-flag"]],
+    ["exit-message", ["exit-message"]],
+    ["throw-in-timer", ["throw-in-timer"]],
+    ["reject", ["reject"]],
+    ["fatal-in-loop", ["fatal-in-loop"]],
+    ["stall", ["stall"]],
+    ["args", ["args", "x y", "z"]],
+    ["errors", ["errors"]],
+    ["log-levels", ["log-levels"]],
+    ["paths", ["paths"]],
+    ["churn", ["churn"]],
+  ];
+  for (const [mode, args] of modes) {
+    it(mode, async function () {
+      const real = runSync("host", image, { args });
+      const stub = await runApp(APP, { args });
+      assert.equal(stub.code, real.code, `exit status; stub stderr:\n${stub.stderr}`);
+      assert.equal(stub.stdout, real.stdout, "stdout");
+      assert.equal(firstLine(stub.stderr), firstLine(real.stderr), "first line of stderr");
+    });
+  }
+
+  it("loop: SIGINT ends the needExit() loop; timers and promise jobs ran inside it", async function () {
+    const app = start("host", image, ["loop"]);
+    await app.waitFor("ready");
+    await new Promise((r) => setTimeout(r, 100));
+    app.child.kill("SIGINT");
+    const real = await app.done;
+    world.exitAt(100);
+    const stub = await runApp(APP, { args: ["loop"] });
+    assert.equal(stub.code, real.code);
+    assert.equal(stub.stdout, real.stdout);
+    assert.equal(stub.stderr, real.stderr);
+    assert.equal(stub.elapsedMs, 100, "stopped at the scripted SIGINT, on virtual time");
+  });
+
+  it("stubborn: the first SIGINT is ignored, a second one exits at once with 130", async function () {
+    world.exitAt(50).exitAt(80);
+    const stub = await runApp(APP, { args: ["stubborn"] });
+    assert.equal(stub.code, 130);
+    assert.equal(stub.stdout, "ready\n");
+    assert.equal(stub.elapsedMs, 80);
+  });
+});
