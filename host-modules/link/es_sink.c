@@ -1,12 +1,11 @@
 #include "es_sink.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 struct qcam_es_sink {
     qcam_sink base; /* first: the link sees a qcam_sink */
+    qcam_fs_card *card;
     int fd;
     _Atomic uint64_t frames, bytes;
     bool started; /* the first packet written was a keyframe */
@@ -19,43 +18,37 @@ static int es_write(qcam_sink *sink, qcam_packet *pkt)
      * anything before it, as a player could not decode it. */
     if (!s->started && !pkt->keyframe && pkt->type != QCAM_PKT_HEADER) return 0;
     s->started = true;
-    const uint8_t *p = pkt->data;
-    size_t left = pkt->size;
-    while (left) {
-        ssize_t n = write(s->fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
+    size_t written = 0;
+    int r = qcam_fs_write_all(s->card, s->fd, pkt->data, pkt->size, -1, &written);
+    s->bytes += written;
+    if (r < 0) return r;
     s->frames++;
-    s->bytes += pkt->size;
     return 0;
 }
 
 static int es_flush(qcam_sink *sink)
 {
     qcam_es_sink *s = (qcam_es_sink *)sink;
-    return fsync(s->fd) == 0 || errno == EINVAL ? 0 : -errno;
+    int r = qcam_fs_sync(s->fd);
+    return r == -EINVAL ? 0 : r;
 }
 
 static const qcam_sink_ops es_ops = {"es", es_write, es_flush};
 
-qcam_es_sink *qcam_es_sink_open(const char *host_path, int *err)
+qcam_es_sink *qcam_es_sink_open(qcam_fs_card *card, const char *board_path, int *err)
 {
     qcam_es_sink *s = calloc(1, sizeof *s);
     if (!s) {
         *err = -ENOMEM;
         return NULL;
     }
-    s->fd = open(host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    s->fd = qcam_fs_open(card, board_path, QCAM_FS_WRITE);
     if (s->fd < 0) {
-        *err = -errno;
+        *err = s->fd;
         free(s);
         return NULL;
     }
+    s->card = card;
     s->base.ops = &es_ops;
     return s;
 }
@@ -68,7 +61,9 @@ int qcam_es_sink_close(qcam_es_sink *s)
 {
     if (!s) return 0;
     int r = es_flush(&s->base);
-    if (close(s->fd) != 0 && r == 0) r = -errno;
+    int c = qcam_fs_close(s->fd);
+    if (r == 0) r = c;
+    qcam_fs_card_close(s->card);
     free(s);
     return r;
 }

@@ -3,12 +3,15 @@
 #ifndef QCAM_ES_SINK_H
 #define QCAM_ES_SINK_H
 
+#include "../fs/fs.h"
 #include "link.h"
 
 typedef struct qcam_es_sink qcam_es_sink;
 
-/* Open (create/truncate) `host_path`. Returns NULL and sets *err (-errno). */
-qcam_es_sink *qcam_es_sink_open(const char *host_path, int *err);
+/* Open (create/truncate) `board_path` on `card` — writes go through the fs
+ * HAL, so a full card is -ENOSPC with what fitted on the file. The sink keeps
+ * its own reference to the card. NULL and *err (-errno) on failure. */
+qcam_es_sink *qcam_es_sink_open(qcam_fs_card *card, const char *board_path, int *err);
 qcam_sink *qcam_es_sink_base(qcam_es_sink *s);
 /* Frames and bytes written so far. */
 uint64_t qcam_es_sink_frames(qcam_es_sink *s);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "../../runtime/qcam_host.h"
-#include "../app/app.h"
 #include "../modules.h"
 #include "es_sink.h"
 #include "link_js.h"
@@ -121,18 +120,14 @@ static JSValue es_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSValu
     qcam_app *app = qcam_app_of(ctx);
     const char *path = JS_ToCString(ctx, argv[0]);
     if (!path) return JS_EXCEPTION;
-    char host[4096];
-    int r = qcam_board_host_path(qcam_app_options(app)->sdcard_dir, path, host, sizeof host);
-    if (r < 0) {
-        JSValue e = qcam_throw_errno(ctx, -r, "cannot write %s (not on the SD card or /tmp)", path);
-        JS_FreeCString(ctx, path);
-        return e;
-    }
-    es_handle *h = calloc(1, sizeof *h);
-    int err = 0;
-    if (h) h->es = qcam_es_sink_open(host, &err);
-    else err = -ENOMEM;
+    const qcam_run_options *o = qcam_app_options(app);
+    qcam_fs_card *card = qcam_fs_card_open(o->sdcard_dir, o->sdcard_cap);
+    es_handle *h = card ? calloc(1, sizeof *h) : NULL;
+    int err = card ? 0 : -errno;
+    if (h) h->es = qcam_es_sink_open(card, path, &err);
+    else if (card) err = -ENOMEM;
     if (!h || !h->es) {
+        if (card) qcam_fs_card_close(card);
         free(h);
         JSValue e = qcam_throw_errno(ctx, -err, "cannot open %s", path);
         JS_FreeCString(ctx, path);
@@ -230,6 +225,7 @@ typedef struct pipe_handle {
     qcam_app *app;
     JSContext *ctx;
     JSValue source, encoder, on_error; /* kept alive while linked */
+    JSValue self; /* a running link is never garbage: it holds its own object */
     JSValue sinks[QCAM_LINK_MAX_SINKS];
     unsigned n_sinks;
     qcam_link_release_fn *release_source, *release_encoder;
@@ -283,12 +279,15 @@ static JSValue stats_object(JSContext *ctx, const qcam_link_stats *st)
     return o;
 }
 
-/* Stop the threads and let go of everything linked. Safe to call twice. */
+/* Stop the threads and let go of everything linked. Safe to call twice.
+ * May free `p` (dropping the self reference can finalize the pipe): callers
+ * must not touch it afterwards. */
 static void pipe_stop(pipe_handle *p, qcam_link_stats *final)
 {
     if (!p->link) return;
     qcam_link_stop(p->link, final);
     p->link = NULL;
+    qcam_resource_remove(p->app, &p->res);
     JSContext *ctx = p->ctx;
     if (p->release_source) p->release_source(ctx, p->source);
     if (p->release_encoder) p->release_encoder(ctx, p->encoder);
@@ -297,6 +296,9 @@ static void pipe_stop(pipe_handle *p, qcam_link_stats *final)
     for (unsigned i = 0; i < p->n_sinks; i++) JS_FreeValue(ctx, p->sinks[i]);
     p->source = p->encoder = JS_UNDEFINED;
     p->n_sinks = 0;
+    JSValue self = p->self;
+    p->self = JS_UNDEFINED;
+    JS_FreeValue(ctx, self);
 }
 
 static void pipe_release_res(qcam_resource *res)
@@ -311,9 +313,7 @@ static void pipe_finalizer(JSRuntime *rt, JSValue val)
     (void)rt;
     pipe_handle *p = JS_GetOpaque(val, pipe_class);
     if (!p) return;
-    /* A pipe keeps its objects alive, so it is only collected once closed
-     * or when the whole app unloads (its resource was released first). */
-    qcam_resource_remove(p->app, &p->res);
+    /* Only reached once stopped: a running pipe holds its own object. */
     JS_FreeValueRT(rt, p->on_error);
     p->on_error = JS_UNDEFINED;
     pipe_unref(p);
@@ -491,6 +491,7 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     p->res.release = pipe_release_res;
     qcam_resource_add(p->app, &p->res);
     JS_SetOpaque(obj, p);
+    p->self = JS_DupValue(ctx, obj);
     return obj;
 
 fail_early:
@@ -519,7 +520,6 @@ static JSValue pipe_close(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     if (!p) return JS_EXCEPTION;
     if (!p->link) return JS_UNDEFINED; /* closed before: idempotent */
     qcam_link_stats st;
-    qcam_resource_remove(p->app, &p->res);
     pipe_stop(p, &st);
     return stats_object(ctx, &st);
 }

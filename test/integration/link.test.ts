@@ -1,0 +1,132 @@
+// Bound mode on the real runtime: camera → encoder → sinks on native threads,
+// outputs judged by ffprobe/ffmpeg, counts that add up, errors delivered.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { runtimeCommand } from "../../build/run.ts";
+import { fixture, tmpDir } from "../helpers.ts";
+
+interface Stats {
+  framesIn: number;
+  framesEncoded: number;
+  framesOut: number;
+  drops: { source: number; queue: number; encoder: number; sinks: number[] };
+  sinkFrames: number[];
+  encodeUs: { p50: number; p99: number };
+  latencyUs: { p50: number; p99: number };
+  pixelCopies: number;
+}
+
+function run(flavor: "host" | "asan", image: string, args: string[], sdcard = tmpDir("qcam-sd-"), extra: string[] = []) {
+  const cmd = runtimeCommand(flavor, image, { args, sdcard, runtimeArgs: extra });
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 60000 });
+  return { ...r, sdcard };
+}
+
+function stats(stdout: string, label: string): Stats {
+  const line = stdout.split("\n").find((l) => l.startsWith(`${label} `));
+  assert.ok(line, `no "${label}" line in:\n${stdout}`);
+  return JSON.parse(line.slice(label.length + 1)) as Stats;
+}
+
+function probe(file: string) {
+  const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const s = (JSON.parse(r.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
+  return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames) };
+}
+
+function decodesClean(file: string) {
+  const r = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
+  assert.equal(r.status, 0);
+  assert.equal(r.stderr, "", `ffmpeg reported:\n${r.stderr}`);
+}
+
+function addsUp(s: Stats) {
+  assert.equal(s.framesIn, s.framesEncoded + s.drops.queue + s.drops.encoder, "in = encoded + drops");
+  s.sinkFrames.forEach((w, i) => assert.equal(s.framesEncoded, w + s.drops.sinks[i], `sink ${i}: encoded = written + dropped`));
+}
+
+describe("qcam:link", function () {
+  let image: string;
+  before(async function () {
+    image = (await fixture("link")).image;
+  });
+
+  for (const codec of ["h264", "h265"] as const) {
+    it(`camera → ${codec} encoder → EsFileSink: a stream ffprobe reads, every frame accounted for`, function () {
+      const r = run("host", image, ["es", codec]);
+      assert.equal(r.status, 0, r.stderr);
+      const s = stats(r.stdout, "final");
+      addsUp(s);
+      assert.ok(s.framesIn >= 30, `2 s at 30 fps gave ${s.framesIn} frames`);
+      assert.equal(s.framesOut, s.sinkFrames[0]);
+      const p = probe(path.join(r.sdcard, "video", `link.${codec}`));
+      assert.deepEqual(p, { codec: codec === "h264" ? "h264" : "hevc", width: 640, height: 480, frames: s.framesOut });
+      decodesClean(path.join(r.sdcard, "video", `link.${codec}`));
+      assert.match(r.stdout, /^busy ERR_BUSY ERR_BUSY ERR_BUSY ERR_BUSY$/m, "linked parts refuse close/read/write");
+      assert.match(r.stdout, /^again true ERR_CLOSED$/m, "close twice; stats after close");
+      assert.match(r.stdout, new RegExp(`^sink ${s.framesOut} true$`, "m"));
+      assert.ok(s.encodeUs.p99 >= s.encodeUs.p50 && s.encodeUs.p50 > 0);
+      assert.ok(s.latencyUs.p50 >= s.encodeUs.p50);
+    });
+  }
+
+  it("no pixel copies between camera and the H.264 encoder (counted)", function () {
+    const r = run("host", image, ["es", "h264"]);
+    assert.equal(stats(r.stdout, "final").pixelCopies, 0);
+  });
+
+  it("one sensor, two links: main channel and a smaller sub channel at once", function () {
+    const r = run("host", image, ["two"]);
+    assert.equal(r.status, 0, r.stderr);
+    const main = stats(r.stdout, "main");
+    const sub = stats(r.stdout, "sub");
+    addsUp(main);
+    addsUp(sub);
+    assert.deepEqual(probe(path.join(r.sdcard, "video", "main.h264")), { codec: "h264", width: 640, height: 480, frames: main.framesOut });
+    assert.deepEqual(probe(path.join(r.sdcard, "video", "sub.h264")), { codec: "h264", width: 320, height: 240, frames: sub.framesOut });
+    assert.ok(sub.framesIn < main.framesIn, "the 15 fps channel gets fewer frames");
+  });
+
+  it("a full SD card: the sink reports ENOSPC to onError, the app stops, what was written plays", function () {
+    const r = run("host", image, ["full"], tmpDir("qcam-sd-"), ["--sdcard-size", "0.3"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^error ENOSPC link: es failed: No space left on device$/m);
+    const s = stats(r.stdout, "final");
+    addsUp(s);
+    const file = path.join(r.sdcard, "video", "full.h264");
+    assert.ok(fs.statSync(file).size <= 0.3 * 1024 * 1024);
+    const p = probe(file);
+    assert.ok(p.frames >= s.framesOut - 1 && p.frames >= 1, `${p.frames} frames on the card, ${s.framesOut} reported written`);
+  });
+
+  it("without onError the same failure is fatal: needExit() turns true, exit status 1", function () {
+    const r = run("host", image, ["fatal"], tmpDir("qcam-sd-"), ["--sdcard-size", "0.2"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /loop ended/);
+    assert.match(r.stderr, /Fatal: link: es failed: No space left on device/);
+  });
+
+  it("bad arguments and a sink fed twice", function () {
+    const r = run("host", image, ["errors"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^ERR_INVALID_ARG ERR_INVALID_ARG ERR_INVALID_ARG ERR_INVALID_ARG ERR_INVALID_ARG ERR_INVALID_ARG EINVAL$/m);
+    assert.match(r.stdout, /^second link on the same sink ERR_BUSY$/m);
+  });
+
+  it("ASan+UBSan: a link left running is stopped and freed when the app unloads, 10 times over", function () {
+    this.timeout(120000);
+    const r = run("asan", image, ["unload"], tmpDir("qcam-sd-"), ["--repeat", "10"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/);
+  });
+
+  it("ASan+UBSan: the linked path runs clean", function () {
+    this.timeout(120000);
+    const r = run("asan", image, ["es", "h264"]);
+    assert.equal(r.status, 0, r.stderr);
+    addsUp(stats(r.stdout, "final"));
+  });
+});
