@@ -144,6 +144,10 @@ struct qcam_link {
     uint64_t window_count;
     double fps;
     int error;
+    bool keep_last;
+    uint64_t max_frames;
+    atomic_bool finished;
+    qcam_picture *last; /* most recently encoded, for capture() */
 };
 
 static int64_t now_us(void)
@@ -166,14 +170,17 @@ static void *capture_main(void *arg)
 {
     qcam_link *l = arg;
     qcam_platform_name_thread("qcam-capture");
-    while (!atomic_load(&l->stopping)) {
+    uint64_t taken = 0;
+    while (!atomic_load(&l->stopping) && (!l->max_frames || taken < l->max_frames)) {
         qcam_picture *pic = NULL;
         int r = l->src.read(l->src.ctx, 100000, &pic);
         if (r == -ETIMEDOUT || (r == 0 && !pic)) continue;
+        if (r == -ENODATA) break; /* the source ended: finish normally */
         if (r < 0) {
             report(l, r, "camera");
             break;
         }
+        taken++;
         pthread_mutex_lock(&l->stats_lock);
         l->frames_in++;
         pthread_mutex_unlock(&l->stats_lock);
@@ -185,6 +192,7 @@ static void *capture_main(void *arg)
         }
     }
     fifo_close(&l->encode_q);
+    atomic_store(&l->finished, true);
     return NULL;
 }
 
@@ -215,14 +223,19 @@ static void *encode_main(void *arg)
         int64_t t0 = now_us();
         int r = l->enc.encode(l->enc.ctx, pic, &pkt);
         int64_t t1 = now_us();
-        qcam_picture_unref(pic);
         pthread_mutex_lock(&l->stats_lock);
+        qcam_picture *drop = pic;
+        if (r >= 0 && l->keep_last) { /* keep it for capture(), let the previous go */
+            drop = l->last;
+            l->last = pic;
+        }
         if (r < 0 || !pkt) l->drops_encoder++;
         else {
             l->frames_encoded++;
             sample_add(&l->encode_us, (double)(t1 - t0));
         }
         pthread_mutex_unlock(&l->stats_lock);
+        qcam_picture_unref(drop);
         if (r < 0) {
             report(l, r, "encoder");
             continue;
@@ -299,6 +312,8 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
         *err = -ENOMEM;
         return NULL;
     }
+    l->keep_last = cfg && cfg->keep_last;
+    l->max_frames = cfg ? cfg->max_frames : 0;
     l->src = *src;
     l->enc = *enc;
     l->on_error = on_error;
@@ -327,6 +342,7 @@ void qcam_link_stats_get(qcam_link *l, qcam_link_stats *out)
     out->drops_encoder = l->drops_encoder;
     out->fps = l->fps;
     out->error = l->error;
+    out->finished = atomic_load(&l->finished);
     sample_percentiles(&l->encode_us, &out->encode_p50_us, &out->encode_p99_us);
     sample_percentiles(&l->latency_us, &out->latency_p50_us, &out->latency_p99_us);
     pthread_mutex_unlock(&l->stats_lock);
@@ -343,6 +359,14 @@ void qcam_link_stats_get(qcam_link *l, qcam_link_stats *out)
     out->pixel_copies = qcam_media_copy_count();
 }
 
+qcam_picture *qcam_link_last_picture(qcam_link *l)
+{
+    pthread_mutex_lock(&l->stats_lock);
+    qcam_picture *p = l->last ? qcam_picture_ref(l->last) : NULL;
+    pthread_mutex_unlock(&l->stats_lock);
+    return p;
+}
+
 void qcam_link_stop(qcam_link *l, qcam_link_stats *final)
 {
     if (!l) return;
@@ -356,6 +380,7 @@ void qcam_link_stop(qcam_link *l, qcam_link_stats *final)
         atomic_store(&l->sinks[i].sink->busy, 0);
     }
     fifo_destroy(&l->encode_q);
+    qcam_picture_unref(l->last);
     pthread_mutex_destroy(&l->stats_lock);
     free(l);
 }

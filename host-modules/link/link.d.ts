@@ -2,6 +2,7 @@
 declare module "qcam:link" {
   import type { Camera, Channel } from "qcam:camera";
   import type { Encoder, Frame } from "qcam:video";
+  import type { Image } from "qcam:image";
 
   /** Something a link (or the app, in pull mode) writes encoded frames to. */
   export interface Sink {
@@ -32,6 +33,11 @@ declare module "qcam:link" {
     encodeQueue?: number;
     /** Frames waiting per sink before it drops to the next keyframe (1..4096, default 64). */
     sinkQueue?: number;
+    /** Stop capturing after this many pictures (e.g. "save 200 frames"); `stats().finished` turns true. */
+    frames?: number;
+    /** Keep the most recently encoded picture for `pipe.capture()` (MaixPy's
+     * `Encoder(capture=True)`); holds one camera buffer. Default false. */
+    capture?: boolean;
     /** A sink, the camera or the encoder failed (e.g. code ENOSPC). Without it the error is fatal. */
     onError?: (error: Error & { code: string }) => void;
   }
@@ -64,10 +70,15 @@ declare module "qcam:link" {
     latencyUs: { p50: number; p99: number };
     /** Copies of pixel data made anywhere in the process so far (0 on the bound path). */
     pixelCopies: number;
+    /** Capturing has ended: `frames` reached, or a file source ended (loop: false). Close the pipe to drain it. */
+    finished: boolean;
   }
 
   export interface Pipe {
     stats(): LinkStats;
+    /** The picture most recently encoded (null before the first). Needs
+     * `{ capture: true }`, else throws ERR_NO_CAPTURE. Close it when done. */
+    capture(): Image | null;
     /** Stop the camera side, encode and write what is queued, flush every sink;
      * returns the final stats (undefined if already closed). The camera,
      * encoder and sinks stay open: close them after. */

@@ -18,8 +18,9 @@
 #include "../media/media.h"
 
 /* Where pictures come from (a camera channel). read() blocks until the next
- * frame, at most timeout_us; returns 0, -ETIMEDOUT, or another -errno that
- * ends the link. It must be callable from the link's capture thread. */
+ * frame, at most timeout_us; returns 0, -ETIMEDOUT, -ENODATA when the source
+ * has ended (a file without loop: the link finishes normally), or another
+ * -errno that ends the link with an error. It must be callable from the link's capture thread. */
 typedef struct {
     void *ctx;
     int (*read)(void *ctx, int64_t timeout_us, qcam_picture **out);
@@ -53,6 +54,8 @@ typedef struct qcam_link qcam_link;
 typedef struct {
     unsigned encode_queue; /* pictures waiting for the encoder (default 4) */
     unsigned sink_queue;   /* packets waiting per sink (default 64) */
+    bool keep_last;        /* keep the last encoded picture for capture() */
+    uint64_t max_frames;   /* stop capturing after this many pictures (0: no limit) */
 } qcam_link_config;
 
 #define QCAM_LINK_MAX_SINKS 8
@@ -74,6 +77,7 @@ typedef struct {
     double latency_p50_us, latency_p99_us; /* capture timestamp → last sink wrote */
     uint64_t pixel_copies;    /* copies of pixel data counted process-wide since start */
     int error;                /* first error that stopped the link (-errno) or 0 */
+    bool finished;            /* capturing ended: max_frames reached, source ended or failed */
 } qcam_link_stats;
 
 /* Called on a link thread when a sink or the source fails: the binding posts
@@ -84,6 +88,10 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
                            qcam_sink *const *sinks, unsigned n_sinks, const qcam_link_config *cfg,
                            qcam_link_error_fn *on_error, void *opaque, int *err);
 void qcam_link_stats_get(qcam_link *link, qcam_link_stats *out);
+/* A new reference to the picture most recently encoded (MaixPy's
+ * Encoder(capture=True)), or NULL before the first or without keep_last.
+ * With keep_last the link holds one picture back from the camera's pool. */
+qcam_picture *qcam_link_last_picture(qcam_link *link);
 /* Stop capturing, encode what is queued, write and flush every sink, join
  * the threads, fill *final (may be NULL) and free the link. */
 void qcam_link_stop(qcam_link *link, qcam_link_stats *final);

@@ -9,6 +9,7 @@
 
 #include "../../runtime/qcam_host.h"
 #include "../modules.h"
+#include "../image/image_js.h"
 #include "es_sink.h"
 #include "link_js.h"
 
@@ -229,6 +230,7 @@ typedef struct pipe_handle {
     JSValue sinks[QCAM_LINK_MAX_SINKS];
     unsigned n_sinks;
     qcam_link_release_fn *release_source, *release_encoder;
+    bool keep_last;
     atomic_int refs; /* the JS object + error events in flight */
 } pipe_handle;
 
@@ -276,6 +278,7 @@ static JSValue stats_object(JSContext *ctx, const qcam_link_stats *st)
     JS_SetPropertyStr(ctx, o, "encodeUs", enc);
     JS_SetPropertyStr(ctx, o, "latencyUs", lat);
     JS_SetPropertyStr(ctx, o, "pixelCopies", JS_NewInt64(ctx, (int64_t)st->pixel_copies));
+    JS_SetPropertyStr(ctx, o, "finished", JS_NewBool(ctx, st->finished));
     return o;
 }
 
@@ -423,6 +426,8 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         sink_vals[n++] = JS_DupValue(ctx, argv[2]);
     }
     unsigned encode_q = 4, sink_q = 64;
+    bool keep_last = false;
+    double max_frames = 0;
     JSValue on_error = JS_UNDEFINED;
     JSValue fail = JS_UNDEFINED;
     for (unsigned i = 0; i < n && JS_IsUndefined(fail); i++) {
@@ -436,6 +441,14 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         if (get_uint_opt(ctx, argv[3], "encodeQueue", 1, 64, &encode_q) ||
             get_uint_opt(ctx, argv[3], "sinkQueue", 1, 4096, &sink_q))
             fail = JS_EXCEPTION;
+        JSValue mf = JS_GetPropertyStr(ctx, argv[3], "frames");
+        if (!JS_IsUndefined(mf) && (JS_ToFloat64(ctx, &max_frames, mf) || !(max_frames >= 1) || max_frames > 1e15 ||
+                                    max_frames != (double)(uint64_t)max_frames))
+            fail = qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "frames must be an integer >= 1");
+        JS_FreeValue(ctx, mf);
+        JSValue cap = JS_GetPropertyStr(ctx, argv[3], "capture");
+        keep_last = JS_ToBool(ctx, cap);
+        JS_FreeValue(ctx, cap);
         on_error = JS_GetPropertyStr(ctx, argv[3], "onError");
         if (!JS_IsUndefined(on_error) && !JS_IsFunction(ctx, on_error))
             fail = qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "onError must be a function");
@@ -460,10 +473,12 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     p->encoder = JS_DupValue(ctx, argv[1]);
     p->release_source = ps->release;
     p->release_encoder = pe->release;
+    p->keep_last = keep_last;
     p->on_error = on_error;
     p->n_sinks = n;
     memcpy(p->sinks, sink_vals, n * sizeof(JSValue));
-    qcam_link_config cfg = {.encode_queue = encode_q, .sink_queue = sink_q};
+    qcam_link_config cfg = {.encode_queue = encode_q, .sink_queue = sink_q, .keep_last = keep_last,
+                           .max_frames = (uint64_t)max_frames};
     int err = 0;
     p->link = qcam_link_start(&src, &enc, sinks, n, &cfg, on_link_error, p, &err);
     if (!p->link) {
@@ -511,6 +526,19 @@ static JSValue pipe_stats(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     return stats_object(ctx, &st);
 }
 
+/* capture(): the picture most recently encoded, as an Image (null before the
+ * first). Needs link(..., { capture: true }). */
+static JSValue pipe_capture(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)argc; (void)argv;
+    pipe_handle *p = pipe_get(ctx, this_val);
+    if (!p) return JS_EXCEPTION;
+    if (!p->keep_last)
+        return qcam_throw(ctx, QCAM_ERROR, "ERR_NO_CAPTURE", "start the link with { capture: true } to use capture()");
+    qcam_picture *pic = qcam_link_last_picture(p->link);
+    return pic ? qcam_js_image_new(ctx, pic) : JS_NULL;
+}
+
 /* close(): flush everything and return the final stats; a second close()
  * returns undefined. */
 static JSValue pipe_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
@@ -526,6 +554,7 @@ static JSValue pipe_close(JSContext *ctx, JSValueConst this_val, int argc, JSVal
 
 static const JSCFunctionListEntry pipe_proto[] = {
     JS_CFUNC_DEF("stats", 0, pipe_stats),
+    JS_CFUNC_DEF("capture", 0, pipe_capture),
     JS_CFUNC_DEF("close", 0, pipe_close),
     JS_PROP_STRING_DEF("[Symbol.toStringTag]", "Pipe", JS_PROP_CONFIGURABLE),
 };
@@ -536,6 +565,7 @@ static const JSCFunctionListEntry link_funcs[] = {
 
 static int link_module_init(JSContext *ctx, JSModuleDef *m)
 {
+    if (qcam_image_class_init(ctx) < 0) return -1;
     if (qcam_class_init(ctx, &es_class, &es_def, es_proto, sizeof es_proto / sizeof es_proto[0], "close") < 0 ||
         qcam_class_init(ctx, &pipe_class, &pipe_def, pipe_proto, sizeof pipe_proto / sizeof pipe_proto[0], "close") < 0)
         return -1;
