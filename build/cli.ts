@@ -10,6 +10,7 @@ const USAGE = `usage:
   qcam run <app.qcam | app-dir | file.ts> [--target host|riscv64] [--asan] [--sdcard DIR] [-- app args]
   qcam start [--sdcard DIR] [recorder args]     (npm start -- ...)
   qcam verify <app.qcam> [--target host|riscv64]
+  qcam test [app-dir] [--no-typecheck] [-- mocha options]   (the app's test/**/*.test.ts, against the qcam:* stubs)
   qcam bench`;
 
 interface Parsed {
@@ -89,6 +90,11 @@ export async function main(argv: string[]): Promise<number> {
       if (p.positional.length !== 1) throw new BuildError(USAGE);
       const { runImage } = await import("./run.ts");
       return runImage(targetOf(p), p.positional[0], { runtimeArgs: ["--verify"] });
+    }
+    case "test": {
+      // An app's own tests in Node against the host-module stubs (build/testing/).
+      const { runAppTests } = await import("./testing/app-tests.ts");
+      return runAppTests(args);
     }
     case "bench": {
       const { runBenchmarks } = await import("../bench/run.ts");

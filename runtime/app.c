@@ -112,12 +112,12 @@ JSValue qcam_throw_errno(JSContext *ctx, int err, const char *fmt, ...)
     return r;
 }
 
-/* Print an uncaught value: "Uncaught Error: msg" then the stack frames. */
-void qcam_print_exception(JSContext *ctx, JSValueConst exc, const char *prefix)
+/* Print a thrown value: "<prefix>Error: msg" then the stack frames. */
+void qcam_print_exception_to(FILE *out, JSContext *ctx, JSValueConst exc, const char *prefix)
 {
-    fflush(stdout);
+    if (out == stderr) fflush(stdout);
     const char *s = JS_ToCString(ctx, exc);
-    fprintf(stderr, "%s%s\n", prefix, s ? s : "(unprintable value)");
+    fprintf(out, "%s%s\n", prefix, s ? s : "(unprintable value)");
     JS_FreeCString(ctx, s);
     if (JS_IsError(exc)) {
         JSValue stack = JS_GetPropertyStr(ctx, exc, "stack");
@@ -125,13 +125,18 @@ void qcam_print_exception(JSContext *ctx, JSValueConst exc, const char *prefix)
         if (st) {
             /* quickjs-ng's stack may repeat the "Name: message" line first. */
             const char *frames = strstr(st, "    at ");
-            fputs(frames ? frames : st, stderr);
-            if (*st && st[strlen(st) - 1] != '\n') fputc('\n', stderr);
+            fputs(frames ? frames : st, out);
+            if (*st && st[strlen(st) - 1] != '\n') fputc('\n', out);
         }
         JS_FreeCString(ctx, st);
         JS_FreeValue(ctx, stack);
     }
-    fflush(stderr);
+    fflush(out);
+}
+
+void qcam_print_exception(JSContext *ctx, JSValueConst exc, const char *prefix)
+{
+    qcam_print_exception_to(stderr, ctx, exc, prefix);
 }
 
 static void report_exception(qcam_app *app, const char *prefix)

@@ -4,6 +4,7 @@
 #define QCAM_APP_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "image.h"
@@ -33,6 +34,7 @@ JSModuleDef *qcam_module_loader(JSContext *ctx, const char *name, void *opaque);
 
 /* Globals installed in every app context (console.c, timers in app.c). */
 int qcam_console_init(JSContext *ctx);
-void qcam_print_exception(JSContext *ctx, JSValueConst exc, const char *prefix);
+void qcam_print_exception(JSContext *ctx, JSValueConst exc, const char *prefix); /* to stderr */
+void qcam_print_exception_to(FILE *out, JSContext *ctx, JSValueConst exc, const char *prefix);
 
 #endif

@@ -9,7 +9,7 @@
 static void print_value(JSContext *ctx, FILE *out, JSValueConst v)
 {
     if (JS_IsError(v)) {
-        qcam_print_exception(ctx, v, "");
+        qcam_print_exception_to(out, ctx, v, "");
         return;
     }
     JSValue str = JS_UNDEFINED;

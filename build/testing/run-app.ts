@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { HardExit, WorldLimitError, world, type LogLevel, type Manifest } from "./world.ts";
+import { HardExit, WorldLimitError, nextRunId, world, type LogLevel, type Manifest } from "./world.ts";
 
 export interface RunAppOptions {
   /** Start parameters (default: the world's, see world.setArgs). */
@@ -36,7 +36,6 @@ export interface AppResult {
 export const EXIT = { OK: 0, UNCAUGHT: 1, STALLED: 21, INTERRUPTED: 130 } as const;
 
 const ENTERED = Symbol.for("qcam.testing.entered");
-let runs = 0;
 
 /** An app folder (src/main.ts, main.ts; app.json), a single .ts file, or a file URL. */
 export function resolveEntry(input: string | URL): { file: string; manifest: Manifest } {
@@ -79,7 +78,7 @@ export async function runApp(entry: string | URL, opts: RunAppOptions = {}): Pro
     world.reportUncaught(reason, "Uncaught (in promise) ");
   };
   process.on("unhandledRejection", onRejection);
-  const run = String(++runs);
+  const run = String(nextRunId());
   let entered = false;
   (globalThis as Record<symbol, unknown>)[ENTERED] = (id: string) => {
     if (id === run) entered = true;
@@ -109,7 +108,9 @@ export async function runApp(entry: string | URL, opts: RunAppOptions = {}): Pro
     // turn can run promise jobs itself.
     const step = (): "again" | "done" => {
       if (state === "rejected") {
-        if (reason instanceof HardExit || reason instanceof WorldLimitError) throw reason;
+        // Not the app's doing: it never started (a missing stub, a syntax
+        // error: what fails the build on the board) or a test limit.
+        if (!entered || reason instanceof HardExit || reason instanceof WorldLimitError) throw reason;
         world.reportUncaught(reason);
         return "done";
       }

@@ -62,7 +62,7 @@ const DEFAULT_MANIFEST: Manifest = { id: "app", name: "app", version: "0.0.0" };
 /** A second SIGINT: the real runtime `_exit(130)`s from the signal handler. It
  * is thrown out of the stub call the app is in (sleep, needExit) and runApp
  * turns it into exit status 130. */
-export class HardExit extends Error {
+class HardExitError extends Error {
   readonly status = 130;
   constructor() {
     super("second SIGINT: the runtime exits at once with status 130");
@@ -72,7 +72,7 @@ export class HardExit extends Error {
 
 /** The app ran longer than the world's limits: it would never have stopped
  * without a scripted exit. Not an app error: runApp rethrows it. */
-export class WorldLimitError extends Error {
+class WorldLimit extends Error {
   constructor(message: string) {
     super(message);
     this.name = "WorldLimitError";
@@ -123,10 +123,9 @@ export interface Handle {
 
 type Stream = "stdout" | "stderr";
 
-const WORLD_KEY = Symbol.for("qcam.testing.world");
-if (process.env.QCAM_DEBUG) console.error("world.ts loaded", import.meta.url);
+const SHARED_KEY = Symbol.for("qcam.testing.shared");
 
-export class World {
+class QcamWorld {
   // ---- clock (integer microseconds since tick 0) ----
   #nowUs = 0;
   #wallStartUs = DEFAULT_WALL_MS * 1000;
@@ -311,7 +310,7 @@ export class World {
 
   #checkTime(): void {
     if (this.#nowUs > this.limits.virtualMs * 1000)
-      throw new WorldLimitError(
+      throw new WorldLimit(
         `qcam testing: more than ${this.limits.virtualMs} ms of virtual time passed; the app never stopped. ` +
           "Script an exit (world.exitAt(ms), world.exitAfterTurns(n)) or raise world.limits.virtualMs.",
       );
@@ -377,7 +376,7 @@ export class World {
 
   /** Stubs: throw HardExit once a second SIGINT has arrived. */
   checkHardExit(): void {
-    if (this.hardExit) throw new HardExit();
+    if (this.hardExit) throw new HardExitError();
   }
 
   /** A host module hit an error the app cannot continue from (qcam_app_fatal):
@@ -389,7 +388,7 @@ export class World {
 
   /** Print an uncaught error as the runtime does and make the app fail. */
   reportUncaught(err: unknown, prefix = "Uncaught "): void {
-    if (err instanceof HardExit || err instanceof WorldLimitError) throw err;
+    if (err instanceof HardExitError || err instanceof WorldLimit) throw err;
     this.uncaught.push(err);
     this.write("stderr", prefix + formatException(err));
     this.fatal = true;
@@ -409,7 +408,7 @@ export class World {
     if (this.#inTurn) return this.exitRequested;
     this.turns++;
     if (this.turns > this.limits.turns)
-      throw new WorldLimitError(
+      throw new WorldLimit(
         `qcam testing: ${this.limits.turns} needExit() turns and the app is still running. ` +
           "Script an exit (world.exitAfterTurns(n), world.exitAt(ms)) or raise world.limits.turns.",
       );
@@ -617,11 +616,10 @@ export class World {
         if (i) line += " ";
         const v = args[i] as unknown;
         if (util.types.isNativeError(v)) {
-          // console.c prints an error through qcam_print_exception: to stderr,
-          // with its stack, whatever the console method's stream.
+          // console.c prints an error with its stack, on the method's stream.
           this.write(out, line);
           line = "";
-          this.write("stderr", formatException(v));
+          this.write(out, formatException(v));
         } else line += formatValue(v);
       }
       this.write(out, line + "\n");
@@ -744,12 +742,9 @@ export class World {
     return undefined;
   }
 
-  /** Fault names armed but not (fully) fired yet. */
+  /** Names of armed faults that never fired: a scripted failure the app never ran into. */
   pendingFaults(): string[] {
-    const out: string[] = [];
-    for (const [name, list] of this.#faults)
-      if (list.some((f) => f.fired < (f.spec.times ?? 1) && Number.isFinite(f.spec.times ?? 1))) out.push(name);
-    return out;
+    return [...this.#faults].filter(([, list]) => list.some((f) => f.fired === 0)).map(([name]) => name);
   }
 
   /** Stubs: register a native handle the app holds; release() when it closes. */
@@ -821,9 +816,39 @@ export function formatException(err: unknown): string {
   return out;
 }
 
-/** The one world. Kept on globalThis, so a second copy of this file (another
- * URL) still finds it. */
-export const world: World = ((globalThis as Record<symbol, World>)[WORLD_KEY] ??= new World());
+/**
+ * The one world, and the classes whose identity matters (`instanceof`), kept
+ * on globalThis: this file can be loaded twice in one process — as an ES
+ * module and through CommonJS (mocha require()s test files that tsx can
+ * compile to CommonJS) — and both copies must share them.
+ */
+interface Shared {
+  world: QcamWorld;
+  World: typeof QcamWorld;
+  HardExit: typeof HardExitError;
+  WorldLimitError: typeof WorldLimit;
+  runs: number;
+}
+const shared: Shared = ((globalThis as Record<symbol, Shared>)[SHARED_KEY] ??= {
+  world: new QcamWorld(),
+  World: QcamWorld,
+  HardExit: HardExitError,
+  WorldLimitError: WorldLimit,
+  runs: 0,
+});
+
+export const world: QcamWorld = shared.world;
+export const World = shared.World;
+export type World = QcamWorld;
+export const HardExit = shared.HardExit;
+export type HardExit = HardExitError;
+export const WorldLimitError = shared.WorldLimitError;
+export type WorldLimitError = WorldLimit;
+
+/** A process-wide counter (runApp's run ids). */
+export function nextRunId(): number {
+  return ++shared.runs;
+}
 
 /** What app modules loaded by runApp bind `Promise` to (loader.mjs). */
 (globalThis as Record<symbol, unknown>)[Symbol.for("qcam.testing.Promise")] = world.Promise;

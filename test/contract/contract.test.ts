@@ -4,13 +4,13 @@
 // that does something else than its C module fails here.
 import assert from "node:assert/strict";
 import type { Flavor } from "../../build/paths.ts";
-import { contractFiles, runRuntimeSides, runStubSide, type RuntimeRun } from "./harness.ts";
-import type { CaseResult, Contract } from "./kit.ts";
+import { contractFiles, loadSuite, runRuntimeSides, runStubSide, type RuntimeRun } from "./harness.ts";
+import type { CaseResult } from "./kit.ts";
 
 const FLAVORS: Flavor[] = ["host", "riscv64", "asan"];
 
 for (const [mod, file] of contractFiles()) {
-  const suite = (await import(file)).default as Contract;
+  const suite = await loadSuite(file);
 
   describe(`${suite.module} contract`, function () {
     describe(`stub (host-modules/${mod}/${mod}.stub.ts)`, function () {

@@ -7,7 +7,8 @@ import { BuildError } from "../../build/log.ts";
 import { OUT, ROOT, targetOfFlavor, type Flavor, type Target } from "../../build/paths.ts";
 import { makeImage, world } from "../../build/testing/index.ts";
 import { start } from "../helpers.ts";
-import { CONTRACT_ARGS, CONTRACT_MANIFEST, IMAGE_SPEC, runContract, type CaseResult, type Contract, type ContractEnv } from "./kit.ts";
+import { pathToFileURL } from "node:url";
+import { CONTRACT_ARGS, CONTRACT_MANIFEST, IMAGE_SPEC, type CaseResult, type Contract, type ContractEnv } from "./kit.ts";
 import { RESULT_MARK, type RuntimeReport } from "./runtime-side.ts";
 
 export const CONTRACT_DIR = path.join(ROOT, "test", "contract");
@@ -20,8 +21,20 @@ export function contractFiles(): Map<string, string> {
   return out;
 }
 
+/**
+ * A suite for the stub side, loaded the way runApp loads app code (?qcam-run:
+ * with the world's Promise, so needExit() runs its promise jobs), optionally
+ * against a mutated stub (?qcam-mutant, see mutation.test.ts).
+ */
+export async function loadSuite(file: string, mutant?: object): Promise<Contract> {
+  const url = new URL(pathToFileURL(file));
+  url.searchParams.set("qcam-run", "contract");
+  if (mutant) url.searchParams.set("qcam-mutant", Buffer.from(JSON.stringify(mutant)).toString("base64url"));
+  return (await import(url.href)).default as Contract;
+}
+
 /** The stub side: a fresh world set up like the runtime side's app, the
- * cases run from a macrotask (so needExit() can run promise jobs). */
+ * cases run from a macrotask (so needExit() can run Node's promise jobs too). */
 export function runStubSide(suite: Contract, env: Partial<ContractEnv> = {}): Promise<CaseResult[]> {
   return new Promise((resolve, reject) =>
     setImmediate(() => {
@@ -29,7 +42,7 @@ export function runStubSide(suite: Contract, env: Partial<ContractEnv> = {}): Pr
         world.reset({ args: CONTRACT_ARGS, manifest: CONTRACT_MANIFEST });
         world.install();
         try {
-          resolve(runContract(suite, { side: "stub", image: () => makeImage(IMAGE_SPEC), ...env }));
+          resolve(suite.run({ side: "stub", image: () => makeImage(IMAGE_SPEC), ...env }));
         } finally {
           world.restore();
         }

@@ -49,6 +49,11 @@ export class Contract {
     if (this.cases.some((c) => c.name === name)) throw new Error(`contract ${this.module}: two cases named "${name}"`);
     this.cases.push({ name, fn, needs: opts.needs ?? [] });
   }
+
+  /** Run every case, in order (with this copy of the kit). Never throws. */
+  run(env: ContractEnv): CaseResult[] {
+    return runContract(this, env);
+  }
 }
 
 export function contract(module: string, define: (t: Contract) => void): Contract {

@@ -4,10 +4,8 @@
 // against it. Each mutant must make the suite fail, in the case that guards
 // against that bug. (contract.test.ts shows the unchanged stubs pass.)
 import assert from "node:assert/strict";
-import { pathToFileURL } from "node:url";
 import { world } from "../../build/testing/index.ts";
-import { contractFiles, runStubSide } from "./harness.ts";
-import type { Contract } from "./kit.ts";
+import { contractFiles, loadSuite, runStubSide } from "./harness.ts";
 
 interface Mutant {
   bug: string;
@@ -76,11 +74,9 @@ describe("contract suites catch a stub that drifts (mutants)", function () {
     it(`${m.module}: "${m.bug}" fails ${m.caught.map((c) => `"${c}"`).join(", ")}`, async function () {
       const file = files.get(m.module.slice("qcam:".length));
       assert.ok(file, `no contract suite for ${m.module}`);
-      const url = new URL(pathToFileURL(file));
-      url.searchParams.set("qcam-mutant", Buffer.from(JSON.stringify({ module: m.module, replace: m.replace })).toString("base64url"));
       const makeImage = world.exposed("image.make");
       try {
-        const suite = (await import(url.href)).default as Contract;
+        const suite = await loadSuite(file, { module: m.module, replace: m.replace });
         const results = await runStubSide(suite);
         const failed = results.filter((r) => r.status === "fail").map((r) => r.name);
         assert.ok(failed.length > 0, `the ${m.module} contract passed against a stub where ${m.bug}`);

@@ -4,11 +4,12 @@
 // between engines). This checks runApp's loop (app_main), the exit codes and
 // messages, uncaught errors and rejections, stalls and signals.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { runApp, world } from "../../build/testing/index.ts";
 import { FIXTURES, fixture, runSync, start } from "../helpers.ts";
 
-const APP = path.join(FIXTURES, "lifecycle", "main.ts");
+const APP = path.join(FIXTURES, "lifecycle");
 const firstLine = (s: string) => s.split("\n")[0];
 
 describe("apps end the same under runApp as on the runtime (test/fixtures/lifecycle)", function () {
@@ -61,5 +62,22 @@ describe("apps end the same under runApp as on the runtime (test/fixtures/lifecy
     assert.equal(stub.code, 130);
     assert.equal(stub.stdout, "ready\n");
     assert.equal(stub.elapsedMs, 80);
+  });
+});
+
+describe("runApp runs the language fixture as Node runs its bundle", function () {
+  // Classes, closures, generators, async functions and generators, promise
+  // ordering, Promise.all/race/allSettled/any, timers: here under the world's
+  // Promise, lowered awaits and virtual time; in Node natively (the same
+  // output QuickJS gives, test/integration/language.test.ts).
+  it("the same lines, in the same order", async function () {
+    const built = await fixture("language");
+    const node = spawnSync(process.execPath, [built.bundle], { encoding: "utf8" });
+    assert.equal(node.status, 0, node.stderr);
+    world.reset();
+    const r = await runApp(path.join(FIXTURES, "language"));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.deepEqual(r.stdout.split("\n"), node.stdout.split("\n"));
   });
 });

@@ -73,7 +73,7 @@ export default contract("qcam:time", (t) => {
     T.sleepMs(5);
     const d2 = T.monotonicMs() - T.ticksUs() / 1000;
     ok(d1 >= 0, "the monotonic clock is ahead of ticks");
-    between(d2 - d1, -2, 2, "offset drift, ms");
+    between(d2 - d1, -50, 50, "offset drift, ms (loose: a reading pair can be split by the scheduler)");
   });
 
   t.test("time() and timeMs() tell the same wall-clock time, after 2020", () => {
