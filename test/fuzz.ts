@@ -1,28 +1,63 @@
-// Build and run the libFuzzer target for the image verifier
-// (runtime/fuzz/fuzz_image.c), with Debian's clang:
-//   out/fuzz/fuzz_image        the target (ASan + UBSan + libFuzzer)
-//   out/fuzz/corpus-image/     seed corpus: images packed by build/image.ts
-//   out/fuzz/corpus-work/      what long runs (test/fuzz-long.ts) add
-//   out/fuzz/artifacts/        crash-*, leak-*, timeout-*, oom-* inputs
-// The expectations compiled into the target come from the host build's
-// build-info.json, the same facts packImage writes, so the seeds verify.
+// Build and run the libFuzzer targets in runtime/fuzz/, with Debian's clang
+// (ASan + UBSan + libFuzzer). One target per parser of untrusted input:
+//   image    qcam_image_verify (runtime/image.c): app images
+//   annexb   the Annex B splitter and EsReader (host-modules/video/annexb.c,
+//            es_reader.c): .h264/.h265 files and bytes from JavaScript
+//   y4m      the sim camera's Y4M reader (host-modules/camera/backend_sim.c)
+// Layout, for a target NAME:
+//   out/fuzz/fuzz_NAME            the target
+//   out/fuzz/corpus-NAME/         seed corpus (seed-* files are rewritten; others kept)
+//   out/fuzz/corpus-work-NAME/    what long runs (test/fuzz-long.ts) add
+//                                 (the image target's is out/fuzz/corpus-work/)
+//   out/fuzz/NAME.dict            libFuzzer dictionary, when the target has one
+//   out/fuzz/media/               ffmpeg-made clips the seeds are cut from (cache)
+//   out/fuzz/artifacts/NAME-*     crash-*, leak-*, timeout-*, oom-* inputs
+// Every target prints one "qcam-fuzz: key=value ..." line per input when
+// QCAM_FUZZ_TRACE=1; each seed says which values it must produce, so the
+// seeds are known to reach what they were made for.
+// The image target's expectations come from the host build's build-info.json,
+// the same facts packImage writes, so its seeds verify.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { buildFlavor, readBuildInfo, type BuildInfo } from "../build/cmake.ts";
 import { packImage, sealImage, OFF, DIGEST_SIZE, FLAG_DEBUG_INFO, type AppImage } from "../build/image.ts";
 import { BuildError, step } from "../build/log.ts";
 import { OUT, ROOT } from "../build/paths.ts";
 
-export const FUZZ_DIR = path.join(OUT, "fuzz");
-export const FUZZ_BINARY = path.join(FUZZ_DIR, "fuzz_image");
-export const SEED_CORPUS = path.join(FUZZ_DIR, "corpus-image");
-export const WORK_CORPUS = path.join(FUZZ_DIR, "corpus-work");
-export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
+export type TargetName = "image" | "annexb" | "y4m";
+export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m"];
 
-const SOURCES = ["runtime/image.c", "runtime/sha256.c", "runtime/fuzz/fuzz_image.c"];
-const HEADERS = ["runtime/image.h", "runtime/sha256.h", "firmware/qcam_image.h"];
+export const FUZZ_DIR = path.join(OUT, "fuzz");
+export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
+export const MEDIA_CACHE = path.join(FUZZ_DIR, "media");
+
+export interface TargetPaths {
+  binary: string;
+  seeds: string;
+  work: string;
+  dict: string;
+  /** libFuzzer -artifact_prefix. */
+  artifactPrefix: string;
+}
+
+export function targetPaths(name: TargetName): TargetPaths {
+  return {
+    binary: path.join(FUZZ_DIR, `fuzz_${name}`),
+    seeds: path.join(FUZZ_DIR, `corpus-${name}`),
+    work: path.join(FUZZ_DIR, name === "image" ? "corpus-work" : `corpus-work-${name}`),
+    dict: path.join(FUZZ_DIR, `${name}.dict`),
+    artifactPrefix: path.join(ARTIFACTS, `${name}-`),
+  };
+}
+
+// The image target's paths, as before the other targets came.
+export const FUZZ_BINARY = targetPaths("image").binary;
+export const SEED_CORPUS = targetPaths("image").seeds;
+export const WORK_CORPUS = targetPaths("image").work;
+
 const CFLAGS = [
   "-fsanitize=fuzzer,address,undefined",
   "-fno-sanitize-recover=all", // undefined behaviour is a crash, not a warning
@@ -35,28 +70,33 @@ const CFLAGS = [
   "-Werror",
   "-Wshadow",
   "-Wstrict-prototypes",
-  "-I",
-  "runtime",
-  "-I",
-  "firmware",
 ];
 
-// Status codes of enum qcam_image_status (runtime/image.h).
-export const Status = {
-  ok: 0,
-  magic: 11,
-  format: 12,
-  truncated: 13,
-  checksum: 14,
-  engine: 15,
-  bytecode: 16,
-  target: 17,
-  abi: 18,
-  sections: 19,
-} as const;
+/** A seed: the bytes the target reads (control bytes first) and the values
+ * its trace line must show for them. */
+export interface Seed {
+  name: string;
+  data: Buffer;
+  expect: Record<string, string | number>;
+}
 
-/** The fuzz target's control byte (see runtime/fuzz/fuzz_image.c). */
-export const Mode = { raw: 0, seal: 1, sizeSeal: 2, any: 3 } as const;
+interface TargetDef {
+  /** What is fuzzed, for messages. */
+  title: string;
+  sources: string[];
+  includes: string[];
+  libs: string[];
+  maxLen: number;
+  /** Dictionary entries (raw bytes). */
+  dict: Buffer[];
+  defines(ctx: Context): string[];
+  seeds(ctx: Context): Seed[];
+}
+
+/** What building and seeding may need; filled lazily. */
+interface Context {
+  info(): BuildInfo;
+}
 
 export function hasClang(): boolean {
   const r = spawnSync("clang", ["--version"], { encoding: "utf8" });
@@ -73,6 +113,30 @@ export function hostBuildInfo(): BuildInfo {
   }
 }
 
+function context(info?: BuildInfo): Context {
+  let cached = info;
+  return { info: () => (cached ??= hostBuildInfo()) };
+}
+
+// ---- image: qcam_image_verify (runtime/fuzz/fuzz_image.c) -----------------
+
+// Status codes of enum qcam_image_status (runtime/image.h).
+export const Status = {
+  ok: 0,
+  magic: 11,
+  format: 12,
+  truncated: 13,
+  checksum: 14,
+  engine: 15,
+  bytecode: 16,
+  target: 17,
+  abi: 18,
+  sections: 19,
+} as const;
+
+/** The image target's control byte (see runtime/fuzz/fuzz_image.c). */
+export const Mode = { raw: 0, seal: 1, sizeSeal: 2, any: 3 } as const;
+
 export function expectDefines(info: BuildInfo): string[] {
   const [major, minor, patch] = info.engine.split(".").map(Number);
   if (![major, minor, patch].every((n) => Number.isInteger(n) && n >= 0 && n <= 255))
@@ -88,35 +152,7 @@ export function expectDefines(info: BuildInfo): string[] {
   ];
 }
 
-/** Compile out/fuzz/fuzz_image (skipped when sources and flags are unchanged). */
-export function buildFuzzer(info: BuildInfo = hostBuildInfo()): string {
-  const args = [...CFLAGS, ...expectDefines(info), ...SOURCES];
-  const h = createHash("sha256").update(args.join("\0"));
-  for (const f of [...SOURCES, ...HEADERS]) h.update(fs.readFileSync(path.join(ROOT, f)));
-  const digest = h.digest("hex");
-  const stamp = `${FUZZ_BINARY}.stamp`;
-  if (fs.existsSync(FUZZ_BINARY) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return FUZZ_BINARY;
-
-  step("clang: building out/fuzz/fuzz_image");
-  fs.mkdirSync(FUZZ_DIR, { recursive: true });
-  const tmp = `${FUZZ_BINARY}.${process.pid}.tmp`;
-  const r = spawnSync("clang", [...args, "-o", tmp], { cwd: ROOT, encoding: "utf8" });
-  if (r.error) throw new BuildError(`cannot run clang: ${r.error.message}`);
-  if (r.status !== 0) {
-    fs.rmSync(tmp, { force: true });
-    let hint = "";
-    if (/libclang_rt\.fuzzer|libclang_rt\.asan/.test(r.stderr)) hint = "\n(the sanitizer runtimes are missing: apt-get install libclang-rt-14-dev)";
-    throw new BuildError(`clang ${args.join(" ")} failed:\n${r.stdout}${r.stderr}${hint}`);
-  }
-  fs.renameSync(tmp, FUZZ_BINARY);
-  fs.writeFileSync(stamp, digest);
-  return FUZZ_BINARY;
-}
-
-export interface Seed {
-  name: string;
-  /** Control byte + image, as the target reads it. */
-  data: Buffer;
+export interface ImageSeed extends Seed {
   /** Status the target's verify call must return for it. */
   status: number;
 }
@@ -133,7 +169,7 @@ function edit(img: Buffer, f: (b: Buffer) => void, seal = true): Buffer {
 }
 
 /** Valid images for `info` and broken variants of them, one per check. */
-export function seeds(info: BuildInfo): Seed[] {
+export function seeds(info: BuildInfo): ImageSeed[] {
   const base: Omit<AppImage, "sections"> = {
     formatVersion: 1,
     engine: info.engine,
@@ -166,8 +202,8 @@ export function seeds(info: BuildInfo): Seed[] {
     sections: Array.from({ length: 64 }, (_, i) => ({ type: i === 63 ? 1 : (i % 4) + 1, data: bytes(i === 63 ? 4 : i % 3, i) })),
   });
   const sec = (i: number) => 96 + 16 * i; // section table entry i
-  const s: Seed[] = [];
-  const add = (name: string, status: number, img: Buffer, mode: number = Mode.raw) => s.push({ name, status, data: withMode(mode, img) });
+  const s: ImageSeed[] = [];
+  const add = (name: string, status: number, img: Buffer, mode: number = Mode.raw) => s.push({ name, status, data: withMode(mode, img), expect: { status } });
 
   add("valid-minimal", Status.ok, minimal);
   add("valid-full", Status.ok, full);
@@ -215,26 +251,399 @@ export function seeds(info: BuildInfo): Seed[] {
   return s;
 }
 
-/** Rewrite out/fuzz/corpus-image/seed-* (other files there are kept). */
-export function writeSeedCorpus(info: BuildInfo = hostBuildInfo()): Seed[] {
-  fs.mkdirSync(SEED_CORPUS, { recursive: true });
-  const list = seeds(info);
-  const want = new Set(list.map((x) => `seed-${x.name}`));
-  for (const f of fs.readdirSync(SEED_CORPUS)) if (f.startsWith("seed-") && !want.has(f)) fs.rmSync(path.join(SEED_CORPUS, f), { force: true });
+// ---- clips made by ffmpeg (cached under out/fuzz/media/) ------------------
+
+/** The output of `ffmpeg <args> <file>`, made once and kept by its arguments.
+ * `args` must name the output format (-f), the file has no telling suffix. */
+function ffmpegFile(args: string[]): Buffer {
+  const key = createHash("sha256").update(args.join("\0")).digest("hex").slice(0, 20);
+  const file = path.join(MEDIA_CACHE, `${key}.bin`);
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(MEDIA_CACHE, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", ...args, tmp], { encoding: "utf8" });
+    if (r.error) throw new BuildError(`cannot run ffmpeg (apt-get install ffmpeg): ${r.error.message}`);
+    if (r.status !== 0 || !fs.existsSync(tmp)) {
+      fs.rmSync(tmp, { force: true });
+      throw new BuildError(`ffmpeg ${args.join(" ")} failed:\n${r.stderr}`);
+    }
+    fs.renameSync(tmp, file);
+  }
+  return fs.readFileSync(file);
+}
+
+/** ffprobe's count of frames and key frames in a raw stream (cached too). */
+function probeEs(data: Buffer, format: "h264" | "hevc"): { frames: number; keyframes: number } {
+  const key = createHash("sha256").update(data).digest("hex").slice(0, 20);
+  const json = path.join(MEDIA_CACHE, `${key}.probe.json`);
+  if (fs.existsSync(json)) return JSON.parse(fs.readFileSync(json, "utf8"));
+  fs.mkdirSync(MEDIA_CACHE, { recursive: true });
+  const es = path.join(MEDIA_CACHE, `${key}.${format}`);
+  fs.writeFileSync(es, data);
+  const r = spawnSync("ffprobe", ["-v", "error", "-f", format, "-show_entries", "frame=key_frame", "-of", "csv=p=0", es], { encoding: "utf8" });
+  fs.rmSync(es, { force: true });
+  if (r.error || r.status !== 0) throw new BuildError(`ffprobe on a ${format} clip failed: ${r.error?.message ?? r.stderr}`);
+  const flags = r.stdout.split("\n").map((l) => l.trim().replace(/,+$/, "")).filter((l) => l !== "");
+  const out = { frames: flags.length, keyframes: flags.filter((f) => f === "1").length };
+  fs.writeFileSync(json, JSON.stringify(out));
+  return out;
+}
+
+const testsrc = (size: string, rate: string, frames: number) => ["-f", "lavfi", "-i", `testsrc=size=${size}:rate=${rate}`, "-frames:v", String(frames)];
+
+// ---- annexb: the Annex B splitter and EsReader (runtime/fuzz/fuzz_annexb.c)
+
+type EsCodec = "h264" | "h265";
+
+/** Control byte: bit 0 the codec, bits 1..7 the streaming chunk size. */
+export function annexbControl(codec: EsCodec, chunk: number): number {
+  if (!Number.isInteger(chunk) || chunk < 1 || chunk > 127) throw new Error(`chunk ${chunk} outside 1..127`);
+  return (chunk << 1) | (codec === "h265" ? 1 : 0);
+}
+
+const ES_CLIPS: { name: string; codec: EsCodec; frames: number; args: string[] }[] = [
+  { name: "h264-baseline", codec: "h264", frames: 4, args: ["-c:v", "libx264", "-profile:v", "baseline", "-g", "2", "-threads", "1"] },
+  { name: "h264-bframes-aud-slices", codec: "h264", frames: 6, args: ["-c:v", "libx264", "-bf", "2", "-g", "4", "-threads", "1", "-x264-params", "aud=1:slices=2"] },
+  { name: "h264-slices-repeat-headers", codec: "h264", frames: 3, args: ["-c:v", "libx264", "-threads", "1", "-x264-params", "slices=3:repeat-headers=1"] },
+  { name: "h265-main", codec: "h265", frames: 4, args: ["-c:v", "libx265", "-x265-params", "log-level=none:keyint=2:bframes=0:pools=none:frame-threads=1"] },
+  { name: "h265-bframes-aud", codec: "h265", frames: 6, args: ["-c:v", "libx265", "-x265-params", "log-level=none:bframes=2:keyint=4:aud=1:repeat-headers=1:pools=none:frame-threads=1"] },
+  { name: "h265-slices", codec: "h265", frames: 3, args: ["-c:v", "libx265", "-x265-params", "log-level=none:ctu=16:slices=3:pools=none:frame-threads=1"] },
+];
+
+function replaceAll(b: Buffer, from: Buffer, to: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (let i = b.indexOf(from, at); i >= 0; i = b.indexOf(from, at)) {
+    parts.push(b.subarray(at, i), to);
+    at = i + from.length;
+  }
+  parts.push(b.subarray(at));
+  return Buffer.concat(parts);
+}
+
+/** libx264/libx265 clips (64x48) in several shapes, as they are and damaged.
+ * An intact clip must split into as many access units as ffprobe finds
+ * frames, with as many key frames. */
+export function annexbSeeds(): Seed[] {
+  const s: Seed[] = [];
+  const add = (name: string, codec: EsCodec, chunk: number, es: Buffer, expect: Record<string, number> = {}) =>
+    s.push({ name, data: Buffer.concat([Buffer.from([annexbControl(codec, chunk)]), es]), expect: { codec, ...expect } });
+  const clips = new Map<string, { es: Buffer; codec: EsCodec; frames: number; keyframes: number }>();
+  for (const c of ES_CLIPS) {
+    const es = ffmpegFile([...testsrc("64x48", "10", c.frames), "-pix_fmt", "yuv420p", ...c.args, "-f", c.codec === "h264" ? "h264" : "hevc"]);
+    const p = probeEs(es, c.codec === "h264" ? "h264" : "hevc");
+    if (p.frames !== c.frames) throw new BuildError(`ffprobe finds ${p.frames} frames in the ${c.name} seed clip, made with ${c.frames}`);
+    clips.set(c.name, { es, codec: c.codec, frames: p.frames, keyframes: p.keyframes });
+    add(c.name, c.codec, 16, es, { aus: p.frames, keyframes: p.keyframes });
+  }
+  const four = Buffer.from([0, 0, 0, 1]), three = Buffer.from([0, 0, 1]);
+  for (const name of ["h264-bframes-aud-slices", "h265-bframes-aud"]) {
+    const c = clips.get(name)!;
+    const same = { aus: c.frames, keyframes: c.keyframes };
+    add(`${name}-chunk-127`, c.codec, 127, c.es, same);
+    add(`${name}-junk-before`, c.codec, 7, Buffer.concat([Buffer.from("qcam junk before the first start code"), c.es]), same);
+    add(`${name}-3-byte-start-codes`, c.codec, 5, replaceAll(c.es, four, three), same);
+    add(`${name}-trailing-zeros`, c.codec, 9, Buffer.concat([c.es, Buffer.alloc(9)]), same);
+    add(`${name}-cut`, c.codec, 16, c.es.subarray(0, c.es.length - 3));
+    add(`${name}-cut-half`, c.codec, 3, c.es.subarray(0, c.es.length >> 1));
+    add(`${name}-other-codec`, c.codec === "h264" ? "h265" : "h264", 16, c.es);
+  }
+  // Every split point (chunk 1) costs time quadratic in the unit size: small clips only.
+  for (const [name, chunk] of [["h264-slices-repeat-headers", 1], ["h265-slices", 2]] as const) {
+    const c = clips.get(name)!;
+    add(`${name}-chunk-${chunk}`, c.codec, chunk, c.es, { aus: c.frames, keyframes: c.keyframes });
+  }
+  const a = clips.get("h264-baseline")!, b = clips.get("h264-slices-repeat-headers")!;
+  add("h264-two-streams", "h264", 32, Buffer.concat([a.es, b.es]), { aus: a.frames + b.frames, keyframes: a.keyframes + b.keyframes });
+  const h = clips.get("h265-slices")!;
+  add("h265-two-streams", "h265", 32, Buffer.concat([h.es, h.es]), { aus: 2 * h.frames, keyframes: 2 * h.keyframes });
+  for (const codec of ["h264", "h265"] as const) {
+    add(`${codec}-empty`, codec, 1, Buffer.alloc(0), { aus: 0 });
+    add(`${codec}-no-start-code`, codec, 4, Buffer.from("no start code in here, only text"), { aus: 0 });
+    add(`${codec}-start-codes-only`, codec, 2, Buffer.from([0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1]));
+    add(`${codec}-zeros`, codec, 3, Buffer.alloc(64));
+  }
+  add("h264-lone-aud", "h264", 1, Buffer.from([0, 0, 0, 1, 0x09, 0x10]), { aus: 1, keyframes: 0 });
+  add("h265-lone-aud", "h265", 1, Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x10]), { aus: 1, keyframes: 0 });
+  return s;
+}
+
+const ANNEXB_DICT = [
+  [0, 0, 1],
+  [0, 0, 0, 1],
+  [0, 0, 3],
+  [0x09, 0x10], // H.264 AUD
+  [0x67], [0x68], [0x65, 0x88], [0x41, 0x9a], [0x06, 0x05], // H.264 SPS, PPS, IDR, P, SEI
+  [0x46, 0x01], [0x40, 0x01], [0x42, 0x01], [0x44, 0x01], [0x26, 0x01], [0x02, 0x01], [0x4e, 0x01], // H.265 AUD VPS SPS PPS IDR TRAIL SEI
+].map((b) => Buffer.from(b));
+
+// ---- y4m: the sim camera's Y4M reader (runtime/fuzz/fuzz_y4m.c) ----------
+
+const PIXFMTS = ["nv21", "nv12", "yuv420p", "rgb888", "gray"] as const;
+type PixFmt = (typeof PIXFMTS)[number];
+
+export interface Y4mControl {
+  main: PixFmt;
+  /** The extra channel's format; undefined: none. */
+  extra?: PixFmt;
+  /** Extra channel size: the file's, half, double, or 32 + 8a by 32 + 8b. */
+  size?: "same" | "half" | "double" | [number, number];
+  loop?: boolean;
+  /** Shrink the file by a quarter once the camera has opened it. */
+  shrink?: boolean;
+}
+
+/** The two control bytes of runtime/fuzz/fuzz_y4m.c. */
+export function y4mControl(c: Y4mControl): Buffer {
+  const fmt = (f: PixFmt) => PIXFMTS.indexOf(f);
+  const size = c.size ?? "same";
+  let c1 = size === "same" ? 0 : size === "half" ? 1 : size === "double" ? 2 : 3;
+  if (Array.isArray(size)) {
+    const [a, b] = size;
+    if (![a, b].every((v) => Number.isInteger(v) && v >= 0 && v <= 7)) throw new Error(`y4m size ${size} outside 0..7`);
+    c1 |= (a << 2) | (b << 5);
+  }
+  const c0 = fmt(c.main) | ((c.extra === undefined ? 7 : fmt(c.extra)) << 3) | (c.loop ? 0x40 : 0) | (c.shrink ? 0x80 : 0);
+  return Buffer.from([c0, c1]);
+}
+
+const { EILSEQ, ENOTSUP, EINVAL } = os.constants.errno;
+
+/** A .y4m file cut into its header line and frames (with their FRAME lines). */
+function splitY4m(file: Buffer, frameSize: number): { header: Buffer; frames: Buffer[] } {
+  const eol = file.indexOf(0x0a);
+  const header = file.subarray(0, eol + 1);
+  const frames: Buffer[] = [];
+  for (let at = eol + 1; at < file.length; ) {
+    const fe = file.indexOf(0x0a, at);
+    if (file.subarray(at, at + 5).toString("latin1") !== "FRAME" || fe < 0) throw new BuildError("unexpected ffmpeg y4m output");
+    frames.push(file.subarray(fe + 1, fe + 1 + frameSize));
+    at = fe + 1 + frameSize;
+  }
+  return { header, frames };
+}
+
+const y4m = (header: string, frames: Buffer[], frameLine = "FRAME\n") =>
+  Buffer.concat([Buffer.from(header, "latin1"), ...frames.flatMap((f) => [Buffer.from(frameLine, "latin1"), f])]);
+
+/** ffmpeg-made .y4m files (4:2:0 in three chroma sitings, mono, interlaced,
+ * sizes the camera takes and sizes it refuses), damaged ones, and hand-made
+ * headers for each check of the reader. Every seed says what the reader must
+ * make of it: open (0 or -errno), size, frames indexed, how indexing ended
+ * (0 clean, -errno), and what qcam_camera_open said (1: not tried, no frame). */
+export function y4mSeeds(): Seed[] {
+  const s: Seed[] = [];
+  const add = (name: string, ctl: Y4mControl, file: Buffer, expect: Record<string, string | number>) =>
+    s.push({ name, data: Buffer.concat([y4mControl(ctl), file]), expect });
+  const ff = (size: string, rate: string, frames: number, pixFmt: string, extra: string[] = []) =>
+    ffmpegFile([...testsrc(size, rate, frames), "-pix_fmt", pixFmt, ...extra, "-f", "yuv4mpegpipe"]);
+  const ok = (size: string, frames: number, mono = 0, cam = 0) => ({ open: 0, size, mono, frames, end: 0, cam });
+  const bad = (errno: number) => ({ open: -errno, frames: 0, cam: 1 });
+
+  const v420 = ff("32x32", "5", 3, "yuv420p"); // C420jpeg
+  const mono = ff("32x32", "5", 3, "gray");
+  add("420jpeg-nv21-nv21", { main: "nv21", extra: "nv21" }, v420, ok("32x32", 3));
+  add("420jpeg-yuv420p-nv12-half", { main: "yuv420p", extra: "nv12", size: "half" }, v420, ok("32x32", 3));
+  add("420jpeg-rgb-gray-double-loop", { main: "rgb888", extra: "gray", size: "double", loop: true }, v420, ok("32x32", 3));
+  add("420jpeg-gray-yuv420p-40x56", { main: "gray", extra: "yuv420p", size: [1, 3] }, v420, ok("32x32", 3));
+  add("420jpeg-nv12-rgb-shrink", { main: "nv12", extra: "rgb888", size: [7, 0], shrink: true }, v420, ok("32x32", 3));
+  add("mono-yuv420p-rgb-double", { main: "yuv420p", extra: "rgb888", size: "double" }, mono, ok("32x32", 3, 1));
+  add("mono-nv12-nv21-loop", { main: "nv12", extra: "nv21", loop: true }, mono, ok("32x32", 3, 1));
+  add("mono-gray", { main: "gray" }, mono, ok("32x32", 3, 1));
+  add("420mpeg2-nv21-yuv420p-half", { main: "nv21", extra: "yuv420p", size: "half" }, ff("32x32", "5", 3, "yuv420p", ["-chroma_sample_location", "left"]), ok("32x32", 3));
+  add("420paldv-yuv420p-nv12", { main: "yuv420p", extra: "nv12", size: [2, 2] }, ff("32x32", "5", 3, "yuv420p", ["-chroma_sample_location", "topleft"]), ok("32x32", 3));
+  add("interlaced-ntsc-yuv420p-gray", { main: "yuv420p", extra: "gray", size: [4, 1] }, ff("32x32", "30000/1001", 2, "yuv420p", ["-vf", "setfield=tff"]), ok("32x32", 2));
+  add("64x48-60fps-rgb-nv21-half", { main: "rgb888", extra: "nv21", size: "half", loop: true }, ff("64x48", "60", 2, "yuv420p"), ok("64x48", 2));
+  // Files the reader takes and the camera refuses (smaller than 32x32).
+  add("420jpeg-32x24", { main: "yuv420p" }, ff("32x24", "5", 3, "yuv420p"), ok("32x24", 3, 0, -EINVAL));
+  add("mono-32x24", { main: "gray" }, ff("32x24", "5", 3, "gray"), ok("32x24", 3, 1, -EINVAL));
+  add("tiny-2x2", { main: "nv21" }, y4m("YUV4MPEG2 W2 H2 F25:1\n", [Buffer.from([1, 2, 3, 4, 5, 6]), Buffer.from([6, 5, 4, 3, 2, 1])]), ok("2x2", 2, 0, -EINVAL));
+  // Files it refuses.
+  add("422", { main: "nv21" }, ff("32x32", "5", 2, "yuv422p"), bad(ENOTSUP));
+  add("420p10", { main: "nv21" }, ff("32x32", "5", 1, "yuv420p10le", ["-strict", "-1"]), bad(ENOTSUP));
+  add("odd-33x25", { main: "nv21" }, ff("33x25", "5", 1, "yuv420p"), bad(ENOTSUP));
+
+  // Damage to the 32x32 4:2:0 file.
+  const { header, frames } = splitY4m(v420, 32 * 32 * 3 / 2);
+  const hdr = header.toString("latin1");
+  const ctl: Y4mControl = { main: "nv21", extra: "yuv420p", size: "half" };
+  add("truncated-last-frame", ctl, v420.subarray(0, v420.length - 100), { open: 0, frames: 2, end: -EILSEQ, cam: 0 });
+  add("frame-marker-broken", ctl, Buffer.concat([y4m(hdr, frames.slice(0, 1)), y4m("", frames.slice(1), "FRAMX\n")]), { open: 0, frames: 1, end: -EILSEQ, cam: 0 });
+  add("frame-params", ctl, y4m(hdr, frames, "FRAME Ip XCOMMENT=fuzz\n"), ok("32x32", 3));
+  add("frame-line-255", ctl, y4m(hdr, frames, `FRAME X${"x".repeat(248)}\n`), ok("32x32", 3));
+  add("frame-line-unterminated", ctl, y4m(hdr, frames, `FRAME X${"x".repeat(300)}\n`), { open: 0, frames: 0, end: -EILSEQ, cam: 1 });
+  add("frame-marker-glued", ctl, y4m(hdr, frames, "FRAMEX\n"), { open: 0, frames: 0, end: -EILSEQ, cam: 1 });
+  add("frame-then-eof", { ...ctl, loop: true }, Buffer.concat([v420, Buffer.from("FRAME\n")]), { open: 0, frames: 3, end: -EILSEQ, cam: 0 });
+  add("trailing-junk", ctl, Buffer.concat([v420, Buffer.from("junk")]), { open: 0, frames: 3, end: -EILSEQ, cam: 0 });
+  add("header-only", ctl, header, ok("32x32", 0, 0, 1));
+  add("odd-spacing-unknown-tags", ctl, y4m("YUV4MPEG2  W32   H32 Zzz Ibad A0:0 XCOMMENT=1 \n", frames), ok("32x32", 3));
+  add("no-rate", { main: "rgb888", extra: "nv12", size: "same" }, y4m("YUV4MPEG2 W32 H32\n", frames), ok("32x32", 3));
+  add("rate-slowest", ctl, y4m("YUV4MPEG2 W32 H32 F1:1000000\n", frames), ok("32x32", 3));
+  add("rate-fastest", ctl, y4m("YUV4MPEG2 W32 H32 F1000000:1 C420\n", frames), ok("32x32", 3));
+  add("mono-frames-as-420", ctl, y4m("YUV4MPEG2 W32 H32 Cmono\n", frames), { open: 0, mono: 1, frames: 1, end: -EILSEQ, cam: 0 });
+  add("max-size-short-frame", ctl, y4m("YUV4MPEG2 W16384 H16384 Cmono\n", [Buffer.alloc(64)]), { open: 0, size: "16384x16384", frames: 0, end: -EILSEQ, cam: 1 });
+  // Headers it refuses.
+  const refuse = (name: string, h: string, errno = EILSEQ) => add(name, ctl, y4m(h, frames), bad(errno));
+  refuse("no-width", "YUV4MPEG2 H32 F5:1\n");
+  refuse("no-height", "YUV4MPEG2 W32 F5:1\n");
+  refuse("width-0", "YUV4MPEG2 W0 H32\n");
+  refuse("width-16386", "YUV4MPEG2 W16386 H32\n");
+  refuse("width-plus", "YUV4MPEG2 W+32 H32\n");
+  refuse("height-minus", "YUV4MPEG2 W32 H-32\n");
+  refuse("height-empty", "YUV4MPEG2 W32 H\n");
+  refuse("width-99999999999", "YUV4MPEG2 W99999999999 H32\n");
+  refuse("rate-0", "YUV4MPEG2 W32 H32 F0:1\n");
+  refuse("rate-no-colon", "YUV4MPEG2 W32 H32 F30\n");
+  refuse("rate-den-0", "YUV4MPEG2 W32 H32 F30:0\n");
+  refuse("crlf", "YUV4MPEG2 W32 H32\r\n");
+  refuse("colour-unknown", "YUV4MPEG2 W32 H32 C444\n", ENOTSUP);
+  refuse("colour-prefix", "YUV4MPEG2 W32 H32 C420jpegx\n", ENOTSUP);
+  refuse("odd-width", "YUV4MPEG2 W31 H32\n", ENOTSUP);
+  refuse("magic-no-space", "YUV4MPEG2\nW32 H32\n");
+  refuse("magic-lowercase", "yuv4mpeg2 W32 H32\n");
+  refuse("header-1100", `YUV4MPEG2 W32 H32 X${"x".repeat(1080)}\n`);
+  add("header-unterminated", ctl, Buffer.from("YUV4MPEG2 W32 H32 F5:1"), bad(EILSEQ));
+  add("empty", ctl, Buffer.alloc(0), bad(EILSEQ));
+  add("not-y4m", ctl, Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), bad(EILSEQ));
+  return s;
+}
+
+const Y4M_DICT = ["YUV4MPEG2 ", "FRAME\n", "FRAME ", " W", " H", " F", ":", " C420jpeg", " C420paldv", " C420mpeg2", " C420", " Cmono", " Ip", " A1:1", " X", "\n", "16384"].map((t) => Buffer.from(t, "latin1"));
+
+// ---- the targets ------------------------------------------------------------
+
+const TARGETS: Record<TargetName, TargetDef> = {
+  image: {
+    title: "qcam_image_verify (runtime/image.c)",
+    sources: ["runtime/image.c", "runtime/sha256.c", "runtime/fuzz/fuzz_image.c"],
+    includes: ["-I", "runtime", "-I", "firmware"],
+    libs: [],
+    maxLen: 4096,
+    dict: [],
+    defines: (ctx) => expectDefines(ctx.info()),
+    seeds: (ctx) => seeds(ctx.info()),
+  },
+  annexb: {
+    title: "Annex B splitter and EsReader (host-modules/video/annexb.c, es_reader.c)",
+    sources: ["host-modules/video/annexb.c", "host-modules/video/es_reader.c", "host-modules/media/media.c", "runtime/fuzz/fuzz_annexb.c"],
+    includes: [],
+    libs: ["-lpthread"],
+    maxLen: 8192,
+    dict: ANNEXB_DICT,
+    defines: () => [],
+    seeds: () => annexbSeeds(),
+  },
+  y4m: {
+    title: "sim camera Y4M reader (host-modules/camera/backend_sim.c)",
+    // backend_sim.c is #included by the target (its reader is static).
+    sources: ["host-modules/media/media.c", "host-modules/time/backend_posix.c", "runtime/fuzz/fuzz_y4m.c"],
+    includes: [],
+    libs: ["-lpthread"],
+    maxLen: 16384,
+    dict: Y4M_DICT,
+    defines: () => [],
+    seeds: () => y4mSeeds(),
+  },
+};
+
+export function targetTitle(name: TargetName): string {
+  return TARGETS[name].title;
+}
+
+export function isTargetName(s: string): s is TargetName {
+  return (TARGET_NAMES as readonly string[]).includes(s);
+}
+
+/** Project files the compile reads (clang -MM), so edits there rebuild. */
+function dependencies(args: string[]): string[] {
+  const r = spawnSync("clang", ["-MM", ...args.filter((a) => !a.startsWith("-fsanitize") && !a.startsWith("-l"))], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) return [];
+  const deps = r.stdout.replace(/\\\n/g, " ").split(/\s+/).filter((t) => t !== "" && !t.endsWith(":"));
+  return [...new Set(deps)].sort();
+}
+
+/** Compile out/fuzz/fuzz_NAME (skipped when sources and flags are unchanged). */
+export function buildFuzzer(name: TargetName = "image", info?: BuildInfo): string {
+  const t = TARGETS[name];
+  const { binary } = targetPaths(name);
+  const args = [...CFLAGS, ...t.includes, ...t.defines(context(info)), ...t.sources, ...t.libs];
+  const h = createHash("sha256").update(args.join("\0"));
+  for (const f of dependencies(args)) {
+    h.update(f);
+    h.update(fs.readFileSync(path.join(ROOT, f)));
+  }
+  const digest = h.digest("hex");
+  const stamp = `${binary}.stamp`;
+  if (fs.existsSync(binary) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return binary;
+
+  step(`clang: building out/fuzz/fuzz_${name}`);
+  fs.mkdirSync(FUZZ_DIR, { recursive: true });
+  const tmp = `${binary}.${process.pid}.tmp`;
+  const r = spawnSync("clang", [...args, "-o", tmp], { cwd: ROOT, encoding: "utf8" });
+  if (r.error) throw new BuildError(`cannot run clang: ${r.error.message}`);
+  if (r.status !== 0) {
+    fs.rmSync(tmp, { force: true });
+    let hint = "";
+    if (/libclang_rt\.fuzzer|libclang_rt\.asan/.test(r.stderr)) hint = "\n(the sanitizer runtimes are missing: apt-get install libclang-rt-14-dev)";
+    throw new BuildError(`clang ${args.join(" ")} failed:\n${r.stdout}${r.stderr}${hint}`);
+  }
+  fs.renameSync(tmp, binary);
+  fs.writeFileSync(stamp, digest);
+  return binary;
+}
+
+/** libFuzzer dictionary syntax: one "\xNN"-escaped string per line. */
+function writeDict(name: TargetName): string | undefined {
+  const { dict } = targetPaths(name);
+  const entries = TARGETS[name].dict;
+  if (entries.length === 0) return undefined;
+  const esc = (b: Buffer) => [...b].map((c) => (c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, "0")}`)).join("");
+  const text = entries.map((b) => `"${esc(b)}"\n`).join("");
+  if (!fs.existsSync(dict) || fs.readFileSync(dict, "utf8") !== text) fs.writeFileSync(dict, text);
+  return dict;
+}
+
+/** Rewrite out/fuzz/corpus-NAME/seed-* (other files there are kept). */
+export function writeSeedCorpus(name: TargetName = "image", info?: BuildInfo): Seed[] {
+  const t = TARGETS[name];
+  const dir = targetPaths(name).seeds;
+  fs.mkdirSync(dir, { recursive: true });
+  const list = t.seeds(context(info));
+  const names = new Set<string>();
   for (const x of list) {
-    const file = path.join(SEED_CORPUS, `seed-${x.name}`);
+    if (names.has(x.name)) throw new Error(`duplicate ${name} seed ${x.name}`);
+    names.add(x.name);
+    if (x.data.length > t.maxLen) throw new Error(`${name} seed ${x.name} is ${x.data.length} bytes, over -max_len=${t.maxLen}`);
+  }
+  for (const f of fs.readdirSync(dir)) if (f.startsWith("seed-") && !names.has(f.slice(5))) fs.rmSync(path.join(dir, f), { force: true });
+  for (const x of list) {
+    const file = path.join(dir, `seed-${x.name}`);
     if (!fs.existsSync(file) || !fs.readFileSync(file).equals(x.data)) fs.writeFileSync(file, x.data);
   }
+  writeDict(name);
   return list;
 }
 
-/** Build the target and write the seed corpus. */
-export function prepareFuzz(): { binary: string; seeds: Seed[]; info: BuildInfo } {
-  const info = hostBuildInfo();
-  return { binary: buildFuzzer(info), seeds: writeSeedCorpus(info), info };
+export interface Prepared {
+  name: TargetName;
+  binary: string;
+  seeds: Seed[];
+  paths: TargetPaths;
 }
 
-const ARTIFACT_RE = /^(crash|leak|timeout|oom|slow-unit)-/;
+/** Build a target and write its seed corpus and dictionary. */
+export function prepareFuzz(name: TargetName = "image"): Prepared {
+  const ctx = context();
+  const info = name === "image" ? ctx.info() : undefined;
+  return { name, binary: buildFuzzer(name, info), seeds: writeSeedCorpus(name, info), paths: targetPaths(name) };
+}
+
+/** The seed's file in the target's seed corpus. */
+export function seedFile(name: TargetName, seed: Seed): string {
+  return path.join(targetPaths(name).seeds, `seed-${seed.name}`);
+}
+
+const ARTIFACT_RE = /^(?:[a-z0-9]+-)?(crash|leak|timeout|oom|slow-unit)-/;
 function artifacts(): Set<string> {
   if (!fs.existsSync(ARTIFACTS)) return new Set();
   return new Set(fs.readdirSync(ARTIFACTS).filter((f) => ARTIFACT_RE.test(f)));
@@ -249,25 +658,57 @@ function sanitizerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-/** Run the target once on each file and return the status it traced for it. */
-export function traceStatuses(files: string[]): Map<string, { status: number; line: string }> {
-  const r = spawnSync(FUZZ_BINARY, files, { cwd: FUZZ_DIR, encoding: "utf8", env: sanitizerEnv({ QCAM_FUZZ_TRACE: "1" }), maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`fuzz_image on seeds exited ${r.status ?? r.signal}:\n${r.stderr}`);
-  const out = new Map<string, { status: number; line: string }>();
+export interface Trace {
+  /** key=value pairs of the target's "qcam-fuzz:" line (values up to a space). */
+  fields: Record<string, string>;
+  line: string;
+}
+
+/** Run a target once on each file and return the line it traced for it. */
+export function traceRun(name: TargetName, files: string[]): Map<string, Trace> {
+  const r = spawnSync(targetPaths(name).binary, files, { cwd: FUZZ_DIR, encoding: "utf8", env: sanitizerEnv({ QCAM_FUZZ_TRACE: "1" }), maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`fuzz_${name} on seeds exited ${r.status ?? r.signal}:\n${r.stderr.split("\n").slice(-60).join("\n")}`);
+  const out = new Map<string, Trace>();
   let current: string | undefined;
   for (const line of r.stderr.split("\n")) {
     const run = /^Running: (.*)$/.exec(line);
     if (run) current = run[1];
-    const t = /^qcam-fuzz: mode=\d+ len=\d+ status=(\d+)/.exec(line);
-    if (t && current !== undefined) {
-      out.set(current, { status: Number(t[1]), line });
+    if (line.startsWith("qcam-fuzz: ") && current !== undefined) {
+      const fields: Record<string, string> = {};
+      for (const m of line.slice(11).matchAll(/(\w+)=(\S*)/g)) if (!(m[1] in fields)) fields[m[1]] = m[2];
+      out.set(current, { fields, line });
       current = undefined;
     }
   }
   return out;
 }
 
+/** Seeds whose trace differs from what they were made for (empty: all good). */
+export function checkSeeds(name: TargetName, list: Seed[]): string[] {
+  const got = traceRun(name, list.map((s) => seedFile(name, s)));
+  const bad: string[] = [];
+  for (const s of list) {
+    const t = got.get(seedFile(name, s));
+    if (!t) {
+      bad.push(`${s.name}: no trace line`);
+      continue;
+    }
+    const diff = Object.entries(s.expect).filter(([k, v]) => t.fields[k] !== String(v));
+    if (diff.length > 0) bad.push(`${s.name}: want ${diff.map(([k, v]) => `${k}=${v}`).join(" ")}, got ${t.line}`);
+  }
+  return bad;
+}
+
+/** The image target's status per file (see traceRun). */
+export function traceStatuses(files: string[]): Map<string, { status: number; line: string }> {
+  const out = new Map<string, { status: number; line: string }>();
+  for (const [f, t] of traceRun("image", files)) out.set(f, { status: Number(t.fields.status), line: t.line });
+  return out;
+}
+
 export interface FuzzOptions {
+  /** Which target (default image). */
+  target?: TargetName;
   /** -max_total_time in seconds. */
   seconds?: number;
   /** -runs (stops early when reached). */
@@ -280,6 +721,7 @@ export interface FuzzOptions {
 }
 
 export interface FuzzResult {
+  target: TargetName;
   code: number | null;
   signal: NodeJS.Signals | null;
   /** Wall time of the run, seconds. */
@@ -297,17 +739,22 @@ export interface FuzzResult {
 }
 
 export function runFuzzer(opts: FuzzOptions = {}): Promise<FuzzResult> {
-  const corpus = opts.corpus ?? [WORK_CORPUS, SEED_CORPUS];
+  const target = opts.target ?? "image";
+  const t = TARGETS[target];
+  const p = targetPaths(target);
+  const corpus = opts.corpus ?? [p.work, p.seeds];
   for (const d of corpus) fs.mkdirSync(d, { recursive: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const dict = writeDict(target);
   const before = artifacts();
   const args = [
-    `-artifact_prefix=${ARTIFACTS}/`,
+    `-artifact_prefix=${p.artifactPrefix}`,
     "-rss_limit_mb=1024",
     "-timeout=10",
-    "-max_len=4096",
+    `-max_len=${t.maxLen}`,
     "-use_value_profile=1",
     "-print_final_stats=1",
+    ...(dict ? [`-dict=${dict}`] : []),
     ...(opts.seconds !== undefined ? [`-max_total_time=${opts.seconds}`] : []),
     ...(opts.runs !== undefined ? [`-runs=${opts.runs}`] : []),
     ...(opts.extraArgs ?? []),
@@ -315,7 +762,7 @@ export function runFuzzer(opts: FuzzOptions = {}): Promise<FuzzResult> {
   ];
   const t0 = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(FUZZ_BINARY, args, { cwd: FUZZ_DIR, env: sanitizerEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(p.binary, args, { cwd: FUZZ_DIR, env: sanitizerEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const take = (d: Buffer) => {
       output += d.toString("utf8");
@@ -330,6 +777,7 @@ export function runFuzzer(opts: FuzzOptions = {}): Promise<FuzzResult> {
       const covs = [...output.matchAll(/\bcov: (\d+) ft: (\d+)/g)];
       const last = covs[covs.length - 1];
       resolve({
+        target,
         code,
         signal,
         wallSeconds,
@@ -347,5 +795,5 @@ export function runFuzzer(opts: FuzzOptions = {}): Promise<FuzzResult> {
 
 /** One-line summary of a run. */
 export function describeRun(r: FuzzResult): string {
-  return `${r.execs} execs in ${r.wallSeconds.toFixed(1)} s (${r.execsPerSecond}/s), ${r.coverage || "no coverage line"}, ${r.newUnits} new units, peak RSS ${r.peakRssMb} MB, exit ${r.code ?? r.signal}`;
+  return `${r.target}: ${r.execs} execs in ${r.wallSeconds.toFixed(1)} s (${r.execsPerSecond}/s), ${r.coverage || "no coverage line"}, ${r.newUnits} new units, peak RSS ${r.peakRssMb} MB, exit ${r.code ?? r.signal}`;
 }

@@ -3,11 +3,13 @@
 // frame count, keyframe positions) and ffmpeg decoding them with no complaint.
 // C level: test/c/test_video.c drives the HAL (host, ASan, riscv64 under
 // qemu). JavaScript level: test/fixtures/video, fed by qcam:camera.
+// The Annex B parser and EsReader are fuzzed by test/integration/fuzz.test.ts
+// (target runtime/fuzz/fuzz_annexb.c).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { OUT, ROOT, buildDir, type Flavor } from "../../build/paths.ts";
+import { buildDir, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { fixture, tmpDir } from "../helpers.ts";
 
@@ -225,33 +227,6 @@ describe("qcam:video", function () {
       it("damaged streams through the splitter and file reader", function () {
         assert.match(cTest("riscv64", ["mutate", "h265", clips.h265, "100", "99"]), /^mutate ok/m);
       });
-    });
-  });
-
-  describe("fuzz: Annex B parser (libFuzzer, ASan, UBSan)", function () {
-    const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 10);
-    it(`survives ${SECONDS} s of fuzzing; whole-buffer and streaming splits agree`, function () {
-      if (spawnSync("clang", ["--version"]).status !== 0) this.skip();
-      const fuzzDir = path.join(OUT, "fuzz", "annexb");
-      const bin = path.join(fuzzDir, "fuzz_annexb");
-      fs.mkdirSync(fuzzDir, { recursive: true });
-      const cc = spawnSync("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
-        "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-        "host-modules/video/annexb.c", "test/c/fuzz_annexb.c", "-o", bin], { cwd: ROOT, encoding: "utf8" });
-      assert.equal(cc.status, 0, cc.stderr);
-      const seeds = path.join(fuzzDir, "seeds");
-      fs.mkdirSync(seeds, { recursive: true });
-      for (const [i, codec] of CODECS.entries()) {
-        const f = path.join(fuzzDir, `seed.${codec}`);
-        cTest("host", ["encode", codec, "64x48", "6", "3", "nv21", f]);
-        fs.writeFileSync(path.join(seeds, codec), Buffer.concat([Buffer.from([0x20 | i]), fs.readFileSync(f)]));
-      }
-      const work = tmpDir("qcam-fuzz-annexb-");
-      const r = spawnSync(bin, [`-max_total_time=${SECONDS}`, "-max_len=8192", `-artifact_prefix=${fuzzDir}/`, work, seeds], { encoding: "utf8", timeout: (SECONDS + 60) * 1000 });
-      const tail = r.stderr.split("\n").slice(-30).join("\n");
-      assert.equal(r.status, 0, tail);
-      assert.match(r.stderr, /Done \d+ runs/);
-      fs.rmSync(work, { recursive: true, force: true });
     });
   });
 
