@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { step } from "../build/log.ts";
 import { ROOT } from "../build/paths.ts";
+import { runMediaBenchmark } from "./media.ts";
 import { runStartupBenchmark, type BenchResult, type BenchRow } from "./startup.ts";
 
 export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
@@ -104,6 +105,7 @@ export async function runBenchmarks(args: string[]): Promise<number> {
   const results: BenchResult[] = [];
   try {
     results.push(await runStartupBenchmark({ runs: parsed.runs, warmup: 2, log: step }));
+    results.push(await runMediaBenchmark({ log: step }));
   } catch (e) {
     process.stderr.write(`qcam bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -9,8 +9,9 @@
 typedef struct qcam_es_sink qcam_es_sink;
 
 /* Open (create/truncate) `board_path` on `card` — writes go through the fs
- * HAL, so a full card is -ENOSPC with what fitted on the file. The sink keeps
- * its own reference to the card. NULL and *err (-errno) on failure. */
+ * HAL, so a full card is -ENOSPC with what fitted on the file. On success the
+ * sink takes over the caller's reference to the card (closed with the sink);
+ * on failure the caller keeps it. NULL and *err (-errno) on failure. */
 qcam_es_sink *qcam_es_sink_open(qcam_fs_card *card, const char *board_path, int *err);
 qcam_sink *qcam_es_sink_base(qcam_es_sink *s);
 /* Frames and bytes written so far. */
