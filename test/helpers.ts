@@ -42,8 +42,8 @@ export function runSync(flavor: Flavor, image: string, opts: { args?: string[]; 
 }
 
 /** Start an image and hand back the child plus a promise of its result. */
-export function start(flavor: Flavor, image: string, args: string[] = []) {
-  const cmd = runtimeCommand(flavor, image, { args, sdcard: tmpDir("qcam-sd-") });
+export function start(flavor: Flavor, image: string, args: string[] = [], runtimeArgs: string[] = []) {
+  const cmd = runtimeCommand(flavor, image, { args, runtimeArgs, sdcard: tmpDir("qcam-sd-") });
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";

@@ -1,33 +1,74 @@
-// qcam recorder. This build has no media modules yet (camera, encoder, MP4
-// come with their own modules): it parses its options, prints its plan and
-// runs the MaixPy-style loop with a status line every second until it is
-// stopped or the --record time is up.
+// qcam recorder: camera → encoder → raw H.265/H.264 files on the SD card, on
+// native threads (qcam:link). `--record N` records N seconds into one file;
+// without it, it records segments of `--segment` seconds until stopped.
+// MP4 output, audio and RTSP come with their modules.
 import { app, time } from "qcam:app";
-import { describePlan, OptionError, parseOptions } from "./options.ts";
+import { Camera } from "qcam:camera";
+import { EsFileSink, link, type Pipe } from "qcam:link";
+import { Encoder } from "qcam:video";
+import { describePlan, OptionError, parseOptions, segmentName, type RecorderOptions } from "./options.ts";
 
-let opts;
-try {
-  opts = parseOptions(app.args);
-} catch (e) {
-  if (!(e instanceof OptionError)) throw e;
-  app.setExitMessage(2, e.message);
-  app.setExitFlag(true);
-}
+const WIDTH = 1280;
+const HEIGHT = 720;
+const FPS = 30;
 
-if (opts) {
+function record(opts: RecorderOptions): void {
+  const dir = app.videoPath();
   console.log(`${app.name} ${app.version} on ${app.platform}`);
-  for (const line of describePlan(opts, app.videoPath())) console.log(`  ${line}`);
-  console.log("  (camera and encoder modules are not in this build: nothing is written)");
+  for (const line of describePlan(opts, dir)) console.log(`  ${line}`);
+  const cam = new Camera({ width: WIDTH, height: HEIGHT, format: "nv21", fps: FPS });
+  const enc = new Encoder({ codec: opts.codec, width: WIDTH, height: HEIGHT, fps: FPS, bitrate: 3_000_000, gop: FPS });
+  let failure: string | null = null;
   const start = time.ticksMs();
+  let index = 0;
+  let sink: EsFileSink | null = null;
+  let pipe: Pipe | null = null;
+  let segmentStart = start;
+
+  const open = () => {
+    sink = new EsFileSink(`${dir}/${segmentName(new Date(time.timeMs()), index++, opts.codec)}`);
+    enc.requestIdr(); // every file starts with a keyframe
+    pipe = link(cam, enc, [sink], {
+      onError: (e) => {
+        failure = `${e.code}: ${e.message}`;
+        app.setExitFlag(true);
+      },
+    });
+    segmentStart = time.ticksMs();
+  };
+  const finish = () => {
+    const stats = pipe?.close();
+    if (sink && stats) console.log(`  saved ${sink.path}: ${stats.framesOut} frames, ${sink.bytes} bytes, dropped ${stats.drops.queue + stats.drops.source}`);
+    sink?.close();
+    pipe = sink = null;
+  };
+
+  open();
   let lastReport = start;
   while (!app.needExit()) {
     const now = time.ticksMs();
+    if (opts.recordSeconds !== null && now - start >= opts.recordSeconds * 1000) break;
+    if (opts.recordSeconds === null && now - segmentStart >= opts.segmentSeconds * 1000) {
+      finish();
+      open();
+    }
     if (now - lastReport >= 1000) {
       lastReport = now;
-      console.log(`  running ${Math.round((now - start) / 1000)} s`);
+      const s = pipe!.stats();
+      console.log(`  recording ${Math.round((now - start) / 1000)} s, ${s.framesOut} frames`);
     }
-    if (opts.recordSeconds !== null && now - start >= opts.recordSeconds * 1000) break;
     time.sleepMs(20);
   }
+  finish();
+  enc.close();
+  cam.close();
   console.log(`stopped after ${((time.ticksMs() - start) / 1000).toFixed(1)} s`);
+  if (failure) app.setExitMessage(1, `recording failed: ${failure}`);
+}
+
+try {
+  record(parseOptions(app.args));
+} catch (e) {
+  if (!(e instanceof OptionError)) throw e;
+  app.setExitMessage(2, e.message);
 }

@@ -56,8 +56,17 @@ export function describePlan(o: RecorderOptions, videoDir: string): string[] {
     o.recordSeconds === null
       ? `length: segments of ${o.segmentSeconds} s until stopped (Ctrl-C)`
       : `length: ${o.recordSeconds} s`,
-    `audio: ${o.audio ? "G.711 8 kHz mono" : "off"}`,
+    `audio: ${o.audio ? "requested, but audio is not in this build" : "off"}`,
   ];
-  if (o.rtsp) lines.push("live: rtsp://127.0.0.1:8554/live");
+  if (o.rtsp) lines.push("live: requested, but RTSP is not in this build");
   return lines;
+}
+
+const two = (n: number) => String(n).padStart(2, "0");
+
+/** rec_YYYYMMDD_HHMMSS_NNN.h265 — UTC wall-clock start and segment index. */
+export function segmentName(start: Date, index: number, codec: Codec): string {
+  const d = start;
+  const stamp = `${d.getUTCFullYear()}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}_${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}`;
+  return `rec_${stamp}_${String(index).padStart(3, "0")}.${codec}`;
 }

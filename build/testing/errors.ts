@@ -53,6 +53,14 @@ export const ERRNO: Readonly<Record<string, readonly [number, string]>> = {
   ETIMEDOUT: [110, "Connection timed out"],
   ECONNREFUSED: [111, "Connection refused"],
   EDQUOT: [122, "Disk quota exceeded"],
+  EINTR: [4, "Interrupted system call"],
+  ENXIO: [6, "No such device or address"],
+  EXDEV: [18, "Invalid cross-device link"],
+  ETXTBSY: [26, "Text file busy"],
+  EMLINK: [31, "Too many links"],
+  ELOOP: [40, "Too many levels of symbolic links"],
+  EBADMSG: [74, "Bad message"],
+  EOVERFLOW: [75, "Value too large for defined data type"],
 };
 
 export function errnoError(name: string, what: string): ErrnoError {

@@ -5,7 +5,8 @@
 // `world` is the scripted world the qcam:* stubs run in (fake clock, event
 // loop, exit requests, args, output, scripted failures); runApp runs an app's
 // own source against the stubs as the runtime would; makeImage makes the
-// Images a camera would hand out. See docs/testing.md.
+// Images a camera would hand out; sdcard seeds and reads the stub's SD card.
+// See docs/testing.md.
 export {
   world,
   World,
@@ -24,4 +25,5 @@ export {
 } from "./world.ts";
 export { runApp, resolveEntry, EXIT, type AppResult, type RunAppOptions } from "./run-app.ts";
 export { makeImage, type ImageSpec } from "./images.ts";
+export { sdcard } from "./sdcard.ts";
 export { qcamError, errnoError, ERRNO, type QcamError, type ErrnoError, type ErrorKind } from "./errors.ts";

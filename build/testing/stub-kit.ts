@@ -46,3 +46,18 @@ export function toNumber(v: unknown): number {
 export function toInt32(v: number): number {
   return v | 0;
 }
+
+/** printf's %g (6 significant digits), as the C bindings format numbers in messages. */
+export function formatG(d: number): string {
+  if (Number.isNaN(d)) return "nan";
+  if (!Number.isFinite(d)) return d < 0 ? "-inf" : "inf";
+  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  let [mant, e] = d.toExponential(5).split("e"); // the exponent after rounding, as %g takes it
+  const x = Number(e);
+  const strip = (s: string) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
+  if (x < -4 || x >= 6) {
+    mant = strip(mant);
+    return `${mant}e${x < 0 ? "-" : "+"}${String(Math.abs(x)).padStart(2, "0")}`;
+  }
+  return strip(d.toFixed(Math.max(0, 5 - x)));
+}

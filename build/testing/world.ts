@@ -47,6 +47,9 @@ export interface WorldOptions {
   /** Guards against an app that never stops: more needExit() turns or more
    * virtual time than this throws WorldLimitError. */
   limits?: Partial<WorldLimits>;
+  /** The runtime's --sdcard-size: the SD card's size in MiB (qcam:fs, EsFileSink).
+   * Default 32768 (a 32 GiB card). */
+  sdcardSizeMb?: number;
 }
 
 export interface WorldLimits {
@@ -58,6 +61,7 @@ const DEFAULT_LIMITS: WorldLimits = { turns: 1_000_000, virtualMs: 7 * 24 * 3600
 const DEFAULT_WALL_MS = Date.UTC(2026, 0, 1);
 const DEFAULT_UPTIME_MS = 3_600_000;
 const DEFAULT_MANIFEST: Manifest = { id: "app", name: "app", version: "0.0.0" };
+const DEFAULT_SDCARD_MB = 32768;
 
 /** A second SIGINT: the real runtime `_exit(130)`s from the signal handler. It
  * is thrown out of the stub call the app is in (sleep, needExit) and runApp
@@ -174,6 +178,9 @@ class QcamWorld {
   echo = false;
 
   limits: WorldLimits = { ...DEFAULT_LIMITS };
+  /** The SD card's size in MiB (the runtime's --sdcard-size); the qcam:fs stub
+   * reads it at every write, so a test may change it at any time. */
+  sdcardSizeMb = DEFAULT_SDCARD_MB;
 
   #parts = new Map<string, unknown>();
   #faults = new Map<string, ArmedFault[]>();
@@ -222,6 +229,7 @@ class QcamWorld {
     this.stderr = "";
     this.echo = opts.echo ?? Boolean(process.env.QCAM_TEST_ECHO);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.sdcardSizeMb = opts.sdcardSizeMb ?? DEFAULT_SDCARD_MB;
     this.#parts.clear();
     this.#faults.clear();
     this.#handles.clear();
@@ -291,7 +299,9 @@ class QcamWorld {
     return this.#advanceTo(this.#nowUs + us, true);
   }
 
-  #advanceTo(targetUs: number, interruptible: boolean): boolean {
+  /** `wake`: the wait between loop turns, which a host event (world.post)
+   * ends as well as a signal (the runtime's loop wakes for both). */
+  #advanceTo(targetUs: number, interruptible: boolean, wake = false): boolean {
     const signals0 = this.signals;
     for (;;) {
       const ev = this.#events[0];
@@ -302,6 +312,7 @@ class QcamWorld {
       ev.action();
       this.checkHardExit();
       if (interruptible && this.signals > signals0 && this.exitRequested) return true;
+      if (wake && this.#posted.length) return false;
     }
     if (targetUs > this.#nowUs) this.#nowUs = targetUs;
     this.#checkTime();
@@ -445,7 +456,7 @@ class QcamWorld {
       if (this.turn()) return true;
       if (this.#nowUs >= endUs) return false;
       const next = this.#posted.length ? this.#nowUs : Math.min(this.nextTimerUs() ?? endUs, endUs);
-      if (this.#advanceTo(Math.max(next, this.#nowUs), true)) return this.turn();
+      if (this.#advanceTo(Math.max(next, this.#nowUs), true, true)) return this.turn();
     }
   }
 
@@ -527,12 +538,19 @@ class QcamWorld {
   }
 
   /** Stubs/runApp: sleep until the next timer or host event, as the runtime's
-   * loop does between turns. Returns true when a signal cut the wait short. */
+   * loop does between turns. Returns true when a signal cut the wait short.
+   * With no timer, time runs on through the scripted events (a test's script,
+   * the native work of a stub such as a running link) until one of them posts
+   * a host event or asks to exit; with none left, nothing can wake the app. */
   waitForWork(): boolean {
     if (this.#posted.length || this.#jobs.length) return false;
     const next = this.nextTimerUs();
-    if (next === undefined || next <= this.#nowUs) return false;
-    return this.#advanceTo(next, true);
+    if (next !== undefined) return next > this.#nowUs && this.#advanceTo(next, true, true);
+    while (this.#events.length) {
+      if (this.#advanceTo(Math.max(this.#events[0].atUs, this.#nowUs), true, true)) return true;
+      if (this.#posted.length || this.exitRequested || this.nextTimerUs() !== undefined) return false;
+    }
+    return false;
   }
 
   #insertTimer(t: Timer): void {
@@ -773,6 +791,14 @@ class QcamWorld {
   }
   exposed<T>(name: string): T | undefined {
     return this.#exposed.get(name) as T | undefined;
+  }
+  /** Everything offered so far, to put back with restoreExposed() (a test that
+   * loaded a mutated stub, which offered its own). */
+  saveExposed(): Map<string, unknown> {
+    return new Map(this.#exposed);
+  }
+  restoreExposed(saved: Map<string, unknown>): void {
+    this.#exposed = new Map(saved);
   }
 }
 

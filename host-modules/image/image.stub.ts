@@ -5,10 +5,13 @@
 // [Symbol.dispose], and the prototype's toStringTag is "Image".
 //
 // Tests make images with makeImage() from "qcam:testing" (world.exposed("image.make")).
-// Open images are tracked: world.openHandles("Image").
+// Open images are tracked: world.openHandles("Image"). The other stubs make
+// theirs through the same hook, with pixels drawn on first use and a release
+// hook for their pool's buffer, and look at an argument's picture through
+// world.exposed("image.picture") (qcam_js_image_picture: ERR_WRONG_THIS / ERR_CLOSED).
 import type * as Api from "qcam:image";
 import type * as Self from "./image.stub.ts";
-import type { ImageSpec } from "../../build/testing/images.ts";
+import type { MintSpec, PictureView } from "../../build/testing/media.ts";
 import { conforms, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 
 conforms<typeof Api, typeof Self>(true);
@@ -19,8 +22,20 @@ interface Picture {
   format: Api.PixelFormat;
   timestampUs: number;
   seq: number;
-  data: Uint8Array;
+  size: number;
+  /** The pixels: given, or drawn on first use. */
+  data: Uint8Array | null;
+  render: (() => Uint8Array) | null;
+  release: (() => void) | null;
   handle: Handle;
+}
+
+function pixels(p: Picture): Uint8Array {
+  if (!p.data) {
+    p.data = p.render ? p.render() : new Uint8Array(p.size);
+    p.render = null;
+  }
+  return p.data;
 }
 
 const FORMATS: readonly Api.PixelFormat[] = ["nv21", "nv12", "yuv420p", "rgb888", "gray"];
@@ -77,20 +92,22 @@ export class Image {
     return pictureOf(this).seq;
   }
   get size(): number {
-    return pictureOf(this).data.length;
+    return pictureOf(this).size;
   }
   /** The board gives a zero-copy, immutable view; Node has no immutable
    * ArrayBuffer, so this is a copy: writing to it never changes the image. */
   toArrayBuffer(): ArrayBuffer {
     const p = pictureOf(this);
-    return p.data.slice().buffer;
+    return pixels(p).slice().buffer;
   }
   close(): void {
     if ((typeof this !== "object" && typeof this !== "function") || this === null || !pictures.has(this))
       throwQcam("TypeError", "ERR_WRONG_THIS", "expected a Image");
     const p = pictures.get(this);
     pictures.set(this, null);
-    p?.handle.release();
+    if (!p) return;
+    p.handle.release();
+    p.release?.();
   }
   declare [Symbol.dispose]: () => void;
 }
@@ -98,7 +115,7 @@ Object.defineProperty(Image.prototype, Symbol.dispose, { value: Image.prototype.
 Object.defineProperty(Image.prototype, Symbol.toStringTag, { value: "Image", configurable: true });
 
 /** Test side: an Image as a camera or decoder would hand it out. */
-function makeImage(spec: ImageSpec): Image {
+function makeImage(spec: MintSpec): Image {
   const format = spec.format ?? "nv21";
   if (!FORMATS.includes(format)) throw new TypeError(`makeImage: format must be one of ${FORMATS.join(", ")}`);
   const size = pictureSize(format, spec.width, spec.height);
@@ -120,9 +137,27 @@ function makeImage(spec: ImageSpec): Image {
     format,
     timestampUs: spec.timestampUs ?? world.monotonicUs(),
     seq,
-    data: spec.data ? new Uint8Array(spec.data) : new Uint8Array(size),
+    size,
+    data: spec.data ? new Uint8Array(spec.data) : null,
+    render: spec.render ?? null,
+    release: spec.release ?? null,
     handle: world.track("Image", img),
   });
   return img;
 }
 world.expose("image.make", makeImage);
+
+/** qcam_js_image_picture: the picture behind an Image argument. */
+function pictureView(v: unknown): PictureView {
+  const p = pictureOf(v);
+  return {
+    width: p.width,
+    height: p.height,
+    format: p.format,
+    timestampUs: p.timestampUs,
+    seq: p.seq,
+    size: p.size,
+    pixels: () => pixels(p),
+  };
+}
+world.expose("image.picture", pictureView);

@@ -39,10 +39,10 @@ export function runStubSide(suite: Contract, env: Partial<ContractEnv> = {}): Pr
   return new Promise((resolve, reject) =>
     setImmediate(() => {
       try {
-        world.reset({ args: CONTRACT_ARGS, manifest: CONTRACT_MANIFEST });
+        world.reset({ args: CONTRACT_ARGS, manifest: CONTRACT_MANIFEST, sdcardSizeMb: suite.options.sdcardSizeMb });
         world.install();
         try {
-          resolve(suite.run({ side: "stub", image: () => makeImage(IMAGE_SPEC), ...env }));
+          resolve(suite.run({ side: "stub", image: () => makeImage(IMAGE_SPEC), encoder: true, decoder: true, ...env }));
         } finally {
           world.restore();
         }
@@ -54,8 +54,9 @@ export function runStubSide(suite: Contract, env: Partial<ContractEnv> = {}): Pr
 }
 
 /** The runtime side's entry for one suite. With `camera`, images come from a
- * sim Camera (a static import: after an await, needExit() would not turn). */
-function writeEntry(mod: string, file: string, camera: boolean): string {
+ * sim Camera (a static import: after an await, needExit() would not turn).
+ * With `codecs`, it first finds out whether this build encodes and decodes. */
+function writeEntry(mod: string, file: string, camera: boolean, codecs = false): string {
   const dir = path.join(OUT, "contract", mod);
   fs.mkdirSync(path.join(dir, "src"), { recursive: true });
   fs.writeFileSync(path.join(dir, "app.json"), JSON.stringify(CONTRACT_MANIFEST));
@@ -65,14 +66,24 @@ function writeEntry(mod: string, file: string, camera: boolean): string {
     `import suite from ${imp(file)};`,
     `import { runInRuntime } from ${imp(path.join(CONTRACT_DIR, "runtime-side.ts"))};`,
   ];
+  let caps = "";
+  if (codecs) {
+    lines.push(
+      'import { Decoder, Encoder } from "qcam:video";',
+      "const can = (make: () => { close(): void }) => { try { make().close(); return true; } catch { return false; } };",
+      'const encoder = can(() => new Encoder({ codec: "h264", width: 64, height: 48 })) && can(() => new Encoder({ codec: "h265", width: 64, height: 48 }));',
+      'const decoder = can(() => new Decoder({ codec: "h264" })) && can(() => new Decoder({ codec: "h265" }));',
+    );
+    caps = ", encoder, decoder";
+  }
   if (camera) {
     lines.push(
       `import { IMAGE_SPEC } from ${imp(path.join(CONTRACT_DIR, "kit.ts"))};`,
       'import { Camera } from "qcam:camera";',
       "const cam = new Camera({ ...IMAGE_SPEC, fps: 30, buffers: 4 });",
-      'runInRuntime(suite, { side: "runtime", image: () => cam.read() }, "images from a sim Camera", () => cam.close());',
+      `runInRuntime(suite, { side: "runtime", image: () => cam.read()${caps} }, "images from a sim Camera", () => cam.close());`,
     );
-  } else lines.push('runInRuntime(suite, { side: "runtime" }, "no Image source in this runtime (no qcam:camera)");');
+  } else lines.push(`runInRuntime(suite, { side: "runtime"${caps} }, "no Image source in this runtime (no qcam:camera)");`);
   fs.writeFileSync(path.join(dir, "src", "main.ts"), lines.join("\n") + "\n");
   return dir;
 }
@@ -81,14 +92,15 @@ function writeEntry(mod: string, file: string, camera: boolean): string {
 export async function buildRuntimeSide(mod: string, suite: Contract, target: Target = "host"): Promise<string> {
   const file = contractFiles().get(mod)!;
   const wantsImages = suite.cases.some((c) => c.needs.includes("image"));
+  const codecs = suite.cases.some((c) => c.needs.includes("encoder") || c.needs.includes("decoder"));
   if (wantsImages) {
     try {
-      return (await buildApp(writeEntry(mod, file, true), { target, typecheck: false, out: imageOut(mod, target) })).image;
+      return (await buildApp(writeEntry(mod, file, true, codecs), { target, typecheck: false, out: imageOut(mod, target) })).image;
     } catch (e) {
       if (!(e instanceof BuildError && /unknown host module 'qcam:camera'/.test(e.message))) throw e;
     }
   }
-  return (await buildApp(writeEntry(mod, file, false), { target, typecheck: false, out: imageOut(mod, target) })).image;
+  return (await buildApp(writeEntry(mod, file, false, codecs), { target, typecheck: false, out: imageOut(mod, target) })).image;
 }
 
 const imageOut = (mod: string, target: Target) => path.join(OUT, "contract", mod, `${mod}-contract.${target}.qcam`);
@@ -109,16 +121,17 @@ export async function runRuntimeSides(mod: string, suite: Contract, flavors: rea
     const t = targetOfFlavor(f);
     if (!images.has(t)) images.set(t, await buildRuntimeSide(mod, suite, t));
   }
-  return Promise.all(flavors.map((f) => runRuntimeImage(f, images.get(targetOfFlavor(f))!)));
+  const runtimeArgs = suite.options.sdcardSizeMb ? ["--sdcard-size", String(suite.options.sdcardSizeMb)] : [];
+  return Promise.all(flavors.map((f) => runRuntimeImage(f, images.get(targetOfFlavor(f))!, runtimeArgs)));
 }
 
-/** Run a built contract image on one runtime flavor. */
-export async function runRuntimeImage(flavor: Flavor, image: string): Promise<RuntimeRun> {
+/** Run a built contract image on one runtime flavor (on a fresh SD card folder). */
+export async function runRuntimeImage(flavor: Flavor, image: string, runtimeArgs: string[] = []): Promise<RuntimeRun> {
   const saved = process.env.QCAM_LOG_LEVEL;
   delete process.env.QCAM_LOG_LEVEL; // start() passes this process's environment
   let r;
   try {
-    r = await start(flavor, image, [...CONTRACT_ARGS]).done;
+    r = await start(flavor, image, [...CONTRACT_ARGS], runtimeArgs).done;
   } finally {
     if (saved !== undefined) process.env.QCAM_LOG_LEVEL = saved;
   }

@@ -16,7 +16,9 @@
 // Cases run in order, synchronously, once per side, sharing one app as a
 // process does: a case that changes app state (exit flag, log level, exit
 // message, timers) puts it back. A case that needs a resource only one side
-// may have (an Image source) says so, and is skipped where it is missing.
+// may have (an Image source, an encoder) says so, and is skipped where it is
+// missing. A suite may ask for a runtime setup both sides then share (an SD
+// card of a given size: the runtime's --sdcard-size, the world's sdcardSizeMb).
 import type { Image } from "qcam:image";
 
 /** What a side offers the cases. */
@@ -25,9 +27,19 @@ export interface ContractEnv {
   side: "runtime" | "stub";
   /** A fresh 64x48 nv21 Image, when this side has a source for one. */
   image?: () => Image;
+  /** This side can encode h264 and h265 (riscv64 under qemu cannot: no libavcodec). */
+  encoder?: boolean;
+  /** This side can decode h264 and h265. */
+  decoder?: boolean;
 }
 
-export type Need = "image";
+export type Need = "image" | "encoder" | "decoder";
+
+/** What a suite asks of both sides' setup. */
+export interface ContractOptions {
+  /** The SD card's size in MiB (runtime: --sdcard-size; stub: world.reset({ sdcardSizeMb })). */
+  sdcardSizeMb?: number;
+}
 
 export interface Case {
   name: string;
@@ -43,7 +55,10 @@ export interface CaseResult {
 
 export class Contract {
   readonly cases: Case[] = [];
-  constructor(readonly module: string) {}
+  constructor(
+    readonly module: string,
+    readonly options: ContractOptions = {},
+  ) {}
 
   test(name: string, fn: (env: ContractEnv) => void, opts: { needs?: Need[] } = {}): void {
     if (this.cases.some((c) => c.name === name)) throw new Error(`contract ${this.module}: two cases named "${name}"`);
@@ -56,8 +71,8 @@ export class Contract {
   }
 }
 
-export function contract(module: string, define: (t: Contract) => void): Contract {
-  const c = new Contract(module);
+export function contract(module: string, define: (t: Contract) => void, options: ContractOptions = {}): Contract {
+  const c = new Contract(module, options);
   define(c);
   return c;
 }

@@ -1,6 +1,6 @@
 // The recorder's own logic, tested in Node without the runtime.
 import assert from "node:assert/strict";
-import { describePlan, OptionError, parseOptions } from "../../app/src/options.ts";
+import { describePlan, OptionError, parseOptions, segmentName } from "../../app/src/options.ts";
 
 describe("recorder options", function () {
   it("defaults: H.265 segments until stopped, no audio", function () {
@@ -14,8 +14,13 @@ describe("recorder options", function () {
     assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", audio: true, rtsp: true, segmentSeconds: 10 });
     const plan = describePlan(o, "/sdcard/video");
     assert.ok(plan.includes("length: 2.5 s"));
-    assert.ok(plan.includes("live: rtsp://127.0.0.1:8554/live"));
+    assert.ok(plan.includes("live: requested, but RTSP is not in this build"));
     assert.match(plan[0], /H264 -> \/sdcard\/video/);
+  });
+
+  it("segment names: UTC start time and a zero-padded index", function () {
+    assert.equal(segmentName(new Date(Date.UTC(2026, 10, 22, 5, 7, 9)), 3, "h265"), "rec_20261122_050709_003.h265");
+    assert.equal(segmentName(new Date(0), 12, "h264"), "rec_19700101_000000_012.h264");
   });
 
   for (const [args, msg] of [
