@@ -59,7 +59,8 @@ export function resolveApp(input: string): AppSource {
   return { entry, dir, id, name: m.name ?? id, version: m.version ?? "0.0.0" };
 }
 
-function declarationFiles(): string[] {
+/** Every host-module declaration file (the .d.ts files under host-modules/), sorted. */
+export function declarationFiles(): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {

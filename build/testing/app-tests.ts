@@ -7,7 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { BuildError } from "../log.ts";
-import { HOST_MODULES, OUT, ROOT } from "../paths.ts";
+import { declarationFiles } from "../app-build.ts";
+import { OUT, ROOT } from "../paths.ts";
 
 export const TEST_USAGE = "qcam test [app-dir] [--no-typecheck] [-- mocha options]";
 
@@ -28,10 +29,7 @@ function testFiles(dir: string): string[] {
 function typecheckTests(appDir: string, files: string[]): void {
   const work = path.join(OUT, "app-tests", path.basename(appDir));
   fs.mkdirSync(work, { recursive: true });
-  const decls = fs
-    .readdirSync(HOST_MODULES, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .flatMap((d) => fs.readdirSync(path.join(HOST_MODULES, d.name)).filter((f) => f.endsWith(".d.ts")).map((f) => path.join(HOST_MODULES, d.name, f)));
+  const decls = declarationFiles();
   const tsconfig = path.join(work, "tsconfig.json");
   fs.writeFileSync(
     tsconfig,
