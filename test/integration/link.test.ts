@@ -109,6 +109,19 @@ describe("qcam:link", function () {
     assert.match(r.stderr, /Fatal: link: es failed: No space left on device/);
   });
 
+  it("an encoder slower than the camera: the encode queue drops and counts, the camera keeps its pace", function () {
+    const r = run("host", image, ["overload"]);
+    assert.equal(r.status, 0, r.stderr);
+    const s = stats(r.stdout, "final");
+    addsUp(s);
+    assert.ok(s.drops.queue + s.drops.source > 0, `nothing dropped: ${JSON.stringify(s)}`);
+    assert.ok(s.framesEncoded > 0);
+    const cam = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("camera "))!.slice(7)) as { captured: number };
+    // 1.5 s at 120 fps: the camera delivered at its own rate whatever the encoder did.
+    assert.ok(cam.captured >= 150, `camera captured ${cam.captured}`);
+    assert.equal(probe(path.join(r.sdcard, "video", "overload.h265")).frames, s.framesOut);
+  });
+
   it("bad arguments and a sink fed twice", function () {
     const r = run("host", image, ["errors"]);
     assert.equal(r.status, 0, r.stderr);
