@@ -7,17 +7,19 @@ import { Camera } from "qcam:camera";
 import { EsFileSink, link, type Pipe } from "qcam:link";
 import { Encoder } from "qcam:video";
 import { describePlan, OptionError, parseOptions, segmentName, type RecorderOptions } from "./options.ts";
+import { makeRoom, segmentBudget } from "./storage.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
 const FPS = 30;
+const BITRATE = 3_000_000;
 
 function record(opts: RecorderOptions): void {
   const dir = app.videoPath();
   console.log(`${app.name} ${app.version} on ${app.platform}`);
   for (const line of describePlan(opts, dir)) console.log(`  ${line}`);
   const cam = new Camera({ width: WIDTH, height: HEIGHT, format: "nv21", fps: FPS });
-  const enc = new Encoder({ codec: opts.codec, width: WIDTH, height: HEIGHT, fps: FPS, bitrate: 3_000_000, gop: FPS });
+  const enc = new Encoder({ codec: opts.codec, width: WIDTH, height: HEIGHT, fps: FPS, bitrate: BITRATE, gop: FPS });
   let failure: string | null = null;
   const start = time.ticksMs();
   let index = 0;
@@ -25,7 +27,16 @@ function record(opts: RecorderOptions): void {
   let pipe: Pipe | null = null;
   let segmentStart = start;
 
-  const open = () => {
+  // Loop recording: each new segment first makes room by deleting the oldest.
+  const roomForSegment = (): boolean => {
+    if (opts.recordSeconds !== null) return true;
+    const room = makeRoom(dir, segmentBudget(BITRATE, opts.segmentSeconds));
+    for (const p of room.deleted) console.log(`  deleted ${p} to make room`);
+    if (!room.ok) failure = `ENOSPC: the SD card has no room for a ${opts.segmentSeconds} s segment`;
+    return room.ok;
+  };
+  const open = (): boolean => {
+    if (!roomForSegment()) return false;
     sink = new EsFileSink(`${dir}/${segmentName(new Date(time.timeMs()), index++, opts.codec)}`);
     enc.requestIdr(); // every file starts with a keyframe
     pipe = link(cam, enc, [sink], {
@@ -35,6 +46,7 @@ function record(opts: RecorderOptions): void {
       },
     });
     segmentStart = time.ticksMs();
+    return true;
   };
   const finish = () => {
     const stats = pipe?.close();
@@ -43,14 +55,14 @@ function record(opts: RecorderOptions): void {
     pipe = sink = null;
   };
 
-  open();
   let lastReport = start;
-  while (!app.needExit()) {
+  open();
+  while (!failure && !app.needExit()) {
     const now = time.ticksMs();
     if (opts.recordSeconds !== null && now - start >= opts.recordSeconds * 1000) break;
     if (opts.recordSeconds === null && now - segmentStart >= opts.segmentSeconds * 1000) {
       finish();
-      open();
+      if (!open()) break;
     }
     if (now - lastReport >= 1000) {
       lastReport = now;

@@ -30,6 +30,17 @@ describe("recorder", function () {
     assert.match(r.stdout, /stopped after 2\.5 s\n$/);
   });
 
+  it("loop recording: a new segment deletes the oldest recordings to make room", async function () {
+    world.sdcardSizeMb = 1.5; // room for about three 1 s segments at 3 Mbit/s
+    world.exitAt(5500);
+    const r = await runApp(APP, { args: ["--segment", "1"] });
+    assert.equal(r.code, 0, r.stderr);
+    const deleted = [...r.stdout.matchAll(/deleted (\S+) to make room/g)].map((m) => m[1].slice(-8));
+    assert.ok(deleted.length >= 1, r.stdout);
+    assert.equal(deleted[0], "000.h265", "the oldest goes first");
+    assert.doesNotMatch(r.stdout, /ENOSPC/);
+  });
+
   it("a full card ends the recording with an error status, keeping what was written", async function () {
     world.sdcardSizeMb = 0.25;
     const r = await runApp(APP, { args: ["--record", "10"] });
