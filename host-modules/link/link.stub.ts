@@ -374,33 +374,19 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
   let onError: Link["onError"];
   const options = arguments[3] as unknown;
   if (isObject(options)) {
-    // Each option is read even after an earlier one failed; the last error is the one thrown.
-    let failure: unknown = null;
-    const attempt = (fn: () => void) => {
-      try {
-        fn();
-      } catch (e) {
-        failure = e;
-      }
-    };
-    attempt(() => {
-      encodeQueue = uintOpt(options, "encodeQueue", 1, 64) ?? encodeQueue;
-      sinkQueue = uintOpt(options, "sinkQueue", 1, 4096) ?? sinkQueue;
-    });
-    attempt(() => {
-      const mf = options.frames;
-      if (mf === undefined) return;
+    // The first bad option is the one thrown, as in mod_link.c.
+    encodeQueue = uintOpt(options, "encodeQueue", 1, 64) ?? encodeQueue;
+    sinkQueue = uintOpt(options, "sinkQueue", 1, 4096) ?? sinkQueue;
+    const mf = options.frames;
+    if (mf !== undefined) {
       const d = toNumber(mf);
       if (!(d >= 1) || d > 1e15 || d !== Math.floor(d)) throwQcam("RangeError", "ERR_INVALID_ARG", "frames must be an integer >= 1");
       maxFrames = d;
-    });
+    }
     keepLast = Boolean(options.capture);
-    attempt(() => {
-      const f = options.onError;
-      if (f !== undefined && typeof f !== "function") throwQcam("TypeError", "ERR_INVALID_ARG", "onError must be a function");
-      onError = f as Link["onError"];
-    });
-    if (failure) throw failure;
+    const f = options.onError;
+    if (f !== undefined && typeof f !== "function") throwQcam("TypeError", "ERR_INVALID_ARG", "onError must be a function");
+    onError = f as Link["onError"];
   }
   void encodeQueue; // the queues never fill on virtual time (see the top of this file)
   void sinkQueue;

@@ -1,6 +1,7 @@
 /* qcam:link — link(source, encoder, sinks) and the raw elementary-stream
  * sink. The threads live in backend_posix.c; this file is glue. */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -402,6 +403,35 @@ static int get_uint_opt(JSContext *ctx, JSValueConst opts, const char *name, uns
     return r;
 }
 
+/* link()'s options; the first bad one throws. 0, or -1 after throwing. */
+static int link_options(JSContext *ctx, JSValueConst o, qcam_link_config *cfg, JSValue *on_error)
+{
+    if (get_uint_opt(ctx, o, "encodeQueue", 1, 64, &cfg->encode_queue) ||
+        get_uint_opt(ctx, o, "sinkQueue", 1, 4096, &cfg->sink_queue))
+        return -1;
+    JSValue v = JS_GetPropertyStr(ctx, o, "frames");
+    if (!JS_IsUndefined(v)) {
+        double frames;
+        int r = JS_ToFloat64(ctx, &frames, v);
+        JS_FreeValue(ctx, v);
+        if (r < 0) return -1;
+        if (!(frames >= 1 && frames <= 1e15) || frames != floor(frames)) {
+            qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "frames must be an integer >= 1");
+            return -1;
+        }
+        cfg->max_frames = (uint64_t)frames;
+    }
+    v = JS_GetPropertyStr(ctx, o, "capture");
+    cfg->keep_last = JS_ToBool(ctx, v);
+    JS_FreeValue(ctx, v);
+    *on_error = JS_GetPropertyStr(ctx, o, "onError");
+    if (!JS_IsUndefined(*on_error) && !JS_IsFunction(ctx, *on_error)) {
+        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "onError must be a function");
+        return -1;
+    }
+    return 0;
+}
+
 static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
@@ -425,9 +455,7 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     } else {
         sink_vals[n++] = JS_DupValue(ctx, argv[2]);
     }
-    unsigned encode_q = 4, sink_q = 64;
-    bool keep_last = false;
-    double max_frames = 0;
+    qcam_link_config cfg = {.encode_queue = 4, .sink_queue = 64};
     JSValue on_error = JS_UNDEFINED;
     JSValue fail = JS_UNDEFINED;
     for (unsigned i = 0; i < n && JS_IsUndefined(fail); i++) {
@@ -437,22 +465,9 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         else if (!(sinks[i] = pk->sink(ctx, sink_vals[i])))
             fail = JS_EXCEPTION;
     }
-    if (JS_IsUndefined(fail) && argc > 3 && JS_IsObject(argv[3])) {
-        if (get_uint_opt(ctx, argv[3], "encodeQueue", 1, 64, &encode_q) ||
-            get_uint_opt(ctx, argv[3], "sinkQueue", 1, 4096, &sink_q))
-            fail = JS_EXCEPTION;
-        JSValue mf = JS_GetPropertyStr(ctx, argv[3], "frames");
-        if (!JS_IsUndefined(mf) && (JS_ToFloat64(ctx, &max_frames, mf) || !(max_frames >= 1) || max_frames > 1e15 ||
-                                    max_frames != (double)(uint64_t)max_frames))
-            fail = qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "frames must be an integer >= 1");
-        JS_FreeValue(ctx, mf);
-        JSValue cap = JS_GetPropertyStr(ctx, argv[3], "capture");
-        keep_last = JS_ToBool(ctx, cap);
-        JS_FreeValue(ctx, cap);
-        on_error = JS_GetPropertyStr(ctx, argv[3], "onError");
-        if (!JS_IsUndefined(on_error) && !JS_IsFunction(ctx, on_error))
-            fail = qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "onError must be a function");
-    }
+    if (JS_IsUndefined(fail) && argc > 3 && JS_IsObject(argv[3]) &&
+        link_options(ctx, argv[3], &cfg, &on_error) < 0)
+        fail = JS_EXCEPTION;
     if (!JS_IsUndefined(fail)) {
         for (unsigned i = 0; i < n; i++) JS_FreeValue(ctx, sink_vals[i]);
         JS_FreeValue(ctx, on_error);
@@ -473,12 +488,10 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     p->encoder = JS_DupValue(ctx, argv[1]);
     p->release_source = ps->release;
     p->release_encoder = pe->release;
-    p->keep_last = keep_last;
+    p->keep_last = cfg.keep_last;
     p->on_error = on_error;
     p->n_sinks = n;
     memcpy(p->sinks, sink_vals, n * sizeof(JSValue));
-    qcam_link_config cfg = {.encode_queue = encode_q, .sink_queue = sink_q, .keep_last = keep_last,
-                           .max_frames = (uint64_t)max_frames};
     int err = 0;
     p->link = qcam_link_start(&src, &enc, sinks, n, &cfg, on_link_error, p, &err);
     if (!p->link) {

@@ -121,7 +121,7 @@ export default contract(
         throws(() => link(cam, enc, sink, { frames: 0 }), RANGE("frames must be an integer >= 1"));
         throws(() => link(cam, enc, sink, { frames: 1.5 }), RANGE("frames must be an integer >= 1"));
         throws(() => link(cam, enc, sink, { onError: 5 as never }), TYPE("onError must be a function"));
-        throws(() => link(cam, enc, sink, { encodeQueue: 0, onError: 5 as never }), TYPE("onError must be a function"), "the last bad option is reported");
+        throws(() => link(cam, enc, sink, { encodeQueue: 0, onError: 5 as never }), RANGE("encodeQueue must be an integer 1..64"), "the first bad option is reported");
         const closed = new EsFileSink("/sdcard/closed.h264");
         closed.close();
         throws(() => link(cam, enc, [sink, closed]), { name: "TypeError", code: "ERR_CLOSED", message: "EsFileSink is closed" });
