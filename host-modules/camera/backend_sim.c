@@ -964,7 +964,10 @@ void qcam_camera_get_stats(qcam_camera_channel *chn, qcam_camera_stats *st)
     if (last >= 0 && j > last) j = last;
     if (j < chn->next_j - 1) j = chn->next_j - 1;
     st->captured = (uint64_t)(j + 1 - chn->start_j);
-    st->dropped = chn->dropped;
+    /* Frames older than the newest due one can no longer be handed out: they
+     * count as dropped now, not at the next read(), so that
+     * captured = delivered + dropped + (at most the one frame still readable). */
+    st->dropped = chn->dropped + (uint64_t)(j > chn->next_j ? j - chn->next_j : 0);
     st->delivered = chn->delivered;
     pthread_mutex_unlock(&chn->lock);
 }

@@ -166,7 +166,8 @@ function halRead(c: Chn, timeoutUs: number, want: boolean): ReadResult {
 function halStats(c: Chn): Api.CameraStats {
   let j = latestFrame(c, world.monotonicUs());
   if (j < c.nextJ - 1) j = c.nextJ - 1;
-  return { captured: j + 1 - c.startJ, dropped: c.dropped, delivered: c.delivered };
+  // Frames older than the newest due one are already lost (see backend_sim.c).
+  return { captured: j + 1 - c.startJ, dropped: c.dropped + Math.max(0, j - c.nextJ), delivered: c.delivered };
 }
 
 // ------------------------------------------------------------------ the synthetic pattern (render_pattern)

@@ -116,9 +116,11 @@ describe("qcam:link", function () {
     addsUp(s);
     assert.ok(s.drops.queue + s.drops.source > 0, `nothing dropped: ${JSON.stringify(s)}`);
     assert.ok(s.framesEncoded > 0);
-    const cam = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("camera "))!.slice(7)) as { captured: number };
+    const cam = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("camera "))!.slice(7)) as { captured: number; delivered: number; dropped: number };
     // 1.5 s at 120 fps: the camera delivered at its own rate whatever the encoder did.
     assert.ok(cam.captured >= 150, `camera captured ${cam.captured}`);
+    const unread = cam.captured - cam.delivered - cam.dropped;
+    assert.ok(unread === 0 || unread === 1, `camera counts add up: ${JSON.stringify(cam)}`);
     assert.equal(probe(path.join(r.sdcard, "video", "overload.h265")).frames, s.framesOut);
   });
 
