@@ -242,13 +242,6 @@ void qcam_resource_remove(qcam_app *app, qcam_resource *res)
     res->next = res->prev = NULL;
 }
 
-int qcam_resource_count(qcam_app *app)
-{
-    int n = 0;
-    for (qcam_resource *r = app->resources.next; r != &app->resources; r = r->next) n++;
-    return n;
-}
-
 static bool resources_keep_alive(qcam_app *app)
 {
     for (qcam_resource *r = app->resources.next; r != &app->resources; r = r->next)

@@ -81,6 +81,5 @@ typedef struct qcam_resource {
 } qcam_resource;
 void qcam_resource_add(qcam_app *app, qcam_resource *res);
 void qcam_resource_remove(qcam_app *app, qcam_resource *res);
-int qcam_resource_count(qcam_app *app);
 
 #endif
