@@ -175,14 +175,31 @@ int qcam_class_init(JSContext *ctx, JSClassID *id, const JSClassDef *def,
     return 0;
 }
 
-void *qcam_handle(JSContext *ctx, JSValueConst obj, JSClassID id, const char *what)
+int qcam_export_class(JSContext *ctx, JSModuleDef *m, const char *name, JSClassID id,
+                      JSCFunction *ctor, int length, JSCFunctionEnum kind)
+{
+    JSValue fn = JS_NewCFunction2(ctx, ctor, name, length, kind, 0);
+    JSValue proto = JS_GetClassProto(ctx, id);
+    JS_SetConstructor(ctx, fn, proto);
+    JS_FreeValue(ctx, proto);
+    return JS_SetModuleExport(ctx, m, name, fn);
+}
+
+int qcam_handle_closing(JSContext *ctx, JSValueConst obj, JSClassID id, const char *what,
+                        void **opaque)
 {
     JSClassID got = 0;
-    void *p = JS_GetAnyOpaque(obj, &got);
-    if (got != id) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a %s", what);
-        return NULL;
-    }
+    *opaque = JS_GetAnyOpaque(obj, &got);
+    if (got == id) return 0;
+    *opaque = NULL;
+    qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a %s", what);
+    return -1;
+}
+
+void *qcam_handle(JSContext *ctx, JSValueConst obj, JSClassID id, const char *what)
+{
+    void *p;
+    if (qcam_handle_closing(ctx, obj, id, what, &p) < 0) return NULL;
     if (!p) qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "%s is closed", what);
     return p;
 }

@@ -49,9 +49,19 @@ JSValue qcam_throw_errno(JSContext *ctx, int err, const char *fmt, ...)
  * none). Returns 0 or -1 with an exception. */
 int qcam_class_init(JSContext *ctx, JSClassID *id, const JSClassDef *def,
                     const JSCFunctionListEntry *methods, int n_methods, const char *close_name);
+/* Export class `id` from module `m` as `name`, constructed by `ctor`
+ * (JS_CFUNC_constructor, or JS_CFUNC_constructor_or_func to answer a call
+ * without `new` itself). Returns JS_SetModuleExport's result. */
+int qcam_export_class(JSContext *ctx, JSModuleDef *m, const char *name, JSClassID id,
+                      JSCFunction *ctor, int length, JSCFunctionEnum kind);
 /* The handle behind `this`: TypeError ERR_WRONG_THIS if it is not a `what`,
  * TypeError ERR_CLOSED if it was closed. NULL after throwing. */
 void *qcam_handle(JSContext *ctx, JSValueConst obj, JSClassID id, const char *what);
+/* For close(), which must stay idempotent: the same check for a foreign `this`
+ * (-1 after throwing ERR_WRONG_THIS), but a closed handle is no error:
+ * 0 with *opaque = NULL. */
+int qcam_handle_closing(JSContext *ctx, JSValueConst obj, JSClassID id, const char *what,
+                        void **opaque);
 
 /* The loop. */
 /* One non-blocking turn: promise jobs, due timers, host events. */

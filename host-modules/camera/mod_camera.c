@@ -419,9 +419,9 @@ static JSValue camera_ctor(JSContext *ctx, JSValueConst new_target, int argc, JS
 static JSValue camera_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID got = 0;
-    cam_js *h = JS_GetAnyOpaque(this_val, &got);
-    if (got != camera_class) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a Camera");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, camera_class, "Camera", &opaque) < 0) return JS_EXCEPTION;
+    cam_js *h = opaque;
     if (h && h->link)
         return qcam_throw(ctx, QCAM_ERROR, "ERR_BUSY", "this Camera feeds a link (close the link first)");
     for (chn_js *c = h ? h->channels : NULL; c; c = c->next)
@@ -439,9 +439,9 @@ static JSValue camera_close(JSContext *ctx, JSValueConst this_val, int argc, JSV
 static JSValue channel_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID got = 0;
-    chn_js *c = JS_GetAnyOpaque(this_val, &got);
-    if (got != channel_class) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a Channel");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, channel_class, "Channel", &opaque) < 0) return JS_EXCEPTION;
+    chn_js *c = opaque;
     if (c && c->link)
         return qcam_throw(ctx, QCAM_ERROR, "ERR_BUSY", "this Channel feeds a link (close the link first)");
     if (c) {
@@ -620,16 +620,6 @@ static JSValue channel_ctor(JSContext *ctx, JSValueConst new_target, int argc, J
     return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_ILLEGAL_CONSTRUCTOR", "Channels come from camera.addChannel()");
 }
 
-static int export_class(JSContext *ctx, JSModuleDef *m, const char *name, JSClassID id, JSCFunction *fn)
-{
-    /* constructor_or_func: a call without `new` reaches us and gets an error with a code. */
-    JSValue ctor = JS_NewCFunction2(ctx, fn, name, 1, JS_CFUNC_constructor_or_func, 0);
-    JSValue proto = JS_GetClassProto(ctx, id);
-    JS_SetConstructor(ctx, ctor, proto);
-    JS_FreeValue(ctx, proto);
-    return JS_SetModuleExport(ctx, m, name, ctor);
-}
-
 static int camera_module_init(JSContext *ctx, JSModuleDef *m)
 {
     if (qcam_image_class_init(ctx) < 0 ||
@@ -640,8 +630,8 @@ static int camera_module_init(JSContext *ctx, JSModuleDef *m)
         return -1;
     qcam_link_provide_source(camera_class, link_source, link_release);
     qcam_link_provide_source(channel_class, link_source, link_release);
-    if (export_class(ctx, m, "Camera", camera_class, camera_ctor) < 0) return -1;
-    return export_class(ctx, m, "Channel", channel_class, channel_ctor);
+    if (qcam_export_class(ctx, m, "Camera", camera_class, camera_ctor, 1, JS_CFUNC_constructor_or_func) < 0) return -1;
+    return qcam_export_class(ctx, m, "Channel", channel_class, channel_ctor, 1, JS_CFUNC_constructor_or_func);
 }
 
 JSModuleDef *qcam_mod_camera_init(JSContext *ctx, const char *name)

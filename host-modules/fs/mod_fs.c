@@ -329,10 +329,9 @@ static JSValue file_get(JSContext *ctx, JSValueConst this_val, int magic)
 static JSValue file_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID got = 0;
-    fs_file *f = JS_GetAnyOpaque(this_val, &got);
-    if (got != file_class)
-        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a File");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, file_class, "File", &opaque) < 0) return JS_EXCEPTION;
+    fs_file *f = opaque;
     if (!f) return JS_UNDEFINED; /* idempotent */
     JS_SetOpaque(this_val, NULL);
     int r = file_shut(f);
@@ -661,11 +660,7 @@ static int fs_module_init(JSContext *ctx, JSModuleDef *m)
     if (qcam_class_init(ctx, &file_class, &file_def, file_proto,
                         sizeof file_proto / sizeof file_proto[0], "close") < 0)
         return -1;
-    JSValue ctor = JS_NewCFunction2(ctx, file_ctor, "File", 0, JS_CFUNC_constructor, 0);
-    JSValue proto = JS_GetClassProto(ctx, file_class);
-    JS_SetConstructor(ctx, ctor, proto);
-    JS_FreeValue(ctx, proto);
-    if (JS_SetModuleExport(ctx, m, "File", ctor) < 0) return -1;
+    if (qcam_export_class(ctx, m, "File", file_class, file_ctor, 0, JS_CFUNC_constructor) < 0) return -1;
     return JS_SetModuleExportList(ctx, m, fs_funcs, N_FUNCS);
 }
 

@@ -69,9 +69,9 @@ static JSValue image_to_array_buffer(JSContext *ctx, JSValueConst this_val, int 
 static JSValue image_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID got = 0;
-    qcam_picture *p = JS_GetAnyOpaque(this_val, &got);
-    if (got != image_class) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a Image");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, image_class, "Image", &opaque) < 0) return JS_EXCEPTION;
+    qcam_picture *p = opaque;
     JS_SetOpaque(this_val, NULL);
     qcam_picture_unref(p); /* idempotent: NULL the second time */
     return JS_UNDEFINED;
@@ -113,11 +113,7 @@ static JSValue image_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSV
 static int image_module_init(JSContext *ctx, JSModuleDef *m)
 {
     if (qcam_image_class_init(ctx) < 0) return -1;
-    JSValue ctor = JS_NewCFunction2(ctx, image_ctor, "Image", 0, JS_CFUNC_constructor, 0);
-    JSValue proto = JS_GetClassProto(ctx, image_class);
-    JS_SetConstructor(ctx, ctor, proto);
-    JS_FreeValue(ctx, proto);
-    return JS_SetModuleExport(ctx, m, "Image", ctor);
+    return qcam_export_class(ctx, m, "Image", image_class, image_ctor, 0, JS_CFUNC_constructor);
 }
 
 JSModuleDef *qcam_mod_image_init(JSContext *ctx, const char *name)

@@ -194,9 +194,9 @@ static JSValue es_getter(JSContext *ctx, JSValueConst this_val, int magic)
 static JSValue es_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID id = 0;
-    es_handle *h = JS_GetAnyOpaque(this_val, &id);
-    if (id != es_class) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a EsFileSink");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, es_class, "EsFileSink", &opaque) < 0) return JS_EXCEPTION;
+    es_handle *h = opaque;
     if (!h) return JS_UNDEFINED;
     if (atomic_load(&qcam_es_sink_base(h->es)->busy))
         return qcam_throw(ctx, QCAM_ERROR, "ERR_BUSY", "close the link feeding this sink first");
@@ -583,11 +583,7 @@ static int link_module_init(JSContext *ctx, JSModuleDef *m)
         qcam_class_init(ctx, &pipe_class, &pipe_def, pipe_proto, sizeof pipe_proto / sizeof pipe_proto[0], "close") < 0)
         return -1;
     qcam_link_provide_sink(es_class, es_sink_of);
-    JSValue ctor = JS_NewCFunction2(ctx, es_ctor, "EsFileSink", 1, JS_CFUNC_constructor, 0);
-    JSValue proto = JS_GetClassProto(ctx, es_class);
-    JS_SetConstructor(ctx, ctor, proto);
-    JS_FreeValue(ctx, proto);
-    JS_SetModuleExport(ctx, m, "EsFileSink", ctor);
+    qcam_export_class(ctx, m, "EsFileSink", es_class, es_ctor, 1, JS_CFUNC_constructor);
     JS_SetModuleExportList(ctx, m, link_funcs, 1);
     return 0;
 }

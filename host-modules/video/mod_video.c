@@ -205,9 +205,9 @@ static JSValue frame_to_array_buffer(JSContext *ctx, JSValueConst this_val, int 
 static JSValue frame_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID got = 0;
-    qcam_packet *p = JS_GetAnyOpaque(this_val, &got);
-    if (got != frame_class) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a Frame");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, frame_class, "Frame", &opaque) < 0) return JS_EXCEPTION;
+    qcam_packet *p = opaque;
     JS_SetOpaque(this_val, NULL);
     qcam_packet_unref(p); /* NULL the second time */
     return JS_UNDEFINED;
@@ -428,9 +428,9 @@ static JSValue encoder_getter(JSContext *ctx, JSValueConst this_val, int magic)
 static JSValue encoder_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID got = 0;
-    js_encoder *e = JS_GetAnyOpaque(this_val, &got);
-    if (got != encoder_class) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a Encoder");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, encoder_class, "Encoder", &opaque) < 0) return JS_EXCEPTION;
+    js_encoder *e = opaque;
     if (!e) return JS_UNDEFINED;
     if (e->linked)
         return qcam_throw(ctx, QCAM_ERROR, "ERR_BUSY", "close the link this encoder feeds first");
@@ -664,9 +664,9 @@ static JSValue decoder_codec(JSContext *ctx, JSValueConst this_val)
 static JSValue decoder_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID got = 0;
-    js_decoder *d = JS_GetAnyOpaque(this_val, &got);
-    if (got != decoder_class) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a Decoder");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, decoder_class, "Decoder", &opaque) < 0) return JS_EXCEPTION;
+    js_decoder *d = opaque;
     if (!d) return JS_UNDEFINED;
     JS_SetOpaque(this_val, NULL);
     qcam_resource_remove(qcam_app_of(ctx), &d->res);
@@ -824,9 +824,9 @@ static JSValue reader_getter(JSContext *ctx, JSValueConst this_val, int magic)
 static JSValue reader_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)argc; (void)argv;
-    JSClassID got = 0;
-    js_reader *h = JS_GetAnyOpaque(this_val, &got);
-    if (got != reader_class) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_WRONG_THIS", "expected a EsReader");
+    void *opaque;
+    if (qcam_handle_closing(ctx, this_val, reader_class, "EsReader", &opaque) < 0) return JS_EXCEPTION;
+    js_reader *h = opaque;
     if (!h) return JS_UNDEFINED;
     JS_SetOpaque(this_val, NULL);
     qcam_resource_remove(qcam_app_of(ctx), &h->res);
@@ -913,16 +913,6 @@ static JSValue frame_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSV
                       "Frames come from an Encoder or an EsReader");
 }
 
-static int export_class(JSContext *ctx, JSModuleDef *m, const char *name, JSClassID id,
-                        JSCFunction *ctor, int length)
-{
-    JSValue fn = JS_NewCFunction2(ctx, ctor, name, length, JS_CFUNC_constructor, 0);
-    JSValue proto = JS_GetClassProto(ctx, id);
-    JS_SetConstructor(ctx, fn, proto);
-    JS_FreeValue(ctx, proto);
-    return JS_SetModuleExport(ctx, m, name, fn);
-}
-
 static const JSCFunctionListEntry video_funcs[] = {
     JS_CFUNC_DEF("splitAccessUnits", 2, js_split_access_units),
 };
@@ -930,10 +920,10 @@ static const JSCFunctionListEntry video_funcs[] = {
 static int video_module_init(JSContext *ctx, JSModuleDef *m)
 {
     if (qcam_video_class_init(ctx) < 0) return -1;
-    if (export_class(ctx, m, "Encoder", encoder_class, encoder_ctor, 1) < 0 ||
-        export_class(ctx, m, "Decoder", decoder_class, decoder_ctor, 1) < 0 ||
-        export_class(ctx, m, "Frame", frame_class, frame_ctor, 0) < 0 ||
-        export_class(ctx, m, "EsReader", reader_class, reader_ctor, 1) < 0)
+    if (qcam_export_class(ctx, m, "Encoder", encoder_class, encoder_ctor, 1, JS_CFUNC_constructor) < 0 ||
+        qcam_export_class(ctx, m, "Decoder", decoder_class, decoder_ctor, 1, JS_CFUNC_constructor) < 0 ||
+        qcam_export_class(ctx, m, "Frame", frame_class, frame_ctor, 0, JS_CFUNC_constructor) < 0 ||
+        qcam_export_class(ctx, m, "EsReader", reader_class, reader_ctor, 1, JS_CFUNC_constructor) < 0)
         return -1;
     return JS_SetModuleExportList(ctx, m, video_funcs, N(video_funcs));
 }
