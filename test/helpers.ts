@@ -1,4 +1,5 @@
 // Shared test plumbing: build fixture apps once per run, run the runtime.
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -61,4 +62,19 @@ export function start(flavor: Flavor, image: string, args: string[] = [], runtim
     }
   };
   return { child, done, waitFor, output: () => ({ stdout, stderr }) };
+}
+
+/** ffprobe's view of a stream file: codec name, size and decoded frame count. */
+export function probeStream(file: string): { codec: string; width: number; height: number; frames: number } {
+  const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, `ffprobe ${file}: ${r.stderr}`);
+  const st = (JSON.parse(r.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
+  return { codec: st.codec_name, width: st.width, height: st.height, frames: Number(st.nb_read_frames) };
+}
+
+/** ffmpeg decodes the whole file and says nothing. */
+export function assertDecodesClean(file: string): void {
+  const r = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "", `ffmpeg decode of ${file}:\n${r.stderr}`);
 }

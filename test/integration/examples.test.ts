@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { fixture, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, probeStream, tmpDir } from "../helpers.ts";
 
 const EXAMPLES = path.join(ROOT, "app", "examples");
 
@@ -20,14 +20,10 @@ function runExample(name: string, sdcard: string, args: string[] = [], target: "
 }
 
 function judge(file: string, codec: "h264" | "hevc", width: number, height: number): number {
-  const p = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
-  assert.equal(p.status, 0, p.stderr);
-  const s = (JSON.parse(p.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
-  assert.deepEqual([s.codec_name, s.width, s.height], [codec, width, height], file);
-  const d = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
-  assert.equal(d.status, 0);
-  assert.equal(d.stderr, "", `ffmpeg decode of ${file}:\n${d.stderr}`);
-  return Number(s.nb_read_frames);
+  const p = probeStream(file);
+  assert.deepEqual([p.codec, p.width, p.height], [codec, width, height], file);
+  assertDecodesClean(file);
+  return p.frames;
 }
 
 describe("examples (app/examples)", function () {

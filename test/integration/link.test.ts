@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { runtimeCommand } from "../../build/run.ts";
-import { fixture, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, probeStream, tmpDir } from "../helpers.ts";
 
 interface Stats {
   framesIn: number;
@@ -30,19 +30,6 @@ function stats(stdout: string, label: string): Stats {
   return JSON.parse(line.slice(label.length + 1)) as Stats;
 }
 
-function probe(file: string) {
-  const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  const s = (JSON.parse(r.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
-  return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames) };
-}
-
-function decodesClean(file: string) {
-  const r = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
-  assert.equal(r.status, 0);
-  assert.equal(r.stderr, "", `ffmpeg reported:\n${r.stderr}`);
-}
-
 function addsUp(s: Stats) {
   assert.equal(s.framesIn, s.framesEncoded + s.drops.queue + s.drops.encoder, "in = encoded + drops");
   s.sinkFrames.forEach((w, i) => assert.equal(s.framesEncoded, w + s.drops.sinks[i], `sink ${i}: encoded = written + dropped`));
@@ -62,9 +49,9 @@ describe("qcam:link", function () {
       addsUp(s);
       assert.ok(s.framesIn >= 30, `2 s at 30 fps gave ${s.framesIn} frames`);
       assert.equal(s.framesOut, s.sinkFrames[0]);
-      const p = probe(path.join(r.sdcard, "video", `link.${codec}`));
+      const p = probeStream(path.join(r.sdcard, "video", `link.${codec}`));
       assert.deepEqual(p, { codec: codec === "h264" ? "h264" : "hevc", width: 640, height: 480, frames: s.framesOut });
-      decodesClean(path.join(r.sdcard, "video", `link.${codec}`));
+      assertDecodesClean(path.join(r.sdcard, "video", `link.${codec}`));
       assert.match(r.stdout, /^busy ERR_BUSY ERR_BUSY ERR_BUSY ERR_BUSY$/m, "linked parts refuse close/read/write");
       assert.match(r.stdout, /^again true ERR_CLOSED$/m, "close twice; stats after close");
       assert.match(r.stdout, new RegExp(`^sink ${s.framesOut} true$`, "m"));
@@ -85,8 +72,8 @@ describe("qcam:link", function () {
     const sub = stats(r.stdout, "sub");
     addsUp(main);
     addsUp(sub);
-    assert.deepEqual(probe(path.join(r.sdcard, "video", "main.h264")), { codec: "h264", width: 640, height: 480, frames: main.framesOut });
-    assert.deepEqual(probe(path.join(r.sdcard, "video", "sub.h264")), { codec: "h264", width: 320, height: 240, frames: sub.framesOut });
+    assert.deepEqual(probeStream(path.join(r.sdcard, "video", "main.h264")), { codec: "h264", width: 640, height: 480, frames: main.framesOut });
+    assert.deepEqual(probeStream(path.join(r.sdcard, "video", "sub.h264")), { codec: "h264", width: 320, height: 240, frames: sub.framesOut });
     assert.ok(sub.framesIn < main.framesIn, "the 15 fps channel gets fewer frames");
   });
 
@@ -98,7 +85,7 @@ describe("qcam:link", function () {
     addsUp(s);
     const file = path.join(r.sdcard, "video", "full.h264");
     assert.ok(fs.statSync(file).size <= 0.3 * 1024 * 1024);
-    const p = probe(file);
+    const p = probeStream(file);
     assert.ok(p.frames >= s.framesOut - 1 && p.frames >= 1, `${p.frames} frames on the card, ${s.framesOut} reported written`);
   });
 
@@ -121,7 +108,7 @@ describe("qcam:link", function () {
     assert.ok(cam.captured >= 150, `camera captured ${cam.captured}`);
     const unread = cam.captured - cam.delivered - cam.dropped;
     assert.ok(unread === 0 || unread === 1, `camera counts add up: ${JSON.stringify(cam)}`);
-    assert.equal(probe(path.join(r.sdcard, "video", "overload.h265")).frames, s.framesOut);
+    assert.equal(probeStream(path.join(r.sdcard, "video", "overload.h265")).frames, s.framesOut);
   });
 
   it("bad arguments and a sink fed twice", function () {

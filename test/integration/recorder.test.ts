@@ -5,16 +5,9 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
-import { tmpDir } from "../helpers.ts";
+import { assertDecodesClean, probeStream, tmpDir } from "../helpers.ts";
 
 const CLI = path.join(ROOT, "bin", "qcam.mjs");
-
-function frames(file: string): { codec: string; width: number; frames: number } {
-  const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,nb_read_frames", "-of", "csv=p=0", file], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  const [codec, width, n] = r.stdout.trim().split(",");
-  return { codec, width: Number(width), frames: Number(n) };
-}
 
 describe("recorder app (npm start)", function () {
   it("--record 2 --codec h264 records two seconds of 720p into one file and exits 0", function () {
@@ -26,7 +19,7 @@ describe("recorder app (npm start)", function () {
     const files = fs.readdirSync(path.join(sd, "video"));
     assert.equal(files.length, 1);
     assert.match(files[0], /^rec_\d{8}_\d{6}_000\.h264$/);
-    const p = frames(path.join(sd, "video", files[0]));
+    const p = probeStream(path.join(sd, "video", files[0]));
     assert.equal(p.codec, "h264");
     assert.equal(p.width, 1280);
     assert.ok(p.frames >= 55 && p.frames <= 62, `${p.frames} frames in 2 s at 30 fps`);
@@ -53,11 +46,10 @@ describe("recorder app (npm start)", function () {
     const files = fs.readdirSync(path.join(sd, "video")).sort();
     assert.ok(files.length >= 2, files.join(" "));
     for (const f of files) {
-      const p = frames(path.join(sd, "video", f));
+      const p = probeStream(path.join(sd, "video", f));
       assert.equal(p.codec, "hevc");
       assert.ok(p.frames >= 1, `${f}: ${p.frames}`);
-      const dec = spawnSync("ffmpeg", ["-v", "error", "-i", path.join(sd, "video", f), "-f", "null", "-"], { encoding: "utf8" });
-      assert.equal(dec.stderr, "", `${f} decodes clean`);
+      assertDecodesClean(path.join(sd, "video", f));
     }
     assert.match(out, /stopped after \d+\.\d s\n$/);
   });

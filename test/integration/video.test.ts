@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { buildDir, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { fixture, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
 
 const CODECS = ["h264", "h265"] as const;
 type Codec = (typeof CODECS)[number];
@@ -44,12 +44,6 @@ function probe(file: string): Probe {
   };
 }
 
-/** ffmpeg decodes the whole file and says nothing. */
-function decodesCleanly(file: string): void {
-  const r = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stderr, "", `ffmpeg complained about ${file}`);
-}
 
 function expectStream(file: string, codec: Codec, w: number, h: number, frames: number, keyframes?: number[]): Probe {
   const p = probe(file);
@@ -58,7 +52,7 @@ function expectStream(file: string, codec: Codec, w: number, h: number, frames: 
   assert.equal(p.height, h);
   assert.equal(p.frames, frames);
   if (keyframes) assert.deepEqual(p.keyframes, keyframes);
-  decodesCleanly(file);
+  assertDecodesClean(file);
   return p;
 }
 
@@ -363,7 +357,7 @@ describe("qcam:video", function () {
       const p = probe(path.join(r.sd, "link.h264"));
       assert.ok(p.frames >= 5, `only ${p.frames} frames`);
       assert.equal(p.keyframes[0], 0);
-      decodesCleanly(path.join(r.sd, "link.h264"));
+      assertDecodesClean(path.join(r.sd, "link.h264"));
     });
 
     for (const codec of CODECS) {
