@@ -17,10 +17,16 @@ const BASE = [
   // the sim platform's encoder/decoder, and ffprobe/ffmpeg to judge outputs
   "libavcodec-dev", "libavutil-dev", "ffmpeg",
 ];
+// GStreamer judges MP4 files (qtdemux, gst-discoverer) and RTSP streams (rtspsrc);
+// its RTSP server library is the peer the RTSP benchmark measures against.
+const GSTREAMER = [
+  "gstreamer1.0-tools", "gstreamer1.0-plugins-base", "gstreamer1.0-plugins-base-apps",
+  "gstreamer1.0-plugins-good", "gstreamer1.0-plugins-bad", "gstreamer1.0-libav",
+];
 const PACKAGES = {
   start: BASE,
-  test: [...BASE, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev"],
-  bench: [...BASE, "time"],
+  test: [...BASE, ...GSTREAMER, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev"],
+  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time"],
 };
 
 const log = (m) => process.stderr.write(`[qcam] ${m}\n`);

@@ -10,6 +10,9 @@ static const qcam_module_entry modules[] = {
     {"qcam:fs", qcam_mod_fs_init},
     {"qcam:link", qcam_mod_link_init},
     {"qcam:video", qcam_mod_video_init},
+    {"qcam:audio", qcam_mod_audio_init},
+    {"qcam:mp4", qcam_mod_mp4_init},
+    {"qcam:rtsp", qcam_mod_rtsp_init},
     {NULL, NULL},
 };
 

@@ -24,6 +24,9 @@ JSModuleDef *qcam_mod_camera_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_fs_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_link_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_video_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_audio_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_mp4_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_rtsp_init(JSContext *ctx, const char *name);
 
 /* Shared between modules: qcam:app re-exports qcam:time's `time` object. */
 JSValue qcam_time_object(JSContext *ctx);

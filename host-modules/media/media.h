@@ -20,6 +20,8 @@ typedef enum {
     QCAM_FMT_YUV420P,  /* Y, U, V planes (I420): what software encoders take */
     QCAM_FMT_RGB888,   /* packed R, G, B */
     QCAM_FMT_GRAY,     /* Y only */
+    QCAM_FMT_S16,      /* audio: signed 16-bit native-endian samples, interleaved;
+                        * width = samples per channel, height = channels */
 } qcam_pixfmt;
 
 /* "nv21", "nv12", "yuv420p", "rgb888", "gray"; NULL for an unknown value. */
@@ -56,10 +58,18 @@ qcam_picture *qcam_picture_new(int width, int height, qcam_pixfmt fmt);
 qcam_picture *qcam_picture_ref(qcam_picture *pic);
 void qcam_picture_unref(qcam_picture *pic);
 
-typedef enum { QCAM_CODEC_H264 = 1, QCAM_CODEC_H265 } qcam_codec;
-typedef enum { QCAM_PKT_HEADER = 0, QCAM_PKT_I, QCAM_PKT_P, QCAM_PKT_B } qcam_pkt_type;
+typedef enum {
+    QCAM_CODEC_H264 = 1,
+    QCAM_CODEC_H265,
+    QCAM_CODEC_ALAW, /* G.711 A-law, one byte per sample */
+    QCAM_CODEC_ULAW, /* G.711 mu-law */
+} qcam_codec;
+#define QCAM_CODEC_IS_AUDIO(c) ((c) == QCAM_CODEC_ALAW || (c) == QCAM_CODEC_ULAW)
+typedef enum { QCAM_PKT_HEADER = 0, QCAM_PKT_I, QCAM_PKT_P, QCAM_PKT_B, QCAM_PKT_AUDIO } qcam_pkt_type;
 
-/* One encoded access unit (Annex B byte stream). */
+/* One encoded unit: a video access unit (Annex B byte stream), or a block of
+ * audio samples (G.711: one byte each; keyframe is always true, pts_us is the
+ * capture time of the first sample, `samples` how many per channel). */
 typedef struct qcam_packet {
     qcam_codec codec;
     qcam_pkt_type type;
@@ -68,6 +78,7 @@ typedef struct qcam_packet {
     size_t size;
     int64_t pts_us, dts_us;
     uint64_t seq;
+    uint32_t sample_rate, samples; /* audio only */
     atomic_int refs;
 } qcam_packet;
 

@@ -1,0 +1,189 @@
+/* qcam:rtsp's protocol layer: RTSP/1.0 messages (RFC 2326), SDP, Digest
+ * authentication (RFC 2617), RTP packetization (RFC 3550, RFC 6184 H.264,
+ * RFC 7798 H.265, RFC 3551 PCMA/PCMU) and RTCP sender reports.
+ *
+ * Pure functions over memory: no I/O, no threads, no engine, no allocation
+ * unless stated. Everything that reads network bytes is bounds-checked and
+ * fuzzed (runtime/fuzz/fuzz_rtsp.c). The server (server.c) does the I/O. */
+#ifndef QCAM_RTSP_PROTO_H
+#define QCAM_RTSP_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../media/media.h"
+
+/* ---- requests -------------------------------------------------------------- */
+
+#define QCAM_RTSP_MAX_REQUEST 8192 /* request line + headers + body: more is 413 */
+#define QCAM_RTSP_MAX_HEADERS 32   /* more is 400 */
+
+typedef enum {
+    QCAM_RTSP_UNKNOWN = 0,
+    QCAM_RTSP_OPTIONS,
+    QCAM_RTSP_DESCRIBE,
+    QCAM_RTSP_SETUP,
+    QCAM_RTSP_PLAY,
+    QCAM_RTSP_PAUSE,
+    QCAM_RTSP_TEARDOWN,
+    QCAM_RTSP_GET_PARAMETER,
+    QCAM_RTSP_SET_PARAMETER,
+    QCAM_RTSP_ANNOUNCE,
+    QCAM_RTSP_RECORD,
+} qcam_rtsp_method;
+
+typedef struct {
+    const char *name, *value; /* NUL-terminated, inside the parser's copy */
+} qcam_rtsp_header;
+
+typedef struct {
+    qcam_rtsp_method method;
+    const char *method_name; /* as sent (for 501 replies) */
+    const char *uri;
+    int cseq;                /* -1 when missing or not a number */
+    const qcam_rtsp_header *headers;
+    unsigned n_headers;
+    const uint8_t *body;     /* Content-Length bytes, or NULL */
+    size_t body_len;
+    /* private: the parsed copy the pointers point into */
+    char text[QCAM_RTSP_MAX_REQUEST + 1];
+    qcam_rtsp_header header_store[QCAM_RTSP_MAX_HEADERS];
+} qcam_rtsp_request;
+
+/* Parse one request at the front of buf[0..len):
+ *   > 0: bytes consumed; *req filled.
+ *     0: incomplete, read more (never when len >= QCAM_RTSP_MAX_REQUEST).
+ *   < 0: the status to reply before closing: -400 (malformed line, header,
+ *        too many headers, bad Content-Length), -413 (too big), -505 (not
+ *        RTSP/1.0). */
+int qcam_rtsp_parse_request(const uint8_t *buf, size_t len, qcam_rtsp_request *req);
+
+/* The value of header `name` (case-insensitive), or NULL. */
+const char *qcam_rtsp_header_get(const qcam_rtsp_request *req, const char *name);
+
+/* What comes next on a TCP connection that also carries interleaved data:
+ *   1: a '$' frame: *channel, *payload (pointer into buf), *payload_len; *consumed its size.
+ *   0: need more bytes.
+ *   2: not a '$' frame (an RTSP message: parse it with qcam_rtsp_parse_request). */
+int qcam_rtsp_next_interleaved(const uint8_t *buf, size_t len, uint8_t *channel,
+                               const uint8_t **payload, size_t *payload_len, size_t *consumed);
+
+/* Transport header (first acceptable entry). */
+typedef struct {
+    bool tcp;                 /* RTP/AVP/TCP */
+    int interleaved[2];       /* tcp: channels, -1 when not given */
+    int client_port[2];       /* udp: client's RTP/RTCP ports, -1 when not given */
+    bool multicast;           /* asked for multicast (refused: 461) */
+} qcam_rtsp_transport;
+/* 0, or -461 (unsupported transport) / -400 (malformed). */
+int qcam_rtsp_parse_transport(const char *value, qcam_rtsp_transport *out);
+
+/* ---- responses -------------------------------------------------------------- */
+
+/* "RTSP/1.0 <code> <reason>\r\nCSeq: n\r\n<extra>Content-Length..\r\n\r\n<body>"
+ * into out[0..cap). `extra` holds whole header lines ("Session: ..\r\n"), may
+ * be NULL; so may body. CSeq is left out when cseq < 0. Returns the length,
+ * or -1 when it does not fit. */
+int qcam_rtsp_response(char *out, size_t cap, int code, int cseq, const char *extra,
+                       const char *body, size_t body_len);
+const char *qcam_rtsp_reason(int code);
+
+/* ---- SDP --------------------------------------------------------------------- */
+
+typedef struct {
+    qcam_codec codec;         /* 0: no video */
+    const uint8_t *vps, *sps, *pps; /* NAL units without start codes (vps: H.265) */
+    size_t vps_len, sps_len, pps_len;
+    int audio;                /* 0 none, QCAM_SDP_PCMA, QCAM_SDP_PCMU */
+    uint32_t audio_rate;      /* 8000 / 16000 */
+} qcam_sdp_stream;
+#define QCAM_SDP_PCMA 1
+#define QCAM_SDP_PCMU 2
+
+/* The session description for a stream: video as track 0 (payload type 96,
+ * H264 with packetization-mode=1, profile-level-id and sprop-parameter-sets;
+ * H265 with sprop-vps/sps/pps), audio as track 1 (PCMA/PCMU, static type 8/0
+ * at 8000 Hz, dynamic 97 otherwise), a=control:track0/track1. `origin_ip` for
+ * o= and c=. Returns the length, or -1 when it does not fit. */
+int qcam_sdp_build(char *out, size_t cap, const qcam_sdp_stream *s, uint64_t session_id,
+                   const char *origin_ip);
+
+/* Standard base64 of in[0..len) into out (NUL-terminated); -1 when it does not fit. */
+int qcam_base64(char *out, size_t cap, const uint8_t *in, size_t len);
+
+/* ---- Digest (RFC 2617, MD5, qop absent or "auth") ----------------------------- */
+
+void qcam_md5(const void *data, size_t len, uint8_t out[16]);
+/* A nonce: 32 hex digits of secret-keyed data (the caller gives the randomness). */
+void qcam_digest_nonce(char out[33], const uint8_t secret[16], uint64_t counter);
+/* The WWW-Authenticate header line for realm and nonce ("WWW-Authenticate: Digest ...\r\n"). */
+int qcam_digest_challenge(char *out, size_t cap, const char *realm, const char *nonce);
+/* 1 when `authorization` (the header's value) is a valid Digest response for
+ * user/password/realm/nonce and this method; 0 when not (wrong user, password,
+ * nonce, realm, malformed); never reads past the string. */
+int qcam_digest_check(const char *authorization, const char *method, const char *user,
+                      const char *password, const char *realm, const char *nonce);
+
+/* ---- RTP --------------------------------------------------------------------- */
+
+#define QCAM_RTP_HEADER 12
+
+typedef struct {
+    uint8_t payload_type;
+    uint32_t ssrc;
+    uint16_t seq;        /* next sequence number; advances per packet */
+    size_t mtu;          /* max RTP packet size (header + payload), e.g. 1400 */
+    qcam_codec codec;    /* H264 / H265 (video) */
+    uint64_t packets, octets; /* sent so far: for RTCP SR */
+} qcam_rtp_stream;
+
+/* One RTP packet as two pieces, so payload bytes are sent from the access
+ * unit without a copy: head[0..head_len) = RTP header + FU/aggregation
+ * header bytes, then body[0..body_len) (a pointer into the access unit). */
+typedef struct {
+    uint8_t head[QCAM_RTP_HEADER + 3];
+    size_t head_len;
+    const uint8_t *body;
+    size_t body_len;
+} qcam_rtp_packet;
+
+typedef int qcam_rtp_emit_fn(void *opaque, const qcam_rtp_packet *p); /* non-zero stops */
+
+/* Packetize one Annex B access unit (H.264: single NAL / FU-A per RFC 6184;
+ * H.265: single NAL / FU per RFC 7798), every packet at most s->mtu bytes,
+ * marker bit on the last packet of the access unit, all with timestamp
+ * `rtp_ts`. Calls emit once per packet in order. Returns the number of
+ * packets, or the emitter's non-zero value negated. */
+int qcam_rtp_packetize_video(qcam_rtp_stream *s, const uint8_t *au, size_t len, uint32_t rtp_ts,
+                             qcam_rtp_emit_fn *emit, void *opaque);
+/* G.711 frames: split into packets of at most s->mtu, one timestamp tick per sample. */
+int qcam_rtp_packetize_audio(qcam_rtp_stream *s, const uint8_t *data, size_t len, uint32_t rtp_ts,
+                             qcam_rtp_emit_fn *emit, void *opaque);
+
+/* The reverse, for tests and tools: feed RTP packets of one stream in order;
+ * when a packet with the marker bit completes an access unit it is appended
+ * to out as Annex B (4-byte start codes). Pure over caller buffers. */
+typedef struct {
+    qcam_codec codec;
+    uint8_t *out;
+    size_t cap, len;     /* the access unit being rebuilt */
+    bool in_fu;          /* inside a fragmented NAL */
+    bool broken;         /* a packet was missing or malformed: drop this AU */
+    int32_t last_seq;    /* -1 before the first */
+    uint32_t ts;
+} qcam_rtp_depack;
+void qcam_rtp_depack_init(qcam_rtp_depack *d, qcam_codec codec, uint8_t *buf, size_t cap);
+/* 1: out[0..len) is a whole access unit (consume it, then it restarts);
+ * 0: more packets needed; -1: this packet was malformed (ignored). */
+int qcam_rtp_depack_push(qcam_rtp_depack *d, const uint8_t *pkt, size_t len);
+
+/* ---- RTCP -------------------------------------------------------------------- */
+
+/* A sender report (RFC 3550 6.4.1) with an SDES CNAME, compound, into out:
+ * the NTP time `ntp` (seconds since 1900 in 32.32 fixed point) maps to
+ * `rtp_ts`. Returns the length, -1 if it does not fit. */
+int qcam_rtcp_sender_report(uint8_t *out, size_t cap, const qcam_rtp_stream *s, uint64_t ntp,
+                            uint32_t rtp_ts, const char *cname);
+
+#endif
