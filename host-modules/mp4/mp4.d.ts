@@ -59,7 +59,8 @@ declare module "qcam:mp4" {
     /**
      * Split the recording into files. The path then is a pattern: `%i` (or
      * `%03i`, any width) becomes the segment index, and strftime-style `%Y %m
-     * %d %H %M %S` the local wall-clock time the segment starts.
+     * %d %H %M %S` the wall-clock time (UTC, like the boards' clocks) the
+     * segment starts; `%%` is a percent sign.
      */
     segment?: SegmentOptions;
     /** A segment was finished (finalized when `finalize`). */
