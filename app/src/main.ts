@@ -1,77 +1,107 @@
-// qcam recorder: camera → encoder → raw H.265/H.264 files on the SD card, on
-// native threads (qcam:link). `--record N` records N seconds into one file;
-// without it, it records segments of `--segment` seconds until stopped.
-// MP4 output, audio and RTSP come with their modules.
+// qcam recorder: camera → encoder → MP4 on the SD card, on native threads
+// (qcam:link), with G.711 audio (--audio) and a live RTSP view (--rtsp).
+// `--record N` records N seconds into one file; without it, it records
+// segments of `--segment` seconds until stopped, deleting the oldest
+// recordings when the card is full. Files cut short by a crash or a power cut
+// are repaired at start-up.
 import { app, time } from "qcam:app";
+import { AudioEncoder, AudioIn } from "qcam:audio";
 import { Camera } from "qcam:camera";
-import { EsFileSink, link, type Pipe } from "qcam:link";
+import { link, type Pipe, type Sink } from "qcam:link";
+import { Mp4Writer, repair, type SegmentInfo } from "qcam:mp4";
+import { RtspServer } from "qcam:rtsp";
 import { Encoder } from "qcam:video";
-import { describePlan, OptionError, parseOptions, segmentName, type RecorderOptions } from "./options.ts";
-import { makeRoom, segmentBudget } from "./storage.ts";
+import { AUDIO, describePlan, OptionError, parseOptions, RTSP_PATH, RTSP_PORT, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
+import { makeRoom, recordings, segmentBudget } from "./storage.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
 const FPS = 30;
 const BITRATE = 3_000_000;
 
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+/** Mend what an earlier run left cut short (killed, power cut, full card). */
+function repairFolder(dir: string): void {
+  for (const path of recordings(dir).filter((p) => p.endsWith(".mp4"))) {
+    const r = repair(path);
+    if (r.status === "repaired")
+      console.log(`  repaired ${path}: ${r.videoFrames} frames, ${r.duration.toFixed(1)} s kept, ${r.droppedBytes} bytes of torn tail dropped`);
+    else if (r.status === "unrecoverable") console.log(`  cannot repair ${path}: ${r.reason ?? "not an MP4"}`);
+  }
+}
+
 function record(opts: RecorderOptions): void {
   const dir = app.videoPath();
   console.log(`${app.name} ${app.version} on ${app.platform}`);
   for (const line of describePlan(opts, dir)) console.log(`  ${line}`);
-  const cam = new Camera({ width: WIDTH, height: HEIGHT, format: "nv21", fps: FPS });
-  const enc = new Encoder({ codec: opts.codec, width: WIDTH, height: HEIGHT, fps: FPS, bitrate: BITRATE, gop: FPS });
-  let failure: string | null = null;
-  const start = time.ticksMs();
-  let index = 0;
-  let sink: EsFileSink | null = null;
-  let pipe: Pipe | null = null;
-  let segmentStart = start;
+  repairFolder(dir);
 
-  // Loop recording: each new segment first makes room by deleting the oldest.
-  const roomForSegment = (): boolean => {
-    if (opts.recordSeconds !== null) return true;
+  let failure: string | null = null;
+  const fail = (e: Error & { code: string }) => {
+    failure ??= `${e.code}: ${e.message}`;
+    app.setExitFlag(true);
+  };
+  const saved = (s: SegmentInfo) => console.log(`  saved ${s.path}: ${s.frames} frames, ${s.duration.toFixed(1)} s, ${mb(s.size)} MB`);
+  const loop = opts.recordSeconds === null;
+  // Loop recording: each finished segment makes room for the next one by
+  // deleting the oldest recordings.
+  const makeRoomForSegment = (): boolean => {
     const room = makeRoom(dir, segmentBudget(BITRATE, opts.segmentSeconds));
     for (const p of room.deleted) console.log(`  deleted ${p} to make room`);
-    if (!room.ok) failure = `ENOSPC: the SD card has no room for a ${opts.segmentSeconds} s segment`;
+    if (!room.ok) fail(Object.assign(new Error(`the SD card has no room for a ${opts.segmentSeconds} s segment`), { code: "ENOSPC" }));
     return room.ok;
   };
-  const open = (): boolean => {
-    if (!roomForSegment()) return false;
-    sink = new EsFileSink(`${dir}/${segmentName(new Date(time.timeMs()), index++, opts.codec)}`);
-    enc.requestIdr(); // every file starts with a keyframe
-    pipe = link(cam, enc, [sink], {
-      onError: (e) => {
-        failure = `${e.code}: ${e.message}`;
-        app.setExitFlag(true);
-      },
-    });
-    segmentStart = time.ticksMs();
-    return true;
-  };
-  const finish = () => {
-    const stats = pipe?.close();
-    if (sink && stats) console.log(`  saved ${sink.path}: ${stats.framesOut} frames, ${sink.bytes} bytes, dropped ${stats.drops.queue + stats.drops.source}`);
-    sink?.close();
-    pipe = sink = null;
-  };
+  if (loop && !makeRoomForSegment()) {
+    app.setExitMessage(1, `recording failed: ${failure}`);
+    return;
+  }
+
+  const cam = new Camera({ width: WIDTH, height: HEIGHT, format: "nv21", fps: FPS });
+  const enc = new Encoder({ codec: opts.codec, width: WIDTH, height: HEIGHT, fps: FPS, bitrate: BITRATE, gop: FPS });
+  const mic = opts.audio ? new AudioIn({ sampleRate: AUDIO.sampleRate, channels: 1 }) : null;
+  const g711 = opts.audio ? new AudioEncoder({ codec: AUDIO.codec }) : null;
+  const audioTrack = opts.audio ? { codec: AUDIO.codec, sampleRate: AUDIO.sampleRate } : undefined;
+
+  const start = time.ticksMs();
+  const writer = new Mp4Writer(loop ? segmentPattern(dir) : `${dir}/${segmentName(new Date(time.timeMs()), 0, "mp4")}`, {
+    video: enc,
+    audio: audioTrack,
+    segment: loop ? { seconds: opts.segmentSeconds } : undefined,
+    onSegment: (s) => {
+      saved(s);
+      makeRoomForSegment();
+    },
+    onError: fail,
+  });
+  const server = opts.rtsp ? new RtspServer({ port: RTSP_PORT }) : null;
+  const live = server?.stream(RTSP_PATH, { video: enc, audio: audioTrack }) ?? null;
+  if (server) console.log(`  live at ${server.url(RTSP_PATH)}`);
+
+  const sinks: Sink[] = live ? [writer, live] : [writer];
+  const pipes: Pipe[] = [link(cam, enc, sinks, { onError: fail })];
+  if (mic && g711) pipes.push(link(mic, g711, sinks, { onError: fail }));
 
   let lastReport = start;
-  open();
   while (!failure && !app.needExit()) {
     const now = time.ticksMs();
-    if (opts.recordSeconds !== null && now - start >= opts.recordSeconds * 1000) break;
-    if (opts.recordSeconds === null && now - segmentStart >= opts.segmentSeconds * 1000) {
-      finish();
-      if (!open()) break;
-    }
+    if (!loop && now - start >= opts.recordSeconds! * 1000) break;
     if (now - lastReport >= 1000) {
       lastReport = now;
-      const s = pipe!.stats();
-      console.log(`  recording ${Math.round((now - start) / 1000)} s, ${s.framesOut} frames`);
+      const w = writer.stats();
+      const clients = server ? `, ${server.stats().clients.length} live viewers` : "";
+      console.log(`  recording ${Math.round((now - start) / 1000)} s, ${w.videoFrames} frames${opts.audio ? `, ${w.audioFrames} audio frames` : ""}${clients}`);
     }
     time.sleepMs(20);
   }
-  finish();
+  const dropped = pipes.map((p) => p.close()!).reduce((n, s) => n + s.drops.queue + s.drops.source, 0);
+  const last = writer.close();
+  if (last) saved(last);
+  if (dropped) console.log(`  dropped ${dropped} frames`);
+  live?.close();
+  server?.close();
+  g711?.close();
+  mic?.close();
   enc.close();
   cam.close();
   console.log(`stopped after ${((time.ticksMs() - start) / 1000).toFixed(1)} s`);

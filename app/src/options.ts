@@ -50,23 +50,33 @@ export function parseOptions(args: readonly string[]): RecorderOptions {
   return o;
 }
 
+/** The audio track: G.711 A-law at 8 kHz, mono (the K230's combination). */
+export const AUDIO = { codec: "alaw", sampleRate: 8000 } as const;
+export const RTSP_PORT = 8554;
+export const RTSP_PATH = "/live";
+
 export function describePlan(o: RecorderOptions, videoDir: string): string[] {
   const lines = [
-    `video: 1280x720 nv21 30 fps -> ${o.codec.toUpperCase()} -> ${videoDir}`,
+    `video: 1280x720 nv21 30 fps -> ${o.codec.toUpperCase()} -> MP4 in ${videoDir}`,
     o.recordSeconds === null
       ? `length: segments of ${o.segmentSeconds} s until stopped (Ctrl-C)`
       : `length: ${o.recordSeconds} s`,
-    `audio: ${o.audio ? "requested, but audio is not in this build" : "off"}`,
+    `audio: ${o.audio ? `G.711 ${AUDIO.codec === "alaw" ? "A-law" : "mu-law"} ${AUDIO.sampleRate} Hz mono` : "off"}`,
   ];
-  if (o.rtsp) lines.push("live: requested, but RTSP is not in this build");
+  if (o.rtsp) lines.push(`live: RTSP on port ${RTSP_PORT}, path ${RTSP_PATH}`);
   return lines;
 }
 
 const two = (n: number) => String(n).padStart(2, "0");
 
-/** rec_YYYYMMDD_HHMMSS_NNN.h265 — UTC wall-clock start and segment index. */
-export function segmentName(start: Date, index: number, codec: Codec): string {
+/** rec_YYYYMMDD_HHMMSS_NNN.mp4 — UTC wall-clock start and segment index. */
+export function segmentName(start: Date, index: number, ext: string): string {
   const d = start;
   const stamp = `${d.getUTCFullYear()}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}_${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}`;
-  return `rec_${stamp}_${String(index).padStart(3, "0")}.${codec}`;
+  return `rec_${stamp}_${String(index).padStart(3, "0")}.${ext}`;
+}
+
+/** The same names, as an Mp4Writer segment pattern (the writer fills in the time and index). */
+export function segmentPattern(dir: string): string {
+  return `${dir}/rec_%Y%m%d_%H%M%S_%03i.mp4`;
 }

@@ -11,7 +11,7 @@ export interface Room {
 /** Recordings in `dir`, oldest first (their names start with the UTC time). */
 export function recordings(dir: string): string[] {
   return list(dir)
-    .filter((n) => /^rec_\d{8}_\d{6}_\d{3}\.h26[45]$/.test(n))
+    .filter((n) => /^rec_\d{8}_\d{6}_\d{3}\.(mp4|h26[45])$/.test(n))
     .sort()
     .map((n) => `${dir}/${n}`);
 }

@@ -11,8 +11,8 @@ describe("recorder", function () {
   it("--record 1 records one second into one file and stops", async function () {
     const r = await runApp(APP, { args: ["--record", "1", "--codec", "h264"] });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^qcam recorder 0\.1\.0 on sim\n {2}video: 1280x720 nv21 30 fps -> H264 -> \/sdcard\/video\n {2}length: 1 s\n {2}audio: off\n/);
-    assert.match(r.stdout, /saved \/sdcard\/video\/rec_\d{8}_\d{6}_000\.h264: \d+ frames, \d+ bytes, dropped 0\n/);
+    assert.match(r.stdout, /^qcam recorder 0\.1\.0 on sim\n {2}video: 1280x720 nv21 30 fps -> H264 -> MP4 in \/sdcard\/video\n {2}length: 1 s\n {2}audio: off\n/);
+    assert.match(r.stdout, /saved \/sdcard\/video\/rec_\d{8}_\d{6}_000\.mp4: \d+ frames, 1\.0 s, \d+\.\d MB\n/);
     assert.match(r.stdout, /stopped after 1\.0 s\n$/);
     assert.equal(r.stderr, "");
     assert.ok(r.elapsedMs >= 1000 && r.elapsedMs < 1100, `${r.elapsedMs} ms of virtual time`);
@@ -25,7 +25,7 @@ describe("recorder", function () {
     assert.match(r.stdout, /length: segments of 1 s until stopped \(Ctrl-C\)\n/);
     const saved = [...r.stdout.matchAll(/saved (\S+): (\d+) frames/g)];
     assert.equal(saved.length, 3, r.stdout);
-    assert.deepEqual(saved.map((m) => m[1].slice(-8)), ["000.h265", "001.h265", "002.h265"]);
+    assert.deepEqual(saved.map((m) => m[1].slice(-7)), ["000.mp4", "001.mp4", "002.mp4"]);
     for (const m of saved.slice(0, 2)) assert.ok(Number(m[2]) >= 29, `a 1 s segment holds about 30 frames: ${m[0]}`);
     assert.match(r.stdout, /stopped after 2\.5 s\n$/);
   });
@@ -37,7 +37,7 @@ describe("recorder", function () {
     assert.equal(r.code, 0, r.stderr);
     const deleted = [...r.stdout.matchAll(/deleted (\S+) to make room/g)].map((m) => m[1].slice(-8));
     assert.ok(deleted.length >= 1, r.stdout);
-    assert.equal(deleted[0], "000.h265", "the oldest goes first");
+    assert.equal(deleted[0], "000.mp4", "the oldest goes first");
     assert.doesNotMatch(r.stdout, /ENOSPC/);
   });
 
@@ -56,8 +56,11 @@ describe("recorder", function () {
     assert.equal(r.stderr, "app exit (2): --codec must be h264 or h265, not vp9\n");
   });
 
-  it("audio and live view are reported as not in this build", async function () {
-    const r = await runApp(APP, { args: ["--record", "1", "--audio", "--rtsp"] });
-    assert.match(r.stdout, /audio: requested, but audio is not in this build\n {2}live: requested, but RTSP is not in this build\n/);
+  it("--audio and --rtsp: G.711 audio in the file, the live view announced", async function () {
+    const r = await runApp(APP, { args: ["--record", "2", "--audio", "--rtsp"] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /audio: G\.711 A-law 8000 Hz mono\n {2}live: RTSP on port 8554, path \/live\n/);
+    assert.match(r.stdout, /live at rtsp:\/\/[\w.]+:8554\/live\n/);
+    assert.match(r.stdout, /recording \d+ s, \d+ frames, \d+ audio frames, 0 live viewers\n/);
   });
 });

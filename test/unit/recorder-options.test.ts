@@ -1,6 +1,6 @@
 // The recorder's own logic, tested in Node without the runtime.
 import assert from "node:assert/strict";
-import { describePlan, OptionError, parseOptions, segmentName } from "../../app/src/options.ts";
+import { describePlan, OptionError, parseOptions, segmentName, segmentPattern } from "../../app/src/options.ts";
 
 describe("recorder options", function () {
   it("defaults: H.265 segments until stopped, no audio", function () {
@@ -14,13 +14,15 @@ describe("recorder options", function () {
     assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", audio: true, rtsp: true, segmentSeconds: 10 });
     const plan = describePlan(o, "/sdcard/video");
     assert.ok(plan.includes("length: 2.5 s"));
-    assert.ok(plan.includes("live: requested, but RTSP is not in this build"));
-    assert.match(plan[0], /H264 -> \/sdcard\/video/);
+    assert.ok(plan.includes("audio: G.711 A-law 8000 Hz mono"));
+    assert.ok(plan.includes("live: RTSP on port 8554, path /live"));
+    assert.match(plan[0], /H264 -> MP4 in \/sdcard\/video/);
   });
 
   it("segment names: UTC start time and a zero-padded index", function () {
     assert.equal(segmentName(new Date(Date.UTC(2026, 10, 22, 5, 7, 9)), 3, "h265"), "rec_20261122_050709_003.h265");
-    assert.equal(segmentName(new Date(0), 12, "h264"), "rec_19700101_000000_012.h264");
+    assert.equal(segmentName(new Date(0), 12, "mp4"), "rec_19700101_000000_012.mp4");
+    assert.equal(segmentPattern("/sdcard/video"), "/sdcard/video/rec_%Y%m%d_%H%M%S_%03i.mp4");
   });
 
   for (const [args, msg] of [
