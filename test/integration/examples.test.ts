@@ -65,6 +65,27 @@ describe("examples (app/examples)", function () {
     });
   }
 
+  it("6. K230 Mp4Container: 200 frames of 720p H.265 with G.711 mu-law audio in one MP4", async function () {
+    const out = await runExample("k230_mp4_muxer", sd, ["/sdcard/examples/muxer.mp4", "200"]);
+    const m = out.match(/mp4_muxer_test: (\d+) video frames, (\d+) audio frames, ([\d.]+) s to \/sdcard\/examples\/muxer\.mp4/);
+    assert.ok(m, out);
+    assert.equal(Number(m[1]), 200);
+    const file = path.join(sd, "examples", "muxer.mp4");
+    assert.equal(judge(file, "hevc", 1280, 720), 200);
+    const r = spawnSync("ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "stream=codec_name,sample_rate", "-of", "csv=p=0", file], { encoding: "utf8" });
+    assert.equal(r.stdout.trim(), "pcm_mulaw,8000");
+  });
+
+  for (const codec of ["h264", "h265"] as const) {
+    it(`7. K230 vi_bind_venc_mp4_test: 200 frames into a fragmented MP4 (${codec})`, async function () {
+      const out = await runExample("k230_vi_bind_venc_mp4", sd, [`/sdcard/examples/venc_${codec}.mp4`, codec]);
+      assert.match(out, /venc_test stop: 200 frames \(\d+ IDR\), \d+ fragments/);
+      const file = path.join(sd, "examples", `venc_${codec}.mp4`);
+      assert.equal(judge(file, codec === "h264" ? "h264" : "hevc", 1280, 720), 200);
+      assert.ok(fs.readFileSync(file).includes(Buffer.from("moof")), "fragmented (finalize: false)");
+    });
+  }
+
   it("1 on riscv64 (qemu): the same app with the replay encoder", async function () {
     const rv = tmpDir("qcam-examples-rv-");
     fs.mkdirSync(path.join(rv, "qcam"), { recursive: true });
