@@ -4,6 +4,8 @@
 //   annexb   the Annex B splitter and EsReader (host-modules/video/annexb.c,
 //            es_reader.c): .h264/.h265 files and bytes from JavaScript
 //   y4m      the sim camera's Y4M reader (host-modules/camera/backend_sim.c)
+//   mp4      the MP4 reader (host-modules/mp4/mp4_read.c): .mp4/.mov files
+//            (seeds: test/fuzz-mp4.ts)
 // Layout, for a target NAME:
 //   out/fuzz/fuzz_NAME            the target
 //   out/fuzz/corpus-NAME/         seed corpus (seed-* files are rewritten; others kept)
@@ -26,9 +28,10 @@ import { buildFlavor, readBuildInfo, type BuildInfo } from "../build/cmake.ts";
 import { packImage, sealImage, OFF, DIGEST_SIZE, FLAG_DEBUG_INFO, type AppImage } from "../build/image.ts";
 import { BuildError, step } from "../build/log.ts";
 import { OUT, ROOT } from "../build/paths.ts";
+import { MP4_DICT, mp4Seeds } from "./fuzz-mp4.ts";
 
-export type TargetName = "image" | "annexb" | "y4m";
-export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m"];
+export type TargetName = "image" | "annexb" | "y4m" | "mp4";
+export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4"];
 
 export const FUZZ_DIR = path.join(OUT, "fuzz");
 export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
@@ -543,6 +546,16 @@ const TARGETS: Record<TargetName, TargetDef> = {
     dict: Y4M_DICT,
     defines: () => [],
     seeds: () => y4mSeeds(),
+  },
+  mp4: {
+    title: "MP4 reader (host-modules/mp4/mp4_read.c)",
+    sources: ["host-modules/mp4/mp4_read.c", "host-modules/mp4/mp4_index.c", "host-modules/video/annexb.c", "host-modules/media/media.c", "runtime/fuzz/fuzz_mp4.c"],
+    includes: [],
+    libs: ["-lpthread"],
+    maxLen: 32768,
+    dict: MP4_DICT,
+    defines: () => [],
+    seeds: () => mp4Seeds(),
   },
 };
 

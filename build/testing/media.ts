@@ -11,8 +11,8 @@ import type { Image } from "qcam:image";
 import type { ImageSpec } from "./images.ts";
 import { world } from "./world.ts";
 
-export type Codec = "h264" | "h265";
-export type PacketType = "header" | "I" | "P" | "B";
+export type Codec = "h264" | "h265" | "alaw" | "ulaw";
+export type PacketType = "header" | "I" | "P" | "B" | "audio";
 
 /** What another stub sees of an Image argument. */
 export interface PictureView {
@@ -33,7 +33,7 @@ export interface MintSpec extends ImageSpec {
   release?: () => void;
 }
 
-/** One access unit (qcam_packet). */
+/** One access unit (qcam_packet), or one block of G.711 audio. */
 export interface Packet {
   codec: Codec;
   type: PacketType;
@@ -42,29 +42,52 @@ export interface Packet {
   ptsUs: number;
   dtsUs: number;
   seq: number;
+  /** Audio only: samples per second, samples per channel. */
+  sampleRate?: number;
+  samples?: number;
 }
 
-/** A picture held by a reference (qcam_picture): a camera pool buffer. */
-export interface SourcePicture {
-  readonly width: number;
-  readonly height: number;
-  readonly format: PixelFormat;
+/** What a link carries (qcam_link_media); also the bits of LinkSink.busy. */
+export const LINK_VIDEO = 1;
+export const LINK_AUDIO = 2;
+
+/** Anything held by a reference that a link moves (qcam_picture). */
+export interface LinkPicture {
   readonly ptsUs: number;
   readonly seq: number;
   ref(): void;
   unref(): void;
+}
+
+/** A picture held by a reference (qcam_picture): a camera pool buffer. */
+export interface SourcePicture extends LinkPicture {
+  readonly width: number;
+  readonly height: number;
+  readonly format: PixelFormat;
   /** An Image holding a reference of its own (capture()). */
   image(): Image;
 }
 
+/** A block of samples held by a reference (an S16 qcam_picture): a microphone pool buffer. */
+export interface AudioPicture extends LinkPicture {
+  readonly sampleRate: number;
+  readonly channels: number;
+  /** Interleaved samples (a view: do not keep it past unref). */
+  readonly pcm: Int16Array;
+}
+
 /** What a link's capture side reads (qcam_link_source), driven on virtual time. */
 export interface LinkSource {
+  /** LINK_AUDIO for a microphone (its pictures are AudioPictures); absent: video. */
+  media?: number;
+  /** Audio: the rate the link stamps on packets that carry none. */
+  sampleRate?: number;
   /** Monotonic µs at which the next frame falls due. */
   nextDueUs(): number;
   /** The frame due now, if any: null when none is due or the pool is dry
    * (the frame was dropped and counted), "end" when the source ended, or an
    * errno name when it failed. */
-  read(): SourcePicture | null | "end" | { errno: string; message: string };
+  read(): LinkPicture | null | "end" | { errno: string; message: string };
   /** Frames the source itself dropped. */
   dropped(): number;
   /** The link lets go: the object may be read and closed again. */
@@ -72,18 +95,20 @@ export interface LinkSource {
 }
 
 export interface LinkEncoder {
+  /** LINK_AUDIO for a G.711 encoder (it takes AudioPictures); absent: video. */
+  media?: number;
   /** A packet, or an errno name (the encoder failed on this picture). */
-  encode(pic: SourcePicture): Packet | { errno: string };
+  encode(pic: LinkPicture): Packet | { errno: string };
   /** Modelled time inside the encoder for one picture, µs (stats only: no virtual time passes). */
-  costUs(pic: SourcePicture): number;
+  costUs(pic: LinkPicture): number;
   release(): void;
 }
 
 /** A destination for packets (qcam_sink): pull mode and link mode share it. */
 export interface LinkSink {
   readonly kind: string;
-  /** Set while a link owns it (pull-mode writes are refused). */
-  busy: boolean;
+  /** LINK_VIDEO | LINK_AUDIO bits of the links feeding it (0: pull mode; writes and close are refused otherwise). */
+  busy: number;
   /** 0, or the errno name it failed with. */
   write(pkt: Packet): 0 | string;
   flush(): 0 | string;

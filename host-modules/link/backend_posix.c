@@ -145,6 +145,7 @@ struct qcam_link {
     double fps;
     int error;
     bool keep_last;
+    qcam_link_media media; /* the bit this link holds in each sink's busy */
     uint64_t max_frames;
     atomic_bool finished;
     qcam_picture *last; /* most recently encoded, for capture() */
@@ -177,7 +178,7 @@ static void *capture_main(void *arg)
         if (r == -ETIMEDOUT || (r == 0 && !pic)) continue;
         if (r == -ENODATA) break; /* the source ended: finish normally */
         if (r < 0) {
-            report(l, r, "camera");
+            report(l, r, l->media == QCAM_LINK_AUDIO ? "microphone" : "camera");
             break;
         }
         taken++;
@@ -241,6 +242,7 @@ static void *encode_main(void *arg)
             continue;
         }
         if (pkt) {
+            if (!pkt->sample_rate) pkt->sample_rate = l->src.sample_rate;
             deliver(l, pkt);
             qcam_packet_unref(pkt);
         }
@@ -291,14 +293,16 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
                            qcam_link_error_fn *on_error, void *opaque, int *err)
 {
     *err = 0;
-    if (n_sinks == 0 || n_sinks > QCAM_LINK_MAX_SINKS) {
+    qcam_link_media media = src->media ? src->media : QCAM_LINK_VIDEO;
+    if (n_sinks == 0 || n_sinks > QCAM_LINK_MAX_SINKS || media != (enc->media ? enc->media : QCAM_LINK_VIDEO)) {
         *err = -EINVAL;
         return NULL;
     }
+    /* Claim each sink for this media (the same sink twice: busy the second time). */
     for (unsigned i = 0; i < n_sinks; i++) {
-        int expected = 0;
-        if (!atomic_compare_exchange_strong(&sinks[i]->busy, &expected, 1)) {
-            for (unsigned j = 0; j < i; j++) atomic_store(&sinks[j]->busy, 0);
+        int old = atomic_fetch_or(&sinks[i]->busy, (int)media);
+        if (old & (int)media) {
+            for (unsigned j = 0; j < i; j++) atomic_fetch_and(&sinks[j]->busy, ~(int)media);
             *err = -EBUSY;
             return NULL;
         }
@@ -308,10 +312,11 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
     unsigned sq = cfg && cfg->sink_queue ? cfg->sink_queue : 64;
     if (!l || fifo_init(&l->encode_q, eq) != 0) {
         free(l);
-        for (unsigned j = 0; j < n_sinks; j++) atomic_store(&sinks[j]->busy, 0);
+        for (unsigned j = 0; j < n_sinks; j++) atomic_fetch_and(&sinks[j]->busy, ~(int)media);
         *err = -ENOMEM;
         return NULL;
     }
+    l->media = media;
     l->keep_last = cfg && cfg->keep_last;
     l->max_frames = cfg ? cfg->max_frames : 0;
     l->src = *src;
@@ -377,7 +382,7 @@ void qcam_link_stop(qcam_link *l, qcam_link_stats *final)
     if (final) qcam_link_stats_get(l, final);
     for (unsigned i = 0; i < l->n_sinks; i++) {
         fifo_destroy(&l->sinks[i].queue);
-        atomic_store(&l->sinks[i].sink->busy, 0);
+        atomic_fetch_and(&l->sinks[i].sink->busy, ~(int)l->media);
     }
     fifo_destroy(&l->encode_q);
     qcam_picture_unref(l->last);

@@ -1,5 +1,6 @@
-/** Bound mode: frames move camera → encoder → sinks on native threads. */
+/** Bound mode: frames move camera → encoder → sinks (or microphone → G.711 → sinks) on native threads. */
 declare module "qcam:link" {
+  import type { AudioEncoder, AudioIn } from "qcam:audio";
   import type { Camera, Channel } from "qcam:camera";
   import type { Encoder, Frame } from "qcam:video";
   import type { Image } from "qcam:image";
@@ -11,9 +12,12 @@ declare module "qcam:link" {
 
   /**
    * Writes frames back to back as a raw Annex-B elementary stream (.h264 /
-   * .h265), starting at the first keyframe. Board path, e.g.
+   * .h265), starting at the first keyframe — or G.711 frames as raw .alaw /
+   * .ulaw (ffmpeg `-f alaw` / `-f mulaw`). Board path, e.g.
    * "/sdcard/video/clip.h265". Pull mode: `write(frame)`; in a link, the link
-   * writes and `write` throws ERR_BUSY.
+   * writes and `write` throws ERR_BUSY. Like every sink it may be fed by one
+   * video link and one audio link at once (their bytes interleave, so that is
+   * for sinks that keep tracks apart, such as an MP4 writer).
    */
   export class EsFileSink implements Sink {
     constructor(path: string);
@@ -36,7 +40,7 @@ declare module "qcam:link" {
     /** Stop capturing after this many pictures (e.g. "save 200 frames"); `stats().finished` turns true. */
     frames?: number;
     /** Keep the most recently encoded picture for `pipe.capture()` (MaixPy's
-     * `Encoder(capture=True)`); holds one camera buffer. Default false. */
+     * `Encoder(capture=True)`); holds one camera buffer. Default false. Video links only. */
     capture?: boolean;
     /** A sink, the camera or the encoder failed (e.g. code ENOSPC). Without it the error is fatal. */
     onError?: (error: Error & { code: string }) => void;
@@ -45,14 +49,14 @@ declare module "qcam:link" {
   export interface LinkStats {
     /** Frames written by every sink per second, over the last second. */
     fps: number;
-    /** Pictures the link took from the camera. */
+    /** Pictures (audio: blocks) the link took from the source. */
     framesIn: number;
     /** Pictures the encoder turned into frames. */
     framesEncoded: number;
     /** Frames every sink wrote (the smallest count over the sinks). */
     framesOut: number;
     drops: {
-      /** Dropped by the camera itself (late reader, no free buffer). */
+      /** Dropped by the source itself (camera: late reader, no free buffer; microphone: ring overrun). */
       source: number;
       /** The encode queue was full. */
       queue: number;
@@ -88,9 +92,18 @@ declare module "qcam:link" {
 
   /**
    * Start moving frames: no JavaScript runs per frame, and pictures go from
-   * the camera's pool to the encoder without a copy. While linked, the camera,
-   * encoder and sinks refuse `close()` with ERR_BUSY. Counts add up:
+   * the camera's pool to the encoder without a copy. A video link is a Camera
+   * or Channel with an `Encoder`; an audio link an `AudioIn` with an
+   * `AudioEncoder` (else TypeError ERR_INVALID_ARG). While linked, the source,
+   * encoder and sinks refuse `close()` with ERR_BUSY. A sink takes one video
+   * link and one audio link at the same time; a second link of the same kind
+   * is refused with ERR_BUSY. Counts add up:
    * framesIn = framesEncoded + drops.queue + drops.encoder once closed.
    */
-  export function link(source: Camera | Channel, encoder: Encoder, sinks: Sink | Sink[], options?: LinkOptions): Pipe;
+  export function link(
+    source: Camera | Channel | AudioIn,
+    encoder: Encoder | AudioEncoder,
+    sinks: Sink | Sink[],
+    options?: LinkOptions,
+  ): Pipe;
 }

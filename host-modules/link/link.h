@@ -17,14 +17,21 @@
 
 #include "../media/media.h"
 
-/* Where pictures come from (a camera channel). read() blocks until the next
- * frame, at most timeout_us; returns 0, -ETIMEDOUT, -ENODATA when the source
- * has ended (a file without loop: the link finishes normally), or another
- * -errno that ends the link with an error. It must be callable from the link's capture thread. */
+/* What a link carries: video (camera pictures → access units) or audio
+ * (S16 sample blocks → G.711 frames). Also the bits of qcam_sink.busy. */
+typedef enum { QCAM_LINK_VIDEO = 1, QCAM_LINK_AUDIO = 2 } qcam_link_media;
+
+/* Where pictures come from (a camera channel, a microphone: S16 blocks).
+ * read() blocks until the next frame, at most timeout_us; returns 0,
+ * -ETIMEDOUT, -ENODATA when the source has ended (a file without loop: the
+ * link finishes normally), or another -errno that ends the link with an
+ * error. It must be callable from the link's capture thread. */
 typedef struct {
     void *ctx;
     int (*read)(void *ctx, int64_t timeout_us, qcam_picture **out);
     uint64_t (*dropped)(void *ctx); /* frames the source itself dropped (may be NULL) */
+    qcam_link_media media;          /* 0 means video */
+    uint32_t sample_rate;           /* audio: samples per second, stamped on packets that carry none */
 } qcam_link_source;
 
 /* What turns pictures into packets. encode() consumes nothing: it takes its
@@ -33,11 +40,18 @@ typedef struct {
 typedef struct {
     void *ctx;
     int (*encode)(void *ctx, qcam_picture *pic, qcam_packet **out);
+    qcam_link_media media; /* what it takes; 0 means video */
 } qcam_link_encoder;
 
 /* A destination for packets: ES file, MP4 writer, RTSP stream. The same sink
  * serves pull mode (the app calls write itself) and link mode (a sink thread
- * calls it). write() takes its own reference if it keeps the packet. */
+ * calls it). write() takes its own reference if it keeps the packet.
+ *
+ * A link claims a sink for its media (`busy` |= QCAM_LINK_VIDEO or
+ * QCAM_LINK_AUDIO): one video link and one audio link may feed the same sink
+ * at once, each from its own thread, so a sink that takes both must make
+ * write() safe against itself; a second link of the same media is refused
+ * (-EBUSY). Pull-mode writes and close are refused while busy != 0. */
 typedef struct qcam_sink qcam_sink;
 typedef struct {
     const char *kind;                                 /* "es", "mp4", "rtsp" */
@@ -46,7 +60,7 @@ typedef struct {
 } qcam_sink_ops;
 struct qcam_sink {
     const qcam_sink_ops *ops;
-    atomic_int busy; /* set while a link owns it: pull-mode writes are refused */
+    atomic_int busy; /* qcam_link_media bits of the links feeding it (0: pull mode) */
 };
 
 typedef struct qcam_link qcam_link;
@@ -84,6 +98,8 @@ typedef struct {
  * it to the app's loop. */
 typedef void qcam_link_error_fn(void *opaque, int err, const char *what);
 
+/* -EINVAL: no sinks, too many, or a source and an encoder of different
+ * media; -EBUSY: a sink already fed by a link of this media; -ENOMEM. */
 qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder *enc,
                            qcam_sink *const *sinks, unsigned n_sinks, const qcam_link_config *cfg,
                            qcam_link_error_fn *on_error, void *opaque, int *err);

@@ -28,12 +28,15 @@ import type { Frame } from "qcam:video";
 import type * as Self from "./link.stub.ts";
 import "qcam:fs";
 import {
+  LINK_AUDIO,
+  LINK_VIDEO,
   copyCount,
   fsHal,
   provide,
   providerOf,
   type FsFd,
   type LinkEncoder,
+  type LinkPicture,
   type LinkSink,
   type LinkSource,
   type Packet,
@@ -83,7 +86,7 @@ export class EsFileSink {
       handle: world.track("EsFileSink", this),
       sink: {
         kind: "es",
-        busy: false,
+        busy: 0,
         write(pkt: Packet) {
           // A stream starts at a keyframe (with its parameter sets): what comes before is skipped.
           if (!h.started && !pkt.keyframe && pkt.type !== "header") return 0;
@@ -178,7 +181,8 @@ interface Link {
   error: string | null;
   finished: boolean;
   stopped: boolean;
-  last: SourcePicture | null;
+  last: LinkPicture | null;
+  media: number; // LINK_VIDEO or LINK_AUDIO: the bit it holds in each sink's busy
   world: number; // the world generation the link runs in
   handle: Handle;
 }
@@ -200,7 +204,7 @@ function step(l: Link): void {
   const r = l.src.read();
   if (r === "end") l.finished = true;
   else if (r && "errno" in r) {
-    report(l, r.errno, "camera");
+    report(l, r.errno, l.media === LINK_AUDIO ? "microphone" : "camera");
     l.finished = true;
   } else if (r) {
     l.taken++;
@@ -211,10 +215,10 @@ function step(l: Link): void {
   if (!l.finished) schedule(l);
 }
 
-function encodeOne(l: Link, pic: SourcePicture): void {
+function encodeOne(l: Link, pic: LinkPicture): void {
   const res = l.enc.encode(pic);
   const cost = l.enc.costUs(pic);
-  let drop: SourcePicture | null = pic;
+  let drop: LinkPicture | null = pic;
   if (!("errno" in res) && l.keepLast) {
     drop = l.last;
     l.last = pic;
@@ -227,6 +231,7 @@ function encodeOne(l: Link, pic: SourcePicture): void {
   }
   l.framesEncoded++;
   l.encodeUs.add(cost);
+  if (res.type === "audio" && !res.sampleRate) res.sampleRate = l.src.sampleRate;
   for (const [i, s] of l.slots.entries()) {
     const err = s.failed ? "EIO" : s.sink.write(res);
     if (err) {
@@ -310,7 +315,7 @@ Object.defineProperties(PipeProto, {
     value: function capture(this: unknown): Image | null {
       const l = pipeOf(this);
       if (!l.keepLast) throwQcam("Error", "ERR_NO_CAPTURE", "start the link with { capture: true } to use capture()");
-      return l.last ? l.last.image() : null;
+      return l.last ? (l.last as SourcePicture).image() : null;
     },
   },
   close: {
@@ -330,7 +335,7 @@ Object.defineProperties(PipeProto, {
           if (err) report(l, err, s.sink.kind);
         }
       const final = statsOf(l);
-      for (const s of l.slots) s.sink.busy = false;
+      for (const s of l.slots) s.sink.busy &= ~l.media;
       l.last?.unref();
       l.last = null;
       l.src.release();
@@ -358,8 +363,8 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
   if (arguments.length < 3) throwQcam("TypeError", "ERR_INVALID_ARG", "link(source, encoder, sinks, options?)");
   const ps = providerOf(source)?.source;
   const pe = providerOf(encoder)?.encoder;
-  if (!ps) throwQcam("TypeError", "ERR_INVALID_ARG", "link: the source must be a Camera or a Channel");
-  if (!pe) throwQcam("TypeError", "ERR_INVALID_ARG", "link: the encoder must be an Encoder");
+  if (!ps) throwQcam("TypeError", "ERR_INVALID_ARG", "link: the source must be a Camera, a Channel or an AudioIn");
+  if (!pe) throwQcam("TypeError", "ERR_INVALID_ARG", "link: the encoder must be an Encoder or an AudioEncoder");
   let vals: unknown[];
   if (Array.isArray(sinkArg)) {
     if (sinkArg.length < 1 || sinkArg.length > MAX_SINKS) throwQcam("RangeError", "ERR_INVALID_ARG", `link: 1..${MAX_SINKS} sinks`);
@@ -398,15 +403,23 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
     src.release();
     throw e;
   }
-  // qcam_link_start takes each sink in turn (the same one twice is busy the second time).
+  const audio = src.media === LINK_AUDIO;
+  if (audio !== (enc.media === LINK_AUDIO) || (audio && keepLast)) {
+    src.release();
+    enc.release();
+    if (audio && enc.media === LINK_AUDIO) throwQcam("TypeError", "ERR_INVALID_ARG", "link: capture is for video links");
+    throwQcam("TypeError", "ERR_INVALID_ARG", `link: ${audio ? "an audio source needs an AudioEncoder" : "a video source needs an Encoder"}`);
+  }
+  const media = audio ? LINK_AUDIO : LINK_VIDEO;
+  // qcam_link_start claims each sink in turn for its media (the same one twice is busy the second time).
   for (const [i, s] of linkSinks.entries()) {
-    if (s.busy) {
-      for (const t of linkSinks.slice(0, i)) t.busy = false;
+    if (s.busy & media) {
+      for (const t of linkSinks.slice(0, i)) t.busy &= ~media;
       src.release();
       enc.release();
-      throwQcam("Error", "ERR_BUSY", "link: a sink is already fed by another link");
+      throwQcam("Error", "ERR_BUSY", `link: a sink is already fed by another ${audio ? "audio" : "video"} link`);
     }
-    s.busy = true;
+    s.busy |= media;
   }
   const pipe = Object.create(PipeProto) as Api.Pipe;
   const l: Link = {
@@ -429,6 +442,7 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
     finished: false,
     stopped: false,
     last: null,
+    media,
     world: generation(),
     handle: world.track("Pipe", pipe, true),
   };

@@ -440,9 +440,10 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     const provider *ps = provider_of(argv[0]);
     const provider *pe = provider_of(argv[1]);
     if (!ps || !ps->source)
-        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: the source must be a Camera or a Channel");
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
+                          "link: the source must be a Camera, a Channel or an AudioIn");
     if (!pe || !pe->encoder)
-        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: the encoder must be an Encoder");
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: the encoder must be an Encoder or an AudioEncoder");
     JSValue sink_vals[QCAM_LINK_MAX_SINKS];
     qcam_sink *sinks[QCAM_LINK_MAX_SINKS];
     unsigned n = 0;
@@ -474,11 +475,22 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         return JS_EXCEPTION;
     }
     pipe_handle *p = calloc(1, sizeof *p);
-    qcam_link_source src;
-    qcam_link_encoder enc;
+    qcam_link_source src = {0}; /* providers may leave `media` unset: video */
+    qcam_link_encoder enc = {0};
     if (!p || ps->source(ctx, argv[0], &src) < 0) goto fail_early;
     if (pe->encoder(ctx, argv[1], &enc) < 0) {
         if (ps->release) ps->release(ctx, argv[0]);
+        goto fail_early;
+    }
+    bool audio = src.media == QCAM_LINK_AUDIO;
+    if (audio != (enc.media == QCAM_LINK_AUDIO) || (audio && cfg.keep_last)) {
+        if (ps->release) ps->release(ctx, argv[0]);
+        if (pe->release) pe->release(ctx, argv[1]);
+        if (audio && enc.media == QCAM_LINK_AUDIO)
+            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: capture is for video links");
+        else
+            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: %s",
+                       audio ? "an audio source needs an AudioEncoder" : "a video source needs an Encoder");
         goto fail_early;
     }
     p->app = qcam_app_of(ctx);
@@ -503,7 +515,8 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         JS_FreeValue(ctx, on_error);
         free(p);
         if (err == -EBUSY)
-            return qcam_throw(ctx, QCAM_ERROR, "ERR_BUSY", "link: a sink is already fed by another link");
+            return qcam_throw(ctx, QCAM_ERROR, "ERR_BUSY", "link: a sink is already fed by another %s link",
+                              audio ? "audio" : "video");
         return qcam_throw_errno(ctx, -err, "link: cannot start");
     }
     JSValue obj = JS_NewObjectClass(ctx, (int)pipe_class);

@@ -22,16 +22,16 @@ void qcam_media_count_copy(size_t bytes)
 
 uint64_t qcam_media_copy_count(void) { return atomic_load(&pixel_copies); }
 
-static const char *const fmt_names[] = {NULL, "nv21", "nv12", "yuv420p", "rgb888", "gray"};
+static const char *const fmt_names[] = {NULL, "nv21", "nv12", "yuv420p", "rgb888", "gray", "s16"};
 
 const char *qcam_pixfmt_name(qcam_pixfmt fmt)
 {
-    return fmt >= QCAM_FMT_NV21 && fmt <= QCAM_FMT_GRAY ? fmt_names[fmt] : NULL;
+    return fmt >= QCAM_FMT_NV21 && fmt <= QCAM_FMT_S16 ? fmt_names[fmt] : NULL;
 }
 
 qcam_pixfmt qcam_pixfmt_parse(const char *name)
 {
-    for (int i = QCAM_FMT_NV21; name && i <= QCAM_FMT_GRAY; i++)
+    for (int i = QCAM_FMT_NV21; name && i <= QCAM_FMT_S16; i++)
         if (strcmp(name, fmt_names[i]) == 0) return (qcam_pixfmt)i;
     return 0;
 }
@@ -48,6 +48,7 @@ size_t qcam_pixfmt_size(qcam_pixfmt fmt, int width, int height)
         return px + px / 2;
     case QCAM_FMT_RGB888: return px * 3;
     case QCAM_FMT_GRAY: return px;
+    case QCAM_FMT_S16: return px * 2; /* width samples x height channels */
     default: return 0;
     }
 }

@@ -1,3 +1,8 @@
+/* Changes since the first version of this header (signatures unchanged):
+ *   qcam_rtp_depack gained `done` and `dropped`; QCAM_RTP_MIN_MTU (a smaller
+ *   mtu makes the packetizers return -1); which NAL units the video
+ *   packetizer leaves out; qcam_rtp_depack_push's loss rules spelled out. */
+
 /* qcam:rtsp's protocol layer: RTSP/1.0 messages (RFC 2326), SDP, Digest
  * authentication (RFC 2617), RTP packetization (RFC 3550, RFC 6184 H.264,
  * RFC 7798 H.265, RFC 3551 PCMA/PCMU) and RTCP sender reports.
@@ -128,6 +133,7 @@ int qcam_digest_check(const char *authorization, const char *method, const char 
 /* ---- RTP --------------------------------------------------------------------- */
 
 #define QCAM_RTP_HEADER 12
+#define QCAM_RTP_MIN_MTU 16 /* header + FU header bytes + one payload byte */
 
 typedef struct {
     uint8_t payload_type;
@@ -154,16 +160,25 @@ typedef int qcam_rtp_emit_fn(void *opaque, const qcam_rtp_packet *p); /* non-zer
  * H.265: single NAL / FU per RFC 7798), every packet at most s->mtu bytes,
  * marker bit on the last packet of the access unit, all with timestamp
  * `rtp_ts`. Calls emit once per packet in order. Returns the number of
- * packets, or the emitter's non-zero value negated. */
+ * packets (0 for an AU without NAL units), the emitter's non-zero value
+ * negated, or -1 without emitting when s->mtu < QCAM_RTP_MIN_MTU.
+ * NAL units whose types RTP uses for its own packets are left out (H.264:
+ * 0 and 24..31; H.265: 48..63), as are ones too short for a NAL header. */
 int qcam_rtp_packetize_video(qcam_rtp_stream *s, const uint8_t *au, size_t len, uint32_t rtp_ts,
                              qcam_rtp_emit_fn *emit, void *opaque);
-/* G.711 frames: split into packets of at most s->mtu, one timestamp tick per sample. */
+/* G.711 frames: split into packets of at most s->mtu, one timestamp tick per
+ * sample (a packet's timestamp is rtp_ts + the samples before it), no marker.
+ * Returns as qcam_rtp_packetize_video. */
 int qcam_rtp_packetize_audio(qcam_rtp_stream *s, const uint8_t *data, size_t len, uint32_t rtp_ts,
                              qcam_rtp_emit_fn *emit, void *opaque);
 
 /* The reverse, for tests and tools: feed RTP packets of one stream in order;
  * when a packet with the marker bit completes an access unit it is appended
- * to out as Annex B (4-byte start codes). Pure over caller buffers. */
+ * to out as Annex B (4-byte start codes). Pure over caller buffers.
+ * Understands single NAL units, FU-A / FU and STAP-A / AP packets.
+ * An access unit is dropped (counted in `dropped`) when a sequence number is
+ * missing before or inside it, when one of its packets is malformed or does
+ * not fit in `cap`, or when the next timestamp begins before its marker. */
 typedef struct {
     qcam_codec codec;
     uint8_t *out;
@@ -172,10 +187,13 @@ typedef struct {
     bool broken;         /* a packet was missing or malformed: drop this AU */
     int32_t last_seq;    /* -1 before the first */
     uint32_t ts;
+    bool done;           /* out holds a whole AU: the next push starts over */
+    uint32_t dropped;    /* access units dropped so far */
 } qcam_rtp_depack;
 void qcam_rtp_depack_init(qcam_rtp_depack *d, qcam_codec codec, uint8_t *buf, size_t cap);
 /* 1: out[0..len) is a whole access unit (consume it, then it restarts);
- * 0: more packets needed; -1: this packet was malformed (ignored). */
+ * 0: more packets needed; -1: this packet was malformed (ignored; its AU
+ * is dropped). */
 int qcam_rtp_depack_push(qcam_rtp_depack *d, const uint8_t *pkt, size_t len);
 
 /* ---- RTCP -------------------------------------------------------------------- */

@@ -20,9 +20,18 @@
 
 static JSClassID frame_class, encoder_class, decoder_class, reader_class;
 
-static const char *codec_name(qcam_codec c) { return c == QCAM_CODEC_H264 ? "h264" : "h265"; }
+static const char *codec_name(qcam_codec c)
+{
+    switch (c) {
+    case QCAM_CODEC_H264: return "h264";
+    case QCAM_CODEC_ALAW: return "alaw";
+    case QCAM_CODEC_ULAW: return "ulaw";
+    default: return "h265";
+    }
+}
 
-static const char *const type_names[] = {"header", "I", "P", "B"};
+/* By qcam_pkt_type; audio frames (G.711 blocks from qcam:audio) are "audio". */
+static const char *const type_names[] = {"header", "I", "P", "B", "audio"};
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -169,7 +178,7 @@ static JSValue frame_get(JSContext *ctx, JSValueConst this_val, int magic)
     qcam_packet *p = qcam_js_frame_packet(ctx, this_val);
     if (!p) return JS_EXCEPTION;
     switch (magic) {
-    case F_TYPE: return JS_NewString(ctx, p->type <= QCAM_PKT_B ? type_names[p->type] : "P");
+    case F_TYPE: return JS_NewString(ctx, p->type <= QCAM_PKT_AUDIO ? type_names[p->type] : "P");
     case F_KEY: return JS_NewBool(ctx, p->keyframe);
     case F_PTS: return JS_NewInt64(ctx, p->pts_us);
     case F_DTS: return JS_NewInt64(ctx, p->dts_us);

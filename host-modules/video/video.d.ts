@@ -14,22 +14,29 @@
 declare module "qcam:video" {
   import type { Image } from "qcam:image";
 
+  /** Video codecs: what an `Encoder`, a `Decoder` and an `EsReader` take. */
   export type Codec = "h264" | "h265";
-  /** "header": parameter sets only; "I": an intra picture (an IDR when `keyframe`); "P", "B". */
-  export type FrameType = "header" | "I" | "P" | "B";
+  /** What a `Frame` may carry: video, or G.711 audio from qcam:audio's `AudioEncoder`. */
+  export type FrameCodec = Codec | "alaw" | "ulaw";
+  /**
+   * "header": parameter sets only; "I": an intra picture (an IDR when `keyframe`); "P", "B";
+   * "audio": a block of G.711 samples (always a keyframe).
+   */
+  export type FrameType = "header" | "I" | "P" | "B" | "audio";
 
   /**
    * One access unit: Annex B bytes (start codes included) in a pooled,
-   * reference-counted native buffer. Close it when done (or `using`); after
-   * `close()` every member throws a TypeError with code ERR_CLOSED.
+   * reference-counted native buffer — or, with codec "alaw"/"ulaw", one block
+   * of G.711 audio (one byte per sample). Close it when done (or `using`);
+   * after `close()` every member throws a TypeError with code ERR_CLOSED.
    */
   export class Frame {
     private constructor();
-    readonly codec: Codec;
+    readonly codec: FrameCodec;
     readonly type: FrameType;
     /** A picture a decoder can start at (H.264 IDR, H.265 IRAP). Keyframes carry the parameter sets in-band. */
     readonly keyframe: boolean;
-    /** Presentation time, µs: the encoded Image's `timestampUs`. */
+    /** Presentation time, µs: the encoded Image's `timestampUs` (audio: the block's first sample's). */
     readonly ptsUs: number;
     /** Decoding time, µs; equal to `ptsUs` (no B-frames). */
     readonly dtsUs: number;

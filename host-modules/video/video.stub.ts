@@ -152,7 +152,7 @@ export class Frame {
   get seq(): number {
     return frameOf(this).pkt.seq;
   }
-  get codec(): Codec {
+  get codec(): Api.FrameCodec {
     return frameOf(this).pkt.codec;
   }
   /** A copy (the board gives a read-only view without copying). */
@@ -180,6 +180,8 @@ function newFrame(pkt: Packet): Frame {
   provide(f, { packet: () => frameOf(f).pkt });
   return f;
 }
+// Other stubs make Frames too (qcam:audio's G.711 frames), as qcam_js_frame_new lets other bindings.
+world.expose("video.frame", newFrame);
 
 // ------------------------------------------------------------------ the stub encoder's stream
 

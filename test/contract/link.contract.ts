@@ -94,9 +94,9 @@ export default contract(
       const cam = new Camera({ width: 64, height: 48 });
       try {
         throws(() => (link as AnyFn)(cam, cam), TYPE("link(source, encoder, sinks, options?)"));
-        throws(() => link({} as never, {} as never, sink), TYPE("link: the source must be a Camera or a Channel"));
-        throws(() => link(sink as never, {} as never, sink), TYPE("link: the source must be a Camera or a Channel"));
-        throws(() => link(cam, cam as never, sink), TYPE("link: the encoder must be an Encoder"));
+        throws(() => link({} as never, {} as never, sink), TYPE("link: the source must be a Camera, a Channel or an AudioIn"));
+        throws(() => link(sink as never, {} as never, sink), TYPE("link: the source must be a Camera, a Channel or an AudioIn"));
+        throws(() => link(cam, cam as never, sink), TYPE("link: the encoder must be an Encoder or an AudioEncoder"));
         const img = cam.read();
         img.close();
       } finally {
@@ -177,9 +177,9 @@ export default contract(
         const ch = cam.addChannel();
         throws(() => link(ch, enc, new EsFileSink("/sdcard/link/y.h264")), BUSY("this encoder already feeds a link"));
         const e2 = new Encoder({ codec: "h264", width: 64, height: 48 });
-        throws(() => link(ch, e2, [sink]), BUSY("link: a sink is already fed by another link"));
+        throws(() => link(ch, e2, [sink]), BUSY("link: a sink is already fed by another video link"));
         const s2 = new EsFileSink("/sdcard/link/z.h264");
-        throws(() => link(ch, e2, [s2, s2]), BUSY("link: a sink is already fed by another link"), "the same sink twice");
+        throws(() => link(ch, e2, [s2, s2]), BUSY("link: a sink is already fed by another video link"), "the same sink twice");
         s2.close(); // the failed link let go of it
         const img = ch.read(); // the failed links let go of the channel
         const f = e2.encode(img); // and of the encoder

@@ -144,7 +144,7 @@ const MUTANTS: Mutant[] = [
   {
     bug: "two links may feed one sink",
     module: "qcam:link",
-    replace: [[String.raw`    if \(s\.busy\) \{`, "", "    if (false) {"]],
+    replace: [[String.raw`    if \(s\.busy & media\) \{`, "", "    if (false) {"]],
     caught: ["a link of `frames: 6`: counts add up, the card holds what the sink wrote; linked parts refuse with ERR_BUSY"],
   },
   {

@@ -1,0 +1,243 @@
+/* qcam_mp4_finalize (mp4.h): a fragmented MP4 plus its index → a regular
+ * MP4 with the moov in front, written beside the original and renamed over
+ * it once complete and synced.
+ *
+ * The new mdat holds the samples in the order they are in the old file, so
+ * the copy is a few long sequential reads and writes (one per fragment: the
+ * moof and mdat headers between fragments are what is left out). A chunk
+ * (stco entry) is a run of one track's samples that are contiguous in the
+ * old file: one per track per fragment. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mp4.h"
+#include "mp4_box.h"
+
+typedef struct {
+    uint64_t src;  /* offset in the old file */
+    uint64_t size;
+    unsigned track;
+    size_t first;  /* first sample */
+} chunk;
+
+typedef struct {
+    size_t *first;
+    uint64_t *offset;
+    size_t n;
+} track_chunks;
+
+static int cmp_chunk(const void *a, const void *b)
+{
+    const chunk *x = a, *y = b;
+    return x->src < y->src ? -1 : x->src > y->src;
+}
+
+/* The folder part of a board path, e.g. "/sdcard/video" for "/sdcard/video/a.mp4". */
+static void parent_dir(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash && slash != out) *slash = 0;
+    else if (slash) slash[1] = 0;
+}
+
+static void sync_dir(qcam_fs_card *card, const char *board_path)
+{
+    char dir[1024], real[4096];
+    parent_dir(board_path, dir, sizeof dir);
+    if (qcam_fs_map(card, dir, real, sizeof real) < 0) return;
+    int fd = open(real, O_RDONLY);
+    if (fd < 0) return;
+    fsync(fd);
+    close(fd);
+}
+
+/* Build the moov; chunk offsets are relative to `payload_start`. */
+static void build_moov(qcam_mp4_buf *b, const qcam_mp4_index *idx, track_chunks *tc, uint64_t payload_start,
+                       bool co64, uint64_t *rel[QCAM_MP4_MAX_TRACKS])
+{
+    uint64_t movie_dur = 0;
+    uint64_t durs[QCAM_MP4_MAX_TRACKS], delays[QCAM_MP4_MAX_TRACKS];
+    for (unsigned i = 0; i < idx->n_tracks; i++) {
+        const qcam_mp4_track *t = &idx->tracks[i];
+        durs[i] = qcam_mp4_movie_units(idx, t, qcam_mp4_track_duration(t));
+        delays[i] = t->base_dts ? qcam_mp4_movie_units(idx, t, t->base_dts) : 0;
+        if (durs[i] + delays[i] > movie_dur) movie_dur = durs[i] + delays[i];
+        for (size_t c = 0; c < tc[i].n; c++) tc[i].offset[c] = payload_start + rel[i][c];
+    }
+    size_t moov = qcam_mp4_box(b, "moov");
+    qcam_mp4_write_mvhd(b, idx, movie_dur);
+    for (unsigned i = 0; i < idx->n_tracks; i++) {
+        qcam_mp4_chunks ch = {tc[i].first, tc[i].offset, tc[i].n, co64};
+        qcam_mp4_write_trak(b, idx, &idx->tracks[i], &ch, durs[i], delays[i]);
+    }
+    qcam_mp4_box_end(b, moov);
+}
+
+int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4_index *idx)
+{
+    if (!idx || idx->n_tracks == 0 || idx->n_tracks > QCAM_MP4_MAX_TRACKS) return -EINVAL;
+    int r = 0;
+    size_t total_chunks = 0;
+    track_chunks tc[QCAM_MP4_MAX_TRACKS];
+    uint64_t *rel[QCAM_MP4_MAX_TRACKS];
+    memset(tc, 0, sizeof tc);
+    memset(rel, 0, sizeof rel);
+    chunk *all = NULL;
+    uint8_t *copy = NULL;
+    qcam_mp4_buf head = {0};
+    int in = -1, out = -1;
+    char tmp[1100];
+
+    /* chunks: runs of contiguous samples per track */
+    for (unsigned i = 0; i < idx->n_tracks; i++) {
+        const qcam_mp4_track *t = &idx->tracks[i];
+        for (size_t s = 0; s < t->n_samples; s++)
+            if (s == 0 || t->samples[s].offset != t->samples[s - 1].offset + t->samples[s - 1].size)
+                total_chunks++;
+    }
+    all = malloc((total_chunks ? total_chunks : 1) * sizeof *all);
+    if (!all) return -ENOMEM;
+    size_t k = 0;
+    for (unsigned i = 0; i < idx->n_tracks; i++) {
+        const qcam_mp4_track *t = &idx->tracks[i];
+        for (size_t s = 0; s < t->n_samples; s++) {
+            const qcam_mp4_sample *x = &t->samples[s];
+            if (s == 0 || x->offset != t->samples[s - 1].offset + t->samples[s - 1].size) {
+                all[k++] = (chunk){x->offset, x->size, i, s};
+                tc[i].n++;
+            } else {
+                all[k - 1].size += x->size;
+            }
+        }
+    }
+    qsort(all, total_chunks, sizeof *all, cmp_chunk);
+    for (unsigned i = 0; i < idx->n_tracks; i++) {
+        tc[i].first = malloc((tc[i].n ? tc[i].n : 1) * sizeof(size_t));
+        tc[i].offset = malloc((tc[i].n ? tc[i].n : 1) * sizeof(uint64_t));
+        rel[i] = malloc((tc[i].n ? tc[i].n : 1) * sizeof(uint64_t));
+        if (!tc[i].first || !tc[i].offset || !rel[i]) {
+            r = -ENOMEM;
+            goto done;
+        }
+        tc[i].n = 0;
+    }
+    /* the new payload: the chunks back to back in file order (a chunk's
+     * samples keep their order, so per track the chunks stay in order too) */
+    uint64_t payload = 0;
+    for (size_t c = 0; c < total_chunks; c++) {
+        unsigned ti = all[c].track;
+        tc[ti].first[tc[ti].n] = all[c].first;
+        rel[ti][tc[ti].n] = payload;
+        tc[ti].n++;
+        payload += all[c].size;
+    }
+    for (unsigned i = 0; i < idx->n_tracks; i++) /* decode order must match file order */
+        for (size_t c = 1; c < tc[i].n; c++)
+            if (tc[i].first[c] <= tc[i].first[c - 1]) {
+                r = -EINVAL;
+                goto done;
+            }
+
+    bool large = payload + 8 > UINT32_MAX;
+    size_t mdat_hdr = large ? 16 : 8;
+    qcam_mp4_write_ftyp(&head, idx);
+    size_t ftyp_len = head.len;
+    bool co64 = payload + (1u << 26) > UINT32_MAX;
+    build_moov(&head, idx, tc, 0, co64, rel);
+    size_t moov_len = head.len - ftyp_len;
+    head.len = ftyp_len;
+    build_moov(&head, idx, tc, ftyp_len + moov_len + mdat_hdr, co64, rel);
+    if (head.oom || head.len != ftyp_len + moov_len) {
+        r = -ENOMEM;
+        goto done;
+    }
+    if (large) {
+        qcam_mp4_put32(&head, 1);
+        qcam_mp4_put_fourcc(&head, "mdat");
+        qcam_mp4_put64(&head, payload + 16);
+    } else {
+        qcam_mp4_put32(&head, (uint32_t)(payload + 8));
+        qcam_mp4_put_fourcc(&head, "mdat");
+    }
+    if (head.oom) {
+        r = -ENOMEM;
+        goto done;
+    }
+
+    /* write beside, then rename over */
+    {
+        char dir[1024];
+        parent_dir(board_path, dir, sizeof dir);
+        const char *base = strrchr(board_path, '/');
+        base = base ? base + 1 : board_path;
+        if (snprintf(tmp, sizeof tmp, "%s%s.%s.final", dir, strcmp(dir, "/") ? "/" : "", base) >= (int)sizeof tmp) {
+            r = -ENAMETOOLONG;
+            goto done;
+        }
+    }
+    in = qcam_fs_open(card, board_path, QCAM_FS_READ);
+    if (in < 0) {
+        r = in;
+        goto done;
+    }
+    out = qcam_fs_open(card, tmp, QCAM_FS_WRITE);
+    if (out < 0) {
+        r = out;
+        goto done;
+    }
+    size_t written;
+    uint64_t pos = 0;
+    r = qcam_fs_write_all(card, out, head.p, head.len, 0, &written);
+    pos = head.len;
+    enum { COPY_BUF = 4 << 20 };
+    copy = malloc(COPY_BUF);
+    if (!copy && r == 0) r = -ENOMEM;
+    for (size_t c = 0; c < total_chunks && r == 0;) {
+        /* one extent: chunks that follow each other in the old file */
+        uint64_t src = all[c].src, len = all[c].size;
+        size_t e = c + 1;
+        while (e < total_chunks && all[e].src == src + len) len += all[e++].size;
+        c = e;
+        while (len > 0 && r == 0) {
+            size_t n = len > COPY_BUF ? COPY_BUF : (size_t)len;
+            ssize_t got = qcam_fs_read(in, copy, n, (int64_t)src);
+            if (got < 0) r = (int)got;
+            else if ((size_t)got != n) r = -EIO; /* the index points past the end */
+            else r = qcam_fs_write_all(card, out, copy, n, (int64_t)pos, &written);
+            src += n;
+            pos += n;
+            len -= n;
+        }
+    }
+    if (r == 0) {
+        r = qcam_fs_sync(out);
+        if (r == -EINVAL) r = 0;
+    }
+    int c = qcam_fs_close(out);
+    out = -1;
+    if (r == 0) r = c;
+    if (r == 0) r = qcam_fs_rename(card, tmp, board_path);
+    if (r == 0) sync_dir(card, board_path);
+    else qcam_fs_remove(card, tmp);
+
+done:
+    if (out >= 0) {
+        qcam_fs_close(out);
+        qcam_fs_remove(card, tmp);
+    }
+    if (in >= 0) qcam_fs_close(in);
+    free(copy);
+    qcam_mp4_buf_free(&head);
+    for (unsigned i = 0; i < QCAM_MP4_MAX_TRACKS; i++) {
+        free(tc[i].first);
+        free(tc[i].offset);
+        free(rel[i]);
+    }
+    free(all);
+    return r;
+}

@@ -1,0 +1,793 @@
+/* The MP4 writer (mp4_write.h).
+ *
+ * A file is ftyp + moov (tracks with empty sample tables, mvex) written at
+ * the first keyframe, then one moof+mdat per fragment. Samples collect in
+ * per-track buffers until a fragment is cut; the fragment then goes out as
+ * one write and is fsync'ed, and its samples join the file's index (for
+ * finalize). A video sample's duration is the distance to the next one's
+ * decode time, so the newest video sample is held back until the next
+ * arrives (the last one of a file takes its predecessor's duration).
+ *
+ * Decode times count from the file's origin: the pts of its first video
+ * keyframe (the first audio frame's without video). Video runs at 90 kHz,
+ * audio at its sample rate, starting where its first frame's pts puts it. */
+#include "mp4_write.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../video/annexb.h"
+#include "../video/sps.h"
+#include "mp4_box.h"
+
+#define VIDEO_TIMESCALE 90000u
+#define FLAGS_SYNC 0x02000000u     /* sample_depends_on = 2 (no other) */
+#define FLAGS_NON_SYNC 0x01010000u /* depends on others, non-sync */
+
+#define EARLY_AUDIO 64
+
+typedef struct {
+    uint32_t size, duration;
+    bool key;
+} frag_sample;
+
+typedef struct {
+    bool on;
+    bool video;
+    qcam_mp4_track *t;         /* in the file's index */
+    qcam_mp4_buf data;         /* sample bytes of the fragment in progress */
+    frag_sample *fs;           /* its samples */
+    size_t n_fs, cap_fs;
+    uint64_t frag_dts;         /* decode time of the fragment's first sample */
+    uint64_t next_dts;         /* video: the held-back sample's; audio: after the last */
+    bool pending;              /* video: the last sample's duration is not known yet */
+    bool provisional;          /* video: the last sample went out with a guessed duration */
+    bool started;              /* has a sample in this file */
+    uint32_t last_dur;
+    uint64_t written;          /* samples in complete fragments, all files */
+} wtrack;
+
+struct qcam_mp4_writer {
+    qcam_sink base; /* first: the link sees a qcam_sink */
+    pthread_mutex_t lock;
+    qcam_mp4_writer_config cfg;
+    char pattern[512];
+    char path[512];
+    qcam_fs_card *card;
+    qcam_encoder *encoder;
+    uint8_t *params[3]; /* vps, sps, pps given in the config */
+    size_t params_len[3];
+    uint8_t *config;    /* avcC / hvcC once known */
+    size_t config_len;
+    int width, height;
+    int fd;             /* the current file, -1 when none */
+    bool started;       /* the current file has its origin (and init segment) */
+    int64_t origin_us;
+    size_t mehd_at;     /* where the mehd's fragment_duration is in the file */
+    uint64_t file_len;  /* bytes of complete fragments (the end of the playable part) */
+    uint32_t seq;       /* moof sequence number */
+    qcam_mp4_index idx;
+    wtrack tracks[2];   /* [0] video, [1] audio */
+    qcam_mp4_buf out;   /* the fragment being assembled */
+    unsigned seg_index;
+    uint64_t fragments, segments, dropped;
+    qcam_packet *early[EARLY_AUDIO]; /* audio that came before the first keyframe */
+    unsigned n_early;
+    int error;
+    bool error_reported;
+    bool closed;
+};
+
+/* ---- paths --------------------------------------------------------------- */
+
+int qcam_mp4_expand_path(const char *pattern, unsigned index, int64_t when, char *out, size_t n)
+{
+    time_t tt = (time_t)when;
+    struct tm tm;
+    if (!localtime_r(&tt, &tm)) memset(&tm, 0, sizeof tm);
+    size_t o = 0;
+    for (const char *p = pattern; *p; p++) {
+        char piece[32];
+        const char *add = piece;
+        if (*p != '%') {
+            piece[0] = *p;
+            piece[1] = 0;
+        } else {
+            p++;
+            int width = 0;
+            bool zero = false;
+            if (*p == '0') zero = true;
+            while (*p >= '0' && *p <= '9') width = width * 10 + (*p++ - '0');
+            if (width > 20) return -EINVAL;
+            switch (*p) {
+            case 'i': snprintf(piece, sizeof piece, zero ? "%0*u" : "%*u", width, index); break;
+            case 'Y': snprintf(piece, sizeof piece, "%04d", tm.tm_year + 1900); break;
+            case 'm': snprintf(piece, sizeof piece, "%02d", tm.tm_mon + 1); break;
+            case 'd': snprintf(piece, sizeof piece, "%02d", tm.tm_mday); break;
+            case 'H': snprintf(piece, sizeof piece, "%02d", tm.tm_hour); break;
+            case 'M': snprintf(piece, sizeof piece, "%02d", tm.tm_min); break;
+            case 'S': snprintf(piece, sizeof piece, "%02d", tm.tm_sec); break;
+            case '%': add = "%"; break;
+            default: return -EINVAL;
+            }
+        }
+        size_t l = strlen(add);
+        if (o + l >= n) return -ENAMETOOLONG;
+        memcpy(out + o, add, l);
+        o += l;
+    }
+    if (o >= n) return -ENAMETOOLONG;
+    out[o] = 0;
+    return 0;
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+static int fail(qcam_mp4_writer *w, int err)
+{
+    if (!w->error) {
+        w->error = err;
+        if (w->cfg.on_error) w->cfg.on_error(w->cfg.opaque, err, w->path);
+        w->error_reported = w->cfg.on_error != NULL;
+    }
+    return w->error;
+}
+
+/* What a write returns once the writer has stopped. */
+static int stopped_result(qcam_mp4_writer *w) { return w->cfg.errors_handled ? 0 : w->error; }
+
+/* ---- files ------------------------------------------------------------------ */
+
+static void reset_file_state(qcam_mp4_writer *w)
+{
+    qcam_mp4_index_clear(&w->idx);
+    w->idx.movie_timescale = 1000;
+    w->started = false;
+    w->file_len = 0;
+    w->seq = 0;
+    w->fragments = 0;
+    unsigned n = 0;
+    for (int i = 0; i < 2; i++) {
+        wtrack *k = &w->tracks[i];
+        k->data.len = 0;
+        k->n_fs = 0;
+        k->frag_dts = k->next_dts = 0;
+        k->pending = k->provisional = k->started = false;
+        k->last_dur = 0;
+        k->t = NULL;
+        if (!k->on) continue;
+        qcam_mp4_track *t = &w->idx.tracks[n];
+        t->id = n + 1;
+        if (k->video) {
+            t->codec = w->cfg.video_codec == QCAM_CODEC_H264 ? QCAM_MP4_AVC : QCAM_MP4_HEVC;
+            t->timescale = VIDEO_TIMESCALE;
+            t->width = w->cfg.width;
+            t->height = w->cfg.height;
+        } else {
+            t->codec = w->cfg.audio_codec == QCAM_CODEC_ALAW ? QCAM_MP4_ALAW : QCAM_MP4_ULAW;
+            t->timescale = w->cfg.sample_rate;
+            t->sample_rate = w->cfg.sample_rate;
+            t->channels = w->cfg.channels ? w->cfg.channels : 1;
+        }
+        k->t = t;
+        n++;
+    }
+    w->idx.n_tracks = n;
+}
+
+static int open_file(qcam_mp4_writer *w)
+{
+    if (w->cfg.segment_seconds > 0 || w->cfg.segment_bytes > 0) {
+        int r = qcam_mp4_expand_path(w->pattern, w->seg_index, (int64_t)time(NULL), w->path, sizeof w->path);
+        if (r < 0) return r;
+    } else {
+        snprintf(w->path, sizeof w->path, "%s", w->pattern);
+    }
+    int fd = qcam_fs_open(w->card, w->path, QCAM_FS_WRITE);
+    if (fd < 0) return fd;
+    w->fd = fd;
+    reset_file_state(w);
+    return 0;
+}
+
+static int write_out(qcam_mp4_writer *w, const void *p, size_t len)
+{
+    size_t done = 0;
+    int r = qcam_fs_write_all(w->card, w->fd, p, len, (int64_t)w->file_len, &done);
+    if (r < 0) {
+        /* cut back to the last complete fragment: the file stays playable */
+        if (done) qcam_fs_truncate(w->card, w->fd, w->file_len);
+        return r;
+    }
+    w->file_len += len;
+    r = qcam_fs_sync(w->fd);
+    return r == -EINVAL ? 0 : r;
+}
+
+/* ftyp + moov with mvex: written when the file's first keyframe comes. */
+static int write_init(qcam_mp4_writer *w)
+{
+    qcam_mp4_buf *b = &w->out;
+    b->len = 0;
+    qcam_mp4_write_ftyp(b, &w->idx);
+    size_t moov = qcam_mp4_box(b, "moov");
+    qcam_mp4_write_mvhd(b, &w->idx, 0);
+    for (unsigned i = 0; i < w->idx.n_tracks; i++)
+        qcam_mp4_write_trak(b, &w->idx, &w->idx.tracks[i], NULL, 0, 0);
+    size_t mvex = qcam_mp4_box(b, "mvex");
+    /* the recording's length, filled in when a file is closed fragmented */
+    size_t mehd = qcam_mp4_full_box(b, "mehd", 1, 0);
+    w->mehd_at = b->len;
+    qcam_mp4_put64(b, 0);
+    qcam_mp4_box_end(b, mehd);
+    for (unsigned i = 0; i < w->idx.n_tracks; i++) {
+        size_t at = qcam_mp4_full_box(b, "trex", 0, 0);
+        qcam_mp4_put32(b, w->idx.tracks[i].id);
+        qcam_mp4_put32(b, 1); /* sample description */
+        qcam_mp4_put32(b, 0);
+        qcam_mp4_put32(b, 0);
+        qcam_mp4_put32(b, 0);
+        qcam_mp4_box_end(b, at);
+    }
+    qcam_mp4_box_end(b, mvex);
+    qcam_mp4_box_end(b, moov);
+    if (b->oom) {
+        qcam_mp4_buf_free(b);
+        return -ENOMEM;
+    }
+    return write_out(w, b->p, b->len);
+}
+
+/* ---- fragments ----------------------------------------------------------------- */
+
+static int push_frag_sample(wtrack *k, uint32_t size, bool key)
+{
+    if (k->n_fs == k->cap_fs) {
+        size_t cap = k->cap_fs ? k->cap_fs * 2 : 64;
+        frag_sample *p = realloc(k->fs, cap * sizeof *p);
+        if (!p) return -ENOMEM;
+        k->fs = p;
+        k->cap_fs = cap;
+    }
+    k->fs[k->n_fs++] = (frag_sample){size, 0, key};
+    return 0;
+}
+
+/* Write the fragment in progress. The held-back video sample goes with it
+ * when `with_pending` (taking its predecessor's duration for now). */
+static int emit_fragment(qcam_mp4_writer *w, bool with_pending)
+{
+    if (w->error) return w->error;
+    if (!w->started) return 0;
+    size_t n[2] = {0, 0};
+    size_t bytes[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        wtrack *k = &w->tracks[i];
+        if (!k->on) continue;
+        n[i] = k->n_fs;
+        if (k->pending && n[i] > 0) {
+            if (with_pending) k->fs[n[i] - 1].duration = k->last_dur ? k->last_dur : 3000;
+            else n[i]--;
+        }
+        for (size_t s = 0; s < n[i]; s++) bytes[i] += k->fs[s].size;
+    }
+    if (n[0] == 0 && n[1] == 0) return 0;
+
+    qcam_mp4_buf *b = &w->out;
+    b->len = 0;
+    size_t moof = qcam_mp4_box(b, "moof");
+    size_t at = qcam_mp4_full_box(b, "mfhd", 0, 0);
+    qcam_mp4_put32(b, ++w->seq);
+    qcam_mp4_box_end(b, at);
+    size_t data_off_at[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        wtrack *k = &w->tracks[i];
+        if (!n[i]) continue;
+        size_t traf = qcam_mp4_box(b, "traf");
+        at = qcam_mp4_full_box(b, "tfhd", 0, k->video ? 0x020000 : 0x020020);
+        qcam_mp4_put32(b, k->t->id);
+        if (!k->video) qcam_mp4_put32(b, FLAGS_SYNC);
+        qcam_mp4_box_end(b, at);
+        at = qcam_mp4_full_box(b, "tfdt", 1, 0);
+        qcam_mp4_put64(b, k->frag_dts);
+        qcam_mp4_box_end(b, at);
+        at = qcam_mp4_full_box(b, "trun", 0, k->video ? 0x000701 : 0x000301);
+        qcam_mp4_put32(b, (uint32_t)n[i]);
+        data_off_at[i] = b->len;
+        qcam_mp4_put32(b, 0);
+        if (qcam_mp4_buf_reserve(b, n[i] * 12))
+            for (size_t s = 0; s < n[i]; s++) {
+                qcam_mp4_put32(b, k->fs[s].duration);
+                qcam_mp4_put32(b, k->fs[s].size);
+                if (k->video) qcam_mp4_put32(b, k->fs[s].key ? FLAGS_SYNC : FLAGS_NON_SYNC);
+            }
+        qcam_mp4_box_end(b, at);
+        qcam_mp4_box_end(b, traf);
+    }
+    qcam_mp4_box_end(b, moof);
+    size_t moof_len = b->len;
+    uint64_t mdat_len = 8 + (uint64_t)bytes[0] + bytes[1];
+    if (mdat_len > UINT32_MAX) return fail(w, -EFBIG);
+    qcam_mp4_put32(b, (uint32_t)mdat_len);
+    qcam_mp4_put_fourcc(b, "mdat");
+    uint64_t off[2];
+    off[0] = moof_len + 8;
+    off[1] = off[0] + bytes[0];
+    for (int i = 0; i < 2; i++) {
+        if (!n[i]) continue;
+        qcam_mp4_patch32(b, data_off_at[i], (uint32_t)off[i]);
+        qcam_mp4_put_bytes(b, w->tracks[i].data.p, bytes[i]);
+    }
+    if (b->oom) {
+        qcam_mp4_buf_free(b);
+        return fail(w, -ENOMEM);
+    }
+    uint64_t base = w->file_len;
+    int r = write_out(w, b->p, b->len);
+    if (r < 0) return fail(w, r);
+    w->fragments++;
+
+    /* the index, for finalize */
+    for (int i = 0; i < 2; i++) {
+        wtrack *k = &w->tracks[i];
+        if (!n[i]) continue;
+        uint64_t o = base + off[i];
+        if (k->t->n_samples == 0) k->t->base_dts = k->frag_dts;
+        for (size_t s = 0; s < n[i]; s++) {
+            qcam_mp4_sample smp = {o, k->fs[s].size, k->fs[s].duration, 0, k->fs[s].key};
+            if (qcam_mp4_track_push(k->t, &smp) < 0) return fail(w, -ENOMEM);
+            o += k->fs[s].size;
+            k->frag_dts += k->fs[s].duration;
+        }
+        k->written += n[i];
+        /* what stays: the held-back sample */
+        size_t rest = k->n_fs - n[i];
+        if (rest) {
+            memmove(k->data.p, k->data.p + bytes[i], k->data.len - bytes[i]);
+            memmove(k->fs, k->fs + n[i], rest * sizeof *k->fs);
+        }
+        k->data.len -= bytes[i];
+        k->n_fs = rest;
+        if (k->pending && with_pending) {
+            k->pending = false;
+            k->provisional = true;
+        }
+    }
+    return 0;
+}
+
+/* ---- finishing a file ------------------------------------------------------------ */
+
+static uint64_t file_size(qcam_mp4_writer *w)
+{
+    qcam_fs_stat_info st;
+    return qcam_fs_stat(w->card, w->path, &st) == 0 ? st.size : w->file_len;
+}
+
+/* A file kept fragmented: its mehd gets the movie's duration (players show
+ * it without reading every fragment). One 8-byte write in place. */
+static void patch_duration(qcam_mp4_writer *w)
+{
+    uint64_t dur = 0;
+    for (unsigned i = 0; i < w->idx.n_tracks; i++) {
+        const qcam_mp4_track *t = &w->idx.tracks[i];
+        uint64_t d = qcam_mp4_movie_units(&w->idx, t, t->base_dts + qcam_mp4_track_duration(t));
+        if (d > dur) dur = d;
+    }
+    uint8_t be[8];
+    for (int i = 0; i < 8; i++) be[i] = (uint8_t)(dur >> (56 - 8 * i));
+    int fd = qcam_fs_open(w->card, w->path, QCAM_FS_READ_WRITE);
+    if (fd < 0) return;
+    size_t done;
+    if (qcam_fs_write_all(w->card, fd, be, sizeof be, (int64_t)w->mehd_at, &done) == 0) qcam_fs_sync(fd);
+    qcam_fs_close(fd);
+}
+
+/* Write the rest, close the file and finalize it. */
+static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
+{
+    int r = 0;
+    if (!w->error) r = emit_fragment(w, true);
+    if (w->fd >= 0) {
+        qcam_fs_close(w->fd);
+        w->fd = -1;
+    }
+    if (!w->started) {
+        /* nothing was recorded: no file to keep */
+        qcam_fs_remove(w->card, w->path);
+    } else if (w->cfg.finalize && w->fragments > 0) {
+        int f = qcam_mp4_finalize(w->card, w->path, &w->idx);
+        if (f < 0 && !w->error) r = fail(w, f);
+    } else if (w->fragments > 0) {
+        patch_duration(w);
+    }
+    if (info) {
+        memset(info, 0, sizeof *info);
+        snprintf(info->path, sizeof info->path, "%s", w->path);
+        info->index = w->seg_index;
+        info->size = w->started ? file_size(w) : 0;
+        wtrack *main = w->tracks[0].on ? &w->tracks[0] : &w->tracks[1];
+        if (main->t && main->t->timescale)
+            info->duration = (double)qcam_mp4_track_duration(main->t) / main->t->timescale;
+        info->frames = w->tracks[0].t ? w->tracks[0].t->n_samples : 0;
+    }
+    w->segments++;
+    return r;
+}
+
+/* ---- samples ----------------------------------------------------------------------- */
+
+static int set_config(qcam_mp4_writer *w, const qcam_packet *pkt)
+{
+    qcam_codec codec = w->cfg.video_codec;
+    const uint8_t *p[3] = {w->params[0], w->params[1], w->params[2]};
+    size_t l[3] = {w->params_len[0], w->params_len[1], w->params_len[2]};
+    qcam_annexb_params inband;
+    qcam_param_sets enc_ps = {0};
+    if (!p[1]) {
+        qcam_annexb_find_params(codec, pkt->data, pkt->size, &inband);
+        if (inband.sps && inband.pps && (codec == QCAM_CODEC_H264 || inband.vps)) {
+            p[0] = inband.vps, l[0] = inband.vps_len;
+            p[1] = inband.sps, l[1] = inband.sps_len;
+            p[2] = inband.pps, l[2] = inband.pps_len;
+        } else if (w->encoder && qcam_encoder_parameter_sets(w->encoder, &enc_ps) == 0) {
+            if (enc_ps.vps) p[0] = enc_ps.vps->data, l[0] = enc_ps.vps->size;
+            p[1] = enc_ps.sps->data, l[1] = enc_ps.sps->size;
+            p[2] = enc_ps.pps->data, l[2] = enc_ps.pps->size;
+        }
+    }
+    uint8_t *cfg = NULL;
+    size_t cfg_len = 0;
+    qcam_sps_info si;
+    int r = p[1] ? qcam_sps_make_config(codec, p[0], l[0], p[1], l[1], p[2], l[2], &cfg, &cfg_len, &si) : -EINVAL;
+    qcam_param_sets_release(&enc_ps);
+    if (r < 0) return r;
+    free(w->config);
+    w->config = cfg;
+    w->config_len = cfg_len;
+    w->width = si.width;
+    w->height = si.height;
+    return 0;
+}
+
+/* The file's origin: the first keyframe (or audio frame without video). */
+static int start_file(qcam_mp4_writer *w, int64_t pts_us)
+{
+    if (w->fd < 0) {
+        int r = open_file(w);
+        if (r < 0) return fail(w, r);
+    }
+    w->origin_us = pts_us;
+    w->idx.creation_time = (uint64_t)time(NULL) + 2082844800u; /* since 1904 */
+    if (w->tracks[0].on) {
+        qcam_mp4_track *t = w->tracks[0].t;
+        t->config = malloc(w->config_len);
+        if (!t->config) return fail(w, -ENOMEM);
+        memcpy(t->config, w->config, w->config_len);
+        t->config_len = w->config_len;
+        t->width = w->width;
+        t->height = w->height;
+    }
+    w->started = true;
+    int r = write_init(w);
+    if (r < 0) return fail(w, r);
+    return 0;
+}
+
+static bool segment_due(qcam_mp4_writer *w, const wtrack *k, uint64_t dts)
+{
+    if (w->cfg.segment_seconds > 0 && (double)dts >= w->cfg.segment_seconds * k->t->timescale - 0.5)
+        return true;
+    if (w->cfg.segment_bytes > 0) {
+        uint64_t size = w->file_len + w->tracks[0].data.len + w->tracks[1].data.len;
+        if (size >= w->cfg.segment_bytes) return true;
+    }
+    return false;
+}
+
+/* Close this file and start the next at `pts_us`. */
+static int next_segment(qcam_mp4_writer *w, int64_t pts_us)
+{
+    qcam_mp4_segment_info info;
+    int r = finish_file(w, &info);
+    if (r < 0) return r;
+    if (w->cfg.on_segment) w->cfg.on_segment(w->cfg.opaque, &info);
+    w->seg_index++;
+    r = open_file(w);
+    if (r < 0) return fail(w, r);
+    return start_file(w, pts_us);
+}
+
+/* Annex B → 4-byte length-prefixed NAL units, without the parameter sets and
+ * access unit delimiters (they live in the sample entry). */
+static int append_video(qcam_mp4_writer *w, wtrack *k, const qcam_packet *pkt, uint32_t *size)
+{
+    qcam_codec codec = w->cfg.video_codec;
+    size_t before = k->data.len;
+    size_t pos = 0, start;
+    const uint8_t *nal;
+    size_t nal_len;
+    if (!qcam_mp4_buf_reserve(&k->data, pkt->size + 64)) return -ENOMEM;
+    while (qcam_annexb_next_nal(pkt->data, pkt->size, &pos, &start, &nal, &nal_len)) {
+        int t = qcam_annexb_nal_type(codec, nal, nal_len);
+        if (t < 0) continue;
+        if (codec == QCAM_CODEC_H264 ? (t == 7 || t == 8 || t == 9 || t == 13)
+                                     : (t == 32 || t == 33 || t == 34 || t == 35))
+            continue;
+        qcam_mp4_put32(&k->data, (uint32_t)nal_len);
+        qcam_mp4_put_bytes(&k->data, nal, nal_len);
+    }
+    if (k->data.oom) return -ENOMEM;
+    *size = (uint32_t)(k->data.len - before);
+    return 0;
+}
+
+static int write_audio(qcam_mp4_writer *w, qcam_packet *pkt);
+static void drop_early(qcam_mp4_writer *w);
+
+static int write_video(qcam_mp4_writer *w, qcam_packet *pkt)
+{
+    wtrack *k = &w->tracks[0];
+    if (!w->started || !k->started) {
+        if (!pkt->keyframe || set_config(w, pkt) < 0) {
+            w->dropped++;
+            return 0;
+        }
+        if (!w->started) {
+            int r = start_file(w, pkt->pts_us);
+            for (unsigned i = 0; i < w->n_early && r == 0; i++) r = write_audio(w, w->early[i]);
+            drop_early(w);
+            if (r < 0) return r;
+        }
+    }
+    int64_t rel = pkt->pts_us - w->origin_us;
+    uint64_t dts = rel <= 0 ? 0 : (uint64_t)((rel * (int64_t)VIDEO_TIMESCALE + 500000) / 1000000);
+    if (k->started && dts <= k->next_dts) dts = k->next_dts + 1;
+    if (k->pending) {
+        uint32_t d = (uint32_t)(dts - k->next_dts);
+        k->fs[k->n_fs - 1].duration = d;
+        k->last_dur = d;
+        k->pending = false;
+    } else if (k->provisional) {
+        /* the previous sample went out with a guessed duration: the index
+         * (and so the finalized file) gets the real one */
+        uint32_t d = (uint32_t)(dts - k->next_dts);
+        if (k->t->n_samples) k->t->samples[k->t->n_samples - 1].duration = d;
+        k->last_dur = d;
+        k->frag_dts = dts;
+        k->provisional = false;
+    }
+    if (pkt->keyframe && k->started && (w->cfg.segment_seconds > 0 || w->cfg.segment_bytes > 0) &&
+        segment_due(w, k, dts)) {
+        int r = next_segment(w, pkt->pts_us);
+        if (r < 0) return r;
+        dts = 0;
+    } else if (k->n_fs > 0) {
+        uint64_t limit = (uint64_t)w->cfg.fragment_ms * (VIDEO_TIMESCALE / 1000);
+        uint64_t elapsed = dts - k->frag_dts;
+        if (elapsed >= limit || (pkt->keyframe && elapsed + k->last_dur / 2 >= limit)) {
+            int r = emit_fragment(w, false);
+            if (r < 0) return r;
+        }
+    }
+    uint32_t size;
+    int r = append_video(w, k, pkt, &size);
+    if (r < 0) return fail(w, r);
+    if (push_frag_sample(k, size, pkt->keyframe) < 0) return fail(w, -ENOMEM);
+    if (k->n_fs == 1) k->frag_dts = dts;
+    k->next_dts = dts;
+    k->pending = true;
+    k->started = true;
+    return 0;
+}
+
+static void drop_early(qcam_mp4_writer *w)
+{
+    for (unsigned i = 0; i < w->n_early; i++) qcam_packet_unref(w->early[i]);
+    w->n_early = 0;
+}
+
+static int write_audio(qcam_mp4_writer *w, qcam_packet *pkt)
+{
+    wtrack *k = &w->tracks[1];
+    if (!w->started) {
+        if (w->tracks[0].on) {
+            /* audio waits for the first video keyframe: keep the newest few
+             * (those at or after the keyframe's pts go in then) */
+            if (w->n_early == EARLY_AUDIO) {
+                qcam_packet_unref(w->early[0]);
+                memmove(w->early, w->early + 1, (EARLY_AUDIO - 1) * sizeof *w->early);
+                w->n_early--;
+            }
+            w->early[w->n_early++] = qcam_packet_ref(pkt);
+            return 0;
+        }
+        int r = start_file(w, pkt->pts_us);
+        if (r < 0) return r;
+    }
+    uint32_t rate = w->cfg.sample_rate;
+    uint16_t ch = w->cfg.channels ? w->cfg.channels : 1;
+    uint32_t n = pkt->samples ? pkt->samples : (uint32_t)(pkt->size / ch);
+    if (n == 0 || pkt->size != (size_t)n * ch) return 0;
+    int64_t rel = pkt->pts_us - w->origin_us;
+    if (!k->started) {
+        if (rel < 0) return 0; /* before the file's origin */
+        k->next_dts = (uint64_t)((rel * (int64_t)rate + 500000) / 1000000);
+    }
+    bool video = w->tracks[0].on;
+    if (!video && k->started && (w->cfg.segment_seconds > 0 || w->cfg.segment_bytes > 0) &&
+        segment_due(w, k, k->next_dts)) {
+        int r = next_segment(w, pkt->pts_us);
+        if (r < 0) return r;
+        k->next_dts = 0;
+    } else if (k->n_fs > 0) {
+        /* fragments follow the video; alone (or with video stalled) audio cuts its own */
+        uint64_t limit = (uint64_t)w->cfg.fragment_ms * rate / 1000;
+        if (video) limit *= 2;
+        if (k->next_dts - k->frag_dts >= limit) {
+            int r = emit_fragment(w, false);
+            if (r < 0) return r;
+        }
+    }
+    if (!qcam_mp4_buf_reserve(&k->data, pkt->size)) return fail(w, -ENOMEM);
+    qcam_mp4_put_bytes(&k->data, pkt->data, pkt->size);
+    if (push_frag_sample(k, (uint32_t)pkt->size, true) < 0) return fail(w, -ENOMEM);
+    k->fs[k->n_fs - 1].duration = n;
+    if (k->n_fs == 1) k->frag_dts = k->next_dts;
+    k->next_dts += n;
+    k->started = true;
+    return 0;
+}
+
+/* ---- the sink ------------------------------------------------------------------------ */
+
+int qcam_mp4_writer_write(qcam_mp4_writer *w, qcam_packet *pkt)
+{
+    pthread_mutex_lock(&w->lock);
+    int r;
+    if (w->closed) r = -EBADF;
+    else if (w->error) r = stopped_result(w);
+    else if (pkt->codec == w->cfg.video_codec && w->tracks[0].on) r = write_video(w, pkt);
+    else if (pkt->codec == w->cfg.audio_codec && w->tracks[1].on) r = write_audio(w, pkt);
+    else r = -EINVAL;
+    if (r < 0 && r != -EINVAL && r != -EBADF) r = stopped_result(w);
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
+int qcam_mp4_writer_flush(qcam_mp4_writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int r = w->closed ? -EBADF : w->error ? stopped_result(w) : emit_fragment(w, true);
+    if (r < 0 && r != -EBADF) r = stopped_result(w);
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
+static int sink_write(qcam_sink *sink, qcam_packet *pkt) { return qcam_mp4_writer_write(qcam_mp4_writer_of(sink), pkt); }
+static int sink_flush(qcam_sink *sink) { return qcam_mp4_writer_flush(qcam_mp4_writer_of(sink)); }
+
+static const qcam_sink_ops mp4_ops = {"mp4", sink_write, sink_flush};
+
+qcam_sink *qcam_mp4_writer_sink(qcam_mp4_writer *w) { return &w->base; }
+qcam_mp4_writer *qcam_mp4_writer_of(qcam_sink *sink) { return (qcam_mp4_writer *)sink; }
+
+void qcam_mp4_writer_stats_get(qcam_mp4_writer *w, qcam_mp4_writer_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    out->video_frames = w->tracks[0].written;
+    out->audio_frames = w->tracks[1].written;
+    out->fragments = w->fragments;
+    out->bytes = w->file_len;
+    out->segments = w->segments;
+    out->dropped = w->dropped;
+    pthread_mutex_unlock(&w->lock);
+}
+
+void qcam_mp4_writer_path(qcam_mp4_writer *w, char *out, size_t n)
+{
+    pthread_mutex_lock(&w->lock);
+    snprintf(out, n, "%s", w->path);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int qcam_mp4_writer_error(qcam_mp4_writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int e = w->error;
+    pthread_mutex_unlock(&w->lock);
+    return e;
+}
+
+/* ---- lifetime --------------------------------------------------------------------------- */
+
+static void writer_free(qcam_mp4_writer *w)
+{
+    if (w->fd >= 0) qcam_fs_close(w->fd);
+    drop_early(w);
+    for (int i = 0; i < 2; i++) {
+        qcam_mp4_buf_free(&w->tracks[i].data);
+        free(w->tracks[i].fs);
+    }
+    for (int i = 0; i < 3; i++) free(w->params[i]);
+    qcam_mp4_buf_free(&w->out);
+    qcam_mp4_index_clear(&w->idx);
+    free(w->config);
+    if (w->encoder) qcam_encoder_close(w->encoder);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+int qcam_mp4_writer_open(qcam_fs_card *card, const qcam_mp4_writer_config *cfg, qcam_mp4_writer **out)
+{
+    *out = NULL;
+    bool video = cfg->video_codec == QCAM_CODEC_H264 || cfg->video_codec == QCAM_CODEC_H265;
+    bool audio = QCAM_CODEC_IS_AUDIO(cfg->audio_codec);
+    if ((!video && cfg->video_codec) || (!audio && cfg->audio_codec) || (!video && !audio)) return -EINVAL;
+    if (audio && (cfg->sample_rate == 0 || cfg->channels > 8)) return -EINVAL;
+    if (cfg->fragment_ms < 100 || cfg->fragment_ms > 10000 || !cfg->path) return -EINVAL;
+    if (strlen(cfg->path) >= sizeof ((qcam_mp4_writer *)0)->pattern) return -ENAMETOOLONG;
+    qcam_mp4_writer *w = calloc(1, sizeof *w);
+    if (!w) return -ENOMEM;
+    pthread_mutex_init(&w->lock, NULL);
+    w->base.ops = &mp4_ops;
+    w->cfg = *cfg;
+    w->fd = -1;
+    snprintf(w->pattern, sizeof w->pattern, "%s", cfg->path);
+    w->cfg.path = w->pattern;
+    w->tracks[0].on = video;
+    w->tracks[0].video = true;
+    w->tracks[1].on = audio;
+    const uint8_t *p[3] = {cfg->vps, cfg->sps, cfg->pps};
+    size_t l[3] = {cfg->vps_len, cfg->sps_len, cfg->pps_len};
+    int r = 0;
+    for (int i = 0; i < 3 && video; i++) {
+        if (!p[i] || !l[i]) continue;
+        w->params[i] = malloc(l[i]);
+        if (!w->params[i]) r = -ENOMEM;
+        else memcpy(w->params[i], p[i], l[i]);
+        w->params_len[i] = l[i];
+    }
+    if (r == 0 && video && w->params[1]) {
+        /* given parameter sets must make a configuration record */
+        qcam_packet none = {0};
+        none.codec = cfg->video_codec;
+        r = set_config(w, &none);
+        if (r < 0) r = -EINVAL;
+    }
+    if (r == 0 && cfg->encoder) w->encoder = qcam_encoder_ref(cfg->encoder);
+    w->cfg.vps = w->cfg.sps = w->cfg.pps = NULL;
+    w->cfg.encoder = NULL;
+    w->card = card;
+    if (r == 0) r = open_file(w);
+    if (r < 0) {
+        writer_free(w); /* the caller keeps the card */
+        return r;
+    }
+    *out = w;
+    return 0;
+}
+
+int qcam_mp4_writer_close(qcam_mp4_writer *w, qcam_mp4_segment_info *last)
+{
+    if (!w) return 0;
+    pthread_mutex_lock(&w->lock);
+    int before = w->error;
+    bool recorded = w->started;
+    qcam_mp4_segment_info info;
+    int r = finish_file(w, &info);
+    if (recorded && w->cfg.on_segment) w->cfg.on_segment(w->cfg.opaque, &info);
+    if (last) *last = info;
+    /* an error that came up now and that no on_error has heard of */
+    bool unheard = r < 0 && before == 0 && !w->error_reported;
+    w->closed = true;
+    pthread_mutex_unlock(&w->lock);
+    qcam_fs_card *card = w->card;
+    writer_free(w);
+    qcam_fs_card_close(card);
+    return unheard ? r : 0;
+}

@@ -1,0 +1,303 @@
+// qcam:mp4's reader and repair on the real runtime (test/fixtures/mp4-reader),
+// judged against tools we did not write: files made by ffmpeg (regular and
+// fragmented, H.264/H.265, with G.711 audio in .mov — ffmpeg's mp4 muxer has
+// no tag for it), ffprobe's packets (count, size, position, keyframe flag,
+// timestamps) and ffmpeg decoding what read() hands out and what repair()
+// leaves. The parser alone is fuzzed by test/integration/fuzz.test.ts
+// (target runtime/fuzz/fuzz_mp4.c, seeds test/fuzz-mp4.ts).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { Flavor } from "../../build/paths.ts";
+import { runtimeCommand } from "../../build/run.ts";
+import { CLIPS, clipFile, fragments, mp4Seeds, probePackets, topBoxes, type Clip, type Packet } from "../fuzz-mp4.ts";
+import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+
+/** Seeded PRNG (mulberry32): reruns cut at the same places. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface TrackInfo {
+  id: number;
+  kind: string;
+  codec: string;
+  width?: number;
+  height?: number;
+  sampleRate?: number;
+  channels?: number;
+  timescale: number;
+  duration: number;
+  samples: number;
+}
+type Row = [index: number, dts: number, pts: number, dur: number, key: number, size: number, offset: number];
+
+describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function () {
+  this.timeout(300000);
+  let image: string;
+  let sd: string;
+  const board = (c: Clip) => `/sdcard/${c.name}.${c.ext}`;
+
+  before(async function () {
+    image = (await fixture("mp4-reader")).image;
+    sd = tmpDir("qcam-mp4r-");
+    for (const c of CLIPS) fs.copyFileSync(clipFile(c), path.join(sd, `${c.name}.${c.ext}`));
+  });
+  after(() => fs.rmSync(sd, { recursive: true, force: true }));
+
+  function run(args: string[], opts: { flavor?: Flavor; sd?: string } = {}): unknown[] {
+    const cmd = runtimeCommand(opts.flavor ?? "host", image, { sdcard: opts.sd ?? sd, args });
+    const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 240000, maxBuffer: 256 << 20 });
+    if (r.error) throw r.error;
+    assert.equal(r.status, 0, `${args.join(" ")}: exit ${r.status}\n${r.stdout.slice(-2000)}\n${r.stderr}`);
+    assert.equal(r.stderr, "", `${args.join(" ")} wrote to stderr`);
+    return r.stdout.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+  }
+
+  const probeStreams = (file: string) => {
+    const r = spawnSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height,sample_rate,channels,duration", "-of", "json", file], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { streams: Record<string, string | number>[] }).streams;
+  };
+
+  for (const c of CLIPS) {
+    it(`${c.name}: tracks and samples are what ffprobe finds`, function () {
+      const file = path.join(sd, `${c.name}.${c.ext}`);
+      const lines = run(["info", board(c)]);
+      const info = lines[0] as { fragmented: boolean; duration: number; tracks: TrackInfo[] };
+      const pk = probePackets(file);
+      const st = probeStreams(file);
+      assert.equal(info.fragmented, c.fragmented);
+      assert.equal(info.tracks.length, c.audio ? 2 : 1);
+      const v = info.tracks.find((t) => t.kind === "video")!;
+      const vs = st.find((s) => s.codec_type === "video")!;
+      assert.equal(v.codec, c.video);
+      assert.equal(vs.codec_name, c.video === "h264" ? "h264" : "hevc");
+      assert.equal(v.width, Number(vs.width));
+      assert.equal(v.height, Number(vs.height));
+      const vp = pk.filter((p) => p.stream === "video");
+      assert.equal(v.samples, vp.length);
+      const rows = (lines.find((l) => (l as { track?: number }).track === v.id) as { samples: Row[] }).samples;
+      // Decode order, sizes, positions and keyframes: packet by packet.
+      assert.deepEqual(rows.map((r) => r[5]), vp.map((p) => p.size));
+      assert.deepEqual(rows.map((r) => r[6]), vp.map((p) => p.pos));
+      assert.deepEqual(rows.map((r) => r[4] === 1), vp.map((p) => p.key));
+      // Timestamps relative to the first decode time (edit lists are not applied: a constant shift).
+      const near = (a: number, b: number) => Math.abs(a - b) <= 2;
+      rows.forEach((r, i) => {
+        assert.ok(near(r[1] - rows[0][1], (vp[i].dtsTime - vp[0].dtsTime) * 1e6), `dts of sample ${i}: ${r[1]} vs ffprobe ${vp[i].dtsTime}`);
+        assert.ok(near(r[2] - rows[0][1], (vp[i].ptsTime - vp[0].dtsTime) * 1e6), `pts of sample ${i}: ${r[2]} vs ffprobe ${vp[i].ptsTime}`);
+        assert.equal(r[0], i);
+      });
+      assert.ok(Math.abs(v.duration - Number(vs.duration)) < 1e-3, `video duration ${v.duration} vs ffprobe ${vs.duration}`);
+      if (c.audio) {
+        const a = info.tracks.find((t) => t.kind === "audio")!;
+        const as = st.find((s) => s.codec_type === "audio")!;
+        assert.equal(a.codec, c.audio);
+        assert.equal(as.codec_name, c.audio === "alaw" ? "pcm_alaw" : "pcm_mulaw");
+        assert.equal(a.sampleRate, Number(as.sample_rate));
+        assert.equal(a.channels, Number(as.channels));
+        const ap = pk.filter((p) => p.stream === "audio");
+        const arows = (lines.find((l) => (l as { track?: number }).track === a.id) as { samples: Row[] }).samples;
+        // The same bytes: one byte per sample, as many as ffprobe's packets hold, from the same places.
+        assert.equal(arows.reduce((n, r) => n + r[5], 0), ap.reduce((n, p) => n + p.size, 0));
+        if (c.fragmented) assert.deepEqual(arows.map((r) => [r[5], r[6]]), ap.map((p) => [p.size, p.pos]));
+        assert.ok(Math.abs(a.duration - Number(as.duration)) < 1e-3, `audio duration ${a.duration} vs ffprobe ${as.duration}`);
+        assert.ok(Math.abs(info.duration - Math.max(a.duration, v.duration)) < 1e-9);
+      }
+      // samples() without a track: every sample once, by decode time.
+      const all = (lines.at(-1) as { all: [number, number, number][] }).all;
+      assert.equal(all.length, info.tracks.reduce((n, t) => n + t.samples, 0));
+      for (let i = 1; i < all.length; i++) assert.ok(all[i][2] >= all[i - 1][2], "interleaved by decode time");
+      for (const t of info.tracks) assert.deepEqual(all.filter((s) => s[0] === t.id).map((s) => s[1]), [...Array(t.samples).keys()]);
+    });
+  }
+
+  for (const c of CLIPS) {
+    it(`${c.name}: read() gives Annex B access units that ffmpeg decodes, parameter sets on keyframes`, function () {
+      const es = `${c.name}.${c.video}`;
+      const lines = run(["read", board(c), `/sdcard/${es}`]) as { codec: string; type: string; key: boolean; dts: number; seq: number; end?: boolean }[];
+      assert.deepEqual(lines.at(-1), { end: true });
+      const frames = lines.slice(0, -1);
+      const vp = probePackets(path.join(sd, `${c.name}.${c.ext}`)).filter((p) => p.stream === "video");
+      assert.equal(frames.length, vp.length);
+      assert.deepEqual(frames.map((f) => f.seq), [...vp.keys()]);
+      assert.deepEqual(frames.map((f) => f.key), vp.map((p) => p.key));
+      assert.ok(frames.every((f) => f.codec === c.video && (f.key ? f.type === "I" : f.type !== "header")));
+      const file = path.join(sd, es);
+      const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames:frame=key_frame", "-of", "json", file], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as { streams: { nb_read_frames: string; width: number }[]; frames: { key_frame: number }[] };
+      assert.equal(Number(j.streams[0].nb_read_frames), vp.length);
+      assert.equal(j.streams[0].width, 64);
+      assertDecodesClean(file);
+      // Each keyframe alone starts a decodable stream: its parameter sets are in-band.
+      const b = fs.readFileSync(file);
+      const sps = c.video === "h264" ? [0x67] : [0x40, 0x42, 0x44];
+      for (const t of sps) assert.ok(b.includes(Buffer.from([0, 0, 0, 1, t])), `start code + NAL header ${t.toString(16)} in the stream`);
+    });
+  }
+
+  it("read() of a G.711 track gives alaw/ulaw Frames holding the track's bytes", function () {
+    for (const c of CLIPS.filter((x) => x.audio)) {
+      const info = run(["info", board(c)])[0] as { tracks: TrackInfo[] };
+      const a = info.tracks.find((t) => t.kind === "audio")!;
+      const lines = run(["read", board(c), `/sdcard/${c.name}.raw`, String(a.id)]) as { codec: string; type: string; key: boolean; pts: number }[];
+      const frames = lines.slice(0, -1);
+      assert.ok(frames.length > 0 && frames.every((f) => f.codec === c.audio && f.type === "audio" && f.key));
+      for (let i = 1; i < frames.length; i++) assert.ok(frames[i].pts > frames[i - 1].pts);
+      const ref = path.join(sd, `${c.name}.ref.raw`);
+      const r = spawnSync("ffmpeg", ["-v", "error", "-y", "-i", path.join(sd, `${c.name}.${c.ext}`), "-map", "0:a", "-c", "copy", "-f", c.audio === "alaw" ? "alaw" : "mulaw", ref], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(fs.readFileSync(path.join(sd, `${c.name}.raw`)).equals(fs.readFileSync(ref)), `${c.name}: audio bytes differ from ffmpeg's`);
+    }
+  });
+
+  it("the qcam Decoder decodes what read() hands out", function () {
+    for (const c of CLIPS.filter((x) => ["h264-regular-bframes", "h265-regular", "h265-alaw-frag"].includes(x.name))) {
+      const vp = probePackets(path.join(sd, `${c.name}.${c.ext}`)).filter((p) => p.stream === "video");
+      assert.deepEqual(run(["decode", board(c)])[0], { pictures: vp.length, sizes: ["64x48"] });
+    }
+  });
+
+  it("seek() moves read() to the keyframe at or before a time", function () {
+    const c = CLIPS.find((x) => x.name === "h264-frag")!; // keyframes at 0, 0.5, 1.0 s
+    const lines = run(["seek", board(c), "0", "0.49", "0.5", "0.99", "1.05", "100", "-3", "0.7"]) as { to: number; at: number; pts: number; key: boolean; seq: number }[];
+    assert.deepEqual(lines.map((l) => [l.to, l.at, l.pts, l.key, l.seq]), [
+      [0, 0, 0, true, 0],
+      [0.49, 0, 0, true, 0],
+      [0.5, 0.5, 500000, true, 5],
+      [0.99, 0.5, 500000, true, 5],
+      [1.05, 1, 1000000, true, 10],
+      [100, 1, 1000000, true, 10],
+      [-3, 0, 0, true, 0],
+      [0.7, 0.5, 500000, true, 5],
+    ]);
+  });
+
+  it("argument checks, ENOENT, close twice, use after close", function () {
+    const c = CLIPS.find((x) => x.name === "h264-frag")!;
+    const [e, after] = run(["errors", board(c)]) as Record<string, string>[];
+    assert.deepEqual(e, {
+      noPath: "TypeError:ERR_INVALID_ARG:new Mp4Reader(path: string)",
+      missing: "Error:ENOENT:open /sdcard/missing.mp4: No such file or directory",
+      notBoard: "Error:EINVAL:open /etc/passwd: Invalid argument",
+      badTrack: `RangeError:ERR_INVALID_ARG:samples: ${board(c)} has no track 99`,
+      badSeek: "TypeError:ERR_INVALID_ARG:seek(seconds: number, track?: number)",
+      badRepairOpt: "TypeError:ERR_INVALID_ARG:repair: finalize must be a boolean",
+      repairMissing: "Error:ENOENT:repair /sdcard/missing.mp4: No such file or directory",
+    });
+    assert.deepEqual(after, { afterClose: "TypeError:ERR_CLOSED:Mp4Reader is closed", closeTwice: "ok" });
+  });
+
+  /** Files cut every `step` bytes, and what reading each must give. */
+  function cuts(c: Clip, step: number): { name: string; want: number | "EBADMSG" }[] {
+    const b = fs.readFileSync(clipFile(c));
+    const frags = c.fragmented ? fragments(b, probePackets(clipFile(c))) : [];
+    const moovEnd = topBoxes(b).find((x) => x.type === "moov")!.end;
+    const out: { name: string; want: number | "EBADMSG" }[] = [];
+    for (let at = 0; at < b.length; at += step) {
+      const name = `cut-${c.name}-${at}.${c.ext}`;
+      fs.writeFileSync(path.join(sd, name), b.subarray(0, at));
+      if (!c.fragmented || at < moovEnd) out.push({ name, want: "EBADMSG" });
+      else out.push({ name, want: frags.filter((f) => f.end <= at).reduce((n, f) => n + f.video, 0) });
+    }
+    return out;
+  }
+
+  for (const flavor of ["host", "asan"] as const) {
+    it(`${flavor}: files truncated at many offsets read as their complete fragments, or fail with EBADMSG; never a crash`, function () {
+      const list = CLIPS.filter((c) => ["h264-frag", "h264-faststart", "h265-alaw-frag", "h264-ulaw-frag"].includes(c.name)).flatMap((c) => cuts(c, flavor === "asan" ? 211 : 53));
+      const got = run(["open", ...list.map((x) => `/sdcard/${x.name}`)], { flavor }) as { path: string; result: string; samples: number }[];
+      assert.equal(got.length, list.length);
+      list.forEach((x, i) => {
+        const g = got[i];
+        if (x.want === "EBADMSG") assert.match(g.result, /^Error:EBADMSG:mp4: .+, in \/sdcard\/cut-/, `${x.name}: ${g.result}`);
+        else assert.deepEqual([g.result, g.samples], ["no error", x.want], x.name);
+      });
+    });
+
+    it(`${flavor}: malformed files (bad sizes, loops, huge counts) fail with EBADMSG naming the problem`, function () {
+      const bad = mp4Seeds().filter((s) => s.expect.result === -74);
+      assert.ok(bad.length >= 20);
+      for (const s of bad) fs.writeFileSync(path.join(sd, `bad-${s.name}`), s.data);
+      const got = run(["open", ...bad.map((s) => `/sdcard/bad-${s.name}`)], { flavor }) as { path: string; result: string }[];
+      bad.forEach((s, i) => assert.match(got[i].result, /^Error:EBADMSG:mp4: \S.+, in \/sdcard\/bad-/, s.name));
+      const msg = (n: string) => got[bad.findIndex((s) => s.name === n)].result;
+      assert.match(msg("h264-faststart-stts-count-plus-1"), /mp4: stsz sample count 12 does not match stts 13 \(track 1\)/);
+      assert.match(msg("h264-faststart-stsz-count-plus-1"), /mp4: stsz sample count 13 at offset \d+ is more than its 48 bytes hold/);
+      assert.match(msg("h264-faststart-stsz-count-huge"), /mp4: stsz sample count 4294967295 at offset \d+ is more than its \d+ bytes hold/);
+      assert.match(msg("h264-faststart-stco-past-end"), /mp4: sample 0 of track 1 \(offset \d+, \d+ bytes\) lies past the end of the file/);
+      assert.match(msg("h264-frag-trun-count-huge"), /mp4: trun sample count 4294967295 at offset \d+ is more than its box holds/);
+      assert.match(msg("h264-frag-moof-before-moov"), /mp4: moof at offset \d+ before the moov/);
+      assert.match(msg("not-mp4"), /mp4: not an MP4 file \(it starts with 'WAVE'|mp4: not an MP4 file/);
+      assert.match(msg("empty"), /mp4: the file is empty/);
+    });
+  }
+
+  it("repair of fragmented files cut at random offsets (seeded): the complete fragments, playable", function () {
+    const rnd = prng(0x6d703472);
+    const jobs: { name: string; c: Clip; at: number; want: number; finalize: boolean; status: string; end: number }[] = [];
+    for (const c of CLIPS.filter((x) => x.fragmented)) {
+      const b = fs.readFileSync(clipFile(c));
+      const frags = fragments(b, probePackets(clipFile(c)));
+      const moovEnd = topBoxes(b).find((x) => x.type === "moov")!.end;
+      for (let k = 0; k < 12; k++) {
+        const at = Math.floor(rnd() * b.length);
+        const done = frags.filter((f) => f.end <= at);
+        const want = done.reduce((n, f) => n + f.video, 0);
+        const finalize = k % 3 !== 2;
+        const name = `rep-${c.name}-${at}-${finalize}.${c.ext}`;
+        fs.writeFileSync(path.join(sd, name), b.subarray(0, at));
+        // The torn tail starts at the first incomplete fragment's moof, or else
+        // at the first top-level box the cut runs through (e.g. the mfra).
+        const cutBox = topBoxes(b).find((x) => x.start < at && x.end > at);
+        const end = done.length < frags.length ? frags[done.length].moof : cutBox ? cutBox.start : at;
+        const torn = end < at;
+        const status = at < moovEnd ? "unrecoverable" : !torn && !finalize ? "ok" : want === 0 ? "unrecoverable" : "repaired";
+        jobs.push({ name, c, at, want, finalize, status, end });
+      }
+    }
+    for (const finalize of [true, false]) {
+      const mine = jobs.filter((j) => j.finalize === finalize);
+      const before = new Map(mine.map((j) => [j.name, fs.readFileSync(path.join(sd, j.name))]));
+      const got = run(["repair", String(finalize), ...mine.map((j) => `/sdcard/${j.name}`)]) as { status: string; droppedBytes: number; videoFrames: number; reason?: string }[];
+      mine.forEach((j, i) => {
+        const g = got[i];
+        const file = path.join(sd, j.name);
+        assert.equal(g.status, j.status, `${j.name}: ${JSON.stringify(g)}`);
+        if (j.status !== "repaired") {
+          if (j.status === "unrecoverable") assert.match(g.reason ?? "", /^(mp4: |no complete fragment)/);
+          assert.ok(fs.readFileSync(file).equals(before.get(j.name)!), `${j.name} was changed`);
+          return;
+        }
+        assert.equal(g.videoFrames, j.want, j.name);
+        assert.equal(g.droppedBytes, j.at - j.end, j.name);
+        if (!finalize) assert.equal(fs.statSync(file).size, j.end, `${j.name}: truncated at the torn fragment`);
+        const pk = probePackets(file);
+        assert.equal(pk.filter((p: Packet) => p.stream === "video").length, j.want, `${j.name}: ffprobe's video packets`);
+        if (finalize) assert.equal(topBoxes(fs.readFileSync(file)).filter((x) => x.type === "moof").length, 0, `${j.name}: finalized`);
+        assertDecodesClean(file);
+      });
+    }
+  });
+
+  it("repair leaves a regular file alone (ok), and a fragmented one ok with finalize: false", function () {
+    const reg = CLIPS.find((x) => x.name === "h265-regular")!;
+    const frag = CLIPS.find((x) => x.name === "h264-frag")!;
+    const b = fs.readFileSync(path.join(sd, `${reg.name}.${reg.ext}`));
+    const [r] = run(["repair", "default", board(reg)]) as { status: string; videoFrames: number }[];
+    assert.deepEqual([r.status, r.videoFrames], ["ok", 12]);
+    assert.ok(fs.readFileSync(path.join(sd, `${reg.name}.${reg.ext}`)).equals(b));
+    const [f] = run(["repair", "false", board(frag)]) as { status: string; droppedBytes: number; videoFrames: number; audioFrames: number; duration: number }[];
+    assert.deepEqual(f, { path: board(frag), status: "ok", droppedBytes: 0, videoFrames: 12, audioFrames: 0, duration: 1.2 });
+  });
+});

@@ -1,0 +1,398 @@
+// qcam:rtsp on the real runtime, judged by real clients: ffprobe, ffmpeg and
+// GStreamer's rtspsrc over TCP and UDP, our small reader (bench/rtsp-reader.ts)
+// for many clients at once, and raw sockets for malformed requests.
+//
+// Frame counts are exact by construction: the app serves for a while, then
+// closes its links and the server; close() sends what the queues hold and
+// returns each client's final `framesSent`; the clients see the connection
+// end, finish their files, and we compare what they wrote with that number.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { ensureFlavor } from "../../build/app-build.ts";
+import { runtimeCommand } from "../../build/run.ts";
+import { RtspReader } from "../../bench/rtsp-reader.ts";
+import { assertDecodesClean, fixture, probeStream, tmpDir, type RunResult } from "../helpers.ts";
+
+interface ClientStats {
+  address: string;
+  path: string;
+  transport: "tcp" | "udp";
+  state: string;
+  framesSent: number;
+  bytesSent: number;
+  drops: number;
+  queued: number;
+}
+interface ServerStats {
+  clients: ClientStats[];
+  streams: { path: string; clients: number; videoFrames: number; audioFrames: number; latencyUs: { p50: number; p99: number } }[];
+  sessions: number;
+  rejected: number;
+  droppedClients: number;
+  latencyUs: { p50: number; p99: number };
+}
+
+interface Server {
+  url: string;
+  port: number;
+  sdcard: string;
+  done: Promise<RunResult>;
+  stop(): Promise<RunResult>;
+}
+
+let image = "";
+
+async function serve(args: string[], opts: { flavor?: "host" | "asan"; sdcard?: string } = {}): Promise<Server> {
+  const sdcard = opts.sdcard ?? tmpDir("qcam-sd-");
+  const cmd = runtimeCommand(opts.flavor ?? "host", image, { args, sdcard });
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const done = new Promise<RunResult>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const t0 = Date.now();
+  while (!/^url (\S+)$/m.test(stdout)) {
+    if (child.exitCode !== null || Date.now() - t0 > 30000) {
+      child.kill("SIGKILL");
+      throw new Error(`server did not start: ${stdout}\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const url = /^url (\S+)$/m.exec(stdout)?.[1] ?? "";
+  return {
+    url,
+    port: Number(new URL(url.replace(/^rtsp:/, "http:")).port),
+    sdcard,
+    done,
+    stop: () => {
+      if (child.exitCode === null) child.kill("SIGINT");
+      return done;
+    },
+  };
+}
+
+function finalStats(r: RunResult): ServerStats {
+  assert.equal(r.code, 0, `server failed: ${r.stdout}\n${r.stderr}`);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("final "));
+  assert.ok(line, `no final stats in:\n${r.stdout}`);
+  return JSON.parse(line.slice(6)) as ServerStats;
+}
+
+/** Run a client command (ffmpeg, gst-launch-1.0) to its end. */
+function runClient(cmd: string, args: string[], timeoutMs = 60000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    c.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    c.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
+    c.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Send raw bytes (in pieces, optionally one byte at a time) and collect what comes back until the server closes or `until` matches. */
+function raw(port: number, chunks: (string | Buffer)[], opts: { until?: RegExp; byteByByte?: boolean; waitMs?: number } = {}): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    let text = "";
+    let closed = false;
+    const finish = () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ text, closed });
+    };
+    const timer = setTimeout(finish, opts.waitMs ?? 3000);
+    s.on("data", (d: Buffer) => {
+      text += d.toString("latin1");
+      if (opts.until && opts.until.test(text)) finish();
+    });
+    s.on("close", () => {
+      closed = true;
+      finish();
+    });
+    s.on("error", () => undefined);
+    s.on("connect", async () => {
+      for (const c of chunks) {
+        const b = typeof c === "string" ? Buffer.from(c, "latin1") : c;
+        if (opts.byteByByte) {
+          for (const byte of b) {
+            s.write(Buffer.from([byte]));
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        } else s.write(b);
+      }
+    });
+  });
+}
+
+function statuses(text: string): number[] {
+  return [...text.matchAll(/^RTSP\/1\.0 (\d{3}) /gm)].map((m) => Number(m[1]));
+}
+
+/** The client of `final` whose address ends with the local port `port`. */
+function clientAt(st: ServerStats, port: number): ClientStats {
+  const c = st.clients.find((x) => x.address.endsWith(`:${port}`));
+  assert.ok(c, `no client on port ${port} in ${JSON.stringify(st.clients)}`);
+  return c;
+}
+
+/** Record with ffmpeg (-c copy) until the server ends the stream. */
+async function record(url: string, transport: "tcp" | "udp", file: string) {
+  return runClient("ffmpeg", ["-v", "error", "-rtsp_transport", transport, "-i", url, "-map", "0", "-c", "copy", "-f", "matroska", "-y", file]);
+}
+
+describe("qcam:rtsp", function () {
+  this.timeout(120000);
+  before(async function () {
+    image = (await fixture("rtsp")).image;
+  });
+
+  for (const [codec, transport] of [["h264", "tcp"], ["h265", "udp"], ["h265", "tcp"], ["h264", "udp"]] as const) {
+    it(`ffmpeg records ${codec} over ${transport}: codec, size, clean decode, every frame the server sent`, async function () {
+      const srv = await serve([`codec=${codec}`, "clients=1", "ms=3000"]);
+      const file = path.join(tmpDir(), "rec.mkv");
+      const [rec, r] = await Promise.all([record(srv.url, transport, file), srv.done]);
+      const st = finalStats(r);
+      assert.equal(rec.code, 0, rec.stderr);
+      assert.equal(st.clients.length, 1);
+      const c = st.clients[0];
+      assert.equal(c.transport, transport);
+      assert.equal(c.drops, 0);
+      assert.ok(c.framesSent >= 60, `3 s at 30 fps, sent ${c.framesSent}`);
+      const p = probeStream(file);
+      assert.deepEqual({ codec: p.codec, width: p.width, height: p.height }, { codec: codec === "h264" ? "h264" : "hevc", width: 640, height: 480 });
+      assert.ok(Math.abs(p.frames - c.framesSent) <= 2, `decoded ${p.frames}, server sent ${c.framesSent}`);
+      assertDecodesClean(file);
+    });
+  }
+
+  it("ffprobe sees video and PCMA audio over TCP and UDP; two streams on one server", async function () {
+    const srv = await serve(["audio=alaw", "sub=1", "clients=0"]);
+    try {
+      for (const transport of ["tcp", "udp"]) {
+        const r = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", transport, "-show_entries", "stream=codec_name,width,height,sample_rate", "-of", "json", srv.url], { encoding: "utf8", timeout: 30000 });
+        assert.equal(r.status, 0, r.stderr);
+        const streams = (JSON.parse(r.stdout) as { streams: { codec_name: string; width?: number; height?: number; sample_rate?: string }[] }).streams;
+        assert.deepEqual(
+          streams.map((s) => [s.codec_name, s.width ?? Number(s.sample_rate)]),
+          [["h264", 640], ["pcm_alaw", 8000]],
+        );
+      }
+      const sub = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", srv.url.replace(/\/live$/, "/sub")], { encoding: "utf8", timeout: 30000 });
+      assert.equal(sub.status, 0, sub.stderr);
+      assert.equal(sub.stdout.trim(), "h264,320,240");
+    } finally {
+      finalStats(await srv.stop());
+    }
+  });
+
+  it("video + audio recorded together: both tracks decode, audio spans the video", async function () {
+    const srv = await serve(["audio=alaw", "clients=1", "ms=3000"]);
+    const file = path.join(tmpDir(), "av.mkv");
+    const [rec, r] = await Promise.all([record(srv.url, "tcp", file), srv.done]);
+    const st = finalStats(r);
+    assert.equal(rec.code, 0, rec.stderr);
+    const q = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,sample_rate,nb_read_frames:format=duration", "-of", "json", file], { encoding: "utf8" });
+    const info = JSON.parse(q.stdout) as { streams: { codec_name: string; sample_rate?: string; nb_read_frames: string }[]; format: { duration: string } };
+    assert.deepEqual(info.streams.map((s) => s.codec_name), ["h264", "pcm_alaw"]);
+    assert.equal(info.streams[1].sample_rate, "8000");
+    assert.ok(Math.abs(Number(info.streams[0].nb_read_frames) - st.clients[0].framesSent) <= 2);
+    // 20 ms blocks: about 50 a second, for as long as the video ran.
+    const seconds = st.clients[0].framesSent / 30;
+    assert.ok(Number(info.streams[1].nb_read_frames) >= seconds * 50 * 0.8, `audio frames ${info.streams[1].nb_read_frames} for ${seconds} s`);
+    assert.ok(st.streams[0].audioFrames > 0);
+    assertDecodesClean(file);
+  });
+
+  for (const [codec, transport] of [["h264", "tcp"], ["h265", "udp"]] as const) {
+    it(`GStreamer rtspsrc decodes ${codec} over ${transport}`, async function () {
+      const srv = await serve([`codec=${codec}`, "clients=1", "ms=3000"]);
+      const depay = codec === "h264" ? ["rtph264depay", "!", "h264parse", "!", "avdec_h264"] : ["rtph265depay", "!", "h265parse", "!", "avdec_h265"];
+      const [g, r] = await Promise.all([
+        runClient("gst-launch-1.0", ["-v", "rtspsrc", `location=${srv.url}`, `protocols=${transport}`, "!", ...depay, "!", "identity", "silent=false", "!", "fakesink"]),
+        srv.done,
+      ]);
+      const st = finalStats(r);
+      const decoded = (g.stdout.match(/identity0: last-message = chain/g) ?? []).length;
+      const sent = st.clients[0].framesSent;
+      assert.ok(sent >= 60, `sent ${sent}`);
+      // Over UDP the server closing the session ends rtspsrc with an error; the pictures before count.
+      assert.ok(decoded >= sent - 2 && decoded <= sent, `GStreamer decoded ${decoded} of ${sent}\n${g.stderr}`);
+    });
+  }
+
+  it("Digest authentication: ffmpeg with user:password is served; no or wrong credentials get 401", async function () {
+    const srv = await serve(["auth=viewer:s3cret", "clients=1", "ms=2000"]);
+    const noAuth = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", srv.url], { encoding: "utf8", timeout: 20000 });
+    assert.notEqual(noAuth.status, 0);
+    assert.match(noAuth.stderr, /401/);
+    const bad = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", srv.url.replace("rtsp://", "rtsp://viewer:wrong@")], { encoding: "utf8", timeout: 20000 });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /401/);
+    const rawReply = await raw(srv.port, [`DESCRIBE ${srv.url} RTSP/1.0\r\nCSeq: 7\r\n\r\n`], { until: /\r\n\r\n/ });
+    assert.match(rawReply.text, /^RTSP\/1\.0 401 /);
+    assert.match(rawReply.text, /^CSeq: 7\r$/m);
+    assert.match(rawReply.text, /^WWW-Authenticate: Digest realm="qcam", nonce="[0-9a-f]{32}"/m);
+    const file = path.join(tmpDir(), "auth.mkv");
+    const [rec, r] = await Promise.all([record(srv.url.replace("rtsp://", "rtsp://viewer:s3cret@"), "tcp", file), srv.done]);
+    const st = finalStats(r);
+    assert.equal(rec.code, 0, rec.stderr);
+    assert.ok(Math.abs(probeStream(file).frames - st.clients[0].framesSent) <= 2);
+  });
+
+  it("8 clients at once each get every frame sent to them, none dropped", async function () {
+    const srv = await serve(["clients=8", "ms=3000"]);
+    const readers = Array.from({ length: 8 }, () => new RtspReader(srv.url));
+    await Promise.all(readers.map((x) => x.start()));
+    const ports = readers.map((x) => (x as unknown as { sock: net.Socket }).sock.localPort ?? 0);
+    const st = finalStats(await srv.done);
+    await Promise.all(readers.map((x) => x.closed()));
+    assert.equal(st.clients.length, 8);
+    readers.forEach((x, i) => {
+      const c = clientAt(st, ports[i]);
+      assert.equal(c.drops, 0);
+      assert.equal(x.stats.frames, c.framesSent, `client ${i}`);
+      assert.equal(x.stats.gaps, 0);
+      assert.ok(c.framesSent >= 80, `client ${i} got ${c.framesSent}`);
+    });
+    const counts = st.clients.map((c) => c.framesSent);
+    assert.ok(Math.max(...counts) - Math.min(...counts) <= 3, `frames per client ${counts}`);
+  });
+
+  it("a client that stops reading loses whole GOPs / is dropped; the others and the source are unaffected", async function () {
+    // A high-rate clip (~3 MB/s) so the stalled client's socket fills fast.
+    const sd = tmpDir("qcam-sd-");
+    const clip = path.join(sd, "noise.h264");
+    const g = spawnSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30,noise=alls=80:allf=t", "-t", "9", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "30", "-bf", "0", "-f", "h264", "-y", clip], { encoding: "utf8" });
+    assert.equal(g.status, 0, g.stderr);
+    const srv = await serve(["source=file", "file=/sdcard/noise.h264", "clients=2", "ms=6000", "stall=1500"], { sdcard: sd });
+    const good = new RtspReader(srv.url);
+    const stuck = new RtspReader(srv.url);
+    await Promise.all([good.start(), stuck.start()]);
+    stuck.pause();
+    const goodPort = (good as unknown as { sock: net.Socket }).sock.localPort ?? 0;
+    const r = await srv.done;
+    const st = finalStats(r);
+    await good.closed();
+    const written = Number(/^written (\d+)$/m.exec(r.stdout)?.[1]);
+    const c = clientAt(st, goodPort);
+    assert.equal(good.stats.frames, c.framesSent);
+    assert.equal(c.drops, 0);
+    assert.equal(good.stats.gaps, 0);
+    // The reader got everything written after it joined (plus the cached GOP), never held back.
+    assert.ok(c.framesSent >= 160 && c.framesSent <= written + 30, `good client: ${c.framesSent} frames, ${written} written`);
+    const stuckGone = st.droppedClients >= 1 && !st.clients.some((x) => x.address.endsWith(`:${(stuck as unknown as { sock: net.Socket }).sock.localPort}`));
+    const stuckStats = st.clients.find((x) => x !== c);
+    assert.ok(stuckGone || (stuckStats && stuckStats.drops > 0), `stalled client neither dropped nor losing frames: ${JSON.stringify(st)}`);
+    if (process.env.RTSP_DEBUG) console.log(JSON.stringify(st), written, good.stats);
+    await stuck.close();
+  });
+
+  it("malformed and hostile requests get the right status codes; the server keeps serving", async function () {
+    const srv = await serve(["clients=0", "max=3", "timeout=1"]);
+    const u = srv.url;
+    const one = async (req: string | Buffer, opts: { until?: RegExp; byteByByte?: boolean } = {}) => raw(srv.port, [req], { until: opts.until ?? /\r\n\r\n/, byteByByte: opts.byteByByte });
+    try {
+      // Bad request line, bad header, RTSP/2.0, missing or bad CSeq: an answer, then the connection closes.
+      for (const [req, code] of [
+        ["GARBAGE\r\n\r\n", 400],
+        [`OPTIONS ${u} RTSP/1.0\r\nCSeq: 1\r\nNoColonHere\r\n\r\n`, 400],
+        [`OPTIONS ${u} RTSP/2.0\r\nCSeq: 1\r\n\r\n`, 505],
+        [`OPTIONS ${u} RTSP/1.0\r\n\r\n`, 400],
+        [`OPTIONS ${u} RTSP/1.0\r\nCSeq: abc\r\n\r\n`, 400],
+        [`DESCRIBE ${u} RTSP/1.0\r\nCSeq: 1\r\nContent-Length: -5\r\n\r\n`, 400],
+      ] as const) {
+        const r = await raw(srv.port, [req], { waitMs: 3000 });
+        assert.deepEqual(statuses(r.text), [code], `${JSON.stringify(req)} → ${r.text}`);
+        assert.ok(r.closed, `closed after ${code}`);
+      }
+      // Too big: 413 and close.
+      const huge = await raw(srv.port, [`OPTIONS ${u} RTSP/1.0\r\nCSeq: 1\r\nX-Big: ${"a".repeat(20000)}\r\n\r\n`]);
+      assert.deepEqual(statuses(huge.text), [413]);
+      assert.ok(huge.closed);
+      // Unknown method: 501, and the connection stays usable.
+      const unk = await raw(srv.port, [`FROB ${u} RTSP/1.0\r\nCSeq: 2\r\n\r\nOPTIONS ${u} RTSP/1.0\r\nCSeq: 3\r\n\r\n`], { until: /CSeq: 3/ });
+      assert.deepEqual(statuses(unk.text), [501, 200]);
+      // Byte by byte.
+      const slow = await one(`OPTIONS ${u} RTSP/1.0\r\nCSeq: 9\r\n\r\n`, { byteByByte: true });
+      assert.deepEqual(statuses(slow.text), [200]);
+      assert.match(slow.text, /^Public: .*DESCRIBE/m);
+      // Interleaved junk before a request is skipped.
+      const junk = await raw(srv.port, [Buffer.from([0x24, 0x01, 0x00, 0x04, 1, 2, 3, 4]), `OPTIONS ${u} RTSP/1.0\r\nCSeq: 4\r\n\r\n`], { until: /\r\n\r\n/ });
+      assert.deepEqual(statuses(junk.text), [200]);
+      // Unknown path 404; PLAY without / with a wrong session 454; multicast or no Transport 461.
+      assert.deepEqual(statuses((await one(`DESCRIBE ${u.replace(/live$/, "nope")} RTSP/1.0\r\nCSeq: 1\r\n\r\n`)).text), [404]);
+      assert.deepEqual(statuses((await one(`PLAY ${u} RTSP/1.0\r\nCSeq: 1\r\n\r\n`)).text), [454]);
+      assert.deepEqual(statuses((await one(`PLAY ${u} RTSP/1.0\r\nCSeq: 1\r\nSession: 1234\r\n\r\n`)).text), [454]);
+      assert.deepEqual(statuses((await one(`SETUP ${u}/track0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;multicast\r\n\r\n`)).text), [461]);
+      assert.deepEqual(statuses((await one(`SETUP ${u}/track0 RTSP/1.0\r\nCSeq: 1\r\n\r\n`)).text), [461]);
+      assert.deepEqual(statuses((await one(`SETUP ${u}/track7 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n`)).text), [404]);
+      // A session nobody keeps alive ends after sessionTimeoutS (1 s here): the server closes the connection.
+      const idle = await raw(srv.port, [`SETUP ${u}/track0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`], { waitMs: 10000 });
+      assert.deepEqual(statuses(idle.text), [200]);
+      assert.match(idle.text, /^Session: [0-9a-f]{16};timeout=1\r$/m);
+      assert.ok(idle.closed, "idle session closed");
+      // Over maxClients (3): the fourth connection gets 503.
+      const held = await Promise.all([0, 1, 2].map(() => new Promise<net.Socket>((res) => {
+        const s = net.connect(srv.port, "127.0.0.1", () => res(s));
+      })));
+      const over = await one(`OPTIONS ${u} RTSP/1.0\r\nCSeq: 5\r\n\r\n`);
+      assert.deepEqual(statuses(over.text), [503]);
+      held.forEach((s) => s.destroy());
+      await new Promise((r) => setTimeout(r, 300));
+      // Still serving.
+      const p = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name", "-of", "csv=p=0", u], { encoding: "utf8", timeout: 30000 });
+      assert.equal(p.stdout.trim(), "h264", p.stderr);
+    } finally {
+      const st = finalStats(await srv.stop());
+      assert.ok(st.rejected >= 1);
+    }
+  });
+
+  it("fast start: a client joining mid-GOP gets the cached GOP, keyframe first; without it, it waits for the next keyframe", async function () {
+    for (const fast of [true, false]) {
+      // 10 s GOP: without the cache nothing decodable comes within the 2 s served.
+      const srv = await serve(["gop=300", "clients=1", "ms=2000", `fast=${fast ? 1 : 0}`]);
+      await new Promise((r) => setTimeout(r, 700)); // join mid-GOP
+      const rd = new RtspReader(srv.url);
+      let first: boolean | null = null;
+      rd.onFrame = (key) => (first ??= key);
+      await rd.start();
+      const st = finalStats(await srv.done);
+      await rd.closed();
+      const c = st.clients[0];
+      assert.equal(rd.stats.frames, c.framesSent);
+      if (fast) {
+        assert.equal(first, true, "the first frame is the cached keyframe");
+        assert.equal(rd.stats.keyframes, 1);
+        assert.ok(c.framesSent > 60, `${c.framesSent} frames`);
+        assert.equal(c.drops, 0);
+      } else {
+        assert.equal(c.framesSent, 0, "no keyframe within the window: nothing sent");
+        assert.ok(c.drops > 30, `${c.drops} frames skipped waiting for a keyframe`);
+      }
+    }
+  });
+
+  it("the ASan+UBSan runtime serves a client cleanly", async function () {
+    this.timeout(600000);
+    ensureFlavor("asan"); // the same image: the ASan runtime is a host flavor
+    const srv = await serve(["clients=1", "ms=2000", "audio=alaw"], { flavor: "asan" });
+    const file = path.join(tmpDir(), "asan.mkv");
+    const [rec, r] = await Promise.all([record(srv.url, "tcp", file), srv.done]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /AddressSanitizer|runtime error|LeakSanitizer/);
+    const st = finalStats(r);
+    assert.equal(rec.code, 0, rec.stderr);
+    assert.ok(Math.abs(probeStream(file).frames - st.clients[0].framesSent) <= 2);
+    assert.ok(fs.statSync(file).size > 0);
+  });
+});
