@@ -29,7 +29,7 @@ interface Response {
 export class RtspReader {
   readonly stats: ReaderStats = { frames: 0, keyframes: 0, packets: 0, gaps: 0, bytes: 0, firstKeyframeMs: null, closed: false, error: null };
   private sock: net.Socket;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private t0 = 0;
   private cseq = 0;
   private pending: ((r: Response) => void) | null = null;
@@ -69,7 +69,7 @@ export class RtspReader {
     const s = await this.request("SETUP", track, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
     if (s.status !== 200) throw new Error(`SETUP: ${s.status}`);
     const session = (s.headers.get("session") ?? "").split(";")[0];
-    const p = await this.request("PLAY", base, `Session: ${session}\r\nRange: npt=0.000-\r\n`);
+    const p = await this.request("PLAY", base, `Session: ${session}\r\n`); // no Range: join a live stream where it is
     if (p.status !== 200) throw new Error(`PLAY: ${p.status}`);
   }
 

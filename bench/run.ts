@@ -7,6 +7,8 @@ import path from "node:path";
 import { step } from "../build/log.ts";
 import { ROOT } from "../build/paths.ts";
 import { runMediaBenchmark } from "./media.ts";
+import { runMp4Benchmark } from "./mp4.ts";
+import { runRtspBenchmark } from "./rtsp.ts";
 import { runStartupBenchmark, type BenchResult, type BenchRow } from "./startup.ts";
 
 export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
@@ -106,6 +108,8 @@ export async function runBenchmarks(args: string[]): Promise<number> {
   try {
     results.push(await runStartupBenchmark({ runs: parsed.runs, warmup: 2, log: step }));
     results.push(await runMediaBenchmark({ log: step }));
+    results.push(await runMp4Benchmark({ log: step }));
+    results.push(await runRtspBenchmark({ log: step }));
   } catch (e) {
     process.stderr.write(`qcam bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -11,6 +11,7 @@ const USAGE = `usage:
   qcam start [--sdcard DIR] [recorder args]     (npm start -- ...)
   qcam verify <app.qcam> [--target host|riscv64]
   qcam test [app-dir] [--no-typecheck] [-- mocha options]   (the app's test/**/*.test.ts, against the qcam:* stubs)
+  qcam repair [--no-finalize] <file.mp4...>   (make recordings cut short playable; exit 1 if one cannot be mended)
   qcam bench`;
 
 interface Parsed {
@@ -95,6 +96,20 @@ export async function main(argv: string[]): Promise<number> {
       // An app's own tests in Node against the host-module stubs (build/testing/).
       const { runAppTests } = await import("./testing/app-tests.ts");
       return runAppTests(args);
+    }
+    case "repair": {
+      // qcam:mp4's repair (host-modules/mp4/mp4_repair.c) on host files, by the
+      // host build's qcam-repair tool (runtime/repair.c).
+      const p = parse(args, []);
+      if (p.positional.length === 0 || [...p.flags.keys()].some((f) => f !== "no-finalize")) throw new BuildError(USAGE);
+      const { ensureFlavor } = await import("./app-build.ts");
+      const { buildDir } = await import("./paths.ts");
+      const { spawnSync } = await import("node:child_process");
+      ensureFlavor("host");
+      const tool = path.join(buildDir("host"), "qcam-repair");
+      const r = spawnSync(tool, [...(p.flags.has("no-finalize") ? ["--no-finalize"] : []), "--", ...p.positional, ...p.rest], { stdio: "inherit" });
+      if (r.error) throw new BuildError(`cannot run ${tool}: ${r.error.message}`);
+      return r.status ?? 1;
     }
     case "bench": {
       const { runBenchmarks } = await import("../bench/run.ts");

@@ -12,6 +12,18 @@ import { OUT } from "../build/paths.ts";
 const MEDIA = path.join(OUT, "fuzz", "media");
 const EBADMSG = 74;
 
+/** Seeded PRNG (mulberry32): reruns cut at the same places. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export interface Clip {
   name: string;
   /** File extension: mp4, or mov for G.711 audio (ffmpeg's mp4 muxer has no tag for it). */

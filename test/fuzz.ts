@@ -6,6 +6,10 @@
 //   y4m      the sim camera's Y4M reader (host-modules/camera/backend_sim.c)
 //   mp4      the MP4 reader (host-modules/mp4/mp4_read.c): .mp4/.mov files
 //            (seeds: test/fuzz-mp4.ts)
+//   rtsp     RTSP requests, Transport, '$' frames, Digest, RTP depacketizer
+//            (host-modules/rtsp/): bytes from the network (seeds: test/fuzz-rtsp.ts)
+//   wav      the sim microphone's WAV reader and G.711 (host-modules/audio/wav.c,
+//            backend_sim.c, g711.c): .wav files on the card (seeds: test/fuzz-wav.ts)
 // Layout, for a target NAME:
 //   out/fuzz/fuzz_NAME            the target
 //   out/fuzz/corpus-NAME/         seed corpus (seed-* files are rewritten; others kept)
@@ -29,9 +33,11 @@ import { packImage, sealImage, OFF, DIGEST_SIZE, FLAG_DEBUG_INFO, type AppImage 
 import { BuildError, step } from "../build/log.ts";
 import { OUT, ROOT } from "../build/paths.ts";
 import { MP4_DICT, mp4Seeds } from "./fuzz-mp4.ts";
+import { RTSP_DICT, rtspSeeds } from "./fuzz-rtsp.ts";
+import { WAV_DICT, wavSeeds } from "./fuzz-wav.ts";
 
-export type TargetName = "image" | "annexb" | "y4m" | "mp4";
-export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4"];
+export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "rtsp" | "wav";
+export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "rtsp", "wav"];
 
 export const FUZZ_DIR = path.join(OUT, "fuzz");
 export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
@@ -556,6 +562,27 @@ const TARGETS: Record<TargetName, TargetDef> = {
     dict: MP4_DICT,
     defines: () => [],
     seeds: () => mp4Seeds(),
+  },
+  rtsp: {
+    title: "RTSP requests, Transport, interleaved frames, Digest, RTP depacketizer (host-modules/rtsp/)",
+    sources: ["host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/digest.c", "host-modules/rtsp/rtp.c", "host-modules/video/annexb.c", "runtime/fuzz/fuzz_rtsp.c"],
+    includes: [],
+    libs: [],
+    maxLen: 16384,
+    dict: RTSP_DICT,
+    defines: () => [],
+    seeds: () => rtspSeeds(),
+  },
+  wav: {
+    title: "sim microphone WAV reader and G.711 (host-modules/audio/wav.c, backend_sim.c, g711.c)",
+    // backend_sim.c is #included by the target (its reader is static).
+    sources: ["host-modules/audio/wav.c", "host-modules/audio/g711.c", "host-modules/media/media.c", "host-modules/fs/backend_sim.c", "host-modules/app/backend_sim.c", "host-modules/time/backend_posix.c", "runtime/fuzz/fuzz_wav.c"],
+    includes: [],
+    libs: ["-lpthread", "-lm"],
+    maxLen: 8192,
+    dict: WAV_DICT,
+    defines: () => [],
+    seeds: () => wavSeeds(),
   },
 };
 

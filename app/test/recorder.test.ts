@@ -35,7 +35,7 @@ describe("recorder", function () {
     world.exitAt(5500);
     const r = await runApp(APP, { args: ["--segment", "1"] });
     assert.equal(r.code, 0, r.stderr);
-    const deleted = [...r.stdout.matchAll(/deleted (\S+) to make room/g)].map((m) => m[1].slice(-8));
+    const deleted = [...r.stdout.matchAll(/deleted (\S+) to make room/g)].map((m) => m[1].slice(-7));
     assert.ok(deleted.length >= 1, r.stdout);
     assert.equal(deleted[0], "000.mp4", "the oldest goes first");
     assert.doesNotMatch(r.stdout, /ENOSPC/);

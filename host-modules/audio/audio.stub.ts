@@ -156,7 +156,6 @@ const hex4 = (n: number) => n.toString(16).padStart(4, "0");
 
 function parseWav(b: Uint8Array): WavInfo {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const le16 = (o: number) => (o + 2 <= b.length ? dv.getUint16(o, true) : 0);
   const le32 = (o: number) => dv.getUint32(o, true);
   const tag4 = (o: number) => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
   const bad = (m: string): never => {
@@ -167,8 +166,7 @@ function parseWav(b: Uint8Array): WavInfo {
   };
   if (b.length < 12) bad(`not a WAV file (${b.length} bytes)`);
   if (tag4(0) !== "RIFF" || tag4(8) !== "WAVE") bad("not a WAV file (no RIFF/WAVE header)");
-  let end = le32(4) + 8;
-  if (end > b.length || end < 12) end = b.length;
+  const end = b.length; // the RIFF size is often wrong: the file's size rules
   let fmt: WavInfo | null = null;
   let off = 12;
   while (off + 8 <= end) {
@@ -209,7 +207,6 @@ function parseWav(b: Uint8Array): WavInfo {
     if (next <= off) break;
     off = next;
   }
-  void le16;
   if (!fmt) bad("no fmt chunk");
   return bad("no data chunk");
 }

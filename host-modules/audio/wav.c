@@ -64,9 +64,9 @@ int qcam_wav_parse(qcam_wav_read_fn *read, void *ctx, uint64_t file_size, qcam_w
     if (r < 0) return r == -EILSEQ ? fail(err, err_len, r, "not a WAV file (short read)") : r;
     if (memcmp(h, "RIFF", 4) != 0 || memcmp(h + 8, "WAVE", 4) != 0)
         return fail(err, err_len, -EILSEQ, "not a WAV file (no RIFF/WAVE header)");
-    /* The RIFF size may be wrong (a recording cut short): the file's own size rules. */
-    uint64_t end = (uint64_t)le32(h + 4) + 8;
-    if (end > file_size || end < 12) end = file_size;
+    /* The RIFF size is often wrong (a recording cut short, a streamed file
+     * that never went back to fill it in): the file's own size rules. */
+    uint64_t end = file_size;
     bool have_fmt = false;
     uint64_t off = 12;
     while (off + 8 <= end) {

@@ -63,7 +63,7 @@ declare module "qcam:mp4" {
      * segment starts; `%%` is a percent sign.
      */
     segment?: SegmentOptions;
-    /** A segment was finished (finalized when `finalize`). */
+    /** A segment was finished (finalized when `finalize`) and the next one started. Not called for the file `close()` finishes: `close()` returns that one's info. */
     onSegment?: (info: SegmentInfo) => void;
     /** Writing failed (e.g. code ENOSPC: the card is full). What was written stays playable; the writer stops writing. Without it the error is thrown by the next `write()`, or is fatal in a link. */
     onError?: (error: Error & { code: string }) => void;

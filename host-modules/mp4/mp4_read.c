@@ -1000,8 +1000,14 @@ static int read_file(reader *r)
             free(buf);
             if (e < 0) return e;
             if (torn) {
-                snprintf(info->torn_why, sizeof info->torn_why,
-                         "the samples of the moof at offset %llu are not all in the file", (ull)pos);
+                char why[sizeof info->torn_why];
+                snprintf(why, sizeof why, "%s", info->torn_why);
+                if (why[0])
+                    snprintf(info->torn_why, sizeof info->torn_why, "incomplete fragment at offset %llu: %.100s",
+                             (ull)pos, why);
+                else
+                    snprintf(info->torn_why, sizeof info->torn_why,
+                             "incomplete fragment at offset %llu: its samples are not all in the file", (ull)pos);
                 r->end = pos;
                 break;
             }

@@ -401,7 +401,10 @@ static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
         qcam_fs_remove(w->card, w->path);
     } else if (w->cfg.finalize && w->fragments > 0) {
         int f = qcam_mp4_finalize(w->card, w->path, &w->idx);
-        if (f < 0 && !w->error) r = fail(w, f);
+        if (f < 0) {
+            if (!w->error) r = fail(w, f);
+            patch_duration(w); /* it stays fragmented */
+        }
     } else if (w->fragments > 0) {
         patch_duration(w);
     }
@@ -502,26 +505,48 @@ static int next_segment(qcam_mp4_writer *w, int64_t pts_us)
     return start_file(w, pts_us);
 }
 
+/* The next 00 00 01 at or after p, or end. memchr finds the zero bytes (rare
+ * in slice data), so this runs at memory speed rather than byte by byte. */
+static const uint8_t *find_start_code(const uint8_t *p, const uint8_t *end)
+{
+    while (end - p >= 3) {
+        const uint8_t *z = memchr(p, 0, (size_t)(end - p - 2));
+        if (!z) return end;
+        if (z[1] != 0) p = z + 2;
+        else if (z[2] == 1) return z;
+        else p = z[2] == 0 ? z + 1 : z + 3;
+    }
+    return end;
+}
+
 /* Annex B → 4-byte length-prefixed NAL units, without the parameter sets and
  * access unit delimiters (they live in the sample entry). */
 static int append_video(qcam_mp4_writer *w, wtrack *k, const qcam_packet *pkt, uint32_t *size)
 {
-    qcam_codec codec = w->cfg.video_codec;
+    bool h264 = w->cfg.video_codec == QCAM_CODEC_H264;
     size_t before = k->data.len;
-    size_t pos = 0, start;
-    const uint8_t *nal;
-    size_t nal_len;
-    if (!qcam_mp4_buf_reserve(&k->data, pkt->size + 64)) return -ENOMEM;
-    while (qcam_annexb_next_nal(pkt->data, pkt->size, &pos, &start, &nal, &nal_len)) {
-        int t = qcam_annexb_nal_type(codec, nal, nal_len);
-        if (t < 0) continue;
-        if (codec == QCAM_CODEC_H264 ? (t == 7 || t == 8 || t == 9 || t == 13)
-                                     : (t == 32 || t == 33 || t == 34 || t == 35))
-            continue;
-        qcam_mp4_put32(&k->data, (uint32_t)nal_len);
-        qcam_mp4_put_bytes(&k->data, nal, nal_len);
+    const uint8_t *end = pkt->data + pkt->size;
+    /* every NAL gains at most one byte (a 3-byte start code becomes a 4-byte length) */
+    if (!qcam_mp4_buf_reserve(&k->data, pkt->size + pkt->size / 3 + 8)) return -ENOMEM;
+    const uint8_t *sc = find_start_code(pkt->data, end);
+    while (sc < end) {
+        const uint8_t *nal = sc + 3;
+        const uint8_t *next = find_start_code(nal, end);
+        const uint8_t *stop = next;
+        while (stop > nal && stop[-1] == 0) stop--; /* trailing_zero_8bits, a 4-byte code's zero_byte */
+        size_t n = (size_t)(stop - nal);
+        sc = next;
+        if (n == 0) continue;
+        int t = h264 ? (nal[0] & 0x1f) : ((nal[0] >> 1) & 0x3f);
+        if (h264 ? (t == 7 || t == 8 || t == 9 || t == 13) : (t >= 32 && t <= 35)) continue;
+        uint8_t *o = k->data.p + k->data.len;
+        o[0] = (uint8_t)(n >> 24);
+        o[1] = (uint8_t)(n >> 16);
+        o[2] = (uint8_t)(n >> 8);
+        o[3] = (uint8_t)n;
+        memcpy(o + 4, nal, n);
+        k->data.len += 4 + n;
     }
-    if (k->data.oom) return -ENOMEM;
     *size = (uint32_t)(k->data.len - before);
     return 0;
 }

@@ -182,40 +182,42 @@ static void start_over(qcam_rtp_depack *d)
     d->broken = false;
 }
 
-/* The payload of one packet into the AU: false when malformed or too big. */
-static bool take_payload(qcam_rtp_depack *d, const uint8_t *p, size_t n)
+/* The payload of one packet into the AU: 0, MALFORMED or FULL (does not fit). */
+enum { MALFORMED = -1, FULL = -2 };
+
+static int take_payload(qcam_rtp_depack *d, const uint8_t *p, size_t n)
 {
     bool h264 = d->codec == QCAM_CODEC_H264;
     size_t nal_hdr = h264 ? 1 : 2;
-    if (n < nal_hdr) return false;
+    if (n < nal_hdr) return MALFORMED;
     int type = h264 ? p[0] & 0x1f : (p[0] >> 1) & 0x3f;
     bool single = h264 ? type >= 1 && type <= 23 : type < 48;
     bool aggregate = h264 ? type == 24 : type == 48;
     bool fragment = h264 ? type == 28 : type == 49;
-    if (!fragment && d->in_fu) return false; /* a fragmented NAL never ended */
-    if (single) return put_nal(d, p, n);
+    if (!fragment && d->in_fu) return MALFORMED; /* a fragmented NAL never ended */
+    if (single) return put_nal(d, p, n) ? 0 : FULL;
     if (aggregate) { /* STAP-A / AP: 16-bit size, NAL unit; repeated */
         size_t at = nal_hdr;
-        if (at >= n) return false;
+        if (at >= n) return MALFORMED;
         while (at < n) {
-            if (n - at < 2) return false;
+            if (n - at < 2) return MALFORMED;
             size_t sz = (size_t)p[at] << 8 | p[at + 1];
             at += 2;
-            if (sz < nal_hdr || sz > n - at) return false;
-            if (!put_nal(d, p + at, sz)) return false;
+            if (sz < nal_hdr || sz > n - at) return MALFORMED;
+            if (!put_nal(d, p + at, sz)) return FULL;
             at += sz;
         }
-        return true;
+        return 0;
     }
-    if (!fragment) return false;
-    if (n < nal_hdr + 2) return false; /* FU header + at least one byte */
+    if (!fragment) return MALFORMED;
+    if (n < nal_hdr + 2) return MALFORMED; /* FU header + at least one byte */
     uint8_t fh = p[nal_hdr];
     bool s = fh & 0x80, e = fh & 0x40;
-    if (s && e) return false;
+    if (s && e) return MALFORMED;
     const uint8_t *body = p + nal_hdr + 1;
     size_t body_len = n - nal_hdr - 1;
     if (s) {
-        if (d->in_fu) return false;
+        if (d->in_fu) return MALFORMED;
         uint8_t hdr[2];
         if (h264) {
             hdr[0] = (uint8_t)((p[0] & 0xe0) | (fh & 0x1f));
@@ -224,14 +226,14 @@ static bool take_payload(qcam_rtp_depack *d, const uint8_t *p, size_t n)
             hdr[1] = p[1];
         }
         static const uint8_t sc[4] = {0, 0, 0, 1};
-        if (!put_bytes(d, sc, 4) || !put_bytes(d, hdr, nal_hdr)) return false;
+        if (!put_bytes(d, sc, 4) || !put_bytes(d, hdr, nal_hdr)) return FULL;
         d->in_fu = true;
     } else if (!d->in_fu) {
-        return false;
+        return MALFORMED;
     }
-    if (!put_bytes(d, body, body_len)) return false;
+    if (!put_bytes(d, body, body_len)) return FULL;
     if (e) d->in_fu = false;
-    return true;
+    return 0;
 }
 
 int qcam_rtp_depack_push(qcam_rtp_depack *d, const uint8_t *pkt, size_t len)
@@ -272,9 +274,10 @@ int qcam_rtp_depack_push(qcam_rtp_depack *d, const uint8_t *pkt, size_t len)
     if (gap) d->broken = true;
 
     int ret = 0;
-    if (!d->broken && !take_payload(d, pkt + at, end - at)) {
-        d->broken = true;
-        ret = -1;
+    if (!d->broken) {
+        int t = take_payload(d, pkt + at, end - at);
+        if (t != 0) d->broken = true;
+        if (t == MALFORMED) ret = -1;
     }
     if (!marker) return ret;
     if (d->in_fu) d->broken = true; /* the AU ends inside a fragmented NAL */

@@ -226,7 +226,8 @@ export class RtspServer {
     if (!isObject(video)) throwQcam("TypeError", "ERR_INVALID_ARG", "option `video` must be an Encoder or {codec, parameterSets?}");
     let codec: string;
     const p = providerOf(video);
-    if (p && !p.encoder) throwQcam("TypeError", "ERR_INVALID_ARG", "option `video` must be an open Encoder or {codec, parameterSets?}");
+    // In C any native object but an open Encoder is refused here (a closed one reads as a description).
+    if ((p && !p.encoder) || servers.has(video) || streams.has(video)) throwQcam("TypeError", "ERR_INVALID_ARG", "option `video` must be an open Encoder or {codec, parameterSets?}");
     if (p?.encoder) {
       codec = String(video.codec); // an Encoder (a closed one throws ERR_CLOSED here, as in C)
     } else {

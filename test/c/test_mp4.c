@@ -128,7 +128,7 @@ static void write_audio_until(feed *f, int64_t pts)
 static void *audio_thread(void *arg)
 {
     feed *f = arg;
-    write_audio_until(f, video_pts(f, f->frames));
+    write_audio_until(f, video_pts(f, f->frames) - 1);
     return NULL;
 }
 

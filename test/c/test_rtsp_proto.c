@@ -15,14 +15,15 @@
  *                            (default 30), `loops` times over (default 1;
  *                            timestamps and sequence numbers run on):
  *                            "sent aus=<n> packets=<n> max_packet=<bytes> fu=<n>"
- *   send <pcma|pcmu> <file> <port> [mtu]
- *                            raw G.711 bytes in 20 ms packets (8000 Hz, payload
- *                            type 8 / 0): "sent samples=<n> packets=<n>"
+ *   send <pcma|pcmu> <file> <port> [mtu] [rate]
+ *                            raw G.711 bytes in 20 ms packets (rate default
+ *                            8000 Hz: payload type 8 / 0; other rates 97):
+ *                            "sent samples=<n> packets=<n>"
  *   roundtrip <h264|h265> <file> <mtu>
  *                            packetize every access unit of the file and
  *                            depacketize it again: the same NAL units must
  *                            come back; "roundtrip aus=<n> nals=<n> packets=<n>"
- *   sdp <h264|h265|none> <file|-> [pcma|pcmu]
+ *   sdp <h264|h265|none> <file|-> [pcma|pcmu] [rate]
  *                            the session description for the parameter sets
  *                            of the file's first access unit (o= and c= 127.0.0.1;
  *                            "none": audio only) */
@@ -206,6 +207,21 @@ static void t_digest(void)
              "uri=\"rtsp://127.0.0.1:8554/live\", response=\"4d9f239b14f7bf9b6b4c860ea69c7155\"",
              n2);
     EQ_INT(dcheck(a, "DESCRIBE", "admin", "secret", "qcam", n2), 1);
+
+    /* Answers that are right for what they claim, but claim the wrong thing:
+     * another qop, nonce, realm or user (responses from Python's hashlib). */
+    static const struct {
+        const char *fields, *response;
+    } claims[] = {
+        {"username=\"admin\", realm=\"qcam\", nonce=\"0123456789abcdef0123456789abcdef\", qop=auth-int, nc=00000001, cnonce=\"abc\"", "65a9cc35772d7ac0a1d486098bbfe120"},
+        {"username=\"admin\", realm=\"qcam\", nonce=\"ffffffffffffffffffffffffffffffff\"", "7e6443d55e4cab694961f12db809a60d"},
+        {"username=\"admin\", realm=\"other\", nonce=\"0123456789abcdef0123456789abcdef\"", "712565ad77061507cb1bdb17634c6400"},
+        {"username=\"root\", realm=\"qcam\", nonce=\"0123456789abcdef0123456789abcdef\"", "caab21e5fe69b0eae6b1c1974438ca61"},
+    };
+    for (size_t i = 0; i < sizeof claims / sizeof claims[0]; i++) {
+        snprintf(a, sizeof a, "Digest %s, uri=\"rtsp://127.0.0.1:8554/live\", response=\"%s\"", claims[i].fields, claims[i].response);
+        CHECKF(dcheck(a, "DESCRIBE", "admin", "secret", "qcam", n2) == 0, "claims[%zu] accepted", i);
+    }
 
     /* Refusals. */
     static const char *const bad[] = {
@@ -845,7 +861,7 @@ static const rtp_row rtp_rows[] = {
      "fs16 f16 fe15*"},
     {"h264 reserved types left out, trailing zeros", QCAM_CODEC_H264, 100,
      {{H264(0x00), 9, 4, true}, {H264(0x41), 50, 3, false}, {H264(0x19), 7, 4, true},
-      {H264(0x7c), 7, 3, true}}, 3,
+      {H264(0x18), 8, 4, true}, {H264(0x7c), 7, 3, true}}, 3,
      "s62*"},
     {"h264 big IDR at mtu 1200", QCAM_CODEC_H264, 1200,
      {{H264(0x67), 10, 4, false}, {H264(0x68), 4, 4, false}, {H264(0x65), 10000, 4, false}}, 0,
@@ -1126,16 +1142,20 @@ static void t_rtp_loss(void)
     CHECK(d.len == wl && memcmp(d.out, want_buf, wl) == 0);
     /* An AU bigger than the buffer is dropped, the next one is fine. */
     qcam_rtp_depack_init(&d, QCAM_CODEC_H264, depack_buf, 1000);
-    int ones = 0;
-    for (int i = 0; i < c.n; i++) ones += qcam_rtp_depack_push(&d, c.data[i], c.len[i]) == 1;
+    int ones = 0, malformed = 0;
+    for (int i = 0; i < c.n; i++) {
+        int q = qcam_rtp_depack_push(&d, c.data[i], c.len[i]);
+        ones += q == 1;
+        malformed += q == -1; /* too big is not malformed */
+    }
     EQ_INT(ones, 0);
+    EQ_INT(malformed, 0);
     EQ_INT(d.dropped, 1);
 }
 
 static void t_rtp_depack(void)
 {
     qcam_rtp_depack d;
-    uint8_t p[64];
     /* STAP-A with two NAL units (RFC 6184 5.7.1), then a single NAL. */
     qcam_rtp_depack_init(&d, QCAM_CODEC_H264, depack_buf, sizeof depack_buf);
     static const uint8_t stap[] = {0x80, 0x60, 0, 1, 0, 0, 0, 9, 0, 0, 0, 1, 0x78,
@@ -1218,7 +1238,6 @@ static void t_rtp_depack(void)
     EQ_INT(qcam_rtp_depack_push(&d, t2, sizeof t2), 1);
     EQ_INT(d.dropped, 1);
     CHECK(d.len == 6 && d.out[5] == 2);
-    (void)p;
 }
 
 /* ---- G.711 ------------------------------------------------------------------------- */
@@ -1393,7 +1412,7 @@ static void sleep_us(long us)
 
 static int run_send(int argc, char **argv)
 {
-    if (argc < 3) die("send <h264|h265|pcma|pcmu> <file> <port> [mtu] [fps]");
+    if (argc < 3) die("send <h264|h265|pcma|pcmu> <file> <port> [mtu] [fps|rate] [loops]");
     size_t len;
     uint8_t *data = read_file(argv[1], &len);
     sender snd = {.fd = socket(AF_INET, SOCK_DGRAM, 0)};
@@ -1403,10 +1422,13 @@ static int run_send(int argc, char **argv)
     snd.to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     size_t mtu = argc > 3 ? (size_t)atol(argv[3]) : 1400;
     if (!strcmp(argv[0], "pcma") || !strcmp(argv[0], "pcmu")) {
-        qcam_rtp_stream s = {.payload_type = !strcmp(argv[0], "pcma") ? 8 : 0, .ssrc = 0x5eed0001,
-                             .seq = 1000, .mtu = mtu};
-        for (size_t at = 0; at < len; at += 160) {
-            size_t n = len - at < 160 ? len - at : 160;
+        long rate = argc > 4 ? atol(argv[4]) : 8000;
+        if (rate < 50) die("rate %ld", rate);
+        size_t per = (size_t)rate / 50; /* 20 ms */
+        uint8_t pt = rate != 8000 ? 97 : !strcmp(argv[0], "pcma") ? 8 : 0;
+        qcam_rtp_stream s = {.payload_type = pt, .ssrc = 0x5eed0001, .seq = 1000, .mtu = mtu};
+        for (size_t at = 0; at < len; at += per) {
+            size_t n = len - at < per ? len - at : per;
             if (qcam_rtp_packetize_audio(&s, data + at, n, (uint32_t)at, send_packet, &snd) < 0)
                 die("send failed: %s", strerror(errno));
             sleep_us(5000);
@@ -1513,7 +1535,7 @@ static int run_roundtrip(int argc, char **argv)
 
 static int run_sdp(int argc, char **argv)
 {
-    if (argc < 2) die("sdp <h264|h265|none> <file|-> [pcma|pcmu]");
+    if (argc < 2) die("sdp <h264|h265|none> <file|-> [pcma|pcmu] [rate]");
     qcam_sdp_stream s = {.codec = 0};
     uint8_t *data = NULL;
     if (strcmp(argv[0], "none") != 0) {
@@ -1531,7 +1553,7 @@ static int run_sdp(int argc, char **argv)
     }
     if (argc > 2) {
         s.audio = !strcmp(argv[2], "pcma") ? QCAM_SDP_PCMA : QCAM_SDP_PCMU;
-        s.audio_rate = 8000;
+        s.audio_rate = argc > 3 ? (uint32_t)atol(argv[3]) : 8000;
     }
     char out[4096];
     if (qcam_sdp_build(out, sizeof out, &s, 1, "127.0.0.1") < 0) die("sdp does not fit");

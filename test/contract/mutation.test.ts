@@ -177,6 +177,66 @@ const MUTANTS: Mutant[] = [
     replace: [[String.raw`return names\.sort\(\(a, b\) => Buffer\.compare\(Buffer\.from\(a\), Buffer\.from\(b\)\)\);`, "", "return names;"]],
     caught: ["folders: list (sorted bytewise), stat, exists, rename, remove, removeTree, mkdir recursive, tidy paths"],
   },
+  {
+    bug: "a late reader's lost blocks go uncounted",
+    module: "qcam:audio",
+    replace: [[String.raw`a\.dropped \+= due - a\.next - a\.cfg\.buffers;`, "", ""]],
+    caught: ["a late reader: the input keeps `buffers` blocks, drops older ones (counted), the rest come out in order"],
+  },
+  {
+    bug: "an audio block is stamped with the time it completes, not its first sample's",
+    module: "qcam:audio",
+    replace: [[String.raw`new Block\(a, k, a\.t0 \+ k \* a\.frameUs, pcm\)`, "", "new Block(a, k, a.t0 + (k + 1) * a.frameUs, pcm)"]],
+    caught: ["tone: the sim's samples, blocks in order frameMs apart, none handed out before it is complete"],
+  },
+  {
+    bug: "mu-law with the sign bit the wrong way round",
+    module: "qcam:audio",
+    replace: [[String.raw`\(neg \? i \| 128 : i\) \^ 255`, "", "(neg ? i : i | 128) ^ 255"]],
+    caught: ["G.711: ffmpeg's bytes for all 65536 inputs, the standard's levels, encode(decode(encode(x))) = encode(x)"],
+  },
+  {
+    bug: "a WAV source without loop never ends",
+    module: "qcam:audio",
+    replace: [[String.raw`a\.wav !== null && !a\.cfg\.loop && a\.next >= a\.wav\.blocks`, "", "false"]],
+    caught: ["a WAV source: the file's samples exactly, in real time, null at its end; loop plays it again"],
+  },
+  {
+    bug: "a WAV at another rate plays without a word",
+    module: "qcam:audio",
+    replace: [[String.raw`if \(info\.sampleRate !== cfg\.sampleRate \|\| info\.channels !== cfg\.channels\)`, "", "if (false)"]],
+    caught: ["WAV sources that cannot play: a clear error each"],
+  },
+  {
+    bug: "a linked AudioIn can still be read",
+    module: "qcam:audio",
+    replace: [[String.raw`if \(h\.link\)\s*throwQcam\("Error", "ERR_BUSY", "this AudioIn feeds a link: its blocks go there \(close the link first\)"\);`, "", ""]],
+    caught: ["link(mic, AudioEncoder, EsFileSink): raw G.711 on the card, counts that add up, linked parts busy"],
+  },
+  {
+    bug: "an audio source links with a video encoder (and back)",
+    module: "qcam:link",
+    suite: "audio",
+    replace: [[String.raw`if \(audio !== \(enc\.media === LINK_AUDIO\) \|\| audio && keepLast\) \{`, "", "if (false) {"]],
+    caught: ["link(): an audio source needs an AudioEncoder, a video one an Encoder; no capture for audio"],
+  },
+  {
+    bug: "a sink is one claim: a video link keeps an audio link out",
+    module: "qcam:link",
+    suite: "audio",
+    replace: [[String.raw`    if \(s\.busy & media\) \{`, "", "    if (s.busy) {"]],
+    caught: ["one sink, two links: a video link and an audio link feed it at once; a second of a kind is ERR_BUSY"],
+  },
+  {
+    bug: "two audio links may feed one sink",
+    module: "qcam:link",
+    suite: "audio",
+    replace: [[String.raw`    if \(s\.busy & media\) \{`, "", "    if (false) {"]],
+    caught: [
+      "link(mic, AudioEncoder, EsFileSink): raw G.711 on the card, counts that add up, linked parts busy",
+      "one sink, two links: a video link and an audio link feed it at once; a second of a kind is ERR_BUSY",
+    ],
+  },
 ];
 
 const files = contractFiles();

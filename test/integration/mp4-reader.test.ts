@@ -9,22 +9,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import type { Flavor } from "../../build/paths.ts";
+import { ROOT, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { CLIPS, clipFile, fragments, mp4Seeds, probePackets, topBoxes, type Clip, type Packet } from "../fuzz-mp4.ts";
+import { CLIPS, clipFile, fragments, mp4Seeds, prng, probePackets, topBoxes, type Clip, type Packet } from "../fuzz-mp4.ts";
 import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
-
-/** Seeded PRNG (mulberry32): reruns cut at the same places. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface TrackInfo {
   id: number;
@@ -243,6 +231,29 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
     });
   }
 
+  it("asan: info, read(), seek(), the Decoder, errors and repair() run clean (no leak, no undefined behaviour)", function () {
+    const asanSd = tmpDir("qcam-mp4r-asan-");
+    try {
+      for (const c of CLIPS) fs.copyFileSync(clipFile(c), path.join(asanSd, `${c.name}.${c.ext}`));
+      const fr = CLIPS.find((x) => x.name === "h265-alaw-frag")!;
+      const b = fs.readFileSync(clipFile(fr));
+      fs.writeFileSync(path.join(asanSd, "torn.mov"), b.subarray(0, b.length - 999));
+      for (const c of CLIPS) {
+        run(["info", board(c)], { flavor: "asan", sd: asanSd });
+        run(["read", board(c), "/sdcard/out.es"], { flavor: "asan", sd: asanSd });
+      }
+      run(["read", board(fr), "/sdcard/out.raw", "2"], { flavor: "asan", sd: asanSd });
+      run(["seek", board(fr), "0", "0.7", "9"], { flavor: "asan", sd: asanSd });
+      run(["decode", board(fr)], { flavor: "asan", sd: asanSd });
+      run(["errors", board(fr)], { flavor: "asan", sd: asanSd });
+      const [r] = run(["repair", "default", "/sdcard/torn.mov"], { flavor: "asan", sd: asanSd }) as { status: string }[];
+      assert.equal(r.status, "repaired");
+      assertDecodesClean(path.join(asanSd, "torn.mov"));
+    } finally {
+      fs.rmSync(asanSd, { recursive: true, force: true });
+    }
+  });
+
   it("repair of fragmented files cut at random offsets (seeded): the complete fragments, playable", function () {
     const rnd = prng(0x6d703472);
     const jobs: { name: string; c: Clip; at: number; want: number; finalize: boolean; status: string; end: number }[] = [];
@@ -287,6 +298,39 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
         if (finalize) assert.equal(topBoxes(fs.readFileSync(file)).filter((x) => x.type === "moof").length, 0, `${j.name}: finalized`);
         assertDecodesClean(file);
       });
+    }
+  });
+
+  it("qcam repair <file...>: says what it did per file; exit 1 when one cannot be mended", function () {
+    const dir = tmpDir("qcam-repair-cli-");
+    try {
+      const frag = fs.readFileSync(clipFile(CLIPS.find((x) => x.name === "h264-ulaw-frag")!));
+      const pk = probePackets(clipFile(CLIPS.find((x) => x.name === "h264-ulaw-frag")!));
+      const fr = fragments(frag, pk);
+      const at = fr[1].end - 100; // inside the second fragment's mdat
+      fs.writeFileSync(path.join(dir, "torn.mov"), frag.subarray(0, at));
+      fs.writeFileSync(path.join(dir, "torn2.mov"), frag.subarray(0, at));
+      fs.copyFileSync(clipFile(CLIPS.find((x) => x.name === "h265-regular")!), path.join(dir, "fine.mp4"));
+      fs.writeFileSync(path.join(dir, "junk.mp4"), "not a video");
+      const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "repair", ...args], { cwd: dir, encoding: "utf8" });
+      let r = cli(["torn.mov", "fine.mp4"]);
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stdout.trim().split("\n");
+      assert.match(lines[0], new RegExp(`^torn\\.mov: repaired: dropped ${at - fr[1].moof} bytes \\(incomplete fragment at offset ${fr[1].moof}: truncated mdat at offset \\d+ \\(\\d+ of \\d+ bytes\\)\\), finalized into a regular MP4; ${fr[0].video} video frames, ${fr[0].audio} audio frames, [\\d.]+ s$`));
+      assert.equal(lines[1], "fine.mp4: ok: 12 video frames, 0 audio frames, 1.200 s");
+      assert.equal(probePackets(path.join(dir, "torn.mov")).filter((p) => p.stream === "video").length, fr[0].video);
+      assertDecodesClean(path.join(dir, "torn.mov"));
+      r = cli(["--no-finalize", path.join(dir, "torn2.mov"), "junk.mp4", "missing.mp4"]);
+      assert.equal(r.status, 1);
+      const l2 = r.stdout.trim().split("\n");
+      assert.match(l2[0], /torn2\.mov: repaired: dropped \d+ bytes \(.*\), kept fragmented; /);
+      assert.equal(fs.statSync(path.join(dir, "torn2.mov")).size, fr[1].moof);
+      assert.equal(l2[1], "junk.mp4: unrecoverable: mp4: not an MP4 file (it starts with 'a vi', not an ftyp box) (left as it was)");
+      assert.equal(l2[2], "missing.mp4: error: No such file or directory");
+      assert.equal(fs.readFileSync(path.join(dir, "junk.mp4"), "utf8"), "not a video");
+      assert.deepEqual(fs.readdirSync(dir).sort(), ["fine.mp4", "junk.mp4", "torn.mov", "torn2.mov"]); // nothing left behind
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,248 @@
+// MP4 benchmarks, on the host runtime (out/build/host) unless a row says
+// otherwise. Nothing here is asserted.
+//
+//  1. Remux a 10,000-frame H.264 elementary stream into an MP4: what a user
+//     runs — an app reading EsReader → Mp4Writer in pull mode, finalized on
+//     close (bench/apps/mp4, mode remux) — against `ffmpeg -c copy` on the
+//     same input in the same run, rounds alternating. Wall time and CPU
+//     (user + sys) and peak RSS from GNU time. The SD card folder is first on
+//     the disk (out/bench/mp4/sdcard: the writer fsyncs every fragment and the
+//     finalized copy, ffmpeg syncs nothing), then in /dev/shm (tmpfs: syncing
+//     costs nothing, what is left is the work). Peak RSS also for the "lean"
+//     runtime (no libavcodec, static: the shape of a board runtime).
+//  2. Recording overhead: CPU (user + sys, GNU time) of the linked 1280x720
+//     30 fps 4 Mbit/s pipeline (a Y4M clip played by the sim camera →
+//     libx264 → one sink) with an Mp4Writer against the same with an
+//     EsFileSink writing the raw stream (the lightest sink there is).
+import { spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buildApp, ensureFlavor } from "../build/app-build.ts";
+import { OUT, ROOT, runtimeBinary } from "../build/paths.ts";
+import { GNU_TIME, median, type BenchResult, type BenchRow } from "./startup.ts";
+
+export interface Mp4BenchOptions {
+  log: (msg: string) => void;
+  /** Rounds of each remux variant (default 5) and of each recording variant (default 3). */
+  remuxRounds?: number;
+  recordRounds?: number;
+}
+
+const WORK = path.join(OUT, "bench", "mp4");
+const APP_DIR = path.join(ROOT, "bench", "apps", "mp4");
+const SHM = "/dev/shm";
+const REMUX = { width: 1280, height: 720, fps: 30, frames: 10_000, bitrate: "2M", gop: 30 };
+const RECORD = { width: 1280, height: 720, fps: 30, frames: 300, bitrate: 4_000_000, gop: 30 };
+
+const rel = (p: string): string => (p.startsWith(ROOT) ? path.relative(ROOT, p) || "." : p);
+function show(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+const code = (argv: readonly string[]): string => `\`${show(argv)}\``;
+const verdict = (met: boolean): string => (met ? "met" : "**missed**");
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+function tool(argv: string[]): string {
+  return execFileSync(argv[0], argv.slice(1), { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: childEnv(), maxBuffer: 64 << 20 });
+}
+
+interface Timed {
+  wallS: number;
+  cpuS: number;
+  rssKb: number;
+  stdout: string;
+}
+
+const TIME_FORMAT = "gnutime %e %U %S %M";
+
+function timed(argv: readonly string[]): Promise<Timed> {
+  const full = [GNU_TIME, "-f", TIME_FORMAT, ...argv];
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    const child = spawn(full[0], full.slice(1), { cwd: ROOT, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => {
+      const m = /^gnutime ([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/m.exec(stderr);
+      if (status !== 0 || !m) reject(new Error(`${show(full)}: exit ${status}\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
+      else resolve({ wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssKb: Number(m[4]), stdout });
+    });
+  });
+}
+
+function resultOf(t: Timed): Record<string, unknown> {
+  const line = t.stdout.split("\n").find((l) => l.startsWith("result "));
+  if (!line) throw new Error(`no result line in: ${t.stdout.slice(-2000)}`);
+  return JSON.parse(line.slice("result ".length)) as Record<string, unknown>;
+}
+
+/** Make `file` with `argv` unless it exists and was made by the same command. */
+function ensureFile(file: string, argv: string[], log: (m: string) => void): void {
+  const stamp = `${file}.cmd`;
+  const cmd = show(argv);
+  if (fs.existsSync(file) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === cmd) return;
+  log(`mp4: making ${rel(file)}`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.rmSync(stamp, { force: true });
+  tool(argv);
+  fs.writeFileSync(stamp, cmd);
+}
+
+interface Probed {
+  codec: string;
+  width: number;
+  height: number;
+  packets: number;
+  duration: number;
+}
+
+function probe(file: string): Probed {
+  const out = tool(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+    "-show_entries", "stream=codec_name,width,height,nb_read_packets,duration", "-of", "json", file]);
+  const s = (JSON.parse(out) as { streams: { codec_name: string; width: number; height: number; nb_read_packets: string; duration: string }[] }).streams[0];
+  return { codec: s.codec_name, width: s.width, height: s.height, packets: Number(s.nb_read_packets), duration: Number(s.duration) };
+}
+
+export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResult> {
+  const log = opts.log;
+  const load0 = os.loadavg()[0];
+  const remuxRounds = opts.remuxRounds ?? 5;
+  const recordRounds = opts.recordRounds ?? 3;
+  if (!fs.existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing (Debian package \`time\`)`);
+  ensureFlavor("host");
+  ensureFlavor("lean");
+  const image = rel((await buildApp(APP_DIR, { target: "host" })).image);
+  const runtime = rel(runtimeBinary("host"));
+  const lean = rel(runtimeBinary("lean"));
+
+  // ---- inputs (made once, kept in out/bench/mp4/) ----
+  const input = path.join(WORK, `remux-${REMUX.width}x${REMUX.height}-${REMUX.frames}.h264`);
+  const inputArgv = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
+    "-i", `testsrc2=size=${REMUX.width}x${REMUX.height}:rate=${REMUX.fps}`, "-frames:v", String(REMUX.frames),
+    "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-b:v", REMUX.bitrate, "-g", String(REMUX.gop), "-bf", "0",
+    "-f", "h264", rel(input)];
+  ensureFile(input, inputArgv, log);
+  const clip = path.join(WORK, `clip-${RECORD.width}x${RECORD.height}-${RECORD.fps}fps-${RECORD.frames}.y4m`);
+  const clipArgv = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
+    "-i", `testsrc2=size=${RECORD.width}x${RECORD.height}:rate=${RECORD.fps}`, "-frames:v", String(RECORD.frames), "-pix_fmt", "yuv420p", rel(clip)];
+  ensureFile(clip, clipArgv, log);
+  const inputMb = fs.statSync(input).size / 1e6;
+
+  // ---- 1. remux ----
+  const places = [{ label: "disk", dir: path.join(WORK, "sdcard") }];
+  if (fs.existsSync(SHM)) places.push({ label: "tmpfs", dir: fs.mkdtempSync(path.join(SHM, "qcam-bench-mp4-")) });
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  let rss = { host: 0, lean: 0, ffmpeg: 0 };
+  let leanArgvShown: string[] = [];
+  let hostArgvShown: string[] = [];
+  let ffArgvShown: string[] = [];
+  try {
+    for (const place of places) {
+      fs.mkdirSync(place.dir, { recursive: true });
+      fs.copyFileSync(input, path.join(place.dir, "in.h264"));
+      const qOut = path.join(place.dir, "out.mp4");
+      const fOut = path.join(place.dir, "ffmpeg.mp4");
+      const qArgv = (rt: string) => [rt, "--sdcard", rel(place.dir), image, "--", "remux", "/sdcard/in.h264", "/sdcard/out.mp4", String(REMUX.width), String(REMUX.height)];
+      const ffArgv = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "h264", "-framerate", String(REMUX.fps),
+        "-i", rel(path.join(place.dir, "in.h264")), "-c", "copy", rel(fOut)];
+      const variants = [
+        { label: "qcam", argv: qArgv(runtime) },
+        { label: "ffmpeg", argv: ffArgv },
+        { label: "qcam lean", argv: qArgv(lean) },
+      ];
+      const got = new Map<string, Timed[]>(variants.map((v) => [v.label, []]));
+      log(`mp4: remux ${REMUX.frames} frames (${inputMb.toFixed(0)} MB) on ${place.label}, ${remuxRounds} rounds of ${variants.map((v) => v.label).join(", ")}`);
+      for (let round = 0; round < remuxRounds; round++) {
+        for (const v of round % 2 ? [...variants].reverse() : variants) {
+          fs.rmSync(qOut, { force: true });
+          fs.rmSync(fOut, { force: true });
+          const t = await timed(v.argv);
+          got.get(v.label)!.push(t);
+          if (v.label !== "ffmpeg") {
+            const res = resultOf(t);
+            if (res.frames !== REMUX.frames) throw new Error(`remux wrote ${String(res.frames)} frames, not ${REMUX.frames}`);
+          }
+        }
+      }
+      const med = (label: string, f: (t: Timed) => number) => median(got.get(label)!.map(f));
+      const qWall = med("qcam", (t) => t.wallS), fWall = med("ffmpeg", (t) => t.wallS);
+      const qCpu = med("qcam", (t) => t.cpuS), fCpu = med("ffmpeg", (t) => t.cpuS);
+      const lWall = med("qcam lean", (t) => t.wallS);
+      const pq = probe(qOut), pf = probe(fOut);
+      rows.push({
+        benchmark: `remux ${REMUX.frames}-frame H.264 ES (${inputMb.toFixed(0)} MB) → MP4, card on ${place.label}: wall time`,
+        qcam: `${qWall.toFixed(3)} s (host runtime); lean ${lWall.toFixed(3)} s`,
+        peer: `${fWall.toFixed(3)} s (ffmpeg -c copy)`,
+        ratio: `${(fWall / qWall).toFixed(2)}× as fast as ffmpeg`,
+        goal: `≥ 2× — ${verdict(fWall / qWall >= 2)}`,
+        command: `qcam: ${code([GNU_TIME, "-f", TIME_FORMAT, ...qArgv(runtime)])}<br>peer: ${code([GNU_TIME, "-f", TIME_FORMAT, ...ffArgv])}`,
+      });
+      rows.push({
+        benchmark: `the same, CPU (user + sys), card on ${place.label}`,
+        qcam: `${qCpu.toFixed(3)} s`,
+        peer: `${fCpu.toFixed(3)} s`,
+        ratio: `${(fCpu / qCpu).toFixed(2)}× less CPU than ffmpeg`,
+        goal: "—",
+        command: "as above",
+      });
+      notes.push(`remux on ${place.label} (${rel(place.dir)}): wall per round qcam ${got.get("qcam")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, ffmpeg ${got.get("ffmpeg")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, lean ${got.get("qcam lean")!.map((t) => t.wallS.toFixed(2)).join(", ")} s; ffprobe: qcam ${pq.codec} ${pq.width}x${pq.height} ${pq.packets} packets ${pq.duration.toFixed(3)} s, ffmpeg ${pf.codec} ${pf.width}x${pf.height} ${pf.packets} packets ${pf.duration.toFixed(3)} s; sizes qcam ${fs.statSync(qOut).size} B, ffmpeg ${fs.statSync(fOut).size} B`);
+      if (place.label === "tmpfs" || places.length === 1) {
+        rss = { host: med("qcam", (t) => t.rssKb), lean: med("qcam lean", (t) => t.rssKb), ffmpeg: med("ffmpeg", (t) => t.rssKb) };
+        hostArgvShown = qArgv(runtime);
+        leanArgvShown = qArgv(lean);
+        ffArgvShown = ffArgv;
+      }
+    }
+  } finally {
+    for (const p of places) if (p.dir.startsWith(SHM)) fs.rmSync(p.dir, { recursive: true, force: true });
+  }
+  rows.push({
+    benchmark: "remux: peak RSS (GNU time %M)",
+    qcam: `${(rss.host / 1024).toFixed(1)} MiB (host runtime); ${(rss.lean / 1024).toFixed(1)} MiB (lean runtime)`,
+    peer: `${(rss.ffmpeg / 1024).toFixed(1)} MiB (ffmpeg)`,
+    ratio: `${(rss.host / rss.ffmpeg).toFixed(3)} (host); ${(rss.lean / rss.ffmpeg).toFixed(3)} (lean)`,
+    goal: `≤ 0.25 — host ${verdict(rss.host / rss.ffmpeg <= 0.25)}, lean ${verdict(rss.lean / rss.ffmpeg <= 0.25)}`,
+    command: `qcam: ${code(hostArgvShown)}<br>lean: ${code(leanArgvShown)}<br>peer: ${code(ffArgvShown)}`,
+  });
+
+  // ---- 2. recording overhead ----
+  const sd = path.join(WORK, "sdcard");
+  fs.mkdirSync(sd, { recursive: true });
+  const recArgv = (sink: "es" | "mp4") => [runtime, "--sdcard", rel(sd), image, "--", "record", rel(clip), String(RECORD.frames),
+    sink === "mp4" ? "/sdcard/rec.mp4" : "/sdcard/rec.h264", sink, String(RECORD.bitrate), String(RECORD.gop)];
+  const rec = new Map<string, number[]>([["es", []], ["mp4", []]]);
+  const recFrames: string[] = [];
+  log(`mp4: recording overhead, ${recordRounds} rounds of the linked ${RECORD.width}x${RECORD.height} ${RECORD.fps} fps pipeline with an EsFileSink and with an Mp4Writer (${RECORD.frames / RECORD.fps} s each)`);
+  for (let round = 0; round < recordRounds; round++) {
+    for (const sink of round % 2 ? (["mp4", "es"] as const) : (["es", "mp4"] as const)) {
+      const t = await timed(recArgv(sink));
+      rec.get(sink)!.push(t.cpuS);
+      recFrames.push(`${sink} ${String(resultOf(t).frames)}`);
+    }
+  }
+  const esCpu = median(rec.get("es")!), mp4Cpu = median(rec.get("mp4")!);
+  const extra = (mp4Cpu / esCpu - 1) * 100;
+  const pm = probe(path.join(sd, "rec.mp4"));
+  rows.push({
+    benchmark: `recording overhead: linked ${RECORD.width}x${RECORD.height} ${RECORD.fps} fps ${RECORD.bitrate / 1e6} Mbit/s → Mp4Writer vs → EsFileSink, CPU (user + sys)`,
+    qcam: `${mp4Cpu.toFixed(2)} s (Mp4Writer)`,
+    peer: `${esCpu.toFixed(2)} s (EsFileSink)`,
+    ratio: `${extra >= 0 ? "+" : "−"}${Math.abs(extra).toFixed(1)} %`,
+    goal: `≤ 1 % extra — ${verdict(extra <= 1)}`,
+    command: `qcam: ${code([GNU_TIME, "-f", TIME_FORMAT, ...recArgv("mp4")])}<br>peer: ${code([GNU_TIME, "-f", TIME_FORMAT, ...recArgv("es")])}`,
+  });
+  notes.push(`recording: CPU per run Mp4Writer ${rec.get("mp4")!.map((x) => x.toFixed(2)).join(", ")} s, EsFileSink ${rec.get("es")!.map((x) => x.toFixed(2)).join(", ")} s (order alternating; medians in the table); frames written ${recFrames.join(", ")}; ffprobe of the last MP4: ${pm.codec} ${pm.width}x${pm.height}, ${pm.packets} packets, ${pm.duration.toFixed(3)} s`);
+  notes.push(`mp4 inputs (made once, kept in ${rel(WORK)}): ${code(inputArgv)}, ${code(clipArgv)}`);
+  notes.push(`load average (1 min) before/after the MP4 benchmarks: ${load0.toFixed(2)} / ${os.loadavg()[0].toFixed(2)}`);
+  return { rows, notes };
+}

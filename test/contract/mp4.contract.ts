@@ -1,0 +1,549 @@
+// qcam:mp4's contract, on a 1 MiB SD card (the runtime's --sdcard-size 1).
+// The video comes from two small Annex B streams embedded below (64x48, 20
+// frames, keyframes at 0 and 10; made once with ffmpeg: libx264 / libx265,
+// no B-frames) read with EsReader, so every side writes the same frames with
+// the same timestamps — riscv64 included, which has no encoder — and the
+// writer's files must come out the same size on both sides, byte for byte
+// the same layout. Audio frames come from qcam:audio's AudioEncoder.
+import { app } from "qcam:app";
+import { AudioEncoder } from "qcam:audio";
+import * as fs from "qcam:fs";
+import * as mp4Module from "qcam:mp4";
+import { Mp4Reader, Mp4Writer, repair, type SegmentInfo } from "qcam:mp4";
+import { EsReader, type Frame } from "qcam:video";
+import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
+
+type AnyFn = (...args: unknown[]) => unknown;
+const dispose = (Symbol as unknown as { dispose: symbol }).dispose;
+const TYPE = (message: string) => ({ name: "TypeError", code: "ERR_INVALID_ARG", message });
+const RANGE = (message: string) => ({ name: "RangeError", code: "ERR_INVALID_ARG", message });
+const DIR = "/sdcard/mp4c";
+
+const H264_B64 =
+  "AAAAAWdkAAussgj2AiAAAAMAIAAAB4HihUkAAAABaOvMsiwAAAEGBf//edxF6b3m2Ui3lizYINkj7u94MjY0IC0gY29yZSAxNjQgcjMwOTUgYm" +
+  "FlZTQwMCAtIEguMjY0L01QRUctNCBBVkMgY29kZWMgLSBDb3B5bGVmdCAyMDAzLTIwMjIgLSBodHRwOi8vd3d3LnZpZGVvbGFuLm9yZy94MjY0" +
+  "Lmh0bWwgLSBvcHRpb25zOiBjYWJhYz0xIHJlZj0zIGRlYmxvY2s9MTowOjAgYW5hbHlzZT0weDM6MHgxMTMgbWU9aGV4IHN1Ym1lPTcgcHN5PT" +
+  "EgcHN5X3JkPTEuMDA6MC4wMCBtaXhlZF9yZWY9MSBtZV9yYW5nZT0xNiBjaHJvbWFfbWU9MSB0cmVsbGlzPTEgOHg4ZGN0PTEgY3FtPTAgZGVh" +
+  "ZHpvbmU9MjEsMTEgZmFzdF9wc2tpcD0xIGNocm9tYV9xcF9vZmZzZXQ9LTIgdGhyZWFkcz0xIGxvb2thaGVhZF90aHJlYWRzPTEgc2xpY2VkX3" +
+  "RocmVhZHM9MCBucj0wIGRlY2ltYXRlPTEgaW50ZXJsYWNlZD0wIGJsdXJheV9jb21wYXQ9MCBjb25zdHJhaW5lZF9pbnRyYT0wIGJmcmFtZXM9" +
+  "MCB3ZWlnaHRwPTIga2V5aW50PTEwIGtleWludF9taW49MSBzY2VuZWN1dD0wIGludHJhX3JlZnJlc2g9MCByY19sb29rYWhlYWQ9MTAgcmM9YW" +
+  "JyIG1idHJlZT0xIGJpdHJhdGU9MTAwIHJhdGV0b2w9MS4wIHFjb21wPTAuNjAgcXBtaW49MCBxcG1heD02OSBxcHN0ZXA9NCBpcF9yYXRpbz0x" +
+  "LjQwIGFxPTE6MS4wMACAAAABZYiEFf/ArhApyFH/4cCIRlAZ36e1fl96KflSK/nJNacZxKOXwDERIgZGHUikD43JcosjhqFvZWUt+NJSe697H3" +
+  "i2PAV9p1IWIWB+tUKjdi60IhT8TfwJtCLMM1Ux3FR0yA0I+VDjfqUtBeAy5m8hdJzG6jyPc/0fqxFG2oCPjgTFk9cmvK1h9YzKmJlOFibGfToY" +
+  "EHTK3ygxlZ5V6VV4C+HLIWBbWlv+Eloz4hUWvO+QQPYMiUFJbKP/a/wfqG2W0Z0wNA8R8n9Uurb0Pb1Gmzkoj4tGKfBvCjOdVHDhB2MA1dXKKX" +
+  "UT81aEpCfzElTsCzjS09LAZCYrMjB7izGKcyioijATYcQkTF1ytrY9RfWGXB6aYJlz5ALKejoYvWzotqSCS39yfshGaS5MkZy4/LL9jbWwmWaI" +
+  "BVIwZwdHCP7lcxuG0lKIelOO+nEzeomwc6xkRiKetuHpIKtfj1jeM3SMYXMfntVpYCM2iWWifJ7/YSYJqCtHEyzNQ7Qqm3LLlbb37MlMh4GTY7" +
+  "kBfz4PfCBbauK9y62OtHYOV8JMqAktiULbyY9ThMQtIBirz5lKLPUCuyZT87zWY4H2BIFRot9qWW7/ml42ZTDWxHqd1D9uSA3RwA49P/7I3QrY" +
+  "795+zNTG3pZLo4Gl7SYDKkIoXpslZRW37YEAAAABQZo7ELczYAAAAAFBmk8IZMphHf8pelfLPzbub9JonDcgyQAAAAFBmnJ4Q8mUwIr/Hcj03/" +
+  "Cdkjb8Qqf6GtwyUy8qGnnxwAAAAAFBmpJ4Q8mUwJv/mQANKh5/OXZMiXOa2SUmoH3ah3Sz5c7+0nKmDprCFKUV5w++eoIscCE8I1SdBc9Gy7QP" +
+  "eD+QResXPOAhj6VTx/EAAAABQZqyeEPJlMCT/9D60+HslewaCOJIDRa+8MiBfeTXOsPoB/3KrFqnCGN/M8pEieL73/PBAAAAAUGa0nhDyZTA/9" +
+  "Ob08tzbmvm6o/cXrhPyTbi0hhVMci/cs2tCA2Kf17TZ0ZtcjIaF2EDROThMHZg0gIO330gh90tt4xLPsVBvzLESS3P34Km+TeP5rjwtOmxvEJC" +
+  "KUmrig1cAKXWzSaNZX1z9mS/kLxGDESVWPcrV9E+MEYH4Fth2ECFtQAAAAFBmvJ4Q8mUwP9O8e8Ek6b4tjS3kMd/q1Pv8qf/FhlD2RrIdk8T/Y" +
+  "6O/J5n974OQOEAAAABQZsSeEPJlMC/sz87mHvPfZ7b7WaQqe7j+1XW/ylieLXKbv4B3CjsBac2d1mmqsVOfk3AuLamhU7msdy3RFkZPVUIsUlv" +
+  "HEGiHZR+DPgNGXXysZb7HsCRmuoiU0OtRJkdKN+TNSTjyF8CcAQbfm1LGToOqQw0FDE0ByDVAAAAAUGbMnhDyZTAl/9lgV9EhiBK3PIanBk94c" +
+  "ovVDX03Hyf+kqbFYXEUy1k8zbF4KC7VFfgrwTtipkt3tGfC7q6GeJAKkL97kGT+UM5cStqCr/BxN27IEUjEV3fI/2M+gs+A31EoblzwAAAAAFn" +
+  "ZAALrLII9gIgAAADACAAAAeB4oVJAAAAAWjrzLIsAAABZYiCP9+/UdmnJ/4LMH65b7weFCGOpeU9lipYB9//o7l04+oOeEECnFOI+/ZWtrZ4oo" +
+  "c6iwwZU2kCCbme3LNmBEZ/7cxYuwjoGC91T1OQuo7ApxqnX/gUZ1DqjsT311kTBY6cYfBcLS6mxXk2yUFvtBvU9RjHf//VMOZEWoObt3ujB10J" +
+  "/Mt3DQz5TCA0uVPoiPwrFbAiaiFM5vFUjvHboQkn0X3tyK/BFvH2MZQOFIC+5JFT7NKrLxVYfCid/FGtqLqx8goIrZT9YVnXCbfHtVVIpr8Bnp" +
+  "3jC5BDxvD71+XdeWQKUGQ1C5/1SBmcNFQfmVlweYqOJlWzwWW5/DjDh4ocMO38PsGZWcarg4AhFKTYqsWeyNPtX2fObB72DwfNcy5FZi3uhDuE" +
+  "mqmoklt/jrFZv2V4gzU/KBQ/FR8liUgUGjwT5mHa++KkiBVX0+EUQeTqiuEPN0li9iUD+fIV8HjOzwwoNUqwRRZ9YABneJ5V0xRT3ju6zdA8eL" +
+  "hU6ZF9BlH/ZiRXmpkeC7+36Qg+3w/T3gB8TAvSCfBx4BRz8I6VU4OeMWMDRdQMP6YgVAIiwxd+fQ03VBTcA2hPHV1UcJGBSt7IfEtTSFosgVz8" +
+  "FkxHJ8rL9vvPIBmR8Gm3UaXJs/MNiA+EUGFe7t0Usj8xUv2sUSL2QyFZnR5w/f36ALhmpj/Ti6Dz2q8HEbovIypdFFhueLMoffMSyIJcs37no3" +
+  "N1uH/QPO+R6A25pdyWus3od9O6JnKMzGoweSdCvtgYJbyyBFZEZpAibWJ9vXX/paLdqdxSXl2JJxBLtK3+EyOOxYCKxXqR2o1hr/PqL/g7Ftmh" +
+  "f/DuuInhR1r38LaWss17ehGmLRbsm8EAAAABQZo7Ev8GFM2n5B/02LA+A9xbiGI/lGq0EvwfgNPjMb0xW9E4kpAAAAABQZpPCGTKYS8GEmI7sX" +
+  "w3ciHNGLB/3T76ol7rxqBe0F4lpGKnlaI7gV96jfAuqBKV3KzcJwLkTc+3HWV2EnEnL/8AAAABQZpyeEPJlMCf/9r67WL0ILgh4YAFAN2z6Apg" +
+  "UTjTgu7UEBRj4f5XjLYQihAg9QhP6Xphg/2rkqKDDRTswNJKHjIjYG2aViPq2gg97TM3AAAAAUGaknhDyZTAn/8EEhiV6u1vLn86yGFafWNlxr" +
+  "EPijyw/NMkRUmErtMpFUoPhyAb3LRqmfUqfO2LlZ7WaGPiVUJSa/Pu/0AmkKJNAAAAAUGasnhDyZTAn/8EEhiWuMFV3V1kSVMdz88225bi2AJk" +
+  "RSy80GoxWZACfep1B39C1X9T1qwp0sMEOQsjAWqYg6kMC1b/5cPeSu+BAAAAAUGa0nhDyZTAn/8EEieQlknuw3AQhNhhmXIjnHjKPEGntv0HHn" +
+  "CLtE3mrfRYhcWbJtgsnGo0k5G8zK9vj8ghX1N4ONwAAAABQZryeEPJlMCX/wXhRDyvgBEXEzsZ9adNo+Mrj7bzCm71CZ3X7ziJwCKGzjMNwghE" +
+  "EBr8n/R3WLRW5wMSfTwM0AAAAAFBmxJ4Q8mUwJf/BdlASaMl25/OsT9wPLNzyos/BiWx7FDZzJeP4DjVKC+hWKOVl5lCr1aIE1gh5GB3oUzSlA" +
+  "Y0qAgxAAAAAUGbMnhDyZTA/wn1FrPzpIWAwOxcv9Vkl2rX6mr/fhZ3OvNM";
+const H265_B64 =
+  "AAAAAUABDAH//wFgAAADAJAAAAMAAAMAHpKAkAAAAAFCAQEBYAAAAwCQAAADAAADAB6gIIMWWSrkyvAWgIAAAAMAgAAADwQAAAABRAHBc9CJAA" +
+  "ABTgEF///////////lLKLeCbUXR9u7VaT+f8L8TngyNjUgKGJ1aWxkIDE5OSkgLSAzLjUrMS1mMGMxMDIyYjY6W0xpbnV4XVtHQ0MgMTIuMi4w" +
+  "XVs2NCBiaXRdIDhiaXQrMTBiaXQrMTJiaXQgLSBILjI2NS9IRVZDIGNvZGVjIC0gQ29weXJpZ2h0IDIwMTMtMjAxOCAoYykgTXVsdGljb3Jld2" +
+  "FyZSwgSW5jIC0gaHR0cDovL3gyNjUub3JnIC0gb3B0aW9uczogY3B1aWQ9MTExMTAzOSBmcmFtZS10aHJlYWRzPTEgbm8td3BwIG5vLXBtb2Rl" +
+  "IG5vLXBtZSBuby1wc25yIG5vLXNzaW0gbG9nLWxldmVsPTAgYml0ZGVwdGg9OCBpbnB1dC1jc3A9MSBmcHM9MzAvMSBpbnB1dC1yZXM9NjR4ND" +
+  "ggaW50ZXJsYWNlPTAgdG90YWwtZnJhbWVzPTAgbGV2ZWwtaWRjPTAgaGlnaC10aWVyPTEgdWhkLWJkPTAgcmVmPTMgbm8tYWxsb3ctbm9uLWNv" +
+  "bmZvcm1hbmNlIHJlcGVhdC1oZWFkZXJzIGFubmV4YiBuby1hdWQgbm8taHJkIGluZm8gaGFzaD0wIG5vLXRlbXBvcmFsLWxheWVycyBvcGVuLW" +
+  "dvcCBtaW4ta2V5aW50PTEwIGtleWludD0xMCBnb3AtbG9va2FoZWFkPTAgYmZyYW1lcz0wIGItYWRhcHQ9MiBuby1iLXB5cmFtaWQgYmZyYW1l" +
+  "LWJpYXM9MCByYy1sb29rYWhlYWQ9MjAgbG9va2FoZWFkLXNsaWNlcz0wIHNjZW5lY3V0PTAgaGlzdC1zY2VuZWN1dD0wIHJhZGw9MCBuby1zcG" +
+  "xpY2Ugbm8taW50cmEtcmVmcmVzaCBjdHU9MzIgbWluLWN1LXNpemU9OCBuby1yZWN0IG5vLWFtcCBtYXgtdHUtc2l6ZT0zMiB0dS1pbnRlci1k" +
+  "ZXB0aD0xIHR1LWludHJhLWRlcHRoPTEgbGltaXQtdHU9MCByZG9xLWxldmVsPTAgZHluYW1pYy1yZD0wLjAwIG5vLXNzaW0tcmQgc2lnbmhpZG" +
+  "Ugbm8tdHNraXAgbnItaW50cmE9MCBuci1pbnRlcj0wIG5vLWNvbnN0cmFpbmVkLWludHJhIHN0cm9uZy1pbnRyYS1zbW9vdGhpbmcgbWF4LW1l" +
+  "cmdlPTMgbGltaXQtcmVmcz0xIG5vLWxpbWl0LW1vZGVzIG1lPTEgc3VibWU9MiBtZXJhbmdlPTU3IHRlbXBvcmFsLW12cCBuby1mcmFtZS1kdX" +
+  "Agbm8taG1lIHdlaWdodHAgbm8td2VpZ2h0YiBuby1hbmFseXplLXNyYy1waWNzIGRlYmxvY2s9MDowIHNhbyBuby1zYW8tbm9uLWRlYmxvY2sg" +
+  "cmQ9MyBzZWxlY3RpdmUtc2FvPTQgZWFybHktc2tpcCByc2tpcCBuby1mYXN0LWludHJhIG5vLXRza2lwLWZhc3Qgbm8tY3UtbG9zc2xlc3MgYi" +
+  "1pbnRyYSBuby1zcGxpdHJkLXNraXAgcmRwZW5hbHR5PTAgcHN5LXJkPTIuMDAgcHN5LXJkb3E9MC4wMCBuby1yZC1yZWZpbmUgbm8tbG9zc2xl" +
+  "c3MgY2JxcG9mZnM9MCBjcnFwb2Zmcz0wIHJjPWFiciBiaXRyYXRlPTEwMCBxY29tcD0wLjYwIHFwc3RlcD00IHN0YXRzLXdyaXRlPTAgc3RhdH" +
+  "MtcmVhZD0wIGlwcmF0aW89MS40MCBhcS1tb2RlPTIgYXEtc3RyZW5ndGg9MS4wMCBjdXRyZWUgem9uZS1jb3VudD0wIG5vLXN0cmljdC1jYnIg" +
+  "cWctc2l6ZT0zMiBuby1yYy1ncmFpbiBxcG1heD02OSBxcG1pbj0wIG5vLWNvbnN0LXZidiBzYXI9MSBvdmVyc2Nhbj0wIHZpZGVvZm9ybWF0PT" +
+  "UgcmFuZ2U9MCBjb2xvcnByaW09MiB0cmFuc2Zlcj0yIGNvbG9ybWF0cml4PTIgY2hyb21hbG9jPTAgZGlzcGxheS13aW5kb3c9MCBjbGw9MCww" +
+  "IG1pbi1sdW1hPTAgbWF4LWx1bWE9MjU1IGxvZzItbWF4LXBvYy1sc2I9OCB2dWktdGltaW5nLWluZm8gdnVpLWhyZC1pbmZvIHNsaWNlcz0xIG" +
+  "5vLW9wdC1xcC1wcHMgbm8tb3B0LXJlZi1saXN0LWxlbmd0aC1wcHMgbm8tbXVsdGktcGFzcy1vcHQtcnBzIHNjZW5lY3V0LWJpYXM9MC4wNSBo" +
+  "aXN0LXRocmVzaG9sZD0wLjAzIG5vLW9wdC1jdS1kZWx0YS1xcCBuby1hcS1tb3Rpb24gbm8taGRyMTAgbm8taGRyMTAtb3B0IG5vLWRoZHIxMC" +
+  "1vcHQgbm8taWRyLXJlY292ZXJ5LXNlaSBhbmFseXNpcy1yZXVzZS1sZXZlbD0wIGFuYWx5c2lzLXNhdmUtcmV1c2UtbGV2ZWw9MCBhbmFseXNp" +
+  "cy1sb2FkLXJldXNlLWxldmVsPTAgc2NhbGUtZmFjdG9yPTAgcmVmaW5lLWludHJhPTAgcmVmaW5lLWludGVyPTAgcmVmaW5lLW12PTEgcmVmaW" +
+  "5lLWN0dS1kaXN0b3J0aW9uPTAgbm8tbGltaXQtc2FvIGN0dS1pbmZvPTAgbm8tbG93cGFzcy1kY3QgcmVmaW5lLWFuYWx5c2lzLXR5cGU9MCBj" +
+  "b3B5LXBpYz0xIG1heC1hdXNpemUtZmFjdG9yPTEuMCBuby1keW5hbWljLXJlZmluZSBuby1zaW5nbGUtc2VpIG5vLWhldmMtYXEgbm8tc3Z0IG" +
+  "5vLWZpZWxkIHFwLWFkYXB0YXRpb24tcmFuZ2U9MS4wMCBzY2VuZWN1dC1hd2FyZS1xcD0wY29uZm9ybWFuY2Utd2luZG93LW9mZnNldHMgcmln" +
+  "aHQ9MCBib3R0b209MCBkZWNvZGVyLW1heC1yYXRlPTAgbm8tdmJ2LWxpdmUtbXVsdGktcGFzc4AAAAEoAa8VgLcKBGCoGZ/8G+wdTQUgA5G/81" +
+  "o/ac9zj9kjGo/2oVwWwgaPYXK0xy9PP3li1lwnHOhx6MBSZdEixVPAmQsKvt7v7RuKtif//Ls+VanDLNMIQrqfB/ZhJN//+no/8RK9F4L+OZUX" +
+  "904q3JV/3rMQCPxd/Xwi6KAuKii57Fb65t9Fu6u1pM2hoNH4koCzbfT7pGsUB/VW416Yum8Vk4+87IuG1Oga78ofTGOqQvplHzMJGvK3iiMAZu" +
+  "JJ8rEnUCPCulRi8vTf7RHm+eopupzYIGCA2wGHd9mggpOYg99s59lphE7R2VfzUDBdslmCj2OCT6EjyxBH49j/sAsskYkbWMKaB2YtTmZ92jLU" +
+  "BSfSX6dVaJTfeH1Y5j9hdiuZzin6ObZSEOjK9D364kF8woXBDdPQqPd+0S5+V0Z6ZkoNOFw+iCazIVrEz//+axf5HsdXcqr9ydXZ22gRYdONnP" +
+  "QtKIeFXjtVghYjtpNrLdYsqp/Koa1Xs6TUwOq6dFBlTrrTYsDNgiub1AQvXye/GK+BUk2uXcsc41oCuNbFkdThWJ7kGqsmiDhdlEyMmtkEUDXt" +
+  "nUss/hPfKnFNOcV7C0ei5EQ983W/PtBB+M3IUSx4XOseeP2Qg6G7T4Bo2oEl+YYzz7f56fF0gvdh4f06gmORz1WBGmEoQrLIoyAeMshE7hUw+6" +
+  "2Y8TfwHtgoVwkJVxiJoZOQz26LuDqgqMaeDWvfmfYFIDTPubxhhkawp4AAAAABAgHQCX4QxiP+zDGFo28AAAABAgHQEf/UQwdAoJ37v4/FUqXt" +
+  "+icka/L9ANC1Z7flX8D7FBrbVUUzXR5FYhDgBwMaOPamaCoCAaI7lY6XRHY5BUTiqeAMOxc4LmPdsoJ9eWPj1NN6bfHWMdb64CL6sF2BNnZMSd" +
+  "rzsYhIA1oC6su+jOThSsf4LVUSoPqflvQ7T8Jd4peEurNUzkGxCuau2+O6hlkbu6lK+tfB/POQoSIiXeWYV3iufk2rUnUPUAAAAAECAdAYn/3E" +
+  "MBlQKtLuqllbEu2PlorwY+pAkvb5AxhahwwoV7EUAxBLKDqKUstoCiJtIzx8eJTNbXHqZ4rwVaKoHkDw62Axzo90jPhw4E/ESDMns+JA/yAQID" +
+  "aSdDu2Bx8xR+KLpV8WLBdsXoEQDxe2dIYiPii1SgOAAAAAAQIB0CCf/cQwGfCEvcloIQcUUZgW97xcPh03HQHJKn3aISNo0zFTJhCwjLnwPeOh" +
+  "rt8OZMZ5UDvpVo+3f2ilSent53OIIWsXf+Vr1aals1VX9oVA13jFbPw5/O7UN++ZDrdZXGfWal1j/gAAAAECAdAon/3EMBiUfQx2VVDg2/CeHG" +
+  "hBlAqzfGhcM0gXoaF7QhLaWh+omhQ+LXSAtNDQVTkdrIS4Hs3ks7XrHfUoBU55b3iuNTKfdwzDmB8CTifpNLb41EXZPT1HprrV7oJKTHh7Ioi3" +
+  "8zfhSzgL0Gf0O3/OxAElCnBGIiH9l3EhS4AAAAABAgHQMJ/9xDAYvEhKDD5qpX1b0E+SJxazyQOBWmFZkqYd74vw6werueG44p3Ibj7iAevCmZ" +
+  "Q6fCLp2DJEN2XXm/7sAW75NOOSTlocinXC7nnugcua71pnJGtdHlpSb1cb96JKsg3y2s+G5seCPAAAAAECAdA4n/3EMBi0gMXsUvQSrwmpSFni" +
+  "eAGr8WPCbHdfMnRzKbdoSzEY01c51J9Iq/ZN6KUZLtQa4mlghFAh/VQ0F/YtucYY/4smubb767pbfeV4mzAdg++rvyGatVQO4AAAAAECAdBAn/" +
+  "3EMBjUeORqtyVwvCmCuzjKhisNDCENRtfEEVvmDVjCUcTsba5/wyMW8xRVoAtduhjr2xvCbUvLHVl+g7xuZ29be2qphJCYksfZkCAWP9j1pVY8" +
+  "HTzahR5WwB4hr3SAAAAAAQIB0Eif/cQwGPwJDml2/PnK6P9BWE14Hht77h96L1/tNAJqIb4oGGlmH92DLbWb2JbOTOkDkTPNBKduA7o5vsFHHS" +
+  "0Fq8F1AAAAAUABDAH//wFgAAADAJAAAAMAAAMAHpKAkAAAAAFCAQEBYAAAAwCQAAADAAADAB6gIIMWWSrkyvAWgIAAAAMAgAAADwQAAAABRAHB" +
+  "c9CJAAABTgEF///////////lLKLeCbUXR9u7VaT+f8L8TngyNjUgKGJ1aWxkIDE5OSkgLSAzLjUrMS1mMGMxMDIyYjY6W0xpbnV4XVtHQ0MgMT" +
+  "IuMi4wXVs2NCBiaXRdIDhiaXQrMTBiaXQrMTJiaXQgLSBILjI2NS9IRVZDIGNvZGVjIC0gQ29weXJpZ2h0IDIwMTMtMjAxOCAoYykgTXVsdGlj" +
+  "b3Jld2FyZSwgSW5jIC0gaHR0cDovL3gyNjUub3JnIC0gb3B0aW9uczogY3B1aWQ9MTExMTAzOSBmcmFtZS10aHJlYWRzPTEgbm8td3BwIG5vLX" +
+  "Btb2RlIG5vLXBtZSBuby1wc25yIG5vLXNzaW0gbG9nLWxldmVsPTAgYml0ZGVwdGg9OCBpbnB1dC1jc3A9MSBmcHM9MzAvMSBpbnB1dC1yZXM9" +
+  "NjR4NDggaW50ZXJsYWNlPTAgdG90YWwtZnJhbWVzPTAgbGV2ZWwtaWRjPTAgaGlnaC10aWVyPTEgdWhkLWJkPTAgcmVmPTMgbm8tYWxsb3ctbm" +
+  "9uLWNvbmZvcm1hbmNlIHJlcGVhdC1oZWFkZXJzIGFubmV4YiBuby1hdWQgbm8taHJkIGluZm8gaGFzaD0wIG5vLXRlbXBvcmFsLWxheWVycyBv" +
+  "cGVuLWdvcCBtaW4ta2V5aW50PTEwIGtleWludD0xMCBnb3AtbG9va2FoZWFkPTAgYmZyYW1lcz0wIGItYWRhcHQ9MiBuby1iLXB5cmFtaWQgYm" +
+  "ZyYW1lLWJpYXM9MCByYy1sb29rYWhlYWQ9MjAgbG9va2FoZWFkLXNsaWNlcz0wIHNjZW5lY3V0PTAgaGlzdC1zY2VuZWN1dD0wIHJhZGw9MCBu" +
+  "by1zcGxpY2Ugbm8taW50cmEtcmVmcmVzaCBjdHU9MzIgbWluLWN1LXNpemU9OCBuby1yZWN0IG5vLWFtcCBtYXgtdHUtc2l6ZT0zMiB0dS1pbn" +
+  "Rlci1kZXB0aD0xIHR1LWludHJhLWRlcHRoPTEgbGltaXQtdHU9MCByZG9xLWxldmVsPTAgZHluYW1pYy1yZD0wLjAwIG5vLXNzaW0tcmQgc2ln" +
+  "bmhpZGUgbm8tdHNraXAgbnItaW50cmE9MCBuci1pbnRlcj0wIG5vLWNvbnN0cmFpbmVkLWludHJhIHN0cm9uZy1pbnRyYS1zbW9vdGhpbmcgbW" +
+  "F4LW1lcmdlPTMgbGltaXQtcmVmcz0xIG5vLWxpbWl0LW1vZGVzIG1lPTEgc3VibWU9MiBtZXJhbmdlPTU3IHRlbXBvcmFsLW12cCBuby1mcmFt" +
+  "ZS1kdXAgbm8taG1lIHdlaWdodHAgbm8td2VpZ2h0YiBuby1hbmFseXplLXNyYy1waWNzIGRlYmxvY2s9MDowIHNhbyBuby1zYW8tbm9uLWRlYm" +
+  "xvY2sgcmQ9MyBzZWxlY3RpdmUtc2FvPTQgZWFybHktc2tpcCByc2tpcCBuby1mYXN0LWludHJhIG5vLXRza2lwLWZhc3Qgbm8tY3UtbG9zc2xl" +
+  "c3MgYi1pbnRyYSBuby1zcGxpdHJkLXNraXAgcmRwZW5hbHR5PTAgcHN5LXJkPTIuMDAgcHN5LXJkb3E9MC4wMCBuby1yZC1yZWZpbmUgbm8tbG" +
+  "9zc2xlc3MgY2JxcG9mZnM9MCBjcnFwb2Zmcz0wIHJjPWFiciBiaXRyYXRlPTEwMCBxY29tcD0wLjYwIHFwc3RlcD00IHN0YXRzLXdyaXRlPTAg" +
+  "c3RhdHMtcmVhZD0wIGlwcmF0aW89MS40MCBhcS1tb2RlPTIgYXEtc3RyZW5ndGg9MS4wMCBjdXRyZWUgem9uZS1jb3VudD0wIG5vLXN0cmljdC" +
+  "1jYnIgcWctc2l6ZT0zMiBuby1yYy1ncmFpbiBxcG1heD02OSBxcG1pbj0wIG5vLWNvbnN0LXZidiBzYXI9MSBvdmVyc2Nhbj0wIHZpZGVvZm9y" +
+  "bWF0PTUgcmFuZ2U9MCBjb2xvcnByaW09MiB0cmFuc2Zlcj0yIGNvbG9ybWF0cml4PTIgY2hyb21hbG9jPTAgZGlzcGxheS13aW5kb3c9MCBjbG" +
+  "w9MCwwIG1pbi1sdW1hPTAgbWF4LWx1bWE9MjU1IGxvZzItbWF4LXBvYy1sc2I9OCB2dWktdGltaW5nLWluZm8gdnVpLWhyZC1pbmZvIHNsaWNl" +
+  "cz0xIG5vLW9wdC1xcC1wcHMgbm8tb3B0LXJlZi1saXN0LWxlbmd0aC1wcHMgbm8tbXVsdGktcGFzcy1vcHQtcnBzIHNjZW5lY3V0LWJpYXM9MC" +
+  "4wNSBoaXN0LXRocmVzaG9sZD0wLjAzIG5vLW9wdC1jdS1kZWx0YS1xcCBuby1hcS1tb3Rpb24gbm8taGRyMTAgbm8taGRyMTAtb3B0IG5vLWRo" +
+  "ZHIxMC1vcHQgbm8taWRyLXJlY292ZXJ5LXNlaSBhbmFseXNpcy1yZXVzZS1sZXZlbD0wIGFuYWx5c2lzLXNhdmUtcmV1c2UtbGV2ZWw9MCBhbm" +
+  "FseXNpcy1sb2FkLXJldXNlLWxldmVsPTAgc2NhbGUtZmFjdG9yPTAgcmVmaW5lLWludHJhPTAgcmVmaW5lLWludGVyPTAgcmVmaW5lLW12PTEg" +
+  "cmVmaW5lLWN0dS1kaXN0b3J0aW9uPTAgbm8tbGltaXQtc2FvIGN0dS1pbmZvPTAgbm8tbG93cGFzcy1kY3QgcmVmaW5lLWFuYWx5c2lzLXR5cG" +
+  "U9MCBjb3B5LXBpYz0xIG1heC1hdXNpemUtZmFjdG9yPTEuMCBuby1keW5hbWljLXJlZmluZSBuby1zaW5nbGUtc2VpIG5vLWhldmMtYXEgbm8t" +
+  "c3Z0IG5vLWZpZWxkIHFwLWFkYXB0YXRpb24tcmFuZ2U9MS4wMCBzY2VuZWN1dC1hd2FyZS1xcD0wY29uZm9ybWFuY2Utd2luZG93LW9mZnNldH" +
+  "MgcmlnaHQ9MCBib3R0b209MCBkZWNvZGVyLW1heC1yYXRlPTAgbm8tdmJ2LWxpdmUtbXVsdGktcGFzc4AAAAEqAawoTVxqeNP8///qgy2s/D09" +
+  "AKvzMRz7GLVt8r8vbRLHr9nHd5df/+Wg275AZu8xQIhH/+5QpdEkQQqple78jWkpZn+iBGAo+Y+ouV58GhWPf6i3IIAmEJ9n2MHMuPTpXKfAwr" +
+  "YGweTQSwbdnVQ92tGgnFwNuj3QoRFhEWH6z/Zwqcde4ZMgzOJwyf+iURHlSoI/rxlu42s1VC5/z3+XG+mf68EgCMwA5skUG4OLdT/EestmJirN" +
+  "Qu87YlCz0hkFBO+xb/l18EidzVOgd1oODulhKczJYj9d57eb/6EQ3OkUMtiwECfOWkBsMHxumKtgoWtL4oCTubwpXIf22739bdJXjJ2i1FsmFn" +
+  "aQEo3UkFnqo387WjJofpcVriazOqSOE/gaHy/cJMQcDwxhDnp4vNPVT1w4yRx9WpLV0k/zrC78Og5nxfXnRBleLEJyjtfZF78GO8xwZYTFdP61" +
+  "HGOzmBefJ7G9Mb7/X3mOWe/vbT4M4D6kBfz5CqbpuORC1n1qETKVG0DgIpQjMdazuLt3SW5k5ZFFghe9HbbuVZP41D2yBn6Q23Q9j9n2R5wuia" +
+  "fXq4h9c+GlalYeBX5N1+O0QGPXZkdcglZNXcyyc5F0dVKR86Pykva+rPRz55tz8SwqqdH/0bScH+JZtEOt2trNZIfrQ/qE+zwI3OAHq7NOIjAw" +
+  "0QlMxVqUEdghDZM7uzsT8oDOt3RCXWi+GksZmS9wmD5kDJSqwkI4y3pZm0AWeTf5Sv9MbTo4lpaBtNtNNJqmdj59PG2duxkCokoZmkX5q580iL" +
+  "Jnh7vLUjGACeop1Uf/9j8mr3uznrXlKd86KSMX6WMeQKgvbNPClQb619pKaS0iCLaTBuKfuewQc9/GprpjnGEB0gkBL/N1ZLBuZlkXInc3pxaO" +
+  "LvmyM0LuwY1MIliUVjMPFO9viYaZoYrWFmE7VwLacIdTanaFCaYEyAhwuc0xhVNCtykSHATa8inMWDkanLvxOgYlPQUQQv3rroZLKA++X9eldn" +
+  "Y1gZ9CVaJPD5nx5sIDU+7B9rIu+HiDTaLY4dDwaEFkjw7ojV9fpcpUcdVjhVf/Fn1quQfID/3JJjr3ZXy0MX5RPjJNQZjPElm+/IEAEZzKykpI" +
+  "LD81k7kU5+mI43VTSmhW8N/KuUp3iBLNGQ5BMIocEjouX8AAAAABAgHQWX4Qxj918nwEfdYkCtlxxfL9tALtGyN5kRGVm439NWwF9Qf0LntojI" +
+  "4gySiUY9d/h4xhf2QCnVJfojfyX5064KI7D7Rj8c/gBp4N5R3TT08kAAAAAQIB0GH/1EMGEUD+LAh2bvvbDZQEeHgnG4DwfmCpZFfTMdW3rigR" +
+  "vYTjKj8GoVc776do6EhTDaFe9VDz9+Vos1ed+hopRbAQZcPlAaQLPqFfTotaCyQ3OSo+/HQRGV2RMxiPtHPRoOB+ousvEK2x5ybEFU83Ps9tMS" +
+  "99awhW27VnfmtprYGGc6Ahrj1rPuA4AAAAAQIB0Gif/cQwGEX+LAh2bvvbDV2S5mc7gxAjKqost1MgLTnycbi3SasojEHw/4EAri6oFn+OXYsj" +
+  "G9ffHJon1fJpJNzvU9S4oVf/1dATIA6vZHJyBTKlqDvNEkCopb8UR5w8La8VMH1uYfPmC4IBLnZG3/AAAAABAgHQcJ/9xDAYR/4sCHZu+yfPYC" +
+  "roEJ2rB/2j+i+Z9jIfIh17dExKjHubVevG+q6nCcNDy4vEa9m48D8+KBQ/NJCCdmtz7dX6IcaKrjjAwtW+S0lm8CTQuuzjS8y+pNEgNY53r/vI" +
+  "tLYRRaWw0UCHRShfQniBhBODpxl8lyYzjxEKAkaz4AAAAAECAdB4n/3EMBhNb6ejX4A7esZZ2AuujhbQ1bcG/BEpsE6tY9P4VDt5ccy1qy8pIM" +
+  "OrxttDPp/ExklOtFArYJsdcNP0ZeyVgcoc1YLaYSdOylGv1hylASHQVdWFxn0nX8acHkvhui1zfYrNKW8o2MsaQdMOuYWrpRDBOxzQANzOCZ2u" +
+  "Hz8XEkL0gAAAAAECAdCAn/3EMBhN/hQEZHi6ytK9NlLoyF5PUE7poppRll1FwGK6JY7BI/unuJcyEWXTJDmhAUvnVjUO+NBujkjX6Jy+WzwlDo" +
+  "qSwL4EJuh7AUCN43kDKxnfTeDhuWADr5qWwvMPzG02Ms4c7+Ezhf+relsjRNw2OA4nY9IIRPNYWcAAAAABAgHQiJ/9xDAYT/aD+R+n5Lekk+Jo" +
+  "roOm7ssaaFYvWSdB1lDRncoeF3LI2ADebMWT9H+wpzfxjSNWnLstLUuF4tBz/dJBERgpeY7JfWCnw2kENQtes3QY8iExHAN+rJf8jbEHEpvFld" +
+  "YAAAABAgHQkJ/9xDAYT+rE0oBrHeAEGXrCumzBtEv/hipETZPeSUeBfvRZ8rF/lLK9zi50cJMPYJgwj2P1trFgyxCHb5ldAbFAmBPCvG0jun0R" +
+  "B6jOts3bbGAYAAAAAQIB0Jif/cQwGFfrz1mh1yoeAFELGFm/RSfrN3piTC+N4ojVCa7ApZwz5l3z0muVXtnR8jBV/xieNpk/o0kAG9/fAQCx/c" +
+  "6r1uBMhgD9tWSA2k+89XNvuRI=";
+
+function base64(s: string): Uint8Array {
+  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const clean = s.replace(/=+$/, "");
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0, acc = 0, o = 0;
+  for (const c of clean) {
+    acc = (acc << 6) | abc.indexOf(c);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+/** The embedded stream on the card (once per case: cases leave the card as they found it). */
+function stream(codec: "h264" | "h265"): string {
+  const path = `${DIR}/in.${codec}`;
+  fs.writeFile(path, base64(codec === "h264" ? H264_B64 : H265_B64));
+  return path;
+}
+
+function frames(codec: "h264" | "h265", skip = 0): Frame[] {
+  const es = new EsReader(stream(codec), { fps: 30 });
+  const out: Frame[] = [];
+  for (let f = es.read(), i = 0; f; f = es.read(), i++) {
+    if (i < skip) f.close();
+    else out.push(f);
+  }
+  es.close();
+  return out;
+}
+
+function writeAll(w: Mp4Writer, fs_: Frame[]): void {
+  for (const f of fs_) {
+    w.write(f);
+    f.close();
+  }
+}
+
+function setup(): void {
+  fs.mkdir(DIR, { recursive: true });
+}
+function cleanup(): void {
+  fs.removeTree(DIR);
+}
+/** Run `fn` with the folder made and removed afterwards, whatever happens. */
+function inDir(fn: () => void): void {
+  setup();
+  try {
+    fn();
+  } finally {
+    cleanup();
+  }
+}
+
+function bytesOf(path: string): Uint8Array {
+  return new Uint8Array(fs.readFile(path));
+}
+function has(path: string, type: string): boolean {
+  const b = bytesOf(path);
+  const t = [...type].map((c) => c.charCodeAt(0));
+  for (let i = 0; i + 4 <= b.length; i++) if (b[i] === t[0] && b[i + 1] === t[1] && b[i + 2] === t[2] && b[i + 3] === t[3]) return true;
+  return false;
+}
+
+/** Let posted events (onSegment, onError) run. */
+function turns(n = 3): void {
+  for (let i = 0; i < n; i++) app.needExit();
+}
+
+const VIDEO = (codec: "h264" | "h265") => ({ codec, width: 64, height: 48 });
+
+export default contract(
+  "qcam:mp4",
+  (t) => {
+    t.test("exports; Mp4Writer's shape", () => {
+      deepEq(Object.keys(mp4Module).sort(), ["Mp4Reader", "Mp4Writer", "repair"]);
+      eq(Mp4Writer.name, "Mp4Writer");
+      eq(Mp4Writer.length, 2);
+      const proto = Mp4Writer.prototype as unknown as Record<string | symbol, unknown>;
+      deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "flush", "kind", "path", "stats", "write"]);
+      eq(descriptor(proto, "path"), "get configurable");
+      eq(descriptor(proto, "write"), "method writable configurable");
+      eq((proto.write as AnyFn).length, 1);
+      eq(descriptor(proto, "kind"), "value configurable");
+      eq(proto.kind, "mp4");
+      eq(proto[dispose], proto.close);
+    });
+
+    t.test("bad options: the first one is reported", () => {
+      const W = Mp4Writer as unknown as new (...a: unknown[]) => Mp4Writer;
+      const p = `${DIR}/x.mp4`;
+      throws(() => new W(), TYPE("new Mp4Writer(path: string, options)"));
+      throws(() => new W(p), TYPE("new Mp4Writer(path, {video?, audio?, ...})"));
+      throws(() => new W(p, {}), TYPE("Mp4Writer needs a video or an audio track"));
+      throws(() => new W(p, { video: 5 }), TYPE("video must be an Encoder or {codec, width, height, parameterSets?}"));
+      throws(() => new W(p, { video: { codec: "vp9", width: 64, height: 48 } }), TYPE('video.codec must be "h264" or "h265"'));
+      throws(() => new W(p, { video: { codec: "h264", width: 8, height: 48 } }), RANGE("video.width must be an integer 16..8192"));
+      throws(() => new W(p, { video: { codec: "h264", width: 64 } }), TYPE("video needs width and height"));
+      throws(() => new W(p, { video: { codec: "h264", width: 64, height: 48, parameterSets: { sps: "x", pps: new ArrayBuffer(4) } } }), TYPE("video.parameterSets: each one an ArrayBuffer with a NAL unit"));
+      throws(() => new W(p, { audio: { codec: "opus", sampleRate: 8000 } }), TYPE('audio.codec must be "alaw" or "ulaw"'));
+      throws(() => new W(p, { audio: { codec: "alaw", sampleRate: 11025 } }), RANGE("audio.sampleRate must be 8000 or 16000"));
+      throws(() => new W(p, { audio: { codec: "alaw" } }), TYPE("audio.sampleRate must be 8000 or 16000"));
+      throws(() => new W(p, { audio: { codec: "alaw", sampleRate: 8000, channels: 2 } }), RANGE("audio.channels must be 1"));
+      throws(() => new W(p, { video: VIDEO("h264"), fragmentMs: 50 }), RANGE("fragmentMs must be an integer 100..10000"));
+      throws(() => new W(p, { video: VIDEO("h264"), fragmentMs: "1000" }), TYPE("fragmentMs must be an integer 100..10000"));
+      throws(() => new W(p, { video: VIDEO("h264"), finalize: 1 }), TYPE("finalize must be a boolean"));
+      throws(() => new W(p, { video: VIDEO("h264"), segment: {} }), TYPE("segment needs seconds or bytes"));
+      throws(() => new W(p, { video: VIDEO("h264"), segment: { seconds: -1 } }), RANGE("segment.seconds must be a number > 0"));
+      throws(() => new W(p, { video: VIDEO("h264"), segment: { bytes: 0.5 } }), RANGE("segment.bytes must be an integer >= 1"));
+      throws(() => new W(p, { video: VIDEO("h264"), onSegment: 1 }), TYPE("onSegment must be a function"));
+      throws(() => new W(p, { video: VIDEO("h264"), onError: "x" }), TYPE("onError must be a function"));
+      throws(() => new W(`${DIR}/%q.mp4`, { video: VIDEO("h264"), segment: { seconds: 1 } }), TYPE("path pattern: %i, %03i, %Y %m %d %H %M %S or %% only"));
+      eq(fs.exists(DIR), false, "nothing was created");
+    });
+
+    t.test("a file that cannot be created: ENOENT", () => {
+      throws(() => new Mp4Writer("/sdcard/no/such/dir/a.mp4", { video: VIDEO("h264") }), {
+        name: "Error",
+        code: "ENOENT",
+        message: "cannot open /sdcard/no/such/dir/a.mp4: No such file or directory",
+      });
+    });
+
+    for (const codec of ["h264", "h265"] as const) {
+      t.test(`pull mode, ${codec}: fragments, flush, close → a regular MP4 the reader reads back`, () =>
+        inDir(() => {
+          const path = `${DIR}/a.mp4`;
+          const w = new Mp4Writer(path, { video: VIDEO(codec), fragmentMs: 200 });
+          eq(w.path, path);
+          eq(w.kind, "mp4");
+          const fr = frames(codec);
+          eq(fr.length, 20);
+          writeAll(w, fr.slice(0, 12));
+          const mid = w.stats();
+          // 200 ms fragments: the first is cut before frame 6; the keyframe at 10 comes too early to end the second
+          deepEq({ ...mid, bytes: mid.bytes > 0 }, { videoFrames: 6, audioFrames: 0, fragments: 1, bytes: true, segments: 0, dropped: 0 });
+          w.flush();
+          eq(w.stats().videoFrames, 12, "flush writes the held-back frame too");
+          writeAll(w, fr.slice(12));
+          const info = w.close();
+          ok(info);
+          eq(info!.path, path);
+          eq(info!.index, 0);
+          eq(info!.frames, 20);
+          eq(info!.duration, 20 / 30);
+          eq(info!.size, fs.stat(path).size);
+          eq(info!.size, codec === "h264" ? EXPECT.h264.finalSize : EXPECT.h265.finalSize, "the same bytes on both sides");
+          eq(has(path, "moof"), false);
+          eq(w.close(), undefined, "close twice");
+          throws(() => w.stats(), { name: "TypeError", code: "ERR_CLOSED", message: "Mp4Writer is closed" });
+          throws(() => w.path, { name: "TypeError", code: "ERR_CLOSED", message: "Mp4Writer is closed" });
+
+          const r = new Mp4Reader(path);
+          eq(r.fragmented, false);
+          deepEq(r.tracks, [{ id: 1, kind: "video", codec, width: 64, height: 48, timescale: 90000, duration: 20 / 30, samples: 20 }]);
+          const s = r.samples();
+          eq(s.length, 20);
+          deepEq(s.filter((x) => x.keyframe).map((x) => x.index), [0, 10]);
+          deepEq(s.slice(0, 3).map((x) => [x.ptsUs, x.dtsUs, x.durationUs]), [[0, 0, 33333], [33333, 33333, 33333], [66666, 66666, 33333]]);
+          let n = 0;
+          for (let f = r.read(); f; f = r.read(), n++) {
+            if (n === 0 || n === 10) {
+              ok(f.keyframe, `frame ${n} is a keyframe`);
+              const b = new Uint8Array(f.toArrayBuffer());
+              deepEq([...b.subarray(0, 4)], [0, 0, 0, 1], "Annex B");
+            }
+            eq(f.ptsUs, s[n].ptsUs);
+            f.close();
+          }
+          eq(n, 20);
+          eq(r.seek(0.5), s[10].ptsUs / 1e6, "the keyframe before 0.5 s");
+          eq(r.read()!.keyframe, true);
+          r.close();
+        }),
+      );
+    }
+
+    t.test("finalize: false keeps the fragmented file (moof boxes, mvex); the reader reads it", () =>
+      inDir(() => {
+        const path = `${DIR}/f.mp4`;
+        const w = new Mp4Writer(path, { video: VIDEO("h264"), finalize: false });
+        writeAll(w, frames("h264"));
+        const info = w.close()!;
+        eq(info.frames, 20);
+        eq(info.size, EXPECT.h264.fragmentedSize, "the same bytes on both sides");
+        ok(has(path, "moof") && has(path, "mvex"));
+        const r = new Mp4Reader(path);
+        eq(r.fragmented, true);
+        eq(r.tracks[0].samples, 20);
+        eq(r.duration, 20 / 30);
+        r.close();
+      }),
+    );
+
+    t.test("frames before the first keyframe are dropped and counted", () =>
+      inDir(() => {
+        const w = new Mp4Writer(`${DIR}/d.mp4`, { video: VIDEO("h264") });
+        writeAll(w, frames("h264", 3));
+        eq(w.stats().dropped, 7);
+        const info = w.close()!;
+        eq(info.frames, 10);
+        const r = new Mp4Reader(`${DIR}/d.mp4`);
+        eq(r.samples()[0].keyframe, true);
+        eq(r.samples()[0].ptsUs, 0, "time starts at the first keyframe");
+        r.close();
+      }),
+    );
+
+    t.test("write(): what is not a frame, a codec without a track, a writer closed", () =>
+      inDir(() => {
+        const w = new Mp4Writer(`${DIR}/w.mp4`, { video: VIDEO("h264") });
+        throws(() => (w.write as AnyFn)(), TYPE("write(frame: Frame)"));
+        throws(() => w.write({} as Frame), TYPE("write(frame: Frame)"));
+        const f265 = frames("h265")[0];
+        throws(() => w.write(f265), TYPE("this writer has no track for h265 frames"));
+        f265.close();
+        const info = w.close();
+        eq(info!.frames, 0);
+        eq(info!.size, 0);
+        eq(fs.exists(`${DIR}/w.mp4`), false, "nothing recorded: no file");
+        const f = frames("h264")[0];
+        throws(() => w.write(f), { name: "TypeError", code: "ERR_CLOSED", message: "Mp4Writer is closed" });
+        f.close();
+        (w as unknown as Record<symbol, AnyFn>)[dispose]();
+      }),
+    );
+
+    t.test("segments by size: split at keyframes, onSegment for each file at a loop turn", () =>
+      inDir(() => {
+        const seen: SegmentInfo[] = [];
+        const w = new Mp4Writer(`${DIR}/s_%02i.mp4`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s) => seen.push(s) });
+        eq(w.path, `${DIR}/s_00.mp4`);
+        writeAll(w, frames("h264"));
+        eq(w.path, `${DIR}/s_01.mp4`);
+        eq(seen.length, 0, "events wait for the loop");
+        turns();
+        eq(seen.length, 1);
+        eq(w.stats().segments, 1);
+        const last = w.close()!;
+        turns();
+        deepEq(seen.map((s) => [s.path, s.index, s.frames]), [[`${DIR}/s_00.mp4`, 0, 10], [`${DIR}/s_01.mp4`, 1, 10]]);
+        deepEq(last, seen[1]);
+        for (const s of seen) {
+          eq(s.size, fs.stat(s.path).size);
+          eq(s.duration, 10 / 30);
+          const r = new Mp4Reader(s.path);
+          eq(r.tracks[0].samples, 10);
+          eq(r.samples()[0].keyframe, true);
+          r.close();
+        }
+      }),
+    );
+
+    t.test("segments by time", () =>
+      inDir(() => {
+        const seen: SegmentInfo[] = [];
+        const w = new Mp4Writer(`${DIR}/t%i.mp4`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s) => seen.push(s) });
+        writeAll(w, frames("h265"));
+        w.close();
+        turns();
+        deepEq(seen.map((s) => [s.path, s.frames]), [[`${DIR}/t0.mp4`, 10], [`${DIR}/t1.mp4`, 10]]);
+      }),
+    );
+
+    t.test("video and G.711 audio: both tracks, in sync from the first keyframe", () =>
+      inDir(() => {
+        const path = `${DIR}/av.mp4`;
+        const w = new Mp4Writer(path, { video: VIDEO("h264"), audio: { codec: "alaw", sampleRate: 8000 } });
+        const enc = new AudioEncoder({ codec: "alaw" });
+        const pcm = new Int16Array(160);
+        const fr = frames("h264");
+        const t0 = fr[0].ptsUs;
+        let audio = 0;
+        for (const f of fr) {
+          // 20 ms audio frames up to this video frame's time
+          while (t0 + audio * 20000 <= f.ptsUs) {
+            const a = enc.encode(pcm, t0 + audio * 20000);
+            w.write(a);
+            a.close();
+            audio++;
+          }
+          w.write(f);
+          f.close();
+        }
+        enc.close();
+        const info = w.close()!;
+        eq(info.frames, 20);
+        const r = new Mp4Reader(path);
+        eq(r.tracks.length, 2);
+        const a = r.tracks[1];
+        deepEq([a.id, a.kind, a.codec, a.sampleRate, a.channels, a.timescale], [2, "audio", "alaw", 8000, 1, 8000]);
+        eq(a.duration, (audio * 160) / 8000);
+        const bytes = r.samples(2).reduce((n, s) => n + s.size, 0);
+        eq(bytes, audio * 160);
+        eq(r.samples(2)[0].ptsUs, 0, "audio starts with the video");
+        r.close();
+      }),
+    );
+
+    t.test("a full card: ENOSPC to onError at a loop turn, the writer stops, what was written reads back", () =>
+      inDir(() => {
+        const filler = `${DIR}/filler`;
+        const fr1 = frames("h264"), fr2 = frames("h264");
+        fs.writeFile(filler, new Uint8Array(Math.max(0, fs.space().free - 2600)));
+        try {
+          const errors: string[] = [];
+          const w = new Mp4Writer(`${DIR}/full.mp4`, { video: VIDEO("h264"), fragmentMs: 100, finalize: false, onError: (e) => errors.push(`${e.code} ${e.message}`) });
+          writeAll(w, fr1);
+          eq(errors.length, 0);
+          turns();
+          deepEq(errors, [`ENOSPC cannot write ${DIR}/full.mp4: No space left on device`]);
+          const st = w.stats();
+          ok(st.videoFrames > 0 && st.videoFrames < 20, `${st.videoFrames} frames fit`);
+          const info = w.close()!;
+          eq(info.frames, st.videoFrames);
+          eq(info.size, fs.stat(`${DIR}/full.mp4`).size);
+          const r = new Mp4Reader(`${DIR}/full.mp4`);
+          eq(r.tracks[0].samples, info.frames);
+          r.close();
+          // without onError, write() throws it
+          fs.remove(`${DIR}/full.mp4`);
+          fs.writeFile(`${DIR}/more`, new Uint8Array(Math.max(0, fs.space().free - 2600)));
+          const w2 = new Mp4Writer(`${DIR}/full2.mp4`, { video: VIDEO("h264"), fragmentMs: 100, finalize: false });
+          let thrown = "";
+          for (const f of fr2) {
+            try {
+              w2.write(f);
+            } catch (e) {
+              thrown ||= `${(e as { code: string }).code} ${(e as Error).message}`;
+            }
+            f.close();
+          }
+          eq(thrown, `ENOSPC cannot write ${DIR}/full2.mp4: No space left on device`);
+          w2.close();
+        } finally {
+          fs.remove(filler);
+        }
+      }),
+    );
+
+    t.test("repair: a torn tail is cut off, a fragmented file finalized, a good one left alone", () =>
+      inDir(() => {
+        const path = `${DIR}/r.mp4`;
+        const w = new Mp4Writer(path, { video: VIDEO("h264"), fragmentMs: 100, finalize: false });
+        writeAll(w, frames("h264"));
+        const size = w.close()!.size;
+        const f = fs.open(path, "r+");
+        f.truncate(size - 50); // the last fragment (2 frames) torn
+        f.close();
+        const cut = repair(path, { finalize: false });
+        eq(cut.status, "repaired");
+        eq(cut.videoFrames, 18);
+        eq(cut.audioFrames, 0);
+        eq(cut.droppedBytes, size - 50 - fs.stat(path).size);
+        eq(cut.duration, 18 / 30);
+        const again = repair(path, { finalize: false });
+        eq(again.status, "ok");
+        eq(again.droppedBytes, 0);
+        const fin = repair(path);
+        eq(fin.status, "repaired");
+        eq(fin.videoFrames, 18);
+        const r = new Mp4Reader(path);
+        eq(r.fragmented, false);
+        eq(r.tracks[0].samples, 18);
+        r.close();
+        eq(repair(path).status, "ok");
+        fs.writeFile(`${DIR}/junk.mp4`, new Uint8Array(100).fill(7));
+        const junk = repair(`${DIR}/junk.mp4`);
+        eq(junk.status, "unrecoverable");
+        ok(typeof junk.reason === "string" && junk.reason.length > 0, "says why");
+        eq(fs.stat(`${DIR}/junk.mp4`).size, 100, "left as it was");
+        throws(() => new Mp4Reader(`${DIR}/junk.mp4`), { name: "Error", code: "EBADMSG" });
+        throws(() => repair(`${DIR}/none.mp4`), { name: "Error", code: "ENOENT" });
+      }),
+    );
+  },
+  { sdcardSizeMb: 1 },
+);
+
+/** Sizes of the writer's files for the embedded streams (the same on every side). */
+const EXPECT = {
+  h264: { finalSize: 3818, fragmentedSize: 4070 },
+  h265: { finalSize: 8878 },
+};

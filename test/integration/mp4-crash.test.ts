@@ -1,0 +1,122 @@
+// Crash trials: a recorder (test/fixtures/mp4-crash: camera → encoder →
+// Mp4Writer) is SIGKILLed at random moments — while recording, while writing
+// a fragment, while closing and finalizing — and every file it leaves must be
+// playable after `qcam repair` (ffprobe reads it, `ffmpeg -v error ... -f
+// null -` says nothing) and hold every frame but at most one fragment's worth.
+//
+// What "one fragment's worth" means, exactly. The recorder prints `w N`
+// before handing frame N to write() and `s N` when stats().videoFrames (frames
+// in complete fragments on storage) becomes N. With H = frames handed (last
+// `w N` + 1), S = the last `s` printed, and F = video frames ffprobe finds in
+// the repaired file, every trial checks:
+//   S <= F            nothing the writer reported as stored is lost
+//   F <= H            and nothing is invented
+//   F = S, or F = S + the next fragment (killed after it was stored, before `s`)
+//   H - F <= M + 1    the loss: the fragment in progress (at most M frames, the
+//                     largest fragment of the run) and the frame being handed
+// and the repaired file's frames are the first F frames the camera gave
+// (ffprobe's keyframe flags every `gop` frames, from the first).
+// The trials are seeded (a fixed PRNG): reruns kill at the same moments.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { buildDir } from "../../build/paths.ts";
+import { runtimeCommand } from "../../build/run.ts";
+import { prng, probePackets } from "../fuzz-mp4.ts";
+import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+
+const TRIALS = Number(process.env.QCAM_CRASH_TRIALS ?? 24);
+const FRAMES = 60; // 2 s at 30 fps, then close() (finalize)
+const GOP = 10;
+const FRAGMENT_MS = 300;
+
+interface Trial {
+  killed: boolean;
+  handed: number;
+  stored: number;
+  storedSteps: number[];
+  closed: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the recorder and SIGKILL it `delayMs` after it started (unless it ends first). */
+function trial(image: string, sd: string, delayMs: number, codec: string): Promise<Trial> {
+  const cmd = runtimeCommand("host", image, { sdcard: sd, args: ["/sdcard/crash.mp4", String(FRAMES), String(GOP), String(FRAGMENT_MS), codec] });
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  let timer: NodeJS.Timeout | undefined;
+  let killed = false;
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    if (!timer && (stdout + d).includes("started\n"))
+      timer = setTimeout(() => {
+        killed = child.exitCode === null && child.kill("SIGKILL");
+      }, delayMs);
+    stdout += d;
+  });
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (!killed && code !== 0) return reject(new Error(`recorder exited ${code ?? signal}: ${stderr}`));
+      const lines = stdout.split("\n");
+      const handed = lines.filter((l) => l.startsWith("w ")).map((l) => Number(l.slice(2)) + 1);
+      const steps = lines.filter((l) => l.startsWith("s ")).map((l) => Number(l.slice(2)));
+      resolve({ killed: signal === "SIGKILL", handed: handed.length ? Math.max(...handed) : 0, stored: steps.length ? steps[steps.length - 1] : 0, storedSteps: steps, closed: stdout.includes("\nclosed "), stdout, stderr });
+    });
+  });
+}
+
+describe("qcam:mp4 crash trials (SIGKILL a recorder, then qcam repair)", function () {
+  this.timeout(900000);
+  let image: string;
+
+  before(async function () {
+    image = (await fixture("mp4-crash")).image;
+  });
+
+  it(`${TRIALS} seeded trials: every file is playable after repair and keeps all frames but at most one fragment's worth`, async function () {
+    const rnd = prng(0xc4a54);
+    const repairTool = path.join(buildDir("host"), "qcam-repair");
+    const summary: string[] = [];
+    let maxFragment = 0;
+    for (let i = 0; i < TRIALS; i++) {
+      // Kill moments over the whole run: recording (~2 s) and close()/finalize at its end.
+      const delay = Math.round(400 + rnd() * 2000);
+      const codec = i % 4 === 3 ? "h265" : "h264";
+      const sd = tmpDir("qcam-crash-");
+      try {
+        const t = await trial(image, sd, delay, codec);
+        const file = path.join(sd, "crash.mp4");
+        assert.ok(fs.existsSync(file), `trial ${i}: no file\n${t.stdout}\n${t.stderr}`);
+        const steps = [0, ...t.storedSteps];
+        const frags = steps.slice(1).map((s, k) => s - steps[k]);
+        const m = Math.max(...frags, 0);
+        maxFragment = Math.max(maxFragment, m);
+        assert.ok(m <= Math.ceil((FRAGMENT_MS * 30) / 1000) + 1, `trial ${i}: a fragment of ${m} frames`);
+        const r = spawnSync(repairTool, [file], { encoding: "utf8" });
+        assert.equal(r.status, 0, `trial ${i} (killed ${t.killed} after ${delay} ms, handed ${t.handed}, stored ${t.stored}): qcam-repair: ${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /^.*crash\.mp4: (ok|repaired): /);
+        const pk = probePackets(file).filter((p) => p.stream === "video");
+        const F = pk.length;
+        const say = `trial ${i} (${codec}, killed ${t.killed} after ${delay} ms): handed ${t.handed}, stored ${t.stored}, in the file ${F}; ${r.stdout.trim()}`;
+        assert.match(r.stdout, new RegExp(` ${F} video frames`), say);
+        assertDecodesClean(file);
+        assert.ok(t.stored <= F, `${say}: lost stored frames`);
+        assert.ok(F <= t.handed, `${say}: more frames than handed`);
+        assert.ok(t.handed - F <= m + 1 || (!t.killed && F === t.handed), `${say}: lost more than one fragment (${m} frames)`);
+        if (t.killed) assert.ok(F === t.stored || F - t.stored <= m + 1, say);
+        else assert.equal(F, FRAMES, say); // a clean run keeps everything
+        // The frames in the file are the first F: keyframes exactly every GOP frames.
+        assert.deepEqual(pk.flatMap((p, k) => (p.key ? [k] : [])), [...Array(Math.ceil(F / GOP)).keys()].map((k) => k * GOP), say);
+        summary.push(`${t.killed ? "killed" : "ended "} after ${delay} ms: handed ${t.handed}, stored ${t.stored}, kept ${F} (${r.stdout.trim().replace(/^.*crash\.mp4: /, "").split(":")[0]})`);
+      } finally {
+        fs.rmSync(sd, { recursive: true, force: true });
+      }
+    }
+    console.log(`      largest fragment ${maxFragment} frames; per trial:\n${summary.map((s) => `        ${s}`).join("\n")}`);
+  });
+});
