@@ -143,6 +143,7 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   let rss = { host: 0, lean: 0, ffmpeg: 0 };
+  let remuxCpuPerFrameUs = NaN; // tmpfs (else disk): everything the remux app does, per frame
   let leanArgvShown: string[] = [];
   let hostArgvShown: string[] = [];
   let ffArgvShown: string[] = [];
@@ -164,8 +165,7 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
       log(`mp4: remux ${REMUX.frames} frames (${inputMb.toFixed(0)} MB) on ${place.label}, ${remuxRounds} rounds of ${variants.map((v) => v.label).join(", ")}`);
       for (let round = 0; round < remuxRounds; round++) {
         for (const v of round % 2 ? [...variants].reverse() : variants) {
-          fs.rmSync(qOut, { force: true });
-          fs.rmSync(fOut, { force: true });
+          fs.rmSync(v.label === "ffmpeg" ? fOut : qOut, { force: true }); // each writes a new file, as a user's run would
           const t = await timed(v.argv);
           got.get(v.label)!.push(t);
           if (v.label !== "ffmpeg") {
@@ -183,7 +183,7 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
         benchmark: `remux ${REMUX.frames}-frame H.264 ES (${inputMb.toFixed(0)} MB) → MP4, card on ${place.label}: wall time`,
         qcam: `${qWall.toFixed(3)} s (host runtime); lean ${lWall.toFixed(3)} s`,
         peer: `${fWall.toFixed(3)} s (ffmpeg -c copy)`,
-        ratio: `${(fWall / qWall).toFixed(2)}× as fast as ffmpeg`,
+        ratio: `speed-up ${(fWall / qWall).toFixed(2)}× (ffmpeg time / qcam time)`,
         goal: `≥ 2× — ${verdict(fWall / qWall >= 2)}`,
         command: `qcam: ${code([GNU_TIME, "-f", TIME_FORMAT, ...qArgv(runtime)])}<br>peer: ${code([GNU_TIME, "-f", TIME_FORMAT, ...ffArgv])}`,
       });
@@ -191,12 +191,13 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
         benchmark: `the same, CPU (user + sys), card on ${place.label}`,
         qcam: `${qCpu.toFixed(3)} s`,
         peer: `${fCpu.toFixed(3)} s`,
-        ratio: `${(fCpu / qCpu).toFixed(2)}× less CPU than ffmpeg`,
+        ratio: `${(qCpu / fCpu).toFixed(2)}× (qcam / ffmpeg)`,
         goal: "—",
         command: "as above",
       });
       notes.push(`remux on ${place.label} (${rel(place.dir)}): wall per round qcam ${got.get("qcam")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, ffmpeg ${got.get("ffmpeg")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, lean ${got.get("qcam lean")!.map((t) => t.wallS.toFixed(2)).join(", ")} s; ffprobe: qcam ${pq.codec} ${pq.width}x${pq.height} ${pq.packets} packets ${pq.duration.toFixed(3)} s, ffmpeg ${pf.codec} ${pf.width}x${pf.height} ${pf.packets} packets ${pf.duration.toFixed(3)} s; sizes qcam ${fs.statSync(qOut).size} B, ffmpeg ${fs.statSync(fOut).size} B`);
       if (place.label === "tmpfs" || places.length === 1) {
+        remuxCpuPerFrameUs = (qCpu * 1e6) / REMUX.frames;
         rss = { host: med("qcam", (t) => t.rssKb), lean: med("qcam lean", (t) => t.rssKb), ffmpeg: med("ffmpeg", (t) => t.rssKb) };
         hostArgvShown = qArgv(runtime);
         leanArgvShown = qArgv(lean);
@@ -232,14 +233,30 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
   }
   const esCpu = median(rec.get("es")!), mp4Cpu = median(rec.get("mp4")!);
   const extra = (mp4Cpu / esCpu - 1) * 100;
+  const esRuns = rec.get("es")!;
+  const spread = ((Math.max(...esRuns) - Math.min(...esRuns)) / esCpu) * 100; // the same run, run to run
   const pm = probe(path.join(sd, "rec.mp4"));
   rows.push({
     benchmark: `recording overhead: linked ${RECORD.width}x${RECORD.height} ${RECORD.fps} fps ${RECORD.bitrate / 1e6} Mbit/s → Mp4Writer vs → EsFileSink, CPU (user + sys)`,
     qcam: `${mp4Cpu.toFixed(2)} s (Mp4Writer)`,
     peer: `${esCpu.toFixed(2)} s (EsFileSink)`,
     ratio: `${extra >= 0 ? "+" : "−"}${Math.abs(extra).toFixed(1)} %`,
-    goal: `≤ 1 % extra — ${verdict(extra <= 1)}`,
+    goal: `≤ 1 % extra — ${Math.abs(extra) < spread ? `not resolved: the EsFileSink runs alone spread ${spread.toFixed(1)} % (see the bound below)` : verdict(extra <= 1)}`,
     command: `qcam: ${code([GNU_TIME, "-f", TIME_FORMAT, ...recArgv("mp4")])}<br>peer: ${code([GNU_TIME, "-f", TIME_FORMAT, ...recArgv("es")])}`,
+  });
+  // The writer's whole cost per frame is at most what the remux spends per frame
+  // (reading and splitting the stream, the JS loop, fragments, finalizing);
+  // set against the pipeline's CPU per frame it bounds the overhead without the
+  // run-to-run noise of row 2.
+  const pipelinePerFrameUs = (esCpu * 1e6) / RECORD.frames;
+  const bound = (remuxCpuPerFrameUs / pipelinePerFrameUs) * 100;
+  rows.push({
+    benchmark: "recording overhead, bounded: the remux's CPU per frame (all of reading, the JS loop and writing) / the pipeline's CPU per frame",
+    qcam: `${remuxCpuPerFrameUs.toFixed(1)} µs/frame (remux, ${REMUX.bitrate}bit/s stream)`,
+    peer: `${pipelinePerFrameUs.toFixed(0)} µs/frame (linked pipeline with EsFileSink)`,
+    ratio: `≤ ${bound.toFixed(2)} %`,
+    goal: `≤ 1 % extra — ${verdict(bound <= 1)}`,
+    command: "rows above",
   });
   notes.push(`recording: CPU per run Mp4Writer ${rec.get("mp4")!.map((x) => x.toFixed(2)).join(", ")} s, EsFileSink ${rec.get("es")!.map((x) => x.toFixed(2)).join(", ")} s (order alternating; medians in the table); frames written ${recFrames.join(", ")}; ffprobe of the last MP4: ${pm.codec} ${pm.width}x${pm.height}, ${pm.packets} packets, ${pm.duration.toFixed(3)} s`);
   notes.push(`mp4 inputs (made once, kept in ${rel(WORK)}): ${code(inputArgv)}, ${code(clipArgv)}`);

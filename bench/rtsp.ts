@@ -22,7 +22,6 @@ import type { BenchResult, BenchRow } from "./startup.ts";
 
 const WORK = path.join(OUT, "bench", "rtsp");
 const SDCARD = path.join(WORK, "sdcard");
-const CLIP = path.join(SDCARD, "clip.h264");
 const GST_SRC = path.join(ROOT, "bench", "rtsp-gst.c");
 const GST_BIN = path.join(WORK, "rtsp-gst");
 const FPS = 30;
@@ -30,6 +29,8 @@ const CLIENTS = Number(process.env.RTSP_BENCH_CLIENTS ?? 32);
 const SECONDS = Number(process.env.RTSP_BENCH_SECONDS ?? 30);
 const TTFF_SAMPLES = 8;
 const CLIP_SECONDS = Math.max(SECONDS + 10, 30); // the load window + start-up; enough for the time-to-first-frame samples
+const CLIP_NAME = `clip-720p30-${CLIP_SECONDS}s.h264`;
+const CLIP = path.join(SDCARD, CLIP_NAME);
 
 const rel = (p: string): string => path.relative(ROOT, p) || ".";
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -59,11 +60,13 @@ function ensureClip(log: (m: string) => void): string[] {
     "-c:v", "libx264", "-preset", "veryfast", "-b:v", "4M", "-maxrate", "4M", "-bufsize", "2M",
     "-g", String(2 * FPS), "-keyint_min", String(2 * FPS), "-bf", "0", "-pix_fmt", "yuv420p",
     "-x264-params", "scenecut=0:repeat-headers=1", "-f", "h264", rel(CLIP)];
-  if (!fs.existsSync(CLIP) || fs.statSync(CLIP).size < (CLIP_SECONDS - 5) * 400_000) {
+  if (!fs.existsSync(CLIP)) {
     fs.mkdirSync(SDCARD, { recursive: true });
     log(`bench: encoding ${rel(CLIP)}`);
-    const r = spawnSync(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    const tmp = argv.slice(0, -1).concat(`${rel(CLIP)}.part`); // a cut-short run leaves no clip behind
+    const r = spawnSync(tmp[0], tmp.slice(1), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
     if (r.status !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
+    fs.renameSync(`${CLIP}.part`, CLIP);
   }
   return argv;
 }
@@ -123,28 +126,37 @@ interface LoadResult {
   gaps: number;
 }
 
-/** CLIENTS readers on `url`; CPU of `pid` and frames per reader over SECONDS once all play. */
-async function load(url: string, pid: number, started?: () => boolean): Promise<{ result: LoadResult; readers: RtspReader[] }> {
-  const readers = Array.from({ length: CLIENTS }, () => new RtspReader(url));
-  await Promise.all(readers.map((r) => r.start()));
-  if (started) await waitFor(started, 20000, "every client playing");
+interface Side {
+  url: string;
+  pid: number;
+  /** The server says every client plays (qcam's fixture prints it). */
+  started?: () => boolean;
+}
+
+/** CLIENTS readers on each server at once; each server's CPU and frames per
+ * reader over the same SECONDS window once all play, so both see the same
+ * machine (a 2-core box shared with other work drifts from minute to minute). */
+async function load(sides: Side[]): Promise<{ results: LoadResult[]; readers: RtspReader[][] }> {
+  const readers = sides.map((side) => Array.from({ length: CLIENTS }, () => new RtspReader(side.url)));
+  await Promise.all(readers.flat().map((r) => r.start()));
+  for (const side of sides) if (side.started) await waitFor(side.started, 20000, "every client playing");
   await sleep(1000); // past the fast-start bursts
-  const f0 = readers.map((r) => r.stats.frames);
-  const c0 = cpuSeconds(pid);
+  const f0 = readers.map((rs) => rs.map((r) => r.stats.frames));
+  const c0 = sides.map((side) => cpuSeconds(side.pid));
   const t0 = performance.now();
   await sleep(SECONDS * 1000);
-  const c1 = cpuSeconds(pid);
+  const c1 = sides.map((side) => cpuSeconds(side.pid));
   const wall = (performance.now() - t0) / 1000;
-  const frames = readers.map((r, i) => r.stats.frames - f0[i]);
-  return {
-    readers,
-    result: {
-      cpuPercent: ((c1 - c0) / wall) * 100,
+  const results = readers.map((rs, k) => {
+    const frames = rs.map((r, i) => r.stats.frames - f0[k][i]);
+    return {
+      cpuPercent: ((c1[k] - c0[k]) / wall) * 100,
       framesMin: Math.min(...frames),
       framesMax: Math.max(...frames),
-      gaps: readers.reduce((n, r) => n + r.stats.gaps, 0),
-    },
-  };
+      gaps: rs.reduce((n, r) => n + r.stats.gaps, 0),
+    };
+  });
+  return { results, readers };
 }
 
 /** Connect a fresh reader now and then; ms from connect to its first complete keyframe. */
@@ -173,32 +185,36 @@ export async function runRtspBenchmark(opts: RtspBenchOptions): Promise<BenchRes
   const gstBuild = ensureGst(log);
   const bitrate = (fs.statSync(CLIP).size * 8) / CLIP_SECONDS / 1e6;
   const qcamArgs = (extra: string[]) =>
-    runtimeCommand("host", built.image, { sdcard: SDCARD, args: ["source=file", "file=/sdcard/clip.h264", `fps=${FPS}`, ...extra] });
+    runtimeCommand("host", built.image, { sdcard: SDCARD, args: ["source=file", `file=/sdcard/${CLIP_NAME}`, `fps=${FPS}`, ...extra] });
 
-  // ---- 1 + 3: 32 clients, qcam ----
-  log(`bench: qcam RTSP server, ${CLIENTS} clients, ${SECONDS} s`);
+  // ---- 1 + 3: 32 clients on each server, at the same time ----
+  log(`bench: qcam's and GStreamer's RTSP servers, ${CLIENTS} clients each, ${SECONDS} s`);
   const qArgv = qcamArgs([`clients=${CLIENTS}`, `ms=${(SECONDS + 3) * 1000}`, `max=${CLIENTS + 4}`]);
   const q = await startServer(qArgv, (l) => /^url (\S+)/.exec(l)?.[1] ?? null);
-  const qLoad = await load(q.url, q.child.pid!, () => /^playing /m.test(q.stdout()));
+  const gArgv = [GST_BIN, "0", CLIP, String(FPS)];
+  const gstUrl = (l: string) => {
+    const m = /^ready (\d+)/.exec(l);
+    return m ? `rtsp://127.0.0.1:${m[1]}/live` : null;
+  };
+  const g = await startServer(gArgv, gstUrl);
+  const both = await load([
+    { url: q.url, pid: q.child.pid!, started: () => /^playing /m.test(q.stdout()) },
+    { url: g.url, pid: g.child.pid! },
+  ]);
+  const qLoad = { result: both.results[0], readers: both.readers[0] };
+  const gLoad = { result: both.results[1], readers: both.readers[1] };
+  await Promise.all(gLoad.readers.map((r) => r.close()));
+  g.child.kill("SIGINT");
+  await g.done;
   const qCode = await q.done;
   await Promise.all(qLoad.readers.map((r) => r.closed()));
   const finalLine = q.stdout().split("\n").find((l) => l.startsWith("final "));
   if (qCode !== 0 || !finalLine) throw new Error(`qcam RTSP server failed (${qCode}): ${q.stdout()}`);
   const final = JSON.parse(finalLine.slice(6)) as { clients: { framesSent: number; drops: number }[]; latencyUs: { p50: number; p99: number } };
   const qDrops = final.clients.reduce((n, c) => n + c.drops, 0);
+  log(`bench: qcam ${qLoad.result.cpuPercent.toFixed(2)}% CPU, frames/client ${qLoad.result.framesMin}..${qLoad.result.framesMax}, latency p50/p99 ${final.latencyUs.p50.toFixed(0)}/${final.latencyUs.p99.toFixed(0)} µs`);
+  log(`bench: GStreamer ${gLoad.result.cpuPercent.toFixed(2)}% CPU, frames/client ${gLoad.result.framesMin}..${gLoad.result.framesMax}`);
   const sentExact = qLoad.readers.every((r) => final.clients.some((c) => c.framesSent === r.stats.frames));
-
-  // ---- 1: 32 clients, GStreamer ----
-  log(`bench: GStreamer RTSP server, ${CLIENTS} clients, ${SECONDS} s`);
-  const gArgv = [GST_BIN, "0", CLIP, String(FPS)];
-  const g = await startServer(gArgv, (l) => {
-    const m = /^ready (\d+)/.exec(l);
-    return m ? `rtsp://127.0.0.1:${m[1]}/live` : null;
-  });
-  const gLoad = await load(g.url, g.child.pid!);
-  await Promise.all(gLoad.readers.map((r) => r.close()));
-  g.child.kill("SIGINT");
-  await g.done;
 
   // ---- 2: time to first frame ----
   log("bench: time to first frame (fast start, without, GStreamer)");
@@ -210,10 +226,7 @@ export async function runRtspBenchmark(opts: RtspBenchOptions): Promise<BenchRes
     s.child.kill("SIGINT");
     await s.done;
   }
-  const g2 = await startServer(gArgv, (l) => {
-    const m = /^ready (\d+)/.exec(l);
-    return m ? `rtsp://127.0.0.1:${m[1]}/live` : null;
-  });
+  const g2 = await startServer(gArgv, gstUrl);
   await new Promise<void>((resolve, reject) => {
     // GStreamer starts the shared media with its first client: hold one from the start, as qcam's file plays from its start.
     const first = new RtspReader(g2.url);
@@ -257,7 +270,7 @@ export async function runRtspBenchmark(opts: RtspBenchOptions): Promise<BenchRes
   ];
   const notes = [
     `RTSP clip: \`${clipArgv.map((a) => (a.includes(" ") || a.includes(",") ? `'${a}'` : a)).join(" ")}\`; both servers read it from storage and pace it at ${FPS} fps (qcam: EsReader + \`stream.write()\` in pull mode; GStreamer: filesrc ! h264parse ! identity sync=true ! rtph264pay, one shared media).`,
-    `RTSP CPU is the server process's time on CPU (user + system, every thread, from /proc/<pid>/task/*/schedstat) over the ${SECONDS} s window after every client plays (a second past qcam's fast-start bursts); the clients run in the benchmark's Node process. Frames each qcam client counted equal the server's own framesSent: ${sentExact ? "yes" : "no"}.`,
+    `RTSP CPU is the server process's time on CPU (user + system, every thread, from /proc/<pid>/task/*/schedstat) over one ${SECONDS} s window, both servers loaded at the same time (so both see the same machine), starting a second after every client plays (past qcam's fast-start bursts); the clients run in the benchmark's Node process. Frames each qcam client counted equal the server's own framesSent: ${sentExact ? "yes" : "no"}.`,
     `RTSP time to first frame samples (ms): fast start ${ttff.fast.map((v) => v.toFixed(1)).join(", ")}; without ${ttff.slow.map((v) => v.toFixed(0)).join(", ")}; GStreamer ${ttff.gst.map((v) => v.toFixed(0)).join(", ")}.`,
   ];
   return { rows, notes };

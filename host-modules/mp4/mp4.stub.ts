@@ -821,9 +821,11 @@ class Writer {
   }
 
   finishFile(): { r: 0 | string; info: Api.SegmentInfo } {
+    const info: Api.SegmentInfo = { path: this.path, index: this.segIndex, duration: 0, size: 0, frames: 0 };
+    if (!this.file) return { r: 0, info }; // a next segment that could not be created: nothing to finish
     let r: 0 | string = 0;
     if (!this.error) r = this.emitFragment(true);
-    this.file?.close();
+    this.file.close();
     this.file = null;
     if (!this.started) {
       try {
@@ -840,22 +842,17 @@ class Writer {
       }
     } else if (this.fragments > 0) this.patchDuration();
     const main = this.tracks[0].on ? this.tracks[0] : this.tracks[1];
-    let size = 0;
     if (this.started) {
       try {
-        size = fsStat(this.path).size;
+        info.size = fsStat(this.path).size;
       } catch {
-        size = this.fileLen;
+        info.size = this.fileLen;
       }
     }
-    const info: Api.SegmentInfo = {
-      path: this.path,
-      index: this.segIndex,
-      duration: main.t && main.t.timescale ? trackDuration(main.t) / main.t.timescale : 0,
-      size,
-      frames: this.tracks[0].t ? this.tracks[0].t.samples.length : 0,
-    };
-    this.segments++;
+    info.duration = main.t && main.t.timescale ? trackDuration(main.t) / main.t.timescale : 0;
+    info.frames = this.tracks[0].t ? this.tracks[0].t.samples.length : 0;
+    if (this.started) this.segments++;
+    this.started = false;
     return { r, info };
   }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "mp4.h"
@@ -185,6 +186,14 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
         r = in;
         goto done;
     }
+    {
+        /* every sample inside the file (a mapping read past its end would fault) */
+        qcam_fs_stat_info st;
+        r = qcam_fs_fstat(in, &st);
+        for (size_t c = 0; c < total_chunks && r == 0; c++)
+            if (all[c].src + all[c].size > st.size || all[c].src + all[c].size < all[c].src) r = -EIO;
+        if (r < 0) goto done;
+    }
     out = qcam_fs_open(card, tmp, QCAM_FS_WRITE);
     if (out < 0) {
         r = out;
@@ -194,9 +203,12 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
     uint64_t pos = 0;
     r = qcam_fs_write_all(card, out, head.p, head.len, 0, &written);
     pos = head.len;
-    enum { COPY_BUF = 4 << 20 };
-    copy = malloc(COPY_BUF);
-    if (!copy && r == 0) r = -ENOMEM;
+    /* The sample bytes go straight from a read-only mapping of the old file
+     * to the new one (one copy, not two); where mapping fails, through a
+     * buffer. Mapped a window at a time, so address space stays small. */
+    enum { WINDOW = 8 << 20, COPY_BUF = 1 << 20 };
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) page = 4096;
     for (size_t c = 0; c < total_chunks && r == 0;) {
         /* one extent: chunks that follow each other in the old file */
         uint64_t src = all[c].src, len = all[c].size;
@@ -204,11 +216,24 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
         while (e < total_chunks && all[e].src == src + len) len += all[e++].size;
         c = e;
         while (len > 0 && r == 0) {
-            size_t n = len > COPY_BUF ? COPY_BUF : (size_t)len;
-            ssize_t got = qcam_fs_read(in, copy, n, (int64_t)src);
-            if (got < 0) r = (int)got;
-            else if ((size_t)got != n) r = -EIO; /* the index points past the end */
-            else r = qcam_fs_write_all(card, out, copy, n, (int64_t)pos, &written);
+            uint64_t base = src - src % (uint64_t)page;
+            size_t skip = (size_t)(src - base);
+            size_t n = len > WINDOW ? WINDOW : (size_t)len;
+            void *map = mmap(NULL, skip + n, PROT_READ, MAP_SHARED, in, (off_t)base);
+            if (map != MAP_FAILED) {
+                r = qcam_fs_write_all(card, out, (const uint8_t *)map + skip, n, (int64_t)pos, &written);
+                munmap(map, skip + n);
+            } else {
+                if (!copy && !(copy = malloc(COPY_BUF))) {
+                    r = -ENOMEM;
+                    break;
+                }
+                if (n > COPY_BUF) n = COPY_BUF;
+                ssize_t got = qcam_fs_read(in, copy, n, (int64_t)src);
+                if (got < 0) r = (int)got;
+                else if ((size_t)got != n) r = -EIO; /* the index points past the end */
+                else r = qcam_fs_write_all(card, out, copy, n, (int64_t)pos, &written);
+            }
             src += n;
             pos += n;
             len -= n;

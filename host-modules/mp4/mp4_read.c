@@ -18,6 +18,9 @@
 
 #define FOURCC(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
+/* PCM-style audio chunks are read as records of at most this many frames. */
+#define MERGE_MAX 1024u
+
 /* A moov or moof bigger than this is refused (a real one is a few MiB at most). */
 #define MAX_META_BOX (256u << 20)
 
@@ -536,7 +539,10 @@ static int build_samples(reader *r, qcam_mp4_track *t, const stbl_boxes *s, bool
                     chunks, (ull)s->stco.at);
     const uint8_t *co = s->stco.body.p + 8;
 
-    bool merge = (t->codec == QCAM_MP4_ALAW || t->codec == QCAM_MP4_ULAW) && const_size > 0 && !s->z2;
+    /* PCM-style tables (QuickTime: one sample per audio frame, one byte per
+     * channel for G.711) become one record per chunk. */
+    bool merge = (t->codec == QCAM_MP4_ALAW || t->codec == QCAM_MP4_ULAW) && const_size > 0 && !s->z2 &&
+                 const_size <= t->channels;
     runs dur, cts;
     runs_init(&dur, s->stts.body.p + 8, stts_n);
     runs_init(&cts, s->has_ctts ? s->ctts.body.p + 8 : NULL, ctts_n);
@@ -549,12 +555,18 @@ static int build_samples(reader *r, qcam_mp4_track *t, const stbl_boxes *s, bool
         uint64_t off = s->co64 ? be64(co + 8 * (size_t)c) : be32(co + 4 * (size_t)c);
         if (spc == 0) continue;
         if (merge) {
+            /* The chunk's frames in records of MERGE_MAX, the rest in a last one. */
             uint64_t k = count - i < spc ? count - i : spc;
-            uint64_t bytes = k * const_size, d = runs_take(&dur, k);
-            if (bytes > UINT32_MAX || d > UINT32_MAX)
-                return fail(r, "mp4: chunk %u of track %u is too big (%llu samples)", c + 1, t->id, (ull)k);
-            qcam_mp4_sample smp = {off, (uint32_t)bytes, (uint32_t)d, 0, true};
-            if ((e = push_sample(r, t, &smp, t->n_samples)) < 0) return e;
+            for (uint64_t left = k; left > 0;) {
+                uint64_t n = left < MERGE_MAX ? left : MERGE_MAX;
+                left -= n;
+                uint64_t bytes = n * const_size, d = runs_take(&dur, n);
+                if (d > UINT32_MAX)
+                    return fail(r, "mp4: chunk %u of track %u lasts too long (%llu units)", c + 1, t->id, (ull)d);
+                qcam_mp4_sample smp = {off, (uint32_t)bytes, (uint32_t)d, 0, true};
+                if ((e = push_sample(r, t, &smp, t->n_samples)) < 0) return e;
+                off += bytes;
+            }
             i += k;
             continue;
         }

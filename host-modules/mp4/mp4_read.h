@@ -19,8 +19,9 @@
  *
  * Tracks kept: H.264, H.265, A-law and µ-law, at most QCAM_MP4_MAX_TRACKS
  * (the first of each kind); other tracks (AAC, timecode, ...) are skipped.
- * Audio tracks whose samples all have one size (PCM-style, e.g. one byte per
- * G.711 sample in a .mov) become one record per chunk. Edit lists are not
+ * Audio tracks whose samples are single audio frames (PCM-style: one byte
+ * per channel for G.711, as a .mov stores it) become records of 1024 frames
+ * (each chunk's last one shorter). Edit lists are not
  * applied: times are the media's decode / composition times. */
 #ifndef QCAM_MP4_READ_H
 #define QCAM_MP4_READ_H

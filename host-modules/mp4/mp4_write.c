@@ -387,15 +387,20 @@ static void patch_duration(qcam_mp4_writer *w)
     qcam_fs_close(fd);
 }
 
-/* Write the rest, close the file and finalize it. */
+/* Write the rest, close the file and finalize it. Without an open file (a
+ * next segment that could not be created) there is nothing to finish. */
 static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
 {
+    if (info) {
+        memset(info, 0, sizeof *info);
+        snprintf(info->path, sizeof info->path, "%s", w->path);
+        info->index = w->seg_index;
+    }
+    if (w->fd < 0) return 0;
     int r = 0;
     if (!w->error) r = emit_fragment(w, true);
-    if (w->fd >= 0) {
-        qcam_fs_close(w->fd);
-        w->fd = -1;
-    }
+    qcam_fs_close(w->fd);
+    w->fd = -1;
     if (!w->started) {
         /* nothing was recorded: no file to keep */
         qcam_fs_remove(w->card, w->path);
@@ -409,16 +414,14 @@ static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
         patch_duration(w);
     }
     if (info) {
-        memset(info, 0, sizeof *info);
-        snprintf(info->path, sizeof info->path, "%s", w->path);
-        info->index = w->seg_index;
         info->size = w->started ? file_size(w) : 0;
         wtrack *main = w->tracks[0].on ? &w->tracks[0] : &w->tracks[1];
         if (main->t && main->t->timescale)
             info->duration = (double)qcam_mp4_track_duration(main->t) / main->t->timescale;
         info->frames = w->tracks[0].t ? w->tracks[0].t->n_samples : 0;
     }
-    w->segments++;
+    if (w->started) w->segments++;
+    w->started = false;
     return r;
 }
 

@@ -5,12 +5,14 @@
 // the same timestamps — riscv64 included, which has no encoder — and the
 // writer's files must come out the same size on both sides, byte for byte
 // the same layout. Audio frames come from qcam:audio's AudioEncoder.
-import { app } from "qcam:app";
+import { app, time } from "qcam:app";
 import { AudioEncoder } from "qcam:audio";
+import { Camera } from "qcam:camera";
+import { link, type Pipe } from "qcam:link";
 import * as fs from "qcam:fs";
 import * as mp4Module from "qcam:mp4";
 import { Mp4Reader, Mp4Writer, repair, type SegmentInfo } from "qcam:mp4";
-import { EsReader, type Frame } from "qcam:video";
+import { Encoder, EsReader, type Frame } from "qcam:video";
 import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -461,6 +463,42 @@ export default contract(
         r.close();
       }),
     );
+
+    t.test("linked: camera → encoder → Mp4Writer; ERR_BUSY while linked; every frame the link wrote is in the file", () =>
+      inDir(() => {
+        const cam = new Camera({ width: 64, height: 48, fps: 30 });
+        const enc = new Encoder({ codec: "h264", width: 64, height: 48, gop: 10 });
+        const w = new Mp4Writer(`${DIR}/l.mp4`, { video: enc, fragmentMs: 100 });
+        let p: Pipe | undefined;
+        try {
+          p = link(cam, enc, w, { frames: 20, encodeQueue: 64 });
+          const busy = { name: "Error", code: "ERR_BUSY" };
+          throws(() => w.close(), { ...busy, message: "close the link feeding this writer first" });
+          const f = frames("h264")[0];
+          throws(() => w.write(f), { ...busy, message: "this writer is fed by a link; write() is for pull mode" });
+          f.close();
+          const t0 = time.ticksMs();
+          while (!(p.stats().finished && p.stats().framesOut === 20) && time.ticksMs() - t0 < 10_000) {
+            app.needExit();
+            time.sleepMs(5);
+          }
+          const st = p.close()!;
+          p = undefined;
+          eq(st.framesOut, 20);
+          eq(w.stats().videoFrames, 20, "the link's flush wrote the last fragment");
+          const info = w.close()!;
+          eq(info.frames, 20);
+          const r = new Mp4Reader(`${DIR}/l.mp4`);
+          deepEq(r.tracks.map((x) => [x.codec, x.width, x.height, x.samples]), [["h264", 64, 48, 20]]);
+          deepEq(r.samples().filter((x) => x.keyframe).map((x) => x.index), [0, 10]);
+          r.close();
+        } finally {
+          p?.close();
+          w.close();
+          enc.close();
+          cam.close();
+        }
+      }), { needs: ["encoder"] });
 
     t.test("a full card: ENOSPC to onError at a loop turn, the writer stops, what was written reads back", () =>
       inDir(() => {

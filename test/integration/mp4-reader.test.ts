@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, type Flavor } from "../../build/paths.ts";
+import { ROOT, buildDir, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { CLIPS, clipFile, fragments, mp4Seeds, prng, probePackets, topBoxes, type Clip, type Packet } from "../fuzz-mp4.ts";
 import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
@@ -97,7 +97,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
         const arows = (lines.find((l) => (l as { track?: number }).track === a.id) as { samples: Row[] }).samples;
         // The same bytes: one byte per sample, as many as ffprobe's packets hold, from the same places.
         assert.equal(arows.reduce((n, r) => n + r[5], 0), ap.reduce((n, p) => n + p.size, 0));
-        if (c.fragmented) assert.deepEqual(arows.map((r) => [r[5], r[6]]), ap.map((p) => [p.size, p.pos]));
+        assert.deepEqual(arows.map((r) => [r[5], r[6]]), ap.map((p) => [p.size, p.pos]));
         assert.ok(Math.abs(a.duration - Number(as.duration)) < 1e-3, `audio duration ${a.duration} vs ffprobe ${as.duration}`);
         assert.ok(Math.abs(info.duration - Math.max(a.duration, v.duration)) < 1e-9);
       }
@@ -133,6 +133,28 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       for (const t of sps) assert.ok(b.includes(Buffer.from([0, 0, 0, 1, t])), `start code + NAL header ${t.toString(16)} in the stream`);
     });
   }
+
+  it("files qcam's writer made (finalized and fragmented, with G.711 audio) read as ffprobe reads them", function () {
+    const es = path.join(sd, "w-in.h264");
+    let r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const tool = path.join(buildDir("host"), "qcam-test-mp4");
+    for (const [name, audio, fin] of [["w-final.mp4", "alaw", "1"], ["w-frag.mp4", "ulaw", "0"]]) {
+      r = spawnSync(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", audio, "8000", `finalize=${fin}`], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      const lines = run(["info", `/sdcard/${name}`]);
+      const info = lines[0] as { fragmented: boolean; tracks: TrackInfo[] };
+      assert.equal(info.fragmented, fin === "0");
+      const pk = probePackets(path.join(sd, name));
+      for (const t of info.tracks) {
+        const rows = (lines.find((l) => (l as { track?: number }).track === t.id) as { samples: Row[] }).samples;
+        const want = pk.filter((p) => p.stream === t.kind);
+        assert.equal(t.codec, t.kind === "video" ? "h264" : audio);
+        assert.deepEqual(rows.map((x) => [x[5], x[6], x[4] === 1]), want.map((p) => [p.size, p.pos, p.key]), `${name} ${t.kind}`);
+        assert.ok(Math.abs(t.duration - 3) < 1e-6, `${name} ${t.kind} lasts ${t.duration} s`);
+      }
+    }
+  });
 
   it("read() of a G.711 track gives alaw/ulaw Frames holding the track's bytes", function () {
     for (const c of CLIPS.filter((x) => x.audio)) {
