@@ -9,6 +9,8 @@ export interface ReaderStats {
   frames: number;
   /** Of them, keyframes (H.264 IDR / H.265 IRAP). */
   keyframes: number;
+  /** RTCP sender reports received on the video's RTCP channel. */
+  senderReports: number;
   /** RTP packets on the video channel, and RTP sequence gaps seen. */
   packets: number;
   gaps: number;
@@ -27,7 +29,7 @@ interface Response {
 }
 
 export class RtspReader {
-  readonly stats: ReaderStats = { frames: 0, keyframes: 0, packets: 0, gaps: 0, bytes: 0, firstKeyframeMs: null, closed: false, error: null };
+  readonly stats: ReaderStats = { frames: 0, keyframes: 0, senderReports: 0, packets: 0, gaps: 0, bytes: 0, firstKeyframeMs: null, closed: false, error: null };
   private sock: net.Socket;
   private buf: Buffer = Buffer.alloc(0);
   private t0 = 0;
@@ -109,6 +111,7 @@ export class RtspReader {
         const len = this.buf.readUInt16BE(pos + 2);
         if (this.buf.length - pos < 4 + len) break;
         if (this.buf[pos + 1] === 0) this.rtp(this.buf.subarray(pos + 4, pos + 4 + len));
+        else if (this.buf[pos + 1] === 1 && len >= 28 && this.buf[pos + 5] === 200) this.stats.senderReports++;
         pos += 4 + len;
         continue;
       }

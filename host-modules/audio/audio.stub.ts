@@ -327,7 +327,7 @@ function halRead(a: Input, timeoutUs: number): ReadResult {
       if (now >= deadline) return { errno: dry ? "ENOBUFS" : "ETIMEDOUT" };
       wake = deadline;
     }
-    world.sleepUs(wake - now); // clock_nanosleep to an absolute time: a signal does not end it
+    world.sleepUs(Math.max(1, wake - now)); // clock_nanosleep to an absolute time: a signal does not end it
   }
 }
 

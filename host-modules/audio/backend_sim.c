@@ -149,7 +149,7 @@ static void tone_block(qcam_audio_in *in, int64_t k, qcam_picture *pic)
 
 static void in_free(qcam_audio_in *in)
 {
-    if (in->fd > 0) qcam_fs_close(in->fd);
+    if (in->fd >= 0) qcam_fs_close(in->fd);
     qcam_fs_card_close(in->card);
     qcam_pool_close(in->pool);
     pthread_mutex_destroy(&in->lock);

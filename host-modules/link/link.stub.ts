@@ -19,9 +19,15 @@
 // 6.9 ns per pixel for h264, 20.6 for h265, as measured on the sim), not
 // from a clock.
 //
+// Audio links (an AudioIn and an AudioEncoder, see the qcam:audio stub) run the
+// same way, one block per frameMs; a sink is claimed per kind (busy bits
+// LINK_VIDEO / LINK_AUDIO), so one video link and one audio link may feed it
+// at once and a second link of a kind is ERR_BUSY.
+//
 // Faults: those of the parts — camera.read (the link stops capturing and
-// reports "link: camera failed"), video.encode (counted in drops.encoder,
-// "link: encoder failed"), fs.write (the sink fails: "link: es failed").
+// reports "link: camera failed"), audio.read (the same, "link: microphone
+// failed"), video.encode (counted in drops.encoder, "link: encoder failed"),
+// fs.write (the sink fails: "link: es failed").
 import type * as Api from "qcam:link";
 import type { Image } from "qcam:image";
 import type { Frame } from "qcam:video";

@@ -63,7 +63,7 @@ declare module "qcam:mp4" {
      * segment starts; `%%` is a percent sign.
      */
     segment?: SegmentOptions;
-    /** A segment was finished (finalized when `finalize`) and the next one started. Not called for the file `close()` finishes: `close()` returns that one's info. */
+    /** A segment was finished (finalized when `finalize`) and the next one started. Not called for the file `close()` finishes: `close()` returns that one's info. Reports the loop has not delivered yet when `close()` is called are delivered by it. */
     onSegment?: (info: SegmentInfo) => void;
     /** Writing failed (e.g. code ENOSPC: the card is full). What was written stays playable; the writer stops writing. Without it the error is thrown by the next `write()`, or is fatal in a link. */
     onError?: (error: Error & { code: string }) => void;
@@ -88,8 +88,9 @@ declare module "qcam:mp4" {
    * and `link(mic, g711, writer)` (one video link and one audio link may feed
    * the same writer), or pull mode with `write(frame)`. Timestamps come from the
    * frames (variable frame rate is kept as it was captured).
+   * Missing folders in the path are made.
    * @throws TypeError/RangeError ERR_INVALID_ARG for bad options (no track, a
-   *   bad fragmentMs, ...), Error with a POSIX code (ENOENT, EACCES, ENOSPC) when
+   *   bad fragmentMs, ...), Error with a POSIX code (ENOTDIR, EACCES, ENOSPC) when
    *   the file cannot be created.
    */
   export class Mp4Writer {

@@ -14,7 +14,8 @@
 // from the keyframe's pts on; segments split at keyframes, `%i`/`%03i` and
 // `%Y %m %d %H %M %S` (the world's wall clock, local time) in the path;
 // onSegment and onError posted to the app's loop (they run at the next
-// needExit() turn); a full card (world.sdcardSizeMb, or the fs.write fault)
+// needExit() turn, and close() delivers what is still queued before it returns;
+// the last file is close()'s return value); a full card (world.sdcardSizeMb, or the fs.write fault)
 // cuts the file back to its last complete fragment, reports ENOSPC (onError,
 // else thrown by write(), else the link's error), and the writer stops.
 //
@@ -26,7 +27,7 @@ import type * as Api from "qcam:mp4";
 import type { Frame } from "qcam:video";
 import type * as Self from "./mp4.stub.ts";
 import "qcam:video";
-import { open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, stat as fsStat, type File as FsFile } from "qcam:fs";
+import { mkdir as fsMkdir, open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, stat as fsStat, type File as FsFile } from "qcam:fs";
 import { findParams, nals, parseH264Sps, parseH265Sps } from "../../build/testing/annexb.ts";
 import { provide, providerOf, type LinkSink, type Packet } from "../../build/testing/media.ts";
 import { conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
@@ -684,6 +685,15 @@ class Writer {
     const p = segmented ? expandPath(this.cfg.pattern, this.segIndex, world.wallUs() / 1000) : this.cfg.pattern;
     if (p === null) throw Object.assign(new Error("bad pattern"), { code: "EINVAL" });
     this.path = p;
+    // missing folders are made; what cannot be made shows in the open's error
+    const dir = p.slice(0, p.lastIndexOf("/"));
+    if (dir) {
+      try {
+        fsMkdir(dir, { recursive: true });
+      } catch {
+        /* the open says why */
+      }
+    }
     this.file = fsOpen(p, "w");
     this.resetFileState();
   }
@@ -1034,9 +1044,7 @@ class Writer {
 
   close(): { r: 0 | string; info: Api.SegmentInfo } {
     const before = this.error;
-    const recorded = this.started;
     const { r, info } = this.finishFile();
-    if (recorded) this.post({ segment: info });
     this.closed = true;
     this.early = [];
     return { r: r && !before && !this.cfg.onError ? r : 0, info };
@@ -1056,9 +1064,12 @@ function concat(parts: Uint8Array[], len: number): Uint8Array {
 
 // ------------------------------------------------------------------ Mp4Writer (mp4_writer_js.c)
 
+type PendingEvent = { segment?: Api.SegmentInfo; error?: { code: string; path: string } };
 interface WriterState {
   w: Writer | null;
   handle: Handle | null;
+  pending: PendingEvent[];
+  drain: () => void;
 }
 const writers = new WeakMap<object, WriterState>();
 
@@ -1159,12 +1170,21 @@ export class Mp4Writer {
     const cfg = parseOptions(options as unknown as Record<string, unknown>, path);
     if ((cfg.segSeconds > 0 || cfg.segBytes > 0) && expandPath(path, 0, 0) === null)
       throwQcam("TypeError", "ERR_INVALID_ARG", "path pattern: %i, %03i, %Y %m %d %H %M %S or %% only");
-    const state: WriterState = { w: null, handle: null };
-    const post = (ev: { segment?: Api.SegmentInfo; error?: { code: string; path: string } }) => {
-      world.post(() => {
-        if (ev.segment && typeof cfg.onSegment === "function") cfg.onSegment({ ...ev.segment });
-        if (ev.error && typeof cfg.onError === "function") cfg.onError(errnoOf(ev.error.code, `cannot write ${ev.error.path}`) as Error & { code: string });
-      });
+    const state: WriterState = { w: null, handle: null, pending: [], drain: () => {} };
+    // Reports queue up and a drain is posted to the loop; close() drains what is left itself.
+    state.drain = () => {
+      for (let ev = state.pending.shift(); ev; ev = state.pending.shift()) {
+        try {
+          if (ev.segment && typeof cfg.onSegment === "function") cfg.onSegment({ ...ev.segment });
+          if (ev.error && typeof cfg.onError === "function") cfg.onError(errnoOf(ev.error.code, `cannot write ${ev.error.path}`) as Error & { code: string });
+        } catch (e) {
+          world.reportUncaught(e);
+        }
+      }
+    };
+    const post = (ev: PendingEvent) => {
+      state.pending.push(ev);
+      world.post(state.drain);
     };
     try {
       state.w = new Writer(cfg, post);
@@ -1208,6 +1228,7 @@ export class Mp4Writer {
     s.w = null;
     s.handle?.release();
     const { r, info } = w.close();
+    s.drain(); // what the app has not heard yet, before close() returns
     if (r) throw errnoOf(r, `cannot finish ${info.path}`);
     return info;
   }

@@ -187,6 +187,15 @@ static int open_file(qcam_mp4_writer *w)
     } else {
         snprintf(w->path, sizeof w->path, "%s", w->pattern);
     }
+    /* missing folders are made (a pattern may name a new one per day);
+     * what cannot be made shows in the open's error */
+    char dir[sizeof w->path];
+    snprintf(dir, sizeof dir, "%s", w->path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        qcam_fs_mkdir(w->card, dir, true);
+    }
     int fd = qcam_fs_open(w->card, w->path, QCAM_FS_WRITE);
     if (fd < 0) return fd;
     w->fd = fd;
@@ -805,10 +814,8 @@ int qcam_mp4_writer_close(qcam_mp4_writer *w, qcam_mp4_segment_info *last)
     if (!w) return 0;
     pthread_mutex_lock(&w->lock);
     int before = w->error;
-    bool recorded = w->started;
     qcam_mp4_segment_info info;
     int r = finish_file(w, &info);
-    if (recorded && w->cfg.on_segment) w->cfg.on_segment(w->cfg.opaque, &info);
     if (last) *last = info;
     /* an error that came up now and that no on_error has heard of */
     bool unheard = r < 0 && before == 0 && !w->error_reported;

@@ -79,8 +79,9 @@ void qcam_mp4_writer_stats_get(qcam_mp4_writer *w, qcam_mp4_writer_stats *out);
 void qcam_mp4_writer_path(qcam_mp4_writer *w, char *out, size_t n);
 /* The first error (-errno) or 0. */
 int qcam_mp4_writer_error(qcam_mp4_writer *w);
-/* Write the last fragment, finalize (when configured), close and free; the
- * last file gets its on_segment call too (when anything was recorded). *last (may be NULL) describes the last file. Returns 0, or an error that
+/* Write the last fragment, finalize (when configured), close and free.
+ * on_segment is for the files finished before (segments); the last one is
+ * described in *last (may be NULL). Returns 0, or an error that
  * was not reported before (the file is left fragmented and playable). */
 int qcam_mp4_writer_close(qcam_mp4_writer *w, qcam_mp4_segment_info *last);
 

@@ -2,6 +2,7 @@
  * provider, and the events the writer's threads post to the app's loop. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,30 +14,45 @@
 #include "mp4_js.h"
 #include "mp4_write.h"
 
+typedef struct mp4_event mp4_event;
+
 typedef struct {
     qcam_mp4_writer *w;
     qcam_resource res;
     qcam_app *app;
     JSValue on_segment, on_error; /* owned by the object (gc-marked) */
     bool alive;                   /* the JS object still exists */
-    atomic_int refs;              /* the JS object + events in flight */
+    atomic_int refs;              /* the JS object + drain events in flight */
+    pthread_mutex_t lock;         /* guards the queue */
+    mp4_event *head, *tail;       /* events not delivered yet, oldest first */
 } mp4_handle;
 
 static JSClassID mp4_class;
 
-static void handle_unref(mp4_handle *h)
-{
-    if (atomic_fetch_sub(&h->refs, 1) == 1) free(h);
-}
+/* ---- events -------------------------------------------------------------------
+ * The writer reports from whichever thread writes (a link's sink thread, or
+ * the app's in pull mode) with its lock held: the report is queued here and a
+ * drain is posted to the app's loop. close() drains what is still queued
+ * itself, so every segment and error is delivered by the time it returns,
+ * even when the app stops turning the loop right after. */
 
-/* ---- events (posted from whichever thread writes) ------------------------- */
-
-typedef struct {
-    mp4_handle *h;
+struct mp4_event {
+    mp4_event *next;
     bool is_error;
     int err;
     qcam_mp4_segment_info info;
-} mp4_event;
+};
+
+static void handle_unref(mp4_handle *h)
+{
+    if (atomic_fetch_sub(&h->refs, 1) != 1) return;
+    for (mp4_event *e = h->head, *n; e; e = n) {
+        n = e->next;
+        free(e);
+    }
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
 
 static JSValue segment_object(JSContext *ctx, const qcam_mp4_segment_info *info)
 {
@@ -49,44 +65,58 @@ static JSValue segment_object(JSContext *ctx, const qcam_mp4_segment_info *info)
     return o;
 }
 
-static void run_event(void *app_ptr, void *data)
+/* On the app's thread: hand every queued event to onSegment / onError. */
+static void drain(mp4_handle *h)
 {
-    qcam_app *app = app_ptr;
-    mp4_event *ev = data;
-    mp4_handle *h = ev->h;
-    JSContext *ctx = qcam_app_context(app);
-    JSValue fn = h->alive ? (ev->is_error ? h->on_error : h->on_segment) : JS_UNDEFINED;
-    if (JS_IsFunction(ctx, fn)) {
-        JSValue arg;
-        if (ev->is_error) {
-            qcam_throw_errno(ctx, -ev->err, "cannot write %s", ev->info.path);
-            arg = JS_GetException(ctx);
-        } else {
-            arg = segment_object(ctx, &ev->info);
+    JSContext *ctx = qcam_app_context(h->app);
+    for (;;) {
+        pthread_mutex_lock(&h->lock);
+        mp4_event *ev = h->head;
+        if (ev) {
+            h->head = ev->next;
+            if (!h->head) h->tail = NULL;
         }
-        fn = JS_DupValue(ctx, fn);
-        JSValue r = JS_Call(ctx, fn, JS_UNDEFINED, 1, (JSValueConst *)&arg);
-        JS_FreeValue(ctx, fn);
-        JS_FreeValue(ctx, arg);
-        if (JS_IsException(r)) qcam_app_uncaught(app);
-        JS_FreeValue(ctx, r);
+        pthread_mutex_unlock(&h->lock);
+        if (!ev) return;
+        JSValue fn = h->alive ? (ev->is_error ? h->on_error : h->on_segment) : JS_UNDEFINED;
+        if (JS_IsFunction(ctx, fn)) {
+            JSValue arg;
+            if (ev->is_error) {
+                qcam_throw_errno(ctx, -ev->err, "cannot write %s", ev->info.path);
+                arg = JS_GetException(ctx);
+            } else {
+                arg = segment_object(ctx, &ev->info);
+            }
+            fn = JS_DupValue(ctx, fn);
+            JSValue r = JS_Call(ctx, fn, JS_UNDEFINED, 1, (JSValueConst *)&arg);
+            JS_FreeValue(ctx, fn);
+            JS_FreeValue(ctx, arg);
+            if (JS_IsException(r)) qcam_app_uncaught(h->app);
+            JS_FreeValue(ctx, r);
+        }
+        free(ev);
     }
+}
+
+static void run_drain(void *app_ptr, void *data)
+{
+    (void)app_ptr;
+    mp4_handle *h = data;
+    drain(h);
     handle_unref(h);
-    free(ev);
 }
 
-static void discard_event(void *data)
-{
-    mp4_event *ev = data;
-    handle_unref(ev->h);
-    free(ev);
-}
+static void discard_drain(void *data) { handle_unref(data); }
 
-static void post(mp4_handle *h, mp4_event *ev)
+static void queue(mp4_handle *h, mp4_event *ev)
 {
+    pthread_mutex_lock(&h->lock);
+    if (h->tail) h->tail->next = ev;
+    else h->head = ev;
+    h->tail = ev;
+    pthread_mutex_unlock(&h->lock);
     atomic_fetch_add(&h->refs, 1);
-    ev->h = h;
-    if (qcam_app_post(h->app, run_event, discard_event, ev) != 0) discard_event(ev);
+    if (qcam_app_post(h->app, run_drain, discard_drain, h) != 0) handle_unref(h);
 }
 
 /* Called with the writer's lock held, on the writing thread. */
@@ -95,7 +125,7 @@ static void on_segment(void *opaque, const qcam_mp4_segment_info *info)
     mp4_event *ev = calloc(1, sizeof *ev);
     if (!ev) return;
     ev->info = *info;
-    post(opaque, ev);
+    queue(opaque, ev);
 }
 
 static void on_error(void *opaque, int err, const char *path)
@@ -105,7 +135,7 @@ static void on_error(void *opaque, int err, const char *path)
     ev->is_error = true;
     ev->err = err;
     snprintf(ev->info.path, sizeof ev->info.path, "%s", path);
-    post(opaque, ev);
+    queue(opaque, ev);
 }
 
 /* ---- class ------------------------------------------------------------------------ */
@@ -384,6 +414,7 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
         return JS_ThrowOutOfMemory(ctx);
     }
     atomic_store(&h->refs, 1);
+    pthread_mutex_init(&h->lock, NULL);
     h->app = app;
     h->on_segment = JS_UNDEFINED;
     h->on_error = JS_UNDEFINED;
@@ -397,7 +428,7 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
     int err = card ? qcam_mp4_writer_open(card, &o.cfg, &h->w) : -errno;
     if (err < 0) {
         if (card) qcam_fs_card_close(card);
-        free(h);
+        handle_unref(h);
         options_free(ctx, &o);
         JSValue e = err == -EINVAL && o.cfg.sps
                         ? qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "video.parameterSets: not a usable SPS/PPS")
@@ -417,7 +448,8 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
         qcam_mp4_writer_close(h->w, NULL);
         JS_FreeValue(ctx, h->on_segment);
         JS_FreeValue(ctx, h->on_error);
-        free(h);
+        h->on_segment = h->on_error = JS_UNDEFINED;
+        handle_unref(h); /* events posted meanwhile hold their own reference */
         return obj;
     }
     h->alive = true;
@@ -507,6 +539,7 @@ static JSValue mp4_close(JSContext *ctx, JSValueConst this_val, int argc, JSValu
     qcam_mp4_segment_info info;
     int r = qcam_mp4_writer_close(w, &info);
     h->w = NULL; /* the handle stays (for the events in flight) until the finalizer */
+    drain(h);    /* what the app has not heard yet, before close() returns */
     if (r < 0) return qcam_throw_errno(ctx, -r, "cannot finish %s", info.path);
     return segment_object(ctx, &info);
 }

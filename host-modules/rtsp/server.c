@@ -48,9 +48,12 @@ static int64_t now_ns(void)
 
 /* ---- access units, packetized once per stream --------------------------------- */
 
+/* One RTP packet: its header bytes, preceded by the 4-byte interleaved
+ * framing ('$', channel, length) for the track's usual channel (0 video, 2
+ * audio), so most TCP clients send a packet as two pieces: wire, body. */
 typedef struct {
-    uint8_t head[QCAM_RTP_HEADER + 3];
-    uint8_t head_len;
+    uint8_t wire[4 + QCAM_RTP_HEADER + 3];
+    uint8_t head_len;            /* RTP header bytes at wire + 4 */
     uint32_t body_off, body_len; /* into pkt->data */
 } piece;
 
@@ -107,6 +110,7 @@ struct qcam_rtsp_stream {
     piece *scratch;
     unsigned scratch_len, scratch_cap;
     const uint8_t *cur_base; /* the packet being packetized */
+    int cur_track;
     uint64_t frames, bytes, video_frames, audio_frames;
     float lat[LAT_RING];
     unsigned lat_n, lat_pos;
@@ -344,15 +348,28 @@ static int send_tcp(client *c)
             continue;
         }
         const piece *p = &a->p[pi];
-        size_t plen = p->head_len + p->body_len;
-        uint8_t *x = pre[npieces];
-        x[0] = '$';
-        x[1] = (uint8_t)c->ch[a->track][0];
-        x[2] = (uint8_t)(plen >> 8);
-        x[3] = (uint8_t)plen;
-        const uint8_t *parts[3] = {x, p->head, a->pkt->data + p->body_off};
-        size_t lens[3] = {4, p->head_len, p->body_len};
-        for (int k = 0; k < 3; k++) {
+        const uint8_t *parts[3];
+        size_t lens[3];
+        int nparts;
+        if (c->ch[a->track][0] == 2 * a->track) {
+            parts[0] = p->wire; /* the framing made once for the usual channel */
+            lens[0] = 4 + (size_t)p->head_len;
+            parts[1] = a->pkt->data + p->body_off;
+            lens[1] = p->body_len;
+            nparts = 2;
+        } else {
+            uint8_t *x = pre[npieces];
+            memcpy(x, p->wire, 4);
+            x[1] = (uint8_t)c->ch[a->track][0];
+            parts[0] = x;
+            lens[0] = 4;
+            parts[1] = p->wire + 4;
+            lens[1] = p->head_len;
+            parts[2] = a->pkt->data + p->body_off;
+            lens[2] = p->body_len;
+            nparts = 3;
+        }
+        for (int k = 0; k < nparts; k++) {
             if (off >= lens[k]) {
                 off -= lens[k];
                 continue;
@@ -406,7 +423,7 @@ static int send_udp(qcam_rtsp_server *s, client *c)
         struct sockaddr_storage to = c->peer;
         if (to.ss_family == AF_INET) ((struct sockaddr_in *)&to)->sin_port = htons((uint16_t)c->port[a->track][0]);
         else ((struct sockaddr_in6 *)&to)->sin6_port = htons((uint16_t)c->port[a->track][0]);
-        struct iovec iov[2] = {{(void *)p->head, p->head_len}, {a->pkt->data + p->body_off, p->body_len}};
+        struct iovec iov[2] = {{(void *)(p->wire + 4), p->head_len}, {a->pkt->data + p->body_off, p->body_len}};
         struct msghdr m = {.msg_name = &to, .msg_namelen = c->peer_len, .msg_iov = iov, .msg_iovlen = 2};
         ssize_t n = sendmsg(s->udp[0], &m, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
@@ -448,7 +465,12 @@ static int collect_piece(void *opaque, const qcam_rtp_packet *p)
         st->scratch_cap = cap;
     }
     piece *x = &st->scratch[st->scratch_len++];
-    memcpy(x->head, p->head, p->head_len);
+    size_t plen = p->head_len + p->body_len;
+    x->wire[0] = '$';
+    x->wire[1] = (uint8_t)(2 * st->cur_track);
+    x->wire[2] = (uint8_t)(plen >> 8);
+    x->wire[3] = (uint8_t)plen;
+    memcpy(x->wire + 4, p->head, p->head_len);
     x->head_len = (uint8_t)p->head_len;
     x->body_off = p->body_len ? (uint32_t)(p->body - st->cur_base) : 0;
     x->body_len = (uint32_t)p->body_len;
@@ -538,6 +560,7 @@ static int stream_write(qcam_sink *sink, qcam_packet *pkt)
     uint16_t first_seq = st->rtp[track].seq;
     st->scratch_len = 0;
     st->cur_base = pkt->data;
+    st->cur_track = track;
     int n = track == TRACK_VIDEO
                 ? qcam_rtp_packetize_video(&st->rtp[track], pkt->data, pkt->size, rtp_ts, collect_piece, st)
                 : qcam_rtp_packetize_audio(&st->rtp[track], pkt->data, pkt->size, rtp_ts, collect_piece, st);
@@ -1194,14 +1217,17 @@ static void housekeeping(qcam_rtsp_server *s, int64_t t)
             st = find_stream(s, c->describe_uri, &track);
             if (st && stream_params(st)) {
                 c->describe_wait = false;
+                c->last_activity = t;
                 send_describe(s, c, st, c->describe_cseq, c->describe_uri);
                 process_input(s, c); /* requests that came meanwhile */
             } else if (!st || t >= c->describe_deadline) {
                 c->describe_wait = false;
+                c->last_activity = t;
                 reply(c, st ? 503 : 404, c->describe_cseq, st ? "Retry-After: 1\r\n" : NULL, NULL, 0);
                 process_input(s, c);
             }
         }
+        if (c->describe_wait) continue; /* the server is the one keeping it waiting */
         if (t - c->last_activity > (int64_t)s->cfg.session_timeout_s * 1000000000LL) {
             c->dead = true;
             continue;

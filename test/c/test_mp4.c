@@ -8,8 +8,8 @@
  *         handled=1 (errors go to on_error only; writes then return 0)
  *         threads=1 (video and audio written from two threads at once)
  *         audio-start=<us> (first audio pts relative to the first video frame)
- *       prints "segment <index> <path> <duration> <size> <frames>" per finished
- *       file, "error <code>" for the first error, then "stats v=<n> a=<n>
+ *       prints "segment <index> <path> <duration> <size> <frames>" per file
+ *       finished before the last (on_segment), "error <code>" for the first error, then "stats v=<n> a=<n>
  *       fragments=<n> bytes=<n> segments=<n> dropped=<n>" and
  *       "refused <n>" (writes that returned an error) and
  *       "last <path> <duration> <size> <frames> close=<r>"

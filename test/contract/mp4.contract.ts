@@ -280,13 +280,20 @@ export default contract(
       eq(fs.exists(DIR), false, "nothing was created");
     });
 
-    t.test("a file that cannot be created: ENOENT", () => {
-      throws(() => new Mp4Writer("/sdcard/no/such/dir/a.mp4", { video: VIDEO("h264") }), {
-        name: "Error",
-        code: "ENOENT",
-        message: "cannot open /sdcard/no/such/dir/a.mp4: No such file or directory",
-      });
-    });
+    t.test("missing folders are made; a file that cannot be created throws its code", () =>
+      inDir(() => {
+        const w = new Mp4Writer(`${DIR}/a/b/c.mp4`, { video: VIDEO("h264") });
+        ok(fs.stat(`${DIR}/a/b`).isDirectory, "the folders were made");
+        w.close();
+        fs.writeFile(`${DIR}/file`, "x");
+        throws(() => new Mp4Writer(`${DIR}/file/a.mp4`, { video: VIDEO("h264") }), {
+          name: "Error",
+          code: "ENOTDIR",
+          message: `cannot open ${DIR}/file/a.mp4: Not a directory`,
+        });
+        throws(() => new Mp4Writer("relative.mp4", { video: VIDEO("h264") }), { name: "Error", code: "EINVAL" });
+      }),
+    );
 
     for (const codec of ["h264", "h265"] as const) {
       t.test(`pull mode, ${codec}: fragments, flush, close → a regular MP4 the reader reads back`, () =>
@@ -392,7 +399,7 @@ export default contract(
       }),
     );
 
-    t.test("segments by size: split at keyframes, onSegment for each file at a loop turn", () =>
+    t.test("segments by size: split at keyframes; onSegment for each finished file at a loop turn, close() returns the last", () =>
       inDir(() => {
         const seen: SegmentInfo[] = [];
         const w = new Mp4Writer(`${DIR}/s_%02i.mp4`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s) => seen.push(s) });
@@ -405,9 +412,9 @@ export default contract(
         eq(w.stats().segments, 1);
         const last = w.close()!;
         turns();
-        deepEq(seen.map((s) => [s.path, s.index, s.frames]), [[`${DIR}/s_00.mp4`, 0, 10], [`${DIR}/s_01.mp4`, 1, 10]]);
-        deepEq(last, seen[1]);
-        for (const s of seen) {
+        eq(seen.length, 1, "the last file is close()'s to tell");
+        deepEq([...seen, last].map((s) => [s.path, s.index, s.frames]), [[`${DIR}/s_00.mp4`, 0, 10], [`${DIR}/s_01.mp4`, 1, 10]]);
+        for (const s of [...seen, last]) {
           eq(s.size, fs.stat(s.path).size);
           eq(s.duration, 10 / 30);
           const r = new Mp4Reader(s.path);
@@ -418,14 +425,17 @@ export default contract(
       }),
     );
 
-    t.test("segments by time", () =>
+    t.test("segments by time; close() delivers the reports the loop has not yet", () =>
       inDir(() => {
         const seen: SegmentInfo[] = [];
         const w = new Mp4Writer(`${DIR}/t%i.mp4`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s) => seen.push(s) });
         writeAll(w, frames("h265"));
-        w.close();
+        eq(seen.length, 0);
+        const last = w.close()!;
+        deepEq(seen.map((s) => [s.path, s.frames]), [[`${DIR}/t0.mp4`, 10]], "delivered inside close()");
+        deepEq([last.path, last.frames], [`${DIR}/t1.mp4`, 10]);
         turns();
-        deepEq(seen.map((s) => [s.path, s.frames]), [[`${DIR}/t0.mp4`, 10], [`${DIR}/t1.mp4`, 10]]);
+        eq(seen.length, 1, "and only once");
       }),
     );
 

@@ -192,13 +192,13 @@ const MUTANTS: Mutant[] = [
   {
     bug: "mu-law with the sign bit the wrong way round",
     module: "qcam:audio",
-    replace: [[String.raw`\(neg \? i \| 128 : i\) \^ 255`, "", "(neg ? i : i | 128) ^ 255"]],
+    replace: [[String.raw`\(neg \? i \| 0x80 : i\) \^ 0xff`, "", "(neg ? i : i | 0x80) ^ 0xff"]],
     caught: ["G.711: ffmpeg's bytes for all 65536 inputs, the standard's levels, encode(decode(encode(x))) = encode(x)"],
   },
   {
-    bug: "a WAV source without loop never ends",
+    bug: "the end of a WAV source without loop is an error, not null",
     module: "qcam:audio",
-    replace: [[String.raw`a\.wav !== null && !a\.cfg\.loop && a\.next >= a\.wav\.blocks`, "", "false"]],
+    replace: [[String.raw`if \(e === "ENODATA"\) return null;`, "", ""]],
     caught: ["a WAV source: the file's samples exactly, in real time, null at its end; loop plays it again"],
   },
   {
@@ -217,7 +217,7 @@ const MUTANTS: Mutant[] = [
     bug: "an audio source links with a video encoder (and back)",
     module: "qcam:link",
     suite: "audio",
-    replace: [[String.raw`if \(audio !== \(enc\.media === LINK_AUDIO\) \|\| audio && keepLast\) \{`, "", "if (false) {"]],
+    replace: [[String.raw`if \(audio !== \(enc\.media === LINK_AUDIO\) \|\| \(audio && keepLast\)\) \{`, "", "if (false) {"]],
     caught: ["link(): an audio source needs an AudioEncoder, a video one an Encoder; no capture for audio"],
   },
   {

@@ -11,9 +11,11 @@
 // the repaired file, every trial checks:
 //   S <= F            nothing the writer reported as stored is lost
 //   F <= H            and nothing is invented
-//   F = S, or F = S + the next fragment (killed after it was stored, before `s`)
+//   F - S <= M + 1    past S at most the next fragment (killed after it was
+//                     stored, before `s` was printed)
 //   H - F <= M + 1    the loss: the fragment in progress (at most M frames, the
 //                     largest fragment of the run) and the frame being handed
+// (a clean run, not killed: F = H, everything)
 // and the repaired file's frames are the first F frames the camera gave
 // (ffprobe's keyframe flags every `gop` frames, from the first).
 // A third of the trials record in bound mode (link(cam, enc, writer): the
@@ -21,7 +23,7 @@
 // sinkFrames (`h N`, a lower bound of what was handed at the kill), so
 // "F <= H" is not checked, and a link that drops a frame (the machine is
 // busy) breaks the keyframe pattern, so only keyframes' spacing <= gop is.
-// The trials are seeded (a fixed PRNG): reruns kill at the same moments.
+// The trials are seeded (a fixed PRNG): reruns use the same kill delays, modes and codecs.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -128,7 +130,7 @@ describe("qcam:mp4 crash trials (SIGKILL a recorder, then qcam repair)", functio
         if (mode === "pull") assert.deepEqual(keys, [...Array(Math.ceil(F / GOP)).keys()].map((k) => k * GOP), say);
         else keys.forEach((k, j) => j === 0 || assert.ok(k - keys[j - 1] <= GOP, say));
         summary.push(`${mode} ${codec} ${t.killed ? "killed" : "ended "} ${delay} ms after "${after}": handed ${t.handed}, stored ${t.stored}, kept ${F} (${r.stdout.trim().replace(/^.*crash\.mp4: /, "").split(":")[0]})`);
-        (t.killed ? killedCount++ : 0);
+        if (t.killed) killedCount++;
       } finally {
         fs.rmSync(sd, { recursive: true, force: true });
       }

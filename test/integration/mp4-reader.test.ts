@@ -3,8 +3,10 @@
 // fragmented, H.264/H.265, with G.711 audio in .mov — ffmpeg's mp4 muxer has
 // no tag for it), ffprobe's packets (count, size, position, keyframe flag,
 // timestamps) and ffmpeg decoding what read() hands out and what repair()
-// leaves. The parser alone is fuzzed by test/integration/fuzz.test.ts
-// (target runtime/fuzz/fuzz_mp4.c, seeds test/fuzz-mp4.ts).
+// leaves. Truncated and malformed files also run on the ASan+UBSan build and
+// on riscv64 under qemu. The parser alone is fuzzed by
+// test/integration/fuzz.test.ts (target runtime/fuzz/fuzz_mp4.c, seeds
+// test/fuzz-mp4.ts); crash trials are in mp4-crash.test.ts.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -41,8 +43,10 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   });
   after(() => fs.rmSync(sd, { recursive: true, force: true }));
 
+  let rvImage: string | undefined;
   function run(args: string[], opts: { flavor?: Flavor; sd?: string } = {}): unknown[] {
-    const cmd = runtimeCommand(opts.flavor ?? "host", image, { sdcard: opts.sd ?? sd, args });
+    const flavor = opts.flavor ?? "host";
+    const cmd = runtimeCommand(flavor, flavor === "riscv64" ? rvImage! : image, { sdcard: opts.sd ?? sd, args });
     const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 240000, maxBuffer: 256 << 20 });
     if (r.error) throw r.error;
     assert.equal(r.status, 0, `${args.join(" ")}: exit ${r.status}\n${r.stdout.slice(-2000)}\n${r.stderr}`);
@@ -223,9 +227,10 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
     return out;
   }
 
-  for (const flavor of ["host", "asan"] as const) {
-    it(`${flavor}: files truncated at many offsets read as their complete fragments, or fail with EBADMSG; never a crash`, function () {
-      const list = CLIPS.filter((c) => ["h264-frag", "h264-faststart", "h265-alaw-frag", "h264-ulaw-frag"].includes(c.name)).flatMap((c) => cuts(c, flavor === "asan" ? 211 : 53));
+  for (const flavor of ["host", "asan", "riscv64"] as const) {
+    it(`${flavor}: files truncated at many offsets read as their complete fragments, or fail with EBADMSG; never a crash`, async function () {
+      if (flavor === "riscv64") rvImage ??= (await fixture("mp4-reader", "riscv64")).image;
+      const list = CLIPS.filter((c) => ["h264-frag", "h264-faststart", "h265-alaw-frag", "h264-ulaw-frag"].includes(c.name)).flatMap((c) => cuts(c, flavor === "host" ? 53 : 211));
       const got = run(["open", ...list.map((x) => `/sdcard/${x.name}`)], { flavor }) as { path: string; result: string; samples: number }[];
       assert.equal(got.length, list.length);
       list.forEach((x, i) => {
@@ -235,7 +240,8 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       });
     });
 
-    it(`${flavor}: malformed files (bad sizes, loops, huge counts) fail with EBADMSG naming the problem`, function () {
+    it(`${flavor}: malformed files (bad sizes, loops, huge counts) fail with EBADMSG naming the problem`, async function () {
+      if (flavor === "riscv64") rvImage ??= (await fixture("mp4-reader", "riscv64")).image;
       const bad = mp4Seeds().filter((s) => s.expect.result === -74);
       assert.ok(bad.length >= 20);
       for (const s of bad) fs.writeFileSync(path.join(sd, `bad-${s.name}`), s.data);

@@ -262,6 +262,7 @@ describe("qcam:rtsp", function () {
       assert.equal(x.stats.frames, c.framesSent, `client ${i}`);
       assert.equal(x.stats.gaps, 0);
       assert.ok(c.framesSent >= 80, `client ${i} got ${c.framesSent}`);
+      assert.ok(x.stats.senderReports >= 2, `client ${i}: ${x.stats.senderReports} RTCP sender reports in 3 s`);
     });
     const counts = st.clients.map((c) => c.framesSent);
     assert.ok(Math.max(...counts) - Math.min(...counts) <= 3, `frames per client ${counts}`);
@@ -298,7 +299,7 @@ describe("qcam:rtsp", function () {
   });
 
   it("malformed and hostile requests get the right status codes; the server keeps serving", async function () {
-    const srv = await serve(["clients=0", "max=3", "timeout=1"]);
+    const srv = await serve(["clients=0", "max=3", "timeout=1", "extra=1"]);
     const u = srv.url;
     const one = async (req: string | Buffer, opts: { until?: RegExp; byteByByte?: boolean } = {}) => raw(srv.port, [req], { until: opts.until ?? /\r\n\r\n/, byteByByte: opts.byteByByte });
     try {
@@ -341,6 +342,14 @@ describe("qcam:rtsp", function () {
       assert.deepEqual(statuses(idle.text), [200]);
       assert.match(idle.text, /^Session: [0-9a-f]{16};timeout=1\r$/m);
       assert.ok(idle.closed, "idle session closed");
+      // Parameter sets given up front are announced at once; a stream with none waits for a keyframe, then 503.
+      const given = await one(`DESCRIBE ${u.replace(/live$/, "given")} RTSP/1.0\r\nCSeq: 1\r\n\r\n`, { until: /a=control:track0/ });
+      assert.deepEqual(statuses(given.text), [200]);
+      assert.match(given.text, /sprop-parameter-sets=Z0LAHtk=,aM48gA==/);
+      assert.match(given.text, /^Content-Base: rtsp:\/\/127\.0\.0\.1:\d+\/given\/\r$/m);
+      const waited = await raw(srv.port, [`DESCRIBE ${u.replace(/live$/, "empty")} RTSP/1.0\r\nCSeq: 4\r\n\r\n`], { until: /\r\n\r\n/, waitMs: 15000 });
+      assert.deepEqual(statuses(waited.text), [503]);
+      assert.match(waited.text, /^Retry-After: 1\r$/m);
       // Over maxClients (3): the fourth connection gets 503.
       const held = await Promise.all([0, 1, 2].map(() => new Promise<net.Socket>((res) => {
         const s = net.connect(srv.port, "127.0.0.1", () => res(s));
@@ -352,10 +361,12 @@ describe("qcam:rtsp", function () {
       // Still serving.
       const p = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name", "-of", "csv=p=0", u], { encoding: "utf8", timeout: 30000 });
       assert.equal(p.stdout.trim(), "h264", p.stderr);
-    } finally {
-      const st = finalStats(await srv.stop());
-      assert.ok(st.rejected >= 1);
+    } catch (e) {
+      await srv.stop();
+      throw e;
     }
+    const st = finalStats(await srv.stop());
+    assert.ok(st.rejected >= 1, `rejected ${st.rejected}`);
   });
 
   it("fast start: a client joining mid-GOP gets the cached GOP, keyframe first; without it, it waits for the next keyframe", async function () {
