@@ -197,6 +197,7 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
         command: "as above",
       });
       notes.push(`remux on ${place.label} (${rel(place.dir)}): wall per round qcam ${got.get("qcam")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, ffmpeg ${got.get("ffmpeg")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, lean ${got.get("qcam lean")!.map((t) => t.wallS.toFixed(2)).join(", ")} s; ffprobe: qcam ${pq.codec} ${pq.width}x${pq.height} ${pq.packets} packets ${pq.duration.toFixed(3)} s, ffmpeg ${pf.codec} ${pf.width}x${pf.height} ${pf.packets} packets ${pf.duration.toFixed(3)} s; sizes qcam ${fs.statSync(qOut).size} B, ffmpeg ${fs.statSync(fOut).size} B`);
+      for (const f of [qOut, fOut, path.join(place.dir, "in.h264")]) fs.rmSync(f, { force: true }); // 250 MB the next run remakes
       if (place.label === "tmpfs" || places.length === 1) {
         remuxCpuPerFrameUs = (qCpu * 1e6) / REMUX.frames;
         rss = { host: med("qcam", (t) => t.rssKb), lean: med("qcam lean", (t) => t.rssKb), ffmpeg: med("ffmpeg", (t) => t.rssKb) };

@@ -237,9 +237,11 @@ static int video_option(JSContext *ctx, JSValueConst v, options *o)
         return bad(ctx, QCAM_TYPE_ERROR, "video must be an Encoder or {codec, width, height, parameterSets?}");
     JSClassID id = 0;
     if (JS_GetAnyOpaque(v, &id) != NULL) {
-        qcam_encoder *enc = qcam_js_encoder(ctx, v); /* ERR_WRONG_THIS / ERR_CLOSED */
-        if (!enc) return -1;
-        o->cfg.encoder = enc;
+        /* an Encoder (a closed one has no opaque: its getters throw ERR_CLOSED
+         * below); any other native object is read as a track description */
+        qcam_encoder *enc = qcam_js_encoder(ctx, v);
+        if (enc) o->cfg.encoder = enc;
+        else JS_FreeValue(ctx, JS_GetException(ctx));
     }
     JSValue c = JS_GetPropertyStr(ctx, v, "codec");
     if (JS_IsException(c)) return -1;

@@ -280,6 +280,16 @@ export default contract(
       eq(fs.exists(DIR), false, "nothing was created");
     });
 
+    t.test("video: an Encoder, or else read as a track description (another native object too)", () =>
+      inDir(() => {
+        const es = new EsReader(stream("h264"));
+        const W = Mp4Writer as unknown as new (...a: unknown[]) => Mp4Writer;
+        throws(() => new W(`${DIR}/x.mp4`, { video: es }), TYPE("video needs width and height"));
+        es.close();
+        throws(() => new W(`${DIR}/x.mp4`, { video: es }), { name: "TypeError", code: "ERR_CLOSED" });
+      }),
+    );
+
     t.test("missing folders are made; a file that cannot be created throws its code", () =>
       inDir(() => {
         const w = new Mp4Writer(`${DIR}/a/b/c.mp4`, { video: VIDEO("h264") });
@@ -474,6 +484,33 @@ export default contract(
       }),
     );
 
+    t.test("audio only: µ-law at 16 kHz, fragments by its own clock, the same bytes on both sides", () =>
+      inDir(() => {
+        const path = `${DIR}/a.mp4`;
+        const w = new Mp4Writer(path, { audio: { codec: "ulaw", sampleRate: 16000 }, fragmentMs: 500 });
+        const enc = new AudioEncoder({ codec: "ulaw", sampleRate: 16000 });
+        const pcm = new Int16Array(320).map((_, i) => Math.round(8000 * Math.sin(i / 5)));
+        for (let i = 0; i < 150; i++) {
+          const f = enc.encode(pcm, 1_000_000 + i * 20_000);
+          w.write(f);
+          f.close();
+          if (i === 50) eq(w.stats().audioFrames, 50, "two 500 ms fragments are out when frame 50 comes");
+        }
+        enc.close();
+        const info = w.close()!;
+        deepEq([info.frames, info.duration], [0, 3], "duration: the audio's without video");
+        eq(info.size, EXPECT.ulaw16k.finalSize, "the same bytes on both sides");
+        const r = new Mp4Reader(path);
+        deepEq(r.tracks.map((t) => [t.id, t.kind, t.codec, t.sampleRate, t.timescale, t.duration]), [[1, "audio", "ulaw", 16000, 16000, 3]]);
+        eq(r.samples(1).reduce((n, x) => n + x.size, 0), 150 * 320);
+        const f = r.read(1)!;
+        eq(f.codec as string, "ulaw");
+        eq(f.ptsUs, 0);
+        f.close();
+        r.close();
+      }),
+    );
+
     t.test("linked: camera → encoder → Mp4Writer; ERR_BUSY while linked; every frame the link wrote is in the file", () =>
       inDir(() => {
         const cam = new Camera({ width: 64, height: 48, fps: 30 });
@@ -594,4 +631,5 @@ export default contract(
 const EXPECT = {
   h264: { finalSize: 3818, fragmentedSize: 4070 },
   h265: { finalSize: 8878 },
+  ulaw16k: { finalSize: 48573 },
 };
