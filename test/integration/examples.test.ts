@@ -76,6 +76,16 @@ describe("examples (app/examples)", function () {
     assert.equal(r.stdout.trim(), "pcm_mulaw,8000");
   });
 
+  it("6b. K230 MP4 demuxer: the Mp4Container file's tracks, every frame decoded, all audio samples", async function () {
+    const out = await runExample("k230_mp4_demuxer", sd, ["/sdcard/examples/muxer.mp4"]);
+    assert.match(out, /^video track 1: codec h265, 1280x720, 200 frames\naudio track 2: codec ulaw, 1 channel\(s\), 8000 Hz, \d+ frames\n/);
+    const m = out.match(/demuxed (\d+) video frames \((\d+) pictures decoded\) and (\d+) audio samples in ([\d.]+) s/);
+    assert.ok(m, out);
+    assert.deepEqual([Number(m[1]), Number(m[2])], [200, 200]);
+    const r = spawnSync("ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "stream=duration_ts", "-of", "csv=p=0", path.join(sd, "examples", "muxer.mp4")], { encoding: "utf8" });
+    assert.equal(Number(m[3]), Number(r.stdout.trim()), "every audio sample ffprobe counts");
+  });
+
   for (const codec of ["h264", "h265"] as const) {
     it(`7. K230 vi_bind_venc_mp4_test: 200 frames into a fragmented MP4 (${codec})`, async function () {
       const out = await runExample("k230_vi_bind_venc_mp4", sd, [`/sdcard/examples/venc_${codec}.mp4`, codec]);
