@@ -19,9 +19,11 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../host-modules/mp4/mp4_write.h"
 #include "../../host-modules/video/annexb.h"
@@ -80,6 +82,7 @@ typedef struct {
     int64_t audio_start;
     int64_t t0;
     int sent_audio;
+    atomic_int video_sent; /* video frames written so far (threads=1 paces the audio by it) */
 } feed;
 
 static qcam_packet *audio_packet(feed *f, int i)
@@ -125,11 +128,20 @@ static void write_audio_until(feed *f, int64_t pts)
     }
 }
 
+/* The audio thread writes at the same time as the video one, but not ahead
+ * of it (as a microphone would not be): each frame once the video has
+ * reached its time. */
 static void *audio_thread(void *arg)
 {
     feed *f = arg;
-    write_audio_until(f, video_pts(f, f->frames) - 1);
-    return NULL;
+    int64_t end = video_pts(f, f->frames) - 1;
+    for (;;) {
+        int v = atomic_load(&f->video_sent);
+        write_audio_until(f, v >= f->frames ? end : video_pts(f, v));
+        if (v >= f->frames) return NULL;
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static void on_segment(void *opaque, const qcam_mp4_segment_info *s)
@@ -204,7 +216,9 @@ static int cmd_write(int argc, char **argv)
         p->pts_us = p->dts_us = pts;
         report(qcam_mp4_writer_write(f.w, p), "video");
         qcam_packet_unref(p);
+        atomic_store(&f.video_sent, i + 1);
     }
+    atomic_store(&f.video_sent, f.frames);
     if (threads) pthread_join(th, NULL);
     else write_audio_until(&f, video_pts(&f, f.frames) - 1);
     if (es) qcam_es_close(es);
