@@ -12,7 +12,7 @@
 // fragment; frames before the first keyframe dropped and counted; audio that
 // comes before the first keyframe kept (the newest 64 frames) and written
 // from the keyframe's pts on; segments split at keyframes, `%i`/`%03i` and
-// `%Y %m %d %H %M %S` (the world's wall clock, local time) in the path;
+// `%Y %m %d %H %M %S` (the world's wall clock, UTC) in the path;
 // onSegment and onError posted to the app's loop (they run at the next
 // needExit() turn, and close() delivers what is still queued before it returns;
 // the last file is close()'s return value); a full card (world.sdcardSizeMb, or the fs.write fault)
@@ -599,12 +599,12 @@ function expandPath(pattern: string, index: number, wallMs: number): string | nu
     if (width > 20) return null;
     switch (pattern[i]) {
       case "i": out += String(index).padStart(width, zero ? "0" : " "); break;
-      case "Y": out += String(d.getFullYear()).padStart(4, "0"); break;
-      case "m": out += two(d.getMonth() + 1); break;
-      case "d": out += two(d.getDate()); break;
-      case "H": out += two(d.getHours()); break;
-      case "M": out += two(d.getMinutes()); break;
-      case "S": out += two(d.getSeconds()); break;
+      case "Y": out += String(d.getUTCFullYear()).padStart(4, "0"); break;
+      case "m": out += two(d.getUTCMonth() + 1); break;
+      case "d": out += two(d.getUTCDate()); break;
+      case "H": out += two(d.getUTCHours()); break;
+      case "M": out += two(d.getUTCMinutes()); break;
+      case "S": out += two(d.getUTCSeconds()); break;
       case "%": out += "%"; break;
       default: return null;
     }

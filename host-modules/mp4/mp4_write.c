@@ -88,7 +88,7 @@ int qcam_mp4_expand_path(const char *pattern, unsigned index, int64_t when, char
 {
     time_t tt = (time_t)when;
     struct tm tm;
-    if (!localtime_r(&tt, &tm)) memset(&tm, 0, sizeof tm);
+    if (!gmtime_r(&tt, &tm)) memset(&tm, 0, sizeof tm);
     size_t o = 0;
     for (const char *p = pattern; *p; p++) {
         char piece[32];
