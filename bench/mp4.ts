@@ -2,13 +2,15 @@
 // otherwise. Nothing here is asserted.
 //
 //  1. Remux a 10,000-frame H.264 elementary stream into an MP4: what a user
-//     runs — an app reading EsReader → Mp4Writer in pull mode, finalized on
-//     close (bench/apps/mp4, mode remux) — against `ffmpeg -c copy` on the
-//     same input in the same run, rounds alternating. Wall time and CPU
-//     (user + sys) and peak RSS from GNU time. The SD card folder is first on
-//     the disk (out/bench/mp4/sdcard: the writer fsyncs every fragment and the
-//     finalized copy, ffmpeg syncs nothing), then in /dev/shm (tmpfs: syncing
-//     costs nothing, what is left is the work). Peak RSS also for the "lean"
+//     runs — an app calling qcam:mp4's remux() (bench/apps/mp4, mode remux:
+//     one scan, one copy, one fsync) — against `ffmpeg -c copy` on the same
+//     input in the same run, rounds alternating. Wall time and CPU (user +
+//     sys) and peak RSS from GNU time. Second, the same conversion through
+//     the crash-safe recording path (mode writer: EsReader → Mp4Writer in pull
+//     mode, an fsync per fragment, then finalized on close = a second copy).
+//     The SD card folder is first on the disk (out/bench/mp4/sdcard; qcam
+//     fsyncs, ffmpeg syncs nothing), then in /dev/shm (tmpfs: syncing costs
+//     nothing, what is left is the work). Peak RSS also for the "lean"
 //     runtime (no libavcodec, static: the shape of a board runtime).
 //  2. Recording overhead: CPU (user + sys, GNU time) of the linked 1280x720
 //     30 fps 4 Mbit/s pipeline (a Y4M clip played by the sim camera →
@@ -144,7 +146,7 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   let rss = { host: 0, lean: 0, ffmpeg: 0 };
-  let remuxCpuPerFrameUs = NaN; // tmpfs (else disk): everything the remux app does, per frame
+  let remuxCpuPerFrameUs = NaN; // tmpfs (else disk): everything the writer-path app does, per frame
   let leanArgvShown: string[] = [];
   let hostArgvShown: string[] = [];
   let ffArgvShown: string[] = [];
@@ -154,19 +156,22 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
       fs.copyFileSync(input, path.join(place.dir, "in.h264"));
       const qOut = path.join(place.dir, "out.mp4");
       const fOut = path.join(place.dir, "ffmpeg.mp4");
-      const qArgv = (rt: string) => [rt, "--sdcard", rel(place.dir), image, "--", "remux", "/sdcard/in.h264", "/sdcard/out.mp4", String(REMUX.width), String(REMUX.height)];
+      const wOut = path.join(place.dir, "out-writer.mp4");
+      const qArgv = (rt: string) => [rt, "--sdcard", rel(place.dir), image, "--", "remux", "/sdcard/in.h264", "/sdcard/out.mp4", String(REMUX.fps)];
+      const wArgv = [runtime, "--sdcard", rel(place.dir), image, "--", "writer", "/sdcard/in.h264", "/sdcard/out-writer.mp4", String(REMUX.width), String(REMUX.height)];
       const ffArgv = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "h264", "-framerate", String(REMUX.fps),
         "-i", rel(path.join(place.dir, "in.h264")), "-c", "copy", rel(fOut)];
       const variants = [
         { label: "qcam", argv: qArgv(runtime) },
         { label: "ffmpeg", argv: ffArgv },
         { label: "qcam lean", argv: qArgv(lean) },
+        { label: "qcam writer", argv: wArgv },
       ];
       const got = new Map<string, Timed[]>(variants.map((v) => [v.label, []]));
       log(`mp4: remux ${REMUX.frames} frames (${inputMb.toFixed(0)} MB) on ${place.label}, ${remuxRounds} rounds of ${variants.map((v) => v.label).join(", ")}`);
       for (let round = 0; round < remuxRounds; round++) {
         for (const v of round % 2 ? [...variants].reverse() : variants) {
-          fs.rmSync(v.label === "ffmpeg" ? fOut : qOut, { force: true }); // each writes a new file, as a user's run would
+          fs.rmSync(v.label === "ffmpeg" ? fOut : v.label === "qcam writer" ? wOut : qOut, { force: true }); // each writes a new file, as a user's run would
           const t = await timed(v.argv);
           got.get(v.label)!.push(t);
           if (v.label !== "ffmpeg") {
@@ -179,9 +184,10 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
       const qWall = med("qcam", (t) => t.wallS), fWall = med("ffmpeg", (t) => t.wallS);
       const qCpu = med("qcam", (t) => t.cpuS), fCpu = med("ffmpeg", (t) => t.cpuS);
       const lWall = med("qcam lean", (t) => t.wallS);
+      const wWall = med("qcam writer", (t) => t.wallS), wCpu = med("qcam writer", (t) => t.cpuS);
       const pq = probe(qOut), pf = probe(fOut);
       rows.push({
-        benchmark: `remux ${REMUX.frames}-frame H.264 ES (${inputMb.toFixed(0)} MB) → MP4, card on ${place.label}: wall time`,
+        benchmark: `remux ${REMUX.frames}-frame H.264 ES (${inputMb.toFixed(0)} MB) → MP4 with remux(), card on ${place.label}: wall time`,
         qcam: `${qWall.toFixed(3)} s (host runtime); lean ${lWall.toFixed(3)} s`,
         peer: `${fWall.toFixed(3)} s (ffmpeg -c copy)`,
         ratio: `speed-up ${(fWall / qWall).toFixed(2)}× (ffmpeg time / qcam time)`,
@@ -196,10 +202,18 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
         goal: "—",
         command: "as above",
       });
-      notes.push(`remux on ${place.label} (${rel(place.dir)}): wall per round qcam ${got.get("qcam")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, ffmpeg ${got.get("ffmpeg")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, lean ${got.get("qcam lean")!.map((t) => t.wallS.toFixed(2)).join(", ")} s; ffprobe: qcam ${pq.codec} ${pq.width}x${pq.height} ${pq.packets} packets ${pq.duration.toFixed(3)} s, ffmpeg ${pf.codec} ${pf.width}x${pf.height} ${pf.packets} packets ${pf.duration.toFixed(3)} s; sizes qcam ${fs.statSync(qOut).size} B, ffmpeg ${fs.statSync(fOut).size} B`);
-      for (const f of [qOut, fOut, path.join(place.dir, "in.h264")]) fs.rmSync(f, { force: true }); // 250 MB the next run remakes
+      rows.push({
+        benchmark: `the same conversion through the crash-safe writer path (EsReader → Mp4Writer pull mode: fsync per fragment, finalize copy), card on ${place.label}: wall time`,
+        qcam: `${wWall.toFixed(3)} s (host runtime; CPU ${wCpu.toFixed(3)} s)`,
+        peer: `${fWall.toFixed(3)} s (ffmpeg -c copy)`,
+        ratio: `speed-up ${(fWall / wWall).toFixed(2)}× (ffmpeg time / qcam time)`,
+        goal: "— (the recording path; the remux goal is the row above)",
+        command: `qcam: ${code([GNU_TIME, "-f", TIME_FORMAT, ...wArgv])}`,
+      });
+      notes.push(`remux on ${place.label} (${rel(place.dir)}): wall per round qcam remux() ${got.get("qcam")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, ffmpeg ${got.get("ffmpeg")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, lean ${got.get("qcam lean")!.map((t) => t.wallS.toFixed(2)).join(", ")} s, writer path ${got.get("qcam writer")!.map((t) => t.wallS.toFixed(2)).join(", ")} s (peak RSS ${(med("qcam writer", (t) => t.rssKb) / 1024).toFixed(1)} MiB); ffprobe: qcam ${pq.codec} ${pq.width}x${pq.height} ${pq.packets} packets ${pq.duration.toFixed(3)} s, ffmpeg ${pf.codec} ${pf.width}x${pf.height} ${pf.packets} packets ${pf.duration.toFixed(3)} s; sizes qcam ${fs.statSync(qOut).size} B, ffmpeg ${fs.statSync(fOut).size} B`);
+      for (const f of [qOut, fOut, wOut, path.join(place.dir, "in.h264")]) fs.rmSync(f, { force: true }); // 250 MB the next run remakes
       if (place.label === "tmpfs" || places.length === 1) {
-        remuxCpuPerFrameUs = (qCpu * 1e6) / REMUX.frames;
+        remuxCpuPerFrameUs = (wCpu * 1e6) / REMUX.frames;
         rss = { host: med("qcam", (t) => t.rssKb), lean: med("qcam lean", (t) => t.rssKb), ffmpeg: med("ffmpeg", (t) => t.rssKb) };
         hostArgvShown = qArgv(runtime);
         leanArgvShown = qArgv(lean);
@@ -210,7 +224,7 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
     for (const p of places) if (p.dir.startsWith(SHM)) fs.rmSync(p.dir, { recursive: true, force: true });
   }
   rows.push({
-    benchmark: "remux: peak RSS (GNU time %M)",
+    benchmark: "remux(): peak RSS (GNU time %M)",
     qcam: `${(rss.host / 1024).toFixed(1)} MiB (host runtime); ${(rss.lean / 1024).toFixed(1)} MiB (lean runtime)`,
     peer: `${(rss.ffmpeg / 1024).toFixed(1)} MiB (ffmpeg)`,
     ratio: `${(rss.host / rss.ffmpeg).toFixed(3)} (host); ${(rss.lean / rss.ffmpeg).toFixed(3)} (lean)`,
@@ -246,15 +260,15 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
     goal: `≤ 1 % extra — ${Math.abs(extra) < spread ? `not resolved: the EsFileSink runs alone spread ${spread.toFixed(1)} % (see the bound below)` : verdict(extra <= 1)}`,
     command: `qcam: ${code([GNU_TIME, "-f", TIME_FORMAT, ...recArgv("mp4")])}<br>peer: ${code([GNU_TIME, "-f", TIME_FORMAT, ...recArgv("es")])}`,
   });
-  // The writer's whole cost per frame is at most what the remux spends per frame
+  // The writer's whole cost per frame is at most what the writer-path remux spends per frame
   // (reading and splitting the stream, the JS loop, fragments, finalizing);
   // set against the pipeline's CPU per frame it bounds the overhead without the
   // run-to-run noise of row 2.
   const pipelinePerFrameUs = (esCpu * 1e6) / RECORD.frames;
   const bound = (remuxCpuPerFrameUs / pipelinePerFrameUs) * 100;
   rows.push({
-    benchmark: "recording overhead, bounded: the remux's CPU per frame (all of reading, the JS loop and writing) / the pipeline's CPU per frame",
-    qcam: `${remuxCpuPerFrameUs.toFixed(1)} µs/frame (remux, ${REMUX.bitrate}bit/s stream)`,
+    benchmark: "recording overhead, bounded: the writer path's CPU per frame (all of reading, the JS loop, fragments and finalizing) / the pipeline's CPU per frame",
+    qcam: `${remuxCpuPerFrameUs.toFixed(1)} µs/frame (EsReader → Mp4Writer, ${REMUX.bitrate}bit/s stream)`,
     peer: `${pipelinePerFrameUs.toFixed(0)} µs/frame (linked pipeline with EsFileSink)`,
     ratio: `≤ ${bound.toFixed(2)} %`,
     goal: `≤ 1 % extra — ${verdict(bound <= 1)}`,

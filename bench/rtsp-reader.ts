@@ -34,6 +34,8 @@ export class RtspReader {
   private buf: Buffer = Buffer.alloc(0);
   private t0 = 0;
   private cseq = 0;
+  private session = "";
+  private base = "";
   private pending: ((r: Response) => void) | null = null;
   private lastSeq = -1;
   private auKey = false;
@@ -70,9 +72,15 @@ export class RtspReader {
     const track = /^rtsp:/.test(control) ? control : base.replace(/\/?$/, "/") + control;
     const s = await this.request("SETUP", track, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
     if (s.status !== 200) throw new Error(`SETUP: ${s.status}`);
-    const session = (s.headers.get("session") ?? "").split(";")[0];
-    const p = await this.request("PLAY", base, `Session: ${session}\r\n`); // no Range: join a live stream where it is
+    this.session = (s.headers.get("session") ?? "").split(";")[0];
+    this.base = base;
+    const p = await this.request("PLAY", base, `Session: ${this.session}\r\n`); // no Range: join a live stream where it is
     if (p.status !== 200) throw new Error(`PLAY: ${p.status}`);
+  }
+
+  /** PAUSE or PLAY again on the session; resolves with the status. */
+  async control(method: "PAUSE" | "PLAY"): Promise<number> {
+    return (await this.request(method, this.base, `Session: ${this.session}\r\n`)).status;
   }
 
   /** Stop reading from the socket (the server sees a client that takes nothing). */

@@ -37,9 +37,9 @@ export interface Clip {
 const x265 = (extra = "") => ["-c:v", "libx265", "-x265-params", `log-level=none:keyint=5:bframes=0:pools=none:frame-threads=1${extra}`];
 const x264 = (extra: string[] = []) => ["-c:v", "libx264", "-g", "5", "-threads", "1", ...extra];
 const FRAG = ["-movflags", "frag_keyframe+empty_moov"];
-const src = (frames: number, audio: boolean) => [
+const src = (frames: number, audio: boolean, audioDelay = 0) => [
   "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10",
-  ...(audio ? ["-f", "lavfi", "-i", "sine=f=440:r=8000"] : []),
+  ...(audio ? [...(audioDelay ? ["-itsoffset", String(audioDelay)] : []), "-f", "lavfi", "-i", "sine=f=440:r=8000"] : []),
   "-frames:v", String(frames), ...(audio ? ["-t", String(frames / 10)] : []), "-pix_fmt", "yuv420p",
 ];
 
@@ -54,6 +54,8 @@ export const CLIPS: Clip[] = [
   { name: "h264-alaw-regular", ext: "mov", video: "h264", audio: "alaw", fragmented: false, args: [...src(12, true), ...x264(["-bf", "0"]), "-c:a", "pcm_alaw"] },
   { name: "h264-ulaw-frag", ext: "mov", video: "h264", audio: "ulaw", fragmented: true, args: [...src(12, true), ...x264(["-bf", "0"]), "-c:a", "pcm_mulaw", ...FRAG] },
   { name: "h265-alaw-frag", ext: "mov", video: "h265", audio: "alaw", fragmented: true, args: [...src(12, true), ...x265(), "-c:a", "pcm_alaw", ...FRAG] },
+  // Audio 100 ms after the video: an empty edit in the audio track's edit list.
+  { name: "h264-alaw-late-audio", ext: "mov", video: "h264", audio: "alaw", fragmented: false, args: [...src(12, true, 0.1), ...x264(["-bf", "0"]), "-c:a", "pcm_alaw"] },
 ];
 
 /** The clip's file (made once, cached under out/fuzz/media/). */
@@ -200,6 +202,16 @@ export function mp4Seeds(): { name: string; data: Buffer; expect: Record<string,
     add(`${c.name}-moof-size-past-end`, edit(b, (x) => x.writeUInt32BE(b.length, moof)), { result: 0, tracks, video: 0, fragments: 0, torn: 1, frag: 1 });
     add(`${c.name}-moof-before-moov`, Buffer.concat([b.subarray(0, moov.start), b.subarray(moof, frags[0].end), b.subarray(moov.start)]), bad);
   }
+  // Edit lists (elst): damaged ones are refused.
+  for (const name of ["h264-regular-bframes", "h264-alaw-late-audio"]) {
+    const b = fs.readFileSync(clipFile(CLIPS.find((c) => c.name === name)!));
+    let elst = findBox(b, "elst");
+    if (name.includes("late")) elst = findBox(b, "elst", elst + 8); // the audio track's: an empty edit first
+    add(`${name}-elst-count-huge`, edit(b, (x) => x.writeUInt32BE(0x10000000, elst + 12)), bad);
+    add(`${name}-elst-count-plus-1`, edit(b, (x) => x.writeUInt32BE(x.readUInt32BE(elst + 12) + 1, elst + 12)), bad);
+    add(`${name}-elst-version-2`, edit(b, (x) => x.writeUInt8(2, elst + 8)), bad);
+    add(`${name}-elst-media-time-negative`, edit(b, (x) => x.writeInt32BE(-2, elst + 16 + 4 + (name.includes("late") ? 12 : 0))), bad);
+  }
   const any = fs.readFileSync(clipFile(CLIPS[0]));
   add("empty", Buffer.alloc(0), bad);
   add("seven-bytes", any.subarray(0, 7), bad);
@@ -210,4 +222,4 @@ export function mp4Seeds(): { name: string; data: Buffer; expect: Record<string,
   return s;
 }
 
-export const MP4_DICT = ["ftyp", "moov", "mvhd", "trak", "tkhd", "mdia", "mdhd", "hdlr", "vide", "soun", "minf", "stbl", "stsd", "avc1", "avcC", "hvc1", "hev1", "hvcC", "alaw", "ulaw", "stts", "ctts", "stss", "stsz", "stz2", "stsc", "stco", "co64", "mvex", "trex", "moof", "mfhd", "traf", "tfhd", "tfdt", "trun", "mdat", "free"].map((t) => Buffer.from(t, "latin1"));
+export const MP4_DICT = ["ftyp", "moov", "mvhd", "trak", "tkhd", "mdia", "mdhd", "hdlr", "vide", "soun", "minf", "stbl", "stsd", "avc1", "avcC", "hvc1", "hev1", "hvcC", "alaw", "ulaw", "stts", "ctts", "stss", "stsz", "stz2", "stsc", "stco", "co64", "edts", "elst", "mvex", "trex", "moof", "mfhd", "traf", "tfhd", "tfdt", "trun", "mdat", "free"].map((t) => Buffer.from(t, "latin1"));

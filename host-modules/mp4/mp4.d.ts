@@ -170,6 +170,48 @@ declare module "qcam:mp4" {
     [Symbol.dispose](): void;
   }
 
+  export interface RemuxOptions {
+    /** Frame rate of the stream, frames per second (0 < fps <= 240, default 30; fractional rates such as 30000 / 1001 are kept). An elementary stream carries no timestamps: frame i is shown at i / fps seconds. */
+    fps?: number;
+    /** Default: from the input's extension (.h264/.264/.avc, .h265/.265/.hevc), as `EsReader`. */
+    codec?: Codec;
+  }
+
+  export interface RemuxResult {
+    /** Frames (samples) in the MP4. */
+    frames: number;
+    /** Of them, keyframes (H.264 IDR, H.265 IRAP pictures): the points a player can seek to. */
+    keyframes: number;
+    /** Frames before the first keyframe, left out (a decoder cannot show them). */
+    dropped: number;
+    /** Seconds: frames / fps. */
+    duration: number;
+    /** Bytes of the MP4. */
+    size: number;
+    codec: Codec;
+    /** Picture size, from the sequence parameter set. */
+    width: number;
+    height: number;
+  }
+
+  /**
+   * Convert a finished H.264 / H.265 elementary stream (Annex B, e.g. a raw
+   * recording) into a regular MP4 with the moov first — what `ffmpeg -f h265
+   * -i in.h265 -c copy out.mp4` does, in one pass and bounded memory. The
+   * input is scanned once and indexed (parameter sets and access unit
+   * delimiters go into the sample entry), then the MP4 is written beside
+   * `output`, synced and renamed over it: on any error no output file is left
+   * (an existing one stays as it was). Missing folders in `output` are made.
+   * A stream cut short (power lost while recording) converts up to where it
+   * ends. `input` and `output` are board paths (/sdcard/..., /tmp/...).
+   * @throws TypeError/RangeError ERR_INVALID_ARG for bad arguments or a codec
+   *   the file name does not tell; Error EBADMSG "no keyframe in ..." when the
+   *   input has no picture a decoder can start from (garbage, or cut before
+   *   its first frame); ENOENT etc. from storage; ENOSPC when the card fills
+   *   (nothing is left behind).
+   */
+  export function remux(input: string, output: string, options?: RemuxOptions): RemuxResult;
+
   export interface RepairResult {
     /** "ok": nothing to do; "repaired": a torn tail was dropped and the file made playable; "unrecoverable": not an MP4 this can mend (the file is left as it was). */
     status: "ok" | "repaired" | "unrecoverable";

@@ -28,7 +28,7 @@ import type { Frame } from "qcam:video";
 import type * as Self from "./mp4.stub.ts";
 import "qcam:video";
 import { mkdir as fsMkdir, open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, stat as fsStat, type File as FsFile } from "qcam:fs";
-import { findParams, nals, parseH264Sps, parseH265Sps } from "../../build/testing/annexb.ts";
+import { findParams, nals, parseH264Sps, parseH265Sps, splitAus } from "../../build/testing/annexb.ts";
 import { provide, providerOf, type LinkSink, type Packet } from "../../build/testing/media.ts";
 import { conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 import { ERRNO } from "../../build/testing/errors.ts";
@@ -457,6 +457,37 @@ function makeConfig(codec: "h264" | "h265", vps: Uint8Array | undefined, sps: Ui
 
 // ------------------------------------------------------------------ finalize (mp4_finalize.c)
 
+/** qcam_mp4_write_head (mp4_box.h): ftyp, moov and the mdat header of a
+ * regular file whose payload follows; per track, chunk c starts at sample
+ * first[t][c] and payload byte rel[t][c]. Shared by finalize and remux. */
+function writeHead(idx: Index, first: number[][], rel: number[][], payload: number): Buf {
+  const large = payload + 8 > 0xffffffff;
+  const co64 = payload + (1 << 26) > 0xffffffff;
+  const build = (start: number) => {
+    const b = new Buf();
+    writeFtyp(b, idx);
+    const moov = b.box("moov");
+    let movie = 0;
+    const durs = idx.tracks.map((t) => movieUnits(t, trackDuration(t)));
+    const delays = idx.tracks.map((t) => (t.baseDts ? movieUnits(t, t.baseDts) : 0));
+    durs.forEach((d, i) => (movie = Math.max(movie, d + delays[i])));
+    writeMvhd(b, idx, movie);
+    idx.tracks.forEach((t, i) => writeTrak(b, idx, t, { first: first[i], offset: rel[i].map((r) => start + r), co64 }, durs[i], delays[i]));
+    b.end(moov);
+    return b;
+  };
+  const b = build(build(0).len + (large ? 16 : 8));
+  if (large) {
+    b.u32(1);
+    b.fourcc("mdat");
+    b.u64(payload + 16);
+  } else {
+    b.u32(payload + 8);
+    b.fourcc("mdat");
+  }
+  return b;
+}
+
 /** The regular file for a fragmented one's bytes and index. */
 function finalizeBytes(src: Uint8Array, idx: Index): Uint8Array {
   interface Ck { src: number; size: number; track: number; first: number }
@@ -477,32 +508,7 @@ function finalizeBytes(src: Uint8Array, idx: Index): Uint8Array {
     rel[c.track].push(payload);
     payload += c.size;
   }
-  const large = payload + 8 > 0xffffffff;
-  const co64 = payload + (1 << 26) > 0xffffffff;
-  const build = (start: number) => {
-    const b = new Buf();
-    writeFtyp(b, idx);
-    const ftypLen = b.len;
-    const moov = b.box("moov");
-    let movie = 0;
-    const durs = idx.tracks.map((t) => movieUnits(t, trackDuration(t)));
-    const delays = idx.tracks.map((t) => (t.baseDts ? movieUnits(t, t.baseDts) : 0));
-    durs.forEach((d, i) => (movie = Math.max(movie, d + delays[i])));
-    writeMvhd(b, idx, movie);
-    idx.tracks.forEach((t, i) => writeTrak(b, idx, t, { first: first[i], offset: rel[i].map((r) => start + r), co64 }, durs[i], delays[i]));
-    b.end(moov);
-    return { b, ftypLen };
-  };
-  const probe = build(0);
-  const { b } = build(probe.b.len + (large ? 16 : 8));
-  if (large) {
-    b.u32(1);
-    b.fourcc("mdat");
-    b.u64(payload + 16);
-  } else {
-    b.u32(payload + 8);
-    b.fourcc("mdat");
-  }
+  const b = writeHead(idx, first, rel, payload);
   const out = new Uint8Array(b.len + payload);
   out.set(b.view());
   let pos = b.len;
@@ -1248,6 +1254,8 @@ interface ReadResult {
   end: number;
   torn: boolean;
   fragments: number;
+  /** Per track: the media time its edit list presents first (mp4_read.h media_start). */
+  mediaStart: number[];
 }
 
 function u32(b: Uint8Array, at: number): number {
@@ -1340,15 +1348,19 @@ function readTrak(b: Uint8Array, from: number, to: number): Track | null {
   const stsc = tab("stsc");
   const entries = stsc ? Array.from({ length: u32(b, stsc[1] + 4) }, (_, e) => [u32(b, stsc[1] + 8 + 12 * e), u32(b, stsc[1] + 12 + 12 * e)]) : [];
   let s = 0;
-  const pcm = !isVideo(t) && fixed > 0; // one record per chunk (a sample per audio sample)
+  const pcm = !isVideo(t) && fixed > 0 && fixed <= t.channels; // a sample per audio frame: records of up to 1024 per chunk
   for (let c = 0; c < nChunks && s < count; c++) {
     let per = 0;
     for (const [first, n] of entries) if (first - 1 <= c) per = n;
     let off = offsets[c];
     if (pcm) {
-      const n = Math.min(per, count - s);
-      t.samples.push({ offset: off, size: n * fixed, duration: durs.slice(s, s + n).reduce((x, y) => x + y, 0), cts: 0, key: true });
-      s += n;
+      for (let left = Math.min(per, count - s); left > 0; ) {
+        const n = Math.min(left, 1024);
+        t.samples.push({ offset: off, size: n * fixed, duration: durs.slice(s, s + n).reduce((x, y) => x + y, 0), cts: 0, key: true });
+        s += n;
+        off += n * fixed;
+        left -= n;
+      }
       continue;
     }
     for (let k = 0; k < per && s < count; k++, s++) {
@@ -1359,6 +1371,37 @@ function readTrak(b: Uint8Array, from: number, to: number): Track | null {
   }
   for (const x of t.samples) if (x.offset + x.size > b.length) throw new BadMp4("mp4: a sample lies past the end of the file");
   return t;
+}
+
+/** A trak's edit list (mp4_read.c parse_edts): leading empty edits delay the
+ * track (track units, rounded to the nearest); the first normal edit's
+ * media_time is presented first. Later edits are not applied. */
+function readEdits(b: Uint8Array, from: number, to: number, movieTs: number, ts: number): { delay: number; media: number } {
+  const out = { delay: 0, media: 0 };
+  const edts = child(b, from, to, "edts");
+  const elst = edts && child(b, edts[1], edts[2], "elst");
+  if (!elst) return out;
+  const v = b[elst[1]];
+  if (v > 1) throw new BadMp4(`mp4: elst at offset ${elst[1] - 8} has version ${v}`);
+  const n = u32(b, elst[1] + 4);
+  const size = v === 1 ? 20 : 12;
+  if (n * size > elst[2] - elst[1] - 8) throw new BadMp4(`mp4: elst entry count ${n} at offset ${elst[1] - 8} is more than its box holds`);
+  let delay = 0;
+  for (let i = 0; i < n; i++) {
+    const p = elst[1] + 8 + size * i;
+    const dur = v === 1 ? u64(b, p) : u32(b, p);
+    const hi = u32(b, p + (v === 1 ? 8 : 4));
+    const empty = v === 1 ? hi === 0xffffffff && u32(b, p + 12) === 0xffffffff : hi === 0xffffffff;
+    if (empty) {
+      delay += dur;
+      continue;
+    }
+    if (hi >= 0x80000000) throw new BadMp4(`mp4: elst at offset ${elst[1] - 8}: entry ${i} has a negative media time`);
+    out.media = v === 1 ? u64(b, p + 8) : hi;
+    break;
+  }
+  if (delay > 0 && movieTs > 0) out.delay = Math.floor(delay / movieTs) * ts + Math.floor(((delay % movieTs) * ts + Math.floor(movieTs / 2)) / movieTs);
+  return out;
 }
 
 function readMp4(b: Uint8Array): ReadResult {
@@ -1384,10 +1427,16 @@ function readMp4(b: Uint8Array): ReadResult {
   if (!moov) throw new BadMp4("mp4: no moov box");
   const fragmented = !!child(b, moov[1], moov[2], "mvex");
   const idx: Index = { tracks: [], creationTime: 0 };
+  const mvhd = child(b, moov[1], moov[2], "mvhd");
+  const movieTs = mvhd ? u32(b, mvhd[1] + (b[mvhd[1]] === 1 ? 20 : 12)) : 0;
+  const edits: { delay: number; media: number }[] = [];
   for (const [type, s, e] of boxes(b, moov[1], moov[2])) {
     if (type !== "trak") continue;
     const t = readTrak(b, s, e);
-    if (t && idx.tracks.length < 2 && !idx.tracks.some((x) => isVideo(x) === isVideo(t))) idx.tracks.push(t);
+    if (t && idx.tracks.length < 2 && !idx.tracks.some((x) => isVideo(x) === isVideo(t))) {
+      idx.tracks.push(t);
+      edits.push(readEdits(b, s, e, movieTs, t.timescale));
+    }
   }
   if (!idx.tracks.length) throw new BadMp4("mp4: no H.264, H.265 or G.711 track");
   let fragments = 0;
@@ -1460,7 +1509,9 @@ function readMp4(b: Uint8Array): ReadResult {
     const lastTop = top.filter((x) => x[2] <= Math.max(last, moov[2])).pop();
     end = lastTop ? Math.max(lastTop[2], moov[2]) : moov[2];
   } else end = b.length;
-  return { idx, fragmented, end, torn: end < b.length, fragments };
+  // The edit lists: a delayed track starts later (as a tfdt says it in a fragmented file).
+  idx.tracks.forEach((t, i) => (t.baseDts += edits[i].delay));
+  return { idx, fragmented, end, torn: end < b.length, fragments, mediaStart: edits.map((x) => x.media) };
 }
 
 function readFileOrThrow(path: string, what: string): Uint8Array {
@@ -1515,10 +1566,10 @@ export class Mp4Reader {
       if (e instanceof BadMp4) throwQcam("Error", "EBADMSG", `${e.message}, in ${path}`);
       throw e;
     }
-    const dtsUs = r.idx.tracks.map((t) => {
+    const dtsUs = r.idx.tracks.map((t, i) => {
       let d = t.baseDts;
       return t.samples.map((s) => {
-        const us = toUs(d, t.timescale);
+        const us = toUs(d - r.mediaStart[i], t.timescale);
         d += s.duration;
         return us;
       });
@@ -1701,4 +1752,135 @@ export function repair(path: string, options?: { finalize?: boolean }): Api.Repa
     throw errnoOf(codeOf(e), `repair ${path}`);
   }
   return result("repaired", dropped);
+}
+
+// ------------------------------------------------------------------ remux (mp4_remux.c)
+
+/** remux(): the same samples, chunks (about a second of frames each) and bytes as qcam_mp4_remux; written beside the output and renamed over it. */
+export function remux(input: string, output: string, ...rest: [options?: Api.RemuxOptions]): Api.RemuxResult {
+  const options = rest[0];
+  const usage = 'remux(input: string, output: string, options?: {fps?: number, codec?: "h264" | "h265"})';
+  if (arguments.length < 2) throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+  let fps = 30;
+  let codec: "h264" | "h265" | undefined;
+  if (options !== undefined) {
+    if (!isObject(options)) throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+    const o = options as Record<string, unknown>;
+    if (o.fps !== undefined) {
+      if (typeof o.fps !== "number") bad("TypeError", "remux: fps must be a number (0 < fps <= 240)");
+      if (!((o.fps as number) > 0 && (o.fps as number) <= 240)) bad("RangeError", "remux: fps must be a number (0 < fps <= 240)");
+      fps = o.fps as number;
+    }
+    if (o.codec !== undefined) {
+      if (o.codec !== "h264" && o.codec !== "h265") bad("TypeError", 'remux: codec must be "h264" or "h265"');
+      codec = o.codec as "h264" | "h265";
+    }
+  }
+  for (const p of [input, output]) {
+    if (typeof p !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+    if (p.includes("\0")) bad("TypeError", "remux: a path contains a NUL byte");
+  }
+  if (!codec) {
+    const dot = input.lastIndexOf(".");
+    const ext = dot >= 0 && !input.slice(dot).includes("/") ? input.slice(dot) : "";
+    codec = [".h264", ".264", ".avc"].includes(ext) ? "h264" : [".h265", ".265", ".hevc"].includes(ext) ? "h265" : undefined;
+  }
+  if (!codec) bad("TypeError", 'remux: cannot tell the codec from the file name: pass {codec: "h264" | "h265"}');
+  const c = codec!;
+  const failed = (e: unknown): never => {
+    throw errnoOf(codeOf(e), `cannot remux ${input} to ${output}`);
+  };
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fsReadFile(input));
+  } catch (e) {
+    return failed(e);
+  }
+
+  // pass 1: the index
+  const whole = Math.floor(fps);
+  const timescale = fps === whole && 90000 % whole !== 0 ? whole * 1000 : 90000;
+  const dts = (i: number) => Math.round((i * timescale) / fps);
+  const t: Track = { id: 1, codec: c, timescale, width: 0, height: 0, config: null, sampleRate: 0, channels: 0, samples: [], baseDts: 0 };
+  const parts: Uint8Array[] = [];
+  let payload = 0, keyframes = 0, dropped = 0, badParams = false;
+  for (const au of splitAus(c, bytes)) {
+    let vcl = false, key = false, size = 0;
+    const kept: Uint8Array[] = [];
+    for (const { type, bytes: nal } of nals(c, au)) {
+      if (c === "h264" ? type === 7 || type === 8 || type === 9 || type === 13 : type >= 32 && type <= 35) continue;
+      if (c === "h264" ? type >= 1 && type <= 5 : type <= 31) vcl = true;
+      if (c === "h264" ? type === 5 : type >= 16 && type <= 23) key = true;
+      kept.push(nal);
+      size += 4 + nal.length;
+    }
+    if (!vcl) continue;
+    if (!t.config) {
+      const p = key ? findParams(c, au) : {};
+      const cfg = p.sps && p.pps && (c === "h264" || p.vps) ? makeConfig(c, p.vps, p.sps, p.pps) : null;
+      if (!cfg || cfg.width <= 0 || cfg.height <= 0) {
+        if (key) badParams = true;
+        dropped++;
+        continue;
+      }
+      t.config = cfg.config;
+      t.width = cfg.width;
+      t.height = cfg.height;
+    }
+    const i = t.samples.length;
+    t.samples.push({ offset: payload, size, duration: dts(i + 1) - dts(i), cts: 0, key });
+    for (const nal of kept) {
+      const hdr = new Uint8Array(4);
+      new DataView(hdr.buffer).setUint32(0, nal.length);
+      parts.push(hdr, nal);
+    }
+    payload += size;
+    if (key) keyframes++;
+  }
+  if (!t.samples.length)
+    throwQcam("Error", "EBADMSG", `${badParams ? "no keyframe with usable parameter sets" : "no keyframe"} in ${input} (not an ${c === "h264" ? "H.264" : "H.265"} elementary stream, or cut before its first picture)`);
+
+  // the file: head, then the samples
+  const n = t.samples.length;
+  const per = fps >= 1.5 ? Math.round(fps) : 1;
+  const first: number[] = [];
+  for (let k = 0; k < n; k += per) first.push(k);
+  const idx: Index = { tracks: [t], creationTime: Math.floor(world.wallUs() / 1e6) + 2082844800 };
+  const head = writeHead(idx, [first], [first.map((k) => t.samples[k].offset)], payload);
+  const out = new Uint8Array(head.len + payload);
+  out.set(head.view());
+  let pos = head.len;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  const slash = output.lastIndexOf("/");
+  const dir = slash > 0 ? output.slice(0, slash) : "/";
+  const base = output.slice(slash + 1);
+  if (!base) failed(Object.assign(new Error("a folder"), { code: "EISDIR" }));
+  const tmp = `${dir === "/" ? "" : dir}/.${base}.remux`;
+  if (dir !== "/") {
+    try {
+      fsMkdir(dir, { recursive: true });
+    } catch {
+      /* what cannot be made shows in the open */
+    }
+  }
+  let f: FsFile | null = null;
+  try {
+    f = fsOpen(tmp, "w");
+    f.write(out, 0);
+    f.close();
+    f = null;
+    fsRename(tmp, output);
+  } catch (e) {
+    try {
+      f?.close();
+      fsRemove(tmp);
+    } catch {
+      /* not made, or gone already */
+    }
+    failed(e);
+  }
+  return { frames: n, keyframes, dropped, duration: trackDuration(t) / timescale, size: out.length, codec: c, width: t.width, height: t.height };
 }

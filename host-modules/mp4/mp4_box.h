@@ -55,6 +55,22 @@ typedef struct {
 void qcam_mp4_write_trak(qcam_mp4_buf *b, const qcam_mp4_index *idx, const qcam_mp4_track *t,
                          const qcam_mp4_chunks *chunks, uint64_t duration, uint64_t edit_delay);
 
+/* Where the samples of a regular MP4 with one mdat go: per track, chunk c
+ * starts at sample chunk_first[t][c] and at byte chunk_rel[t][c] of the
+ * mdat's payload (`payload` bytes in all). */
+typedef struct {
+    const size_t *chunk_first[QCAM_MP4_MAX_TRACKS];
+    const uint64_t *chunk_rel[QCAM_MP4_MAX_TRACKS];
+    size_t n_chunks[QCAM_MP4_MAX_TRACKS];
+    uint64_t payload;
+} qcam_mp4_layout;
+
+/* Append the head of a regular MP4 with the moov first: ftyp, moov (chunk
+ * offsets from `lay`), and the header of the mdat whose payload follows
+ * right after (64-bit sizes and co64 when the payload needs them). One
+ * serializer for finalize and remux. 0 or -ENOMEM. */
+int qcam_mp4_write_head(qcam_mp4_buf *b, const qcam_mp4_index *idx, const qcam_mp4_layout *lay);
+
 /* Track duration converted to the movie timescale (rounded up). */
 uint64_t qcam_mp4_movie_units(const qcam_mp4_index *idx, const qcam_mp4_track *t, uint64_t v);
 

@@ -27,7 +27,6 @@ typedef struct {
 
 typedef struct {
     size_t *first;
-    uint64_t *offset;
     size_t n;
 } track_chunks;
 
@@ -58,8 +57,8 @@ static void sync_dir(qcam_fs_card *card, const char *board_path)
 }
 
 /* Build the moov; chunk offsets are relative to `payload_start`. */
-static void build_moov(qcam_mp4_buf *b, const qcam_mp4_index *idx, track_chunks *tc, uint64_t payload_start,
-                       bool co64, uint64_t *rel[QCAM_MP4_MAX_TRACKS])
+static void build_moov(qcam_mp4_buf *b, const qcam_mp4_index *idx, const qcam_mp4_layout *lay,
+                       uint64_t *abs[QCAM_MP4_MAX_TRACKS], uint64_t payload_start, bool co64)
 {
     uint64_t movie_dur = 0;
     uint64_t durs[QCAM_MP4_MAX_TRACKS], delays[QCAM_MP4_MAX_TRACKS];
@@ -68,15 +67,55 @@ static void build_moov(qcam_mp4_buf *b, const qcam_mp4_index *idx, track_chunks 
         durs[i] = qcam_mp4_movie_units(idx, t, qcam_mp4_track_duration(t));
         delays[i] = t->base_dts ? qcam_mp4_movie_units(idx, t, t->base_dts) : 0;
         if (durs[i] + delays[i] > movie_dur) movie_dur = durs[i] + delays[i];
-        for (size_t c = 0; c < tc[i].n; c++) tc[i].offset[c] = payload_start + rel[i][c];
+        for (size_t c = 0; c < lay->n_chunks[i]; c++) abs[i][c] = payload_start + lay->chunk_rel[i][c];
     }
     size_t moov = qcam_mp4_box(b, "moov");
     qcam_mp4_write_mvhd(b, idx, movie_dur);
     for (unsigned i = 0; i < idx->n_tracks; i++) {
-        qcam_mp4_chunks ch = {tc[i].first, tc[i].offset, tc[i].n, co64};
+        qcam_mp4_chunks ch = {lay->chunk_first[i], abs[i], lay->n_chunks[i], co64};
         qcam_mp4_write_trak(b, idx, &idx->tracks[i], &ch, durs[i], delays[i]);
     }
     qcam_mp4_box_end(b, moov);
+}
+
+int qcam_mp4_write_head(qcam_mp4_buf *b, const qcam_mp4_index *idx, const qcam_mp4_layout *lay)
+{
+    uint64_t *abs[QCAM_MP4_MAX_TRACKS] = {0};
+    int r = 0;
+    for (unsigned i = 0; i < idx->n_tracks; i++) {
+        abs[i] = malloc((lay->n_chunks[i] ? lay->n_chunks[i] : 1) * sizeof(uint64_t));
+        if (!abs[i]) {
+            r = -ENOMEM;
+            goto done;
+        }
+    }
+    bool large = lay->payload + 8 > UINT32_MAX;
+    size_t mdat_hdr = large ? 16 : 8;
+    size_t start = b->len;
+    qcam_mp4_write_ftyp(b, idx);
+    size_t ftyp_len = b->len - start;
+    bool co64 = lay->payload + (1u << 26) > UINT32_MAX;
+    /* once to learn the moov's size, once more with the real offsets */
+    build_moov(b, idx, lay, abs, 0, co64);
+    size_t moov_len = b->len - start - ftyp_len;
+    b->len = start + ftyp_len;
+    build_moov(b, idx, lay, abs, ftyp_len + moov_len + mdat_hdr, co64);
+    if (b->oom || b->len != start + ftyp_len + moov_len) {
+        r = -ENOMEM;
+        goto done;
+    }
+    if (large) {
+        qcam_mp4_put32(b, 1);
+        qcam_mp4_put_fourcc(b, "mdat");
+        qcam_mp4_put64(b, lay->payload + 16);
+    } else {
+        qcam_mp4_put32(b, (uint32_t)(lay->payload + 8));
+        qcam_mp4_put_fourcc(b, "mdat");
+    }
+    if (b->oom) r = -ENOMEM;
+done:
+    for (unsigned i = 0; i < QCAM_MP4_MAX_TRACKS; i++) free(abs[i]);
+    return r;
 }
 
 int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4_index *idx)
@@ -119,9 +158,8 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
     qsort(all, total_chunks, sizeof *all, cmp_chunk);
     for (unsigned i = 0; i < idx->n_tracks; i++) {
         tc[i].first = malloc((tc[i].n ? tc[i].n : 1) * sizeof(size_t));
-        tc[i].offset = malloc((tc[i].n ? tc[i].n : 1) * sizeof(uint64_t));
         rel[i] = malloc((tc[i].n ? tc[i].n : 1) * sizeof(uint64_t));
-        if (!tc[i].first || !tc[i].offset || !rel[i]) {
+        if (!tc[i].first || !rel[i]) {
             r = -ENOMEM;
             goto done;
         }
@@ -144,30 +182,15 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
                 goto done;
             }
 
-    bool large = payload + 8 > UINT32_MAX;
-    size_t mdat_hdr = large ? 16 : 8;
-    qcam_mp4_write_ftyp(&head, idx);
-    size_t ftyp_len = head.len;
-    bool co64 = payload + (1u << 26) > UINT32_MAX;
-    build_moov(&head, idx, tc, 0, co64, rel);
-    size_t moov_len = head.len - ftyp_len;
-    head.len = ftyp_len;
-    build_moov(&head, idx, tc, ftyp_len + moov_len + mdat_hdr, co64, rel);
-    if (head.oom || head.len != ftyp_len + moov_len) {
-        r = -ENOMEM;
-        goto done;
-    }
-    if (large) {
-        qcam_mp4_put32(&head, 1);
-        qcam_mp4_put_fourcc(&head, "mdat");
-        qcam_mp4_put64(&head, payload + 16);
-    } else {
-        qcam_mp4_put32(&head, (uint32_t)(payload + 8));
-        qcam_mp4_put_fourcc(&head, "mdat");
-    }
-    if (head.oom) {
-        r = -ENOMEM;
-        goto done;
+    {
+        qcam_mp4_layout lay = {.payload = payload};
+        for (unsigned i = 0; i < idx->n_tracks; i++) {
+            lay.chunk_first[i] = tc[i].first;
+            lay.chunk_rel[i] = rel[i];
+            lay.n_chunks[i] = tc[i].n;
+        }
+        r = qcam_mp4_write_head(&head, idx, &lay);
+        if (r < 0) goto done;
     }
 
     /* write beside, then rename over */
@@ -260,7 +283,6 @@ done:
     qcam_mp4_buf_free(&head);
     for (unsigned i = 0; i < QCAM_MP4_MAX_TRACKS; i++) {
         free(tc[i].first);
-        free(tc[i].offset);
         free(rel[i]);
     }
     free(all);

@@ -69,6 +69,8 @@ typedef struct {
     uint32_t sdi, dur, size, flags; /* trex defaults */
     uint64_t next_dts;              /* decode time after the last sample */
     bool has_samples;
+    uint64_t edit_delay;            /* edit list: leading empty edits, timescale units */
+    uint64_t edit_media;            /* edit list: the first normal edit's media_time */
 } track_state;
 
 typedef struct {
@@ -603,6 +605,53 @@ static int find_required(reader *r, const span *parent, uint32_t type, const cha
     return k < 0 ? k : 0;
 }
 
+/* The trak's edit list (edts/elst), if any: the common cases of what it
+ * does to presentation times. Leading empty edits (media_time -1) delay the
+ * track by their segment_duration (movie timescale, converted to the
+ * track's, rounded to the nearest unit); the first normal edit's media_time
+ * is the media time presented first (an ffmpeg file with B-frames starts at
+ * its reorder delay), so times are reported that much earlier. Later edits
+ * (cuts, repeats, dwells) are not applied. */
+static int parse_edts(reader *r, const box *trak, const qcam_mp4_track *t, track_state *ts)
+{
+    box edts = {0}, elst = {0};
+    int k = find_box(r, &trak->body, FOURCC('e', 'd', 't', 's'), &edts);
+    if (k <= 0) return k;
+    if ((k = find_box(r, &edts.body, FOURCC('e', 'l', 's', 't'), &elst)) <= 0) return k;
+    unsigned v = 0;
+    int e;
+    if ((e = full_box(r, &elst, 4, &v, NULL)) < 0) return e;
+    if (v > 1) return fail(r, "mp4: elst at offset %llu has version %u", (ull)elst.at, v);
+    uint32_t n = be32(elst.body.p + 4);
+    size_t esz = v == 1 ? 20 : 12;
+    if ((uint64_t)n * esz > elst.body.n - 8)
+        return fail(r, "mp4: elst entry count %u at offset %llu is more than its box holds", n, (ull)elst.at);
+    uint64_t delay = 0; /* movie timescale */
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *p = elst.body.p + 8 + esz * (size_t)i;
+        uint64_t dur = v == 1 ? be64(p) : be32(p);
+        int64_t media = v == 1 ? (int64_t)be64(p + 8) : (int64_t)(int32_t)be32(p + 4);
+        if (media == -1) {
+            if (dur > UINT64_MAX - delay)
+                return fail(r, "mp4: elst at offset %llu: empty edits too long", (ull)elst.at);
+            delay += dur;
+            continue;
+        }
+        if (media < 0)
+            return fail(r, "mp4: elst at offset %llu: entry %u has media time %lld", (ull)elst.at, i, (long long)media);
+        ts->edit_media = (uint64_t)media;
+        break;
+    }
+    uint32_t mts = r->idx->movie_timescale;
+    if (delay > 0 && mts > 0) {
+        if (delay / mts > UINT32_MAX)
+            return fail(r, "mp4: elst at offset %llu delays track %u by %llu units of 1/%u s", (ull)elst.at, t->id,
+                        (ull)delay, mts);
+        ts->edit_delay = delay / mts * t->timescale + ((delay % mts) * t->timescale + mts / 2) / mts;
+    }
+    return 0;
+}
+
 static int parse_trak(reader *r, const box *trak, bool fragmented)
 {
     box tkhd = {0}, mdia = {0}, mdhd = {0}, hdlr = {0}, minf = {0}, stbl = {0}, stsd = {0};
@@ -664,6 +713,7 @@ static int parse_trak(reader *r, const box *trak, bool fragmented)
     if (!video && tmp.sample_rate == 0) tmp.sample_rate = timescale;
     qcam_mp4_track *t = &idx->tracks[idx->n_tracks++];
     *t = tmp;
+    if ((e = parse_edts(r, trak, t, &r->ts[idx->n_tracks - 1])) < 0) return e;
 
     stbl_boxes sb;
     memset(&sb, 0, sizeof sb);
@@ -1031,6 +1081,15 @@ static int read_file(reader *r)
             return fail(r, "mp4: no moov box before the end of the file (%s)", info->torn_why);
         return fail(r, "mp4: no moov box");
     }
+    /* The edit lists: a delayed track starts later (as a fragmented file's
+     * tfdt says it), and presentation starts at the first edit's media time. */
+    for (unsigned i = 0; i < r->idx->n_tracks; i++) {
+        qcam_mp4_track *t = &r->idx->tracks[i];
+        if (r->ts[i].edit_delay > UINT64_MAX - t->base_dts)
+            return fail(r, "mp4: track %u starts too late", t->id);
+        t->base_dts += r->ts[i].edit_delay;
+        info->media_start[i] = r->ts[i].edit_media;
+    }
     /* Everything indexed lies before the torn tail, so cutting it keeps them all. */
     for (unsigned i = 0; i < r->idx->n_tracks; i++) {
         const qcam_mp4_track *t = &r->idx->tracks[i];
@@ -1059,6 +1118,7 @@ int qcam_mp4_read(const qcam_mp4_source *src, qcam_mp4_index *idx, qcam_mp4_read
         qcam_mp4_index_clear(idx);
         if (e != -EBADMSG) info->error[0] = 0;
         info->fragments = 0;
+        memset(info->media_start, 0, sizeof info->media_start);
         info->end = 0;
         info->torn = false;
     }

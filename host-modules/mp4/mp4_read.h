@@ -21,8 +21,14 @@
  * (the first of each kind); other tracks (AAC, timecode, ...) are skipped.
  * Audio tracks whose samples are single audio frames (PCM-style: one byte
  * per channel for G.711, as a .mov stores it) become records of 1024 frames
- * (each chunk's last one shorter). Edit lists are not
- * applied: times are the media's decode / composition times. */
+ * (each chunk's last one shorter).
+ *
+ * Edit lists (edts/elst): the common cases are applied. Leading empty edits
+ * delay the track: they are added to its base_dts, so a regular file whose
+ * audio starts later reads as the fragmented file it was finalized from (a
+ * tfdt there). The first normal edit's media_time (ffmpeg's B-frame reorder
+ * delay) is the media time presented first: info.media_start, which
+ * Mp4Reader subtracts from the times it reports. Later edits are ignored. */
 #ifndef QCAM_MP4_READ_H
 #define QCAM_MP4_READ_H
 
@@ -48,6 +54,10 @@ typedef struct {
     bool torn;          /* end < size */
     char torn_why[160]; /* what is torn, when torn ("truncated moof at offset N") */
     char error[192];    /* why reading failed (-EBADMSG): "mp4: ..." */
+    /* Per index track: the media time the edit list presents first
+     * (timescale units; 0 without one). Presentation time = decode or
+     * composition time - media_start. */
+    uint64_t media_start[QCAM_MP4_MAX_TRACKS];
 } qcam_mp4_read_info;
 
 /* Build `idx` (zeroed by the caller, or cleared) from the file. 0 on success

@@ -168,9 +168,12 @@ static JSValue reader_ctor(JSContext *ctx, JSValueConst new_target, int argc, JS
             err = JS_ThrowOutOfMemory(ctx);
             goto fail;
         }
-        uint64_t dts = t->base_dts;
+        /* Decode times from the track's start, the edit list's first media
+         * time presented at 0 (mp4_read.h). */
+        uint64_t dts = t->base_dts, start = h->info.media_start[i];
+        int64_t shift = start > INT64_MAX ? INT64_MAX : (int64_t)start;
         for (size_t k = 0; k < t->n_samples; k++) {
-            h->dts_us[i][k] = to_us(dts > INT64_MAX ? INT64_MAX : (int64_t)dts, t->timescale);
+            h->dts_us[i][k] = to_us((dts > INT64_MAX ? INT64_MAX : (int64_t)dts) - shift, t->timescale);
             dts += t->samples[k].duration;
         }
         qcam_annexb_init(&h->annexb[i], t->codec == QCAM_MP4_HEVC ? QCAM_CODEC_H265 : QCAM_CODEC_H264);

@@ -28,7 +28,7 @@ declare module "qcam:rtsp" {
 
   export interface RtspVideoTrack {
     codec: Codec;
-    /** Default: from the first keyframe written to the stream. */
+    /** Announced until a keyframe written to the stream brings its own (in-band ones win). Default: from the first keyframe. */
     parameterSets?: ParameterSets;
   }
 

@@ -926,7 +926,9 @@ static void handle_play(qcam_rtsp_server *s, client *c, const qcam_rtsp_request 
     c->wait_key = true;
     if (cached && c->setup[TRACK_VIDEO] && c->frames == 0) {
         for (unsigned i = 0; i < st->gop_len; i++) enqueue(c, st->gop[i], false);
-    } else if (st->encoder && st->cfg.fast_start) {
+    } else if (st->encoder && st->cfg.fast_start && st->video_frames > 0) {
+        /* Nothing cached (or a resume): a keyframe now. Before the stream's
+         * first frame there is no need, encoders start with one. */
         qcam_encoder_request_idr(st->encoder);
     }
 }
@@ -984,7 +986,7 @@ static void handle_request(qcam_rtsp_server *s, client *c, const qcam_rtsp_reque
             c->describe_cseq = r->cseq;
             c->describe_deadline = now_ns() + DESCRIBE_WAIT_NS;
             snprintf(c->describe_uri, sizeof c->describe_uri, "%s", r->uri);
-            if (st->encoder) qcam_encoder_request_idr(st->encoder);
+            if (st->encoder && st->video_frames > 0) qcam_encoder_request_idr(st->encoder);
         }
         break;
     }

@@ -11,8 +11,8 @@ import { Camera } from "qcam:camera";
 import { link, type Pipe } from "qcam:link";
 import * as fs from "qcam:fs";
 import * as mp4Module from "qcam:mp4";
-import { Mp4Reader, Mp4Writer, repair, type SegmentInfo } from "qcam:mp4";
-import { Encoder, EsReader, type Frame } from "qcam:video";
+import { Mp4Reader, Mp4Writer, remux, repair, type SegmentInfo } from "qcam:mp4";
+import { Encoder, EsReader, splitAccessUnits, type Frame } from "qcam:video";
 import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -240,7 +240,7 @@ export default contract(
   "qcam:mp4",
   (t) => {
     t.test("exports; Mp4Writer's shape", () => {
-      deepEq(Object.keys(mp4Module).sort(), ["Mp4Reader", "Mp4Writer", "repair"]);
+      deepEq(Object.keys(mp4Module).sort(), ["Mp4Reader", "Mp4Writer", "remux", "repair"]);
       eq(Mp4Writer.name, "Mp4Writer");
       eq(Mp4Writer.length, 2);
       const proto = Mp4Writer.prototype as unknown as Record<string | symbol, unknown>;
@@ -390,6 +390,32 @@ export default contract(
       }),
     );
 
+    t.test("parameter sets given up front: frames before the first keyframe are still dropped", () =>
+      inDir(() => {
+        // The SPS and PPS of the stream's first keyframe (Annex B, 4-byte start codes).
+        const key = frames("h264");
+        const b = new Uint8Array(key[0].toArrayBuffer());
+        key.forEach((f) => f.close());
+        const units: Uint8Array[] = [];
+        for (let i = 0, start = -1; i <= b.length; i++) {
+          const sc = i + 4 <= b.length && b[i] === 0 && b[i + 1] === 0 && b[i + 2] === 0 && b[i + 3] === 1;
+          if (sc || i === b.length) {
+            if (start >= 0) units.push(b.slice(start, i));
+            start = i + 4;
+            i += 3;
+          }
+        }
+        const nal = (type: number) => units.find((u) => (u[0] & 0x1f) === type)!.slice().buffer;
+        const w = new Mp4Writer(`${DIR}/p.mp4`, { video: { ...VIDEO("h264"), parameterSets: { sps: nal(7), pps: nal(8) } } });
+        writeAll(w, frames("h264", 3));
+        eq(w.stats().dropped, 7);
+        eq(w.close()!.frames, 10);
+        const r = new Mp4Reader(`${DIR}/p.mp4`);
+        deepEq([r.samples()[0].keyframe, r.samples()[0].ptsUs], [true, 0]);
+        r.close();
+      }),
+    );
+
     t.test("write(): what is not a frame, a codec without a track, a writer closed", () =>
       inDir(() => {
         const w = new Mp4Writer(`${DIR}/w.mp4`, { video: VIDEO("h264") });
@@ -481,6 +507,55 @@ export default contract(
         eq(bytes, audio * 160);
         eq(r.samples(2)[0].ptsUs, 0, "audio starts with the video");
         r.close();
+      }),
+    );
+
+    t.test("audio that starts 100 ms after the video: the same start times read back finalized (edit list) and fragmented (tfdt)", () =>
+      inDir(() => {
+        const starts: number[][] = [];
+        for (const finalize of [true, false]) {
+          const path = `${DIR}/late-${finalize}.mp4`;
+          const w = new Mp4Writer(path, { video: VIDEO("h264"), audio: { codec: "alaw", sampleRate: 8000 }, finalize });
+          const enc = new AudioEncoder({ codec: "alaw" });
+          const pcm = new Int16Array(160);
+          const fr = frames("h264");
+          const t0 = fr[0].ptsUs;
+          let audio = 0;
+          for (const f of fr) {
+            while (t0 + 100_000 + audio * 20_000 <= f.ptsUs) {
+              const a = enc.encode(pcm, t0 + 100_000 + audio * 20_000);
+              w.write(a);
+              a.close();
+              audio++;
+            }
+            w.write(f);
+            f.close();
+          }
+          enc.close();
+          w.close();
+          eq(has(path, "elst"), finalize, "an empty edit in the finalized file only");
+          eq(has(path, "moof"), !finalize);
+          const r = new Mp4Reader(path);
+          eq(r.fragmented, !finalize);
+          const a = r.samples(2);
+          eq(a.reduce((n, x) => n + x.size, 0), audio * 160, "every audio byte");
+          eq(a[0].ptsUs, 100_000, `audio starts at 100 ms, finalize: ${finalize}`);
+          eq(a[0].dtsUs, 100_000);
+          eq(r.tracks[1].duration, (audio * 160) / 8000, "the delay is not part of the track's duration");
+          const f = r.read(2)!;
+          eq(f.ptsUs, 100_000, "read() says the same");
+          f.close();
+          const before = a.filter((x) => x.ptsUs <= 150_000).at(-1)!;
+          eq(r.seek(0.15, 2), before.ptsUs / 1e6, "seek on the audio track: the sample at or before");
+          const g = r.read(2)!;
+          eq(g.ptsUs, before.ptsUs);
+          g.close();
+          eq(r.seek(0.3), 0, "seek on the video: the keyframe at or before 0.3 s, not the one after (1/3 s)");
+          starts.push([r.samples(1)[0].ptsUs, a[0].ptsUs, a.at(-1)!.ptsUs + a.at(-1)!.durationUs]);
+          r.close();
+        }
+        deepEq(starts[0], starts[1], "finalized and fragmented read the same");
+        eq(starts[0][0], 0, "video starts at 0");
       }),
     );
 
@@ -588,6 +663,141 @@ export default contract(
       }),
     );
 
+    t.test("remux(): shape and bad arguments, the first one reported", () =>
+      inDir(() => {
+        eq(remux.name, "remux");
+        eq(remux.length, 2);
+        const R = remux as unknown as (...a: unknown[]) => unknown;
+        const usage = 'remux(input: string, output: string, options?: {fps?: number, codec?: "h264" | "h265"})';
+        const input = stream("h264");
+        throws(() => R(), TYPE(usage));
+        throws(() => R(input), TYPE(usage));
+        throws(() => R(1, `${DIR}/o.mp4`), TYPE(usage));
+        throws(() => R(input, 2), TYPE(usage));
+        throws(() => R(input, `${DIR}/o.mp4`, "30"), TYPE(usage));
+        throws(() => R(input, `${DIR}/o.mp4`, { fps: "30" }), TYPE("remux: fps must be a number (0 < fps <= 240)"));
+        throws(() => R(input, `${DIR}/o.mp4`, { fps: 0 }), RANGE("remux: fps must be a number (0 < fps <= 240)"));
+        throws(() => R(input, `${DIR}/o.mp4`, { fps: 241 }), RANGE("remux: fps must be a number (0 < fps <= 240)"));
+        throws(() => R(input, `${DIR}/o.mp4`, { fps: NaN }), RANGE("remux: fps must be a number (0 < fps <= 240)"));
+        throws(() => R(input, `${DIR}/o.mp4`, { codec: "vp9" }), TYPE('remux: codec must be "h264" or "h265"'));
+        throws(() => R(`${DIR}/in.bin`, `${DIR}/o.mp4`), TYPE('remux: cannot tell the codec from the file name: pass {codec: "h264" | "h265"}'));
+        deepEq(fs.list(DIR), ["in.h264"], "nothing written");
+      }),
+    );
+
+    for (const codec of ["h264", "h265"] as const) {
+      t.test(`remux(): ${codec} stream → a regular MP4, moov first, every frame with its time, the same bytes on both sides`, () =>
+        inDir(() => {
+          const input = stream(codec);
+          const out = `${DIR}/new/r.mp4`;
+          const res = remux(input, out);
+          deepEq(res, { frames: 20, keyframes: 2, dropped: 0, duration: 20 / 30, size: EXPECT.remux[codec], codec, width: 64, height: 48 });
+          eq(fs.stat(out).size, res.size, "size is the file's");
+          deepEq(fs.list(`${DIR}/new`), ["r.mp4"], "the folder made, nothing else left in it");
+          const b = bytesOf(out);
+          const ftyp = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+          eq(String.fromCharCode(...b.subarray(ftyp + 4, ftyp + 8)), "moov", "the moov right after the ftyp");
+          eq(has(out, "moof"), false);
+          const r = new Mp4Reader(out);
+          eq(r.fragmented, false);
+          deepEq(r.tracks.map((x) => [x.codec, x.width, x.height, x.samples, x.duration]), [[codec, 64, 48, 20, 20 / 30]]);
+          const s = r.samples();
+          deepEq(s.filter((x) => x.keyframe).map((x) => x.index), [0, 10]);
+          deepEq(s.map((x) => x.ptsUs), s.map((_, i) => Math.floor((i * 1e6) / 30)), "frame i at i / 30 s (whole µs)");
+          // the pictures are the stream's: the same access units back (parameter sets in-band on keyframes)
+          const aus = splitAccessUnits(bytesOf(input), codec);
+          for (let i = 0; i < 20; i++) {
+            const f = r.read()!;
+            const got = new Uint8Array(f.toArrayBuffer());
+            const want = new Uint8Array(aus[i]);
+            eq(f.keyframe, i % 10 === 0);
+            f.close();
+            ok(got.length > 0 && got.length <= want.length + 16, `frame ${i}: ${got.length} bytes for an access unit of ${want.length}`);
+          }
+          eq(r.read(), null);
+          r.close();
+        }),
+      );
+    }
+
+    t.test("remux(): fps sets the timing (25, 30000/1001); frames before the first keyframe are left out and counted", () =>
+      inDir(() => {
+        const input = stream("h264");
+        const a = remux(input, `${DIR}/a.mp4`, { fps: 25 });
+        eq(a.duration, 20 / 25);
+        const ra = new Mp4Reader(`${DIR}/a.mp4`);
+        deepEq(ra.samples().slice(0, 3).map((x) => [x.ptsUs, x.durationUs]), [[0, 40000], [40000, 40000], [80000, 40000]]);
+        ra.close();
+        const b = remux(input, `${DIR}/b.mp4`, { fps: 30000 / 1001 });
+        ok(Math.abs(b.duration - (20 * 1001) / 30000) < 1e-9, `duration ${b.duration}`);
+        const rb = new Mp4Reader(`${DIR}/b.mp4`);
+        eq(rb.samples()[1].durationUs, 33366);
+        rb.close();
+        // a stream that starts three frames in: frames 3..9 come before the keyframe at 10
+        const aus = splitAccessUnits(bytesOf(input), "h264");
+        const cut = aus.slice(3).map((x) => new Uint8Array(x));
+        const joined = new Uint8Array(cut.reduce((n, x) => n + x.length, 0));
+        cut.reduce((at, x) => (joined.set(x, at), at + x.length), 0);
+        fs.writeFile(`${DIR}/cut.bin`, joined);
+        const c = remux(`${DIR}/cut.bin`, `${DIR}/c.mp4`, { codec: "h264" });
+        deepEq([c.frames, c.keyframes, c.dropped, c.duration], [10, 1, 7, 10 / 30]);
+        const rc = new Mp4Reader(`${DIR}/c.mp4`);
+        deepEq([rc.samples()[0].keyframe, rc.samples()[0].ptsUs], [true, 0]);
+        rc.close();
+      }),
+    );
+
+    t.test("remux(): no input, garbage, a stream cut before its first picture, no keyframe: clear errors and no file left", () =>
+      inDir(() => {
+        const input = stream("h264");
+        const out = `${DIR}/o.mp4`;
+        throws(() => remux(`${DIR}/none.h264`, out), { name: "Error", code: "ENOENT", message: `cannot remux ${DIR}/none.h264 to ${out}: No such file or directory` });
+        fs.writeFile(`${DIR}/junk.h264`, new Uint8Array(5000).fill(7));
+        const bad = (p: string, what = "no keyframe") => ({ name: "Error", code: "EBADMSG", message: `${what} in ${p} (not an H.264 elementary stream, or cut before its first picture)` });
+        throws(() => remux(`${DIR}/junk.h264`, out), bad(`${DIR}/junk.h264`));
+        fs.writeFile(`${DIR}/empty.h264`, new Uint8Array(0));
+        throws(() => remux(`${DIR}/empty.h264`, out), bad(`${DIR}/empty.h264`));
+        fs.writeFile(`${DIR}/short.h264`, bytesOf(input).subarray(0, 20)); // inside the SPS
+        throws(() => remux(`${DIR}/short.h264`, out), bad(`${DIR}/short.h264`));
+        const aus = splitAccessUnits(bytesOf(input), "h264");
+        fs.writeFile(`${DIR}/p.h264`, new Uint8Array(aus[1]));
+        throws(() => remux(`${DIR}/p.h264`, out), bad(`${DIR}/p.h264`));
+        eq(fs.exists(out), false);
+        // a keyframe without usable parameter sets: just the IDR slice, its SPS and PPS cut away
+        const key = new Uint8Array(aus[0]);
+        let at = key.length - 4;
+        while (at > 0 && !(key[at] === 0 && key[at + 1] === 0 && key[at + 2] === 1 && (key[at + 3] & 0x1f) === 5)) at--;
+        fs.writeFile(`${DIR}/idr.h264`, key.subarray(at));
+        throws(() => remux(`${DIR}/idr.h264`, out), bad(`${DIR}/idr.h264`, "no keyframe with usable parameter sets"));
+        // a failed remux leaves an existing output as it was
+        fs.writeFile(out, new Uint8Array([1, 2, 3]));
+        throws(() => remux(`${DIR}/junk.h264`, out), { name: "Error", code: "EBADMSG" });
+        deepEq([...bytesOf(out)], [1, 2, 3]);
+        deepEq(fs.list(DIR), ["empty.h264", "idr.h264", "in.h264", "junk.h264", "o.mp4", "p.h264", "short.h264"], "no temporary file");
+      }),
+    );
+
+    t.test("remux(): a full card: ENOSPC, no output and no temporary file left, an existing output kept", () =>
+      inDir(() => {
+        const input = stream("h265");
+        const out = `${DIR}/full.mp4`;
+        fs.writeFile(out, new Uint8Array([9]));
+        const filler = `${DIR}/filler`;
+        fs.writeFile(filler, new Uint8Array(Math.max(0, fs.space().free - 4000)));
+        try {
+          throws(() => remux(input, out), { name: "Error", code: "ENOSPC", message: `cannot remux ${input} to ${out}: No space left on device` });
+          deepEq([...bytesOf(out)], [9]);
+          deepEq(fs.list(DIR), ["filler", "full.mp4", "in.h265"]);
+          fs.remove(out);
+          throws(() => remux(input, out), { name: "Error", code: "ENOSPC" });
+          deepEq(fs.list(DIR), ["filler", "in.h265"]);
+        } finally {
+          fs.remove(filler);
+        }
+        eq(remux(input, out).frames, 20, "with room it works");
+      }),
+    );
+
     t.test("repair: a torn tail is cut off, a fragmented file finalized, a good one left alone", () =>
       inDir(() => {
         const path = `${DIR}/r.mp4`;
@@ -630,6 +840,7 @@ export default contract(
 /** Sizes of the writer's files for the embedded streams (the same on every side). */
 const EXPECT = {
   h264: { finalSize: 3818, fragmentedSize: 4070 },
+  remux: { h264: 3794, h265: 8854 },
   h265: { finalSize: 8878 },
   ulaw16k: { finalSize: 48573 },
 };

@@ -237,6 +237,60 @@ const MUTANTS: Mutant[] = [
       "one sink, two links: a video link and an audio link feed it at once; a second of a kind is ERR_BUSY",
     ],
   },
+  {
+    bug: "a fragment is cut one frame late",
+    module: "qcam:mp4",
+    replace: [[String.raw`if \(elapsed >= limit \|\|`, "", "if (elapsed > limit ||"]],
+    caught: [
+      "pull mode, h264: fragments, flush, close → a regular MP4 the reader reads back",
+      "pull mode, h265: fragments, flush, close → a regular MP4 the reader reads back",
+    ],
+  },
+  {
+    bug: "frames before the first keyframe are kept when the parameter sets are known",
+    module: "qcam:mp4",
+    replace: [[String.raw`if \(!pkt\.keyframe \|\| !this\.setConfig\(pkt\)\)`, "", "if (!this.setConfig(pkt))"]],
+    caught: ["parameter sets given up front: frames before the first keyframe are still dropped"],
+  },
+  {
+    bug: "a full card is not reported to onError",
+    module: "qcam:mp4",
+    replace: [[String.raw`if \(this\.cfg\.onError\) this\.post\(\{ error: \{ code, path: this\.path \} \}\);`, "", ""]],
+    caught: ["a full card: ENOSPC to onError at a loop turn, the writer stops, what was written reads back"],
+  },
+  {
+    bug: "the last file is reported by onSegment as well as by close()",
+    module: "qcam:mp4",
+    replace: [[String.raw`const \{ r, info \} = w\.close\(\);`, "", "const { r, info } = w.close(); if (info.size) w.post({ segment: info });"]],
+    caught: [
+      "segments by size: split at keyframes; onSegment for each finished file at a loop turn, close() returns the last",
+      "segments by time; close() delivers the reports the loop has not yet",
+    ],
+  },
+  {
+    bug: "audio timestamps start from the first audio frame, not the video's origin",
+    module: "qcam:mp4",
+    replace: [[String.raw`k\.nextDts = Math\.floor\(\(rel \* rate \+ 500000\) / 1000000\);`, "", "k.nextDts = 0;"]],
+    caught: ["audio that starts 100 ms after the video: the same start times read back finalized (edit list) and fragmented (tfdt)"],
+  },
+  {
+    bug: "repair says ok for a torn fragmented file",
+    module: "qcam:mp4",
+    replace: [[String.raw`\(!finalize && !r\.torn\)`, "", "(!finalize)"]],
+    caught: ["repair: a torn tail is cut off, a fragmented file finalized, a good one left alone"],
+  },
+  {
+    bug: "seek() lands on the keyframe after the time instead of at or before it",
+    module: "qcam:mp4",
+    replace: [[String.raw`if \(!found \|\| pts <= seconds \* 1e6\) best = k;`, "", "if (!found || s.dtsUs[ti][best] + toUs(t.samples[best].cts, t.timescale) < seconds * 1e6) best = k;"]],
+    caught: ["audio that starts 100 ms after the video: the same start times read back finalized (edit list) and fragmented (tfdt)"],
+  },
+  {
+    bug: "the reader ignores edit lists",
+    module: "qcam:mp4",
+    replace: [[String.raw`t\.baseDts \+= edits\[i\]\.delay`, "", "t.baseDts += 0"]],
+    caught: ["audio that starts 100 ms after the video: the same start times read back finalized (edit list) and fragmented (tfdt)"],
+  },
 ];
 
 const files = contractFiles();

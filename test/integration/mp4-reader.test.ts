@@ -60,6 +60,8 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
     return (JSON.parse(r.stdout) as { streams: Record<string, string | number>[] }).streams;
   };
 
+  const near = (a: number, b: number) => Math.abs(a - b) <= 2;
+
   for (const c of CLIPS) {
     it(`${c.name}: tracks and samples are what ffprobe finds`, function () {
       const file = path.join(sd, `${c.name}.${c.ext}`);
@@ -82,13 +84,14 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       assert.deepEqual(rows.map((r) => r[5]), vp.map((p) => p.size));
       assert.deepEqual(rows.map((r) => r[6]), vp.map((p) => p.pos));
       assert.deepEqual(rows.map((r) => r[4] === 1), vp.map((p) => p.key));
-      // Timestamps relative to the first decode time (edit lists are not applied: a constant shift).
-      const near = (a: number, b: number) => Math.abs(a - b) <= 2;
+      // Timestamps as ffprobe gives them: the edit list applied (the B-frame clip's
+      // starts presenting at its reorder delay: pts from 0, dts below 0).
       rows.forEach((r, i) => {
-        assert.ok(near(r[1] - rows[0][1], (vp[i].dtsTime - vp[0].dtsTime) * 1e6), `dts of sample ${i}: ${r[1]} vs ffprobe ${vp[i].dtsTime}`);
-        assert.ok(near(r[2] - rows[0][1], (vp[i].ptsTime - vp[0].dtsTime) * 1e6), `pts of sample ${i}: ${r[2]} vs ffprobe ${vp[i].ptsTime}`);
+        assert.ok(near(r[1], vp[i].dtsTime * 1e6), `dts of sample ${i}: ${r[1]} vs ffprobe ${vp[i].dtsTime}`);
+        assert.ok(near(r[2], vp[i].ptsTime * 1e6), `pts of sample ${i}: ${r[2]} vs ffprobe ${vp[i].ptsTime}`);
         assert.equal(r[0], i);
       });
+      if (c.name === "h264-regular-bframes") assert.ok(rows[0][1] < 0 && rows[0][2] === 0, `edit list applied: first dts ${rows[0][1]}, pts ${rows[0][2]}`);
       assert.ok(Math.abs(v.duration - Number(vs.duration)) < 1e-3, `video duration ${v.duration} vs ffprobe ${vs.duration}`);
       if (c.audio) {
         const a = info.tracks.find((t) => t.kind === "audio")!;
@@ -102,6 +105,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
         // The same bytes: one byte per sample, as many as ffprobe's packets hold, from the same places.
         assert.equal(arows.reduce((n, r) => n + r[5], 0), ap.reduce((n, p) => n + p.size, 0));
         assert.deepEqual(arows.map((r) => [r[5], r[6]]), ap.map((p) => [p.size, p.pos]));
+        arows.forEach((r, i) => assert.ok(near(r[2], ap[i].ptsTime * 1e6), `audio pts of sample ${i}: ${r[2]} vs ffprobe ${ap[i].ptsTime}`));
         assert.ok(Math.abs(a.duration - Number(as.duration)) < 1e-3, `audio duration ${a.duration} vs ffprobe ${as.duration}`);
         assert.ok(Math.abs(info.duration - Math.max(a.duration, v.duration)) < 1e-9);
       }
@@ -155,9 +159,43 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
         const want = pk.filter((p) => p.stream === t.kind);
         assert.equal(t.codec, t.kind === "video" ? "h264" : audio);
         assert.deepEqual(rows.map((x) => [x[5], x[6], x[4] === 1]), want.map((p) => [p.size, p.pos, p.key]), `${name} ${t.kind}`);
+        rows.forEach((x, i) => assert.ok(near(x[2], want[i].ptsTime * 1e6), `${name} ${t.kind} pts of sample ${i}: ${x[2]} vs ffprobe ${want[i].ptsTime}`));
         assert.ok(Math.abs(t.duration - 3) < 1e-6, `${name} ${t.kind} lasts ${t.duration} s`);
       }
     }
+  });
+
+  it("audio that starts 100 ms after the video: finalized (edit list) and fragmented (tfdt) read the same start times as ffprobe", function () {
+    const es = path.join(sd, "w-in.h264");
+    if (!fs.existsSync(es)) {
+      const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const tool = path.join(buildDir("host"), "qcam-test-mp4");
+    const starts: number[][] = [];
+    for (const fin of ["1", "0"]) {
+      const name = `w-late-${fin}.mp4`;
+      const r = spawnSync(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", "alaw", "8000", "audio-start=100000", `finalize=${fin}`], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      const lines = run(["info", `/sdcard/${name}`]);
+      const info = lines[0] as { fragmented: boolean; tracks: TrackInfo[] };
+      assert.equal(info.fragmented, fin === "0");
+      const pk = probePackets(path.join(sd, name));
+      const first: number[] = [];
+      for (const t of info.tracks) {
+        const rows = (lines.find((l) => (l as { track?: number }).track === t.id) as { samples: Row[] }).samples;
+        const want = pk.filter((p) => p.stream === t.kind);
+        assert.equal(rows.length, want.length, `${name} ${t.kind}`);
+        rows.forEach((x, i) => {
+          assert.ok(near(x[2], want[i].ptsTime * 1e6), `${name} ${t.kind} pts of sample ${i}: ${x[2]} vs ffprobe ${want[i].ptsTime}`);
+          assert.ok(near(x[1], want[i].dtsTime * 1e6), `${name} ${t.kind} dts of sample ${i}: ${x[1]} vs ffprobe ${want[i].dtsTime}`);
+        });
+        first.push(rows[0][2]);
+      }
+      assert.deepEqual(first, [0, 100000], `${name}: video at 0, audio at 100 ms`);
+      starts.push(first);
+    }
+    assert.deepEqual(starts[0], starts[1]);
   });
 
   it("read() of a G.711 track gives alaw/ulaw Frames holding the track's bytes", function () {

@@ -1,7 +1,10 @@
 // The MP4 benchmarks' app: bench/mp4.ts runs it (nothing here is a test).
-//   remux  <in.h264> <out.mp4> <width> <height> [fragmentMs] [finalize: true|false]
+//   remux  <in.h264> <out.mp4> [fps]
 //          what a user writes to turn an elementary stream into an MP4:
-//          EsReader → Mp4Writer in pull mode (fragments, then finalized on close)
+//          remux() (one scan, one copy)
+//   writer <in.h264> <out.mp4> <width> <height> [fragmentMs] [finalize: true|false]
+//          the same through the crash-safe recording path: EsReader →
+//          Mp4Writer in pull mode (fragments, then finalized on close)
 //   record <y4m> <frames> <out> <es|mp4> <bitrate> <gop>
 //          camera (the Y4M clip, played once at its rate) → libx264 → one sink
 //          under link(): an EsFileSink (raw .h264) or an Mp4Writer
@@ -9,13 +12,18 @@
 import { app, time } from "qcam:app";
 import { Camera } from "qcam:camera";
 import { EsFileSink, link, type LinkStats } from "qcam:link";
-import { Mp4Writer } from "qcam:mp4";
+import { Mp4Writer, remux } from "qcam:mp4";
 import { Encoder, EsReader } from "qcam:video";
 
 const [mode = "", ...args] = app.args;
 const result: Record<string, unknown> = { mode };
 
 if (mode === "remux") {
+  const [input, out, fps = "30"] = args;
+  const info = remux(input, out, { fps: Number(fps) });
+  result.frames = info.frames;
+  result.info = info;
+} else if (mode === "writer") {
   const [input, out, width, height, fragmentMs = "1000", finalize = "true"] = args;
   const es = new EsReader(input, { fps: 30 });
   const mp4 = new Mp4Writer(out, { video: { codec: es.codec, width: Number(width), height: Number(height) }, fragmentMs: Number(fragmentMs), finalize: finalize === "true" });
@@ -48,6 +56,6 @@ if (mode === "remux") {
   result.sink = sink instanceof Mp4Writer ? sink.close() : (sink.close(), undefined);
   enc.close();
   cam.close();
-} else throw new Error(`unknown mode '${mode}' (remux, record)`);
+} else throw new Error(`unknown mode '${mode}' (remux, writer, record)`);
 
 console.log(`result ${JSON.stringify(result)}`);

@@ -1,0 +1,408 @@
+/* qcam_mp4_remux (mp4_remux.h): an Annex B elementary stream → a regular
+ * MP4, one scan of the input to index it, then one sequential copy. */
+#include "mp4_remux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../video/annexb.h"
+#include "../video/es_reader.h"
+#include "../video/sps.h"
+#include "mp4.h"
+#include "mp4_box.h"
+
+enum {
+    BLOCK = 1 << 20,   /* input read size (the buffer grows for a bigger access unit) */
+    OUT_BUF = 1 << 20, /* output write size */
+};
+
+/* One NAL unit that goes into a sample: its bytes in the input. */
+typedef struct {
+    uint64_t off;
+    uint32_t len;
+} nal_ref;
+
+typedef struct {
+    qcam_fs_card *card;
+    qcam_codec codec;
+    double fps;
+    int in;
+    /* the input window: buf[start .. end) unread, buf[0] at file offset base */
+    uint8_t *buf;
+    size_t cap, start, end;
+    uint64_t base;
+    bool eof;
+    qcam_annexb_state st;
+    /* the index */
+    nal_ref *nals;
+    size_t n_nals, cap_nals;
+    size_t *first_nal; /* per sample, its first entry in nals (plus one past the last) */
+    size_t cap_first;
+    qcam_mp4_index idx;
+    qcam_mp4_track *t;
+    bool configured;
+    bool bad_params; /* a keyframe came whose parameter sets could not be used */
+    uint64_t keyframes, dropped, payload;
+} remux;
+
+static int push_nal(remux *x, uint64_t off, size_t len)
+{
+    if (x->n_nals == x->cap_nals) {
+        size_t cap = x->cap_nals ? x->cap_nals * 2 : 4096;
+        nal_ref *p = realloc(x->nals, cap * sizeof *p);
+        if (!p) return -ENOMEM;
+        x->nals = p;
+        x->cap_nals = cap;
+    }
+    x->nals[x->n_nals++] = (nal_ref){off, (uint32_t)len};
+    return 0;
+}
+
+/* Decode time of sample i in the track's timescale: rounded from i / fps
+ * each time, so a rate the timescale does not divide does not drift. */
+static uint64_t dts_of(const remux *x, uint64_t i)
+{
+    return (uint64_t)llround((double)i * x->t->timescale / x->fps);
+}
+
+static int configure(remux *x, const uint8_t *au, size_t len)
+{
+    qcam_annexb_params ps;
+    qcam_annexb_find_params(x->codec, au, len, &ps);
+    if (!ps.sps || !ps.pps || (x->codec == QCAM_CODEC_H265 && !ps.vps)) return -EBADMSG;
+    uint8_t *cfg = NULL;
+    size_t cfg_len = 0;
+    qcam_sps_info si;
+    int r = qcam_sps_make_config(x->codec, ps.vps, ps.vps_len, ps.sps, ps.sps_len, ps.pps, ps.pps_len, &cfg,
+                                 &cfg_len, &si);
+    if (r == -ENOMEM) return r;
+    if (r < 0 || si.width <= 0 || si.height <= 0) {
+        free(cfg);
+        return -EBADMSG;
+    }
+    x->t->config = cfg;
+    x->t->config_len = cfg_len;
+    x->t->width = si.width;
+    x->t->height = si.height;
+    x->configured = true;
+    return 0;
+}
+
+/* One access unit at file offset `off`: a sample, unless it has no picture
+ * or comes before the first usable keyframe. */
+static int add_au(remux *x, const uint8_t *au, size_t len, uint64_t off)
+{
+    bool h264 = x->codec == QCAM_CODEC_H264;
+    size_t mark = x->n_nals, pos = 0, sc;
+    const uint8_t *nal;
+    size_t nal_len;
+    bool vcl = false, key = false;
+    uint64_t size = 0;
+    while (qcam_annexb_next_nal(au, len, &pos, &sc, &nal, &nal_len)) {
+        int t = qcam_annexb_nal_type(x->codec, nal, nal_len);
+        if (t < 0) continue;
+        if (h264 ? (t == 7 || t == 8 || t == 9 || t == 13) : (t >= 32 && t <= 35))
+            continue; /* SPS, PPS, (VPS,) AUD: in the sample entry */
+        if (h264 ? (t >= 1 && t <= 5) : t <= 31) vcl = true;
+        if (h264 ? t == 5 : (t >= 16 && t <= 23)) key = true;
+        int r = push_nal(x, off + (uint64_t)(nal - au), nal_len);
+        if (r < 0) return r;
+        size += 4 + nal_len;
+    }
+    if (!vcl) {
+        x->n_nals = mark; /* no picture (e.g. parameter sets alone): not a sample */
+        return 0;
+    }
+    if (!x->configured) {
+        int r = key ? configure(x, au, len) : -EBADMSG;
+        if (r == -ENOMEM) return r;
+        if (r < 0) {
+            if (key) x->bad_params = true;
+            x->n_nals = mark;
+            x->dropped++;
+            return 0;
+        }
+    }
+    if (size > UINT32_MAX) return -EFBIG;
+    uint64_t i = x->t->n_samples;
+    qcam_mp4_sample s = {
+        .offset = x->payload,
+        .size = (uint32_t)size,
+        .duration = (uint32_t)(dts_of(x, i + 1) - dts_of(x, i)),
+        .key = key,
+    };
+    if (qcam_mp4_track_push(x->t, &s) < 0) return -ENOMEM;
+    if (x->t->n_samples + 1 > x->cap_first) {
+        size_t cap = x->cap_first ? x->cap_first * 2 : 4096;
+        size_t *p = realloc(x->first_nal, cap * sizeof *p);
+        if (!p) return -ENOMEM;
+        x->first_nal = p;
+        x->cap_first = cap;
+    }
+    x->first_nal[i] = mark;
+    x->first_nal[i + 1] = x->n_nals;
+    x->payload += size;
+    if (key) x->keyframes++;
+    return 0;
+}
+
+/* More input after buf[end] (the unread part moved to the front first). */
+static int fill(remux *x)
+{
+    if (x->start > 0) {
+        memmove(x->buf, x->buf + x->start, x->end - x->start);
+        x->end -= x->start;
+        x->base += x->start;
+        x->start = 0;
+    }
+    if (x->end == x->cap) { /* one access unit fills the buffer */
+        if (x->cap >= QCAM_ES_MAX_AU) return -EFBIG;
+        uint8_t *b = realloc(x->buf, x->cap * 2);
+        if (!b) return -ENOMEM;
+        x->buf = b;
+        x->cap *= 2;
+    }
+    ssize_t n = qcam_fs_read(x->in, x->buf + x->end, x->cap - x->end, -1);
+    if (n < 0) return (int)n;
+    if (n == 0) x->eof = true;
+    x->end += (size_t)n;
+    return 0;
+}
+
+/* Pass 1: index the whole input. */
+static int scan(remux *x)
+{
+    for (;;) {
+        size_t skip = 0, len = 0;
+        int found = qcam_annexb_next_au(&x->st, x->buf + x->start, x->end - x->start, x->eof, &skip, &len);
+        if (found == 1) {
+            if (len > QCAM_ES_MAX_AU) return -EFBIG;
+            int r = add_au(x, x->buf + x->start + skip, len, x->base + x->start + skip);
+            if (r < 0) return r;
+            x->start += skip + len;
+            continue;
+        }
+        if (found < 0) {
+            x->start += skip;
+            if (x->eof) return 0;
+        }
+        int r = fill(x);
+        if (r < 0) return r;
+    }
+}
+
+/* ---- pass 2: the output ------------------------------------------------------------ */
+
+typedef struct {
+    qcam_fs_card *card;
+    int fd;
+    uint8_t *p;
+    size_t len;
+    uint64_t total;
+} out_buf;
+
+static int out_flush(out_buf *o)
+{
+    if (!o->len) return 0;
+    size_t done;
+    int r = qcam_fs_write_all(o->card, o->fd, o->p, o->len, -1, &done);
+    o->total += o->len;
+    o->len = 0;
+    return r;
+}
+
+static int out_put(out_buf *o, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        size_t k = OUT_BUF - o->len < n ? OUT_BUF - o->len : n;
+        memcpy(o->p + o->len, p, k);
+        o->len += k;
+        p += k;
+        n -= k;
+        if (o->len == OUT_BUF) {
+            int r = out_flush(o);
+            if (r < 0) return r;
+        }
+    }
+    return 0;
+}
+
+/* The NAL units, length-prefixed, in input order: the input is read again
+ * through the pass-1 buffer as a window that moves forward. */
+static int copy_samples(remux *x, out_buf *o)
+{
+    uint64_t wbase = 0;
+    size_t wlen = 0;
+    for (size_t k = 0; k < x->first_nal[x->t->n_samples]; k++) {
+        uint64_t off = x->nals[k].off;
+        size_t left = x->nals[k].len;
+        uint8_t pre[4] = {(uint8_t)(left >> 24), (uint8_t)(left >> 16), (uint8_t)(left >> 8), (uint8_t)left};
+        int r = out_put(o, pre, 4);
+        while (r == 0 && left > 0) {
+            if (off < wbase || off >= wbase + wlen) {
+                wbase = off;
+                wlen = 0;
+                while (wlen < x->cap) {
+                    ssize_t n = qcam_fs_read(x->in, x->buf + wlen, x->cap - wlen, (int64_t)(off + wlen));
+                    if (n < 0) return (int)n;
+                    if (n == 0) break;
+                    wlen += (size_t)n;
+                }
+                if (wlen == 0) return -EIO; /* the input shrank since pass 1 */
+            }
+            size_t n = (size_t)(wbase + wlen - off);
+            if (n > left) n = left;
+            r = out_put(o, x->buf + (off - wbase), n);
+            off += n;
+            left -= n;
+        }
+        if (r < 0) return r;
+    }
+    return out_flush(o);
+}
+
+static void parent_dir(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash && slash != out) *slash = 0;
+    else if (slash) slash[1] = 0;
+}
+
+static int write_output(remux *x, const char *output, uint64_t *size)
+{
+    char dir[1024], tmp[1100], real[4096];
+    parent_dir(output, dir, sizeof dir);
+    const char *base = strrchr(output, '/');
+    base = base ? base + 1 : output;
+    if (!*base) return -EISDIR;
+    if (snprintf(tmp, sizeof tmp, "%s%s.%s.remux", dir, strcmp(dir, "/") ? "/" : "", base) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
+    if (strcmp(dir, "/")) qcam_fs_mkdir(x->card, dir, true); /* what cannot be made shows in the open */
+
+    /* chunks of about a second of frames */
+    size_t n = x->t->n_samples;
+    size_t per = x->fps >= 1.5 ? (size_t)llround(x->fps) : 1;
+    size_t n_chunks = (n + per - 1) / per;
+    size_t *first = malloc((n_chunks ? n_chunks : 1) * sizeof *first);
+    uint64_t *rel = malloc((n_chunks ? n_chunks : 1) * sizeof *rel);
+    qcam_mp4_buf head = {0};
+    out_buf o = {x->card, -1, NULL, 0, 0};
+    int r = 0;
+    if (!first || !rel || !(o.p = malloc(OUT_BUF))) {
+        r = -ENOMEM;
+        goto done;
+    }
+    for (size_t c = 0; c < n_chunks; c++) {
+        first[c] = c * per;
+        rel[c] = x->t->samples[c * per].offset;
+    }
+    qcam_mp4_layout lay = {.chunk_first = {first}, .chunk_rel = {rel}, .n_chunks = {n_chunks}, .payload = x->payload};
+    r = qcam_mp4_write_head(&head, &x->idx, &lay);
+    free(first);
+    free(rel);
+    first = NULL;
+    rel = NULL;
+    if (r < 0) goto done;
+
+    o.fd = qcam_fs_open(x->card, tmp, QCAM_FS_WRITE);
+    if (o.fd < 0) {
+        r = o.fd;
+        goto done;
+    }
+    size_t done_bytes;
+    r = qcam_fs_write_all(x->card, o.fd, head.p, head.len, -1, &done_bytes);
+    if (r == 0) r = copy_samples(x, &o);
+    if (r == 0 && o.total != x->payload) r = -EIO;
+    if (r == 0) {
+        r = qcam_fs_sync(o.fd);
+        if (r == -EINVAL) r = 0; /* storage that cannot sync */
+    }
+    int c = qcam_fs_close(o.fd);
+    o.fd = -1;
+    if (r == 0) r = c;
+    if (r == 0) r = qcam_fs_rename(x->card, tmp, output);
+    if (r == 0) {
+        *size = head.len + x->payload;
+        if (qcam_fs_map(x->card, dir, real, sizeof real) == 0) { /* the rename, on storage */
+            int dfd = open(real, O_RDONLY);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+        }
+    }
+done:
+    if (o.fd >= 0) qcam_fs_close(o.fd);
+    if (r < 0) qcam_fs_remove(x->card, tmp);
+    free(first);
+    free(rel);
+    free(o.p);
+    qcam_mp4_buf_free(&head);
+    return r;
+}
+
+int qcam_mp4_remux(qcam_fs_card *card, const char *input, const char *output,
+                   const qcam_mp4_remux_options *opts, qcam_mp4_remux_result *res, const char **what)
+{
+    if (what) *what = NULL;
+    if (!opts || (opts->codec != QCAM_CODEC_H264 && opts->codec != QCAM_CODEC_H265) || !(opts->fps > 0) ||
+        opts->fps > 1000)
+        return -EINVAL;
+    remux x = {.card = card, .codec = opts->codec, .fps = opts->fps, .in = -1};
+    qcam_annexb_init(&x.st, opts->codec);
+    x.idx.n_tracks = 1;
+    x.idx.movie_timescale = 1000;
+    x.idx.creation_time = (uint64_t)time(NULL) + 2082844800u; /* since 1904 */
+    x.t = &x.idx.tracks[0];
+    x.t->id = 1;
+    x.t->codec = opts->codec == QCAM_CODEC_H264 ? QCAM_MP4_AVC : QCAM_MP4_HEVC;
+    /* 90 kHz, or a multiple of an integer rate 90000 does not divide */
+    double whole = floor(opts->fps);
+    x.t->timescale = opts->fps == whole && fmod(90000, whole) != 0 ? (uint32_t)whole * 1000 : 90000;
+
+    int r = 0;
+    x.in = qcam_fs_open(card, input, QCAM_FS_READ);
+    if (x.in < 0) return x.in;
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(x.in, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    x.cap = BLOCK;
+    if (!(x.buf = malloc(x.cap))) {
+        r = -ENOMEM;
+        goto done;
+    }
+    r = scan(&x);
+    if (r < 0) goto done;
+    if (x.t->n_samples == 0) {
+        r = -EBADMSG;
+        if (what)
+            *what = x.bad_params ? "no keyframe with usable parameter sets" : "no keyframe";
+        goto done;
+    }
+    uint64_t size = 0;
+    r = write_output(&x, output, &size);
+    if (r < 0) goto done;
+    if (res) {
+        res->frames = x.t->n_samples;
+        res->keyframes = x.keyframes;
+        res->dropped = x.dropped;
+        res->duration = (double)qcam_mp4_track_duration(x.t) / x.t->timescale;
+        res->size = size;
+        res->width = x.t->width;
+        res->height = x.t->height;
+    }
+done:
+    if (x.in >= 0) qcam_fs_close(x.in);
+    free(x.buf);
+    free(x.nals);
+    free(x.first_nal);
+    qcam_mp4_index_clear(&x.idx);
+    return r;
+}

@@ -1,0 +1,45 @@
+/* qcam_mp4_remux: a finished H.264 / H.265 elementary stream (Annex B) → a
+ * regular MP4 with the moov in front, in one pass over the input plus one
+ * copy. Plain C, no engine types.
+ *
+ * Pass 1 reads the input in large blocks, splits access units (annexb.c)
+ * and keeps, per sample, where its NAL units are in the input; parameter
+ * sets and access unit delimiters are left out (they go in avcC / hvcC).
+ * Then ftyp + moov (the serializer finalize uses) + one mdat are written to
+ * a file beside the output, the NAL units copied with 4-byte length prefixes
+ * in large writes; the file is synced once and renamed over the output.
+ * Memory: the per-sample index and a few fixed buffers, whatever the size
+ * of the input. A failure (-ENOSPC...) leaves no output file behind (an
+ * existing file at the output path stays as it was). */
+#ifndef QCAM_MP4_REMUX_H
+#define QCAM_MP4_REMUX_H
+
+#include <stdint.h>
+
+#include "../fs/fs.h"
+#include "../media/media.h"
+
+typedef struct {
+    qcam_codec codec; /* QCAM_CODEC_H264 or QCAM_CODEC_H265 */
+    double fps;       /* frames per second (an elementary stream has no timestamps); > 0 */
+} qcam_mp4_remux_options;
+
+typedef struct {
+    uint64_t frames;    /* samples in the MP4 */
+    uint64_t keyframes; /* of which sync samples (IDR / IRAP) */
+    uint64_t dropped;   /* access units before the first keyframe (not decodable: left out) */
+    double duration;    /* seconds: frames / fps */
+    uint64_t size;      /* bytes of the MP4 */
+    int width, height;  /* from the SPS */
+} qcam_mp4_remux_result;
+
+/* Remux board path `input` into board path `output` (missing folders are
+ * made). 0 and *res, or -errno: -ENOENT etc. from storage, -EBADMSG when
+ * the input has no keyframe with usable parameter sets (garbage, or cut
+ * before its first picture), -EFBIG for one access unit over
+ * QCAM_ES_MAX_AU, -ENOSPC when the card fills (no output is left). *what,
+ * when not NULL, gets a short reason for -EBADMSG. */
+int qcam_mp4_remux(qcam_fs_card *card, const char *input, const char *output,
+                   const qcam_mp4_remux_options *opts, qcam_mp4_remux_result *res, const char **what);
+
+#endif
