@@ -5,7 +5,8 @@
 // runtime's byte for byte; only creation times differ), and Mp4Reader and
 // repair() parse real MP4 (regular and fragmented, also files put on the
 // card with `sdcard.write`). Test files can be taken off the card
-// (`sdcard.read`) and given to ffprobe.
+// (`sdcard.read`) and given to ffprobe. remux() writes the same bytes as
+// mp4_remux.c (the whole input read at once: memory is not modelled).
 //
 // The writer: fragments every `fragmentMs` (cut before the first frame at or
 // past it, early at a keyframe within half a frame of it), one write per

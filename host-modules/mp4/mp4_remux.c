@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,7 +19,7 @@
 #include "mp4_box.h"
 
 enum {
-    BLOCK = 1 << 20,   /* input read size (the buffer grows for a bigger access unit) */
+    BLOCK = 1 << 20,   /* input window (grows for a bigger NAL unit, or first access unit) */
     OUT_BUF = 1 << 20, /* output write size */
 };
 
@@ -28,17 +29,33 @@ typedef struct {
     uint32_t len;
 } nal_ref;
 
+#define NONE SIZE_MAX /* no start code yet */
+
 typedef struct {
     qcam_fs_card *card;
     qcam_codec codec;
     double fps;
     int in;
-    /* the input window: buf[start .. end) unread, buf[0] at file offset base */
+    uint64_t size;  /* of the input when it was opened */
+    size_t page;
+    /* The input window: buf[0 .. end), buf[0] at file offset base. A
+     * read-only mapping of the file (no copy) where the storage allows it,
+     * else a buffer the bytes are read into. */
+    bool mapped;
     uint8_t *buf;
-    size_t cap, start, end;
+    size_t cap, end;
     uint64_t base;
     bool eof;
-    qcam_annexb_state st;
+    /* the scan: the current NAL unit's start code (00 00 01) at buf[sc]
+     * (NONE before the first), and where the search for the next goes on */
+    size_t sc, resume;
+    qcam_annexb_splitter sp;
+    /* the access unit being collected */
+    bool in_au, au_vcl, au_key;
+    size_t au_begin;   /* buf index of its first start code (kept until configured) */
+    size_t au_mark;    /* its first entry in nals */
+    uint64_t au_start; /* file offset of its first start code */
+    uint64_t au_size;  /* sample bytes so far */
     /* the index */
     nal_ref *nals;
     size_t n_nals, cap_nals;
@@ -94,48 +111,34 @@ static int configure(remux *x, const uint8_t *au, size_t len)
     return 0;
 }
 
-/* One access unit at file offset `off`: a sample, unless it has no picture
- * or comes before the first usable keyframe. */
-static int add_au(remux *x, const uint8_t *au, size_t len, uint64_t off)
+/* The access unit being collected ends before buf[stop]: a sample, unless
+ * it has no picture or comes before the first usable keyframe. */
+static int finish_au(remux *x, size_t stop)
 {
-    bool h264 = x->codec == QCAM_CODEC_H264;
-    size_t mark = x->n_nals, pos = 0, sc;
-    const uint8_t *nal;
-    size_t nal_len;
-    bool vcl = false, key = false;
-    uint64_t size = 0;
-    while (qcam_annexb_next_nal(au, len, &pos, &sc, &nal, &nal_len)) {
-        int t = qcam_annexb_nal_type(x->codec, nal, nal_len);
-        if (t < 0) continue;
-        if (h264 ? (t == 7 || t == 8 || t == 9 || t == 13) : (t >= 32 && t <= 35))
-            continue; /* SPS, PPS, (VPS,) AUD: in the sample entry */
-        if (h264 ? (t >= 1 && t <= 5) : t <= 31) vcl = true;
-        if (h264 ? t == 5 : (t >= 16 && t <= 23)) key = true;
-        int r = push_nal(x, off + (uint64_t)(nal - au), nal_len);
-        if (r < 0) return r;
-        size += 4 + nal_len;
-    }
-    if (!vcl) {
-        x->n_nals = mark; /* no picture (e.g. parameter sets alone): not a sample */
+    if (!x->in_au) return 0;
+    x->in_au = false;
+    if (x->base + stop - x->au_start > QCAM_ES_MAX_AU) return -EFBIG;
+    if (!x->au_vcl) {
+        x->n_nals = x->au_mark; /* no picture (e.g. parameter sets alone): not a sample */
         return 0;
     }
     if (!x->configured) {
-        int r = key ? configure(x, au, len) : -EBADMSG;
+        int r = x->au_key ? configure(x, x->buf + x->au_begin, stop - x->au_begin) : -EBADMSG;
         if (r == -ENOMEM) return r;
         if (r < 0) {
-            if (key) x->bad_params = true;
-            x->n_nals = mark;
+            if (x->au_key) x->bad_params = true;
+            x->n_nals = x->au_mark;
             x->dropped++;
             return 0;
         }
     }
-    if (size > UINT32_MAX) return -EFBIG;
+    if (x->au_size > UINT32_MAX) return -EFBIG;
     uint64_t i = x->t->n_samples;
     qcam_mp4_sample s = {
         .offset = x->payload,
-        .size = (uint32_t)size,
+        .size = (uint32_t)x->au_size,
         .duration = (uint32_t)(dts_of(x, i + 1) - dts_of(x, i)),
-        .key = key,
+        .key = x->au_key,
     };
     if (qcam_mp4_track_push(x->t, &s) < 0) return -ENOMEM;
     if (x->t->n_samples + 1 > x->cap_first) {
@@ -145,23 +148,93 @@ static int add_au(remux *x, const uint8_t *au, size_t len, uint64_t off)
         x->first_nal = p;
         x->cap_first = cap;
     }
-    x->first_nal[i] = mark;
+    x->first_nal[i] = x->au_mark;
     x->first_nal[i + 1] = x->n_nals;
-    x->payload += size;
-    if (key) x->keyframes++;
+    x->payload += x->au_size;
+    if (x->au_key) x->keyframes++;
     return 0;
 }
 
-/* More input after buf[end] (the unread part moved to the front first). */
+/* One complete NAL unit, its start code at buf[sc]. */
+static int on_nal(remux *x, const uint8_t *nal, size_t len, size_t sc)
+{
+    bool h264 = x->codec == QCAM_CODEC_H264;
+    int split = qcam_annexb_split(&x->sp, nal, len);
+    if (split == QCAM_AU_SKIP) return 0;
+    if (split == QCAM_AU_NEW) {
+        int r = finish_au(x, sc);
+        if (r < 0) return r;
+        x->in_au = true;
+        x->au_vcl = x->au_key = false;
+        x->au_begin = sc;
+        x->au_mark = x->n_nals;
+        x->au_start = x->base + sc;
+        x->au_size = 0;
+    }
+    int t = qcam_annexb_nal_type(x->codec, nal, len);
+    if (t < 0) return 0;
+    if (h264 ? (t == 7 || t == 8 || t == 9 || t == 13) : (t >= 32 && t <= 35))
+        return 0; /* SPS, PPS, (VPS,) AUD: in the sample entry */
+    if (h264 ? (t >= 1 && t <= 5) : t <= 31) x->au_vcl = true;
+    if (h264 ? t == 5 : (t >= 16 && t <= 23)) x->au_key = true;
+    x->au_size += 4 + len;
+    return push_nal(x, x->base + (uint64_t)(nal - x->buf), len);
+}
+
+static void unmap(remux *x)
+{
+    if (x->mapped && x->buf) munmap(x->buf, x->end);
+    if (x->mapped) x->buf = NULL;
+}
+
+/* Map `len` bytes of the input from `at` (a multiple of the page size) as
+ * the window. 0 or -errno. */
+static int map_window(remux *x, uint64_t at, size_t len)
+{
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, x->in, (off_t)at);
+    if (m == MAP_FAILED) return -errno;
+    unmap(x);
+    x->buf = m;
+    x->end = len;
+    x->base = at;
+    return 0;
+}
+
+/* More input after buf[end]. The bytes still needed stay (from the current
+ * start code, or the access unit's first one until the sample entry is
+ * known): mapped, the window moves on to start at their page; read, they
+ * are moved to the front. The window grows when they fill it. */
 static int fill(remux *x)
 {
-    if (x->start > 0) {
-        memmove(x->buf, x->buf + x->start, x->end - x->start);
-        x->end -= x->start;
-        x->base += x->start;
-        x->start = 0;
+    size_t keep = x->sc != NONE ? x->sc : x->resume;
+    if (x->in_au && !x->configured && x->au_begin < keep) keep = x->au_begin;
+    if (x->mapped) {
+        uint64_t want = x->base + keep;
+        uint64_t at = want - want % x->page;
+        size_t held = (size_t)(x->base + x->end - at);
+        if (held + x->page > x->cap) { /* one NAL unit (or the first access unit) fills the window */
+            if (x->cap >= QCAM_ES_MAX_AU) return -EFBIG;
+            x->cap *= 2;
+        }
+        size_t len = x->size - at < x->cap ? (size_t)(x->size - at) : x->cap;
+        size_t delta = (size_t)(at - x->base);
+        int r = map_window(x, at, len);
+        if (r < 0) return r;
+        if (x->sc != NONE) x->sc -= delta;
+        x->resume -= delta;
+        if (x->in_au && !x->configured) x->au_begin -= delta;
+        x->eof = at + len >= x->size;
+        return 0;
     }
-    if (x->end == x->cap) { /* one access unit fills the buffer */
+    if (keep > 0) {
+        memmove(x->buf, x->buf + keep, x->end - keep);
+        x->end -= keep;
+        x->base += keep;
+        if (x->sc != NONE) x->sc -= keep;
+        x->resume -= keep;
+        if (x->in_au && !x->configured) x->au_begin -= keep;
+    }
+    if (x->end == x->cap) { /* one NAL unit (or the first access unit) fills the buffer */
         if (x->cap >= QCAM_ES_MAX_AU) return -EFBIG;
         uint8_t *b = realloc(x->buf, x->cap * 2);
         if (!b) return -ENOMEM;
@@ -175,25 +248,33 @@ static int fill(remux *x)
     return 0;
 }
 
-/* Pass 1: index the whole input. */
+/* Pass 1: index the whole input, one start code to the next — every byte
+ * is searched once; access units split by annexb.c's rule. */
 static int scan(remux *x)
 {
+    x->sc = NONE;
+    x->resume = 0;
+    qcam_annexb_splitter_init(&x->sp, x->codec);
     for (;;) {
-        size_t skip = 0, len = 0;
-        int found = qcam_annexb_next_au(&x->st, x->buf + x->start, x->end - x->start, x->eof, &skip, &len);
-        if (found == 1) {
-            if (len > QCAM_ES_MAX_AU) return -EFBIG;
-            int r = add_au(x, x->buf + x->start + skip, len, x->base + x->start + skip);
+        size_t next = qcam_annexb_find_start_code(x->buf, x->end, x->resume);
+        if (next == x->end && !x->eof) {
+            /* a start code may straddle what has arrived */
+            size_t from = x->end >= 2 ? x->end - 2 : 0;
+            if (x->sc != NONE && from < x->sc + 3) from = x->sc + 3;
+            if (from > x->resume) x->resume = from;
+            int r = fill(x);
             if (r < 0) return r;
-            x->start += skip + len;
             continue;
         }
-        if (found < 0) {
-            x->start += skip;
-            if (x->eof) return 0;
+        if (x->sc != NONE) {
+            size_t begin = x->sc + 3, stop = next;
+            while (stop > begin && x->buf[stop - 1] == 0) stop--; /* trailing_zero_8bits, a zero_byte */
+            int r = on_nal(x, x->buf + begin, stop - begin, x->sc);
+            if (r < 0) return r;
         }
-        int r = fill(x);
-        if (r < 0) return r;
+        if (next == x->end) return finish_au(x, x->end); /* at the end of the input */
+        x->sc = next;
+        x->resume = next + 3;
     }
 }
 
@@ -233,32 +314,42 @@ static int out_put(out_buf *o, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* Make the window hold file offset `off` (and what follows, up to the
+ * window's size). 0 or -errno. */
+static int window_at(remux *x, uint64_t off)
+{
+    if (off >= x->base && off < x->base + x->end) return 0;
+    if (off >= x->size) return -EIO; /* the index points past the end */
+    if (x->mapped) {
+        uint64_t at = off - off % x->page;
+        return map_window(x, at, x->size - at < x->cap ? (size_t)(x->size - at) : x->cap);
+    }
+    x->base = off;
+    x->end = 0;
+    while (x->end < x->cap) {
+        ssize_t n = qcam_fs_read(x->in, x->buf + x->end, x->cap - x->end, (int64_t)(off + x->end));
+        if (n < 0) return (int)n;
+        if (n == 0) break;
+        x->end += (size_t)n;
+    }
+    return x->end ? 0 : -EIO; /* empty: the input shrank since pass 1 */
+}
+
 /* The NAL units, length-prefixed, in input order: the input is read again
- * through the pass-1 buffer as a window that moves forward. */
+ * through the pass-1 window, moving forward. */
 static int copy_samples(remux *x, out_buf *o)
 {
-    uint64_t wbase = 0;
-    size_t wlen = 0;
     for (size_t k = 0; k < x->first_nal[x->t->n_samples]; k++) {
         uint64_t off = x->nals[k].off;
         size_t left = x->nals[k].len;
         uint8_t pre[4] = {(uint8_t)(left >> 24), (uint8_t)(left >> 16), (uint8_t)(left >> 8), (uint8_t)left};
         int r = out_put(o, pre, 4);
         while (r == 0 && left > 0) {
-            if (off < wbase || off >= wbase + wlen) {
-                wbase = off;
-                wlen = 0;
-                while (wlen < x->cap) {
-                    ssize_t n = qcam_fs_read(x->in, x->buf + wlen, x->cap - wlen, (int64_t)(off + wlen));
-                    if (n < 0) return (int)n;
-                    if (n == 0) break;
-                    wlen += (size_t)n;
-                }
-                if (wlen == 0) return -EIO; /* the input shrank since pass 1 */
-            }
-            size_t n = (size_t)(wbase + wlen - off);
+            r = window_at(x, off);
+            if (r < 0) return r;
+            size_t n = (size_t)(x->base + x->end - off);
             if (n > left) n = left;
-            r = out_put(o, x->buf + (off - wbase), n);
+            r = out_put(o, x->buf + (off - x->base), n);
             off += n;
             left -= n;
         }
@@ -356,7 +447,6 @@ int qcam_mp4_remux(qcam_fs_card *card, const char *input, const char *output,
         opts->fps > 1000)
         return -EINVAL;
     remux x = {.card = card, .codec = opts->codec, .fps = opts->fps, .in = -1};
-    qcam_annexb_init(&x.st, opts->codec);
     x.idx.n_tracks = 1;
     x.idx.movie_timescale = 1000;
     x.idx.creation_time = (uint64_t)time(NULL) + 2082844800u; /* since 1904 */
@@ -374,9 +464,24 @@ int qcam_mp4_remux(qcam_fs_card *card, const char *input, const char *output,
     posix_fadvise(x.in, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     x.cap = BLOCK;
-    if (!(x.buf = malloc(x.cap))) {
-        r = -ENOMEM;
-        goto done;
+    long page = sysconf(_SC_PAGESIZE);
+    x.page = page > 0 ? (size_t)page : 4096;
+    {
+        qcam_fs_stat_info st;
+        r = qcam_fs_fstat(x.in, &st);
+        if (r < 0) goto done;
+        x.size = st.size;
+    }
+    /* mapped when the storage allows it (the first window says), else read */
+    x.mapped = x.size > 0 && map_window(&x, 0, x.size < x.cap ? (size_t)x.size : x.cap) == 0;
+    if (x.mapped) {
+        x.eof = x.end >= x.size;
+    } else {
+        x.base = x.end = 0;
+        if (!(x.buf = malloc(x.cap))) {
+            r = -ENOMEM;
+            goto done;
+        }
     }
     r = scan(&x);
     if (r < 0) goto done;
@@ -400,7 +505,8 @@ int qcam_mp4_remux(qcam_fs_card *card, const char *input, const char *output,
     }
 done:
     if (x.in >= 0) qcam_fs_close(x.in);
-    free(x.buf);
+    if (x.mapped) unmap(&x);
+    else free(x.buf);
     free(x.nals);
     free(x.first_nal);
     qcam_mp4_index_clear(&x.idx);

@@ -2,14 +2,18 @@
  * regular MP4 with the moov in front, in one pass over the input plus one
  * copy. Plain C, no engine types.
  *
- * Pass 1 reads the input in large blocks, splits access units (annexb.c)
- * and keeps, per sample, where its NAL units are in the input; parameter
- * sets and access unit delimiters are left out (they go in avcC / hvcC).
+ * Pass 1 walks the input once, start code to start code, through a 1 MiB
+ * window (a read-only mapping where the storage allows it, else a read
+ * buffer), splits access units by annexb.c's rule and keeps, per sample,
+ * where its NAL units are in the input; parameter sets and access unit
+ * delimiters are left out (they go in avcC / hvcC).
  * Then ftyp + moov (the serializer finalize uses) + one mdat are written to
  * a file beside the output, the NAL units copied with 4-byte length prefixes
  * in large writes; the file is synced once and renamed over the output.
- * Memory: the per-sample index and a few fixed buffers, whatever the size
- * of the input. A failure (-ENOSPC...) leaves no output file behind (an
+ * Memory: the per-sample index and two 1 MiB windows, whatever the size of
+ * the input (the input window grows for a NAL unit bigger than it). The
+ * input must not be truncated while it is converted (growing is fine: what
+ * was there at the start is converted). A failure (-ENOSPC...) leaves no output file behind (an
  * existing file at the output path stays as it was). */
 #ifndef QCAM_MP4_REMUX_H
 #define QCAM_MP4_REMUX_H

@@ -10,20 +10,34 @@ void qcam_annexb_init(qcam_annexb_state *st, qcam_codec codec)
     st->codec = codec;
 }
 
-/* Index of the next 00 00 01 at or after `from`, or len. memchr finds the
- * zero bytes (rare in slice data, and found a machine word at a time), so
- * the scan runs at memory speed rather than byte by byte. */
-static size_t find_start_code(const uint8_t *buf, size_t len, size_t from)
+/* Index of the next 00 00 01 at or after `from`, or len. Eight bytes at a
+ * time: a start code begins with two zero bytes in a row, and OR-ing the
+ * word at k with the word at k + 1 gives a zero byte exactly where such a
+ * pair starts, which the usual has-a-zero-byte test spots. Pairs are rare
+ * in slice data (emulation prevention keeps 00 00 out of it but for
+ * 00 00 03), so the scan runs at memory speed; the few hits are checked a
+ * byte at a time. Unaligned loads go through memcpy. */
+size_t qcam_annexb_find_start_code(const uint8_t *buf, size_t len, size_t from)
 {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     size_t k = from;
     while (len >= 3 && k + 2 < len) {
-        const uint8_t *z = memchr(buf + k, 0, len - 2 - k);
-        if (!z) return len;
-        k = (size_t)(z - buf);
-        if (buf[k + 1] != 0) k += 2;     /* 00 xx: no code starts at k or k + 1 */
-        else if (buf[k + 2] == 1) return k;
-        else if (buf[k + 2] == 0) k++;   /* 00 00 00: one may start at k + 1 */
-        else k += 3;                     /* 00 00 xx (xx > 1) */
+        while (k + 9 <= len) {
+            uint64_t a, b;
+            memcpy(&a, buf + k, 8);
+            memcpy(&b, buf + k + 1, 8);
+            uint64_t v = a | b;
+            if ((v - ones) & ~v & highs) break; /* a pair starts in buf[k .. k + 8) */
+            k += 8;
+        }
+        size_t stop = k + 8 < len - 2 ? k + 8 : len - 2; /* a code needs its third byte */
+        while (k < stop && (buf[k] != 0 || buf[k + 1] != 0)) k++;
+        if (k >= stop) { /* (the word loop may have gone past len - 2) */
+            if (stop == len - 2) return len;
+            continue;
+        }
+        if (buf[k + 2] == 1) return k;
+        k++; /* 00 00 xx: the next pair may start at k + 1 */
     }
     return len;
 }
@@ -35,13 +49,13 @@ static bool scan_nal(const uint8_t *buf, size_t len, size_t *pos, size_t *start,
                      const uint8_t **nal, size_t *nal_len, bool *last)
 {
     if (*pos >= len) return false;
-    size_t i = find_start_code(buf, len, *pos);
+    size_t i = qcam_annexb_find_start_code(buf, len, *pos);
     if (i >= len) {
         *pos = len;
         return false;
     }
     size_t begin = i + 3;
-    size_t next = find_start_code(buf, len, begin);
+    size_t next = qcam_annexb_find_start_code(buf, len, begin);
     size_t end = next;
     while (end > begin && buf[end - 1] == 0) end--; /* trailing_zero_8bits / zero_byte */
     *start = i > *pos && buf[i - 1] == 0 ? i - 1 : i;
@@ -153,29 +167,53 @@ static int nal_role(qcam_codec codec, const uint8_t *nal, size_t len)
     return NAL_NEUTRAL;
 }
 
+void qcam_annexb_splitter_init(qcam_annexb_splitter *s, qcam_codec codec)
+{
+    memset(s, 0, sizeof *s);
+    s->codec = codec;
+}
+
+int qcam_annexb_split(qcam_annexb_splitter *s, const uint8_t *nal, size_t len)
+{
+    int role = nal_role(s->codec, nal, len);
+    if (role < 0) {
+        if (!s->in_au) return QCAM_AU_SKIP; /* a start code with no NAL unit after it: junk */
+        role = NAL_NEUTRAL;
+    }
+    int r = QCAM_AU_SAME;
+    if (!s->in_au) {
+        s->in_au = true;
+        r = QCAM_AU_NEW;
+    } else if (s->seen_vcl && (role == NAL_VCL_FIRST || role == NAL_STARTS_AU)) {
+        s->seen_vcl = false;
+        r = QCAM_AU_NEW;
+    }
+    if (role == NAL_VCL_FIRST || role == NAL_VCL_MORE) s->seen_vcl = true;
+    return r;
+}
+
 int qcam_annexb_next_au(qcam_annexb_state *st, const uint8_t *buf, size_t len, bool eof,
                         size_t *skip, size_t *au_len)
 {
     size_t pos = 0, start;
     const uint8_t *nal;
     size_t nal_len;
-    bool first = true, seen_vcl = false;
+    bool first = true;
     bool last;
+    qcam_annexb_splitter sp;
+    qcam_annexb_splitter_init(&sp, st->codec);
     while (scan_nal(buf, len, &pos, &start, &nal, &nal_len, &last)) {
-        int role = nal_role(st->codec, nal, nal_len);
-        if (role < 0) {
-            if (last && !eof) return 0;
-            if (first) continue; /* a start code with no NAL unit after it: junk */
-            role = NAL_NEUTRAL;
-        }
+        /* a header cut off by the end of what has arrived: wait for the rest */
+        if (last && !eof && nal_role(st->codec, nal, nal_len) < 0) return 0;
+        int r = qcam_annexb_split(&sp, nal, nal_len);
+        if (r != QCAM_AU_NEW) continue;
         if (first) {
             *skip = start;
             first = false;
-        } else if (seen_vcl && (role == NAL_VCL_FIRST || role == NAL_STARTS_AU)) {
+        } else {
             *au_len = start - *skip;
             return 1;
         }
-        if (role == NAL_VCL_FIRST || role == NAL_VCL_MORE) seen_vcl = true;
     }
     if (first) {
         /* No start code: all junk, except what may begin one (00 00 00 of a

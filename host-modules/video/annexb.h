@@ -43,6 +43,28 @@ bool qcam_annexb_next_nal(const uint8_t *buf, size_t len, size_t *pos, size_t *s
 int qcam_annexb_next_au(qcam_annexb_state *st, const uint8_t *buf, size_t len, bool eof,
                         size_t *skip, size_t *au_len);
 
+/* Access units NAL unit by NAL unit, for a caller that walks the NAL units
+ * itself (one scan of a stream: qcam_annexb_find_start_code from one start
+ * code to the next): the rule qcam_annexb_next_au applies. Feed every NAL
+ * unit in stream order, each complete (its bytes after the start code,
+ * trailing zero bytes removed, as qcam_annexb_next_nal gives them). */
+typedef struct {
+    qcam_codec codec;
+    bool in_au, seen_vcl;
+} qcam_annexb_splitter;
+
+enum {
+    QCAM_AU_SKIP = -1, /* junk before the first access unit (no NAL header after the start code) */
+    QCAM_AU_SAME = 0,  /* part of the current access unit */
+    QCAM_AU_NEW = 1,   /* starts an access unit; the one before (if any) ended before this NAL's start code */
+};
+
+void qcam_annexb_splitter_init(qcam_annexb_splitter *s, qcam_codec codec);
+int qcam_annexb_split(qcam_annexb_splitter *s, const uint8_t *nal, size_t len);
+
+/* Index of the first 00 00 01 in buf[from .. len), or len. */
+size_t qcam_annexb_find_start_code(const uint8_t *buf, size_t len, size_t from);
+
 typedef struct {
     qcam_pkt_type type; /* QCAM_PKT_HEADER when the AU has no slice */
     bool keyframe;      /* H.264 IDR, H.265 IRAP */

@@ -556,6 +556,19 @@ export default contract(
         }
         deepEq(starts[0], starts[1], "finalized and fragmented read the same");
         eq(starts[0][0], 0, "video starts at 0");
+        // The audio edit's media time (0 as written) says where presentation starts:
+        // 800 units (100 ms) cancel the empty edit; 1600 present the first audio 100 ms before 0.
+        const b = bytesOf(`${DIR}/late-true.mp4`);
+        const e = b.findIndex((_, i) => b[i] === 0x65 && b[i + 1] === 0x6c && b[i + 2] === 0x73 && b[i + 3] === 0x74); // 'elst'
+        deepEq([b[e + 4], b[e + 11]], [1, 2], "a version 1 elst, two entries: the empty edit, then the media");
+        for (const [media, want] of [[800, 0], [1600, -100_000]]) {
+          const c = b.slice();
+          new DataView(c.buffer).setUint32(e + 44, media); // the second entry's media_time (64 bits, high half 0)
+          fs.writeFile(`${DIR}/late-edit.mp4`, c);
+          const r = new Mp4Reader(`${DIR}/late-edit.mp4`);
+          deepEq([r.samples(1)[0].ptsUs, r.samples(2)[0].ptsUs, r.samples(2)[0].dtsUs], [0, want, want], `media_time ${media}`);
+          r.close();
+        }
       }),
     );
 

@@ -291,6 +291,12 @@ const MUTANTS: Mutant[] = [
     replace: [[String.raw`t\.baseDts \+= edits\[i\]\.delay`, "", "t.baseDts += 0"]],
     caught: ["audio that starts 100 ms after the video: the same start times read back finalized (edit list) and fragmented (tfdt)"],
   },
+  {
+    bug: "the reader ignores the edit's media time",
+    module: "qcam:mp4",
+    replace: [[String.raw`toUs\(d - r\.mediaStart\[i\], t\.timescale\)`, "", "toUs(d, t.timescale)"]],
+    caught: ["audio that starts 100 ms after the video: the same start times read back finalized (edit list) and fragmented (tfdt)"],
+  },
 ];
 
 const files = contractFiles();
