@@ -28,7 +28,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { buildDir } from "../../build/paths.ts";
+import { buildDir, ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { prng, probePackets } from "../fuzz-mp4.ts";
 import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
@@ -137,5 +137,57 @@ describe("qcam:mp4 crash trials (SIGKILL a recorder, then qcam repair)", functio
     }
     assert.ok(killedCount >= TRIALS / 2, `only ${killedCount} of ${TRIALS} trials were killed before the recorder finished`);
     console.log(`      largest fragment ${maxFragment} frames; per trial:\n${summary.map((s) => `        ${s}`).join("\n")}`);
+  });
+});
+
+// The same with the recorder app itself (`npm start`: camera → H.264 → MP4 in
+// 1 s fragments, audio on in odd trials), killed at seeded moments; the next
+// start repairs its folder, as it does on the board after a power cut. The
+// recorder prints "recording N s, K frames" once a second, K being the frames
+// in complete fragments on storage (stats().videoFrames): none of those may
+// be lost, and past the last report at most what one second of recording and
+// the fragment in progress hold (two fragments: 60 frames) can be there.
+describe("qcam:mp4 crash trials with the recorder app (npm start, killed, started again)", function () {
+  this.timeout(600000);
+  const CLI = path.join(ROOT, "bin", "qcam.mjs");
+
+  it("6 seeded kills: the next start repairs the file, every stored frame is kept, it plays", async function () {
+    const rnd = prng(0x5ec0de);
+    for (let i = 0; i < 6; i++) {
+      const sd = tmpDir("qcam-crash-rec-");
+      try {
+        const args = ["start", "--sdcard", sd, "--segment", "60", "--codec", "h264", ...(i % 2 ? ["--audio"] : [])];
+        const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+        const closed = new Promise((r) => child.on("close", r));
+        const t0 = Date.now();
+        while (!out.includes("recording 1 s")) {
+          assert.ok(Date.now() - t0 < 60000 && child.exitCode === null, out);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await new Promise((r) => setTimeout(r, Math.round(rnd() * 2500)));
+        child.kill("SIGKILL");
+        await closed;
+        const reported = [...out.matchAll(/recording \d+ s, (\d+) frames/g)].map((m) => Number(m[1]));
+        const stored = reported[reported.length - 1];
+        const [cut] = fs.readdirSync(path.join(sd, "video")).filter((f) => f.endsWith(".mp4"));
+        const again = spawnSync(process.execPath, [CLI, "start", "--sdcard", sd, "--record", "1", "--codec", "h264"], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(again.status, 0, again.stderr);
+        const m = again.stdout.match(new RegExp(`repaired /sdcard/video/${cut}: (\\d+) frames`));
+        assert.ok(m, `trial ${i}: ${again.stdout}`);
+        const file = path.join(sd, "video", cut);
+        const F = probePackets(file).filter((p) => p.stream === "video").length;
+        const say = `trial ${i}: last reported stored ${stored}, kept ${F}`;
+        assert.equal(F, Number(m[1]), say);
+        assert.ok(F >= stored, `${say}: frames reported stored were lost`);
+        assert.ok(F - stored <= 60, `${say}: more than two fragments past the last report`);
+        if (i % 2) assert.ok(probePackets(file).some((p) => p.stream === "audio"), `${say}: the audio track`);
+        assertDecodesClean(file);
+      } finally {
+        fs.rmSync(sd, { recursive: true, force: true });
+      }
+    }
   });
 });
