@@ -200,8 +200,13 @@ void *qcam_handle(JSContext *ctx, JSValueConst obj, JSClassID id, const char *wh
 {
     void *p;
     if (qcam_handle_closing(ctx, obj, id, what, &p) < 0) return NULL;
-    if (!p) qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "%s is closed", what);
-    return p;
+    return p ? p : qcam_closed(ctx, what);
+}
+
+void *qcam_closed(JSContext *ctx, const char *what)
+{
+    qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "%s is closed", what);
+    return NULL;
 }
 
 void qcam_app_uncaught(qcam_app *app) { report_exception(app, "Uncaught "); }

@@ -4,6 +4,7 @@
 #define QCAM_HOST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "quickjs.h"
@@ -62,6 +63,34 @@ void *qcam_handle(JSContext *ctx, JSValueConst obj, JSClassID id, const char *wh
  * 0 with *opaque = NULL. */
 int qcam_handle_closing(JSContext *ctx, JSValueConst obj, JSClassID id, const char *what,
                         void **opaque);
+/* Throw TypeError ERR_CLOSED "<what> is closed" and return NULL: for a handle
+ * that stays while its native object is gone (released at unload), e.g.
+ *   return h && !h->enc ? qcam_closed(ctx, "Encoder") : h; */
+void *qcam_closed(JSContext *ctx, const char *what);
+
+/* Options objects. Every reader throws ERR_INVALID_ARG with the wording below
+ * (part of the modules' contracts) and returns -1 after throwing. `what` names
+ * the options' owner ("Camera", "AudioIn", ...), `name` the property. */
+/* A plain object: not a function, not an array. */
+bool qcam_opt_is_object(JSContext *ctx, JSValueConst v);
+/* Property `name`: 1 with *out (the caller frees it), 0 when absent or
+ * undefined, -1 on an exception. */
+int qcam_opt_get(JSContext *ctx, JSValueConst opts, const char *name, JSValue *out);
+/* An integer in [lo, hi] that is lo plus a multiple of `step` (1: any), `def`
+ * when absent: "<what> <name> must be an integer from <lo> to <hi><note>"
+ * (TypeError; RangeError with ", not <value>" appended). Step 2 reads
+ * "an even integer", other steps "a multiple of <step>". 0 or -1. */
+int qcam_opt_int(JSContext *ctx, JSValueConst opts, const char *what, const char *name, int lo, int hi,
+                 int step, const char *note, int def, int *out);
+/* A boolean: "<what> <name> must be a boolean". 1 (set), 0 (absent) or -1. */
+int qcam_opt_bool(JSContext *ctx, JSValueConst opts, const char *what, const char *name, bool *out);
+/* A non-empty string copied into buf[size]: "<what> <name> must be <expected>
+ * (at most <size - 1> bytes)". 1 (copied), 0 (absent) or -1. */
+int qcam_opt_string(JSContext *ctx, JSValueConst opts, const char *what, const char *name, const char *expected,
+                    char *buf, size_t size);
+/* Refuse own keys not in the NULL-ended `known` (a misspelt option is an
+ * error): "unknown <what> option \"<key>\" (known: a, b, c)". 0 or -1. */
+int qcam_opt_keys(JSContext *ctx, JSValueConst opts, const char *what, const char *const *known);
 
 /* The loop. */
 /* One non-blocking turn: promise jobs, due timers, host events. */

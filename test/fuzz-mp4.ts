@@ -3,13 +3,9 @@
 // Every seed's expectations come from tools we did not write: ffprobe's
 // packet counts and positions, and a plain walk over the top-level boxes.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
-import path from "node:path";
-import { BuildError } from "../build/log.ts";
-import { OUT } from "../build/paths.ts";
+import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
 
-const MEDIA = path.join(OUT, "fuzz", "media");
 const EBADMSG = 74;
 
 /** Seeded PRNG (mulberry32): reruns cut at the same places. */
@@ -60,20 +56,7 @@ export const CLIPS: Clip[] = [
 
 /** The clip's file (made once, cached under out/fuzz/media/). */
 export function clipFile(c: Clip): string {
-  const key = createHash("sha256").update([c.ext, ...c.args].join("\0")).digest("hex").slice(0, 20);
-  const file = path.join(MEDIA, `${key}.${c.ext}`);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(MEDIA, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp.${c.ext}`;
-    const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", ...c.args, tmp], { encoding: "utf8" });
-    if (r.error) throw new BuildError(`cannot run ffmpeg (apt-get install ffmpeg): ${r.error.message}`);
-    if (r.status !== 0 || !fs.existsSync(tmp)) {
-      fs.rmSync(tmp, { force: true });
-      throw new BuildError(`ffmpeg ${c.args.join(" ")} failed:\n${r.stderr}`);
-    }
-    fs.renameSync(tmp, file);
-  }
-  return file;
+  return ffmpegFile(c.args, c.ext);
 }
 
 export interface Packet {

@@ -9,9 +9,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BuildError } from "../build/log.ts";
-import { OUT } from "../build/paths.ts";
-
-const MEDIA = path.join(OUT, "fuzz", "media");
+import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
 
 export interface RtspSeed {
   name: string;
@@ -39,20 +37,7 @@ function clip(codec: Codec, frames: number): Buffer {
       ? ["-c:v", "libx264", "-g", "3", "-threads", "1", "-bsf:v", "h264_metadata=aud=insert", "-f", "h264"]
       : ["-c:v", "libx265", "-x265-params", "log-level=none:keyint=3:aud=1:pools=none:frame-threads=1", "-f", "hevc"]),
   ];
-  const key = createHash("sha256").update(args.join("\0")).digest("hex").slice(0, 20);
-  const file = path.join(MEDIA, `rtsp-${key}.${codec}`);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(MEDIA, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", ...args, tmp], { encoding: "utf8" });
-    if (r.error) throw new BuildError(`cannot run ffmpeg (apt-get install ffmpeg): ${r.error.message}`);
-    if (r.status !== 0 || !fs.existsSync(tmp)) {
-      fs.rmSync(tmp, { force: true });
-      throw new BuildError(`ffmpeg ${args.join(" ")} failed:\n${r.stderr}`);
-    }
-    fs.renameSync(tmp, file);
-  }
-  return fs.readFileSync(file);
+  return fs.readFileSync(ffmpegFile(args, codec));
 }
 
 function probeFrames(es: Buffer, codec: Codec): number {

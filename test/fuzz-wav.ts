@@ -3,13 +3,11 @@
 // expectations of intact files come from ffprobe (sample rate, channels, and
 // duration_ts: the sample frames in the file).
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BuildError } from "../build/log.ts";
-import { OUT } from "../build/paths.ts";
+import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
 
-const MEDIA = path.join(OUT, "fuzz", "media");
 const EILSEQ = 84, ENOTSUP = 95, ERANGE = 34, EIO = 5;
 
 export interface WavSeed {
@@ -28,16 +26,7 @@ export function wavControl(c: { rate16k?: boolean; loop?: boolean; frameMs?: 10 
 
 /** A WAV ffmpeg writes (cached under out/fuzz/media/). */
 function ffmpegWav(args: string[]): Buffer {
-  const key = createHash("sha256").update(args.join("\0")).digest("hex").slice(0, 16);
-  const file = path.join(MEDIA, `wav-${key}.wav`);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(MEDIA, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp.wav`;
-    const r = spawnSync("ffmpeg", ["-v", "error", "-y", ...args, "-f", "wav", tmp], { encoding: "utf8" });
-    if (r.status !== 0) throw new BuildError(`ffmpeg ${args.join(" ")}: ${r.stderr}`);
-    fs.renameSync(tmp, file);
-  }
-  return fs.readFileSync(file);
+  return fs.readFileSync(ffmpegFile([...args, "-f", "wav"], "wav"));
 }
 
 /** ffprobe's view of a WAV: rate, channels, sample frames. */

@@ -32,6 +32,7 @@ import { buildFlavor, readBuildInfo, type BuildInfo } from "../build/cmake.ts";
 import { packImage, sealImage, OFF, DIGEST_SIZE, FLAG_DEBUG_INFO, type AppImage } from "../build/image.ts";
 import { BuildError, step } from "../build/log.ts";
 import { OUT, ROOT } from "../build/paths.ts";
+import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
 import { MP4_DICT, mp4Seeds } from "./fuzz-mp4.ts";
 import { RTSP_DICT, rtspSeeds } from "./fuzz-rtsp.ts";
 import { WAV_DICT, wavSeeds } from "./fuzz-wav.ts";
@@ -41,7 +42,7 @@ export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "m
 
 export const FUZZ_DIR = path.join(OUT, "fuzz");
 export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
-export const MEDIA_CACHE = path.join(FUZZ_DIR, "media");
+export const MEDIA_CACHE = MEDIA;
 
 export interface TargetPaths {
   binary: string;
@@ -264,21 +265,8 @@ export function seeds(info: BuildInfo): ImageSeed[] {
 
 /** The output of `ffmpeg <args> <file>`, made once and kept by its arguments.
  * `args` must name the output format (-f), the file has no telling suffix. */
-function ffmpegFile(args: string[]): Buffer {
-  const key = createHash("sha256").update(args.join("\0")).digest("hex").slice(0, 20);
-  const file = path.join(MEDIA_CACHE, `${key}.bin`);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(MEDIA_CACHE, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", ...args, tmp], { encoding: "utf8" });
-    if (r.error) throw new BuildError(`cannot run ffmpeg (apt-get install ffmpeg): ${r.error.message}`);
-    if (r.status !== 0 || !fs.existsSync(tmp)) {
-      fs.rmSync(tmp, { force: true });
-      throw new BuildError(`ffmpeg ${args.join(" ")} failed:\n${r.stderr}`);
-    }
-    fs.renameSync(tmp, file);
-  }
-  return fs.readFileSync(file);
+function ffmpegBytes(args: string[]): Buffer {
+  return fs.readFileSync(ffmpegFile(args, "bin"));
 }
 
 /** ffprobe's count of frames and key frames in a raw stream (cached too). */
@@ -339,7 +327,7 @@ export function annexbSeeds(): Seed[] {
     s.push({ name, data: Buffer.concat([Buffer.from([annexbControl(codec, chunk)]), es]), expect: { codec, ...expect } });
   const clips = new Map<string, { es: Buffer; codec: EsCodec; frames: number; keyframes: number }>();
   for (const c of ES_CLIPS) {
-    const es = ffmpegFile([...testsrc("64x48", "10", c.frames), "-pix_fmt", "yuv420p", ...c.args, "-f", c.codec === "h264" ? "h264" : "hevc"]);
+    const es = ffmpegBytes([...testsrc("64x48", "10", c.frames), "-pix_fmt", "yuv420p", ...c.args, "-f", c.codec === "h264" ? "h264" : "hevc"]);
     const p = probeEs(es, c.codec === "h264" ? "h264" : "hevc");
     if (p.frames !== c.frames) throw new BuildError(`ffprobe finds ${p.frames} frames in the ${c.name} seed clip, made with ${c.frames}`);
     clips.set(c.name, { es, codec: c.codec, frames: p.frames, keyframes: p.keyframes });
@@ -445,7 +433,7 @@ export function y4mSeeds(): Seed[] {
   const add = (name: string, ctl: Y4mControl, file: Buffer, expect: Record<string, string | number>) =>
     s.push({ name, data: Buffer.concat([y4mControl(ctl), file]), expect });
   const ff = (size: string, rate: string, frames: number, pixFmt: string, extra: string[] = []) =>
-    ffmpegFile([...testsrc(size, rate, frames), "-pix_fmt", pixFmt, ...extra, "-f", "yuv4mpegpipe"]);
+    ffmpegBytes([...testsrc(size, rate, frames), "-pix_fmt", pixFmt, ...extra, "-f", "yuv4mpegpipe"]);
   const ok = (size: string, frames: number, mono = 0, cam = 0) => ({ open: 0, size, mono, frames, end: 0, cam });
   const bad = (errno: number) => ({ open: -errno, frames: 0, cam: 1 });
 

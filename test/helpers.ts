@@ -78,3 +78,35 @@ export function assertDecodesClean(file: string): void {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "", `ffmpeg decode of ${file}:\n${r.stderr}`);
 }
+
+/** The JSON a fixture printed as `<label> {...}`: its first stdout line that starts so. */
+export function reportLine<T>(stdout: string, label: string): T {
+  const l = stdout.split("\n").find((x) => x.startsWith(`${label} `));
+  assert.ok(l, `no "${label}" line in:\n${stdout}`);
+  return JSON.parse(l.slice(label.length + 1)) as T;
+}
+
+/** The counters a link's stats() gives, as fixtures print them. */
+export interface LinkStats {
+  framesIn: number;
+  framesEncoded: number;
+  framesOut: number;
+  drops: { source: number; queue: number; encoder: number; sinks: number[] };
+  sinkFrames: number[];
+}
+
+/** A link's counters add up: in = encoded + drops, and per sink encoded = written + dropped. */
+export function assertLinkAddsUp(s: LinkStats): void {
+  assert.equal(s.framesIn, s.framesEncoded + s.drops.queue + s.drops.encoder, "in = encoded + drops");
+  s.sinkFrames.forEach((w, i) => assert.equal(s.framesEncoded, w + s.drops.sinks[i], `sink ${i}: encoded = written + dropped`));
+}
+
+/** What `fn` throws (failing the test when it returns), with the fields qcam errors carry. */
+export function thrown(fn: () => unknown): Error & { code?: string; errno?: number; bytesWritten?: number } {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error & { code?: string; errno?: number; bytesWritten?: number };
+  }
+  throw new Error("nothing was thrown");
+}

@@ -73,11 +73,7 @@ static const JSClassDef in_def = {"AudioIn", .finalizer = in_finalizer};
 static in_js *in_get(JSContext *ctx, JSValueConst obj)
 {
     in_js *h = qcam_handle(ctx, obj, audio_in_class, "AudioIn");
-    if (h && !h->in) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "AudioIn is closed");
-        return NULL;
-    }
-    return h;
+    return h && !h->in ? qcam_closed(ctx, "AudioIn") : h;
 }
 
 /* in_get() for members that read: not while linked. */
@@ -91,76 +87,11 @@ static in_js *in_reader(JSContext *ctx, JSValueConst obj)
     return h;
 }
 
-/* The property `name` of `opts` if present and not undefined. */
-static int get_opt(JSContext *ctx, JSValueConst opts, const char *name, JSValue *out)
-{
-    *out = JS_GetPropertyStr(ctx, opts, name);
-    if (JS_IsException(*out)) return -1;
-    return JS_IsUndefined(*out) ? 0 : 1;
-}
-
-/* An integer option in [lo, hi]; `def` when absent. */
-static int int_opt(JSContext *ctx, JSValueConst opts, const char *what, const char *name, int lo, int hi,
-                   int def, int *out)
-{
-    JSValue v;
-    int r = get_opt(ctx, opts, name, &v);
-    if (r < 0) return -1;
-    *out = def;
-    if (r == 0) return 0;
-    double d = 0;
-    bool num = JS_IsNumber(v);
-    int bad = num ? JS_ToFloat64(ctx, &d, v) : 0;
-    JS_FreeValue(ctx, v);
-    if (bad) return -1;
-    if (!num) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s %s must be an integer from %d to %d", what, name, lo, hi);
-        return -1;
-    }
-    if (!(d >= lo && d <= hi) || d != floor(d)) {
-        qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "%s %s must be an integer from %d to %d, not %g", what,
-                   name, lo, hi, d);
-        return -1;
-    }
-    *out = (int)d;
-    return 0;
-}
-
-/* Refuse keys the options type does not have: a misspelt option is an error. */
-static int check_keys(JSContext *ctx, JSValueConst opts, const char *what, const char *const *known)
-{
-    JSPropertyEnum *tab;
-    uint32_t len;
-    if (JS_GetOwnPropertyNames(ctx, &tab, &len, opts, JS_GPN_STRING_MASK | JS_GPN_ENUM_ONLY)) return -1;
-    int r = 0;
-    for (uint32_t i = 0; i < len && r == 0; i++) {
-        const char *key = JS_AtomToCString(ctx, tab[i].atom);
-        bool ok = false;
-        for (const char *const *k = known; key && *k; k++) ok = ok || strcmp(key, *k) == 0;
-        if (!ok) {
-            char list[160] = "";
-            for (const char *const *k = known; *k; k++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k == known ? "" : ", ", *k);
-            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "unknown %s option \"%s\" (known: %s)", what,
-                       key ? key : "?", list);
-            r = -1;
-        }
-        JS_FreeCString(ctx, key);
-    }
-    JS_FreePropertyEnum(ctx, tab, len);
-    return r;
-}
-
-static bool is_options(JSContext *ctx, JSValueConst v)
-{
-    return JS_IsObject(v) && !JS_IsFunction(ctx, v) && !JS_IsArray(v);
-}
-
 /* sampleRate: 8000 or 16000. */
 static int rate_opt(JSContext *ctx, JSValueConst opts, const char *what, int def, int *out)
 {
     JSValue v;
-    int r = get_opt(ctx, opts, "sampleRate", &v);
+    int r = qcam_opt_get(ctx, opts, "sampleRate", &v);
     if (r < 0) return -1;
     *out = def;
     if (r == 0) return 0;
@@ -190,39 +121,23 @@ static JSValue audio_in_ctor(JSContext *ctx, JSValueConst new_target, int argc, 
                              .loop = true};
     char source[256] = "tone";
     if (!JS_IsUndefined(opts)) {
-        if (!is_options(ctx, opts))
+        if (!qcam_opt_is_object(ctx, opts))
             return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "AudioIn options must be an object");
-        if (check_keys(ctx, opts, "AudioIn", keys) || rate_opt(ctx, opts, "AudioIn", 8000, &cfg.sample_rate) ||
-            int_opt(ctx, opts, "AudioIn", "channels", 1, 1, 1, &cfg.channels) ||
-            int_opt(ctx, opts, "AudioIn", "frameMs", QCAM_AUDIO_MIN_FRAME_MS, QCAM_AUDIO_MAX_FRAME_MS, 20, &cfg.frame_ms))
+        if (qcam_opt_keys(ctx, opts, "AudioIn", keys) || rate_opt(ctx, opts, "AudioIn", 8000, &cfg.sample_rate) ||
+            qcam_opt_int(ctx, opts, "AudioIn", "channels", 1, 1, 1, "", 1, &cfg.channels) ||
+            qcam_opt_int(ctx, opts, "AudioIn", "frameMs", QCAM_AUDIO_MIN_FRAME_MS, QCAM_AUDIO_MAX_FRAME_MS, 1, "", 20,
+                         &cfg.frame_ms))
             return JS_EXCEPTION;
         int buffers;
-        if (int_opt(ctx, opts, "AudioIn", "buffers", QCAM_AUDIO_MIN_BUFFERS, QCAM_AUDIO_MAX_BUFFERS, 8, &buffers) ||
-            int_opt(ctx, opts, "AudioIn", "toneHz", 1, cfg.sample_rate / 2, 440, &cfg.tone_hz))
+        if (qcam_opt_int(ctx, opts, "AudioIn", "buffers", QCAM_AUDIO_MIN_BUFFERS, QCAM_AUDIO_MAX_BUFFERS, 1, "", 8,
+                         &buffers) ||
+            qcam_opt_int(ctx, opts, "AudioIn", "toneHz", 1, cfg.sample_rate / 2, 1, "", 440, &cfg.tone_hz))
             return JS_EXCEPTION;
         cfg.buffers = (unsigned)buffers;
-        JSValue v;
-        int r = get_opt(ctx, opts, "source", &v);
-        if (r < 0) return JS_EXCEPTION;
-        if (r > 0) {
-            const char *s = JS_IsString(v) ? JS_ToCString(ctx, v) : NULL;
-            JS_FreeValue(ctx, v);
-            bool ok = s && *s && strlen(s) < sizeof source;
-            if (ok) memcpy(source, s, strlen(s) + 1);
-            JS_FreeCString(ctx, s);
-            if (!ok)
-                return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
-                                  "AudioIn source must be \"tone\" or the board path of a .wav file (at most %zu bytes)",
-                                  sizeof source - 1);
-        }
-        r = get_opt(ctx, opts, "loop", &v);
-        if (r < 0) return JS_EXCEPTION;
-        if (r > 0) {
-            bool is_bool = JS_IsBool(v);
-            cfg.loop = JS_ToBool(ctx, v);
-            JS_FreeValue(ctx, v);
-            if (!is_bool) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "AudioIn loop must be a boolean");
-        }
+        if (qcam_opt_string(ctx, opts, "AudioIn", "source", "\"tone\" or the board path of a .wav file", source,
+                            sizeof source) < 0 ||
+            qcam_opt_bool(ctx, opts, "AudioIn", "loop", &cfg.loop) < 0)
+            return JS_EXCEPTION;
     }
     qcam_app *app = qcam_app_of(ctx);
     qcam_fs_card *card = NULL;
@@ -618,8 +533,8 @@ static JSValue encoder_ctor(JSContext *ctx, JSValueConst new_target, int argc, J
 {
     static const char *const keys[] = {"codec", "sampleRate", NULL};
     const char *usage = "new AudioEncoder(options: {codec: \"alaw\" | \"ulaw\", sampleRate?})";
-    if (argc < 1 || !is_options(ctx, argv[0])) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s", usage);
-    if (check_keys(ctx, argv[0], "AudioEncoder", keys)) return JS_EXCEPTION;
+    if (argc < 1 || !qcam_opt_is_object(ctx, argv[0])) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s", usage);
+    if (qcam_opt_keys(ctx, argv[0], "AudioEncoder", keys)) return JS_EXCEPTION;
     JSValue c = JS_GetPropertyStr(ctx, argv[0], "codec");
     if (JS_IsException(c)) return c;
     int law = -1;

@@ -198,50 +198,11 @@ static void link_release(JSContext *ctx, JSValueConst obj)
 
 static const char *const fmt_list = "\"nv21\", \"nv12\", \"yuv420p\", \"rgb888\", \"gray\"";
 
-/* The property `name` of `opts` if present and not undefined. */
-static int get_opt(JSContext *ctx, JSValueConst opts, const char *name, JSValue *out)
-{
-    *out = JS_GetPropertyStr(ctx, opts, name);
-    if (JS_IsException(*out)) return -1;
-    return JS_IsUndefined(*out) ? 0 : 1;
-}
-
-/* An integer option in [lo, hi] (and a multiple of `step`), `def` when absent. */
-static int int_opt(JSContext *ctx, JSValueConst opts, const char *what, const char *name, int lo,
-                   int hi, int step, const char *note, int def, int *out)
-{
-    JSValue v;
-    int r = get_opt(ctx, opts, name, &v);
-    if (r < 0) return -1;
-    *out = def;
-    if (r == 0) return 0;
-    double d = 0;
-    bool num = JS_IsNumber(v);
-    int bad = num ? JS_ToFloat64(ctx, &d, v) : 0;
-    JS_FreeValue(ctx, v);
-    if (bad) return -1;
-    char kind[32] = "an integer";
-    if (step == 2) snprintf(kind, sizeof kind, "an even integer");
-    else if (step > 1) snprintf(kind, sizeof kind, "a multiple of %d", step);
-    if (!num) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s %s must be %s from %d to %d%s", what,
-                   name, kind, lo, hi, note);
-        return -1;
-    }
-    if (!(d >= lo && d <= hi) || d != floor(d) || ((int)d - lo) % step) {
-        qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "%s %s must be %s from %d to %d%s, not %g",
-                   what, name, kind, lo, hi, note, d);
-        return -1;
-    }
-    *out = (int)d;
-    return 0;
-}
-
 static int format_opt(JSContext *ctx, JSValueConst opts, const char *what, qcam_pixfmt def,
                       const qcam_camera_caps *caps, qcam_pixfmt *out)
 {
     JSValue v;
-    int r = get_opt(ctx, opts, "format", &v);
+    int r = qcam_opt_get(ctx, opts, "format", &v);
     if (r < 0) return -1;
     *out = def;
     if (r == 0) return 0;
@@ -257,31 +218,6 @@ static int format_opt(JSContext *ctx, JSValueConst opts, const char *what, qcam_
     return 0;
 }
 
-/* Refuse keys the options type does not have: a misspelt option is an error. */
-static int check_keys(JSContext *ctx, JSValueConst opts, const char *what, const char *const *known)
-{
-    JSPropertyEnum *tab;
-    uint32_t len;
-    if (JS_GetOwnPropertyNames(ctx, &tab, &len, opts, JS_GPN_STRING_MASK | JS_GPN_ENUM_ONLY)) return -1;
-    int r = 0;
-    for (uint32_t i = 0; i < len && r == 0; i++) {
-        const char *key = JS_AtomToCString(ctx, tab[i].atom);
-        bool ok = false;
-        for (const char *const *k = known; key && *k; k++) ok = ok || strcmp(key, *k) == 0;
-        if (!ok) {
-            char list[128] = "";
-            for (const char *const *k = known; *k; k++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k == known ? "" : ", ", *k);
-            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "unknown %s option \"%s\" (known: %s)",
-                       what, key ? key : "?", list);
-            r = -1;
-        }
-        JS_FreeCString(ctx, key);
-    }
-    JS_FreePropertyEnum(ctx, tab, len);
-    return r;
-}
-
 /* Width, height, format, fps and buffers. `base` gives the defaults (0 = the
  * HAL's own) and, for a channel, the fps ceiling. */
 static int output_opts(JSContext *ctx, JSValueConst opts, const char *what, const qcam_camera_output *base,
@@ -293,12 +229,14 @@ static int output_opts(JSContext *ctx, JSValueConst opts, const char *what, cons
     if (channel) snprintf(note, sizeof note, " (the camera's fps)");
     int max_fps = channel ? base->fps : caps.max_fps;
     int w, h, fps, buffers;
-    if (int_opt(ctx, opts, what, "width", caps.min_width, caps.max_width, caps.size_step, "", base->width, &w) ||
-        int_opt(ctx, opts, what, "height", caps.min_height, caps.max_height, caps.size_step, "", base->height, &h) ||
+    if (qcam_opt_int(ctx, opts, what, "width", caps.min_width, caps.max_width, caps.size_step, "", base->width,
+                     &w) ||
+        qcam_opt_int(ctx, opts, what, "height", caps.min_height, caps.max_height, caps.size_step, "", base->height,
+                     &h) ||
         format_opt(ctx, opts, what, base->format, &caps, &o->format) ||
-        int_opt(ctx, opts, what, "fps", caps.min_fps, max_fps, 1, note, base->fps, &fps) ||
-        int_opt(ctx, opts, what, "buffers", (int)caps.min_buffers, (int)caps.max_buffers, 1, "",
-                (int)base->buffers, &buffers))
+        qcam_opt_int(ctx, opts, what, "fps", caps.min_fps, max_fps, 1, note, base->fps, &fps) ||
+        qcam_opt_int(ctx, opts, what, "buffers", (int)caps.min_buffers, (int)caps.max_buffers, 1, "",
+                     (int)base->buffers, &buffers))
         return -1;
     o->width = w;
     o->height = h;
@@ -338,33 +276,14 @@ static JSValue camera_ctor(JSContext *ctx, JSValueConst new_target, int argc, JS
     qcam_camera_config cfg = {.main = {.format = QCAM_FMT_NV21}, .loop = true};
     char source[256] = "", host_path[4096];
     if (!JS_IsUndefined(opts)) {
-        if (!JS_IsObject(opts) || JS_IsFunction(ctx, opts) || JS_IsArray(opts))
+        if (!qcam_opt_is_object(ctx, opts))
             return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "Camera options must be an object");
-        if (check_keys(ctx, opts, "Camera", keys)) return JS_EXCEPTION;
+        if (qcam_opt_keys(ctx, opts, "Camera", keys)) return JS_EXCEPTION;
         qcam_camera_output base = {.format = QCAM_FMT_NV21};
         if (output_opts(ctx, opts, "Camera", &base, false, &cfg.main)) return JS_EXCEPTION;
-        JSValue v;
-        int r = get_opt(ctx, opts, "source", &v);
-        if (r < 0) return JS_EXCEPTION;
-        if (r > 0) {
-            const char *s = JS_IsString(v) ? JS_ToCString(ctx, v) : NULL;
-            JS_FreeValue(ctx, v);
-            bool ok = s && *s && strlen(s) < sizeof source;
-            if (ok) memcpy(source, s, strlen(s) + 1);
-            JS_FreeCString(ctx, s);
-            if (!ok)
-                return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
-                                  "Camera source must be the path of a .y4m file (at most %zu bytes)",
-                                  sizeof source - 1);
-        }
-        r = get_opt(ctx, opts, "loop", &v);
-        if (r < 0) return JS_EXCEPTION;
-        if (r > 0) {
-            bool is_bool = JS_IsBool(v);
-            cfg.loop = JS_ToBool(ctx, v);
-            JS_FreeValue(ctx, v);
-            if (!is_bool) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "Camera loop must be a boolean");
-        }
+        if (qcam_opt_string(ctx, opts, "Camera", "source", "the path of a .y4m file", source, sizeof source) < 0 ||
+            qcam_opt_bool(ctx, opts, "Camera", "loop", &cfg.loop) < 0)
+            return JS_EXCEPTION;
     }
     qcam_app *app = qcam_app_of(ctx);
     if (*source) {
@@ -559,9 +478,9 @@ static JSValue camera_add_channel(JSContext *ctx, JSValueConst this_val, int arg
     base.buffers = 4;
     o = base;
     if (!JS_IsUndefined(opts)) {
-        if (!JS_IsObject(opts) || JS_IsFunction(ctx, opts) || JS_IsArray(opts))
+        if (!qcam_opt_is_object(ctx, opts))
             return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "addChannel options must be an object");
-        if (check_keys(ctx, opts, "addChannel", keys) || output_opts(ctx, opts, "channel", &base, true, &o))
+        if (qcam_opt_keys(ctx, opts, "addChannel", keys) || output_opts(ctx, opts, "channel", &base, true, &o))
             return JS_EXCEPTION;
     }
     chn_js *c = js_mallocz(ctx, sizeof *c);

@@ -380,11 +380,7 @@ static void on_link_error(void *opaque, int err, const char *what)
 static pipe_handle *pipe_get(JSContext *ctx, JSValueConst obj)
 {
     pipe_handle *p = qcam_handle(ctx, obj, pipe_class, "Pipe");
-    if (p && !p->link) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "Pipe is closed");
-        return NULL;
-    }
-    return p;
+    return p && !p->link ? qcam_closed(ctx, "Pipe") : p;
 }
 
 static int get_uint_opt(JSContext *ctx, JSValueConst opts, const char *name, unsigned lo, unsigned hi,

@@ -69,11 +69,7 @@ static const JSClassDef reader_def = {"Mp4Reader", .finalizer = reader_finalizer
 static mp4_reader *reader_get(JSContext *ctx, JSValueConst obj)
 {
     mp4_reader *h = qcam_handle(ctx, obj, reader_class, "Mp4Reader");
-    if (h && !h->card) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "Mp4Reader is closed");
-        return NULL;
-    }
-    return h;
+    return h && !h->card ? qcam_closed(ctx, "Mp4Reader") : h;
 }
 
 static bool is_video(const qcam_mp4_track *t) { return t->codec == QCAM_MP4_AVC || t->codec == QCAM_MP4_HEVC; }

@@ -180,11 +180,7 @@ static const JSClassDef mp4_def = {"Mp4Writer", .finalizer = mp4_finalizer, .gc_
 static mp4_handle *mp4_get(JSContext *ctx, JSValueConst obj)
 {
     mp4_handle *h = qcam_handle(ctx, obj, mp4_class, "Mp4Writer");
-    if (h && !h->w) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "Mp4Writer is closed");
-        return NULL;
-    }
-    return h;
+    return h && !h->w ? qcam_closed(ctx, "Mp4Writer") : h;
 }
 
 /* ---- options ------------------------------------------------------------------------- */

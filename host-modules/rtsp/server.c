@@ -32,7 +32,9 @@
 #define DESCRIBE_WAIT_NS 5000000000LL /* how long DESCRIBE waits for parameter sets */
 #define DRAIN_NS 2000000000LL       /* stop(): time given to flush the queues */
 #define LAT_RING 2048
-#define MAX_PIECES 64               /* RTP packets per writev */
+#define MAX_PIECES 256              /* RTP packets per writev (a whole keyframe at 4 Mbit/s) */
+#define SR_GRACE_NS 250000000LL     /* the server thread sends a due sender report this late (write() sends it first) */
+#define IDLE_POLL_MS 500            /* poll timeout with nothing pending */
 #define OVERFLOW_CONNS 8            /* connections past max_clients answered 503 */
 
 enum { TRACK_VIDEO = 0, TRACK_AUDIO = 1 };
@@ -48,18 +50,23 @@ static int64_t now_ns(void)
 
 /* ---- access units, packetized once per stream --------------------------------- */
 
-/* One RTP packet: its header bytes, preceded by the 4-byte interleaved
- * framing ('$', channel, length) for the track's usual channel (0 video, 2
- * audio), so most TCP clients send a packet as two pieces: wire, body. */
+/* One RTP packet. While packetizing: its header bytes, preceded by the
+ * 4-byte interleaved framing ('$', channel, length) for the track's usual
+ * channel (0 video, 2 audio), and where its payload is in the packet. In an
+ * access unit: where it is in the au's flat bytes. */
 typedef struct {
     uint8_t wire[4 + QCAM_RTP_HEADER + 3];
     uint8_t head_len;            /* RTP header bytes at wire + 4 */
     uint32_t body_off, body_len; /* into pkt->data */
+    uint32_t flat_off;           /* of its '$' in au->flat */
 } piece;
 
+/* An access unit as it goes out: every packet's framing, RTP header and
+ * payload back to back in `flat` (copied once per stream), so a TCP client
+ * on the usual channels sends a whole frame from one piece of memory. */
 typedef struct {
     atomic_int refs;
-    qcam_packet *pkt;
+    uint8_t *flat;
     int track;
     bool keyframe;
     int64_t t_in;       /* ns, when write() got it */
@@ -78,10 +85,7 @@ static au *au_ref(au *a)
 
 static void au_unref(au *a)
 {
-    if (a && atomic_fetch_sub(&a->refs, 1) == 1) {
-        qcam_packet_unref(a->pkt);
-        free(a);
-    }
+    if (a && atomic_fetch_sub(&a->refs, 1) == 1) free(a);
 }
 
 /* ---- objects ----------------------------------------------------------------- */
@@ -330,14 +334,21 @@ static bool send_ctl(qcam_rtsp_server *s, client *c)
     return true;
 }
 
-/* TCP: one writev of up to MAX_PIECES packets from the queue. 1 when all of
- * it went, 0 when the socket is full, -1 when the client is gone. */
+/* TCP: one writev of the pending control bytes (replies, RTCP; only between
+ * RTP packets) and up to MAX_PIECES packets from the queue, so a frame and
+ * the sender report due with it cost one system call. 1 when all of it
+ * went, 0 when the socket is full, -1 when the client is gone. */
 static int send_tcp(client *c)
 {
-    struct iovec iov[MAX_PIECES * 3];
+    struct iovec iov[1 + MAX_PIECES * 3];
     uint8_t pre[MAX_PIECES][4];
     int niov = 0, npieces = 0;
-    size_t total = 0;
+    size_t total = 0, ctl_n = 0;
+    if (c->ctl_len > c->ctl_off && at_boundary(c)) {
+        ctl_n = c->ctl_len - c->ctl_off;
+        iov[niov++] = (struct iovec){c->ctl + c->ctl_off, ctl_n};
+        total = ctl_n;
+    }
     unsigned qi = 0, pi = c->piece_i;
     size_t off = c->piece_off;
     while (qi < c->q_len && npieces < MAX_PIECES) {
@@ -348,36 +359,39 @@ static int send_tcp(client *c)
             continue;
         }
         const piece *p = &a->p[pi];
-        const uint8_t *parts[3];
-        size_t lens[3];
+        const uint8_t *parts[2];
+        size_t lens[2];
         int nparts;
+        const uint8_t *w = a->flat + p->flat_off;
         if (c->ch[a->track][0] == 2 * a->track) {
-            parts[0] = p->wire; /* the framing made once for the usual channel */
-            lens[0] = 4 + (size_t)p->head_len;
-            parts[1] = a->pkt->data + p->body_off;
-            lens[1] = p->body_len;
-            nparts = 2;
+            parts[0] = w; /* the framing made once for the usual channel */
+            lens[0] = 4 + (size_t)p->head_len + p->body_len;
+            nparts = 1;
         } else {
             uint8_t *x = pre[npieces];
-            memcpy(x, p->wire, 4);
+            memcpy(x, w, 4);
             x[1] = (uint8_t)c->ch[a->track][0];
             parts[0] = x;
             lens[0] = 4;
-            parts[1] = p->wire + 4;
-            lens[1] = p->head_len;
-            parts[2] = a->pkt->data + p->body_off;
-            lens[2] = p->body_len;
-            nparts = 3;
+            parts[1] = w + 4;
+            lens[1] = (size_t)p->head_len + p->body_len;
+            nparts = 2;
         }
         for (int k = 0; k < nparts; k++) {
             if (off >= lens[k]) {
                 off -= lens[k];
                 continue;
             }
-            iov[niov].iov_base = (void *)(parts[k] + off);
-            iov[niov].iov_len = lens[k] - off;
-            total += lens[k] - off;
-            niov++;
+            const uint8_t *b = parts[k] + off;
+            size_t l = lens[k] - off;
+            if (niov && (const uint8_t *)iov[niov - 1].iov_base + iov[niov - 1].iov_len == b) {
+                iov[niov - 1].iov_len += l; /* the next packet of the same frame: contiguous */
+            } else {
+                iov[niov].iov_base = (void *)b;
+                iov[niov].iov_len = l;
+                niov++;
+            }
+            total += l;
             off = 0;
         }
         npieces++;
@@ -394,6 +408,12 @@ static int send_tcp(client *c)
     c->bytes += (size_t)n;
     if (n > 0) c->last_progress = t;
     size_t left = (size_t)n;
+    if (ctl_n) {
+        size_t k = left < ctl_n ? left : ctl_n;
+        c->ctl_off += k;
+        left -= k;
+        if (c->ctl_off == c->ctl_len) c->ctl_off = c->ctl_len = 0;
+    }
     while (left && c->q_len) {
         au *a = c->q[c->q_head];
         const piece *p = &a->p[c->piece_i];
@@ -423,8 +443,8 @@ static int send_udp(qcam_rtsp_server *s, client *c)
         struct sockaddr_storage to = c->peer;
         if (to.ss_family == AF_INET) ((struct sockaddr_in *)&to)->sin_port = htons((uint16_t)c->port[a->track][0]);
         else ((struct sockaddr_in6 *)&to)->sin6_port = htons((uint16_t)c->port[a->track][0]);
-        struct iovec iov[2] = {{(void *)(p->wire + 4), p->head_len}, {a->pkt->data + p->body_off, p->body_len}};
-        struct msghdr m = {.msg_name = &to, .msg_namelen = c->peer_len, .msg_iov = iov, .msg_iovlen = 2};
+        struct iovec iov[1] = {{a->flat + p->flat_off + 4, (size_t)p->head_len + p->body_len}};
+        struct msghdr m = {.msg_name = &to, .msg_namelen = c->peer_len, .msg_iov = iov, .msg_iovlen = 1};
         ssize_t n = sendmsg(s->udp[0], &m, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
         /* Other errors lose the datagram, as the network would. */
@@ -441,12 +461,15 @@ static bool flush_client(qcam_rtsp_server *s, client *c)
 {
     if (c->dead) return false;
     for (;;) {
-        if (c->ctl_len > c->ctl_off && (at_boundary(c) || !c->tcp)) {
-            if (!send_ctl(s, c)) break;
+        if (c->tcp) {
+            /* replies and RTCP go in the same writev as the RTP packets */
+            if (!c->q_len && c->ctl_len <= c->ctl_off) break;
+            if (send_tcp(c) <= 0) break;
+            continue;
         }
+        if (c->ctl_len > c->ctl_off && !send_ctl(s, c)) break;
         if (!c->q_len) break;
-        int r = c->tcp ? send_tcp(c) : send_udp(s, c);
-        if (r <= 0) break;
+        if (send_udp(s, c) <= 0) break;
     }
     if (c->dead) return false;
     return c->q_len > 0 || c->ctl_len > c->ctl_off;
@@ -520,6 +543,8 @@ static void gop_clear(qcam_rtsp_stream *st)
     st->gop_len = 0;
 }
 
+static void send_reports(qcam_rtsp_server *s, client *c, int64_t t);
+
 static int stream_write(qcam_sink *sink, qcam_packet *pkt)
 {
     qcam_rtsp_stream *st = (qcam_rtsp_stream *)sink;
@@ -564,13 +589,15 @@ static int stream_write(qcam_sink *sink, qcam_packet *pkt)
     int n = track == TRACK_VIDEO
                 ? qcam_rtp_packetize_video(&st->rtp[track], pkt->data, pkt->size, rtp_ts, collect_piece, st)
                 : qcam_rtp_packetize_audio(&st->rtp[track], pkt->data, pkt->size, rtp_ts, collect_piece, st);
-    au *a = n > 0 ? malloc(sizeof *a + (size_t)n * sizeof(piece)) : NULL;
+    size_t flat_len = 0;
+    for (int i = 0; i < n; i++) flat_len += 4 + (size_t)st->scratch[i].head_len + st->scratch[i].body_len;
+    au *a = n > 0 ? malloc(sizeof *a + (size_t)n * sizeof(piece) + flat_len) : NULL;
     if (!a) {
         pthread_mutex_unlock(&s->lock);
         return n < 0 ? -ENOMEM : (n == 0 ? 0 : -ENOMEM);
     }
     atomic_init(&a->refs, 1);
-    a->pkt = qcam_packet_ref(pkt);
+    a->flat = (uint8_t *)&a->p[n];
     a->track = track;
     a->keyframe = track == TRACK_AUDIO || pkt->keyframe;
     a->t_in = t_in;
@@ -578,9 +605,16 @@ static int stream_write(qcam_sink *sink, qcam_packet *pkt)
     a->first_seq = first_seq;
     a->n = (unsigned)n;
     a->bytes = 0;
+    size_t fo = 0;
     for (int i = 0; i < n; i++) {
-        a->p[i] = st->scratch[i];
-        a->bytes += a->p[i].head_len + a->p[i].body_len;
+        piece *x = &a->p[i];
+        *x = st->scratch[i];
+        x->flat_off = (uint32_t)fo;
+        memcpy(a->flat + fo, x->wire, 4 + (size_t)x->head_len);
+        fo += 4 + (size_t)x->head_len;
+        if (x->body_len) memcpy(a->flat + fo, pkt->data + x->body_off, x->body_len);
+        fo += x->body_len;
+        a->bytes += x->head_len + x->body_len;
     }
     st->frames++;
     st->bytes += pkt->size;
@@ -606,6 +640,7 @@ static int stream_write(qcam_sink *sink, qcam_packet *pkt)
     bool need_wake = false;
     for (client *c = s->clients; c; c = c->next) {
         if (c->st != st || c->dead || c->state != C_PLAYING) continue;
+        send_reports(s, c, t_in); /* when due: in the same writev as the frame */
         enqueue(c, a, true);
         bool pending = flush_client(s, c);
         if ((pending && !c->want_out) || c->dead) need_wake = true;
@@ -1239,7 +1274,9 @@ static void housekeeping(qcam_rtsp_server *s, int64_t t)
             s->dropped_clients++;
             continue;
         }
-        send_reports(s, c, t);
+        /* write() sends due reports with the next frame; this is for a
+         * stream that gets none */
+        if (t >= c->next_sr + SR_GRACE_NS) send_reports(s, c, t);
     }
 }
 
@@ -1292,7 +1329,7 @@ static void *server_main(void *arg)
             cap = need;
         }
         size_t n = 0;
-        bool udp_out = false;
+        bool udp_out = false, busy = false;
         pf[n++] = (struct pollfd){.fd = s->wake[0], .events = POLLIN};
         pf[n++] = (struct pollfd){.fd = s->stopping ? -1 : s->listen_fd, .events = POLLIN};
         for (int k = 0; k < 2; k++) pf[n++] = (struct pollfd){.fd = s->udp[k], .events = POLLIN};
@@ -1303,13 +1340,17 @@ static void *server_main(void *arg)
             if (c->want_out && c->tcp) ev |= POLLOUT;
             if (c->want_out && !c->tcp && c->q_len) udp_out = true;
             if (c->want_out && !c->tcp && c->ctl_len > c->ctl_off) ev |= POLLOUT;
+            if (c->want_out || c->describe_wait) busy = true;
             who[n] = c;
             pf[n++] = (struct pollfd){.fd = c->fd, .events = ev};
         }
         if (udp_out) pf[2].events |= POLLOUT;
         pthread_mutex_unlock(&s->lock);
 
-        int timeout = s->stopping ? 20 : 100;
+        /* Stall checks and DESCRIBEs waiting for parameter sets need a short
+         * period; otherwise only session timeouts and sender reports for
+         * streams without frames, which write() wakes for when it matters. */
+        int timeout = s->stopping ? 20 : busy ? 100 : IDLE_POLL_MS;
         int r = poll(pf, (nfds_t)n, timeout);
         if (r < 0 && errno != EINTR) poll(NULL, 0, 1);
 

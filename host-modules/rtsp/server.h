@@ -9,8 +9,10 @@
  * Data path. write() packetizes an access unit once per stream (RTP headers
  * in a small side table, payload left in the packet: nothing is copied),
  * appends one reference to each playing client's bounded send queue and
- * sends what each socket takes right away without blocking; the server
- * thread sends the rest when the sockets drain. A client whose queue is full
+ * sends what each socket takes right away without blocking — one writev
+ * per client per frame over TCP, with any RTCP sender report that is due in
+ * the same call; the server thread sends the rest when the sockets drain
+ * and is not woken when write() sent everything. A client whose queue is full
  * loses whole frames up to the next keyframe; one that makes no progress for
  * stall_timeout_ms is disconnected. write() never waits for a client.
  *

@@ -266,11 +266,7 @@ static const JSClassDef encoder_def = {"Encoder", .finalizer = encoder_finalizer
 static js_encoder *encoder_get(JSContext *ctx, JSValueConst obj)
 {
     js_encoder *e = qcam_handle(ctx, obj, encoder_class, "Encoder");
-    if (e && !e->enc) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "Encoder is closed");
-        return NULL;
-    }
-    return e;
+    return e && !e->enc ? qcam_closed(ctx, "Encoder") : e;
 }
 
 qcam_encoder *qcam_js_encoder(JSContext *ctx, JSValueConst val)
@@ -526,11 +522,7 @@ static const JSClassDef decoder_def = {"Decoder", .finalizer = decoder_finalizer
 static js_decoder *decoder_get(JSContext *ctx, JSValueConst obj)
 {
     js_decoder *d = qcam_handle(ctx, obj, decoder_class, "Decoder");
-    if (d && !d->dec) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "Decoder is closed");
-        return NULL;
-    }
-    return d;
+    return d && !d->dec ? qcam_closed(ctx, "Decoder") : d;
 }
 
 static JSValue decoder_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSValueConst *argv)
@@ -723,11 +715,7 @@ static const JSClassDef reader_def = {"EsReader", .finalizer = reader_finalizer}
 static js_reader *reader_get(JSContext *ctx, JSValueConst obj)
 {
     js_reader *h = qcam_handle(ctx, obj, reader_class, "EsReader");
-    if (h && !h->r) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "EsReader is closed");
-        return NULL;
-    }
-    return h;
+    return h && !h->r ? qcam_closed(ctx, "EsReader") : h;
 }
 
 /* .h264 .264 .avc .h265 .265 .hevc → codec; 0 when the name does not say. */

@@ -33,36 +33,21 @@
 #include "../../host-modules/video/annexb.h"
 #include "../../host-modules/video/es_reader.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                       \
-    do {                                                               \
-        if (!(c)) {                                                    \
-            fprintf(stderr, "fuzz_annexb: invariant failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                   \
-        }                                                              \
-    } while (0)
+#define FUZZ_NAME "fuzz_annexb"
+#define FUZZ_MEMFD
+#include "fuzz_common.h"
 
 enum { MAX_UNITS = 4096 };
 
 static volatile size_t sink;
 static int trace;
-static int memfd = -1;
-static char memfd_path[64];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *t = getenv("QCAM_FUZZ_TRACE");
-    trace = t && *t && strcmp(t, "0") != 0;
-    memfd = memfd_create("fuzz_annexb", MFD_CLOEXEC);
-    if (memfd < 0) {
-        perror("fuzz_annexb: memfd_create");
-        exit(2);
-    }
-    snprintf(memfd_path, sizeof memfd_path, "/proc/self/fd/%d", memfd);
+    trace = fuzz_trace_enabled();
+    fuzz_memfd_open();
     return 0;
 }
 
@@ -73,18 +58,6 @@ static void inside(const uint8_t *p, size_t len, const uint8_t *base, size_t n)
     for (size_t i = 0; i < len; i++) sink += p[i];
 }
 
-static void put_file(const uint8_t *b, size_t n)
-{
-    CHECK(ftruncate(memfd, 0) == 0);
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = pwrite(memfd, b + done, n - done, (off_t)done);
-        if (w < 0 && errno == EINTR) continue;
-        CHECK(w > 0);
-        done += (size_t)w;
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
@@ -92,9 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)(data[0] >> 1);
     if (chunk == 0) chunk = 1;
     size_t n = size - 1;
-    uint8_t *b = malloc(n ? n : 1);
-    CHECK(b != NULL);
-    if (n) memcpy(b, data + 1, n);
+    uint8_t *b = fuzz_dup(data + 1, n);
 
     static size_t starts[MAX_UNITS], lens[MAX_UNITS];
     static qcam_au_info infos[MAX_UNITS];
@@ -147,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(k == units);
 
     /* The EsReader over the same bytes as a file. */
-    put_file(b, n);
+    fuzz_put_file(b, n);
     qcam_es_reader *rd = NULL;
     CHECK(qcam_es_open(memfd_path, codec, &rd) == 0 && rd != NULL);
     size_t es_units = 0;

@@ -38,20 +38,12 @@
 
 enum { MODE_RAW = 0, MODE_SEAL = 1, MODE_SIZE_SEAL = 2, MODE_ANY = 3 };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_image"
+#include "fuzz_common.h"
 
 static qcam_image_expect expect;
 static int trace;
 static volatile uint32_t sink;
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "fuzz_image: invariant failed: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static int hexval(char c)
 {
@@ -83,8 +75,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     expect.engine_patch = QCAM_ENGINE_PATCH;
     expect.bytecode_version = QCAM_BC_VERSION;
     expect.target = QCAM_TARGET_ID;
-    const char *t = getenv("QCAM_FUZZ_TRACE");
-    trace = t && *t && strcmp(t, "0") != 0;
+    trace = fuzz_trace_enabled();
     return 0;
 }
 

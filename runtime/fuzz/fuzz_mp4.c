@@ -30,16 +30,8 @@
 #include "../../host-modules/mp4/mp4_read.h"
 #include "../../host-modules/video/annexb.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                          \
-    do {                                                                                  \
-        if (!(c)) {                                                                       \
-            fprintf(stderr, "fuzz_mp4: invariant failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                      \
-        }                                                                                 \
-    } while (0)
+#define FUZZ_NAME "fuzz_mp4"
+#include "fuzz_common.h"
 
 static int trace;
 static volatile size_t sink;
@@ -48,8 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *t = getenv("QCAM_FUZZ_TRACE");
-    trace = t && *t && strcmp(t, "0") != 0;
+    trace = fuzz_trace_enabled();
     return 0;
 }
 
@@ -97,9 +88,7 @@ static void check_index(const qcam_mp4_index *idx, const qcam_mp4_read_info *inf
             CHECK(s->offset <= info->end && s->size <= info->end - s->offset);
             if (!video || k >= 64) continue;
             /* The sample's bytes in a block of their own: reads past them are caught. */
-            uint8_t *raw = malloc(s->size ? s->size : 1);
-            CHECK(raw);
-            memcpy(raw, file + s->offset, s->size);
+            uint8_t *raw = fuzz_dup(file + s->offset, s->size);
             ssize_t need = qcam_mp4_to_annexb(t, raw, s->size, s->key, NULL, 0);
             CHECK(need >= 0 || need == -EBADMSG);
             if (need > 0) {
@@ -120,9 +109,7 @@ static void check_index(const qcam_mp4_index *idx, const qcam_mp4_read_info *inf
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *file = malloc(size ? size : 1);
-    if (!file) return 0;
-    memcpy(file, data, size);
+    uint8_t *file = fuzz_dup(data, size);
     qcam_mp4_index idx;
     qcam_mp4_read_info info;
     unsigned step = size ? 1u + (unsigned)(file[size - 1] % 4096) : 1;
@@ -139,9 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (info.torn) {
             /* What repair would leave: the file cut at `end`. */
-            uint8_t *cut = malloc(info.end ? (size_t)info.end : 1);
-            CHECK(cut);
-            memcpy(cut, file, (size_t)info.end);
+            uint8_t *cut = fuzz_dup(file, (size_t)info.end);
             qcam_mp4_index idx2;
             qcam_mp4_read_info info2;
             int r2 = read_mem(cut, (size_t)info.end, 4096, &idx2, &info2);

@@ -35,16 +35,8 @@
 #include "../../host-modules/rtsp/rtsp_proto.h"
 #include "../../host-modules/video/annexb.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                          \
-    do {                                                                                  \
-        if (!(c)) {                                                                       \
-            fprintf(stderr, "fuzz_rtsp: invariant failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                      \
-        }                                                                                 \
-    } while (0)
+#define FUZZ_NAME "fuzz_rtsp"
+#include "fuzz_common.h"
 
 static int trace;
 static volatile size_t sink;
@@ -53,17 +45,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *t = getenv("QCAM_FUZZ_TRACE");
-    trace = t && *t && strcmp(t, "0") != 0;
+    trace = fuzz_trace_enabled();
     return 0;
-}
-
-static uint8_t *dup_exact(const uint8_t *p, size_t n)
-{
-    uint8_t *b = malloc(n ? n : 1);
-    CHECK(b != NULL);
-    if (n) memcpy(b, p, n);
-    return b;
 }
 
 static char *dup_str(const uint8_t *p, size_t n)
@@ -160,7 +143,7 @@ static unsigned parse_stream(const uint8_t *b, size_t n, size_t *end, int *last,
             /* Every proper prefix is incomplete (a few of them: the cost is quadratic). */
             size_t probes[4] = {0, (size_t)r / 2, (size_t)r - 1, (size_t)r * 7 / 8};
             for (int k = 0; k < 4; k++) {
-                uint8_t *pre = dup_exact(b + at, probes[k]);
+                uint8_t *pre = fuzz_dup(b + at, probes[k]);
                 CHECK(qcam_rtsp_parse_request(pre, probes[k], &req2) == 0);
                 free(pre);
             }
@@ -180,7 +163,7 @@ static unsigned parse_chunked(const uint8_t *b, size_t n, size_t chunk, size_t *
     unsigned count = 0;
     int r = 0;
     for (;;) {
-        uint8_t *w = dup_exact(b + start, have - start);
+        uint8_t *w = fuzz_dup(b + start, have - start);
         r = have > start ? qcam_rtsp_parse_request(w, have - start, &req2) : 0;
         free(w);
         if (r > 0) {
@@ -252,7 +235,7 @@ static void fuzz_interleaved(const uint8_t *b, size_t n, size_t chunk)
     unsigned f2 = 0, q2 = 0;
     int stop2 = 0;
     for (;;) {
-        uint8_t *w = dup_exact(b + start, have - start);
+        uint8_t *w = fuzz_dup(b + start, have - start);
         unsigned f, q;
         size_t used;
         int s;
@@ -283,7 +266,7 @@ static void fuzz_depack(qcam_codec codec, const uint8_t *b, size_t n, unsigned s
         size_t len = (size_t)b[at] << 8 | b[at + 1];
         at += 2;
         if (len > n - at) len = n - at;
-        uint8_t *pk = dup_exact(b + at, len);
+        uint8_t *pk = fuzz_dup(b + at, len);
         int r = qcam_rtp_depack_push(&d, pk, len);
         free(pk);
         at += len;
@@ -378,7 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned mode = data[0] & 7, p = data[0] >> 3;
     const uint8_t *b0 = data + 1;
     size_t n = size - 1;
-    uint8_t *b = dup_exact(b0, n);
+    uint8_t *b = fuzz_dup(b0, n);
     /* Reading a big input a byte at a time costs time and memory quadratic
      * in its size: big inputs are read in at least n / 64 bytes at a time. */
     size_t chunk = p + 1u > n / 64 ? p + 1u : n / 64;

@@ -33,16 +33,8 @@
 
 #include "../../host-modules/audio/backend_sim.c"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "fuzz_wav: invariant failed: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                                     \
-        }                                                                                \
-    } while (0)
+#define FUZZ_NAME "fuzz_wav"
+#include "fuzz_common.h"
 
 static int trace;
 static char card_dir[256];
@@ -60,7 +52,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    trace = getenv("QCAM_FUZZ_TRACE") && *getenv("QCAM_FUZZ_TRACE") == '1';
+    trace = fuzz_trace_enabled();
     const char *tmp = getenv("TMPDIR");
     snprintf(card_dir, sizeof card_dir, "%s/qcam-fuzz-wav-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(card_dir)) abort();

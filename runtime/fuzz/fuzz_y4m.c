@@ -38,49 +38,22 @@
 
 #include "../../host-modules/camera/backend_sim.c"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "fuzz_y4m: invariant failed: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                                     \
-        }                                                                                \
-    } while (0)
+#define FUZZ_NAME "fuzz_y4m"
+#define FUZZ_MEMFD
+#include "fuzz_common.h"
 
 enum { MAX_RENDER = 8, MAX_CHANNEL_SIDE = 256 };
 
 static int trace;
-static int memfd = -1;
-static char memfd_path[64];
 static volatile uint32_t sink;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *t = getenv("QCAM_FUZZ_TRACE");
-    trace = t && *t && strcmp(t, "0") != 0;
-    memfd = memfd_create("fuzz_y4m", MFD_CLOEXEC);
-    if (memfd < 0) {
-        perror("fuzz_y4m: memfd_create");
-        exit(2);
-    }
-    snprintf(memfd_path, sizeof memfd_path, "/proc/self/fd/%d", memfd);
+    trace = fuzz_trace_enabled();
+    fuzz_memfd_open();
     return 0;
-}
-
-static void put_file(const uint8_t *b, size_t n)
-{
-    CHECK(ftruncate(memfd, 0) == 0);
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = pwrite(memfd, b + done, n - done, (off_t)done);
-        if (w < 0 && errno == EINTR) continue;
-        CHECK(w > 0);
-        done += (size_t)w;
-    }
 }
 
 static int clamp_side(int v, int lo, int hi)
@@ -260,7 +233,7 @@ static void pass_camera(const uint8_t *file, size_t n, const int64_t *offs, int6
     CHECK(o.width == res->width && o.height == res->height && o.format == main_fmt);
     CHECK(o.fps >= caps.min_fps && o.fps <= caps.max_fps);
 
-    if (shrink) put_file(file, n - n / 4);
+    if (shrink) fuzz_put_file(file, n - n / 4);
 
     /* Capture 0 is due at once. */
     qcam_picture *pic = NULL;
@@ -309,10 +282,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t c0 = data[0], c1 = data[1];
     size_t n = size - 2;
     /* An exact-size copy: the oracle reads the file's bytes from here. */
-    uint8_t *file = malloc(n ? n : 1);
-    CHECK(file != NULL);
-    if (n) memcpy(file, data + 2, n);
-    put_file(file, n);
+    uint8_t *file = fuzz_dup(data + 2, n);
+    fuzz_put_file(file, n);
 
     result res;
     memset(&res, 0, sizeof res);

@@ -297,6 +297,48 @@ const MUTANTS: Mutant[] = [
     replace: [[String.raw`toUs\(d - r\.mediaStart\[i\], t\.timescale\)`, "", "toUs(d, t.timescale)"]],
     caught: ["audio that starts 100 ms after the video: the same start times read back finalized (edit list) and fragmented (tfdt)"],
   },
+  {
+    bug: "write() ignores ERR_BUSY while a link feeds the stream",
+    module: "qcam:rtsp",
+    replace: [[String.raw`if \(s\.sink\.busy\) throwQcam\("Error", "ERR_BUSY", "this stream is fed by a link; write\(\) is for pull mode"\);`, "", ""]],
+    caught: ["a stream as a link's sink: ERR_BUSY while linked (stream and server), frames counted, closes after"],
+  },
+  {
+    bug: "a linked stream can be closed",
+    module: "qcam:rtsp",
+    replace: [[String.raw`if \(s\.sink\.busy\) throwQcam\("Error", "ERR_BUSY", "close the link feeding this stream first"\);`, "", ""]],
+    caught: ["a stream as a link's sink: ERR_BUSY while linked (stream and server), frames counted, closes after"],
+  },
+  {
+    bug: "a server with a linked stream can be closed",
+    module: "qcam:rtsp",
+    replace: [[String.raw`if \(linked\) throwQcam\(`, "", "if (false) throwQcam("]],
+    caught: ["a stream as a link's sink: ERR_BUSY while linked (stream and server), frames counted, closes after"],
+  },
+  {
+    bug: "close() does not free the port",
+    module: "qcam:rtsp",
+    replace: [[String.raw`state\(\)\.ports\.delete\(s\.port\);`, "", ""]],
+    caught: ["stats(): the shape with no clients; close() returns the final stats, then undefined; closes its streams"],
+  },
+  {
+    bug: "stream paths are not given their leading '/'",
+    module: "qcam:rtsp",
+    replace: [[String.raw`let n = \`\/\$\{p\.replace\(\/\^\\\/\+\/, ""\)\}\`;`, "", "let n = p;"]],
+    caught: ["stream(): paths and track options are checked"],
+  },
+  {
+    bug: "url() names the wildcard address",
+    module: "qcam:rtsp",
+    replace: [[String.raw`if \(host === "0\.0\.0\.0" \|\| host === "::"\) return "127\.0\.0\.1";`, "", ""]],
+    caught: ["port 0 picks a free port; a port in use is EADDRINUSE; url() and the stream's url"],
+  },
+  {
+    bug: "audio frames are counted as video",
+    module: "qcam:rtsp",
+    replace: [[String.raw`if \(isAudio\) st\.audioFrames\+\+;\s*else st\.videoFrames\+\+;`, "", "st.videoFrames++;"]],
+    caught: ["pull mode: audio frames count as audioFrames (not video); a law without a track is refused"],
+  },
 ];
 
 const files = contractFiles();

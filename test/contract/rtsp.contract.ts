@@ -4,6 +4,7 @@
 // stub has no network); behaviour with real clients is in
 // test/integration/rtsp.test.ts.
 import { app, time } from "qcam:app";
+import { AudioEncoder } from "qcam:audio";
 import { Camera } from "qcam:camera";
 import { link, type Pipe } from "qcam:link";
 import * as rtspModule from "qcam:rtsp";
@@ -91,7 +92,12 @@ export default contract("qcam:rtsp", (t) => {
     const w = new RtspServer({ port: 0 });
     try {
       eq(w.host, "0.0.0.0");
-      ok(/^rtsp:\/\/\d+\.\d+\.\d+\.\d+:\d+\/x$/.test(w.url("x")), w.url("x"));
+      // A wildcard host is not an address a client can connect to: url() names an interface's.
+      const u = w.url("x");
+      ok(/^rtsp:\/\/\d+\.\d+\.\d+\.\d+:\d+\/x$/.test(u), u);
+      ok(!u.startsWith("rtsp://0.0.0.0:"), `${u}: not the wildcard`);
+      ok(u.endsWith(`:${w.port}/x`), `${u}: the server's port`);
+      eq(w.stream("x", { video: { codec: "h264" } }).url, u, "the stream's url is the server's url() of its path");
     } finally {
       w.close();
     }
@@ -195,6 +201,33 @@ export default contract("qcam:rtsp", (t) => {
       cam.close();
     }
   }, { needs: ["encoder"] });
+
+  t.test("pull mode: audio frames count as audioFrames (not video); a law without a track is refused", () => {
+    const alaw = new AudioEncoder({ codec: "alaw" });
+    const ulaw = new AudioEncoder({ codec: "ulaw" });
+    const srv = new RtspServer(LOCAL);
+    try {
+      const s = srv.stream("av", { video: { codec: "h264" }, audio: { codec: "alaw", sampleRate: 8000 } });
+      const v = srv.stream("v", { video: { codec: "h264" } });
+      const samples = new Int16Array(160).map((_, i) => Math.round(8000 * Math.sin(i / 5)));
+      for (let i = 0; i < 3; i++) {
+        const f = alaw.encode(samples, i * 20_000);
+        s.write(f);
+        f.close();
+      }
+      const u = ulaw.encode(samples, 0);
+      throws(() => s.write(u), TYPE("this stream has no track for that frame's codec"), "ulaw into an alaw track");
+      u.close();
+      const a = alaw.encode(samples, 0);
+      throws(() => v.write(a), TYPE("this stream has no track for that frame's codec"), "audio into a stream without audio");
+      a.close();
+      deepEq(srv.stats().streams, [{ ...emptyStream("/av"), audioFrames: 3, bytesIn: 3 * 160 }, emptyStream("/v")]);
+    } finally {
+      srv.close();
+      alaw.close();
+      ulaw.close();
+    }
+  });
 
   t.test("a stream as a link's sink: ERR_BUSY while linked (stream and server), frames counted, closes after", () => {
     const cam = new Camera({ width: 64, height: 48, fps: 30 });

@@ -7,14 +7,9 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { runtimeCommand } from "../../build/run.ts";
-import { fixture, tmpDir } from "../helpers.ts";
+import { assertLinkAddsUp, fixture, reportLine, tmpDir, type LinkStats } from "../helpers.ts";
 
-interface Stats {
-  framesIn: number;
-  framesEncoded: number;
-  framesOut: number;
-  drops: { source: number; queue: number; encoder: number; sinks: number[] };
-  sinkFrames: number[];
+interface Stats extends LinkStats {
   finished: boolean;
 }
 
@@ -22,12 +17,6 @@ function run(flavor: "host" | "asan", image: string, args: string[], sdcard = tm
   const cmd = runtimeCommand(flavor, image, { args, sdcard });
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120_000 });
   return { ...r, sdcard };
-}
-
-function line<T>(stdout: string, label: string): T {
-  const l = stdout.split("\n").find((x) => x.startsWith(`${label} `));
-  assert.ok(l, `no "${label}" line in:\n${stdout}`);
-  return JSON.parse(l.slice(label.length + 1)) as T;
 }
 
 function ffmpeg(args: string[]): void {
@@ -50,11 +39,6 @@ function zeroCrossings(s: Int16Array): number {
   let n = 0;
   for (let i = 1; i < s.length; i++) if (s[i - 1] < 0 !== s[i] < 0) n++;
   return n;
-}
-
-function addsUp(s: Stats) {
-  assert.equal(s.framesIn, s.framesEncoded + s.drops.queue + s.drops.encoder, "in = encoded + drops");
-  s.sinkFrames.forEach((w, i) => assert.equal(s.framesEncoded, w + s.drops.sinks[i], `sink ${i}: encoded = written + dropped`));
 }
 
 describe("qcam:audio", function () {
@@ -89,7 +73,7 @@ describe("qcam:audio", function () {
         ffmpeg(["-f", fmt, "-ar", "8000", "-ac", "1", "-i", path.join(sd, `ff.${law}`), "-f", "s16le", path.join(sd, `ffdec.${law}.raw`)]);
         const dec = fs.readFileSync(path.join(sd, `ours-dec.${law}.raw`));
         assert.ok(dec.equals(fs.readFileSync(path.join(sd, `ffdec.${law}.raw`))), `${law}: our decoding is ffmpeg's`);
-        const f = line<{ codec: string; type: string; size: number; ptsUs: number; same: boolean; decoded: number }>(r.stdout, `frame.${law}`);
+        const f = reportLine<{ codec: string; type: string; size: number; ptsUs: number; same: boolean; decoded: number }>(r.stdout, `frame.${law}`);
         assert.deepEqual(f, { codec: law, type: "audio", size: n, ptsUs: 42, same: true, decoded: n });
       }
     });
@@ -100,7 +84,7 @@ describe("qcam:audio", function () {
       const blocks = 50;
       const r = run("host", image, ["tone", String(rate), String(hz), String(frameMs), String(blocks)]);
       assert.equal(r.status, 0, r.stderr);
-      const t = line<{ before: number; after: number; seqs: number[]; stamps: number[]; minLate: number; stats: { captured: number; dropped: number; delivered: number }; tA: number; tB: number; samples: number }>(r.stdout, "tone");
+      const t = reportLine<{ before: number; after: number; seqs: number[]; stamps: number[]; minLate: number; stats: { captured: number; dropped: number; delivered: number }; tA: number; tB: number; samples: number }>(r.stdout, "tone");
       assert.equal(t.samples, (rate * frameMs) / 1000);
       assert.deepEqual(t.seqs, [...Array(blocks).keys()], "every block, in order");
       assert.deepEqual(t.stamps.map((s) => s - t.stamps[0]), t.seqs.map((k) => k * frameMs * 1000), "timestamps frameMs apart");
@@ -137,7 +121,7 @@ describe("qcam:audio", function () {
     ffmpeg(["-i", path.join(sd, "in.wav"), "-f", "s16le", path.join(sd, "ff.raw")]);
     const r = run("host", image, ["wav", "/sdcard/in.wav", "16000"], sd);
     assert.equal(r.status, 0, r.stderr);
-    const w = line<{ blocks: number; sizes: number[]; stats: { captured: number; dropped: number; delivered: number } }>(r.stdout, "wav");
+    const w = reportLine<{ blocks: number; sizes: number[]; stats: { captured: number; dropped: number; delivered: number } }>(r.stdout, "wav");
     const want = fs.readFileSync(path.join(sd, "ff.raw"));
     const got = fs.readFileSync(path.join(sd, "wav-out.raw"));
     assert.equal(got.length, want.length, "every sample");
@@ -150,10 +134,10 @@ describe("qcam:audio", function () {
     it(`link(mic, ${codec} encoder, EsFileSink): a ${codec} file ffprobe reads, one second of the tone, counts that add up`, function () {
       const r = run("host", image, ["link", codec, "50"]);
       assert.equal(r.status, 0, r.stderr);
-      const s = line<Stats>(r.stdout, "final");
-      addsUp(s);
+      const s = reportLine<Stats>(r.stdout, "final");
+      assertLinkAddsUp(s);
       assert.deepEqual([s.framesIn, s.framesEncoded, s.framesOut, s.finished], [50, 50, 50, true]);
-      assert.deepEqual(line<{ frames: number; bytes: number }>(r.stdout, "sink").frames, 50);
+      assert.deepEqual(reportLine<{ frames: number; bytes: number }>(r.stdout, "sink").frames, 50);
       const file = path.join(r.sdcard, `mic.${codec}`);
       assert.equal(fs.statSync(file).size, 50 * 160);
       const p = spawnSync("ffprobe", ["-v", "error", "-f", fmt, "-ar", "8000", "-ac", "1", "-show_entries", "stream=codec_name,sample_rate,channels,duration", "-of", "json", file], { encoding: "utf8" });
@@ -172,11 +156,11 @@ describe("qcam:audio", function () {
       const r = run(flavor, image, ["both"]);
       assert.equal(r.status, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /AddressSanitizer|LeakSanitizer|runtime error/);
-      const v = line<Stats>(r.stdout, "video"), a = line<Stats>(r.stdout, "audio");
-      addsUp(v);
-      addsUp(a);
+      const v = reportLine<Stats>(r.stdout, "video"), a = reportLine<Stats>(r.stdout, "audio");
+      assertLinkAddsUp(v);
+      assertLinkAddsUp(a);
       assert.deepEqual([v.sinkFrames[0], a.sinkFrames[0]], [20, 25]);
-      const sink = line<{ frames: number; bytes: number }>(r.stdout, "sink");
+      const sink = reportLine<{ frames: number; bytes: number }>(r.stdout, "sink");
       assert.equal(sink.frames, 45);
       assert.equal(fs.statSync(path.join(r.sdcard, "both.bin")).size, sink.bytes);
     });

@@ -5,14 +5,9 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, fixture, probeStream, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, assertLinkAddsUp, fixture, probeStream, reportLine, tmpDir, type LinkStats } from "../helpers.ts";
 
-interface Stats {
-  framesIn: number;
-  framesEncoded: number;
-  framesOut: number;
-  drops: { source: number; queue: number; encoder: number; sinks: number[] };
-  sinkFrames: number[];
+interface Stats extends LinkStats {
   encodeUs: { p50: number; p99: number };
   latencyUs: { p50: number; p99: number };
   pixelCopies: number;
@@ -22,17 +17,6 @@ function run(flavor: "host" | "asan", image: string, args: string[], sdcard = tm
   const cmd = runtimeCommand(flavor, image, { args, sdcard, runtimeArgs: extra });
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 60000 });
   return { ...r, sdcard };
-}
-
-function stats(stdout: string, label: string): Stats {
-  const line = stdout.split("\n").find((l) => l.startsWith(`${label} `));
-  assert.ok(line, `no "${label}" line in:\n${stdout}`);
-  return JSON.parse(line.slice(label.length + 1)) as Stats;
-}
-
-function addsUp(s: Stats) {
-  assert.equal(s.framesIn, s.framesEncoded + s.drops.queue + s.drops.encoder, "in = encoded + drops");
-  s.sinkFrames.forEach((w, i) => assert.equal(s.framesEncoded, w + s.drops.sinks[i], `sink ${i}: encoded = written + dropped`));
 }
 
 describe("qcam:link", function () {
@@ -45,8 +29,8 @@ describe("qcam:link", function () {
     it(`camera → ${codec} encoder → EsFileSink: a stream ffprobe reads, every frame accounted for`, function () {
       const r = run("host", image, ["es", codec]);
       assert.equal(r.status, 0, r.stderr);
-      const s = stats(r.stdout, "final");
-      addsUp(s);
+      const s = reportLine<Stats>(r.stdout, "final");
+      assertLinkAddsUp(s);
       assert.ok(s.framesIn >= 30, `2 s at 30 fps gave ${s.framesIn} frames`);
       assert.equal(s.framesOut, s.sinkFrames[0]);
       const p = probeStream(path.join(r.sdcard, "video", `link.${codec}`));
@@ -62,16 +46,16 @@ describe("qcam:link", function () {
 
   it("no pixel copies between camera and the H.264 encoder (counted)", function () {
     const r = run("host", image, ["es", "h264"]);
-    assert.equal(stats(r.stdout, "final").pixelCopies, 0);
+    assert.equal(reportLine<Stats>(r.stdout, "final").pixelCopies, 0);
   });
 
   it("one sensor, two links: main channel and a smaller sub channel at once", function () {
     const r = run("host", image, ["two"]);
     assert.equal(r.status, 0, r.stderr);
-    const main = stats(r.stdout, "main");
-    const sub = stats(r.stdout, "sub");
-    addsUp(main);
-    addsUp(sub);
+    const main = reportLine<Stats>(r.stdout, "main");
+    const sub = reportLine<Stats>(r.stdout, "sub");
+    assertLinkAddsUp(main);
+    assertLinkAddsUp(sub);
     assert.deepEqual(probeStream(path.join(r.sdcard, "video", "main.h264")), { codec: "h264", width: 640, height: 480, frames: main.framesOut });
     assert.deepEqual(probeStream(path.join(r.sdcard, "video", "sub.h264")), { codec: "h264", width: 320, height: 240, frames: sub.framesOut });
     assert.ok(sub.framesIn < main.framesIn, "the 15 fps channel gets fewer frames");
@@ -81,8 +65,8 @@ describe("qcam:link", function () {
     const r = run("host", image, ["full"], tmpDir("qcam-sd-"), ["--sdcard-size", "0.3"]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^error ENOSPC link: es failed: No space left on device$/m);
-    const s = stats(r.stdout, "final");
-    addsUp(s);
+    const s = reportLine<Stats>(r.stdout, "final");
+    assertLinkAddsUp(s);
     const file = path.join(r.sdcard, "video", "full.h264");
     assert.ok(fs.statSync(file).size <= 0.3 * 1024 * 1024);
     const p = probeStream(file);
@@ -99,8 +83,8 @@ describe("qcam:link", function () {
   it("an encoder slower than the camera: the encode queue drops and counts, the camera keeps its pace", function () {
     const r = run("host", image, ["overload"]);
     assert.equal(r.status, 0, r.stderr);
-    const s = stats(r.stdout, "final");
-    addsUp(s);
+    const s = reportLine<Stats>(r.stdout, "final");
+    assertLinkAddsUp(s);
     assert.ok(s.drops.queue + s.drops.source > 0, `nothing dropped: ${JSON.stringify(s)}`);
     assert.ok(s.framesEncoded > 0);
     const cam = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("camera "))!.slice(7)) as { captured: number; delivered: number; dropped: number };
@@ -129,6 +113,6 @@ describe("qcam:link", function () {
     this.timeout(120000);
     const r = run("asan", image, ["es", "h264"]);
     assert.equal(r.status, 0, r.stderr);
-    addsUp(stats(r.stdout, "final"));
+    assertLinkAddsUp(reportLine<Stats>(r.stdout, "final"));
   });
 });

@@ -7,17 +7,9 @@ import { app, time } from "qcam:app";
 import { AudioEncoder, AudioIn, g711Decode } from "qcam:audio";
 import { EsFileSink, link } from "qcam:link";
 import { sdcard, world } from "qcam:testing";
+import { thrown } from "../helpers.ts";
 
 type Err = Error & { code?: string; errno?: number };
-
-function thrown(fn: () => unknown): Err {
-  try {
-    fn();
-  } catch (e) {
-    return e as Err;
-  }
-  throw new Error("nothing was thrown");
-}
 
 describe("testing kit: the qcam:audio stub", function () {
   beforeEach(() => world.reset());

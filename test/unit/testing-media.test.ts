@@ -10,19 +10,10 @@ import * as fs from "qcam:fs";
 import { EsFileSink, link } from "qcam:link";
 import { Decoder, Encoder, EsReader, splitAccessUnits } from "qcam:video";
 import { runApp, sdcard, world } from "qcam:testing";
-import { FIXTURES } from "../helpers.ts";
+import { FIXTURES, thrown } from "../helpers.ts";
 
 const LINK_APP = path.join(FIXTURES, "testing", "link-app.ts");
 type Err = Error & { code?: string; errno?: number; bytesWritten?: number };
-
-function thrown(fn: () => unknown): Err {
-  try {
-    fn();
-  } catch (e) {
-    return e as Err;
-  }
-  throw new Error("nothing was thrown");
-}
 
 describe("testing kit: the media stubs", function () {
   beforeEach(() => world.reset());
