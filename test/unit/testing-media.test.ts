@@ -13,7 +13,6 @@ import { runApp, sdcard, world } from "qcam:testing";
 import { FIXTURES, thrown } from "../helpers.ts";
 
 const LINK_APP = path.join(FIXTURES, "testing", "link-app.ts");
-type Err = Error & { code?: string; errno?: number; bytesWritten?: number };
 
 describe("testing kit: the media stubs", function () {
   beforeEach(() => world.reset());
