@@ -1,6 +1,6 @@
 // Shared test plumbing: build fixture apps once per run, run the runtime.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -32,6 +32,34 @@ export interface RunResult {
 
 export function tmpDir(prefix = "qcam-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The processes whose parent is `pid` and whose command name is `comm` (from /proc). */
+export function childPids(pid: number, comm: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid && stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) === comm) out.push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/**
+ * Crash an app started with `qcam start`/`qcam run` (node → qcam-runtime in a
+ * process group of its own): SIGKILL the runtime itself, as a power cut would
+ * stop it; node then exits with it. Killing node alone would leave the
+ * runtime running.
+ */
+export function killRuntime(node: ChildProcess): void {
+  const runtimes = childPids(node.pid!, "qcam-runtime");
+  assert.ok(runtimes.length > 0, "no runtime process under node");
+  for (const p of runtimes) process.kill(p, "SIGKILL");
 }
 
 /** Run an image to completion on a flavor (riscv64 through qemu). */

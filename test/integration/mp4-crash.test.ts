@@ -31,7 +31,7 @@ import path from "node:path";
 import { buildDir, ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { prng, probePackets } from "../fuzz-mp4.ts";
-import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, killRuntime, tmpDir } from "../helpers.ts";
 
 const TRIALS = Number(process.env.QCAM_CRASH_TRIALS ?? 24);
 const FRAMES = 60; // 2 s at 30 fps, then close() (finalize)
@@ -168,7 +168,7 @@ describe("qcam:mp4 crash trials with the recorder app (npm start, killed, starte
           await new Promise((r) => setTimeout(r, 10));
         }
         await new Promise((r) => setTimeout(r, Math.round(rnd() * 2500)));
-        child.kill("SIGKILL");
+        killRuntime(child);
         await closed;
         const reported = [...out.matchAll(/recording \d+ s, (\d+) frames/g)].map((m) => Number(m[1]));
         const stored = reported[reported.length - 1];

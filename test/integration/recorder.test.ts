@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
-import { assertDecodesClean, probeStream, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, killRuntime, probeStream, tmpDir } from "../helpers.ts";
 
 const CLI = path.join(ROOT, "bin", "qcam.mjs");
 
@@ -102,7 +102,7 @@ describe("recorder app (npm start)", function () {
     const sd = tmpDir();
     const rec = startRecorder(sd, ["--segment", "30", "--codec", "h264"]);
     await rec.waitFor("recording 2 s");
-    rec.child.kill("SIGKILL");
+    killRuntime(rec.child);
     await rec.done;
     const [cut] = videoFiles(sd);
     const r = spawnSync(process.execPath, [CLI, "start", "--sdcard", sd, "--record", "1", "--codec", "h264"], { encoding: "utf8", cwd: ROOT });
