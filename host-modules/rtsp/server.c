@@ -34,6 +34,7 @@
 #define LAT_RING 2048
 #define MAX_PIECES 256              /* RTP packets per writev (a whole keyframe at 4 Mbit/s) */
 #define SR_GRACE_NS 250000000LL     /* the server thread sends a due sender report this late (write() sends it first) */
+#define PTS_RESYNC_US 250000       /* a source's clock that moved this far re-anchors the reports */
 #define IDLE_POLL_MS 500            /* poll timeout with nothing pending */
 #define OVERFLOW_CONNS 8            /* connections past max_clients answered 503 */
 
@@ -107,7 +108,7 @@ struct qcam_rtsp_stream {
     uint32_t rtp_base[2];
     bool have_pts0;
     int64_t pts0_us;
-    int64_t pts_minus_mono_us; /* pts_us - monotonic µs at the latest write */
+    int64_t pts_minus_mono_us; /* pts_us - monotonic µs: the sender reports' clock mapping */
     au **gop;                  /* access units since the last keyframe */
     unsigned gop_len;
     bool gop_valid;
@@ -575,11 +576,19 @@ static int stream_write(qcam_sink *sink, qcam_packet *pkt)
         qcam_annexb_find_params(pkt->codec, pkt->data, pkt->size, &ps);
         if (ps.sps) set_params(st, ps.vps, ps.vps_len, ps.sps, ps.sps_len, ps.pps, ps.pps_len);
     }
+    bool had_pts0 = st->have_pts0;
     if (!st->have_pts0) {
         st->have_pts0 = true;
         st->pts0_us = pkt->pts_us;
     }
-    st->pts_minus_mono_us = pkt->pts_us - t_in / 1000;
+    /* Sender reports map wall time to RTP time through this. It stays put
+     * while the tracks keep time with the monotonic clock, so successive
+     * reports lie on one line (a receiver that syncs by them sees no jumps;
+     * audio and video reach write() with different delays); a source that
+     * jumps moves it. */
+    int64_t off = pkt->pts_us - t_in / 1000;
+    if (!had_pts0 || off - st->pts_minus_mono_us > PTS_RESYNC_US || st->pts_minus_mono_us - off > PTS_RESYNC_US)
+        st->pts_minus_mono_us = off;
     int64_t d = pkt->pts_us - st->pts0_us;
     uint32_t rtp_ts = st->rtp_base[track] + (uint32_t)(int64_t)((double)d * st->clock[track] / 1e6);
     uint16_t first_seq = st->rtp[track].seq;

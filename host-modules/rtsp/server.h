@@ -6,8 +6,9 @@
  * (kind "rtsp") that a link or the app writes access units to; clients are
  * TCP connections, each with at most one session on one stream.
  *
- * Data path. write() packetizes an access unit once per stream (RTP headers
- * in a small side table, payload left in the packet: nothing is copied),
+ * Data path. write() packetizes an access unit once per stream into one
+ * buffer (each packet's interleaved framing, RTP header and payload back to
+ * back: the only copy of the payload, shared by every client),
  * appends one reference to each playing client's bounded send queue and
  * sends what each socket takes right away without blocking — one writev
  * per client per frame over TCP, with any RTCP sender report that is due in
