@@ -138,11 +138,7 @@ interface Side {
  * machine (a 2-core box shared with other work drifts from minute to minute). */
 async function load(sides: Side[], seconds = SECONDS): Promise<{ results: LoadResult[]; readers: RtspReader[][] }> {
   const readers = sides.map((side) => Array.from({ length: CLIENTS }, () => new RtspReader(side.url)));
-  // The last side first: qcam's fixture (the first) serves for a fixed time
-  // from the moment its clients play, so its clients start once the other
-  // server's all play (32 connects at once can take GStreamer's listener
-  // seconds), or the window could outlast qcam's serving time.
-  for (let k = sides.length - 1; k >= 0; k--) await Promise.all(readers[k].map((r) => r.start()));
+  await Promise.all(readers.flat().map((r) => r.start()));
   for (const side of sides) if (side.started) await waitFor(side.started, 20000, "every client playing");
   await sleep(1000); // past the fast-start bursts
   const f0 = readers.map((rs) => rs.map((r) => r.stats.frames));
