@@ -105,3 +105,34 @@ int qcam_opt_keys(JSContext *ctx, JSValueConst opts, const char *what, const cha
     JS_FreePropertyEnum(ctx, tab, len);
     return r;
 }
+
+int qcam_opt_range(JSContext *ctx, JSValueConst obj, const char *name, bool required, int def, int min, int max,
+                   int *out)
+{
+    JSValue v;
+    int r = qcam_opt_get(ctx, obj, name, &v);
+    if (r < 0) return -1;
+    if (r == 0) {
+        if (required) {
+            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "option `%s` is required", name);
+            return -1;
+        }
+        *out = def;
+        return 0;
+    }
+    double d = 0;
+    bool num = JS_IsNumber(v);
+    if (num) JS_ToFloat64(ctx, &d, v);
+    JS_FreeValue(ctx, v);
+    if (!num || d != (double)(long long)d) {
+        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "option `%s` must be an integer", name);
+        return -1;
+    }
+    if (d < min || d > max) {
+        qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "option `%s` must be %d..%d, got %.0f", name, min, max,
+                   d);
+        return -1;
+    }
+    *out = (int)d;
+    return 0;
+}

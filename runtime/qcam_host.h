@@ -88,6 +88,12 @@ int qcam_opt_bool(JSContext *ctx, JSValueConst opts, const char *what, const cha
  * (at most <size - 1> bytes)". 1 (copied), 0 (absent) or -1. */
 int qcam_opt_string(JSContext *ctx, JSValueConst opts, const char *what, const char *name, const char *expected,
                     char *buf, size_t size);
+/* The plain wording (qcam:video, qcam:rtsp): an integer in [min, max], `def`
+ * when absent, or with `required` TypeError "option `<name>` is required";
+ * "option `<name>` must be an integer" (TypeError), "option `<name>` must be
+ * <min>..<max>, got <value>" (RangeError). 0 or -1. */
+int qcam_opt_range(JSContext *ctx, JSValueConst obj, const char *name, bool required, int def, int min, int max,
+                   int *out);
 /* Refuse own keys not in the NULL-ended `known` (a misspelt option is an
  * error): "unknown <what> option \"<key>\" (known: a, b, c)". 0 or -1. */
 int qcam_opt_keys(JSContext *ctx, JSValueConst opts, const char *what, const char *const *known);

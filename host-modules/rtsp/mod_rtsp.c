@@ -93,26 +93,9 @@ static JSValue stats_object(JSContext *ctx, const qcam_rtsp_server_stats *st)
 static int opt_uint(JSContext *ctx, JSValueConst obj, const char *name, unsigned def, unsigned min,
                     unsigned max, unsigned *out)
 {
-    JSValue v = JS_GetPropertyStr(ctx, obj, name);
-    if (JS_IsException(v)) return -1;
-    if (JS_IsUndefined(v)) {
-        *out = def;
-        return 0;
-    }
-    double d = 0;
-    bool num = JS_IsNumber(v);
-    if (num) JS_ToFloat64(ctx, &d, v);
-    JS_FreeValue(ctx, v);
-    if (!num || d != (double)(long long)d) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "option `%s` must be an integer", name);
-        return -1;
-    }
-    if (d < min || d > max) {
-        qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "option `%s` must be %u..%u, got %.0f", name, min,
-                   max, d);
-        return -1;
-    }
-    *out = (unsigned)d;
+    int v;
+    if (qcam_opt_range(ctx, obj, name, false, (int)def, (int)min, (int)max, &v) < 0) return -1;
+    *out = (unsigned)v;
     return 0;
 }
 
@@ -183,11 +166,7 @@ static const JSClassDef server_def = {"RtspServer", .finalizer = server_finalize
 static server_handle *server_get(JSContext *ctx, JSValueConst obj)
 {
     server_handle *h = qcam_handle(ctx, obj, server_class, "RtspServer");
-    if (h && !h->srv) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "RtspServer is closed");
-        return NULL;
-    }
-    return h;
+    return h && !h->srv ? qcam_closed(ctx, "RtspServer") : h;
 }
 
 static JSValue server_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSValueConst *argv)
@@ -379,11 +358,7 @@ static const JSClassDef stream_def = {"RtspStream", .finalizer = stream_finalize
 static stream_handle *stream_get(JSContext *ctx, JSValueConst obj)
 {
     stream_handle *s = qcam_handle(ctx, obj, stream_class, "RtspStream");
-    if (s && !s->st) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_CLOSED", "RtspStream is closed");
-        return NULL;
-    }
-    return s;
+    return s && !s->st ? qcam_closed(ctx, "RtspStream") : s;
 }
 
 static int parse_codec(JSContext *ctx, JSValueConst obj, const char *what, bool audio, qcam_codec *out)

@@ -39,31 +39,7 @@ static const char *const type_names[] = {"header", "I", "P", "B", "audio"};
 static int opt_int(JSContext *ctx, JSValueConst obj, const char *name, bool required, int def,
                    int min, int max, int *out)
 {
-    JSValue v = JS_GetPropertyStr(ctx, obj, name);
-    if (JS_IsException(v)) return -1;
-    if (JS_IsUndefined(v)) {
-        if (required) {
-            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "option `%s` is required", name);
-            return -1;
-        }
-        *out = def;
-        return 0;
-    }
-    double d = 0;
-    bool num = JS_IsNumber(v);
-    if (num) JS_ToFloat64(ctx, &d, v);
-    JS_FreeValue(ctx, v);
-    if (!num || d != (double)(long long)d) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "option `%s` must be an integer", name);
-        return -1;
-    }
-    if (d < min || d > max) {
-        qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "option `%s` must be %d..%d, got %.0f",
-                   name, min, max, d);
-        return -1;
-    }
-    *out = (int)d;
-    return 0;
+    return qcam_opt_range(ctx, obj, name, required, def, min, max, out);
 }
 
 /* String option: a fresh C string in *out (NULL when absent), freed with JS_FreeCString. */
