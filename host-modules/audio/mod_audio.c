@@ -291,10 +291,7 @@ static const JSCFunctionListEntry in_proto[] = {
 static int link_read(void *ctx, int64_t timeout_us, qcam_picture **out)
 {
     link_src *s = ctx;
-    int r = qcam_audio_in_read(s->in, timeout_us, out);
-    /* A dry pool means the link's queues hold every block: the ring keeps
-     * the due ones (or drops and counts them), and the link carries on. */
-    return r == -ENOBUFS ? -ETIMEDOUT : r;
+    return qcam_audio_in_read(s->in, timeout_us, out); /* -ENOBUFS: the link waits (link.h) */
 }
 
 static uint64_t link_dropped(void *ctx)

@@ -155,10 +155,7 @@ static qcam_camera_channel *reader_channel(JSContext *ctx, JSValueConst this_val
 static int link_read(void *ctx, int64_t timeout_us, qcam_picture **out)
 {
     link_src *s = ctx;
-    int r = qcam_camera_read(s->chn, timeout_us, out);
-    /* A dry pool means the link's queues hold every picture: the frames that
-     * fell due were dropped and counted, and the link carries on. */
-    return r == -ENOBUFS ? -ETIMEDOUT : r;
+    return qcam_camera_read(s->chn, timeout_us, out); /* -ENOBUFS: the link waits (link.h) */
 }
 
 static uint64_t link_dropped(void *ctx)

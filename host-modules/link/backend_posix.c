@@ -175,7 +175,7 @@ static void *capture_main(void *arg)
     while (!atomic_load(&l->stopping) && (!l->max_frames || taken < l->max_frames)) {
         qcam_picture *pic = NULL;
         int r = l->src.read(l->src.ctx, 100000, &pic);
-        if (r == -ETIMEDOUT || (r == 0 && !pic)) continue;
+        if (r == -ETIMEDOUT || r == -ENOBUFS || (r == 0 && !pic)) continue;
         if (r == -ENODATA) break; /* the source ended: finish normally */
         if (r < 0) {
             report(l, r, l->media == QCAM_LINK_AUDIO ? "microphone" : "camera");

@@ -23,7 +23,9 @@ typedef enum { QCAM_LINK_VIDEO = 1, QCAM_LINK_AUDIO = 2 } qcam_link_media;
 
 /* Where pictures come from (a camera channel, a microphone: S16 blocks).
  * read() blocks until the next frame, at most timeout_us; returns 0,
- * -ETIMEDOUT, -ENODATA when the source has ended (a file without loop: the
+ * -ETIMEDOUT, -ENOBUFS when its pool is dry (every buffer waits in the link:
+ * the source drops and counts what falls due, and the link waits as for
+ * -ETIMEDOUT), -ENODATA when the source has ended (a file without loop: the
  * link finishes normally), or another -errno that ends the link with an
  * error. It must be callable from the link's capture thread. */
 typedef struct {
