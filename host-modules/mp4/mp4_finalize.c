@@ -17,6 +17,7 @@
 
 #include "mp4.h"
 #include "mp4_box.h"
+#include "platform.h"
 
 typedef struct {
     uint64_t src;  /* offset in the old file */
@@ -257,6 +258,7 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
                 else if ((size_t)got != n) r = -EIO; /* the index points past the end */
                 else r = qcam_fs_write_all(card, out, copy, n, (int64_t)pos, &written);
             }
+            if (r == 0) qcam_platform_writeback(out, pos, n); /* on its way during the next window */
             src += n;
             pos += n;
             len -= n;

@@ -17,6 +17,7 @@
 #include "../video/sps.h"
 #include "mp4.h"
 #include "mp4_box.h"
+#include "platform.h"
 
 enum {
     BLOCK = 1 << 20,   /* input window (grows for a bigger NAL unit, or first access unit) */
@@ -285,14 +286,16 @@ typedef struct {
     int fd;
     uint8_t *p;
     size_t len;
-    uint64_t total;
+    uint64_t at;    /* file offset of the first payload byte */
+    uint64_t total; /* payload bytes written */
 } out_buf;
 
 static int out_flush(out_buf *o)
 {
     if (!o->len) return 0;
     size_t done;
-    int r = qcam_fs_write_all(o->card, o->fd, o->p, o->len, -1, &done);
+    int r = qcam_fs_write_all(o->card, o->fd, o->p, o->len, (int64_t)(o->at + o->total), &done);
+    if (r == 0) qcam_platform_writeback(o->fd, o->at + o->total, o->len); /* on its way during the next */
     o->total += o->len;
     o->len = 0;
     return r;
@@ -384,7 +387,7 @@ static int write_output(remux *x, const char *output, uint64_t *size)
     size_t *first = malloc((n_chunks ? n_chunks : 1) * sizeof *first);
     uint64_t *rel = malloc((n_chunks ? n_chunks : 1) * sizeof *rel);
     qcam_mp4_buf head = {0};
-    out_buf o = {x->card, -1, NULL, 0, 0};
+    out_buf o = {x->card, -1, NULL, 0, 0, 0};
     int r = 0;
     if (!first || !rel || !(o.p = malloc(OUT_BUF))) {
         r = -ENOMEM;
@@ -408,7 +411,8 @@ static int write_output(remux *x, const char *output, uint64_t *size)
         goto done;
     }
     size_t done_bytes;
-    r = qcam_fs_write_all(x->card, o.fd, head.p, head.len, -1, &done_bytes);
+    r = qcam_fs_write_all(x->card, o.fd, head.p, head.len, 0, &done_bytes);
+    o.at = head.len;
     if (r == 0) r = copy_samples(x, &o);
     if (r == 0 && o.total != x->payload) r = -EIO;
     if (r == 0) {

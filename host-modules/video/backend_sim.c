@@ -1,24 +1,8 @@
-/* sim: encoders and decoders from libavcodec (libx264, libx265, and FFmpeg's
- * own h264/hevc decoders) when the build has it (QCAM_HAVE_AVCODEC, host
- * target), and the replay encoder everywhere: it plays an Annex B file one
- * access unit per picture, looping, so an app runs unchanged under qemu.
- *
- * Encoder settings (documented in docs/api/video.md):
- *   libx264  preset veryfast, tune zerolatency (no B-frames, no look-ahead,
- *            sliced threads), scenecut off, keyint = min-keyint = gop,
- *            repeat-headers, forced-idr. veryfast rather than ultrafast
- *            because ultrafast turns CABAC and the 8x8 transform off, which
- *            would make profile "main"/"high" meaningless.
- *   libx265  preset ultrafast, tune zerolatency, bframes 0, scenecut off,
- *            closed GOP (IDR, not CRA), keyint = min-keyint = gop,
- *            repeat-headers, forced-idr, no info SEI.
- *   cbr      bitrate with a VBV capped at the bitrate over one second (no
- *            filler data); vbr: average bitrate, peaks up to twice as high.
- * Pictures go in without a copy when the encoder takes their format (x264:
- * NV21, NV12, YUV420P); otherwise only the chroma is rearranged into a
- * pooled buffer (counted with qcam_media_count_copy) and the luma is shared.
- * Parameter sets are taken from the stream (every IDR carries them), not
- * from extradata: the encoders run without AV_CODEC_FLAG_GLOBAL_HEADER. */
+/* sim: the replay encoder everywhere (it plays an Annex B file one access
+ * unit per picture, looping, so an app runs unchanged under qemu), and real
+ * encoders and decoders from libavcodec when the build has them
+ * (QCAM_HAVE_AVCODEC, host target): plugin_avcodec.c, a plugin loaded on
+ * first use (sim_av.h). Their settings are described there. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,16 +14,12 @@
 #include "video.h"
 
 #ifdef QCAM_HAVE_AVCODEC
+#include <dlfcn.h>
 #include <stdio.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavutil/buffer.h>
-#include <libavutil/frame.h>
-#include <libavutil/log.h>
-#include <libavutil/opt.h>
+#include "platform.h"
+#include "sim_av.h"
 #endif
-
-enum { PTS_RING = 64 };
 
 struct qcam_encoder {
     atomic_int refs;
@@ -51,13 +31,7 @@ struct qcam_encoder {
     qcam_param_sets ps;
     qcam_es_reader *replay;
 #ifdef QCAM_HAVE_AVCODEC
-    AVCodecContext *av;
-    AVFrame *frame;
-    AVPacket *pkt;
-    AVBufferPool *chroma;
-    qcam_pixfmt av_format; /* what the codec was opened with */
-    int64_t next_pts;
-    int64_t pts_ring[PTS_RING];
+    qcam_sim_av_enc *av;
 #endif
 };
 
@@ -199,7 +173,7 @@ static int replay_encode(qcam_encoder *e, qcam_picture *pic, qcam_packet **out)
     return 0;
 }
 
-/* ---- libavcodec --------------------------------------------------------- */
+/* ---- libavcodec, loaded on first use -------------------------------------- */
 
 #ifdef QCAM_HAVE_AVCODEC
 
@@ -208,7 +182,8 @@ static int replay_encode(qcam_encoder *e, qcam_picture *pic, qcam_packet **out)
  * freed (x265 issue #656, Bitbucket #616), plus the frame filter's rows when
  * SAO is off, as with preset ultrafast. Not ours to fix, so LeakSanitizer is
  * told about that library only. These hooks are LSan's documented ones and
- * apply to every ASan executable that links this backend. */
+ * apply to every ASan executable that links this backend (they must be in
+ * the executable, not in the plugin). */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libx265.so\n"; }
 /* ...without a report of it on stderr at every exit (LSAN_OPTIONS overrides). */
@@ -217,191 +192,65 @@ const char *__lsan_default_options(void) { return "print_suppressions=0"; }
 #endif
 
 static pthread_once_t av_once = PTHREAD_ONCE_INIT;
+static const qcam_sim_av_api *av_api;
 
-static void av_setup(void)
+static const qcam_sim_av_host av_host = {
+    .packet_new = qcam_packet_new,
+    .picture_new = qcam_picture_new,
+    .picture_ref = qcam_picture_ref,
+    .picture_unref = qcam_picture_unref,
+    .count_copy = qcam_media_count_copy,
+};
+
+/* The plugin beside the executable, or at $QCAM_AVCODEC_PLUGIN. Never
+ * unloaded. Without it the build has no real encoder or decoder, which
+ * mod_video reports as ENOTSUP; why is said once on stderr. */
+static void av_load(void)
 {
-    /* Quiet unless asked: errors come back as error codes. QCAM_AV_LOG=info|warning|error|debug */
-    const char *lv = getenv("QCAM_AV_LOG");
-    int level = AV_LOG_QUIET;
-    if (lv && strcmp(lv, "error") == 0) level = AV_LOG_ERROR;
-    else if (lv && strcmp(lv, "warning") == 0) level = AV_LOG_WARNING;
-    else if (lv && strcmp(lv, "info") == 0) level = AV_LOG_INFO;
-    else if (lv && strcmp(lv, "debug") == 0) level = AV_LOG_DEBUG;
-    av_log_set_level(level);
-}
-
-static int av_err(int e)
-{
-    if (e == AVERROR(ENOMEM)) return -ENOMEM;
-    if (e == AVERROR_INVALIDDATA) return -EBADMSG;
-    if (e == AVERROR(EINVAL)) return -EINVAL;
-    return -EIO;
-}
-
-static const char *encoder_name(qcam_codec c) { return c == QCAM_CODEC_H264 ? "libx264" : "libx265"; }
-
-static enum AVPixelFormat av_pix(qcam_pixfmt f)
-{
-    switch (f) {
-    case QCAM_FMT_NV21: return AV_PIX_FMT_NV21;
-    case QCAM_FMT_NV12: return AV_PIX_FMT_NV12;
-    default: return AV_PIX_FMT_YUV420P;
-    }
-}
-
-bool qcam_encoder_available(qcam_codec codec)
-{
-    return avcodec_find_encoder_by_name(encoder_name(codec)) != NULL;
-}
-
-static int av_open(qcam_encoder *e)
-{
-    const qcam_encoder_config *c = &e->cfg;
-    const AVCodec *codec = avcodec_find_encoder_by_name(encoder_name(c->codec));
-    if (!codec) return -ENOTSUP;
-    /* libx264 takes NV21/NV12 as they are; libx265 only planar 4:2:0. */
-    e->av_format = c->codec == QCAM_CODEC_H264 ? c->input_format : QCAM_FMT_YUV420P;
-    AVCodecContext *av = avcodec_alloc_context3(codec);
-    e->frame = av_frame_alloc();
-    e->pkt = av_packet_alloc();
-    e->chroma = av_buffer_pool_init((size_t)c->width * c->height / 2, NULL);
-    if (!av || !e->frame || !e->pkt || !e->chroma) {
-        avcodec_free_context(&av);
-        return -ENOMEM;
-    }
-    e->av = av;
-    av->width = c->width;
-    av->height = c->height;
-    av->pix_fmt = av_pix(e->av_format);
-    av->time_base = (AVRational){1, c->fps};
-    av->framerate = (AVRational){c->fps, 1};
-    av->gop_size = c->gop;
-    av->keyint_min = c->gop;
-    av->max_b_frames = 0;
-    av->bit_rate = c->bitrate;
-    int64_t peak = c->rate_control == QCAM_RC_CBR ? c->bitrate : 2LL * c->bitrate;
-    av->rc_max_rate = peak;
-    av->rc_buffer_size = (int)(peak > INT32_MAX ? INT32_MAX : peak);
-    av->thread_count = 0; /* auto */
-    /* No AV_CODEC_FLAG_GLOBAL_HEADER: parameter sets stay in-band. */
-    char params[256];
-    int r;
-    void *priv = av->priv_data;
-    if (c->codec == QCAM_CODEC_H264) {
-        av_opt_set(priv, "preset", "veryfast", 0);
-        av_opt_set(priv, "tune", "zerolatency", 0);
-        static const char *const names[] = {NULL, "baseline", "main", "high"};
-        if (c->profile != QCAM_PROFILE_AUTO) av_opt_set(priv, "profile", names[c->profile], 0);
-        snprintf(params, sizeof params, "scenecut=0:repeat-headers=1:bframes=0");
-        av_opt_set(priv, "x264-params", params, 0);
+    char path[4096];
+    const char *env = getenv("QCAM_AVCODEC_PLUGIN");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
     } else {
-        av_opt_set(priv, "preset", "ultrafast", 0);
-        av_opt_set(priv, "tune", "zerolatency", 0);
-        if (c->profile != QCAM_PROFILE_AUTO) av_opt_set(priv, "profile", "main", 0);
-        snprintf(params, sizeof params,
-                 "keyint=%d:min-keyint=%d:scenecut=0:open-gop=0:bframes=0:repeat-headers=1:"
-                 "info=0:frame-threads=1:log-level=error:vbv-maxrate=%d:vbv-bufsize=%d",
-                 c->gop, c->gop, (int)(peak / 1000), (int)(peak / 1000));
-        av_opt_set(priv, "x265-params", params, 0);
+        char dir[4000];
+        if (qcam_platform_exe_dir(dir, sizeof dir) < 0) {
+            fprintf(stderr, "qcam: the sim's video codecs are not available: cannot tell where the executable is\n");
+            return;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, QCAM_SIM_AV_FILE);
     }
-    av_opt_set_int(priv, "forced-idr", 1, 0);
-    if ((r = avcodec_open2(av, codec, NULL)) < 0) return av_err(r);
-    return 0;
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        fprintf(stderr, "qcam: the sim's video codecs are not available: %s\n", why ? why : path);
+        return;
+    }
+    qcam_sim_av_entry_fn *entry;
+    *(void **)&entry = dlsym(lib, QCAM_SIM_AV_ENTRY); /* POSIX's way from an object to a function pointer */
+    const qcam_sim_av_api *api = entry ? entry(&av_host) : NULL;
+    if (!api || api->version != QCAM_SIM_AV_VERSION) {
+        fprintf(stderr, "qcam: the sim's video codecs are not available: %s is not a qcam plugin of version %d\n",
+                path, QCAM_SIM_AV_VERSION);
+        return;
+    }
+    av_api = api;
 }
 
-static void av_close(qcam_encoder *e)
+static const qcam_sim_av_api *plugin(void)
 {
-    avcodec_free_context(&e->av);
-    av_frame_free(&e->frame);
-    av_packet_free(&e->pkt);
-    av_buffer_pool_uninit(&e->chroma);
+    pthread_once(&av_once, av_load);
+    return av_api;
 }
 
-static void picture_buffer_free(void *opaque, uint8_t *data)
-{
-    (void)data;
-    qcam_picture_unref(opaque);
-}
-
-/* Chroma of `p` (after its luma) rearranged into `to`'s layout at dst. */
-static void convert_chroma(const qcam_picture *p, qcam_pixfmt to, uint8_t *dst)
-{
-    size_t n = (size_t)p->width / 2 * (size_t)(p->height / 2); /* samples per chroma plane */
-    const uint8_t *c = p->data + (size_t)p->width * p->height;
-    const uint8_t *u, *v;
-    size_t step;
-    if (p->format == QCAM_FMT_YUV420P) {
-        u = c, v = c + n, step = 1;
-    } else if (p->format == QCAM_FMT_NV12) {
-        u = c, v = c + 1, step = 2;
-    } else {
-        v = c, u = c + 1, step = 2;
-    }
-    if (to == QCAM_FMT_YUV420P) {
-        for (size_t i = 0; i < n; i++) dst[i] = u[i * step], dst[n + i] = v[i * step];
-    } else {
-        size_t uo = to == QCAM_FMT_NV21, vo = to == QCAM_FMT_NV12; /* NV21 is V first */
-        for (size_t i = 0; i < n; i++) dst[2 * i + uo] = u[i * step], dst[2 * i + vo] = v[i * step];
-    }
-}
+bool qcam_encoder_available(qcam_codec codec) { return plugin() && plugin()->encoder_available(codec); }
 
 static int av_encode(qcam_encoder *e, qcam_picture *pic, qcam_packet **out)
 {
-    AVFrame *f = e->frame;
-    const int w = e->cfg.width, h = e->cfg.height;
-    const size_t luma = (size_t)w * h;
-    av_frame_unref(f);
-    f->format = av_pix(e->av_format);
-    f->width = w;
-    f->height = h;
-    /* The picture's memory itself, held by a reference while libavcodec has it. */
-    f->buf[0] = av_buffer_create(pic->data, pic->size, picture_buffer_free, qcam_picture_ref(pic),
-                                 AV_BUFFER_FLAG_READONLY);
-    if (!f->buf[0]) {
-        qcam_picture_unref(pic);
-        return -ENOMEM;
-    }
-    uint8_t *chroma = pic->data + luma;
-    if (pic->format != e->av_format) {
-        f->buf[1] = av_buffer_pool_get(e->chroma);
-        if (!f->buf[1]) {
-            av_frame_unref(f);
-            return -ENOMEM;
-        }
-        chroma = f->buf[1]->data;
-        convert_chroma(pic, e->av_format, chroma);
-        qcam_media_count_copy(luma / 2);
-    }
-    f->data[0] = pic->data;
-    f->linesize[0] = w;
-    if (e->av_format == QCAM_FMT_YUV420P) {
-        f->data[1] = chroma;
-        f->data[2] = chroma + luma / 4;
-        f->linesize[1] = f->linesize[2] = w / 2;
-    } else {
-        f->data[1] = chroma;
-        f->linesize[1] = w;
-    }
-    f->pts = e->next_pts++;
-    e->pts_ring[f->pts % PTS_RING] = pic->pts_us;
-    f->pict_type = atomic_exchange(&e->idr, false) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-    int r = avcodec_send_frame(e->av, f);
-    av_frame_unref(f);
-    if (r < 0) return av_err(r);
-    r = avcodec_receive_packet(e->av, e->pkt);
-    if (r == AVERROR(EAGAIN)) return -EAGAIN; /* never with zero-latency settings */
-    if (r < 0) return av_err(r);
-    qcam_packet *pkt = qcam_packet_new((size_t)e->pkt->size);
-    if (!pkt) {
-        av_packet_unref(e->pkt);
-        return -ENOMEM;
-    }
-    memcpy(pkt->data, e->pkt->data, (size_t)e->pkt->size);
-    int64_t pts = e->pkt->pts >= 0 ? e->pkt->pts : f->pts;
-    av_packet_unref(e->pkt);
-    /* Zero latency: nothing else may be waiting. */
-    while (avcodec_receive_packet(e->av, e->pkt) == 0) av_packet_unref(e->pkt);
-    finish_packet(e, pkt, e->pts_ring[pts % PTS_RING]);
+    qcam_packet *pkt = NULL;
+    int64_t pts_us = pic->pts_us;
+    int r = av_api->encode(e->av, pic, atomic_exchange(&e->idr, false), &pkt, &pts_us);
+    if (r < 0) return r;
+    finish_packet(e, pkt, pts_us);
     *out = pkt;
     return 0;
 }
@@ -436,8 +285,7 @@ int qcam_encoder_open(const qcam_encoder_config *cfg, qcam_encoder **out)
         r = qcam_es_open(cfg->replay_path, cfg->codec, &e->replay);
     } else {
 #ifdef QCAM_HAVE_AVCODEC
-        pthread_once(&av_once, av_setup);
-        r = av_open(e);
+        r = plugin() ? av_api->encoder_open(&e->cfg, &e->av) : -ENOTSUP;
 #else
         r = -ENOTSUP;
 #endif
@@ -466,7 +314,7 @@ void qcam_encoder_close(qcam_encoder *enc)
     if (!enc || atomic_fetch_sub(&enc->refs, 1) != 1) return;
     qcam_es_close(enc->replay);
 #ifdef QCAM_HAVE_AVCODEC
-    av_close(enc);
+    if (enc->av) av_api->encoder_close(enc->av);
 #endif
     qcam_param_sets_release(&enc->ps);
     pthread_mutex_destroy(&enc->ps_lock);
@@ -479,47 +327,24 @@ struct qcam_decoder {
     atomic_int refs;
     uint64_t seq;
 #ifdef QCAM_HAVE_AVCODEC
-    AVCodecContext *av;
-    AVPacket *pkt;
-    AVFrame *frame;
+    qcam_sim_av_dec *av;
 #endif
 };
 
 #ifdef QCAM_HAVE_AVCODEC
 
-static enum AVCodecID codec_id(qcam_codec c) { return c == QCAM_CODEC_H264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_HEVC; }
-
-bool qcam_decoder_available(qcam_codec codec)
-{
-    return (codec == QCAM_CODEC_H264 || codec == QCAM_CODEC_H265) &&
-           avcodec_find_decoder(codec_id(codec)) != NULL;
-}
+bool qcam_decoder_available(qcam_codec codec) { return plugin() && plugin()->decoder_available(codec); }
 
 int qcam_decoder_open(const qcam_decoder_config *cfg, qcam_decoder **out)
 {
     if (cfg->codec != QCAM_CODEC_H264 && cfg->codec != QCAM_CODEC_H265) return -EINVAL;
-    pthread_once(&av_once, av_setup);
-    const AVCodec *codec = avcodec_find_decoder(codec_id(cfg->codec));
-    if (!codec) return -ENOTSUP;
+    if (!plugin()) return -ENOTSUP;
     qcam_decoder *d = calloc(1, sizeof *d);
     if (!d) return -ENOMEM;
     atomic_store(&d->refs, 1);
-    d->av = avcodec_alloc_context3(codec);
-    d->pkt = av_packet_alloc();
-    d->frame = av_frame_alloc();
-    int r = -ENOMEM;
-    if (d->av && d->pkt && d->frame) {
-        /* Slice threads only: frame threads would hold pictures back. Not
-         * AV_CODEC_FLAG_LOW_DELAY: it would put a B-frame stream's pictures
-         * out in decoding order. Streams without reordering (ours) come out
-         * at once anyway. */
-        d->av->thread_type = FF_THREAD_SLICE;
-        d->av->thread_count = 0;
-        r = avcodec_open2(d->av, codec, NULL);
-        r = r < 0 ? av_err(r) : 0;
-    }
+    int r = av_api->decoder_open(cfg->codec, &d->av);
     if (r < 0) {
-        qcam_decoder_close(d);
+        free(d);
         return r;
     }
     *out = d;
@@ -528,62 +353,20 @@ int qcam_decoder_open(const qcam_decoder_config *cfg, qcam_decoder **out)
 
 int qcam_decoder_send(qcam_decoder *dec, const uint8_t *data, size_t size, int64_t pts_us)
 {
-    int r;
-    if (size == 0) {
-        r = avcodec_send_packet(dec->av, NULL);
-        return r < 0 && r != AVERROR_EOF ? av_err(r) : 0;
-    }
-    if (size > INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE) return -EFBIG;
-    if ((r = av_new_packet(dec->pkt, (int)size)) < 0) return av_err(r);
-    memcpy(dec->pkt->data, data, size);
-    dec->pkt->pts = dec->pkt->dts = pts_us;
-    r = avcodec_send_packet(dec->av, dec->pkt);
-    av_packet_unref(dec->pkt);
-    return r < 0 ? av_err(r) : 0;
+    return av_api->decoder_send(dec->av, data, size, pts_us);
 }
 
 int qcam_decoder_receive(qcam_decoder *dec, qcam_picture **out)
 {
-    int r = avcodec_receive_frame(dec->av, dec->frame);
-    if (r == AVERROR(EAGAIN)) return -EAGAIN;
-    if (r == AVERROR_EOF) {
-        avcodec_flush_buffers(dec->av); /* ready for a new stream */
-        return -EPIPE;
-    }
-    if (r < 0) return av_err(r);
-    AVFrame *f = dec->frame;
-    bool planar = f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P;
-    if (!planar || f->width % 2 || f->height % 2) {
-        av_frame_unref(f);
-        return -ENOTSUP;
-    }
-    qcam_picture *p = qcam_picture_new(f->width, f->height, QCAM_FMT_YUV420P);
-    if (!p) {
-        av_frame_unref(f);
-        return -ENOMEM;
-    }
-    /* Unpad the planes: the one copy of the decode path. */
-    uint8_t *dst = p->data;
-    for (int plane = 0; plane < 3; plane++) {
-        int pw = plane ? f->width / 2 : f->width, ph = plane ? f->height / 2 : f->height;
-        for (int y = 0; y < ph; y++, dst += pw)
-            memcpy(dst, f->data[plane] + (ptrdiff_t)y * f->linesize[plane], (size_t)pw);
-    }
-    qcam_media_count_copy(p->size);
-    int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
-    p->pts_us = pts == AV_NOPTS_VALUE ? 0 : pts;
-    p->seq = dec->seq++;
-    av_frame_unref(f);
-    *out = p;
-    return 0;
+    int r = av_api->decoder_receive(dec->av, out);
+    if (r == 0) (*out)->seq = dec->seq++;
+    return r;
 }
 
 void qcam_decoder_close(qcam_decoder *dec)
 {
     if (!dec || atomic_fetch_sub(&dec->refs, 1) != 1) return;
-    avcodec_free_context(&dec->av);
-    av_packet_free(&dec->pkt);
-    av_frame_free(&dec->frame);
+    av_api->decoder_close(dec->av);
     free(dec);
 }
 
