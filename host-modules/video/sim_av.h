@@ -1,7 +1,7 @@
 /* The sim's libavcodec codecs as a plugin: plugin_avcodec.c is built into
  * qcam-avcodec.so beside the executables and loaded by backend_sim.c on the
  * first use of a real encoder or decoder. An app that never encodes does
- * not map libavcodec, libx264 and libx265 at all: they weigh about 14 MiB of
+ * not map libavcodec, libx264 and libx265 at all: they weigh about 17 MiB of
  * resident memory and a few milliseconds of start-up in every process that
  * links them (docs/benchmarks.md).
  *

@@ -191,3 +191,109 @@ describe("qcam:mp4 crash trials with the recorder app (npm start, killed, starte
     }
   });
 });
+
+// Kills inside finalize. Finalizing writes the regular MP4 beside the
+// fragmented one (".<name>.final") and renames it over the original once it
+// is complete and synced, so a kill at any moment of it leaves either the
+// whole fragmented file or the whole finalized one, and the next repair
+// finishes the job. The recordings above spend milliseconds in finalize, so
+// few of their kills land there; here a 900-frame 720p stream of about 60 MB
+// makes the copy long enough to aim at. The test waits for the beside file
+// to appear and kills at a seeded moment within the time a clean finalize
+// of the same file took; a kill only counts as inside finalize when the
+// beside file is still there afterwards.
+describe("qcam:mp4 crash trials inside finalize (SIGKILL while the beside file is written)", function () {
+  this.timeout(600000);
+  const FRAMES_BIG = 900;
+  let image: string;
+  let work: string;
+  const repairTool = () => path.join(buildDir("host"), "qcam-repair");
+
+  before(async function () {
+    image = (await fixture("mp4")).image;
+    work = tmpDir("qcam-crash-final-");
+    const r = spawnSync("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+      "-frames:v", String(FRAMES_BIG), "-c:v", "libx264", "-preset", "ultrafast", "-qp", "6", "-g", "30", "-bf", "0", "-f", "h264", path.join(work, "in.h264")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  /** Start argv; once `watch` exists, wait `delayMs` (busy, for sub-millisecond aim) and SIGKILL.
+   * Resolves with how long `watch` existed for (clean run) and whether the kill landed. */
+  function killWhile(argv: string[], watch: string, delayMs: number | null): Promise<{ killed: boolean; spanMs: number; stderr: string }> {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    return (async () => {
+      // Poll on a timer until the writer is near, then spin: the beside file lives for tens of ms.
+      while (!fs.existsSync(watch) && child.exitCode === null) await new Promise((r) => setImmediate(r));
+      const t0 = performance.now();
+      let killed = false;
+      if (delayMs === null) {
+        while (fs.existsSync(watch) && child.exitCode === null) { /* spin: measure the span */ }
+      } else {
+        while (performance.now() - t0 < delayMs) { /* spin to the moment */ }
+        killed = child.exitCode === null && child.kill("SIGKILL");
+      }
+      const spanMs = performance.now() - t0;
+      const code = await closed;
+      if (!killed && code !== 0) throw new Error(`${argv.join(" ")}: exit ${code}\n${stderr}`);
+      return { killed, spanMs, stderr };
+    })();
+  }
+
+  function checkAfterRepair(sd: string, say: string): void {
+    const file = path.join(sd, "big.mp4");
+    const r = spawnSync(repairTool(), [file], { encoding: "utf8" });
+    assert.equal(r.status, 0, `${say}: qcam-repair: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`big\\.mp4: (ok|repaired): .*\\b${FRAMES_BIG} video frames`), say);
+    assert.ok(!fs.existsSync(path.join(sd, ".big.mp4.final")), `${say}: the beside file was left behind`);
+    const pk = probePackets(file).filter((p) => p.stream === "video");
+    assert.equal(pk.length, FRAMES_BIG, say);
+    assertDecodesClean(file);
+    const moov = fs.readFileSync(file).subarray(0, 64 << 10);
+    assert.ok(moov.indexOf("moov") >= 0 && moov.indexOf("moov") < moov.indexOf("mdat"), `${say}: not finalized (moov first)`);
+  }
+
+  const writerArgv = (sd: string) => runtimeCommand("host", image, { sdcard: sd,
+    args: ["es", "--in", "/sdcard/in.h264", "--out", "/sdcard/big.mp4", "--width", "1280", "--height", "720", "--fragment", "1000", "--finalize", "true"] });
+
+  it("the writer's close() and qcam repair, each killed 4 times while finalizing: the next repair keeps every frame and leaves no beside file", async function () {
+    const rnd = prng(0xf1a1);
+    const lines: string[] = [];
+    let inside = 0;
+    for (const who of ["close", "repair"] as const) {
+      // A clean run first: how long the beside file lives.
+      const sd = tmpDir("qcam-crash-final-sd-");
+      try {
+        fs.copyFileSync(path.join(work, "in.h264"), path.join(sd, "in.h264"));
+        const setup = who === "repair"
+          ? spawnSync(writerArgv(sd)[0], [...writerArgv(sd).slice(1).map((a) => (a === "true" ? "false" : a))], { encoding: "utf8" }) // a fragmented file to repair
+          : null;
+        if (setup) assert.equal(setup.status, 0, setup.stderr);
+        const fmp4 = path.join(sd, "big.mp4");
+        const keep = who === "repair" ? fs.readFileSync(fmp4) : null;
+        const argv = () => (who === "close" ? writerArgv(sd) : [repairTool(), fmp4]);
+        const clean = await killWhile(argv(), path.join(sd, ".big.mp4.final"), null);
+        assert.ok(clean.spanMs > 0, `${who}: the beside file was never seen`);
+        for (let k = 0; k < 4; k++) {
+          if (keep) fs.writeFileSync(fmp4, keep);
+          else fs.rmSync(fmp4, { force: true });
+          const delay = rnd() * clean.spanMs * 0.8;
+          const t = await killWhile(argv(), path.join(sd, ".big.mp4.final"), delay);
+          const left = fs.existsSync(path.join(sd, ".big.mp4.final"));
+          const say = `${who} killed ${delay.toFixed(1)} ms into a ${clean.spanMs.toFixed(1)} ms finalize (beside file left: ${left})`;
+          assert.ok(t.killed, `${say}: it ended first`);
+          if (left) inside++;
+          checkAfterRepair(sd, say);
+          lines.push(say);
+        }
+      } finally {
+        fs.rmSync(sd, { recursive: true, force: true });
+      }
+    }
+    assert.ok(inside >= 4, `only ${inside} of 8 kills landed inside finalize:\n${lines.join("\n")}`);
+    console.log(`      ${lines.join("\n      ")}`);
+  });
+});
