@@ -197,7 +197,7 @@ describe("qcam:mp4 crash trials with the recorder app (npm start, killed, starte
 // is complete and synced, so a kill at any moment of it leaves either the
 // whole fragmented file or the whole finalized one, and the next repair
 // finishes the job. The recordings above spend milliseconds in finalize, so
-// few of their kills land there; here a 900-frame 720p stream of about 60 MB
+// few of their kills land there; here a 900-frame 720p stream of about 56 MB
 // makes the copy long enough to aim at. The test waits for the beside file
 // to appear and kills at a seeded moment within the time a clean finalize
 // of the same file took; a kill only counts as inside finalize when the
