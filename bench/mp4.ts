@@ -20,10 +20,13 @@
 //     variation swamps. Then the verdict, measured directly in the same
 //     runs: the link runs every sink on its own thread and stats().cpuUs
 //     gives each thread's CPU time, so the Mp4Writer's cost is its sink
-//     thread's CPU plus what it costs on the app's thread (its constructor
-//     and close(), which finalizes: their wall time less the EsFileSink's,
-//     an upper bound), over the whole process CPU of the same run; the
-//     EsFileSink's own sink-thread share is shown beside it. Last, a bound
+//     thread's CPU plus what it costs on the app's thread (its close(),
+//     which finalizes: that thread's CPU clock read from /proc while the
+//     app pauses before and after it; its constructor: wall time; less the
+//     same for the EsFileSink), over the whole process CPU of the same run
+//     (the rest of the process CPU is the app thread and libx264's own
+//     slice threads, as noisy as the encoder). The EsFileSink's own
+//     sink-thread share is shown beside it. Last, a bound
 //     from part 1: the writer path's whole CPU per frame over the
 //     pipeline's.
 import { spawn } from "node:child_process";
@@ -102,11 +105,12 @@ interface RecordRun {
   encodeUs: number;
   sinkUs: number;
   threadsUs: number; // the link's threads together
-  openUs: number;
-  closeUs: number;
+  openUs: number; // wall time of the sink's constructor
+  closeUs: number; // wall time of its close()
+  closeCpuUs: number; // the app thread's CPU time across close() (NaN if it could not be read)
 }
 
-function recordRun(t: Timed): RecordRun {
+function recordRun(t: Timed & { marks: Map<string, number> }): RecordRun {
   const res = resultOf(t) as { frames: number; cpuUs: { capture: number; encode: number; sinks: number[] }; openUs: number; closeUs: number };
   const c = res.cpuUs;
   return {
@@ -118,7 +122,44 @@ function recordRun(t: Timed): RecordRun {
     threadsUs: c.capture + c.encode + c.sinks[0],
     openUs: res.openUs,
     closeUs: res.closeUs,
+    closeCpuUs: ((t.marks.get("after-close") ?? NaN) - (t.marks.get("before-close") ?? NaN)) / 1000,
   };
+}
+
+/** The CPU time (ns) of the main thread of GNU time's child (the runtime), or NaN. */
+function mainThreadCpuNs(timePid: number): number {
+  try {
+    const pid = Number(fs.readFileSync(`/proc/${timePid}/task/${timePid}/children`, "utf8").trim().split(/\s+/)[0]);
+    return Number(fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]); // sum_exec_runtime
+  } catch {
+    return NaN;
+  }
+}
+
+/** timed(), also reading the runtime's main-thread CPU time whenever the app prints `mark <name>` (it pauses after). */
+function timedMarks(argv: readonly string[]): Promise<Timed & { marks: Map<string, number> }> {
+  const full = [GNU_TIME, "-f", TIME_FORMAT, ...argv];
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    const marks = new Map<string, number>();
+    const child = spawn(full[0], full.slice(1), { cwd: ROOT, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      const from = stdout.lastIndexOf("\n") + 1; // the start of the line not yet ended
+      stdout += d;
+      for (const line of stdout.slice(from).split("\n").slice(0, -1)) {
+        const m = /^mark (\S+)$/.exec(line);
+        if (m && !marks.has(m[1])) marks.set(m[1], mainThreadCpuNs(child.pid!));
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => {
+      const m = /^gnutime ([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/m.exec(stderr);
+      if (status !== 0 || !m) reject(new Error(`${show(full)}: exit ${status}\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
+      else resolve({ wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssKb: Number(m[4]), stdout, marks });
+    });
+  });
 }
 
 function resultOf(t: Timed): Record<string, unknown> {
@@ -280,7 +321,7 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
   log(`mp4: recording overhead, ${recordRounds} rounds of the linked ${RECORD.width}x${RECORD.height} ${RECORD.fps} fps pipeline with an EsFileSink and with an Mp4Writer (${RECORD.frames / RECORD.fps} s each)`);
   for (let round = 0; round < recordRounds; round++) {
     for (const sink of round % 2 ? (["mp4", "es"] as const) : (["es", "mp4"] as const)) {
-      rec.get(sink)!.push(recordRun(await timed(recArgv(sink))));
+      rec.get(sink)!.push(recordRun(await timedMarks(recArgv(sink))));
     }
   }
   const es = rec.get("es")!, mp4 = rec.get("mp4")!;
@@ -298,23 +339,26 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
   });
   // Direct: what the Mp4Writer itself costs. Its sink thread's CPU (stats().cpuUs:
   // every write, fragments, the final flush) plus what it costs on the app's
-  // thread — its constructor and close() (finalizing), taken as their wall time
-  // (one thread's CPU over a span is at most the span) less the same for the
-  // EsFileSink, floored at 0 — over the whole process CPU of the same run.
-  const esMainUs = median(es.map((r) => r.openUs + r.closeUs));
-  const mainExtraUs = (r: RecordRun) => Math.max(0, r.openUs + r.closeUs - esMainUs);
+  // thread — close(), which finalizes, as that thread's CPU clock read from
+  // /proc across it (its wall time where that failed), and the constructor as
+  // its wall time (one thread's CPU over a span is at most the span) — less
+  // the same for the EsFileSink, floored at 0, over the whole process CPU of
+  // the same run.
+  const appUs = (r: RecordRun) => r.openUs + (Number.isFinite(r.closeCpuUs) ? r.closeCpuUs : r.closeUs);
+  const esMainUs = median(es.map(appUs));
+  const mainExtraUs = (r: RecordRun) => Math.max(0, appUs(r) - esMainUs);
   const share = (r: RecordRun, us: number) => (us / (r.cpuS * 1e6)) * 100;
   const mp4Share = mp4.map((r) => share(r, r.sinkUs + mainExtraUs(r)));
   const esShare = es.map((r) => share(r, r.sinkUs));
   const direct = median(mp4Share);
   const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
   rows.push({
-    benchmark: "recording overhead, measured directly in the same runs: the Mp4Writer's own CPU (its sink thread, from stats().cpuUs, + its constructor and close()/finalize on the app's thread, as wall time less the EsFileSink's) / the whole process CPU",
-    qcam: `${direct.toFixed(2)} % (sink thread ${ms(median(mp4.map((r) => r.sinkUs)))} + app thread ≤ ${ms(median(mp4.map(mainExtraUs)))} of ${mp4Cpu.toFixed(2)} s)`,
+    benchmark: "recording overhead, measured directly in the same runs: the Mp4Writer's own CPU (its sink thread, from stats().cpuUs, + on the app's thread its close()/finalize, CPU, and its constructor, wall time, less the EsFileSink's) / the whole process CPU",
+    qcam: `${direct.toFixed(2)} % (sink thread ${ms(median(mp4.map((r) => r.sinkUs)))} + app thread ${ms(median(mp4.map(mainExtraUs)))} of ${mp4Cpu.toFixed(2)} s)`,
     peer: `${median(esShare).toFixed(2)} % (the EsFileSink's sink thread, ${ms(median(es.map((r) => r.sinkUs)))} of ${esCpu.toFixed(2)} s)`,
     ratio: `+${direct.toFixed(2)} % (against a sink that costs nothing)`,
     goal: `≤ 1 % extra — ${verdict(direct <= 1)}`,
-    command: "as above: the same runs, `result.cpuUs`, `openUs`, `closeUs`",
+    command: "as above: the same runs, their `result` (`cpuUs`, `openUs`) and the app thread's CPU (`/proc/PID/task/PID/schedstat`) at `mark before-close` / `mark after-close`",
   });
   // The writer's whole cost per frame is at most what the writer-path remux spends per frame
   // (reading and splitting the stream, the JS loop, fragments, finalizing);
@@ -332,10 +376,11 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
   });
   const perRound = (label: string, what: string, runs: RecordRun[], shares: number[]) =>
     runs.map((r, i) => `${label} round ${i + 1}: process ${r.cpuS.toFixed(2)} s, link threads capture ${ms(r.captureUs)} / encode ${ms(r.encodeUs)} / sink ${ms(r.sinkUs)}, ` +
-      `the rest ${(r.cpuS - r.threadsUs / 1e6).toFixed(2)} s, constructor ${ms(r.openUs)} + close ${ms(r.closeUs)}, ${what} ${shares[i].toFixed(2)} %, ${r.frames} frames`).join("; ");
+      `the rest ${(r.cpuS - r.threadsUs / 1e6).toFixed(2)} s, constructor ${ms(r.openUs)} (wall) + close ${ms(r.closeCpuUs)} CPU (${ms(r.closeUs)} wall), ${what} ${shares[i].toFixed(2)} %, ${r.frames} frames`).join("; ");
+  const rest = [...mp4, ...es].map((r) => r.cpuS - r.threadsUs / 1e6);
   const restDiff = median(mp4.map((r) => r.cpuS - r.threadsUs / 1e6)) - median(es.map((r) => r.cpuS - r.threadsUs / 1e6));
   notes.push(`recording (order alternating; medians in the table): ${perRound("Mp4Writer", "its own share", mp4, mp4Share)}; ${perRound("EsFileSink", "sink-thread share", es, esShare)}. ` +
-    `"The rest" (process CPU − the link's threads: the app's thread and libx264's own slice threads) differs by ${restDiff >= 0 ? "+" : "−"}${Math.abs(restDiff).toFixed(2)} s between the medians, as noisy as the encoder, so the app thread's part is taken from its constructor and close() instead. ` +
+    `"The rest" (process CPU − the link's threads: the app's thread and libx264's own slice threads) ranges ${Math.min(...rest).toFixed(2)}–${Math.max(...rest).toFixed(2)} s over the runs and its medians differ by ${restDiff >= 0 ? "+" : "−"}${Math.abs(restDiff).toFixed(2)} s: too noisy to give the app thread's part, which is taken from around its constructor and close() instead. ` +
     `ffprobe of the last MP4: ${pm.codec} ${pm.width}x${pm.height}, ${pm.packets} packets, ${pm.duration.toFixed(3)} s`);
   notes.push(`mp4 inputs (made once, kept in ${rel(WORK)}): ${code(inputArgv)}, ${code(clipArgv)}`);
   notes.push(`load average (1 min) before/after the MP4 benchmarks: ${load0.toFixed(2)} / ${os.loadavg()[0].toFixed(2)}`);

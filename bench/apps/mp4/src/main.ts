@@ -11,7 +11,10 @@
 //          result has the final LinkStats, their per-thread CPU time
 //          (cpuUs: capture, encode, the sink's thread), and the wall time
 //          this thread spent in the sink's constructor (openUs) and in its
-//          close() (closeUs: for the Mp4Writer, finalizing)
+//          close() (closeUs: for the Mp4Writer, finalizing). Around that
+//          close() it prints `mark before-close` and `mark after-close`,
+//          each followed by a 300 ms pause, in which bench/mp4.ts reads
+//          this thread's CPU clock from outside
 // Each mode prints one line: `result {json}`.
 import { app, time } from "qcam:app";
 import { Camera } from "qcam:camera";
@@ -60,9 +63,13 @@ if (mode === "remux") {
   result.frames = stats?.framesOut;
   result.stats = stats;
   result.cpuUs = stats?.cpuUs;
+  console.log("mark before-close");
+  time.sleepMs(300);
   const t1 = time.ticksUs();
   result.sink = sink instanceof Mp4Writer ? sink.close() : (sink.close(), undefined);
   result.closeUs = time.ticksUs() - t1;
+  console.log("mark after-close");
+  time.sleepMs(300);
   enc.close();
   cam.close();
 } else throw new Error(`unknown mode '${mode}' (remux, writer, record)`);
