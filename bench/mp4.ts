@@ -26,9 +26,8 @@
 //     same for the EsFileSink), over the whole process CPU of the same run
 //     (the rest of the process CPU is the app thread and libx264's own
 //     slice threads, as noisy as the encoder). The EsFileSink's own
-//     sink-thread share is shown beside it. Last, a bound
-//     from part 1: the writer path's whole CPU per frame over the
-//     pipeline's.
+//     sink-thread share is shown beside it. Last, a bound from part 1: the
+//     writer path's whole CPU per frame over the pipeline's.
 import { spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
