@@ -15,21 +15,34 @@ export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
 const BEGIN = "<!-- bench-results:begin (written by `npm run bench`; edits below this line are overwritten) -->";
 const END = "<!-- bench-results:end -->";
 
-const USAGE = `usage: qcam bench [--runs N] [--no-docs]
+const PARTS = ["startup", "media", "mp4", "rtsp"] as const;
+type Part = (typeof PARTS)[number];
+
+const USAGE = `usage: qcam bench [--runs N] [--no-docs] [--only PART[,PART]]
   --runs N     runs per measurement, each cell is their median (default 20)
-  --no-docs    print the table only; leave docs/benchmarks.md alone`;
+  --no-docs    print the table only; leave docs/benchmarks.md alone
+  --only P     run only these parts (${PARTS.join(", ")}); prints the table
+               and leaves docs/benchmarks.md alone, which holds every part`;
 
 interface BenchArgs {
   runs: number;
   docs: boolean;
+  only: Part[] | null;
 }
 
 function parseArgs(args: string[]): BenchArgs | string {
-  const out: BenchArgs = { runs: 20, docs: true };
+  const out: BenchArgs = { runs: 20, docs: true, only: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--no-docs") out.docs = false;
-    else if (a === "--runs" || a.startsWith("--runs=")) {
+    else if (a === "--only" || a.startsWith("--only=")) {
+      const v = a === "--only" ? args[++i] : a.slice("--only=".length);
+      const parts = (v ?? "").split(",").filter(Boolean);
+      const bad = parts.find((p) => !(PARTS as readonly string[]).includes(p));
+      if (!parts.length || bad !== undefined) return `--only takes ${PARTS.join(", ")} (comma-separated), not '${v ?? ""}'`;
+      out.only = parts as Part[];
+      out.docs = false;
+    } else if (a === "--runs" || a.startsWith("--runs=")) {
       const v = a === "--runs" ? args[++i] : a.slice("--runs=".length);
       out.runs = Number(v);
       if (!Number.isInteger(out.runs) || out.runs < 1) return `--runs needs a positive integer, not '${v ?? ""}'`;
@@ -106,10 +119,11 @@ export async function runBenchmarks(args: string[]): Promise<number> {
   const started = new Date();
   const results: BenchResult[] = [];
   try {
-    results.push(await runStartupBenchmark({ runs: parsed.runs, warmup: 2, log: step }));
-    results.push(await runMediaBenchmark({ log: step }));
-    results.push(await runMp4Benchmark({ log: step }));
-    results.push(await runRtspBenchmark({ log: step }));
+    const want = (p: Part) => !parsed.only || parsed.only.includes(p);
+    if (want("startup")) results.push(await runStartupBenchmark({ runs: parsed.runs, warmup: 2, log: step }));
+    if (want("media")) results.push(await runMediaBenchmark({ log: step }));
+    if (want("mp4")) results.push(await runMp4Benchmark({ log: step }));
+    if (want("rtsp")) results.push(await runRtspBenchmark({ log: step }));
   } catch (e) {
     process.stderr.write(`qcam bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -116,6 +116,26 @@ static void sample_percentiles(const samples *s, double *p50, double *p99)
     *p99 = tmp[(s->n - 1) * 99 / 100];
 }
 
+/* ---- thread CPU time -------------------------------------------------------------- */
+
+/* A link thread's CPU clock (POSIX thread CPU-time clocks). While the thread
+ * runs, stats read its clock; as it returns it stores its own final figure,
+ * since the clock of a thread that has ended cannot be read. Both sides hold
+ * the link's stats_lock, so a live read never meets an ended thread. */
+typedef struct {
+    clockid_t clock;
+    bool has_clock; /* pthread_getcpuclockid() gave one */
+    bool ended;     /* final_us is the figure */
+    uint64_t final_us;
+} thread_cpu;
+
+static uint64_t cpu_clock_us(clockid_t clock)
+{
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0) return 0;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* ---- the link ------------------------------------------------------------------ */
 
 typedef struct {
@@ -123,6 +143,7 @@ typedef struct {
     qcam_sink *sink;
     fifo queue;
     pthread_t thread;
+    thread_cpu cpu; /* under the link's stats_lock */
     bool gated; /* dropping until the next keyframe (encode thread only) */
     _Atomic uint64_t written, dropped;
 } sink_slot;
@@ -149,6 +170,7 @@ struct qcam_link {
     uint64_t max_frames;
     atomic_bool finished;
     qcam_picture *last; /* most recently encoded, for capture() */
+    thread_cpu capture_cpu, encode_cpu;
 };
 
 static int64_t now_us(void)
@@ -156,6 +178,30 @@ static int64_t now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* After pthread_create: where the new thread's CPU clock is. */
+static void thread_cpu_start(qcam_link *l, thread_cpu *c, pthread_t thread)
+{
+    pthread_mutex_lock(&l->stats_lock);
+    c->has_clock = pthread_getcpuclockid(thread, &c->clock) == 0;
+    pthread_mutex_unlock(&l->stats_lock);
+}
+
+/* The last thing a link thread does: keep its CPU time. */
+static void thread_cpu_end(qcam_link *l, thread_cpu *c)
+{
+    pthread_mutex_lock(&l->stats_lock);
+    c->final_us = cpu_clock_us(CLOCK_THREAD_CPUTIME_ID);
+    c->ended = true;
+    pthread_mutex_unlock(&l->stats_lock);
+}
+
+/* Under stats_lock. */
+static uint64_t thread_cpu_us(const thread_cpu *c)
+{
+    if (c->ended) return c->final_us;
+    return c->has_clock ? cpu_clock_us(c->clock) : 0;
 }
 
 static void report(qcam_link *l, int err, const char *what)
@@ -194,6 +240,7 @@ static void *capture_main(void *arg)
     }
     fifo_close(&l->encode_q);
     atomic_store(&l->finished, true);
+    thread_cpu_end(l, &l->capture_cpu);
     return NULL;
 }
 
@@ -248,6 +295,7 @@ static void *encode_main(void *arg)
         }
     }
     for (unsigned i = 0; i < l->n_sinks; i++) fifo_close(&l->sinks[i].queue);
+    thread_cpu_end(l, &l->encode_cpu);
     return NULL;
 }
 
@@ -285,6 +333,7 @@ static void *sink_main(void *arg)
         int r = s->sink->ops->flush ? s->sink->ops->flush(s->sink) : 0;
         if (r < 0) report(l, r, s->sink->ops->kind);
     }
+    thread_cpu_end(l, &s->cpu);
     return NULL;
 }
 
@@ -331,9 +380,12 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
         l->sinks[i].sink = sinks[i];
         fifo_init(&l->sinks[i].queue, sq);
         pthread_create(&l->sinks[i].thread, NULL, sink_main, &l->sinks[i]);
+        thread_cpu_start(l, &l->sinks[i].cpu, l->sinks[i].thread);
     }
     pthread_create(&l->encode_thread, NULL, encode_main, l);
+    thread_cpu_start(l, &l->encode_cpu, l->encode_thread);
     pthread_create(&l->capture_thread, NULL, capture_main, l);
+    thread_cpu_start(l, &l->capture_cpu, l->capture_thread);
     return l;
 }
 
@@ -350,6 +402,9 @@ void qcam_link_stats_get(qcam_link *l, qcam_link_stats *out)
     out->finished = atomic_load(&l->finished);
     sample_percentiles(&l->encode_us, &out->encode_p50_us, &out->encode_p99_us);
     sample_percentiles(&l->latency_us, &out->latency_p50_us, &out->latency_p99_us);
+    out->cpu_capture_us = thread_cpu_us(&l->capture_cpu);
+    out->cpu_encode_us = thread_cpu_us(&l->encode_cpu);
+    for (unsigned i = 0; i < l->n_sinks; i++) out->sink_cpu_us[i] = thread_cpu_us(&l->sinks[i].cpu);
     pthread_mutex_unlock(&l->stats_lock);
     out->drops_source = l->src.dropped ? l->src.dropped(l->src.ctx) : 0;
     out->sinks = l->n_sinks;

@@ -72,6 +72,17 @@ declare module "qcam:link" {
     encodeUs: { p50: number; p99: number };
     /** Capture timestamp to the last sink's write, microseconds. */
     latencyUs: { p50: number; p99: number };
+    /**
+     * CPU time (user + sys, whole microseconds) each of the link's own threads
+     * has used since the link started, from the thread's CPU clock: the
+     * capture thread (reading the source), the encode thread (the encoder
+     * call and handing frames on; threads an encoder library starts for
+     * itself are not counted) and, per sink in the order given, its writer
+     * thread (every write and the final flush). The figures only grow; a
+     * thread that has ended (all of them by the time `close()` returns) keeps
+     * the figure it ended with.
+     */
+    cpuUs: { capture: number; encode: number; sinks: number[] };
     /** Copies of pixel data made anywhere in the process so far (0 on the bound path). */
     pixelCopies: number;
     /** Capturing has ended: `frames` reached, or a file source ended (loop: false). Close the pipe to drain it. */

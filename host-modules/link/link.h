@@ -91,6 +91,11 @@ typedef struct {
     double fps;               /* packets out per second over the last second */
     double encode_p50_us, encode_p99_us; /* time in encode() */
     double latency_p50_us, latency_p99_us; /* capture timestamp → last sink wrote */
+    /* CPU time (user + sys, microseconds) the link's threads have used so far,
+     * from their POSIX thread CPU clocks; a thread that has ended keeps the
+     * figure it had when it returned. */
+    uint64_t cpu_capture_us, cpu_encode_us;
+    uint64_t sink_cpu_us[QCAM_LINK_MAX_SINKS];
     uint64_t pixel_copies;    /* copies of pixel data counted process-wide since start */
     int error;                /* first error that stopped the link (-errno) or 0 */
     bool finished;            /* capturing ended: max_frames reached, source ended or failed */

@@ -278,6 +278,13 @@ static JSValue stats_object(JSContext *ctx, const qcam_link_stats *st)
     JS_SetPropertyStr(ctx, lat, "p99", JS_NewFloat64(ctx, st->latency_p99_us));
     JS_SetPropertyStr(ctx, o, "encodeUs", enc);
     JS_SetPropertyStr(ctx, o, "latencyUs", lat);
+    JSValue cpu = JS_NewObject(ctx), sink_cpu = JS_NewArray(ctx);
+    for (unsigned i = 0; i < st->sinks; i++)
+        JS_SetPropertyUint32(ctx, sink_cpu, i, JS_NewInt64(ctx, (int64_t)st->sink_cpu_us[i]));
+    JS_SetPropertyStr(ctx, cpu, "capture", JS_NewInt64(ctx, (int64_t)st->cpu_capture_us));
+    JS_SetPropertyStr(ctx, cpu, "encode", JS_NewInt64(ctx, (int64_t)st->cpu_encode_us));
+    JS_SetPropertyStr(ctx, cpu, "sinks", sink_cpu);
+    JS_SetPropertyStr(ctx, o, "cpuUs", cpu);
     JS_SetPropertyStr(ctx, o, "pixelCopies", JS_NewInt64(ctx, (int64_t)st->pixel_copies));
     JS_SetPropertyStr(ctx, o, "finished", JS_NewBool(ctx, st->finished));
     return o;

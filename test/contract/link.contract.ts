@@ -34,7 +34,19 @@ function addsUp(s: LinkStats): void {
   eq(s.framesOut, Math.min(...s.sinkFrames), "framesOut: the fewest any sink wrote");
 }
 
-const STATS_KEYS = ["fps", "framesIn", "framesEncoded", "framesOut", "drops", "queues", "sinkFrames", "encodeUs", "latencyUs", "pixelCopies", "finished"];
+const STATS_KEYS = ["fps", "framesIn", "framesEncoded", "framesOut", "drops", "queues", "sinkFrames", "encodeUs", "latencyUs", "cpuUs", "pixelCopies", "finished"];
+
+/** cpuUs: whole microseconds, one figure per sink; with `before`, none went down. */
+function cpuFigures(s: LinkStats, sinks: number, before?: LinkStats): void {
+  deepEq(Object.keys(s.cpuUs), ["capture", "encode", "sinks"]);
+  eq(s.cpuUs.sinks.length, sinks, "cpuUs.sinks: one per sink");
+  const all = [s.cpuUs.capture, s.cpuUs.encode, ...s.cpuUs.sinks];
+  ok(all.every((x) => Number.isInteger(x) && x >= 0), `cpuUs: non-negative integers (${JSON.stringify(s.cpuUs)})`);
+  if (before) {
+    const was = [before.cpuUs.capture, before.cpuUs.encode, ...before.cpuUs.sinks];
+    ok(all.every((x, i) => x >= was[i]), `cpuUs only grows (${JSON.stringify(before.cpuUs)} then ${JSON.stringify(s.cpuUs)})`);
+  }
+}
 
 export default contract(
   "qcam:link",
@@ -166,6 +178,7 @@ export default contract(
         deepEq(Object.keys(st.queues), ["encode", "sinks"]);
         deepEq(Object.keys(st.encodeUs), ["p50", "p99"]);
         eq(st.sinkFrames.length, 1);
+        cpuFigures(st, 1);
         throws(() => cam.read(), BUSY("this Camera feeds a link: its frames go there (close the link first)"));
         throws(() => cam.skipFrames(1), BUSY("this Camera feeds a link: its frames go there (close the link first)"));
         throws(() => cam.close(), BUSY("this Camera feeds a link (close the link first)"));
@@ -197,6 +210,8 @@ export default contract(
         eq(final.finished, true);
         ok(final.encodeUs.p99 >= final.encodeUs.p50 && final.encodeUs.p50 > 0, "time inside the encoder");
         ok(final.latencyUs.p50 >= final.encodeUs.p50, "latency includes encoding");
+        cpuFigures(final, 1, st);
+        ok(final.cpuUs.encode > 0, "the encode thread's CPU time, kept after it ended");
         eq(sink.frames, 6);
         eq(sink.bytes, fs.stat("/sdcard/link/six.h264").size, "bytes: what is on the card");
         const units = splitAccessUnits(fs.readFile("/sdcard/link/six.h264"), "h264");
@@ -241,9 +256,13 @@ export default contract(
         deepEq([img.width, img.height, img.format], [64, 48, "nv21"]);
         ok(img.seq >= 2, `the last of 3 captures (seq ${img.seq})`);
         img.close();
+        const before = p.stats();
+        cpuFigures(before, 2);
         const final = p.close()!;
         addsUp(final);
         deepEq(final.sinkFrames, [3, 3], "both sinks got every frame");
+        cpuFigures(final, 2, before);
+        ok(final.cpuUs.encode > 0, "3 pictures encoded: the encode thread used CPU");
         deepEq([s1.bytes, s1.frames], [s2.bytes, s2.frames], "the same stream twice");
         q = link(cam, enc, s1, { frames: 1, encodeQueue: 64 });
         throws(() => q!.capture(), { name: "Error", code: "ERR_NO_CAPTURE", message: "start the link with { capture: true } to use capture()" });

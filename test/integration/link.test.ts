@@ -11,6 +11,7 @@ interface Stats extends LinkStats {
   encodeUs: { p50: number; p99: number };
   latencyUs: { p50: number; p99: number };
   pixelCopies: number;
+  cpuUs: { capture: number; encode: number; sinks: number[] };
 }
 
 function run(flavor: "host" | "asan", image: string, args: string[], sdcard = tmpDir("qcam-sd-"), extra: string[] = []) {
@@ -41,6 +42,13 @@ describe("qcam:link", function () {
       assert.match(r.stdout, new RegExp(`^sink ${s.framesOut} true$`, "m"));
       assert.ok(s.encodeUs.p99 >= s.encodeUs.p50 && s.encodeUs.p50 > 0);
       assert.ok(s.latencyUs.p50 >= s.encodeUs.p50);
+      // Each link thread's CPU time: 2 s of 640x480 pictures read, encoded and written all cost some,
+      // the figures only grow, and the threads' final figures survive their end (close()).
+      const mid = reportLine<Stats>(r.stdout, "midstats");
+      const figures = (x: Stats) => [x.cpuUs.capture, x.cpuUs.encode, ...x.cpuUs.sinks];
+      assert.equal(s.cpuUs.sinks.length, 1);
+      assert.ok(figures(s).every((us) => Number.isInteger(us) && us > 0), JSON.stringify(s.cpuUs));
+      assert.ok(figures(s).every((us, i) => us >= figures(mid)[i]), `${JSON.stringify(mid.cpuUs)} then ${JSON.stringify(s.cpuUs)}`);
     });
   }
 

@@ -7,7 +7,14 @@
 //          Mp4Writer in pull mode (fragments, then finalized on close)
 //   record <y4m> <frames> <out> <es|mp4> <bitrate> <gop>
 //          camera (the Y4M clip, played once at its rate) → libx264 → one sink
-//          under link(): an EsFileSink (raw .h264) or an Mp4Writer
+//          under link(): an EsFileSink (raw .h264) or an Mp4Writer; the
+//          result has the final LinkStats, their per-thread CPU time
+//          (cpuUs: capture, encode, the sink's thread), and the wall time
+//          this thread spent in the sink's constructor (openUs) and in its
+//          close() (closeUs: for the Mp4Writer, finalizing). Around that
+//          close() it prints `mark before-close` and `mark after-close`,
+//          each followed by a 300 ms pause, in which bench/mp4.ts reads
+//          this thread's CPU clock from outside
 // Each mode prints one line: `result {json}`.
 import { app, time } from "qcam:app";
 import { Camera } from "qcam:camera";
@@ -42,7 +49,9 @@ if (mode === "remux") {
   const cam = new Camera({ source, loop: false, format: "yuv420p" });
   const { width, height, fps } = cam;
   const enc = new Encoder({ codec: "h264", width, height, fps, format: "yuv420p", profile: "high", rateControl: "cbr", bitrate: Number(bitrate), gop: Number(gop) });
+  const t0 = time.ticksUs();
   const sink = sinkKind === "mp4" ? new Mp4Writer(out, { video: enc }) : new EsFileSink(out);
+  result.openUs = time.ticksUs() - t0;
   let error = "";
   const pipe = link(cam, enc, sink, { onError: (e) => (error = `${e.code} ${e.message}`) });
   time.sleepMs(Math.max(0, (Number(clipFrames) * 1000) / fps - 50));
@@ -53,7 +62,14 @@ if (mode === "remux") {
   if (error) throw new Error(`the link failed: ${error}`);
   result.frames = stats?.framesOut;
   result.stats = stats;
+  result.cpuUs = stats?.cpuUs;
+  console.log("mark before-close");
+  time.sleepMs(300);
+  const t1 = time.ticksUs();
   result.sink = sink instanceof Mp4Writer ? sink.close() : (sink.close(), undefined);
+  result.closeUs = time.ticksUs() - t1;
+  console.log("mark after-close");
+  time.sleepMs(300);
   enc.close();
   cam.close();
 } else throw new Error(`unknown mode '${mode}' (remux, writer, record)`);
