@@ -40,7 +40,7 @@ import { GNU_TIME, median, type BenchResult, type BenchRow } from "./startup.ts"
 
 export interface Mp4BenchOptions {
   log: (msg: string) => void;
-  /** Rounds of each remux variant (default 5) and of each recording variant (default 3). */
+  /** Rounds of each remux variant (default 7) and of each recording variant (default 5). */
   remuxRounds?: number;
   recordRounds?: number;
 }
@@ -197,8 +197,8 @@ function probe(file: string): Probed {
 export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResult> {
   const log = opts.log;
   const load0 = os.loadavg()[0];
-  const remuxRounds = opts.remuxRounds ?? 5;
-  const recordRounds = opts.recordRounds ?? 3;
+  const remuxRounds = opts.remuxRounds ?? 7;
+  const recordRounds = opts.recordRounds ?? 5;
   if (!fs.existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing (Debian package \`time\`)`);
   ensureFlavor("host");
   buildFlavor("lean"); // incremental: the lean runtime must match the image's declarations
