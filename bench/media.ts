@@ -28,7 +28,7 @@ import { GNU_TIME, median, type BenchResult, type BenchRow } from "./startup.ts"
 
 export interface MediaOptions {
   log: (msg: string) => void;
-  /** Rounds of row 1's four variants (default 5) and of row 2's qcam and ffmpeg runs (default 3). */
+  /** Rounds of row 1's four variants (default 5) and of row 2's qcam and ffmpeg runs (default 5). */
   pullRounds?: number;
   encodeRounds?: number;
 }
@@ -266,7 +266,7 @@ export async function runMediaBenchmark(opts: MediaOptions): Promise<BenchResult
   const log = opts.log;
   const load0 = os.loadavg()[0];
   const pullRounds = opts.pullRounds ?? 5;
-  const encodeRounds = opts.encodeRounds ?? 3;
+  const encodeRounds = opts.encodeRounds ?? 5;
   if (!fs.existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing (Debian package \`time\`; \`node bin/setup.mjs bench\` installs it)`);
   ensureFlavor("host");
   const built = await buildApp(APP_DIR, { target: "host" });
