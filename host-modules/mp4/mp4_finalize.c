@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "mp4.h"
@@ -211,7 +210,7 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
         goto done;
     }
     {
-        /* every sample inside the file (a mapping read past its end would fault) */
+        /* every sample inside the file, before anything is written */
         qcam_fs_stat_info st;
         r = qcam_fs_fstat(in, &st);
         for (size_t c = 0; c < total_chunks && r == 0; c++)
@@ -227,12 +226,12 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
     uint64_t pos = 0;
     r = qcam_fs_write_all(card, out, head.p, head.len, 0, &written);
     pos = head.len;
-    /* The sample bytes go straight from a read-only mapping of the old file
-     * to the new one (one copy, not two); where mapping fails, through a
-     * buffer. Mapped a window at a time, so address space stays small. */
-    enum { WINDOW = 8 << 20, COPY_BUF = 1 << 20 };
-    long page = sysconf(_SC_PAGESIZE);
-    if (page <= 0) page = 4096;
+    /* The sample bytes go through one buffer, read and written in long
+     * sequential runs. Read, not mapped: a mapping is no faster here, and a
+     * card that fails (or a file cut short) under it would be SIGBUS rather
+     * than an error, and the fragmented file is what is left then. */
+    enum { COPY_BUF = 1 << 20 };
+    if (!(copy = malloc(COPY_BUF))) r = -ENOMEM;
     for (size_t c = 0; c < total_chunks && r == 0;) {
         /* one extent: chunks that follow each other in the old file */
         uint64_t src = all[c].src, len = all[c].size;
@@ -240,25 +239,12 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
         while (e < total_chunks && all[e].src == src + len) len += all[e++].size;
         c = e;
         while (len > 0 && r == 0) {
-            uint64_t base = src - src % (uint64_t)page;
-            size_t skip = (size_t)(src - base);
-            size_t n = len > WINDOW ? WINDOW : (size_t)len;
-            void *map = mmap(NULL, skip + n, PROT_READ, MAP_SHARED, in, (off_t)base);
-            if (map != MAP_FAILED) {
-                r = qcam_fs_write_all(card, out, (const uint8_t *)map + skip, n, (int64_t)pos, &written);
-                munmap(map, skip + n);
-            } else {
-                if (!copy && !(copy = malloc(COPY_BUF))) {
-                    r = -ENOMEM;
-                    break;
-                }
-                if (n > COPY_BUF) n = COPY_BUF;
-                ssize_t got = qcam_fs_read(in, copy, n, (int64_t)src);
-                if (got < 0) r = (int)got;
-                else if ((size_t)got != n) r = -EIO; /* the index points past the end */
-                else r = qcam_fs_write_all(card, out, copy, n, (int64_t)pos, &written);
-            }
-            if (r == 0) qcam_platform_writeback(out, pos, n); /* on its way during the next window */
+            size_t n = len > COPY_BUF ? COPY_BUF : (size_t)len;
+            ssize_t got = qcam_fs_read(in, copy, n, (int64_t)src);
+            if (got < 0) r = (int)got;
+            else if ((size_t)got != n) r = -EIO; /* the index points past the end */
+            else r = qcam_fs_write_all(card, out, copy, n, (int64_t)pos, &written);
+            if (r == 0) qcam_platform_writeback(out, pos, n); /* on its way during the next run */
             src += n;
             pos += n;
             len -= n;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,11 +37,9 @@ typedef struct {
     double fps;
     int in;
     uint64_t size;  /* of the input when it was opened */
-    size_t page;
-    /* The input window: buf[0 .. end), buf[0] at file offset base. A
-     * read-only mapping of the file (no copy) where the storage allows it,
-     * else a buffer the bytes are read into. */
-    bool mapped;
+    /* The input window: buf[0 .. end), buf[0] at file offset base, read
+     * with pread (a mapping would be no faster, and would turn storage that
+     * fails or a file cut short under it into SIGBUS instead of an error). */
     uint8_t *buf;
     size_t cap, end;
     uint64_t base;
@@ -182,51 +179,13 @@ static int on_nal(remux *x, const uint8_t *nal, size_t len, size_t sc)
     return push_nal(x, x->base + (uint64_t)(nal - x->buf), len);
 }
 
-static void unmap(remux *x)
-{
-    if (x->mapped && x->buf) munmap(x->buf, x->end);
-    if (x->mapped) x->buf = NULL;
-}
-
-/* Map `len` bytes of the input from `at` (a multiple of the page size) as
- * the window. 0 or -errno. */
-static int map_window(remux *x, uint64_t at, size_t len)
-{
-    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, x->in, (off_t)at);
-    if (m == MAP_FAILED) return -errno;
-    unmap(x);
-    x->buf = m;
-    x->end = len;
-    x->base = at;
-    return 0;
-}
-
 /* More input after buf[end]. The bytes still needed stay (from the current
  * start code, or the access unit's first one until the sample entry is
- * known): mapped, the window moves on to start at their page; read, they
- * are moved to the front. The window grows when they fill it. */
+ * known): they are moved to the front. The window grows when they fill it. */
 static int fill(remux *x)
 {
     size_t keep = x->sc != NONE ? x->sc : x->resume;
     if (x->in_au && !x->configured && x->au_begin < keep) keep = x->au_begin;
-    if (x->mapped) {
-        uint64_t want = x->base + keep;
-        uint64_t at = want - want % x->page;
-        size_t held = (size_t)(x->base + x->end - at);
-        if (held + x->page > x->cap) { /* one NAL unit (or the first access unit) fills the window */
-            if (x->cap >= QCAM_ES_MAX_AU) return -EFBIG;
-            x->cap *= 2;
-        }
-        size_t len = x->size - at < x->cap ? (size_t)(x->size - at) : x->cap;
-        size_t delta = (size_t)(at - x->base);
-        int r = map_window(x, at, len);
-        if (r < 0) return r;
-        if (x->sc != NONE) x->sc -= delta;
-        x->resume -= delta;
-        if (x->in_au && !x->configured) x->au_begin -= delta;
-        x->eof = at + len >= x->size;
-        return 0;
-    }
     if (keep > 0) {
         memmove(x->buf, x->buf + keep, x->end - keep);
         x->end -= keep;
@@ -323,10 +282,6 @@ static int window_at(remux *x, uint64_t off)
 {
     if (off >= x->base && off < x->base + x->end) return 0;
     if (off >= x->size) return -EIO; /* the index points past the end */
-    if (x->mapped) {
-        uint64_t at = off - off % x->page;
-        return map_window(x, at, x->size - at < x->cap ? (size_t)(x->size - at) : x->cap);
-    }
     x->base = off;
     x->end = 0;
     while (x->end < x->cap) {
@@ -468,24 +423,15 @@ int qcam_mp4_remux(qcam_fs_card *card, const char *input, const char *output,
     posix_fadvise(x.in, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     x.cap = BLOCK;
-    long page = sysconf(_SC_PAGESIZE);
-    x.page = page > 0 ? (size_t)page : 4096;
     {
         qcam_fs_stat_info st;
         r = qcam_fs_fstat(x.in, &st);
         if (r < 0) goto done;
         x.size = st.size;
     }
-    /* mapped when the storage allows it (the first window says), else read */
-    x.mapped = x.size > 0 && map_window(&x, 0, x.size < x.cap ? (size_t)x.size : x.cap) == 0;
-    if (x.mapped) {
-        x.eof = x.end >= x.size;
-    } else {
-        x.base = x.end = 0;
-        if (!(x.buf = malloc(x.cap))) {
-            r = -ENOMEM;
-            goto done;
-        }
+    if (!(x.buf = malloc(x.cap))) {
+        r = -ENOMEM;
+        goto done;
     }
     r = scan(&x);
     if (r < 0) goto done;
@@ -509,8 +455,7 @@ int qcam_mp4_remux(qcam_fs_card *card, const char *input, const char *output,
     }
 done:
     if (x.in >= 0) qcam_fs_close(x.in);
-    if (x.mapped) unmap(&x);
-    else free(x.buf);
+    free(x.buf);
     free(x.nals);
     free(x.first_nal);
     qcam_mp4_index_clear(&x.idx);

@@ -147,6 +147,24 @@ describe("qcam:mp4 remux (runtime)", function () {
     assert.ok(Math.abs(gstDiscover(path.join(r.sdcard, "b.mp4")).duration - 2.002) <= 0.034);
   });
 
+  it("access units bigger than the 1 MiB input window (lossless 720p noise, ~1.7 MB each): every picture is the stream's", function () {
+    const input = path.join(tmpDir("qcam-remux-in-"), "big.h264");
+    const enc = spawnSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30,noise=alls=60:allf=t", "-frames:v", "12",
+      "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "4", "-bf", "0", "-pix_fmt", "yuv420p", "-f", "h264", input], { encoding: "utf8" });
+    assert.equal(enc.status, 0, enc.stderr);
+    assert.ok(fs.statSync(input).size > 12 * (1 << 20), "each picture is bigger than the window");
+    for (const flavor of ["host", "asan"] as const) {
+      const r = run(flavor, image, { "big.h264": input }, ["/sdcard/big.h264", "/sdcard/big.mp4"]);
+      assert.equal(r.error, undefined, JSON.stringify(r.error));
+      assert.equal(r.result?.frames, 12);
+      assert.equal(r.result?.keyframes, 3);
+      const file = path.join(r.sdcard, "big.mp4");
+      assert.equal(Number(ffprobe(file).nb_read_frames), 12);
+      assertDecodesClean(file);
+      assert.equal(picturesMd5(file), picturesMd5(input, "h264"), `${flavor}: decoded pictures identical to the stream's`);
+    }
+  });
+
   it("a stream cut short (power lost while recording) converts up to where it ends", function () {
     const input = makeStream("h265", 90);
     const bytes = fs.readFileSync(input);
