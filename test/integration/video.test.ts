@@ -388,6 +388,14 @@ describe("qcam:video", function () {
       assert.match(r.stderr, /Uncaught Error: this build has no h264 encoder: pass `replay: "\/sdcard\/clip.h264"` or put a stream at \/sdcard\/qcam\/replay.h264/);
     });
 
+    it("host without its codec plugin (QCAM_AVCODEC_PLUGIN elsewhere): said once on stderr, and the Encoder says what to do", function () {
+      const cmd = runtimeCommand("host", image, { sdcard: tmpDir("qcam-sd-"), args: ["encode", "h264", "64", "48", "3", "3", "/sdcard/x.h264"] });
+      const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", env: { ...process.env, QCAM_AVCODEC_PLUGIN: "/nonexistent/qcam-avcodec.so" } });
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr.match(/qcam: the sim's video codecs are not available: .*\/nonexistent\/qcam-avcodec\.so/g)?.length, 1, r.stderr);
+      assert.match(r.stderr, /Uncaught Error: this build has no h264 encoder: pass `replay: "\/sdcard\/clip.h264"`/);
+    });
+
     describe("ASan", function () {
       it("encode, errors and the link are clean", function () {
         run(["errors"], { flavor: "asan" });
