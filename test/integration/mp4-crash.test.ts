@@ -34,6 +34,7 @@ import { prng, probePackets } from "../fuzz-mp4.ts";
 import { assertDecodesClean, fixture, killRuntime, tmpDir } from "../helpers.ts";
 
 const TRIALS = Number(process.env.QCAM_CRASH_TRIALS ?? 24);
+const RECORDER_TRIALS = Number(process.env.QCAM_CRASH_RECORDER_TRIALS ?? 20);
 const FRAMES = 60; // 2 s at 30 fps, then close() (finalize)
 const GOP = 10;
 const FRAGMENT_MS = 300;
@@ -151,9 +152,9 @@ describe("qcam:mp4 crash trials with the recorder app (npm start, killed, starte
   this.timeout(600000);
   const CLI = path.join(ROOT, "bin", "qcam.mjs");
 
-  it("6 seeded kills: the next start repairs the file, every stored frame is kept, it plays", async function () {
+  it(`${RECORDER_TRIALS} seeded kills: the next start repairs the file, every stored frame is kept, it plays`, async function () {
     const rnd = prng(0x5ec0de);
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < RECORDER_TRIALS; i++) {
       const sd = tmpDir("qcam-crash-rec-");
       try {
         const args = ["start", "--sdcard", sd, "--segment", "60", "--codec", "h264", ...(i % 2 ? ["--audio"] : [])];
