@@ -74,4 +74,12 @@ uint64_t qcam_mp4_track_duration(const qcam_mp4_track *t);
  * the fragmented file is left as it was). */
 int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4_index *idx);
 
+/* Where a file is written before it is renamed over board_path:
+ * ".<name><suffix>" in the same folder (finalize: ".final", remux:
+ * ".remux"). The folder goes to dir (dir_n bytes) when dir is not NULL.
+ * 0, -EISDIR (board_path ends in '/'), -ENAMETOOLONG. */
+int qcam_mp4_beside(const char *board_path, const char *suffix, char *out, size_t n, char *dir, size_t dir_n);
+/* Make a rename in board_path's folder durable (fsync of the folder); best effort. */
+void qcam_mp4_sync_dir(qcam_fs_card *card, const char *board_path);
+
 #endif

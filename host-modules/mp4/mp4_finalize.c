@@ -36,19 +36,23 @@ static int cmp_chunk(const void *a, const void *b)
     return x->src < y->src ? -1 : x->src > y->src;
 }
 
-/* The folder part of a board path, e.g. "/sdcard/video" for "/sdcard/video/a.mp4". */
-static void parent_dir(const char *path, char *out, size_t n)
+int qcam_mp4_beside(const char *board_path, const char *suffix, char *out, size_t n, char *dir, size_t dir_n)
 {
-    snprintf(out, n, "%s", path);
-    char *slash = strrchr(out, '/');
-    if (slash && slash != out) *slash = 0;
-    else if (slash) slash[1] = 0;
+    const char *slash = strrchr(board_path, '/');
+    const char *base = slash ? slash + 1 : board_path;
+    if (!*base) return -EISDIR;
+    int folder = slash ? (int)(slash - board_path) : 0; /* "/a.mp4": the folder is "/" */
+    const char *sep = slash ? "/" : "";
+    if (slash && folder == 0) folder = 1, sep = "";
+    if (snprintf(out, n, "%.*s%s.%s%s", folder, board_path, sep, base, suffix) >= (int)n) return -ENAMETOOLONG;
+    if (dir && snprintf(dir, dir_n, "%.*s", folder, board_path) >= (int)dir_n) return -ENAMETOOLONG;
+    return 0;
 }
 
-static void sync_dir(qcam_fs_card *card, const char *board_path)
+void qcam_mp4_sync_dir(qcam_fs_card *card, const char *board_path)
 {
-    char dir[1024], real[4096];
-    parent_dir(board_path, dir, sizeof dir);
+    char tmp[1100], dir[1024], real[4096];
+    if (qcam_mp4_beside(board_path, "", tmp, sizeof tmp, dir, sizeof dir) < 0 || !*dir) return;
     if (qcam_fs_map(card, dir, real, sizeof real) < 0) return;
     int fd = open(real, O_RDONLY);
     if (fd < 0) return;
@@ -194,16 +198,7 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
     }
 
     /* write beside, then rename over */
-    {
-        char dir[1024];
-        parent_dir(board_path, dir, sizeof dir);
-        const char *base = strrchr(board_path, '/');
-        base = base ? base + 1 : board_path;
-        if (snprintf(tmp, sizeof tmp, "%s%s.%s.final", dir, strcmp(dir, "/") ? "/" : "", base) >= (int)sizeof tmp) {
-            r = -ENAMETOOLONG;
-            goto done;
-        }
-    }
+    if ((r = qcam_mp4_beside(board_path, ".final", tmp, sizeof tmp, NULL, 0)) < 0) goto done;
     in = qcam_fs_open(card, board_path, QCAM_FS_READ);
     if (in < 0) {
         r = in;
@@ -258,7 +253,7 @@ int qcam_mp4_finalize(qcam_fs_card *card, const char *board_path, const qcam_mp4
     out = -1;
     if (r == 0) r = c;
     if (r == 0) r = qcam_fs_rename(card, tmp, board_path);
-    if (r == 0) sync_dir(card, board_path);
+    if (r == 0) qcam_mp4_sync_dir(card, board_path);
     else qcam_fs_remove(card, tmp);
 
 done:

@@ -316,24 +316,12 @@ static int copy_samples(remux *x, out_buf *o)
     return out_flush(o);
 }
 
-static void parent_dir(const char *path, char *out, size_t n)
-{
-    snprintf(out, n, "%s", path);
-    char *slash = strrchr(out, '/');
-    if (slash && slash != out) *slash = 0;
-    else if (slash) slash[1] = 0;
-}
-
 static int write_output(remux *x, const char *output, uint64_t *size)
 {
-    char dir[1024], tmp[1100], real[4096];
-    parent_dir(output, dir, sizeof dir);
-    const char *base = strrchr(output, '/');
-    base = base ? base + 1 : output;
-    if (!*base) return -EISDIR;
-    if (snprintf(tmp, sizeof tmp, "%s%s.%s.remux", dir, strcmp(dir, "/") ? "/" : "", base) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
-    if (strcmp(dir, "/")) qcam_fs_mkdir(x->card, dir, true); /* what cannot be made shows in the open */
+    char dir[1024], tmp[1100];
+    int r = qcam_mp4_beside(output, ".remux", tmp, sizeof tmp, dir, sizeof dir);
+    if (r < 0) return r;
+    if (*dir && strcmp(dir, "/")) qcam_fs_mkdir(x->card, dir, true); /* what cannot be made shows in the open */
 
     /* chunks of about a second of frames */
     size_t n = x->t->n_samples;
@@ -343,7 +331,6 @@ static int write_output(remux *x, const char *output, uint64_t *size)
     uint64_t *rel = malloc((n_chunks ? n_chunks : 1) * sizeof *rel);
     qcam_mp4_buf head = {0};
     out_buf o = {x->card, -1, NULL, 0, 0, 0};
-    int r = 0;
     if (!first || !rel || !(o.p = malloc(OUT_BUF))) {
         r = -ENOMEM;
         goto done;
@@ -380,13 +367,7 @@ static int write_output(remux *x, const char *output, uint64_t *size)
     if (r == 0) r = qcam_fs_rename(x->card, tmp, output);
     if (r == 0) {
         *size = head.len + x->payload;
-        if (qcam_fs_map(x->card, dir, real, sizeof real) == 0) { /* the rename, on storage */
-            int dfd = open(real, O_RDONLY);
-            if (dfd >= 0) {
-                fsync(dfd);
-                close(dfd);
-            }
-        }
+        qcam_mp4_sync_dir(x->card, output); /* the rename, on storage */
     }
 done:
     if (o.fd >= 0) qcam_fs_close(o.fd);

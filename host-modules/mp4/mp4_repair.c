@@ -28,6 +28,14 @@ int qcam_mp4_read_fd(int fd, qcam_mp4_index *idx, qcam_mp4_read_info *info)
     return qcam_mp4_read(&src, idx, info);
 }
 
+/* A finalize that was cut (power, SIGKILL) leaves its unfinished copy beside
+ * the file; nothing else writes there, so it is garbage once repair runs. */
+static void remove_stale_copy(qcam_fs_card *card, const char *board_path)
+{
+    char beside[1100];
+    if (qcam_mp4_beside(board_path, ".final", beside, sizeof beside, NULL, 0) == 0) qcam_fs_remove(card, beside);
+}
+
 int qcam_mp4_repair(qcam_fs_card *card, const char *board_path, bool finalize, qcam_mp4_repair_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -43,6 +51,7 @@ int qcam_mp4_repair(qcam_fs_card *card, const char *board_path, bool finalize, q
     if (r == -EBADMSG) {
         out->status = QCAM_MP4_REPAIR_UNRECOVERABLE;
         snprintf(out->reason, sizeof out->reason, "%s", info.error);
+        remove_stale_copy(card, board_path);
         return 0;
     }
     if (r < 0) return r;
@@ -90,5 +99,6 @@ int qcam_mp4_repair(qcam_fs_card *card, const char *board_path, bool finalize, q
     if (info.torn) snprintf(out->reason, sizeof out->reason, "%s", info.torn_why);
 done:
     qcam_mp4_index_clear(&idx);
+    if (r == 0) remove_stale_copy(card, board_path);
     return r;
 }

@@ -15,7 +15,8 @@
  *       "last <path> <duration> <size> <frames> close=<r>"
  *   sps <codec> <in>   the first SPS of a stream: "sps <W>x<H> profile=<p>
  *                      level=<l> chroma=<c> depth=<l>/<c>"
- *   path <pattern> <index> <epoch-seconds>   expand a segment pattern (TZ=UTC) */
+ *   path <pattern> <index> <epoch-seconds>   expand a segment pattern (TZ=UTC)
+ *   beside <board-path> <suffix>   where finalize/remux write first: "<path> <folder>" */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -283,6 +284,13 @@ int main(int argc, char **argv)
         int r = qcam_mp4_expand_path(argv[2], (unsigned)atoi(argv[3]), atoll(argv[4]), out, sizeof out);
         if (r < 0) printf("error %s\n", strerror(-r));
         else printf("%s\n", out);
+        return 0;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "beside")) {
+        char out[64], dir[64];
+        int r = qcam_mp4_beside(argv[2], argv[3], out, sizeof out, dir, sizeof dir);
+        if (r < 0) printf("error %s\n", strerror(-r));
+        else printf("%s %s\n", out, dir);
         return 0;
     }
     fprintf(stderr, "usage: see the comment at the top of test_mp4.c\n");

@@ -297,4 +297,23 @@ describe("qcam:mp4 crash trials inside finalize (SIGKILL while the beside file i
     assert.ok(inside >= 4, `only ${inside} of 8 kills landed inside finalize:\n${lines.join("\n")}`);
     console.log(`      ${lines.join("\n      ")}`);
   });
+
+  it("a beside file left by a cut finalize is removed by the next repair, also when the file itself needs nothing", function () {
+    const sd = tmpDir("qcam-crash-final-sd-");
+    try {
+      fs.copyFileSync(path.join(work, "in.h264"), path.join(sd, "in.h264"));
+      const w = spawnSync(writerArgv(sd)[0], writerArgv(sd).slice(1), { encoding: "utf8" });
+      assert.equal(w.status, 0, w.stderr);
+      for (const [name, bytes] of [["big.mp4", null], ["junk.mp4", Buffer.from("not an mp4 at all")]] as const) {
+        if (bytes) fs.writeFileSync(path.join(sd, name), bytes);
+        fs.writeFileSync(path.join(sd, `.${name}.final`), Buffer.alloc(4096, 7)); // an unfinished copy
+        const r = spawnSync(repairTool(), [path.join(sd, name)], { encoding: "utf8" });
+        assert.match(r.stdout, bytes ? /junk\.mp4: unrecoverable: / : /big\.mp4: ok: 900 video frames/, r.stdout + r.stderr);
+        assert.ok(!fs.existsSync(path.join(sd, `.${name}.final`)), `${name}: the beside file is still there`);
+      }
+      assertDecodesClean(path.join(sd, "big.mp4"));
+    } finally {
+      fs.rmSync(sd, { recursive: true, force: true });
+    }
+  });
 });

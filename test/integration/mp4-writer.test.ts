@@ -322,6 +322,15 @@ describe("qcam:mp4 writer (C)", function () {
     assert.equal(run("/sdcard/%i-%%.mp4", 12), "/sdcard/12-%.mp4");
     assert.equal(run("/sdcard/%q.mp4", 1), "error Invalid argument");
   });
+
+  it("where finalize and remux write before the rename: beside the file, in its folder", function () {
+    const bin = path.join(buildDir("asan"), "qcam-test-mp4");
+    const run = (p: string, suffix: string) => spawnSync(bin, ["beside", p, suffix], { encoding: "utf8" }).stdout.trim();
+    assert.equal(run("/sdcard/video/a.mp4", ".final"), "/sdcard/video/.a.mp4.final /sdcard/video");
+    assert.equal(run("/a.mp4", ".remux"), "/.a.mp4.remux /");
+    assert.equal(run("/sdcard/video/", ".final"), "error Is a directory");
+    assert.equal(run(`/sdcard/${"x".repeat(60)}.mp4`, ".final"), "error File name too long"); // the test's 64-byte buffers
+  });
 });
 
 // ---- JavaScript: test/fixtures/mp4 ------------------------------------------------
