@@ -59,6 +59,11 @@ typedef struct {
     uint64_t creation_time;   /* seconds since 1904-01-01 (0: unknown) */
 } qcam_mp4_index;
 
+/* Room for `need` elements of `size` bytes in arr, whose capacity is *cap
+ * (doubling, from `first`): arr, moved if it had to grow, or NULL (no
+ * memory, or a size past SIZE_MAX; arr and *cap are left as they were).
+ * The growable arrays of the index, the reader, the writer and remux. */
+void *qcam_mp4_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 /* Append a sample; 0 or -ENOMEM. */
 int qcam_mp4_track_push(qcam_mp4_track *t, const qcam_mp4_sample *s);
 /* Free every track's samples and config; the index is empty afterwards. */

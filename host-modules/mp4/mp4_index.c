@@ -5,15 +5,25 @@
 
 #include "mp4.h"
 
+void *qcam_mp4_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
+{
+    if (need <= *cap) return arr;
+    size_t n = *cap ? *cap : first;
+    while (n < need) {
+        if (n > SIZE_MAX / 2) return NULL;
+        n *= 2;
+    }
+    if (n > SIZE_MAX / size) return NULL;
+    void *p = realloc(arr, n * size);
+    if (p) *cap = n;
+    return p;
+}
+
 int qcam_mp4_track_push(qcam_mp4_track *t, const qcam_mp4_sample *s)
 {
-    if (t->n_samples == t->cap_samples) {
-        size_t cap = t->cap_samples ? t->cap_samples * 2 : 256;
-        qcam_mp4_sample *p = realloc(t->samples, cap * sizeof *p);
-        if (!p) return -ENOMEM;
-        t->samples = p;
-        t->cap_samples = cap;
-    }
+    qcam_mp4_sample *p = qcam_mp4_grow(t->samples, &t->cap_samples, t->n_samples + 1, sizeof *p, 256);
+    if (!p) return -ENOMEM;
+    t->samples = p;
     t->samples[t->n_samples++] = *s;
     return 0;
 }

@@ -788,13 +788,9 @@ static int parse_moov(reader *r, const span *moov)
 
 static int list_push(sample_list *l, const qcam_mp4_sample *s)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        qcam_mp4_sample *v = realloc(l->v, cap * sizeof *v);
-        if (!v) return -ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    qcam_mp4_sample *v = qcam_mp4_grow(l->v, &l->cap, l->n + 1, sizeof *v, 64);
+    if (!v) return -ENOMEM;
+    l->v = v;
     l->v[l->n++] = *s;
     return 0;
 }

@@ -68,13 +68,9 @@ typedef struct {
 
 static int push_nal(remux *x, uint64_t off, size_t len)
 {
-    if (x->n_nals == x->cap_nals) {
-        size_t cap = x->cap_nals ? x->cap_nals * 2 : 4096;
-        nal_ref *p = realloc(x->nals, cap * sizeof *p);
-        if (!p) return -ENOMEM;
-        x->nals = p;
-        x->cap_nals = cap;
-    }
+    nal_ref *p = qcam_mp4_grow(x->nals, &x->cap_nals, x->n_nals + 1, sizeof *p, 4096);
+    if (!p) return -ENOMEM;
+    x->nals = p;
     x->nals[x->n_nals++] = (nal_ref){off, (uint32_t)len};
     return 0;
 }
@@ -139,13 +135,9 @@ static int finish_au(remux *x, size_t stop)
         .key = x->au_key,
     };
     if (qcam_mp4_track_push(x->t, &s) < 0) return -ENOMEM;
-    if (x->t->n_samples + 1 > x->cap_first) {
-        size_t cap = x->cap_first ? x->cap_first * 2 : 4096;
-        size_t *p = realloc(x->first_nal, cap * sizeof *p);
-        if (!p) return -ENOMEM;
-        x->first_nal = p;
-        x->cap_first = cap;
-    }
+    size_t *first = qcam_mp4_grow(x->first_nal, &x->cap_first, x->t->n_samples + 1, sizeof *first, 4096);
+    if (!first) return -ENOMEM;
+    x->first_nal = first;
     x->first_nal[i] = x->au_mark;
     x->first_nal[i + 1] = x->n_nals;
     x->payload += x->au_size;

@@ -255,13 +255,9 @@ static int write_init(qcam_mp4_writer *w)
 
 static int push_frag_sample(wtrack *k, uint32_t size, bool key)
 {
-    if (k->n_fs == k->cap_fs) {
-        size_t cap = k->cap_fs ? k->cap_fs * 2 : 64;
-        frag_sample *p = realloc(k->fs, cap * sizeof *p);
-        if (!p) return -ENOMEM;
-        k->fs = p;
-        k->cap_fs = cap;
-    }
+    frag_sample *p = qcam_mp4_grow(k->fs, &k->cap_fs, k->n_fs + 1, sizeof *p, 64);
+    if (!p) return -ENOMEM;
+    k->fs = p;
     k->fs[k->n_fs++] = (frag_sample){size, 0, key};
     return 0;
 }
