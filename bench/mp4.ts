@@ -73,57 +73,11 @@ interface Timed {
   cpuS: number;
   rssKb: number;
   stdout: string;
+  /** The runtime's main-thread CPU time (ns) read whenever the app printed `mark <name>` (it pauses after). */
+  marks: Map<string, number>;
 }
 
 const TIME_FORMAT = "gnutime %e %U %S %M";
-
-function timed(argv: readonly string[]): Promise<Timed> {
-  const full = [GNU_TIME, "-f", TIME_FORMAT, ...argv];
-  return new Promise((resolve, reject) => {
-    let stdout = "";
-    let stderr = "";
-    const child = spawn(full[0], full.slice(1), { cwd: ROOT, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => {
-      const m = /^gnutime ([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/m.exec(stderr);
-      if (status !== 0 || !m) reject(new Error(`${show(full)}: exit ${status}\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
-      else resolve({ wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssKb: Number(m[4]), stdout });
-    });
-  });
-}
-
-type SinkKind = "es" | "mp4";
-
-/** One run of mode record: GNU time's CPU and what the app reported. */
-interface RecordRun {
-  cpuS: number;
-  frames: number;
-  captureUs: number;
-  encodeUs: number;
-  sinkUs: number;
-  threadsUs: number; // the link's threads together
-  openUs: number; // wall time of the sink's constructor
-  closeUs: number; // wall time of its close()
-  closeCpuUs: number; // the app thread's CPU time across close() (NaN if it could not be read)
-}
-
-function recordRun(t: Timed & { marks: Map<string, number> }): RecordRun {
-  const res = resultOf(t) as { frames: number; cpuUs: { capture: number; encode: number; sinks: number[] }; openUs: number; closeUs: number };
-  const c = res.cpuUs;
-  return {
-    cpuS: t.cpuS,
-    frames: res.frames,
-    captureUs: c.capture,
-    encodeUs: c.encode,
-    sinkUs: c.sinks[0],
-    threadsUs: c.capture + c.encode + c.sinks[0],
-    openUs: res.openUs,
-    closeUs: res.closeUs,
-    closeCpuUs: ((t.marks.get("after-close") ?? NaN) - (t.marks.get("before-close") ?? NaN)) / 1000,
-  };
-}
 
 /** The CPU time (ns) of the main thread of GNU time's child (the runtime), or NaN. */
 function mainThreadCpuNs(timePid: number): number {
@@ -135,8 +89,7 @@ function mainThreadCpuNs(timePid: number): number {
   }
 }
 
-/** timed(), also reading the runtime's main-thread CPU time whenever the app prints `mark <name>` (it pauses after). */
-function timedMarks(argv: readonly string[]): Promise<Timed & { marks: Map<string, number> }> {
+function timed(argv: readonly string[]): Promise<Timed> {
   const full = [GNU_TIME, "-f", TIME_FORMAT, ...argv];
   return new Promise((resolve, reject) => {
     let stdout = "";
@@ -159,6 +112,37 @@ function timedMarks(argv: readonly string[]): Promise<Timed & { marks: Map<strin
       else resolve({ wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssKb: Number(m[4]), stdout, marks });
     });
   });
+}
+
+type SinkKind = "es" | "mp4";
+
+/** One run of mode record: GNU time's CPU and what the app reported. */
+interface RecordRun {
+  cpuS: number;
+  frames: number;
+  captureUs: number;
+  encodeUs: number;
+  sinkUs: number;
+  threadsUs: number; // the link's threads together
+  openUs: number; // wall time of the sink's constructor
+  closeUs: number; // wall time of its close()
+  closeCpuUs: number; // the app thread's CPU time across close() (NaN if it could not be read)
+}
+
+function recordRun(t: Timed): RecordRun {
+  const res = resultOf(t) as { frames: number; cpuUs: { capture: number; encode: number; sinks: number[] }; openUs: number; closeUs: number };
+  const c = res.cpuUs;
+  return {
+    cpuS: t.cpuS,
+    frames: res.frames,
+    captureUs: c.capture,
+    encodeUs: c.encode,
+    sinkUs: c.sinks[0],
+    threadsUs: c.capture + c.encode + c.sinks[0],
+    openUs: res.openUs,
+    closeUs: res.closeUs,
+    closeCpuUs: ((t.marks.get("after-close") ?? NaN) - (t.marks.get("before-close") ?? NaN)) / 1000,
+  };
 }
 
 function resultOf(t: Timed): Record<string, unknown> {
@@ -320,7 +304,7 @@ export async function runMp4Benchmark(opts: Mp4BenchOptions): Promise<BenchResul
   log(`mp4: recording overhead, ${recordRounds} rounds of the linked ${RECORD.width}x${RECORD.height} ${RECORD.fps} fps pipeline with an EsFileSink and with an Mp4Writer (${RECORD.frames / RECORD.fps} s each)`);
   for (let round = 0; round < recordRounds; round++) {
     for (const sink of round % 2 ? (["mp4", "es"] as const) : (["es", "mp4"] as const)) {
-      rec.get(sink)!.push(recordRun(await timedMarks(recArgv(sink))));
+      rec.get(sink)!.push(recordRun(await timed(recArgv(sink))));
     }
   }
   const es = rec.get("es")!, mp4 = rec.get("mp4")!;
