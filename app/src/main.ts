@@ -57,8 +57,11 @@ function record(opts: RecorderOptions): void {
     return;
   }
 
-  const cam = new Camera({ width: WIDTH, height: HEIGHT, format: "nv21", fps: FPS });
+  // The encoder first: opening the first one can take tens of milliseconds
+  // (on the sim it loads the codec plugin), and a camera already running
+  // would pile up pictures from before the recording starts.
   const enc = new Encoder({ codec: opts.codec, width: WIDTH, height: HEIGHT, fps: FPS, bitrate: BITRATE, gop: FPS });
+  const cam = new Camera({ width: WIDTH, height: HEIGHT, format: "nv21", fps: FPS });
   const mic = opts.audio ? new AudioIn({ sampleRate: AUDIO.sampleRate, channels: 1 }) : null;
   const g711 = opts.audio ? new AudioEncoder({ codec: AUDIO.codec }) : null;
   const audioTrack = opts.audio ? { codec: AUDIO.codec, sampleRate: AUDIO.sampleRate } : undefined;
