@@ -12,12 +12,13 @@ import { Mp4Writer, repair, type SegmentInfo } from "qcam:mp4";
 import { RtspServer } from "qcam:rtsp";
 import { Encoder } from "qcam:video";
 import { AUDIO, describePlan, OptionError, parseOptions, RTSP_PATH, RTSP_PORT, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
-import { makeRoom, recordings, segmentBudget } from "./storage.ts";
+import { makeRoom, recordings, SegmentBudget } from "./storage.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
 const FPS = 30;
 const BITRATE = 3_000_000;
+const AUDIO_BITRATE = 64_000; // G.711: 8 bits a sample
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 
@@ -42,14 +43,18 @@ function record(opts: RecorderOptions): void {
     failure ??= `${e.code}: ${e.message}`;
     app.setExitFlag(true);
   };
-  const saved = (s: SegmentInfo) => console.log(`  saved ${s.path}: ${s.frames} frames, ${s.duration.toFixed(1)} s, ${mb(s.size)} MB`);
+  const saved = (s: SegmentInfo) =>
+    console.log(`  saved ${s.path}: ${s.frames} frames, ${s.duration.toFixed(1)} s, ${mb(s.size)} MB${s.full ? " (the card was full)" : ""}`);
   const loop = opts.recordSeconds === null;
-  // Loop recording: each finished segment makes room for the next one by
-  // deleting the oldest recordings.
-  const makeRoomForSegment = (): boolean => {
-    const room = makeRoom(dir, segmentBudget(BITRATE, opts.segmentSeconds));
+  // Loop recording: room for the segment being written is made by deleting
+  // the oldest recordings, sized from what segments really take. A card
+  // that fills anyway ends the segment early (the writer carries on with
+  // the next one once there is room): the same answer, a little late.
+  const budget = new SegmentBudget(BITRATE, opts.audio ? AUDIO_BITRATE : 0, opts.segmentSeconds);
+  const makeRoomForSegment = (busy?: string): boolean => {
+    const room = makeRoom(dir, budget.bytes, busy);
     for (const p of room.deleted) console.log(`  deleted ${p} to make room`);
-    if (!room.ok) fail(Object.assign(new Error(`the SD card has no room for a ${opts.segmentSeconds} s segment`), { code: "ENOSPC" }));
+    if (!room.ok) fail(Object.assign(new Error(`the SD card has no room for a ${opts.segmentSeconds} s segment (${mb(budget.bytes)} MB; ${mb(room.available)} MB free)`), { code: "ENOSPC" }));
     return room.ok;
   };
   if (loop && !makeRoomForSegment()) {
@@ -66,6 +71,7 @@ function record(opts: RecorderOptions): void {
   const g711 = opts.audio ? new AudioEncoder({ codec: AUDIO.codec }) : null;
   const audioTrack = opts.audio ? { codec: AUDIO.codec, sampleRate: AUDIO.sampleRate } : undefined;
 
+  let stopping = false;
   const start = time.ticksMs();
   const writer = new Mp4Writer(loop ? segmentPattern(dir) : `${dir}/${segmentName(new Date(time.timeMs()), 0, "mp4")}`, {
     video: enc,
@@ -73,7 +79,8 @@ function record(opts: RecorderOptions): void {
     segment: loop ? { seconds: opts.segmentSeconds } : undefined,
     onSegment: (s) => {
       saved(s);
-      makeRoomForSegment();
+      if (!s.full) budget.measured(s.size);
+      if (!stopping) makeRoomForSegment(writer.path); // (close() hands over the last reports)
     },
     onError: fail,
   });
@@ -97,6 +104,7 @@ function record(opts: RecorderOptions): void {
     }
     time.sleepMs(20);
   }
+  stopping = true;
   const dropped = pipes.map((p) => p.close()!).reduce((n, s) => n + s.drops.queue + s.drops.source, 0);
   const last = writer.close();
   if (last) saved(last);

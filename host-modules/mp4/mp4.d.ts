@@ -45,6 +45,8 @@ declare module "qcam:mp4" {
     size: number;
     /** Video frames (samples) in it. */
     frames: number;
+    /** It ended early because the card was full (see `segment`). */
+    full: boolean;
   }
 
   export interface Mp4WriterOptions {
@@ -54,17 +56,28 @@ declare module "qcam:mp4" {
     audio?: Mp4AudioTrack;
     /** Target fragment length, milliseconds (100..10000, default 1000); cut at the next keyframe when one comes within it. */
     fragmentMs?: number;
-    /** On a clean close, rewrite into a regular MP4 with the moov first (default true); false keeps the fragmented file. */
+    /** On a clean close (and per finished segment), make a regular MP4 (default true): the moov first, by a copy written beside the file and renamed over it, when the card has room for the copy; else in place, the moov at the end (docs/api/mp4.md). false keeps the fragmented file. */
     finalize?: boolean;
     /**
      * Split the recording into files. The path then is a pattern: `%i` (or
      * `%03i`, any width) becomes the segment index, and strftime-style `%Y %m
      * %d %H %M %S` the wall-clock time (UTC, like the boards' clocks) the
      * segment starts; `%%` is a percent sign.
+     *
+     * A full card does not stop a segmented writer: `onFull` hears of it
+     * (the moment to delete old recordings), the fragment that did not fit
+     * is dropped, the segment ends at its last complete fragment (reported
+     * to `onSegment` with `full: true`; a file without one is removed), and
+     * the next segment starts at the first keyframe a second or more later
+     * for which there is room (`onFull` again each time there is none).
+     * Frames lost meanwhile count in `stats().dropped`. `onError` does not
+     * hear of it.
      */
     segment?: SegmentOptions;
     /** A segment was finished (finalized when `finalize`) and the next one started. Not called for the file `close()` finishes: `close()` returns that one's info. Reports the loop has not delivered yet when `close()` is called are delivered by it. */
     onSegment?: (info: SegmentInfo) => void;
+    /** Segments: the card was full; `path` is the file that was cut short or could not start. Frames are dropped until there is room (see `segment`). */
+    onFull?: (path: string) => void;
     /** Writing failed (e.g. code ENOSPC: the card is full). What was written stays playable; the writer stops writing. Without it the error is thrown by the next `write()`, or is fatal in a link. */
     onError?: (error: Error & { code: string }) => void;
   }
@@ -79,7 +92,7 @@ declare module "qcam:mp4" {
     bytes: number;
     /** Segments finished so far. */
     segments: number;
-    /** Video frames dropped before the first keyframe. */
+    /** Video frames not written: before a file's first keyframe, and (segments) lost to a full card. */
     dropped: number;
   }
 

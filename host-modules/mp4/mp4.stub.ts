@@ -28,7 +28,7 @@ import type * as Api from "qcam:mp4";
 import type { Frame } from "qcam:video";
 import type * as Self from "./mp4.stub.ts";
 import "qcam:video";
-import { mkdir as fsMkdir, open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, stat as fsStat, type File as FsFile } from "qcam:fs";
+import { mkdir as fsMkdir, open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, space as fsSpace, stat as fsStat, type File as FsFile } from "qcam:fs";
 import { findParams, nals, parseH264Sps, parseH265Sps, splitAus } from "../../build/testing/annexb.ts";
 import { provide, providerOf, type LinkSink, type Packet } from "../../build/testing/media.ts";
 import { conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
@@ -458,6 +458,19 @@ function makeConfig(codec: "h264" | "h265", vps: Uint8Array | undefined, sps: Ui
 
 // ------------------------------------------------------------------ finalize (mp4_finalize.c)
 
+/** build_moov: the moov of a regular file; per track, chunk c starts at
+ * sample first[t][c] and file offset offset[t][c]. */
+function writeMoov(b: Buf, idx: Index, first: number[][], offset: number[][], co64: boolean): void {
+  const moov = b.box("moov");
+  let movie = 0;
+  const durs = idx.tracks.map((t) => movieUnits(t, trackDuration(t)));
+  const delays = idx.tracks.map((t) => (t.baseDts ? movieUnits(t, t.baseDts) : 0));
+  durs.forEach((d, i) => (movie = Math.max(movie, d + delays[i])));
+  writeMvhd(b, idx, movie);
+  idx.tracks.forEach((t, i) => writeTrak(b, idx, t, { first: first[i], offset: offset[i], co64 }, durs[i], delays[i]));
+  b.end(moov);
+}
+
 /** qcam_mp4_write_head (mp4_box.h): ftyp, moov and the mdat header of a
  * regular file whose payload follows; per track, chunk c starts at sample
  * first[t][c] and payload byte rel[t][c]. Shared by finalize and remux. */
@@ -467,14 +480,7 @@ function writeHead(idx: Index, first: number[][], rel: number[][], payload: numb
   const build = (start: number) => {
     const b = new Buf();
     writeFtyp(b, idx);
-    const moov = b.box("moov");
-    let movie = 0;
-    const durs = idx.tracks.map((t) => movieUnits(t, trackDuration(t)));
-    const delays = idx.tracks.map((t) => (t.baseDts ? movieUnits(t, t.baseDts) : 0));
-    durs.forEach((d, i) => (movie = Math.max(movie, d + delays[i])));
-    writeMvhd(b, idx, movie);
-    idx.tracks.forEach((t, i) => writeTrak(b, idx, t, { first: first[i], offset: rel[i].map((r) => start + r), co64 }, durs[i], delays[i]));
-    b.end(moov);
+    writeMoov(b, idx, first, rel.map((r) => r.map((x) => start + x)), co64);
     return b;
   };
   const b = build(build(0).len + (large ? 16 : 8));
@@ -489,10 +495,21 @@ function writeHead(idx: Index, first: number[][], rel: number[][], payload: numb
   return b;
 }
 
-/** The regular file for a fragmented one's bytes and index. */
-function finalizeBytes(src: Uint8Array, idx: Index): Uint8Array {
-  interface Ck { src: number; size: number; track: number; first: number }
-  const all: Ck[] = [];
+/** A fragmented file's chunks (runs of one track's samples contiguous in
+ * the file), in file order: per track where each starts in the file (src)
+ * and in the payload of the moov-first copy (rel). */
+interface FileChunks {
+  all: { src: number; size: number; track: number; first: number }[];
+  first: number[][];
+  rel: number[][];
+  src: number[][];
+  payload: number;
+  firstSample: number;
+  end: number;
+}
+
+function chunksOf(idx: Index): FileChunks {
+  const all: FileChunks["all"] = [];
   idx.tracks.forEach((t, ti) => {
     t.samples.forEach((s, i) => {
       const p = t.samples[i - 1];
@@ -501,47 +518,112 @@ function finalizeBytes(src: Uint8Array, idx: Index): Uint8Array {
     });
   });
   all.sort((a, b) => a.src - b.src);
-  const first: number[][] = idx.tracks.map(() => []);
-  const rel: number[][] = idx.tracks.map(() => []);
-  let payload = 0;
-  for (const c of all) {
-    first[c.track].push(c.first);
-    rel[c.track].push(payload);
-    payload += c.size;
+  const c: FileChunks = { all, first: idx.tracks.map(() => []), rel: idx.tracks.map(() => []), src: idx.tracks.map(() => []), payload: 0, firstSample: Infinity, end: 0 };
+  for (const k of all) {
+    c.first[k.track].push(k.first);
+    c.rel[k.track].push(c.payload);
+    c.src[k.track].push(k.src);
+    c.payload += k.size;
+    c.firstSample = Math.min(c.firstSample, k.src);
+    c.end = Math.max(c.end, k.src + k.size);
   }
-  const b = writeHead(idx, first, rel, payload);
-  const out = new Uint8Array(b.len + payload);
+  return c;
+}
+
+/** The moov-first copy of a fragmented file's bytes. */
+function finalizeBytes(src: Uint8Array, idx: Index, c: FileChunks = chunksOf(idx)): Uint8Array {
+  const b = writeHead(idx, c.first, c.rel, c.payload);
+  if (c.end > src.length) throw Object.assign(new Error("the index points past the end"), { code: "EIO" });
+  const out = new Uint8Array(b.len + c.payload);
   out.set(b.view());
   let pos = b.len;
-  for (const c of all) {
-    if (c.src + c.size > src.length) throw Object.assign(new Error("the index points past the end"), { code: "EIO" });
-    out.set(src.subarray(c.src, c.src + c.size), pos);
-    pos += c.size;
+  for (const k of c.all) {
+    out.set(src.subarray(k.src, k.src + k.size), pos);
+    pos += k.size;
   }
   return out;
 }
 
-/** qcam_mp4_finalize: written beside, renamed over. Throws the fs error (ENOSPC: the card has no room for the copy). */
-function finalizeFile(path: string, idx: Index): void {
-  const bytes = finalizeBytes(new Uint8Array(fsReadFile(path)), idx);
-  const slash = path.lastIndexOf("/");
-  const tmp = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.final`;
-  let f: FsFile | null = null;
-  try {
-    f = fsOpen(tmp, "w");
-    f.write(bytes, 0);
-    f.close();
-    f = null;
-    fsRename(tmp, path);
-  } catch (e) {
-    try {
-      f?.close();
-      fsRemove(tmp);
-    } catch {
-      /* gone already */
+/** Offset and size of the first top-level moov in src's first `limit` bytes. */
+function findMoov(src: Uint8Array, limit: number): [number, number] | null {
+  const v = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  for (let pos = 0; pos + 8 <= limit && pos + 8 <= src.length; ) {
+    let n = v.getUint32(pos);
+    if (n === 1) {
+      if (pos + 16 > src.length) return null;
+      n = Number(v.getBigUint64(pos + 8));
     }
-    throw e;
+    if (n < 8) return null;
+    if (String.fromCharCode(...src.subarray(pos + 4, pos + 8)) === "moov") return [pos, n];
+    pos += n;
   }
+  return null;
+}
+
+/** finalize_in_place: a moov after the last fragment, then the fragmented
+ * moov's header becomes an mdat header spanning up to it. */
+function finalizeInPlace(path: string, src: Uint8Array, idx: Index, c: FileChunks): void {
+  const einval = () => Object.assign(new Error("cannot finalize in place"), { code: "EINVAL" });
+  if (!c.all.length) throw einval();
+  const old = findMoov(src, c.firstSample);
+  if (!old || old[0] + old[1] > c.firstSample) throw einval();
+  const moov = new Buf();
+  writeMoov(moov, idx, c.first, c.src, c.end + (1 << 26) > 0xffffffff);
+  const f = fsOpen(path, "r+");
+  try {
+    f.truncate(c.end);
+    try {
+      f.write(moov.view(), c.end);
+    } catch (e) {
+      f.truncate(c.end);
+      throw e;
+    }
+    const h = new Buf();
+    const span = c.end - old[0];
+    if (span <= 0xffffffff) {
+      h.u32(span);
+      h.fourcc("mdat");
+    } else {
+      h.u32(1);
+      h.fourcc("mdat");
+      h.u64(span);
+    }
+    f.write(h.view(), old[0]);
+  } finally {
+    f.close();
+  }
+}
+
+/** qcam_mp4_finalize: moov first, written beside and renamed over, when the
+ * card has room for the copy; else (or when the copy runs out of room) in
+ * place. Throws the fs error (ENOSPC: not even the moov fits). */
+function finalizeFile(path: string, idx: Index): void {
+  const src = new Uint8Array(fsReadFile(path));
+  const c = chunksOf(idx);
+  if (c.end > src.length) throw Object.assign(new Error("the index points past the end"), { code: "EIO" });
+  const head = writeHead(idx, c.first, c.rel, c.payload);
+  if (fsSpace(path).available >= head.len + c.payload) {
+    const slash = path.lastIndexOf("/");
+    const tmp = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.final`;
+    let f: FsFile | null = null;
+    try {
+      f = fsOpen(tmp, "w");
+      f.write(finalizeBytes(src, idx, c), 0);
+      f.close();
+      f = null;
+      fsRename(tmp, path);
+      return;
+    } catch (e) {
+      try {
+        f?.close();
+        fsRemove(tmp);
+      } catch {
+        /* gone already */
+      }
+      if (codeOf(e) !== "ENOSPC") throw e;
+    }
+  }
+  finalizeInPlace(path, src, idx, c);
 }
 
 // ------------------------------------------------------------------ the writer (mp4_write.c)
@@ -587,6 +669,7 @@ interface Cfg {
   segBytes: number;
   onSegment: ((i: Api.SegmentInfo) => void) | undefined;
   onError: ((e: Error & { code: string }) => void) | undefined;
+  onFull: ((path: string) => void) | undefined;
 }
 
 function expandPath(pattern: string, index: number, wallMs: number): string | null {
@@ -637,9 +720,12 @@ class Writer {
   early: Packet[] = [];
   error: string | null = null;
   closed = false;
+  full = false; // segments: the card was full; waiting for room
+  retryUs = 0; // the pts from which the next file may start
+  lastPtsUs = 0;
   sink: LinkSink;
 
-  constructor(readonly cfg: Cfg, readonly post: (ev: { segment?: Api.SegmentInfo; error?: { code: string; path: string } }) => void) {
+  constructor(readonly cfg: Cfg, readonly post: (ev: PendingEvent) => void) {
     const mk = (on: boolean, video: boolean): WTrack => ({ on, video, t: null, data: [], dataLen: 0, fs: [], fragDts: 0, nextDts: 0, pending: false, provisional: false, started: false, lastDur: 0, written: 0 });
     this.tracks = [mk(!!cfg.videoCodec, true), mk(!!cfg.audioCodec, false)];
     if (cfg.params && cfg.videoCodec) {
@@ -650,7 +736,13 @@ class Writer {
     this.openFile(); // throws the fs error
   }
 
+  get segmented(): boolean {
+    return this.cfg.segSeconds > 0 || this.cfg.segBytes > 0;
+  }
+
+  /** The first error stops the writer; a full card does not stop a segmented one (cardFull() answers it). */
   fail(code: string): string {
+    if (code === "ENOSPC" && this.segmented) return code;
     if (!this.error) {
       this.error = code;
       if (this.cfg.onError) this.post({ error: { code, path: this.path } });
@@ -688,8 +780,7 @@ class Writer {
   }
 
   openFile(): void {
-    const segmented = this.cfg.segSeconds > 0 || this.cfg.segBytes > 0;
-    const p = segmented ? expandPath(this.cfg.pattern, this.segIndex, world.wallUs() / 1000) : this.cfg.pattern;
+    const p = this.segmented ? expandPath(this.cfg.pattern, this.segIndex, world.wallUs() / 1000) : this.cfg.pattern;
     if (p === null) throw Object.assign(new Error("bad pattern"), { code: "EINVAL" });
     this.path = p;
     // missing folders are made; what cannot be made shows in the open's error
@@ -837,11 +928,24 @@ class Writer {
     }
   }
 
+  /** Forget the samples of the fragment in progress (a full card). */
+  dropFragment(): void {
+    for (const k of this.tracks) {
+      if (k.video) this.dropped += k.fs.length;
+      Object.assign(k, { data: [], dataLen: 0, fs: [], pending: false });
+    }
+  }
+
   finishFile(): { r: 0 | string; info: Api.SegmentInfo } {
-    const info: Api.SegmentInfo = { path: this.path, index: this.segIndex, duration: 0, size: 0, frames: 0 };
+    const info: Api.SegmentInfo = { path: this.path, index: this.segIndex, duration: 0, size: 0, frames: 0, full: false };
     if (!this.file) return { r: 0, info }; // a next segment that could not be created: nothing to finish
     let r: 0 | string = 0;
     if (!this.error) r = this.emitFragment(true);
+    if (r === "ENOSPC" && this.segmented) {
+      this.dropFragment(); // the last fragment did not fit: the file ends before it
+      r = 0;
+      info.full = true;
+    }
     this.file.close();
     this.file = null;
     if (!this.started) {
@@ -854,7 +958,9 @@ class Writer {
       try {
         finalizeFile(this.path, this.idx);
       } catch (e) {
-        if (!this.error) r = this.fail(codeOf(e));
+        // it stays fragmented (and playable); segments on a full card carry on
+        const code = codeOf(e);
+        if (!this.error && !(code === "ENOSPC" && this.segmented)) r = this.fail(code);
         this.patchDuration();
       }
     } else if (this.fragments > 0) this.patchDuration();
@@ -905,12 +1011,39 @@ class Writer {
     }
     this.started = true;
     const r = this.writeInit();
-    return r ? this.fail(r) : 0;
+    if (r) return this.fail(r);
+    this.full = false;
+    return 0;
   }
 
   segmentDue(k: WTrack, dts: number): boolean {
     if (this.cfg.segSeconds > 0 && dts >= this.cfg.segSeconds * k.t!.timescale - 0.5) return true;
     return this.cfg.segBytes > 0 && this.fileLen + this.tracks[0].dataLen + this.tracks[1].dataLen >= this.cfg.segBytes;
+  }
+
+  /** card_full: tell onFull, end this file at its last complete fragment and wait for
+   * room from `ptsUs` + 1 s on. A file without one fragment on the card is removed, not reported. */
+  cardFull(ptsUs: number): 0 {
+    this.dropFragment();
+    this.full = true;
+    this.retryUs = ptsUs + 1_000_000;
+    this.post({ full: this.path });
+    if (!this.file) return 0;
+    if (this.fragments === 0) {
+      this.file.close();
+      this.file = null;
+      try {
+        fsRemove(this.path);
+      } catch {
+        /* nothing there */
+      }
+      this.started = false;
+      return 0;
+    }
+    const { info } = this.finishFile();
+    this.post({ segment: { ...info, full: true } });
+    this.segIndex++;
+    return 0;
   }
 
   nextSegment(ptsUs: number): 0 | string {
@@ -925,6 +1058,8 @@ class Writer {
     }
     return this.startFile(ptsUs);
   }
+
+
 
   appendVideo(k: WTrack, pkt: Packet): number {
     let size = 0;
@@ -970,7 +1105,7 @@ class Writer {
       k.fragDts = dts;
       k.provisional = false;
     }
-    if (pkt.keyframe && k.started && (this.cfg.segSeconds > 0 || this.cfg.segBytes > 0) && this.segmentDue(k, dts)) {
+    if (pkt.keyframe && k.started && this.segmented && this.segmentDue(k, dts)) {
       const r = this.nextSegment(pkt.ptsUs);
       if (r) return r;
       dts = 0;
@@ -1011,7 +1146,7 @@ class Writer {
       k.nextDts = Math.floor((rel * rate + 500000) / 1000000);
     }
     const video = this.tracks[0].on;
-    if (!video && k.started && (this.cfg.segSeconds > 0 || this.cfg.segBytes > 0) && this.segmentDue(k, k.nextDts)) {
+    if (!video && k.started && this.segmented && this.segmentDue(k, k.nextDts)) {
       const r = this.nextSegment(pkt.ptsUs);
       if (r) return r;
       k.nextDts = 0;
@@ -1036,16 +1171,25 @@ class Writer {
   write(pkt: Packet): 0 | string {
     if (this.closed) return "EBADF";
     if (this.error) return this.stoppedResult();
-    let r: 0 | string;
-    if (pkt.codec === this.cfg.videoCodec) r = this.writeVideo(pkt);
-    else if (pkt.codec === this.cfg.audioCodec) r = this.writeAudio(pkt);
-    else return "EINVAL";
+    const video = pkt.codec === this.cfg.videoCodec;
+    if (!video && pkt.codec !== this.cfg.audioCodec) return "EINVAL";
+    if (this.full && pkt.ptsUs < this.retryUs) {
+      if (video) this.dropped++; // waiting for room on a full card
+      return 0;
+    }
+    this.lastPtsUs = pkt.ptsUs;
+    let r = video ? this.writeVideo(pkt) : this.writeAudio(pkt);
+    if (r === "ENOSPC" && this.segmented) {
+      if (video) this.dropped++; // a packet that meets a full card is not kept
+      r = this.cardFull(pkt.ptsUs);
+    }
     return r ? this.stoppedResult() : 0;
   }
 
   flush(): 0 | string {
     if (this.closed) return "EBADF";
-    const r = this.error ? this.stoppedResult() : this.emitFragment(true);
+    let r = this.error ? this.stoppedResult() : this.emitFragment(true);
+    if (r === "ENOSPC" && this.segmented) r = this.cardFull(this.lastPtsUs);
     return r ? this.stoppedResult() : 0;
   }
 
@@ -1071,7 +1215,7 @@ function concat(parts: Uint8Array[], len: number): Uint8Array {
 
 // ------------------------------------------------------------------ Mp4Writer (mp4_writer_js.c)
 
-type PendingEvent = { segment?: Api.SegmentInfo; error?: { code: string; path: string } };
+type PendingEvent = { segment?: Api.SegmentInfo; error?: { code: string; path: string }; full?: string };
 interface WriterState {
   w: Writer | null;
   handle: Handle | null;
@@ -1099,7 +1243,7 @@ function intProp(o: Record<string, unknown>, name: string, lo: number, hi: numbe
 }
 
 function parseOptions(opts: Record<string, unknown>, path: string): Cfg {
-  const cfg: Cfg = { pattern: path, videoCodec: null, width: 0, height: 0, params: null, encoder: null, audioCodec: null, sampleRate: 0, fragmentMs: 1000, finalize: true, segSeconds: 0, segBytes: 0, onSegment: undefined, onError: undefined };
+  const cfg: Cfg = { pattern: path, videoCodec: null, width: 0, height: 0, params: null, encoder: null, audioCodec: null, sampleRate: 0, fragmentMs: 1000, finalize: true, segSeconds: 0, segBytes: 0, onSegment: undefined, onError: undefined, onFull: undefined };
   const v = opts.video;
   if (v !== undefined) {
     if (!isObject(v)) bad("TypeError", "video must be an Encoder or {codec, width, height, parameterSets?}");
@@ -1161,11 +1305,12 @@ function parseOptions(opts: Record<string, unknown>, path: string): Cfg {
     cfg.segBytes = intProp(so, "bytes", 1, Number.MAX_SAFE_INTEGER, "segment.bytes must be an integer >= 1") ?? 0;
     if (cfg.segSeconds <= 0 && cfg.segBytes === 0) bad("TypeError", "segment needs seconds or bytes");
   }
-  for (const name of ["onSegment", "onError"] as const) {
+  for (const name of ["onSegment", "onError", "onFull"] as const) {
     const f = opts[name];
     if (f !== undefined && typeof f !== "function") bad("TypeError", `${name} must be a function`);
   }
   cfg.onSegment = opts.onSegment as Cfg["onSegment"];
+  cfg.onFull = opts.onFull as Cfg["onFull"];
   cfg.onError = opts.onError as Cfg["onError"];
   return cfg;
 }
@@ -1183,6 +1328,7 @@ export class Mp4Writer {
       for (let ev = state.pending.shift(); ev; ev = state.pending.shift()) {
         try {
           if (ev.segment && typeof cfg.onSegment === "function") cfg.onSegment({ ...ev.segment });
+          if (ev.full !== undefined && typeof cfg.onFull === "function") cfg.onFull(ev.full);
           if (ev.error && typeof cfg.onError === "function") cfg.onError(errnoOf(ev.error.code, `cannot write ${ev.error.path}`) as Error & { code: string });
         } catch (e) {
           world.reportUncaught(e);

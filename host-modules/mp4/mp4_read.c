@@ -1037,6 +1037,14 @@ static int read_file(reader *r)
         if ((k = top_box(r, pos, &type, &size, &hdr)) < 0) return k;
         if (k == 0) break; /* cannot happen: pass 1 saw it complete */
         if (type == FOURCC('m', 'o', 'o', 'v')) {
+            if (r->have_moov && info->fragmented) {
+                /* an in-place finalize cut before its last write
+                 * (mp4_finalize.c): the fragments are whole, the new moov goes */
+                snprintf(info->torn_why, sizeof info->torn_why, "an unfinished finalize: a second moov at offset %llu",
+                         (ull)pos);
+                r->end = pos;
+                break;
+            }
             if (r->have_moov) return fail(r, "mp4: a second moov box at offset %llu", (ull)pos);
             uint8_t *buf;
             int e = load_box(r, pos, size, hdr, type, &buf);

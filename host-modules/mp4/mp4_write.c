@@ -80,6 +80,9 @@ struct qcam_mp4_writer {
     int error;
     bool error_reported;
     bool closed;
+    bool full;          /* segments: the card was full; waiting for room */
+    int64_t retry_us;   /* the pts from which the next file may start */
+    int64_t last_pts_us; /* of the newest packet */
 };
 
 /* ---- paths --------------------------------------------------------------- */
@@ -127,8 +130,13 @@ int qcam_mp4_expand_path(const char *pattern, unsigned index, int64_t when, char
 
 /* ---- errors --------------------------------------------------------------- */
 
+static bool segmented(const qcam_mp4_writer *w) { return w->cfg.segment_seconds > 0 || w->cfg.segment_bytes > 0; }
+
+/* The first error stops the writer; a full card does not stop a segmented
+ * one (card_full() answers it). */
 static int fail(qcam_mp4_writer *w, int err)
 {
+    if (err == -ENOSPC && segmented(w)) return err;
     if (!w->error) {
         w->error = err;
         if (w->cfg.on_error) w->cfg.on_error(w->cfg.opaque, err, w->path);
@@ -181,7 +189,7 @@ static void reset_file_state(qcam_mp4_writer *w)
 
 static int open_file(qcam_mp4_writer *w)
 {
-    if (w->cfg.segment_seconds > 0 || w->cfg.segment_bytes > 0) {
+    if (segmented(w)) {
         int r = qcam_mp4_expand_path(w->pattern, w->seg_index, (int64_t)time(NULL), w->path, sizeof w->path);
         if (r < 0) return r;
     } else {
@@ -392,6 +400,18 @@ static void patch_duration(qcam_mp4_writer *w)
     qcam_fs_close(fd);
 }
 
+/* Forget the samples of the fragment in progress (a full card). */
+static void drop_fragment(qcam_mp4_writer *w)
+{
+    for (int i = 0; i < 2; i++) {
+        wtrack *k = &w->tracks[i];
+        if (k->video) w->dropped += k->n_fs;
+        k->data.len = 0;
+        k->n_fs = 0;
+        k->pending = false;
+    }
+}
+
 /* Write the rest, close the file and finalize it. Without an open file (a
  * next segment that could not be created) there is nothing to finish. */
 static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
@@ -404,6 +424,12 @@ static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
     if (w->fd < 0) return 0;
     int r = 0;
     if (!w->error) r = emit_fragment(w, true);
+    if (r == -ENOSPC && segmented(w)) {
+        /* the last fragment did not fit: the file ends before it */
+        drop_fragment(w);
+        r = 0;
+        if (info) info->full = true;
+    }
     qcam_fs_close(w->fd);
     w->fd = -1;
     if (!w->started) {
@@ -412,8 +438,10 @@ static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
     } else if (w->cfg.finalize && w->fragments > 0) {
         int f = qcam_mp4_finalize(w->card, w->path, &w->idx);
         if (f < 0) {
-            if (!w->error) r = fail(w, f);
-            patch_duration(w); /* it stays fragmented */
+            /* it stays fragmented (and playable); segments on a full card
+             * carry on, repair finalizes it later */
+            if (!w->error && !(f == -ENOSPC && segmented(w))) r = fail(w, f);
+            patch_duration(w);
         }
     } else if (w->fragments > 0) {
         patch_duration(w);
@@ -486,6 +514,7 @@ static int start_file(qcam_mp4_writer *w, int64_t pts_us)
     w->started = true;
     int r = write_init(w);
     if (r < 0) return fail(w, r);
+    w->full = false;
     return 0;
 }
 
@@ -511,6 +540,31 @@ static int next_segment(qcam_mp4_writer *w, int64_t pts_us)
     r = open_file(w);
     if (r < 0) return fail(w, r);
     return start_file(w, pts_us);
+}
+
+/* Segments on a full card (see mp4_write.h): tell on_full, end this file
+ * at its last complete fragment and wait for room from `pts_us` + 1 s on. A
+ * file that did not get one fragment on the card is removed, not reported. */
+static int card_full(qcam_mp4_writer *w, int64_t pts_us)
+{
+    drop_fragment(w);
+    w->full = true;
+    w->retry_us = pts_us + 1000000;
+    if (w->cfg.on_full) w->cfg.on_full(w->cfg.opaque, w->path);
+    if (w->fd < 0) return 0;
+    if (w->fragments == 0) {
+        qcam_fs_close(w->fd);
+        w->fd = -1;
+        qcam_fs_remove(w->card, w->path);
+        w->started = false;
+        return 0;
+    }
+    qcam_mp4_segment_info info;
+    finish_file(w, &info);
+    info.full = true;
+    if (w->cfg.on_segment) w->cfg.on_segment(w->cfg.opaque, &info);
+    w->seg_index++;
+    return 0;
 }
 
 /* The next 00 00 01 at or after p, or end. memchr finds the zero bytes (rare
@@ -594,8 +648,7 @@ static int write_video(qcam_mp4_writer *w, qcam_packet *pkt)
         k->frag_dts = dts;
         k->provisional = false;
     }
-    if (pkt->keyframe && k->started && (w->cfg.segment_seconds > 0 || w->cfg.segment_bytes > 0) &&
-        segment_due(w, k, dts)) {
+    if (pkt->keyframe && k->started && segmented(w) && segment_due(w, k, dts)) {
         int r = next_segment(w, pkt->pts_us);
         if (r < 0) return r;
         dts = 0;
@@ -652,8 +705,7 @@ static int write_audio(qcam_mp4_writer *w, qcam_packet *pkt)
         k->next_dts = (uint64_t)((rel * (int64_t)rate + 500000) / 1000000);
     }
     bool video = w->tracks[0].on;
-    if (!video && k->started && (w->cfg.segment_seconds > 0 || w->cfg.segment_bytes > 0) &&
-        segment_due(w, k, k->next_dts)) {
+    if (!video && k->started && segmented(w) && segment_due(w, k, k->next_dts)) {
         int r = next_segment(w, pkt->pts_us);
         if (r < 0) return r;
         k->next_dts = 0;
@@ -681,12 +733,22 @@ static int write_audio(qcam_mp4_writer *w, qcam_packet *pkt)
 int qcam_mp4_writer_write(qcam_mp4_writer *w, qcam_packet *pkt)
 {
     pthread_mutex_lock(&w->lock);
-    int r;
+    bool video = pkt->codec == w->cfg.video_codec && w->tracks[0].on;
+    bool audio = !video && pkt->codec == w->cfg.audio_codec && w->tracks[1].on;
+    bool waiting = w->full && pkt->pts_us < w->retry_us; /* for room on a full card */
+    int r = 0;
     if (w->closed) r = -EBADF;
     else if (w->error) r = stopped_result(w);
-    else if (pkt->codec == w->cfg.video_codec && w->tracks[0].on) r = write_video(w, pkt);
-    else if (pkt->codec == w->cfg.audio_codec && w->tracks[1].on) r = write_audio(w, pkt);
-    else r = -EINVAL;
+    else if (!video && !audio) r = -EINVAL;
+    else if (waiting) w->dropped += video;
+    else {
+        w->last_pts_us = pkt->pts_us;
+        r = video ? write_video(w, pkt) : write_audio(w, pkt);
+        if (r == -ENOSPC && segmented(w)) {
+            w->dropped += video; /* a packet that meets a full card is not kept */
+            r = card_full(w, pkt->pts_us);
+        }
+    }
     if (r < 0 && r != -EINVAL && r != -EBADF) r = stopped_result(w);
     pthread_mutex_unlock(&w->lock);
     return r;
@@ -696,6 +758,7 @@ int qcam_mp4_writer_flush(qcam_mp4_writer *w)
 {
     pthread_mutex_lock(&w->lock);
     int r = w->closed ? -EBADF : w->error ? stopped_result(w) : emit_fragment(w, true);
+    if (r == -ENOSPC && segmented(w)) r = card_full(w, w->last_pts_us);
     if (r < 0 && r != -EBADF) r = stopped_result(w);
     pthread_mutex_unlock(&w->lock);
     return r;

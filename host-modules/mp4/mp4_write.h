@@ -6,7 +6,16 @@
  * Threads. Every entry point takes the writer's mutex: one video link, one
  * audio link and the app's thread may call in at the same time. The
  * callbacks run on the calling thread with the mutex held: they must only
- * hand their data to the app's loop (qcam_app_post). */
+ * hand their data to the app's loop (qcam_app_post).
+ *
+ * A full card. Without segments, -ENOSPC stops the writer like any other
+ * error (on_error; what was written stays playable). With segments it does
+ * not: on_full hears of it (the app's moment to delete old recordings), the
+ * fragment that did not fit is dropped, the file ends at its last complete
+ * fragment (finished, and reported to on_segment with `full` set; a file
+ * without one is removed), and the next segment starts at the first
+ * keyframe a second or more later for which there is room (on_full again
+ * each time there is none). Until then video frames are dropped and counted. */
 #ifndef QCAM_MP4_WRITE_H
 #define QCAM_MP4_WRITE_H
 
@@ -26,17 +35,20 @@ typedef struct {
     double duration;   /* seconds: the video track (audio without video) */
     uint64_t size;     /* bytes on storage */
     uint64_t frames;   /* video samples */
+    bool full;         /* segments: ended early because the card was full */
 } qcam_mp4_segment_info;
 
 typedef struct {
     uint64_t video_frames, audio_frames; /* samples in complete fragments, all files */
     uint64_t fragments, bytes;           /* the current file */
     uint64_t segments;                   /* files finished */
-    uint64_t dropped;                    /* video frames before the first keyframe */
+    uint64_t dropped;                    /* video frames not written: before a file's first
+                                          * keyframe, or lost to a full card (segments) */
 } qcam_mp4_writer_stats;
 
 typedef void qcam_mp4_segment_fn(void *opaque, const qcam_mp4_segment_info *info);
 typedef void qcam_mp4_error_fn(void *opaque, int err, const char *path);
+typedef void qcam_mp4_full_fn(void *opaque, const char *path);
 
 typedef struct {
     const char *path; /* a board path; with segments a pattern (%i, %03i, %Y %m %d %H %M %S, %%) */
@@ -58,6 +70,7 @@ typedef struct {
     uint64_t segment_bytes; /* 0: no limit */
     qcam_mp4_segment_fn *on_segment;
     qcam_mp4_error_fn *on_error; /* called once, for the first error */
+    qcam_mp4_full_fn *on_full;   /* segments: the card was full (the file affected) */
     void *opaque;
     /* true: an error goes to on_error only and later writes return 0
      * (the writer has stopped); false: writes return the error */

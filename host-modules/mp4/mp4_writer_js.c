@@ -21,7 +21,7 @@ typedef struct {
     qcam_mp4_writer *w;
     qcam_resource res;
     qcam_app *app;
-    JSValue on_segment, on_error; /* owned by the object (gc-marked) */
+    JSValue on_segment, on_error, on_full; /* owned by the object (gc-marked) */
     bool alive;                   /* the JS object still exists */
     atomic_int refs;              /* the JS object + drain events in flight */
     pthread_mutex_t lock;         /* guards the queue */
@@ -39,7 +39,7 @@ static JSClassID mp4_class;
 
 struct mp4_event {
     mp4_event *next;
-    bool is_error;
+    enum { EV_SEGMENT, EV_ERROR, EV_FULL } kind;
     int err;
     qcam_mp4_segment_info info;
 };
@@ -63,10 +63,11 @@ static JSValue segment_object(JSContext *ctx, const qcam_mp4_segment_info *info)
     JS_SetPropertyStr(ctx, o, "duration", JS_NewFloat64(ctx, info->duration));
     JS_SetPropertyStr(ctx, o, "size", JS_NewInt64(ctx, (int64_t)info->size));
     JS_SetPropertyStr(ctx, o, "frames", JS_NewInt64(ctx, (int64_t)info->frames));
+    JS_SetPropertyStr(ctx, o, "full", JS_NewBool(ctx, info->full));
     return o;
 }
 
-/* On the app's thread: hand every queued event to onSegment / onError. */
+/* On the app's thread: hand every queued event to onSegment / onError / onFull. */
 static void drain(mp4_handle *h)
 {
     JSContext *ctx = qcam_app_context(h->app);
@@ -79,12 +80,17 @@ static void drain(mp4_handle *h)
         }
         pthread_mutex_unlock(&h->lock);
         if (!ev) return;
-        JSValue fn = h->alive ? (ev->is_error ? h->on_error : h->on_segment) : JS_UNDEFINED;
+        JSValue fn = !h->alive                 ? JS_UNDEFINED
+                     : ev->kind == EV_ERROR    ? h->on_error
+                     : ev->kind == EV_FULL     ? h->on_full
+                                               : h->on_segment;
         if (JS_IsFunction(ctx, fn)) {
             JSValue arg;
-            if (ev->is_error) {
+            if (ev->kind == EV_ERROR) {
                 qcam_throw_errno(ctx, -ev->err, "cannot write %s", ev->info.path);
                 arg = JS_GetException(ctx);
+            } else if (ev->kind == EV_FULL) {
+                arg = JS_NewString(ctx, ev->info.path);
             } else {
                 arg = segment_object(ctx, &ev->info);
             }
@@ -133,8 +139,17 @@ static void on_error(void *opaque, int err, const char *path)
 {
     mp4_event *ev = calloc(1, sizeof *ev);
     if (!ev) return;
-    ev->is_error = true;
+    ev->kind = EV_ERROR;
     ev->err = err;
+    snprintf(ev->info.path, sizeof ev->info.path, "%s", path);
+    queue(opaque, ev);
+}
+
+static void on_full(void *opaque, const char *path)
+{
+    mp4_event *ev = calloc(1, sizeof *ev);
+    if (!ev) return;
+    ev->kind = EV_FULL;
     snprintf(ev->info.path, sizeof ev->info.path, "%s", path);
     queue(opaque, ev);
 }
@@ -162,7 +177,8 @@ static void mp4_finalizer(JSRuntime *rt, JSValue val)
     }
     JS_FreeValueRT(rt, h->on_segment);
     JS_FreeValueRT(rt, h->on_error);
-    h->on_segment = h->on_error = JS_UNDEFINED;
+    JS_FreeValueRT(rt, h->on_full);
+    h->on_segment = h->on_error = h->on_full = JS_UNDEFINED;
     h->alive = false;
     handle_unref(h);
 }
@@ -173,6 +189,7 @@ static void mp4_mark(JSRuntime *rt, JSValueConst val, JS_MarkFunc *mark)
     if (!h) return;
     JS_MarkValue(rt, h->on_segment, mark);
     JS_MarkValue(rt, h->on_error, mark);
+    JS_MarkValue(rt, h->on_full, mark);
 }
 
 static const JSClassDef mp4_def = {"Mp4Writer", .finalizer = mp4_finalizer, .gc_mark = mp4_mark};
@@ -187,7 +204,7 @@ static mp4_handle *mp4_get(JSContext *ctx, JSValueConst obj)
 
 typedef struct {
     qcam_mp4_writer_config cfg;
-    JSValue on_segment, on_error;
+    JSValue on_segment, on_error, on_full;
     JSValue ps[3]; /* ArrayBuffers kept while the config points into them */
 } options;
 
@@ -195,6 +212,7 @@ static void options_free(JSContext *ctx, options *o)
 {
     JS_FreeValue(ctx, o->on_segment);
     JS_FreeValue(ctx, o->on_error);
+    JS_FreeValue(ctx, o->on_full);
     for (int i = 0; i < 3; i++) JS_FreeValue(ctx, o->ps[i]);
 }
 
@@ -376,7 +394,8 @@ static int parse_options(JSContext *ctx, JSValueConst opts, options *o)
     r = JS_IsUndefined(v) ? 0 : segment_option(ctx, v, o);
     JS_FreeValue(ctx, v);
     if (r < 0) return -1;
-    if (fn_option(ctx, opts, "onSegment", &o->on_segment) < 0 || fn_option(ctx, opts, "onError", &o->on_error) < 0)
+    if (fn_option(ctx, opts, "onSegment", &o->on_segment) < 0 || fn_option(ctx, opts, "onError", &o->on_error) < 0 ||
+        fn_option(ctx, opts, "onFull", &o->on_full) < 0)
         return -1;
     return 0;
 }
@@ -387,7 +406,7 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "new Mp4Writer(path: string, options)");
     if (argc < 2 || !JS_IsObject(argv[1]))
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "new Mp4Writer(path, {video?, audio?, ...})");
-    options o = {.on_segment = JS_UNDEFINED, .on_error = JS_UNDEFINED, .ps = {JS_UNDEFINED, JS_UNDEFINED, JS_UNDEFINED}};
+    options o = {.on_segment = JS_UNDEFINED, .on_error = JS_UNDEFINED, .on_full = JS_UNDEFINED, .ps = {JS_UNDEFINED, JS_UNDEFINED, JS_UNDEFINED}};
     if (parse_options(ctx, argv[1], &o) < 0) {
         options_free(ctx, &o);
         return JS_EXCEPTION;
@@ -417,9 +436,11 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
     h->app = app;
     h->on_segment = JS_UNDEFINED;
     h->on_error = JS_UNDEFINED;
+    h->on_full = JS_UNDEFINED;
     o.cfg.path = path;
     o.cfg.on_segment = on_segment;
     o.cfg.on_error = on_error;
+    o.cfg.on_full = on_full;
     o.cfg.opaque = h;
     o.cfg.errors_handled = JS_IsFunction(ctx, o.on_error);
     const qcam_run_options *ro = qcam_app_options(app);
@@ -438,7 +459,8 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
     JS_FreeCString(ctx, path);
     h->on_segment = o.on_segment;
     h->on_error = o.on_error;
-    o.on_segment = o.on_error = JS_UNDEFINED;
+    h->on_full = o.on_full;
+    o.on_segment = o.on_error = o.on_full = JS_UNDEFINED;
     options_free(ctx, &o);
     JSValue proto = JS_GetPropertyStr(ctx, new_target, "prototype");
     JSValue obj = JS_NewObjectProtoClass(ctx, proto, mp4_class);
@@ -447,7 +469,8 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
         qcam_mp4_writer_close(h->w, NULL);
         JS_FreeValue(ctx, h->on_segment);
         JS_FreeValue(ctx, h->on_error);
-        h->on_segment = h->on_error = JS_UNDEFINED;
+        JS_FreeValue(ctx, h->on_full);
+        h->on_segment = h->on_error = h->on_full = JS_UNDEFINED;
         handle_unref(h); /* events posted meanwhile hold their own reference */
         return obj;
     }

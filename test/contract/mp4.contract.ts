@@ -229,6 +229,25 @@ function has(path: string, type: string): boolean {
   return false;
 }
 
+/** The file's top-level box types. */
+function topBoxes(path: string): string[] {
+  const b = bytesOf(path);
+  const out: string[] = [];
+  for (let at = 0; at + 8 <= b.length; ) {
+    let size = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+    if (size === 1) size = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(at + 8));
+    out.push(String.fromCharCode(...b.subarray(at + 4, at + 8)));
+    if (size < 8) break;
+    at += size;
+  }
+  return out;
+}
+
+/** The loop-recording case's segments ([index, frames, full]; the last is
+ * close()'s) and the files onFull named. */
+const EXPECT_LOOP: [number, number, boolean][] = [[0, 10, false], [1, 10, false], [2, 10, false], [3, 10, false], [4, 6, true], [5, 10, false], [6, 10, false], [7, 10, false]];
+const EXPECT_FULL = ["s003.mp4", "s004.mp4", "s004.mp4", "s006.mp4", "s007.mp4"];
+
 /** Let posted events (onSegment, onError) run. */
 function turns(n = 3): void {
   for (let i = 0; i < n; i++) app.needExit();
@@ -673,6 +692,142 @@ export default contract(
         } finally {
           fs.remove(filler);
         }
+      }),
+    );
+
+    t.test("finalize on a card without room for a copy: in place, the moov at the end; every frame reads back", () =>
+      inDir(() => {
+        // the fragmented file's size, from a writer that keeps it so
+        const ref = new Mp4Writer(`${DIR}/ref.mp4`, { video: VIDEO("h264"), fragmentMs: 100, finalize: false });
+        writeAll(ref, frames("h264"));
+        const fragmented = ref.close()!.size;
+        fs.remove(`${DIR}/ref.mp4`);
+        const filler = `${DIR}/filler`;
+        fs.writeFile(filler, new Uint8Array(Math.max(0, fs.space().free - fragmented - (fragmented >> 1))));
+        const errors: string[] = [];
+        const w = new Mp4Writer(`${DIR}/tight.mp4`, { video: VIDEO("h264"), fragmentMs: 100, onError: (e) => errors.push(e.code) });
+        writeAll(w, frames("h264"));
+        ok(fs.space().free < fragmented, `${fs.space().free} bytes free: no room for a second copy`);
+        const info = w.close()!;
+        turns();
+        deepEq(errors, []);
+        eq(info.frames, 20);
+        eq(info.size, fs.stat(info.path).size);
+        deepEq(topBoxes(info.path), ["ftyp", "mdat", "moov"], "one mdat over what the fragments were, the index after it");
+        deepEq(fs.list(DIR).sort(), ["filler", "in.h264", "tight.mp4"], "no copy beside it");
+        const r = new Mp4Reader(info.path);
+        eq(r.fragmented, false);
+        deepEq(r.tracks.map((x) => [x.codec, x.samples, x.duration]), [["h264", 20, 20 / 30]]);
+        deepEq(r.samples().filter((x) => x.keyframe).map((x) => x.index), [0, 10]);
+        const back: number[] = [];
+        for (let f = r.read(); f; f = r.read()) {
+          back.push(f.size);
+          f.close();
+        }
+        eq(back.length, 20);
+        r.close();
+        deepEq(repair(info.path), { status: "ok", droppedBytes: 0, videoFrames: 20, audioFrames: 0, duration: 20 / 30 });
+        // with room, the same frames go moov first
+        fs.remove(filler);
+        const roomy = new Mp4Writer(`${DIR}/roomy.mp4`, { video: VIDEO("h264"), fragmentMs: 100 });
+        writeAll(roomy, frames("h264"));
+        deepEq(topBoxes(roomy.close()!.path), ["ftyp", "moov", "mdat"]);
+      }),
+    );
+
+    t.test("an in-place finalize cut before its last write: repair finalizes the fragments again", () =>
+      inDir(() => {
+        const path = `${DIR}/cut.mp4`;
+        const w = new Mp4Writer(path, { video: VIDEO("h264"), fragmentMs: 100, finalize: false });
+        writeAll(w, frames("h264"));
+        w.close();
+        const whole = new Uint8Array(fs.readFile(path));
+        // what the cut leaves: the fragments whole, then a moov (a regular file's, taken from a finalized copy)
+        const fin = new Mp4Writer(`${DIR}/fin.mp4`, { video: VIDEO("h264"), fragmentMs: 100 });
+        writeAll(fin, frames("h264"));
+        fin.close();
+        const done = new Uint8Array(fs.readFile(`${DIR}/fin.mp4`));
+        const ftyp = (done[0] << 24) | (done[1] << 16) | (done[2] << 8) | done[3];
+        const moovLen = (done[ftyp] << 24) | (done[ftyp + 1] << 16) | (done[ftyp + 2] << 8) | done[ftyp + 3];
+        fs.appendFile(path, done.subarray(ftyp, ftyp + moovLen));
+        const r = repair(path);
+        eq(r.status, "repaired");
+        eq(r.droppedBytes, moovLen);
+        eq(r.videoFrames, 20);
+        const back = new Mp4Reader(path);
+        eq(back.fragmented, false);
+        eq(back.tracks[0].samples, 20);
+        back.close();
+        ok(fs.stat(path).size < whole.length + moovLen, "the stray moov went");
+      }),
+    );
+
+    t.test("loop recording on a nearly full card: segments finalize (in place when no copy fits); a full card ends one early, onError never hears of it, and the writer goes on once room is made", () =>
+      inDir(() => {
+        // 12 copies of the stream: 240 frames (8 s), a keyframe every 10
+        const one = base64(H264_B64);
+        const input = `${DIR}/long.h264`;
+        const all = new Uint8Array(one.length * 12);
+        for (let i = 0; i < 12; i++) all.set(one, i * one.length);
+        fs.writeFile(input, all);
+        fs.mkdir(`${DIR}/rec`);
+        const filler = `${DIR}/filler`;
+        fs.writeFile(filler, new Uint8Array(Math.max(0, fs.space().free - 9000)));
+        const seen: SegmentInfo[] = [];
+        const errors: string[] = [];
+        const full: string[] = [];
+        let deleted = 0;
+        const w = new Mp4Writer(`${DIR}/rec/s%03i.mp4`, {
+          video: VIDEO("h264"),
+          fragmentMs: 100,
+          segment: { seconds: 0.3 },
+          onError: (e) => errors.push(e.code),
+          onSegment: (s) => seen.push(s),
+          onFull: (path) => {
+            full.push(path);
+            // what a loop recorder does: the oldest recording goes, never the one being written
+            for (const name of fs.list(`${DIR}/rec`).filter((n) => `${DIR}/rec/${n}` !== w.path).slice(0, 1)) {
+              fs.remove(`${DIR}/rec/${name}`);
+              deleted++;
+            }
+          },
+        });
+        const es = new EsReader(input, { fps: 30 });
+        let n = 0;
+        for (let f = es.read(); f; f = es.read(), n++) {
+          w.write(f);
+          f.close();
+          turns(1); // the app's loop
+        }
+        es.close();
+        eq(n, 240);
+        const dropped = w.stats().dropped;
+        const last = w.close()!;
+        const files = [...seen, last];
+        deepEq(errors, [], "a full card is not an error when recording in segments");
+        ok(full.length > 0, "the card filled up at least once");
+        ok(deleted > 0, "room was made");
+        deepEq(full.map((p) => p.slice(-8)), EXPECT_FULL, `onFull named the file cut short or not started: ${JSON.stringify(full.map((p) => p.slice(-8)))}`);
+        const framesIn = files.reduce((a, s) => a + s.frames, 0);
+        eq(framesIn + dropped, 240, `every frame is in a file or counted as dropped: ${framesIn} + ${dropped}`);
+        deepEq(files.map((s) => [s.index, s.frames, s.full]), EXPECT_LOOP, `the same segments on both sides: ${JSON.stringify(files.map((s) => [s.index, s.frames, s.full]))}`);
+        eq(framesIn, EXPECT_LOOP.reduce((a, x) => a + x[1], 0), "the frames recorded; the rest were lost while the card was full");
+        let inPlace = 0;
+        const left = fs.list(`${DIR}/rec`);
+        ok(left.length >= 3, `${left.length} recordings left`);
+        for (const name of left) {
+          const path = `${DIR}/rec/${name}`;
+          const info = files.filter((s) => s.path === path).pop()!;
+          ok(info !== undefined, `${name} was reported`);
+          eq(fs.stat(path).size, info.size);
+          const r = new Mp4Reader(path);
+          eq(r.tracks[0].samples, info.frames);
+          eq(r.samples()[0].keyframe, true);
+          r.close();
+          if (topBoxes(path).join() === "ftyp,mdat,moov") inPlace++;
+        }
+        ok(inPlace > 0, "some segment was finalized in place");
+        fs.remove(filler);
       }),
     );
 
