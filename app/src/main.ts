@@ -48,8 +48,8 @@ function record(opts: RecorderOptions): void {
   const loop = opts.recordSeconds === null;
   // Loop recording: room for the segment being written is made by deleting
   // the oldest recordings, sized from what segments really take. A card
-  // that fills anyway ends the segment early (the writer carries on with
-  // the next one once there is room): the same answer, a little late.
+  // that fills anyway (onFull) ends the segment early and gets the same
+  // answer; the writer carries on with the next segment once there is room.
   const budget = new SegmentBudget(BITRATE, opts.audio ? AUDIO_BITRATE : 0, opts.segmentSeconds);
   const makeRoomForSegment = (busy?: string): boolean => {
     const room = makeRoom(dir, budget.bytes, busy);
@@ -82,6 +82,10 @@ function record(opts: RecorderOptions): void {
       if (!s.full) budget.measured(s.size);
       if (!stopping) makeRoomForSegment(writer.path); // (close() hands over the last reports)
     },
+    onFull: (path) => {
+      console.log(`  the card is full: ${path} cut short`);
+      if (!stopping) makeRoomForSegment(writer.path);
+    },
     onError: fail,
   });
   const server = opts.rtsp ? new RtspServer({ port: RTSP_PORT }) : null;
@@ -105,7 +109,7 @@ function record(opts: RecorderOptions): void {
     time.sleepMs(20);
   }
   stopping = true;
-  const dropped = pipes.map((p) => p.close()!).reduce((n, s) => n + s.drops.queue + s.drops.source, 0);
+  const dropped = pipes.map((p) => p.close()!).reduce((n, s) => n + s.drops.queue + s.drops.source, 0) + writer.stats().dropped;
   const last = writer.close();
   if (last) saved(last);
   if (dropped) console.log(`  dropped ${dropped} frames`);

@@ -35,9 +35,9 @@ export function makeRoom(dir: string, needBytes: number, busy?: string): Room {
 }
 
 /**
- * The room one segment needs. Before any segment is finished it is an
- * estimate from the bitrates, with headroom for keyframes and rate overshoot;
- * after that, the largest segment this recording has really made (its
+ * The room one segment needs. Before any segment is finished it is what
+ * the bitrates say (a segment that overshoots meets a full card, which cuts
+ * it short and makes room all the same); after that, the largest segment this recording has really made (its
  * finished size: samples and index), with a quarter more for variation.
  * Finalizing needs no second copy: on a tight card it happens in place
  * (docs/api/mp4.md).
@@ -57,6 +57,6 @@ export class SegmentBudget {
 
   get bytes(): number {
     if (this.largest > 0) return Math.ceil(this.largest * 1.25);
-    return Math.ceil(((this.videoBitrate * 1.5 + this.audioBitrate) / 8) * this.seconds);
+    return Math.ceil(((this.videoBitrate + this.audioBitrate) / 8) * this.seconds);
   }
 }

@@ -1,7 +1,7 @@
 // The recorder's own code (src/main.ts, unchanged) run in Node against the
 // qcam:* stubs, on virtual time: `npx qcam test app`.
 import assert from "node:assert/strict";
-import { runApp, world } from "qcam:testing";
+import { runApp, sdcard, world } from "qcam:testing";
 
 const APP = new URL("..", import.meta.url); // the app folder: src/main.ts and app.json
 
@@ -38,7 +38,35 @@ describe("recorder", function () {
     const deleted = [...r.stdout.matchAll(/deleted (\S+) to make room/g)].map((m) => m[1].slice(-7));
     assert.ok(deleted.length >= 1, r.stdout);
     assert.equal(deleted[0], "000.mp4", "the oldest goes first");
-    assert.doesNotMatch(r.stdout, /ENOSPC/);
+    assert.deepEqual(deleted, [...deleted].sort(), "oldest first, always");
+    assert.doesNotMatch(r.stdout + r.stderr, /ENOSPC|recording failed/);
+    assert.ok(sdcard.used <= 1.5 * 1024 * 1024, `${sdcard.used} bytes on a 1.5 MiB card`);
+    const left = Object.keys(sdcard.tree()).filter((p) => p.startsWith("/sdcard/video/"));
+    assert.ok(left.length >= 2 && left.every((p) => /\/rec_\d{8}_\d{6}_\d{3}\.mp4$/.test(p)), left.join(", "));
+    assert.ok(left.every((p) => !deleted.includes(p.slice(-7))), "what was deleted is gone");
+  });
+
+  it("loop recording on a card that holds one segment: each new one makes room by deleting the last, never itself", async function () {
+    // 3 s segments (1.1 MB) on a 1.5 MiB card: the first one's room is the bitrate's, later ones are measured
+    world.sdcardSizeMb = 1.5;
+    world.exitAt(20_500);
+    const r = await runApp(APP, { args: ["--segment", "3"] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, /recording failed/);
+    assert.ok(sdcard.used <= 1.5 * 1024 * 1024);
+    const saved = [...r.stdout.matchAll(/saved (\S+):/g)].map((m) => m[1]);
+    const deleted = [...r.stdout.matchAll(/deleted (\S+) to make room/g)].map((m) => m[1]);
+    assert.equal(saved.length, 7, r.stdout);
+    assert.deepEqual(deleted, saved.slice(0, 6), "each finished segment goes when the next needs its room");
+    assert.deepEqual(Object.keys(sdcard.tree()).filter((p) => p.startsWith("/sdcard/video/")), [saved[6]]);
+    assert.match(r.stdout, /stopped after 20\.5 s\n$/);
+  });
+
+  it("a card too small for one segment: a clear error, nothing recorded", async function () {
+    world.sdcardSizeMb = 0.25;
+    const r = await runApp(APP, { args: ["--segment", "10"] });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /app exit \(1\): recording failed: ENOSPC: the SD card has no room for a 10 s segment/);
   });
 
   it("a full card ends the recording with an error status, keeping what was written", async function () {

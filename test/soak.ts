@@ -1,0 +1,32 @@
+// npm run soak: the long trials the test suite runs short. Loop recording
+// for three minutes (QCAM_SOAK_SECONDS) on a 12 MB and a 40 MB card, H.264
+// and H.265 with audio, each judged as test/integration/loop-recording.test.ts
+// judges its short trial; prints one line of figures per trial.
+import { judgeLoopTrial, runLoopTrial, type LoopTrialOptions } from "./loop-trial.ts";
+import { tmpDir } from "./helpers.ts";
+
+const seconds = Number(process.env.QCAM_SOAK_SECONDS ?? 180);
+if (!(seconds >= 60)) throw new Error(`QCAM_SOAK_SECONDS=${process.env.QCAM_SOAK_SECONDS}: a soak runs 60 s or more`);
+export const BOUNDS = { rssKb: 8 * 1024, fds: 2, threads: 0 };
+
+let failed = 0;
+for (const sizeMb of [12, 40])
+  for (const codec of ["h264", "h265"] as const) {
+    const o: LoopTrialOptions = { seconds, sizeMb, codec, audio: true, segment: 5, sampleMs: 10_000, sdcard: tmpDir("qcam-soak-") };
+    const r = await runLoopTrial(o);
+    const bad = judgeLoopTrial(r, o, BOUNDS);
+    const rss = r.samples.map((s) => s.rssKb);
+    const fds = r.samples.map((s) => s.fds);
+    const thr = r.samples.map((s) => s.threads);
+    const maxCard = Math.max(...r.samples.map((s) => s.cardBytes));
+    const fullCuts = (r.stdout.match(/the card is full/g) ?? []).length;
+    console.log(
+      `${sizeMb} MB ${codec}+alaw ${seconds} s: ${r.saved.length} segments saved, ${r.deleted.length} deleted, ${r.left.length} left (all play: ${bad.every((b) => !b.includes("does not play"))}), ` +
+        `card max ${(maxCard / 1048576).toFixed(2)} of ${sizeMb} MiB, full-card cuts ${fullCuts}, ` +
+        `RSS ${Math.min(...rss)}-${Math.max(...rss)} KiB, fds ${Math.min(...fds)}-${Math.max(...fds)}, threads ${Math.min(...thr)}-${Math.max(...thr)} ` +
+        `(${r.samples.length} samples): ${bad.length ? "FAIL" : "ok"}`,
+    );
+    for (const b of bad) console.log(`  ${b}`);
+    if (bad.length) failed++;
+  }
+process.exit(failed ? 1 : 0);
