@@ -2,4 +2,5 @@
 // The qcam command. The tooling is TypeScript, run through tsx.
 import { register } from "tsx/esm/api";
 register();
-await import("../build/cli.ts");
+const { cli } = await import("../build/cli.ts");
+cli(process.argv.slice(2));
