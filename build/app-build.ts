@@ -62,7 +62,8 @@ interface Manifest {
 
 /** app.json: a JSON object whose id, name and version are strings, all optional. */
 export function readManifest(file: string): Manifest {
-  const shown = path.relative(process.cwd(), file) || file;
+  const rel = path.relative(process.cwd(), file);
+  const shown = rel && !rel.startsWith("..") ? rel : file;
   let m: unknown;
   try {
     m = JSON.parse(fs.readFileSync(file, "utf8"));

@@ -343,8 +343,12 @@ function parseCommand(c: Command, argv: string[], extra: RecorderFlag[]): Parsed
         if (guess) msg += ` (did you mean '--${guess}'?)`;
         if (c.rest) msg += `\n  ${c.rest} go after '--': ${meant(t.index)}`;
         fail(msg);
-      } else if (spec.type === "string" && (t.value === undefined || (!t.inlineValue && t.value.startsWith("-") && t.value.length > 1))) {
+      } else if (spec.type === "string" && t.value === undefined) {
         fail(`${t.rawName} needs a value (${valueName(t.name)})`);
+      } else if (spec.type === "string" && !t.inlineValue && t.value !== undefined && t.value.startsWith("-")) {
+        // parseArgs (strict) will not take "-x" as a value: the flag was probably left without one.
+        const eq = t.rawName.startsWith("--") ? `${t.rawName}=${t.value}` : `--${t.name}=${t.value}`;
+        fail(`${t.rawName} needs a value (${valueName(t.name)}); a value that starts with '-' is written ${eq}`);
       } else if (spec.type === "boolean" && t.value !== undefined) {
         fail(`${t.rawName} takes no value (got '${t.value}')`);
       }
