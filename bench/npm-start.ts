@@ -6,7 +6,8 @@
 // bin/setup.mjs, bin/qcam.mjs start, the runtime, the app's first statement —
 // against the peer, `node -e` printing a line: the floor any Node-started
 // command pays. The recorder is then stopped with Ctrl-C (SIGINT to its process
-// group). Order alternates each round; each figure is a median.
+// group). setup alone and qcam start alone run in the same rounds, for the
+// notes; the order rotates each round; each figure is a median.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -66,6 +67,23 @@ function timeToLine(argv: readonly string[], marker: RegExp, timeoutMs = 60000):
   });
 }
 
+/** Spawn argv and time it to its exit (it must succeed and print nothing: setup that found its stamp). */
+function timeToExit(argv: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const t = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0 || out !== "") reject(new Error(`${argv.join(" ")}: exit ${code}, expected a silent success (its stamp):\n${out}`));
+      else resolve(t);
+    });
+  });
+}
+
 const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
 const show = (argv: readonly string[]): string => argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
 
@@ -83,18 +101,25 @@ export async function runNpmStartBenchmark(opts: NpmStartOptions): Promise<Bench
   freshCard();
   await timeToLine(npmStart, FIRST_LINE, 600000);
 
+  // The parts, for the notes: setup's check alone (to its exit) and qcam start alone (to the first line).
+  const setup = [process.execPath, "bin/setup.mjs", "start"];
+  const qcamStart = [process.execPath, "bin/qcam.mjs", "start", "--sdcard", rel, "--record", "1", "--codec", "h264"];
   const qcam: number[] = [];
   const node: number[] = [];
-  opts.log(`npm start: ${opts.runs} rounds of npm start and node -e, alternating`);
+  const setupMs: number[] = [];
+  const qcamMs: number[] = [];
+  opts.log(`npm start: ${opts.runs} rounds of npm start, node -e, setup alone and qcam start alone, order rotating`);
+  const variants: [number[], readonly string[], RegExp][] = [
+    [qcam, npmStart, FIRST_LINE],
+    [node, peer, FIRST_LINE],
+    [setupMs, setup, /$/],
+    [qcamMs, qcamStart, FIRST_LINE],
+  ];
   for (let round = 0; round < opts.runs; round++) {
-    const pair: [number[], readonly string[]][] = [
-      [qcam, npmStart],
-      [node, peer],
-    ];
-    if (round % 2) pair.reverse();
-    for (const [into, argv] of pair) {
-      if (argv === npmStart) freshCard();
-      into.push((await timeToLine(argv, FIRST_LINE)).firstMs);
+    for (let i = 0; i < variants.length; i++) {
+      const [into, argv, marker] = variants[(i + round) % variants.length];
+      if (argv !== peer && argv !== setup) freshCard();
+      into.push(argv === setup ? await timeToExit(argv) : (await timeToLine(argv, marker)).firstMs);
     }
   }
 
@@ -110,7 +135,8 @@ export async function runNpmStartBenchmark(opts: NpmStartOptions): Promise<Bench
   };
   const spread = (xs: number[]) => `${ms(Math.min(...xs))} … ${ms(Math.max(...xs))}`;
   const notes = [
-    `npm start, nothing changed: median of ${opts.runs} rounds after one warm-up start, npm start and node -e alternating; from spawn() to the stdout chunk holding the recorder's first line ("qcam recorder ..."); range npm start ${spread(qcam)}, node -e ${spread(node)}. It covers npm, bin/setup.mjs (which finds its stamp, out/setup-start.json, matching and stops), bin/qcam.mjs (tsx; the recorder's image reused because its build stamp matches: no tsc, esbuild or qcam-compile) and the runtime up to the app's first line; each round starts on an empty card (${rel}) and is stopped with SIGINT at that line`,
+    `npm start, nothing changed: median of ${opts.runs} rounds after one warm-up start, with setup alone and qcam start alone in the rotation (order rotating each round); from spawn() to the stdout chunk holding the recorder's first line ("qcam recorder ..."); range npm start ${spread(qcam)}, node -e ${spread(node)}. It covers npm, bin/setup.mjs (which finds its stamp, out/setup-start.json, matching and stops), bin/qcam.mjs (the CLI from its esbuild bundle in out/tooling; the recorder's image reused because its build stamp matches: no tsc, esbuild or qcam-compile) and the runtime up to the app's first line; each round starts on an empty card (${rel}) and is stopped with SIGINT at that line`,
+    `npm start's parts, medians of the same rounds: \`${show(setup)}\` to its exit ${ms(median(setupMs))}; \`${show(qcamStart)}\` to the recorder's first line ${ms(median(qcamMs))}; the rest of npm start is npm and its shell`,
   ];
   return { rows: [row], notes };
 }

@@ -7,7 +7,6 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildFlavor, isBuilt, readBuildInfo, type BuildInfo } from "./cmake.ts";
 import { FLAG_DEBUG_INFO, FORMAT_VERSION, MAGIC, SectionType, TARGET_IDS, packImage } from "./image.ts";
 import { BuildError } from "./log.ts";
@@ -197,7 +196,7 @@ function states(files: Iterable<string>): Record<string, string> {
 }
 
 const TOOLING = [
-  fileURLToPath(import.meta.url),
+  path.join(ROOT, "build", "app-build.ts"),
   path.join(ROOT, "build", "image.ts"),
   path.join(ROOT, "node_modules", "esbuild", "package.json"),
   path.join(ROOT, "node_modules", "typescript", "package.json"),
