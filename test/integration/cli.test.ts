@@ -469,6 +469,24 @@ describe("qcam command line", function () {
       assert.equal(await run(), "two\n");
     });
 
+    it("bin/qcam.mjs runs a bundle of the CLI that it makes again when a source changes; QCAM_TSX=1 runs the TypeScript", async function () {
+      const stampFile = path.join(ROOT, "out", "tooling", "stamp.json");
+      assert.equal((await qcam(["--help"])).code, 0);
+      const bundle = () => (JSON.parse(fs.readFileSync(stampFile, "utf8")) as { dir: string; inputs: Record<string, string> });
+      const first = bundle();
+      assert.ok(Object.keys(first.inputs).includes(path.join(ROOT, "app", "src", "options.ts")), "the recorder's options are an input");
+      assert.equal((await qcam(["--help"])).code, 0);
+      assert.equal(bundle().dir, first.dir, "unchanged: the same bundle");
+      const now = new Date();
+      fs.utimesSync(path.join(ROOT, "build", "run.ts"), now, now);
+      const r = await qcam(["--help"]);
+      assert.equal(r.code, 0, show(r));
+      assert.notEqual(bundle().dir, first.dir, "a source changed: a new bundle");
+      const viaTsx = spawnSync(process.execPath, [CLI, "biuld"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, QCAM_TSX: "1" }, timeout: 60000, killSignal: "SIGKILL" });
+      assert.equal(viaTsx.status, 2);
+      assert.match(viaTsx.stderr, /unknown command 'biuld' — did you mean 'build'\?/);
+    });
+
     it("setup skips its checks when nothing changed since it last succeeded, and runs them again after a change", async function () {
       const setup = (env: Record<string, string> = {}) => {
         const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "setup.mjs"), "start"], {
