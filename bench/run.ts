@@ -8,6 +8,7 @@ import { step } from "../build/log.ts";
 import { ROOT } from "../build/paths.ts";
 import { runMediaBenchmark } from "./media.ts";
 import { runMp4Benchmark } from "./mp4.ts";
+import { runNpmStartBenchmark } from "./npm-start.ts";
 import { runRtspBenchmark } from "./rtsp.ts";
 import { runStartupBenchmark, type BenchResult, type BenchRow } from "./startup.ts";
 
@@ -120,7 +121,10 @@ export async function runBenchmarks(args: string[]): Promise<number> {
   const results: BenchResult[] = [];
   try {
     const want = (p: Part) => !parsed.only || parsed.only.includes(p);
-    if (want("startup")) results.push(await runStartupBenchmark({ runs: parsed.runs, warmup: 2, log: step }));
+    if (want("startup")) {
+      results.push(await runStartupBenchmark({ runs: parsed.runs, warmup: 2, log: step }));
+      results.push(await runNpmStartBenchmark({ runs: parsed.runs, log: step }));
+    }
     if (want("media")) results.push(await runMediaBenchmark({ log: step }));
     if (want("mp4")) results.push(await runMp4Benchmark({ log: step }));
     if (want("rtsp")) results.push(await runRtspBenchmark({ log: step }));

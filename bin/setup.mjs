@@ -3,7 +3,15 @@
 // machine: install missing system packages (as root, with apt-get), install
 // node_modules (npm ci), then hand over to build/setup.ts (engine + builds).
 // Plain JavaScript: it runs before any dependency is installed.
+//
+// What a successful run verified is stamped in out/setup-<purpose>.json: the
+// state (mtime, size) of everything it looked at or built — dpkg's database,
+// the lock files, the runtime's and host modules' sources, the engine source,
+// this tooling, the built runtimes. When all of it is as stamped, the run ends
+// there (a few milliseconds instead of dpkg queries and a CMake pass); any
+// change makes it check and build again.
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,10 +69,81 @@ function ensureNodeModules() {
   execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
 }
 
+// ---- the stamp ------------------------------------------------------------------
+
+const STAMP = path.join(ROOT, "out", `setup-${purpose}.json`);
+const SOURCE_TREES = ["runtime", "host-modules", "firmware"].map((d) => path.join(ROOT, d));
+const TOOLING = ["bin/setup.mjs", "build/setup.ts", "build/cmake.ts", "build/engine.ts", "build/paths.ts", "build/log.ts", "package.json", "package-lock.json", "node_modules/.package-lock.json"];
+
+function walk(dir, out) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    out.push(dir); // missing: stated as such
+    return;
+  }
+  out.push(dir); // a file added or removed moves its folder's mtime
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else out.push(p);
+  }
+}
+
+/** The state (mtime, size) of every input, or of every output, hashed. */
+function fingerprint(kind) {
+  const files = [];
+  if (kind === "inputs") {
+    files.push("/var/lib/dpkg/status", ...TOOLING.map((f) => path.join(ROOT, f)));
+    for (const d of SOURCE_TREES) walk(d, files);
+    const engine = process.env.QJS_SRC_DIR ? path.resolve(process.env.QJS_SRC_DIR) : path.join(ROOT, "third_party", "quickjs-ng");
+    walk(engine, files);
+  } else {
+    // What was built: every flavor's runtime, tools and build record.
+    const builds = path.join(ROOT, "out", "build");
+    files.push(builds);
+    for (const f of fs.existsSync(builds) ? fs.readdirSync(builds).sort() : [])
+      for (const name of ["qcam-runtime", "qcam-compile", "qcam-repair", "qcam-avcodec.so", "build-info.json", "CMakeCache.txt"])
+        files.push(path.join(builds, f, name));
+  }
+  const h = createHash("sha256");
+  h.update(JSON.stringify({ purpose, node: process.version, env: process.env.QJS_SRC_DIR ?? "", packages: PACKAGES[purpose] ?? BASE }));
+  for (const f of files) {
+    let state = "missing";
+    try {
+      const st = fs.statSync(f);
+      state = `${st.mtimeMs}:${st.isDirectory() ? "dir" : st.size}`;
+    } catch {
+      // stays "missing"
+    }
+    h.update(`${f}\0${state}\n`);
+  }
+  return h.digest("hex");
+}
+
+function stamped() {
+  try {
+    const s = JSON.parse(fs.readFileSync(STAMP, "utf8"));
+    return s.inputs === fingerprint("inputs") && s.outputs === fingerprint("outputs");
+  } catch {
+    return false;
+  }
+}
+
+if (process.env.QCAM_SETUP_FORCE !== "1" && stamped()) process.exit(0);
+
+fs.rmSync(STAMP, { force: true });
+// Taken before building: a source edited while the build runs leaves a stamp that no longer matches.
+const inputs = fingerprint("inputs");
 ensurePackages(PACKAGES[purpose] ?? BASE);
 ensureNodeModules();
 const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "build", "setup.ts"), purpose], {
   cwd: ROOT,
   stdio: "inherit",
 });
+if (r.status === 0) {
+  fs.mkdirSync(path.dirname(STAMP), { recursive: true });
+  fs.writeFileSync(STAMP, JSON.stringify({ purpose, inputs, outputs: fingerprint("outputs"), at: new Date().toISOString() }, null, 1) + "\n");
+}
 process.exit(r.status ?? 1);

@@ -1,133 +1,419 @@
-// qcam — the command line: build, run, verify, info, bench.
+// qcam — the command line: build, run, start, verify, test, repair, bench.
+// Each command's flags are declared once in COMMANDS; node's util.parseArgs
+// (strict) parses them and the same table writes the help. Unknown commands
+// and flags, missing values and app arguments given without `--` are refused
+// with a line that says what to type instead (exit 2).
+import fs from "node:fs";
 import path from "node:path";
-import { buildApp } from "./app-build.ts";
+import { parseArgs } from "node:util";
 import { BuildError } from "./log.ts";
 import { ROOT, TARGETS, type Target } from "./paths.ts";
-import { runApp } from "./run.ts";
 
-const USAGE = `usage:
-  qcam build <app-dir | file.ts> [--target host|riscv64] [-o app.qcam] [--no-typecheck]
-  qcam run <app.qcam | app-dir | file.ts> [--target host|riscv64] [--asan] [--sdcard DIR] [-- app args]
-  qcam start [--sdcard DIR] [recorder args]     (npm start -- ...)
-  qcam verify <app.qcam> [--target host|riscv64]
-  qcam test [app-dir] [--no-typecheck] [-- mocha options]   (the app's test/**/*.test.ts, against the qcam:* stubs)
-  qcam repair [--no-finalize] <file.mp4...>   (make recordings cut short playable; exit 1 if one cannot be mended)
-  qcam bench`;
+/** A command line we do not take; `command` names the command it was for. */
+export class UsageError extends BuildError {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Flag {
+  type: "string" | "boolean";
+  short?: string;
+  value?: string; // the value's name in the help: DIR, MB, host|riscv64
+  help: string;
+}
+type Flags = Record<string, Flag>;
 
 interface Parsed {
-  positional: string[];
-  flags: Map<string, string | true>;
-  rest: string[];
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  rest: string[]; // after `--`
+  appArgs: string[]; // start: the recorder's own options, in the order given
 }
 
-function parse(argv: string[], withValue: string[]): Parsed {
-  const p: Parsed = { positional: [], flags: new Map(), rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") {
-      p.rest = argv.slice(i + 1);
-      break;
-    }
-    if (a.startsWith("-")) {
-      const name = a.replace(/^--?/, "");
-      if (withValue.includes(name)) {
-        if (i + 1 >= argv.length) throw new BuildError(`${a} needs a value`);
-        p.flags.set(name, argv[++i]);
-      } else p.flags.set(name, true);
-    } else p.positional.push(a);
-  }
-  return p;
+interface Command {
+  name: string;
+  args: string; // the positionals, as the synopsis shows them
+  summary: string;
+  flags: Flags;
+  positionals: [number, number];
+  rest?: string; // what `-- ...` passes on, when the command passes anything on
+  more?: string; // a paragraph after the flags
+  run(p: Parsed): Promise<number>;
 }
 
-function targetOf(p: Parsed): Target {
-  const t = (p.flags.get("target") as string | undefined) ?? "host";
-  if (!TARGETS.includes(t as Target)) throw new BuildError(`unknown target '${t}' (host or riscv64)`);
+const TARGET: Flag = { type: "string", value: "host|riscv64", help: "which runtime: host (x86-64) or riscv64 (under qemu-riscv64); default host" };
+const SDCARD: Flag = { type: "string", value: "DIR", help: "the folder standing in for the SD card (default out/sdcard)" };
+const SDCARD_SIZE: Flag = { type: "string", value: "MB", help: "make the SD card that small, in MiB (a card you can fill)" };
+const LOG_LEVEL: Flag = { type: "string", value: "LEVEL", help: "the runtime's log level: debug, info, warn, error or silent (default info, or $QCAM_LOG_LEVEL)" };
+const ASAN: Flag = { type: "boolean", help: "run on the ASan+UBSan build of the host runtime" };
+const NO_TYPECHECK: Flag = { type: "boolean", help: "skip the tsc type-check (TypeScript apps; JavaScript is never type-checked)" };
+const HELP: Flag = { type: "boolean", short: "h", help: "this help" };
+
+function targetOf(v: string | boolean | undefined): Target {
+  const t = typeof v === "string" ? v : "host";
+  if (!TARGETS.includes(t as Target)) throw new UsageError(`unknown target '${t}' (host or riscv64)`);
   return t as Target;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...args] = argv;
-  switch (cmd) {
-    case "build": {
-      const p = parse(args, ["target", "o"]);
-      if (p.positional.length !== 1) throw new BuildError(USAGE);
-      const built = await buildApp(p.positional[0], {
-        target: targetOf(p),
-        out: p.flags.get("o") as string | undefined,
-        typecheck: !p.flags.has("no-typecheck"),
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+
+// ---- the recorder's own options (qcam start) ---------------------------------------
+// Read from app/src/options.ts: the flags its parser switches on, and whether
+// each takes a value (asked of the parser itself). The words here only explain them.
+
+const OPTIONS_TS = path.join(ROOT, "app", "src", "options.ts");
+export const RECORDER_HELP: Record<string, { value?: string; help: string }> = {
+  record: { value: "SECONDS", help: "record this long into one file, then exit" },
+  segment: { value: "SECONDS", help: "without --record: the length of each segment, recorded until stopped (default 60)" },
+  codec: { value: "h264|h265", help: "the video codec (default h265)" },
+  audio: { help: "add a G.711 A-law track from the sim microphone (a tone)" },
+  rtsp: { help: "also serve rtsp://127.0.0.1:8554/live (ffplay, VLC, ...)" },
+};
+
+export interface RecorderFlag {
+  name: string;
+  takesValue: boolean;
+  value?: string;
+  help?: string;
+}
+
+export async function recorderFlags(): Promise<RecorderFlag[]> {
+  const source = fs.readFileSync(OPTIONS_TS, "utf8");
+  const names = [...source.matchAll(/case\s+"--([a-z][\w-]*)"\s*:/g)].map((m) => m[1]);
+  const { parseOptions } = (await import("../app/src/options.ts")) as { parseOptions: (a: readonly string[]) => unknown };
+  return [...new Set(names)].map((name) => {
+    let takesValue = false;
+    try {
+      parseOptions([`--${name}`]);
+    } catch {
+      takesValue = true; // refused on its own: it wants a value
+    }
+    return { name, takesValue, ...RECORDER_HELP[name] };
+  });
+}
+
+// ---- the commands ----------------------------------------------------------------
+
+const COMMANDS: Command[] = [
+  {
+    name: "build",
+    args: "<app-dir | file.ts | file.js>",
+    summary: "type-check (TypeScript), bundle, compile to bytecode and pack an app image",
+    flags: {
+      target: TARGET,
+      out: { type: "string", short: "o", value: "FILE", help: "write the image there (default out/apps/<id>/<target>/<id>.qcam)" },
+      "no-typecheck": NO_TYPECHECK,
+      help: HELP,
+    },
+    positionals: [1, 1],
+    more: "An unchanged app is not rebuilt: the image is reused while it is newer than everything it was made from.",
+    async run(p) {
+      const { buildApp } = await import("./app-build.ts");
+      const built = await buildApp(p.positionals[0], {
+        target: targetOf(p.values.target),
+        out: str(p.values.out),
+        typecheck: !p.values["no-typecheck"],
       });
       process.stdout.write(`${path.relative(process.cwd(), built.image)}\n`);
       return 0;
-    }
-    case "run": {
-      const p = parse(args, ["target", "sdcard"]);
-      if (p.positional.length !== 1) throw new BuildError(USAGE);
-      return runApp(p.positional[0], {
-        target: targetOf(p),
-        asan: p.flags.has("asan"),
-        sdcard: p.flags.get("sdcard") as string | undefined,
-        args: p.rest,
-        typecheck: !p.flags.has("no-typecheck"),
-      });
-    }
-    case "start": {
-      // npm start -- [recorder args]: --sdcard and --target are ours, the rest
-      // goes to the app in order.
-      const ours = new Map<string, string>();
-      const appArgs: string[] = [];
-      for (let i = 0; i < args.length; i++) {
-        const name = args[i].replace(/^--/, "");
-        if ((name === "sdcard" || name === "target") && args[i].startsWith("--")) {
-          if (i + 1 >= args.length) throw new BuildError(`${args[i]} needs a value`);
-          ours.set(name, args[++i]);
-        } else if (args[i] !== "--") appArgs.push(args[i]);
-      }
-      const target = ours.get("target") ?? "host";
-      if (!TARGETS.includes(target as Target)) throw new BuildError(`unknown target '${target}' (host or riscv64)`);
-      return runApp(path.join(ROOT, "app"), { target: target as Target, sdcard: ours.get("sdcard"), args: appArgs });
-    }
-    case "verify": {
-      const p = parse(args, ["target"]);
-      if (p.positional.length !== 1) throw new BuildError(USAGE);
+    },
+  },
+  {
+    name: "run",
+    args: "<app-dir | file.ts | file.js | image>",
+    summary: "build the app if it is source, then run it on the sim runtime",
+    flags: {
+      target: TARGET,
+      asan: ASAN,
+      sdcard: SDCARD,
+      "sdcard-size": SDCARD_SIZE,
+      "log-level": LOG_LEVEL,
+      "no-typecheck": NO_TYPECHECK,
+      help: HELP,
+    },
+    positionals: [1, 1],
+    rest: "app args",
+    more:
+      "An image is recognised by its magic, whatever its name. The app's exit code and output pass\n" +
+      "through; stack traces come back with TypeScript file:line. Arguments for the app go after `--`.",
+    async run(p) {
+      const { runApp } = await import("./run.ts");
+      return runApp(p.positionals[0], { ...runtimeOptions(p), typecheck: !p.values["no-typecheck"], args: p.rest });
+    },
+  },
+  {
+    name: "start",
+    args: "",
+    summary: "run the recorder app (app/) on the sim platform: what `npm start` runs",
+    flags: { target: TARGET, asan: ASAN, sdcard: SDCARD, "sdcard-size": SDCARD_SIZE, "log-level": LOG_LEVEL, help: HELP },
+    positionals: [0, 0],
+    rest: "recorder args",
+    more: "The recorder's own options may come before or after `--` (npm start -- --record 5 --sdcard-size 12).",
+    async run(p) {
+      const { runApp } = await import("./run.ts");
+      return runApp(path.join(ROOT, "app"), { ...runtimeOptions(p), args: [...p.appArgs, ...p.rest] });
+    },
+  },
+  {
+    name: "verify",
+    args: "<image>",
+    summary: "check an image as the runtime does before it runs one (magic, digest, engine, target, ABI)",
+    flags: { target: TARGET, help: HELP },
+    positionals: [1, 1],
+    async run(p) {
       const { runImage } = await import("./run.ts");
-      return runImage(targetOf(p), p.positional[0], { runtimeArgs: ["--verify"] });
-    }
-    case "test": {
-      // An app's own tests in Node against the host-module stubs (build/testing/).
+      const { ensureFlavor } = await import("./app-build.ts");
+      const target = targetOf(p.values.target);
+      ensureFlavor(target);
+      return runImage(target, p.positionals[0], { runtimeArgs: ["--verify"] });
+    },
+  },
+  {
+    name: "test",
+    args: "[app-dir]",
+    summary: "run the app's own test/**/*.test.ts with mocha, in Node, against the qcam:* stubs",
+    flags: { "no-typecheck": { type: "boolean", help: "skip type-checking the tests" }, help: HELP },
+    positionals: [0, 1],
+    rest: "mocha options",
+    async run(p) {
       const { runAppTests } = await import("./testing/app-tests.ts");
-      return runAppTests(args);
-    }
-    case "repair": {
+      return runAppTests([...p.positionals, ...(p.values["no-typecheck"] ? ["--no-typecheck"] : []), "--", ...p.rest]);
+    },
+  },
+  {
+    name: "repair",
+    args: "<file.mp4...>",
+    summary: "make recordings cut short playable (exit 1 if one cannot be mended)",
+    flags: { "no-finalize": { type: "boolean", help: "mend the fragments only; leave the file fragmented" }, help: HELP },
+    positionals: [0, Infinity],
+    rest: "more files",
+    async run(p) {
       // qcam:mp4's repair (host-modules/mp4/mp4_repair.c) on host files, by the
       // host build's qcam-repair tool (runtime/repair.c).
-      const p = parse(args, []);
-      if (p.positional.length === 0 || [...p.flags.keys()].some((f) => f !== "no-finalize")) throw new BuildError(USAGE);
+      const files = [...p.positionals, ...p.rest];
+      if (files.length === 0) throw new UsageError("needs at least one file (qcam repair FILE.mp4...)", "repair");
       const { ensureFlavor } = await import("./app-build.ts");
       const { buildDir } = await import("./paths.ts");
       const { spawnSync } = await import("node:child_process");
       ensureFlavor("host");
       const tool = path.join(buildDir("host"), "qcam-repair");
-      const r = spawnSync(tool, [...(p.flags.has("no-finalize") ? ["--no-finalize"] : []), "--", ...p.positional, ...p.rest], { stdio: "inherit" });
+      const r = spawnSync(tool, [...(p.values["no-finalize"] ? ["--no-finalize"] : []), "--", ...files], { stdio: "inherit" });
       if (r.error) throw new BuildError(`cannot run ${tool}: ${r.error.message}`);
       return r.status ?? 1;
-    }
-    case "bench": {
+    },
+  },
+  {
+    name: "bench",
+    args: "",
+    summary: "run the benchmarks (what `npm run bench` runs) and write docs/benchmarks.md",
+    flags: {
+      runs: { type: "string", value: "N", help: "runs per measurement, each cell is their median (default 20)" },
+      "no-docs": { type: "boolean", help: "print the table only; leave docs/benchmarks.md alone" },
+      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp) and only print" },
+      help: HELP,
+    },
+    positionals: [0, 0],
+    async run(p) {
       const { runBenchmarks } = await import("../bench/run.ts");
+      const args: string[] = [];
+      if (p.values.runs !== undefined) args.push("--runs", String(p.values.runs));
+      if (p.values["no-docs"]) args.push("--no-docs");
+      if (p.values.only !== undefined) args.push("--only", String(p.values.only));
       return runBenchmarks(args);
-    }
-    default:
-      process.stderr.write(`${USAGE}\n`);
-      return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 2;
-  }
+    },
+  },
+];
+
+function runtimeOptions(p: Parsed) {
+  return {
+    target: targetOf(p.values.target),
+    asan: p.values.asan === true,
+    sdcard: str(p.values.sdcard),
+    sdcardSize: str(p.values["sdcard-size"]),
+    logLevel: str(p.values["log-level"]),
+  };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof BuildError) {
-      process.stderr.write(`qcam: ${e.message}\n`);
-      process.exit(2);
+// ---- help ---------------------------------------------------------------------------
+
+function flagWords(name: string, f: { short?: string; value?: string; type?: string; takesValue?: boolean }): string {
+  const long = `--${name}${f.value ? ` ${f.value}` : f.type === "string" || f.takesValue ? " VALUE" : ""}`;
+  return f.short ? `-${f.short}, ${long}` : long;
+}
+
+function synopsis(c: Command, extra: RecorderFlag[] = []): string {
+  const flags = Object.entries(c.flags)
+    .filter(([n]) => n !== "help")
+    .map(([n, f]) => `[${flagWords(n, { ...f, short: undefined })}]`);
+  const own = extra.map((r) => `[${flagWords(r.name, r)}]`);
+  return ["qcam", c.name, c.args, ...flags, ...own, c.rest ? `[-- ${c.rest}]` : ""].filter(Boolean).join(" ");
+}
+
+function table(rows: [string, string][]): string {
+  const w = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return rows.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join("\n");
+}
+
+async function commandHelp(c: Command): Promise<string> {
+  const extra = c.name === "start" ? await recorderFlags() : [];
+  const parts = [`usage: ${synopsis(c, extra)}`, "", `${c.summary}.`, "", "options:", table(Object.entries(c.flags).map(([n, f]) => [flagWords(n, f), f.help]))];
+  if (extra.length)
+    parts.push(
+      "",
+      `the recorder's options (${path.relative(process.cwd(), OPTIONS_TS) || OPTIONS_TS}):`,
+      table(extra.map((r) => [flagWords(r.name, r), r.help ?? ""])),
+    );
+  if (c.more) parts.push("", c.more);
+  return parts.join("\n");
+}
+
+export async function usage(): Promise<string> {
+  const extra = await recorderFlags();
+  return [
+    "usage: qcam <command> [options]        (qcam <command> --help for one command)",
+    "",
+    "commands:",
+    table(COMMANDS.map((c) => [c.name, c.summary])),
+    "",
+    ...COMMANDS.map((c) => `  ${synopsis(c, c.name === "start" ? extra : [])}`),
+    "",
+    "npm start -- ARGS runs qcam start ARGS; npm run bench -- ARGS runs qcam bench ARGS.",
+  ].join("\n");
+}
+
+// ---- parsing ------------------------------------------------------------------------
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+function parseCommand(c: Command, argv: string[], extra: RecorderFlag[]): Parsed {
+  const sep = argv.indexOf("--");
+  const ours = sep >= 0 ? argv.slice(0, sep) : argv;
+  const rest = sep >= 0 ? argv.slice(sep + 1) : [];
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const [n, f] of Object.entries(c.flags)) options[n] = f.short ? { type: f.type, short: f.short } : { type: f.type };
+  const recorder = new Set<string>();
+  for (const r of extra)
+    if (!(r.name in options)) {
+      options[r.name] = { type: r.takesValue ? "string" : "boolean" };
+      recorder.add(r.name);
     }
+  const known = Object.keys(options);
+  const valueName = (n: string) => c.flags[n]?.value ?? extra.find((r) => r.name === n)?.value ?? "a value";
+  const fail = (msg: string): never => {
+    throw new UsageError(`${msg}\n  (qcam ${c.name} --help lists its options)`, c.name);
+  };
+  // Where app arguments were given without `--`: the command line that was meant.
+  const meant = (from: number) =>
+    ["qcam", c.name, ...ours.slice(0, from), "--", ...ours.slice(from), ...rest].map(quote).join(" ");
+
+  // A first, lenient pass finds what is wrong and says it in our words; the
+  // strict pass below is the parse itself.
+  const lenient = parseArgs({ args: ours, options, strict: false, allowPositionals: true, tokens: true });
+  let positionalCount = 0;
+  for (const t of lenient.tokens) {
+    if (t.kind === "option") {
+      const spec = options[t.name];
+      if (!spec) {
+        const guess = nearest(t.name, known.filter((n) => n !== "help"));
+        let msg = `unknown option '${t.rawName}'`;
+        if (guess) msg += ` (did you mean '--${guess}'?)`;
+        if (c.rest) msg += `\n  ${c.rest} go after '--': ${meant(t.index)}`;
+        fail(msg);
+      } else if (spec.type === "string" && t.value === undefined) {
+        fail(`${t.rawName} needs a value (${valueName(t.name)})`);
+      } else if (spec.type === "string" && !t.inlineValue && t.value !== undefined && t.value.startsWith("-")) {
+        // parseArgs (strict) will not take "-x" as a value: the flag was probably left without one.
+        const eq = t.rawName.startsWith("--") ? `${t.rawName}=${t.value}` : `--${t.name}=${t.value}`;
+        fail(`${t.rawName} needs a value (${valueName(t.name)}); a value that starts with '-' is written ${eq}`);
+      } else if (spec.type === "boolean" && t.value !== undefined) {
+        fail(`${t.rawName} takes no value (got '${t.value}')`);
+      }
+    } else if (t.kind === "positional") {
+      positionalCount++;
+      if (positionalCount > c.positionals[1]) {
+        let msg = `unexpected argument '${t.value}'`;
+        if (c.rest) msg += `\n  ${c.rest} go after '--': ${meant(t.index)}`;
+        fail(msg);
+      }
+    }
+  }
+  let strict;
+  try {
+    strict = parseArgs({ args: ours, options, strict: true, allowPositionals: true, tokens: true });
+  } catch (e) {
+    fail(`${(e as Error).message.split("\n")[0]}`);
     throw e;
-  },
-);
+  }
+  if (strict.values.help) return { values: strict.values, positionals: [], rest: [], appArgs: [] };
+  if (strict.positionals.length < c.positionals[0])
+    fail(`missing ${c.args || "argument"}\n  usage: ${synopsis(c, extra)}`);
+  const appArgs: string[] = [];
+  for (const t of strict.tokens)
+    if (t.kind === "option" && recorder.has(t.name)) appArgs.push(`--${t.name}`, ...(t.value !== undefined ? [t.value] : []));
+  const values: Parsed["values"] = {};
+  for (const [k, v] of Object.entries(strict.values)) if (!recorder.has(k)) values[k] = v as string | boolean;
+  return { values, positionals: strict.positionals, rest, appArgs };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    const which = name === "help" ? args[0] : undefined;
+    const c = which === undefined ? undefined : COMMANDS.find((x) => x.name === which);
+    if (which !== undefined && !c) return main([which, "--help"]);
+    process.stdout.write(`${c ? await commandHelp(c) : await usage()}\n`);
+    return 0;
+  }
+  const c = COMMANDS.find((x) => x.name === name);
+  if (!c) {
+    const guess = nearest(name, COMMANDS.map((x) => x.name));
+    const what = name.startsWith("-") ? `unknown option '${name}' before the command` : `unknown command '${name}'`;
+    throw new UsageError(
+      `${what}${guess ? ` — did you mean '${guess}'?` : ""}\n  commands: ${COMMANDS.map((x) => x.name).join(", ")} (qcam --help)`,
+    );
+  }
+  const extra = c.name === "start" ? await recorderFlags() : [];
+  const p = parseCommand(c, args, extra);
+  if (p.values.help) {
+    process.stdout.write(`${await commandHelp(c)}\n`);
+    return 0;
+  }
+  return c.run(p);
+}
+
+/** bin/qcam.mjs: run the command line and exit with its code; a refused command line or a failed build is one message and exit 2, no stack. */
+export function cli(argv: string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof UsageError && e.command) process.stderr.write(`qcam ${e.command}: ${e.message}\n`);
+      else if (e instanceof BuildError) process.stderr.write(`qcam: ${e.message}\n`);
+      else throw e;
+      process.exit(2);
+    },
+  );
+}

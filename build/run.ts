@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
-import { buildApp, ensureFlavor } from "./app-build.ts";
+import { buildApp, ensureFlavor, isImageFile } from "./app-build.ts";
 import { readImage, sourceMapIdOf } from "./image.ts";
 import { OUT, runtimeBinary, type Flavor, type Target } from "./paths.ts";
 import { SourceMap, mapStackLine } from "./sourcemap.ts";
@@ -14,6 +14,8 @@ export interface RunOptions {
   target?: Target;
   asan?: boolean; // host only: the ASan+UBSan runtime
   sdcard?: string;
+  sdcardSize?: string; // MiB: the runtime's --sdcard-size (a card small enough to fill)
+  logLevel?: string; // the runtime's --log-level: debug|info|warn|error|silent
   args?: string[];
   runtimeArgs?: string[]; // extra runtime flags (--repeat, --stats, ...)
   stdout?: (chunk: Buffer) => void; // default: this process's stdout
@@ -24,7 +26,10 @@ export interface RunOptions {
 /** The command line that runs `image` on `flavor`. */
 export function runtimeCommand(flavor: Flavor, image: string, opts: RunOptions = {}): string[] {
   const bin = runtimeBinary(flavor);
-  const argv = [bin, "--sdcard", path.resolve(opts.sdcard ?? path.join(OUT, "sdcard")), ...(opts.runtimeArgs ?? []), image];
+  const argv = [bin, "--sdcard", path.resolve(opts.sdcard ?? path.join(OUT, "sdcard"))];
+  if (opts.sdcardSize !== undefined) argv.push("--sdcard-size", opts.sdcardSize);
+  if (opts.logLevel !== undefined) argv.push("--log-level", opts.logLevel);
+  argv.push(...(opts.runtimeArgs ?? []), image);
   if (opts.args?.length) argv.push("--", ...opts.args);
   return flavor === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
 }
@@ -48,8 +53,10 @@ export function mapperFor(image: string): ((line: string) => string) | undefined
 export async function runApp(input: string, opts: RunOptions = {}): Promise<number> {
   const target = opts.target ?? "host";
   const flavor: Flavor = opts.asan ? "asan" : target;
+  // An image is an image by its magic, whatever its name; a .qcam that is not
+  // one goes to the runtime too, which says what is wrong with it.
   let image = input;
-  if (!input.endsWith(".qcam")) image = (await buildApp(input, { target, typecheck: opts.typecheck })).image;
+  if (!input.endsWith(".qcam") && !isImageFile(input)) image = (await buildApp(input, { target, typecheck: opts.typecheck })).image;
   ensureFlavor(flavor);
   return runImage(flavor, image, opts);
 }
