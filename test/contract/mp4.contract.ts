@@ -735,30 +735,29 @@ export default contract(
       }),
     );
 
-    t.test("an in-place finalize cut before its last write: repair finalizes the fragments again", () =>
+    t.test("an in-place finalize cut before its last write (the new moov whole or in part): repair finalizes the fragments again", () =>
       inDir(() => {
-        const path = `${DIR}/cut.mp4`;
-        const w = new Mp4Writer(path, { video: VIDEO("h264"), fragmentMs: 100, finalize: false });
-        writeAll(w, frames("h264"));
-        w.close();
-        const whole = new Uint8Array(fs.readFile(path));
-        // what the cut leaves: the fragments whole, then a moov (a regular file's, taken from a finalized copy)
+        // what a cut leaves: the fragments whole, then the new moov (here a regular file's, from a finalized copy)
         const fin = new Mp4Writer(`${DIR}/fin.mp4`, { video: VIDEO("h264"), fragmentMs: 100 });
         writeAll(fin, frames("h264"));
         fin.close();
-        const done = new Uint8Array(fs.readFile(`${DIR}/fin.mp4`));
+        const done = bytesOf(`${DIR}/fin.mp4`);
         const ftyp = (done[0] << 24) | (done[1] << 16) | (done[2] << 8) | done[3];
-        const moovLen = (done[ftyp] << 24) | (done[ftyp + 1] << 16) | (done[ftyp + 2] << 8) | done[ftyp + 3];
-        fs.appendFile(path, done.subarray(ftyp, ftyp + moovLen));
-        const r = repair(path);
-        eq(r.status, "repaired");
-        eq(r.droppedBytes, moovLen);
-        eq(r.videoFrames, 20);
-        const back = new Mp4Reader(path);
-        eq(back.fragmented, false);
-        eq(back.tracks[0].samples, 20);
-        back.close();
-        ok(fs.stat(path).size < whole.length + moovLen, "the stray moov went");
+        const moov = done.subarray(ftyp, ftyp + ((done[ftyp] << 24) | (done[ftyp + 1] << 16) | (done[ftyp + 2] << 8) | done[ftyp + 3]));
+        for (const cut of [moov.length, moov.length >> 1, 5]) {
+          const path = `${DIR}/cut${cut}.mp4`;
+          const w = new Mp4Writer(path, { video: VIDEO("h264"), fragmentMs: 100, finalize: false });
+          writeAll(w, frames("h264"));
+          const fragmented = w.close()!.size;
+          fs.appendFile(path, moov.subarray(0, cut));
+          const r = repair(path);
+          deepEq([r.status, r.droppedBytes, r.videoFrames], ["repaired", cut, 20], `cut after ${cut} of ${moov.length} bytes`);
+          const back = new Mp4Reader(path);
+          eq(back.fragmented, false);
+          eq(back.tracks[0].samples, 20);
+          back.close();
+          ok(fs.stat(path).size < fragmented + moov.length, "the stray moov went");
+        }
       }),
     );
 
