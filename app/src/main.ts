@@ -111,7 +111,7 @@ function record(opts: RecorderOptions): void {
   stopping = true;
   const dropped = pipes.map((p) => p.close()!).reduce((n, s) => n + s.drops.queue + s.drops.source, 0) + writer.stats().dropped;
   const last = writer.close();
-  if (last) saved(last);
+  if (last && last.size > 0) saved(last); // (none when a full card kept the last segment from starting)
   if (dropped) console.log(`  dropped ${dropped} frames`);
   live?.close();
   server?.close();
