@@ -143,6 +143,32 @@ describe(`docs examples: ${apps.length} apps, ${tests.length} app tests; marked 
     });
   }
 
+  it("README step 3: the riscv64 recorder stops without a replay stream, and records with the one the README says to make", async function () {
+    this.timeout(240000);
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const make = readme.match(/`npx qcam run app\/examples\/(k230_bind_venc)\.ts -- (\/sdcard\/qcam\/replay\.h265) (\d+)`/);
+    assert.ok(make, "README step 3 names the command that makes the replay stream");
+    const sdcard = tmpDir("qcam-docs-sd-");
+    const recorder = await fixture(path.join(ROOT, "app"), "riscv64");
+    const run = (image: string, target: "host" | "riscv64", args: string[]) => {
+      const cmd = runtimeCommand(target, image, { args, sdcard });
+      return spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+    };
+    const without = run(recorder.image, "riscv64", ["--record", "1"]);
+    assert.notEqual(without.status, 0);
+    assert.match(without.stderr, /this build has no h265 encoder/, "what README step 3 quotes");
+    const maker = await fixture(path.join(ROOT, "app", "examples", `${make[1]}.ts`));
+    const made = run(maker.image, "host", [make[2], make[3]]);
+    assert.equal(made.status, 0, made.stderr);
+    const rec = run(recorder.image, "riscv64", ["--record", "2"]);
+    assert.equal(rec.status, 0, `${rec.stdout}${rec.stderr}`);
+    const saved = rec.stdout.match(/saved \/sdcard\/(\S+): (\d+) frames/);
+    assert.ok(saved, rec.stdout);
+    const file = path.join(sdcard, saved[1]);
+    const p = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", file], { encoding: "utf8" });
+    assert.equal(p.stdout.trim(), `hevc,1280,720,${saved[2]}`, p.stderr);
+  });
+
   for (const b of tests) {
     const where = `${b.file}:${b.line}`;
     it(`${where}: \`qcam test\` passes against the stubs (a copy of the recorder app)`, function () {
@@ -156,7 +182,9 @@ describe(`docs examples: ${apps.length} apps, ${tests.length} app tests; marked 
       const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "test", dir, "--", "--reporter", "dot"], { encoding: "utf8", timeout: 110000 });
       const said = toMarkdown(`${r.stdout}${r.stderr}`, b);
       assert.equal(r.status, 0, `${where}: qcam test failed:\n${said}`);
-      assert.match(r.stdout, /\d+ passing/, said);
+      const cases = b.code.match(/^\s*it\(/gm)?.length ?? 0;
+      assert.ok(cases > 0, `${where}: no it(...) in the block`);
+      assert.match(r.stdout, new RegExp(`\\b${cases} passing`), `${where}: all ${cases} of its tests run:\n${said}`);
       assert.doesNotMatch(r.stdout, /pending|failing/, said);
     });
   }
