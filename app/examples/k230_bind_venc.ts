@@ -2,6 +2,7 @@
 // the codec follows the output file's extension (.264/.h264 or .265/.h265).
 import { app, time } from "qcam:app";
 import { Camera } from "qcam:camera";
+import { mkdir } from "qcam:fs";
 import { EsFileSink, link } from "qcam:link";
 import { Encoder } from "qcam:video";
 
@@ -12,6 +13,7 @@ if (!codec) throw new Error(`unknown stream extension: ${path} (use .264 or .265
 
 const cam = new Camera({ width: 1280, height: 720, format: "nv21", fps: 30 });
 const enc = new Encoder({ codec, width: 1280, height: 720, bitrate: 4_000_000, gop: 30 });
+mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true }); // an EsFileSink makes no folders
 const out = new EsFileSink(path);
 const pipe = link(cam, enc, [out], { frames });
 while (!app.needExit() && !pipe.stats().finished) time.sleepMs(20);

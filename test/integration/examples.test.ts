@@ -96,6 +96,44 @@ describe("examples (app/examples)", function () {
     });
   }
 
+  // The examples that read a file, run first on an empty card: they record their input first.
+  for (const [args, file, codec] of [[[], "test.265", "h265"], [["/sdcard/clips/first.264"], "clips/first.264", "h264"]] as const) {
+    it(`empty card: K230 decode ${args[0] ?? "(default /sdcard/test.265)"} records its stream first, then decodes it`, async function () {
+      const empty = tmpDir("qcam-examples-empty-");
+      const out = await runExample("k230_vdec", empty, [...args]);
+      assert.match(out, new RegExp(`^/sdcard/${file.replace(".", "\\.")} is not on the card: recording 60 frames into it first \\(as k230_bind_venc\\.ts does\\)\n`));
+      assert.match(out, new RegExp(`\ndecoded 60 pictures of 1280x720 from /sdcard/${file.replace(".", "\\.")} \\(${codec}\\)\n$`));
+      assert.equal(judge(path.join(empty, file), codec === "h264" ? "h264" : "hevc", 1280, 720), 60);
+    });
+  }
+
+  it("empty card: K230 MP4 demuxer records its MP4 first (as k230_mp4_muxer.ts would), then demuxes every frame", async function () {
+    const empty = tmpDir("qcam-examples-empty-");
+    const out = await runExample("k230_mp4_demuxer", empty);
+    assert.match(out, /^\/sdcard\/examples\/test\.mp4 is not on the card: recording 60 frames into it first \(as k230_mp4_muxer\.ts does\)\nvideo track 1: codec h265, 1280x720, 60 frames\naudio track 2: codec ulaw, /);
+    const m = out.match(/demuxed (\d+) video frames \((\d+) pictures decoded\) and (\d+) audio samples/);
+    assert.ok(m, out);
+    assert.deepEqual([Number(m[1]), Number(m[2])], [60, 60]);
+    assert.ok(Number(m[3]) > 0, out);
+    assert.equal(judge(path.join(empty, "examples", "test.mp4"), "hevc", 1280, 720), 60);
+  });
+
+  it("empty card: an input that cannot be made is one line naming the example that makes it, no stack", async function () {
+    // riscv64 has no encoder (and no replay stream on an empty card); a name without a codec says so.
+    const cases = [
+      { name: "k230_vdec", target: "riscv64", args: [], line: /^app exit \(1\): no \/sdcard\/test\.265 \(this build has no h265 encoder: .*\): make one with `npx qcam run app\/examples\/k230_bind_venc\.ts -- \/sdcard\/test\.265`\n$/ },
+      { name: "k230_mp4_demuxer", target: "riscv64", args: [], line: /^app exit \(1\): no \/sdcard\/examples\/test\.mp4 \(.*\): make one with `npx qcam run app\/examples\/k230_mp4_muxer\.ts -- \/sdcard\/examples\/test\.mp4`\n$/ },
+      { name: "k230_vdec", target: "host", args: ["/sdcard/clip.bin"], line: /^app exit \(1\): no \/sdcard\/clip\.bin, and its name does not say which stream to record into it \(\.264 or \.265\)\n$/ },
+    ] as const;
+    for (const c of cases) {
+      const built = await fixture(path.join(EXAMPLES, `${c.name}.ts`), c.target);
+      const cmd = runtimeCommand(c.target, built.image, { args: [...c.args], sdcard: tmpDir("qcam-examples-empty-") });
+      const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+      assert.equal(r.status, 1, `${c.name} on ${c.target}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, c.line, `${c.name} on ${c.target}`);
+    }
+  });
+
   it("1 on riscv64 (qemu): the same app with the replay encoder", async function () {
     const rv = tmpDir("qcam-examples-rv-");
     fs.mkdirSync(path.join(rv, "qcam"), { recursive: true });
