@@ -14,7 +14,8 @@ declare module "qcam:link" {
    * Writes frames back to back as a raw Annex-B elementary stream (.h264 /
    * .h265), starting at the first keyframe — or G.711 frames as raw .alaw /
    * .ulaw (ffmpeg `-f alaw` / `-f mulaw`). Board path, e.g.
-   * "/sdcard/video/clip.h265". Pull mode: `write(frame)`; in a link, the link
+   * "/sdcard/video/clip.h265"; missing folders are made (as every writer's,
+   * see qcam:fs). Pull mode: `write(frame)`; in a link, the link
    * writes and `write` throws ERR_BUSY. Like every sink it may be fed by one
    * video link and one audio link at once (their bytes interleave, so that is
    * for sinks that keep tracks apart, such as an MP4 writer).
