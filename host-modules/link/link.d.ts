@@ -106,7 +106,8 @@ declare module "qcam:link" {
    * Start moving frames: no JavaScript runs per frame, and pictures go from
    * the camera's pool to the encoder without a copy. A video link is a Camera
    * or Channel with an `Encoder`; an audio link an `AudioIn` with an
-   * `AudioEncoder` (else TypeError ERR_INVALID_ARG). While linked, the source,
+   * `AudioEncoder` (else TypeError ERR_INVALID_ARG; a bad or unknown option is
+   * ERR_INVALID_ARG too, before anything starts). While linked, the source,
    * encoder and sinks refuse `close()` with ERR_BUSY. A sink takes one video
    * link and one audio link at the same time; a second link of the same kind
    * is refused with ERR_BUSY. Counts add up:
