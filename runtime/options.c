@@ -11,6 +11,31 @@ bool qcam_opt_is_object(JSContext *ctx, JSValueConst v)
     return JS_IsObject(v) && !JS_IsFunction(ctx, v) && !JS_IsArray(v);
 }
 
+void qcam_opt_describe(JSContext *ctx, JSValueConst v, char *buf, size_t size)
+{
+    if (JS_IsString(v)) {
+        JSValue j = JS_JSONStringify(ctx, v, JS_UNDEFINED, JS_UNDEFINED);
+        const char *s = JS_IsException(j) ? NULL : JS_ToCString(ctx, j);
+        if (!s) JS_FreeValue(ctx, JS_GetException(ctx));
+        snprintf(buf, size, "%s", s && strlen(s) <= 42 ? s : "a string");
+        JS_FreeCString(ctx, s);
+        JS_FreeValue(ctx, j);
+    } else if (JS_IsBool(v)) {
+        snprintf(buf, size, "%s", JS_ToBool(ctx, v) ? "true" : "false");
+    } else if (JS_IsNull(v)) {
+        snprintf(buf, size, "null");
+    } else if (JS_IsUndefined(v)) {
+        snprintf(buf, size, "undefined");
+    } else if (JS_IsNumber(v)) {
+        double d = 0;
+        JS_ToFloat64(ctx, &d, v);
+        snprintf(buf, size, "%g", d);
+    } else {
+        snprintf(buf, size, "%s", JS_IsBigInt(v) ? "a bigint" : JS_IsSymbol(v) ? "a symbol" : JS_IsFunction(ctx, v) ? "a function"
+                                  : JS_IsArray(v)  ? "an array" : "an object");
+    }
+}
+
 int qcam_opt_get(JSContext *ctx, JSValueConst opts, const char *name, JSValue *out)
 {
     *out = JS_GetPropertyStr(ctx, opts, name);
@@ -29,14 +54,16 @@ int qcam_opt_int(JSContext *ctx, JSValueConst opts, const char *what, const char
     double d = 0;
     bool num = JS_IsNumber(v);
     int bad = num ? JS_ToFloat64(ctx, &d, v) : 0;
+    char given[64];
+    if (!num) qcam_opt_describe(ctx, v, given, sizeof given);
     JS_FreeValue(ctx, v);
     if (bad) return -1;
     char kind[32] = "an integer";
     if (step == 2) snprintf(kind, sizeof kind, "an even integer");
     else if (step > 1) snprintf(kind, sizeof kind, "a multiple of %d", step);
     if (!num) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s %s must be %s from %d to %d%s", what, name, kind, lo,
-                   hi, note);
+        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s %s must be %s from %d to %d%s, not %s", what, name, kind,
+                   lo, hi, note, given);
         return -1;
     }
     if (!(d >= lo && d <= hi) || d != floor(d) || ((int)d - lo) % step) {

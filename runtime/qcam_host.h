@@ -76,9 +76,16 @@ bool qcam_opt_is_object(JSContext *ctx, JSValueConst v);
 /* Property `name`: 1 with *out (the caller frees it), 0 when absent or
  * undefined, -1 on an exception. */
 int qcam_opt_get(JSContext *ctx, JSValueConst opts, const char *name, JSValue *out);
+/* A value of the wrong type as the messages end it (", not <it>"): a string
+ * as JSON when that is at most 42 bytes ("640" with its quotes), else "a
+ * string"; true, false, null, undefined; a number as %g; "a bigint", "a
+ * symbol", "a function", "an array", "an object". The stubs' describeValue()
+ * says the same. */
+void qcam_opt_describe(JSContext *ctx, JSValueConst v, char *buf, size_t size);
 /* An integer in [lo, hi] that is lo plus a multiple of `step` (1: any), `def`
- * when absent: "<what> <name> must be an integer from <lo> to <hi><note>"
- * (TypeError; RangeError with ", not <value>" appended). Step 2 reads
+ * when absent: "<what> <name> must be an integer from <lo> to <hi><note>, not
+ * <value>" (TypeError for a non-number, RangeError for a number out of range
+ * or not a whole one, <value> as qcam_opt_describe gives it). Step 2 reads
  * "an even integer", other steps "a multiple of <step>". 0 or -1. */
 int qcam_opt_int(JSContext *ctx, JSValueConst opts, const char *what, const char *name, int lo, int hi,
                  int step, const char *note, int def, int *out);

@@ -3,6 +3,7 @@
 // C bindings give their objects.
 export { world, LOG_LEVELS, type LogLevel, type FaultSpec, type Handle } from "./world.ts";
 export { qcamError, throwQcam, errnoError, throwErrno } from "./errors.ts";
+import { throwQcam } from "./errors.ts";
 
 /**
  * Compile-time check that a stub module exports exactly what its declaration
@@ -60,4 +61,31 @@ export function formatG(d: number): string {
     return `${mant}e${x < 0 ? "-" : "+"}${String(Math.abs(x)).padStart(2, "0")}`;
   }
   return strip(d.toFixed(Math.max(0, 5 - x)));
+}
+
+/**
+ * Refuse an options object's unknown keys as qcam_opt_keys (runtime/options.c)
+ * does: the first own enumerable key not in `known` is a TypeError
+ * ERR_INVALID_ARG `unknown <what> option "<key>" (known: a, b, c)`.
+ */
+export function checkKeys(opts: object, what: string, known: readonly string[]): void {
+  for (const key of Object.keys(opts))
+    if (!known.includes(key)) throwQcam("TypeError", "ERR_INVALID_ARG", `unknown ${what} option "${key}" (known: ${known.join(", ")})`);
+}
+
+/** A value of the wrong type as qcam_opt_describe (runtime/options.c) ends a
+ * message (", not <it>"): a string as JSON when that is at most 42 bytes of
+ * UTF-8, else "a string"; true, false, null, undefined; a number as %g; "a
+ * bigint", "a symbol", "a function", "an array", "an object". */
+export function describeValue(v: unknown): string {
+  if (typeof v === "string") {
+    const json = JSON.stringify(v);
+    return new TextEncoder().encode(json).length <= 42 ? json : "a string";
+  }
+  if (typeof v === "boolean" || v === null || v === undefined) return String(v);
+  if (typeof v === "number") return formatG(v);
+  if (typeof v === "bigint") return "a bigint";
+  if (typeof v === "symbol") return "a symbol";
+  if (typeof v === "function") return "a function";
+  return Array.isArray(v) ? "an array" : "an object";
 }

@@ -37,7 +37,7 @@ import {
   type LinkSource,
   type Packet,
 } from "../../build/testing/media.ts";
-import { conforms, errnoError, formatG, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { checkKeys, conforms, describeValue, errnoError, formatG, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 import { ERRNO } from "../../build/testing/errors.ts";
 
 conforms<typeof Api, typeof Self>(true);
@@ -431,7 +431,7 @@ function inputClose(a: Input): void {
 function intOpt(o: Record<string, unknown>, name: string, lo: number, hi: number, def: number): number {
   const v = o[name];
   if (v === undefined) return def;
-  if (typeof v !== "number") throwQcam("TypeError", "ERR_INVALID_ARG", `AudioIn ${name} must be an integer from ${lo} to ${hi}`);
+  if (typeof v !== "number") throwQcam("TypeError", "ERR_INVALID_ARG", `AudioIn ${name} must be an integer from ${lo} to ${hi}, not ${describeValue(v)}`);
   const d = v as number;
   if (!(d >= lo && d <= hi) || d !== Math.floor(d))
     throwQcam("RangeError", "ERR_INVALID_ARG", `AudioIn ${name} must be an integer from ${lo} to ${hi}, not ${formatG(d)}`);
@@ -441,14 +441,9 @@ function intOpt(o: Record<string, unknown>, name: string, lo: number, hi: number
 function rateOpt(o: Record<string, unknown>, what: string): number {
   const v = o.sampleRate;
   if (v === undefined) return 8000;
-  if (typeof v !== "number") throwQcam("TypeError", "ERR_INVALID_ARG", `${what} sampleRate must be 8000 or 16000`);
+  if (typeof v !== "number") throwQcam("TypeError", "ERR_INVALID_ARG", `${what} sampleRate must be 8000 or 16000, not ${describeValue(v)}`);
   if (v !== 8000 && v !== 16000) throwQcam("RangeError", "ERR_INVALID_ARG", `${what} sampleRate must be 8000 or 16000, not ${formatG(v as number)}`);
   return v as number;
-}
-
-function checkKeys(opts: object, what: string, known: readonly string[]): void {
-  for (const key of Object.keys(opts))
-    if (!known.includes(key)) throwQcam("TypeError", "ERR_INVALID_ARG", `unknown ${what} option "${key}" (known: ${known.join(", ")})`);
 }
 
 const isOptions = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

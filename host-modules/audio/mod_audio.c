@@ -98,9 +98,11 @@ static int rate_opt(JSContext *ctx, JSValueConst opts, const char *what, int def
     double d = 0;
     bool num = JS_IsNumber(v);
     if (num && JS_ToFloat64(ctx, &d, v)) num = false;
+    char given[64];
+    if (!num) qcam_opt_describe(ctx, v, given, sizeof given);
     JS_FreeValue(ctx, v);
     if (!num) {
-        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s sampleRate must be 8000 or 16000", what);
+        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s sampleRate must be 8000 or 16000, not %s", what, given);
         return -1;
     }
     if (d != 8000 && d != 16000) {

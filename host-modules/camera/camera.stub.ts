@@ -24,7 +24,7 @@ import type { Image, PixelFormat } from "qcam:image";
 import "qcam:image";
 import type * as Self from "./camera.stub.ts";
 import { provide, type LinkSource, type MintSpec, type SourcePicture } from "../../build/testing/media.ts";
-import { conforms, errnoError, formatG, throwErrno, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { checkKeys, conforms, describeValue, errnoError, formatG, throwErrno, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 
 conforms<typeof Api, typeof Self>(true);
 
@@ -386,17 +386,11 @@ function intOpt(opts: Record<string, unknown>, what: string, name: string, lo: n
   const v = opts[name];
   if (v === undefined) return def;
   const kind = step === 2 ? "an even integer" : step > 1 ? `a multiple of ${step}` : "an integer";
-  if (typeof v !== "number") throwQcam("TypeError", "ERR_INVALID_ARG", `${what} ${name} must be ${kind} from ${lo} to ${hi}${note}`);
+  if (typeof v !== "number") throwQcam("TypeError", "ERR_INVALID_ARG", `${what} ${name} must be ${kind} from ${lo} to ${hi}${note}, not ${describeValue(v)}`);
   const d = v as number;
   if (!(d >= lo && d <= hi) || d !== Math.floor(d) || (d - lo) % step)
     throwQcam("RangeError", "ERR_INVALID_ARG", `${what} ${name} must be ${kind} from ${lo} to ${hi}${note}, not ${formatG(d)}`);
   return d;
-}
-
-function checkKeys(opts: object, what: string, known: readonly string[]): void {
-  for (const key of Object.keys(opts))
-    if (!known.includes(key))
-      throwQcam("TypeError", "ERR_INVALID_ARG", `unknown ${what} option "${key}" (known: ${known.join(", ")})`);
 }
 
 function isOptionsObject(v: unknown): v is Record<string, unknown> {

@@ -240,6 +240,32 @@ static void fill_stat(const struct stat *st, qcam_fs_stat_info *out)
     out->mtime_ms = (double)st->st_mtim.tv_sec * 1000.0 + (double)st->st_mtim.tv_nsec / 1e6;
 }
 
+/* The one rule for writers (fs.h): the folders a new file needs are made.
+ * `host_path` is a mapped card path, so they are all under the card's folder.
+ * Best effort: what cannot be made shows in the caller's retried open. */
+static void make_parents(const char *host_path)
+{
+    char d[PATH_LEN];
+    snprintf(d, sizeof d, "%s", host_path);
+    char *slash = strrchr(d, '/');
+    if (!slash || slash == d) return;
+    *slash = 0;
+    qcam_board_mkdirs(d);
+}
+
+/* open(2) with EINTR retried; a writer's missing folders are made first. */
+static int open_for(const char *p, int flags)
+{
+    int fd;
+    for (int made = 0;; made = 1) {
+        do fd = open(p, flags, 0666);
+        while (fd < 0 && errno == EINTR);
+        if (fd >= 0 || errno != ENOENT || !(flags & O_CREAT) || made) break;
+        make_parents(p);
+    }
+    return fd < 0 ? -errno : fd;
+}
+
 int qcam_fs_open(qcam_fs_card *card, const char *board_path, qcam_fs_mode mode)
 {
     char p[PATH_LEN];
@@ -255,10 +281,8 @@ int qcam_fs_open(qcam_fs_card *card, const char *board_path, qcam_fs_mode mode)
     case QCAM_FS_CREATE_NEW: flags |= O_WRONLY | O_CREAT | O_EXCL; break;
     default: return -EINVAL;
     }
-    int fd;
-    do fd = open(p, flags, 0666);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0) return -errno;
+    int fd = open_for(p, flags);
+    if (fd < 0) return fd;
     struct stat st;
     if (fstat(fd, &st) != 0) r = -errno;
     else if (S_ISDIR(st.st_mode)) r = -EISDIR;
@@ -595,10 +619,8 @@ int qcam_fs_write_file(qcam_fs_card *card, const char *board_path, const void *b
                      (long)getpid(), seq);
     if (n < 0 || (size_t)n >= sizeof tmp) return -ENAMETOOLONG;
     account_begin(card);
-    int fd;
-    do fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0) return -errno;
+    int fd = open_for(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
+    if (fd < 0) return fd;
     size_t written = 0;
     r = qcam_fs_write_all(card, fd, buf, len, 0, &written);
     if (r == 0 && fsync(fd) != 0) r = -errno;

@@ -7,6 +7,11 @@
  * an Error with code `EINVAL`. On the sim platform the card is the folder given
  * by `--sdcard`, optionally capped by `--sdcard-size` to test a full card.
  *
+ * Writers make their folders, readers do not: opening with "w", "a" or "wx",
+ * `writeFile` and `appendFile` (and the other modules' writers: `EsFileSink`,
+ * `Mp4Writer`, `remux`) first make the missing folders of the path; "r", "r+"
+ * and everything that only reads fails with `ENOENT` for a missing folder.
+ *
  * Every failure throws an {@link FsError}: `code` is the POSIX name (`ENOENT`,
  * `EEXIST`, `ENOSPC`, `EISDIR`, `ENOTDIR`, `ENOTEMPTY`, `EACCES`, `EBUSY`, ...),
  * `errno` its number, and the message names the board path.
@@ -16,9 +21,9 @@ declare module "qcam:fs" {
    * How to open a file:
    * - `"r"`  read; the file must exist
    * - `"r+"` read and write; the file must exist
-   * - `"w"`  write; created, or emptied if it exists
-   * - `"a"`  append: every write goes to the end; created if missing
-   * - `"wx"` write a new file; `EEXIST` if it already exists
+   * - `"w"`  write; created (missing folders too), or emptied if it exists
+   * - `"a"`  append: every write goes to the end; created (missing folders too) if missing
+   * - `"wx"` write a new file (missing folders are made); `EEXIST` if it already exists
    */
   export type OpenFlags = "r" | "r+" | "w" | "a" | "wx";
 
@@ -97,11 +102,11 @@ declare module "qcam:fs" {
    * Replace a file's contents atomically: the data goes to a temporary file
    * beside it, is synced, and renamed over the target. Readers (and a power
    * cut) see the old contents or the new ones, never a mix; on failure
-   * (`ENOSPC`, ...) the old file is untouched.
+   * (`ENOSPC`, ...) the old file is untouched. Missing folders are made.
    */
   export function writeFile(path: string, data: Data): void;
   /**
-   * Append to a file, creating it if missing. Not synced (use a `File` and
+   * Append to a file, creating it (and missing folders) if missing. Not synced (use a `File` and
    * `sync()` for that). `ENOSPC` carries `bytesWritten`.
    */
   export function appendFile(path: string, data: Data): void;

@@ -88,7 +88,10 @@ typedef enum {
 } qcam_fs_mode;
 
 /* Returns a file descriptor (close-on-exec) or -errno; -EISDIR for a folder.
- * QCAM_FS_WRITE counts the truncated bytes as freed. */
+ * QCAM_FS_WRITE counts the truncated bytes as freed. The one rule for every
+ * writer: the modes that create (WRITE, APPEND, CREATE_NEW) make the missing
+ * folders of the path first, as qcam_fs_write_file does; READ and READ_WRITE
+ * do not (-ENOENT). */
 int qcam_fs_open(qcam_fs_card *card, const char *board_path, qcam_fs_mode mode);
 int qcam_fs_close(int fd);
 
@@ -131,7 +134,7 @@ int qcam_fs_rename(qcam_fs_card *card, const char *from, const char *to);
 /* recursive: create missing parents, and an existing folder is fine;
  * otherwise -EEXIST if anything is there. */
 int qcam_fs_mkdir(qcam_fs_card *card, const char *board_path, bool recursive);
-/* Replace a file's contents atomically: write a temporary file beside it,
+/* Replace a file's contents atomically (missing folders are made): write a temporary file beside it,
  * fsync, rename over the target, fsync the folder. Readers see the old or
  * the new contents, never a mix; a failure (-ENOSPC...) leaves the old file
  * as it was and no temporary file behind. */

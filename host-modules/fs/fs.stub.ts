@@ -19,7 +19,7 @@ import type * as Api from "qcam:fs";
 import type * as Self from "./fs.stub.ts";
 import type { FsFd, FsHal } from "../../build/testing/media.ts";
 import { ERRNO } from "../../build/testing/errors.ts";
-import { conforms, errnoError, throwErrno, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { checkKeys, conforms, errnoError, throwErrno, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 
 conforms<typeof Api, typeof Self>(true);
 
@@ -141,6 +141,24 @@ function parentOf(c: Card, comps: string[]): DirNode {
   return p as DirNode;
 }
 
+/** The folder a writer's new file goes in (qcam_fs_open's rule: writers make
+ * their missing folders, readers do not); ENOTDIR when one on the way is a file. */
+function parentMade(c: Card, comps: string[]): DirNode {
+  let n: Node = c.root;
+  for (const name of comps.slice(0, -1)) {
+    if (n.kind !== "dir") fail("ENOTDIR");
+    let next: Node | undefined = (n as DirNode).entries.get(name);
+    if (!next) {
+      next = dir();
+      (n as DirNode).entries.set(name, next);
+      (n as DirNode).mtimeMs = nowMs();
+    }
+    n = next;
+  }
+  if (n.kind !== "dir") fail("ENOTDIR");
+  return n as DirNode;
+}
+
 function newFile(): FileNode {
   return { kind: "file", data: new Uint8Array(0), size: 0, mtimeMs: nowMs() };
 }
@@ -182,7 +200,7 @@ function openAt(c: Card, path: string, mode: Mode): Fd {
     node = lookup(c, comps);
     if (node.kind === "dir") fail("EISDIR");
   } else {
-    const parent = comps.length ? parentOf(c, comps) : null;
+    const parent = comps.length ? parentMade(c, comps) : null;
     const existing = comps.length ? parent!.entries.get(comps[comps.length - 1]) : c.root;
     if (existing && mode === "wx") fail("EEXIST");
     if (existing?.kind === "dir") fail("EISDIR");
@@ -341,7 +359,7 @@ function mkdirAt(c: Card, path: string, recursive: boolean): void {
 function writeFileAt(c: Card, path: string, data: Uint8Array): void {
   const comps = mapPath(path);
   if (isMountRoot(path)) fail("EISDIR");
-  const parent = parentOf(c, comps);
+  const parent = parentMade(c, comps);
   const old = parent.entries.get(comps[comps.length - 1]);
   if (old?.kind === "dir") fail("EISDIR");
   const tmp: Fd = { node: newFile(), mode: "wx", pos: 0, closed: false };
@@ -613,6 +631,7 @@ export const mkdir: typeof Api.mkdir = function mkdir(path: string, options?: { 
   if (arguments.length > 1 && options !== undefined) {
     if ((typeof options !== "object" && typeof options !== "function") || options === null)
       throwQcam("TypeError", "ERR_INVALID_ARG", "mkdir: options must be an object ({ recursive?: boolean })");
+    checkKeys(options, "mkdir", ["recursive"]);
     recursive = Boolean(options.recursive);
   }
   const p = getPath(arguments.length, path, "mkdir");

@@ -599,6 +599,8 @@ static JSValue js_mkdir(JSContext *ctx, JSValueConst this_val, int argc, JSValue
         if (!JS_IsObject(argv[1]))
             return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
                               "mkdir: options must be an object ({ recursive?: boolean })");
+        static const char *const keys[] = {"recursive", NULL};
+        if (qcam_opt_keys(ctx, argv[1], "mkdir", keys)) return JS_EXCEPTION;
         JSValue v = JS_GetPropertyStr(ctx, argv[1], "recursive");
         if (JS_IsException(v)) return v;
         recursive = JS_ToBool(ctx, v);

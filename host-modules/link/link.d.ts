@@ -14,7 +14,8 @@ declare module "qcam:link" {
    * Writes frames back to back as a raw Annex-B elementary stream (.h264 /
    * .h265), starting at the first keyframe — or G.711 frames as raw .alaw /
    * .ulaw (ffmpeg `-f alaw` / `-f mulaw`). Board path, e.g.
-   * "/sdcard/video/clip.h265". Pull mode: `write(frame)`; in a link, the link
+   * "/sdcard/video/clip.h265"; missing folders are made (as every writer's,
+   * see qcam:fs). Pull mode: `write(frame)`; in a link, the link
    * writes and `write` throws ERR_BUSY. Like every sink it may be fed by one
    * video link and one audio link at once (their bytes interleave, so that is
    * for sinks that keep tracks apart, such as an MP4 writer).
@@ -105,7 +106,8 @@ declare module "qcam:link" {
    * Start moving frames: no JavaScript runs per frame, and pictures go from
    * the camera's pool to the encoder without a copy. A video link is a Camera
    * or Channel with an `Encoder`; an audio link an `AudioIn` with an
-   * `AudioEncoder` (else TypeError ERR_INVALID_ARG). While linked, the source,
+   * `AudioEncoder` (else TypeError ERR_INVALID_ARG; a bad or unknown option is
+   * ERR_INVALID_ARG too, before anything starts). While linked, the source,
    * encoder and sinks refuse `close()` with ERR_BUSY. A sink takes one video
    * link and one audio link at the same time; a second link of the same kind
    * is refused with ERR_BUSY. Counts add up:

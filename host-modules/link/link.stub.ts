@@ -50,7 +50,7 @@ import {
   type Packet,
   type SourcePicture,
 } from "../../build/testing/media.ts";
-import { conforms, errnoError, throwQcam, toNumber, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { checkKeys, conforms, errnoError, throwQcam, toNumber, world, type Handle } from "../../build/testing/stub-kit.ts";
 import { ERRNO } from "../../build/testing/errors.ts";
 
 conforms<typeof Api, typeof Self>(true);
@@ -391,6 +391,7 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
   const options = arguments[3] as unknown;
   if (isObject(options)) {
     // The first bad option is the one thrown, as in mod_link.c.
+    checkKeys(options, "link", ["encodeQueue", "sinkQueue", "frames", "capture", "onError"]);
     encodeQueue = uintOpt(options, "encodeQueue", 1, 64) ?? encodeQueue;
     sinkQueue = uintOpt(options, "sinkQueue", 1, 4096) ?? sinkQueue;
     const mf = options.frames;

@@ -409,7 +409,8 @@ static int get_uint_opt(JSContext *ctx, JSValueConst opts, const char *name, uns
 /* link()'s options; the first bad one throws. 0, or -1 after throwing. */
 static int link_options(JSContext *ctx, JSValueConst o, qcam_link_config *cfg, JSValue *on_error)
 {
-    if (get_uint_opt(ctx, o, "encodeQueue", 1, 64, &cfg->encode_queue) ||
+    static const char *const keys[] = {"encodeQueue", "sinkQueue", "frames", "capture", "onError", NULL};
+    if (qcam_opt_keys(ctx, o, "link", keys) || get_uint_opt(ctx, o, "encodeQueue", 1, 64, &cfg->encode_queue) ||
         get_uint_opt(ctx, o, "sinkQueue", 1, 4096, &cfg->sink_queue))
         return -1;
     JSValue v = JS_GetPropertyStr(ctx, o, "frames");

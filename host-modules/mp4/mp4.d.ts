@@ -103,7 +103,7 @@ declare module "qcam:mp4" {
    * frames (variable frame rate is kept as it was captured).
    * Missing folders in the path are made.
    * @throws TypeError/RangeError ERR_INVALID_ARG for bad options (no track, a
-   *   bad fragmentMs, ...), Error with a POSIX code (ENOTDIR, EACCES, ENOSPC) when
+   *   bad fragmentMs, an unknown key here or in video/audio/segment, ...), Error with a POSIX code (ENOTDIR, EACCES, ENOSPC) when
    *   the file cannot be created.
    */
   export class Mp4Writer {
@@ -217,7 +217,7 @@ declare module "qcam:mp4" {
    * (an existing one stays as it was). Missing folders in `output` are made.
    * A stream cut short (power lost while recording) converts up to where it
    * ends. `input` and `output` are board paths (/sdcard/..., /tmp/...).
-   * @throws TypeError/RangeError ERR_INVALID_ARG for bad arguments or a codec
+   * @throws TypeError/RangeError ERR_INVALID_ARG for bad arguments (an unknown option key too) or a codec
    *   the file name does not tell; Error EBADMSG "no keyframe in ..." when the
    *   input has no picture a decoder can start from (garbage, or cut before
    *   its first frame); ENOENT etc. from storage; ENOSPC when the card fills
@@ -243,6 +243,9 @@ declare module "qcam:mp4" {
    * Make a recording cut short (power cut, crash, full card) playable: drop
    * a torn last fragment, rebuild the index, and finalize it into a regular MP4
    * (`finalize: false` keeps it fragmented). Files that are fine are left alone.
+   * A file that is not an MP4 is "unrecoverable", its `reason` naming its first
+   * bytes ("mp4: not an MP4 file (it starts with 'RIFF', not an ftyp box)").
+   * @throws TypeError ERR_INVALID_ARG for bad arguments or an unknown option key.
    */
   export function repair(path: string, options?: { finalize?: boolean }): RepairResult;
 }

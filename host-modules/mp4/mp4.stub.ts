@@ -28,10 +28,10 @@ import type * as Api from "qcam:mp4";
 import type { Frame } from "qcam:video";
 import type * as Self from "./mp4.stub.ts";
 import "qcam:video";
-import { mkdir as fsMkdir, open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, space as fsSpace, stat as fsStat, type File as FsFile } from "qcam:fs";
+import { open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, space as fsSpace, stat as fsStat, type File as FsFile } from "qcam:fs";
 import { findParams, nals, parseH264Sps, parseH265Sps, splitAus } from "../../build/testing/annexb.ts";
 import { provide, providerOf, type LinkSink, type Packet } from "../../build/testing/media.ts";
-import { conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { checkKeys, conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 import { ERRNO } from "../../build/testing/errors.ts";
 
 conforms<typeof Api, typeof Self>(true);
@@ -783,15 +783,7 @@ class Writer {
     const p = this.segmented ? expandPath(this.cfg.pattern, this.segIndex, world.wallUs() / 1000) : this.cfg.pattern;
     if (p === null) throw Object.assign(new Error("bad pattern"), { code: "EINVAL" });
     this.path = p;
-    // missing folders are made; what cannot be made shows in the open's error
-    const dir = p.slice(0, p.lastIndexOf("/"));
-    if (dir) {
-      try {
-        fsMkdir(dir, { recursive: true });
-      } catch {
-        /* the open says why */
-      }
-    }
+    // a writer's open makes missing folders; what cannot be made shows in its error
     this.file = fsOpen(p, "w");
     this.resetFileState();
   }
@@ -1244,10 +1236,12 @@ function intProp(o: Record<string, unknown>, name: string, lo: number, hi: numbe
 
 function parseOptions(opts: Record<string, unknown>, path: string): Cfg {
   const cfg: Cfg = { pattern: path, videoCodec: null, width: 0, height: 0, params: null, encoder: null, audioCodec: null, sampleRate: 0, fragmentMs: 1000, finalize: true, segSeconds: 0, segBytes: 0, onSegment: undefined, onError: undefined, onFull: undefined };
+  checkKeys(opts, "Mp4Writer", ["video", "audio", "fragmentMs", "finalize", "segment", "onSegment", "onFull", "onError"]);
   const v = opts.video;
   if (v !== undefined) {
     if (!isObject(v)) bad("TypeError", "video must be an Encoder or {codec, width, height, parameterSets?}");
     const vo = v as Record<string, unknown>;
+    checkKeys(vo, "Mp4Writer video", ["codec", "width", "height", "parameterSets"]);
     const isEncoder = !!providerOf(vo)?.encoder; // a class object: the Encoder (closed ones throw on codec)
     const c = vo.codec;
     cfg.videoCodec = c === "h264" || c === "h265" ? c : null;
@@ -1262,6 +1256,7 @@ function parseOptions(opts: Record<string, unknown>, path: string): Cfg {
       const ps = vo.parameterSets;
       if (ps !== undefined && ps !== null) {
         if (!isObject(ps)) bad("TypeError", "video.parameterSets must be {vps?, sps, pps}");
+        checkKeys(ps, "video.parameterSets", ["vps", "sps", "pps"]);
         const got: Record<string, Uint8Array> = {};
         for (const name of ["vps", "sps", "pps"]) {
           const b = (ps as Record<string, unknown>)[name];
@@ -1280,6 +1275,7 @@ function parseOptions(opts: Record<string, unknown>, path: string): Cfg {
   if (a !== undefined) {
     if (!isObject(a)) bad("TypeError", "audio must be {codec, sampleRate, channels?}");
     const ao = a as Record<string, unknown>;
+    checkKeys(ao, "Mp4Writer audio", ["codec", "sampleRate", "channels"]);
     cfg.audioCodec = ao.codec === "alaw" || ao.codec === "ulaw" ? ao.codec : null;
     if (!cfg.audioCodec) bad("TypeError", "audio.codec must be \"alaw\" or \"ulaw\"");
     const rate = intProp(ao, "sampleRate", 8000, 16000, "audio.sampleRate must be 8000 or 16000");
@@ -1296,6 +1292,7 @@ function parseOptions(opts: Record<string, unknown>, path: string): Cfg {
   if (seg !== undefined) {
     if (!isObject(seg)) bad("TypeError", "segment must be {seconds?, bytes?}");
     const so = seg as Record<string, unknown>;
+    checkKeys(so, "Mp4Writer segment", ["seconds", "bytes"]);
     if (so.seconds !== undefined) {
       if (typeof so.seconds !== "number") bad("TypeError", "segment.seconds must be a number > 0");
       const s = so.seconds as number;
@@ -1551,7 +1548,16 @@ function readEdits(b: Uint8Array, from: number, to: number, movieTs: number, ts:
   return out;
 }
 
+/** A four-byte code as mp4_read.c's fcc() prints it: 'abcd' when printable (no quote), else 0x%08x. */
+function fccOf(b: Uint8Array, at: number): string {
+  const c = [...b.subarray(at, at + 4)];
+  return c.every((x) => x >= 0x20 && x <= 0x7e && x !== 0x27) ? `'${String.fromCharCode(...c)}'` : `0x${u32(b, at).toString(16).padStart(8, "0")}`;
+}
+
 function readMp4(b: Uint8Array): ReadResult {
+  if (b.length === 0) throw new BadMp4("mp4: the file is empty");
+  if (b.length < 8) throw new BadMp4(`mp4: not an MP4 file (${b.length} bytes, no ftyp box)`);
+  if (typeAt(b, 4) !== "ftyp") throw new BadMp4(`mp4: not an MP4 file (it starts with ${fccOf(b, 0)}, not an ftyp box)`);
   // top level: stop at the first box that runs past the end (a torn tail)
   const top: [string, number, number][] = [];
   let at = 0;
@@ -1857,11 +1863,12 @@ function configNals(t: Track): Uint8Array[] {
 // ------------------------------------------------------------------ repair (mp4_repair.c)
 
 export function repair(path: string, options?: { finalize?: boolean }): Api.RepairResult {
-  const usage = "repair(path: string, options?: { finalize?: boolean })";
+  const usage = "repair(path: string, options?: {finalize?: boolean})";
   if (arguments.length < 1 || typeof path !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", usage);
   let finalize = true;
   if (options !== undefined) {
     if (!isObject(options)) throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+    checkKeys(options, "repair", ["finalize"]);
     const f = (options as Record<string, unknown>).finalize;
     if (f !== undefined) {
       if (typeof f !== "boolean") throwQcam("TypeError", "ERR_INVALID_ARG", "repair: finalize must be a boolean");
@@ -1913,6 +1920,7 @@ export function remux(input: string, output: string, ...rest: [options?: Api.Rem
   if (options !== undefined) {
     if (!isObject(options)) throwQcam("TypeError", "ERR_INVALID_ARG", usage);
     const o = options as Record<string, unknown>;
+    checkKeys(o, "remux", ["fps", "codec"]);
     if (o.fps !== undefined) {
       if (typeof o.fps !== "number") bad("TypeError", "remux: fps must be a number (0 < fps <= 240)");
       if (!((o.fps as number) > 0 && (o.fps as number) <= 240)) bad("RangeError", "remux: fps must be a number (0 < fps <= 240)");
@@ -2006,14 +2014,7 @@ export function remux(input: string, output: string, ...rest: [options?: Api.Rem
   const base = output.slice(slash + 1);
   if (!base) failed(Object.assign(new Error("a folder"), { code: "EISDIR" }));
   const tmp = `${dir === "/" ? "" : dir}/.${base}.remux`;
-  if (dir !== "/") {
-    try {
-      fsMkdir(dir, { recursive: true });
-    } catch {
-      /* what cannot be made shows in the open */
-    }
-  }
-  let f: FsFile | null = null;
+  let f: FsFile | null = null; // (a writer's open makes missing folders)
   try {
     f = fsOpen(tmp, "w");
     f.write(out, 0);

@@ -1003,17 +1003,20 @@ static int read_file(reader *r)
     uint64_t size;
     size_t hdr = 0;
     if (r->size == 0) return fail(r, "mp4: the file is empty");
+    if (r->size < 8) return fail(r, "mp4: not an MP4 file (%llu bytes, no ftyp box)", (ull)r->size);
+    /* An MP4 opens with its ftyp box; anything else is named by its first bytes
+     * (what `file` or a hex dump shows), not by where a box type would be. */
+    uint8_t head[8];
+    int e0 = read_at(r, 0, head, sizeof head);
+    if (e0 < 0) return e0;
+    if (be32(head + 4) != FOURCC('f', 't', 'y', 'p'))
+        return fail(r, "mp4: not an MP4 file (it starts with %s, not an ftyp box)", fcc(be32(head)).s);
     /* Pass 1: where the complete boxes end. */
     uint64_t pos = 0;
     uint32_t torn_type = 0;
     int k;
     while (pos < r->size) {
         if ((k = top_box(r, pos, &type, &size, &hdr)) < 0) return k;
-        if (pos == 0 && type != FOURCC('f', 't', 'y', 'p')) {
-            if (k == 0 && r->size < 8)
-                return fail(r, "mp4: not an MP4 file (%llu bytes, no ftyp box)", (ull)r->size);
-            return fail(r, "mp4: not an MP4 file (it starts with %s, not an ftyp box)", fcc(type).s);
-        }
         if (k == 0) {
             torn_type = type;
             break;

@@ -422,6 +422,8 @@ static JSValue js_repair(JSContext *ctx, JSValueConst this_val, int argc, JSValu
     bool finalize = true;
     if (argc > 1 && !JS_IsUndefined(argv[1])) {
         if (!JS_IsObject(argv[1])) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s", usage);
+        static const char *const keys[] = {"finalize", NULL};
+        if (qcam_opt_keys(ctx, argv[1], "repair", keys)) return JS_EXCEPTION;
         JSValue f = JS_GetPropertyStr(ctx, argv[1], "finalize");
         if (JS_IsException(f)) return f;
         if (!JS_IsUndefined(f)) {

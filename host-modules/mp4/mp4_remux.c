@@ -313,7 +313,7 @@ static int write_output(remux *x, const char *output, uint64_t *size)
     char dir[1024], tmp[1100];
     int r = qcam_mp4_beside(output, ".remux", tmp, sizeof tmp, dir, sizeof dir);
     if (r < 0) return r;
-    if (*dir && strcmp(dir, "/")) qcam_fs_mkdir(x->card, dir, true); /* what cannot be made shows in the open */
+    /* missing folders of `output` are made by the open below, as for every writer (fs.h) */
 
     /* chunks of about a second of frames */
     size_t n = x->t->n_samples;

@@ -195,15 +195,8 @@ static int open_file(qcam_mp4_writer *w)
     } else {
         snprintf(w->path, sizeof w->path, "%s", w->pattern);
     }
-    /* missing folders are made (a pattern may name a new one per day);
-     * what cannot be made shows in the open's error */
-    char dir[sizeof w->path];
-    snprintf(dir, sizeof dir, "%s", w->path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = 0;
-        qcam_fs_mkdir(w->card, dir, true);
-    }
+    /* a writer's open makes missing folders (a pattern may name a new one
+     * per day); what cannot be made shows in its error */
     int fd = qcam_fs_open(w->card, w->path, QCAM_FS_WRITE);
     if (fd < 0) return fd;
     w->fd = fd;

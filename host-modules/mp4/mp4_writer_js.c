@@ -250,6 +250,8 @@ static int video_option(JSContext *ctx, JSValueConst v, options *o)
 {
     if (!JS_IsObject(v))
         return bad(ctx, QCAM_TYPE_ERROR, "video must be an Encoder or {codec, width, height, parameterSets?}");
+    static const char *const keys[] = {"codec", "width", "height", "parameterSets", NULL};
+    if (qcam_opt_keys(ctx, v, "Mp4Writer video", keys)) return -1;
     JSClassID id = 0;
     if (JS_GetAnyOpaque(v, &id) != NULL) {
         /* an Encoder (a closed one has no opaque: its getters throw ERR_CLOSED
@@ -279,6 +281,8 @@ static int video_option(JSContext *ctx, JSValueConst v, options *o)
     int r = 0;
     if (!JS_IsObject(ps)) {
         r = bad(ctx, QCAM_TYPE_ERROR, "video.parameterSets must be {vps?, sps, pps}");
+    } else if (qcam_opt_keys(ctx, ps, "video.parameterSets", (const char *const[]){"vps", "sps", "pps", NULL})) {
+        r = -1;
     } else {
         static const char *const names[3] = {"vps", "sps", "pps"};
         const uint8_t **ptr[3] = {&o->cfg.vps, &o->cfg.sps, &o->cfg.pps};
@@ -310,6 +314,8 @@ static int video_option(JSContext *ctx, JSValueConst v, options *o)
 static int audio_option(JSContext *ctx, JSValueConst v, options *o)
 {
     if (!JS_IsObject(v)) return bad(ctx, QCAM_TYPE_ERROR, "audio must be {codec, sampleRate, channels?}");
+    static const char *const keys[] = {"codec", "sampleRate", "channels", NULL};
+    if (qcam_opt_keys(ctx, v, "Mp4Writer audio", keys)) return -1;
     JSValue c = JS_GetPropertyStr(ctx, v, "codec");
     if (JS_IsException(c)) return -1;
     const char *cs = JS_IsString(c) ? JS_ToCString(ctx, c) : NULL;
@@ -329,6 +335,8 @@ static int audio_option(JSContext *ctx, JSValueConst v, options *o)
 static int segment_option(JSContext *ctx, JSValueConst v, options *o)
 {
     if (!JS_IsObject(v)) return bad(ctx, QCAM_TYPE_ERROR, "segment must be {seconds?, bytes?}");
+    static const char *const keys[] = {"seconds", "bytes", NULL};
+    if (qcam_opt_keys(ctx, v, "Mp4Writer segment", keys)) return -1;
     JSValue s = JS_GetPropertyStr(ctx, v, "seconds");
     if (JS_IsException(s)) return -1;
     if (!JS_IsUndefined(s)) {
@@ -365,6 +373,8 @@ static int fn_option(JSContext *ctx, JSValueConst opts, const char *name, JSValu
 /* The options in their declared order; the first bad one throws. */
 static int parse_options(JSContext *ctx, JSValueConst opts, options *o)
 {
+    static const char *const keys[] = {"video", "audio", "fragmentMs", "finalize", "segment", "onSegment", "onFull", "onError", NULL};
+    if (qcam_opt_keys(ctx, opts, "Mp4Writer", keys)) return -1;
     JSValue v = JS_GetPropertyStr(ctx, opts, "video");
     if (JS_IsException(v)) return -1;
     int r = JS_IsUndefined(v) ? 0 : video_option(ctx, v, o);
@@ -611,6 +621,8 @@ static const char *path_arg(JSContext *ctx, JSValueConst v, const char *usage)
 
 static int remux_options(JSContext *ctx, JSValueConst o, qcam_mp4_remux_options *ro)
 {
+    static const char *const keys[] = {"fps", "codec", NULL};
+    if (qcam_opt_keys(ctx, o, "remux", keys)) return -1;
     JSValue v = JS_GetPropertyStr(ctx, o, "fps");
     if (JS_IsException(v)) return -1;
     if (!JS_IsUndefined(v)) {

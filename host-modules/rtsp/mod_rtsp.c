@@ -179,7 +179,10 @@ static JSValue server_ctor(JSContext *ctx, JSValueConst new_target, int argc, JS
     unsigned port = 8554, max_clients = 16, timeout = 60, stall = 10000;
     char host[64] = "0.0.0.0", user[128] = "", password[128] = "";
     if (JS_IsObject(o)) {
-        if (opt_uint(ctx, o, "port", 8554, 0, 65535, &port) < 0 ||
+        static const char *const keys[] = {"port",           "host",           "auth", "maxClients",
+                                           "sessionTimeoutS", "stallTimeoutMs", NULL};
+        static const char *const auth_keys[] = {"user", "password", NULL};
+        if (qcam_opt_keys(ctx, o, "RtspServer", keys) || opt_uint(ctx, o, "port", 8554, 0, 65535, &port) < 0 ||
             opt_string(ctx, o, "host", "0.0.0.0", host, sizeof host) < 0 ||
             opt_uint(ctx, o, "maxClients", 16, 1, 1024, &max_clients) < 0 ||
             opt_uint(ctx, o, "sessionTimeoutS", 60, 1, 86400, &timeout) < 0 ||
@@ -192,7 +195,8 @@ static JSValue server_ctor(JSContext *ctx, JSValueConst new_target, int argc, JS
             if (!JS_IsObject(a)) {
                 qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "option `auth` must be {user, password}");
                 r = -1;
-            } else if (opt_string(ctx, a, "user", "", user, sizeof user) < 0 ||
+            } else if (qcam_opt_keys(ctx, a, "RtspServer auth", auth_keys) ||
+                       opt_string(ctx, a, "user", "", user, sizeof user) < 0 ||
                        opt_string(ctx, a, "password", "", password, sizeof password) < 0) {
                 r = -1;
             } else if (!user[0]) {
@@ -419,7 +423,12 @@ static JSValue server_stream(JSContext *ctx, JSValueConst this_val, int argc, JS
     if (argc < 2 || !JS_IsString(argv[0]) || !JS_IsObject(argv[1]))
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
                           "stream(path: string, {video: Encoder | {codec, parameterSets?}, audio?, fastStart?})");
+    static const char *const keys[] = {"video", "audio", "fastStart", NULL};
+    static const char *const video_keys[] = {"codec", "parameterSets", NULL};
+    static const char *const audio_keys[] = {"codec", "sampleRate", NULL};
+    static const char *const ps_keys[] = {"vps", "sps", "pps", NULL};
     JSValueConst o = argv[1];
+    if (qcam_opt_keys(ctx, o, "stream", keys)) return JS_EXCEPTION;
     qcam_rtsp_stream_config cfg = {.fast_start = true};
     JSValue keep[3] = {JS_UNDEFINED, JS_UNDEFINED, JS_UNDEFINED};
     JSValue video = JS_GetPropertyStr(ctx, o, "video"), audio = JS_UNDEFINED, ps = JS_UNDEFINED;
@@ -446,7 +455,9 @@ static JSValue server_stream(JSContext *ctx, JSValueConst this_val, int argc, JS
         JS_FreeCString(ctx, cs);
         cfg.encoder = enc;
     } else {
-        if (parse_codec(ctx, video, "video", false, &cfg.video) < 0) goto out;
+        if (qcam_opt_keys(ctx, video, "stream video", video_keys) ||
+            parse_codec(ctx, video, "video", false, &cfg.video) < 0)
+            goto out;
         ps = JS_GetPropertyStr(ctx, video, "parameterSets");
         if (JS_IsException(ps)) goto out;
         if (!JS_IsUndefined(ps)) {
@@ -454,7 +465,8 @@ static JSValue server_stream(JSContext *ctx, JSValueConst this_val, int argc, JS
                 qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "video.parameterSets must be {vps?, sps, pps}");
                 goto out;
             }
-            if (param_bytes(ctx, ps, "vps", &keep[0], &cfg.vps, &cfg.vps_len) < 0 ||
+            if (qcam_opt_keys(ctx, ps, "video.parameterSets", ps_keys) ||
+                param_bytes(ctx, ps, "vps", &keep[0], &cfg.vps, &cfg.vps_len) < 0 ||
                 param_bytes(ctx, ps, "sps", &keep[1], &cfg.sps, &cfg.sps_len) < 0 ||
                 param_bytes(ctx, ps, "pps", &keep[2], &cfg.pps, &cfg.pps_len) < 0)
                 goto out;
@@ -473,7 +485,8 @@ static JSValue server_stream(JSContext *ctx, JSValueConst this_val, int argc, JS
             qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "option `audio` must be {codec, sampleRate}");
             goto out;
         }
-        if (parse_codec(ctx, audio, "audio", true, &cfg.audio) < 0 ||
+        if (qcam_opt_keys(ctx, audio, "stream audio", audio_keys) ||
+            parse_codec(ctx, audio, "audio", true, &cfg.audio) < 0 ||
             opt_uint(ctx, audio, "sampleRate", 8000, 8000, 16000, &rate) < 0)
             goto out;
         if (rate != 8000 && rate != 16000) {

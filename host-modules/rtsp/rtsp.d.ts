@@ -119,7 +119,7 @@ declare module "qcam:rtsp" {
   /**
    * Listens at once; clients are served on a thread of the server's own. A
    * running server keeps the app alive until `close()`.
-   * @throws TypeError/RangeError ERR_INVALID_ARG for a bad option; Error
+   * @throws TypeError/RangeError ERR_INVALID_ARG for a bad or unknown option (in `auth` too); Error
    *   EADDRINUSE / EACCES when the port cannot be had.
    */
   export class RtspServer {
@@ -129,7 +129,7 @@ declare module "qcam:rtsp" {
     readonly host: string;
     /**
      * Add a stream at `path` ("live" or "/live").
-     * @throws ERR_EXISTS for a path taken; ERR_INVALID_ARG for bad options.
+     * @throws ERR_EXISTS for a path taken; ERR_INVALID_ARG for bad or unknown options (in `video`, `audio` too).
      */
     stream(path: string, options: RtspStreamOptions): RtspStream;
     /** "rtsp://<address>:<port>/<path>"; for a wildcard host the address of the default route's interface. */

@@ -16,7 +16,7 @@ import type * as Api from "qcam:rtsp";
 import type { Frame } from "qcam:video";
 import type * as Self from "./rtsp.stub.ts";
 import { provide, providerOf, type LinkSink, type Packet } from "../../build/testing/media.ts";
-import { conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { checkKeys, conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 
 conforms<typeof Api, typeof Self>(true);
 
@@ -190,6 +190,7 @@ export class RtspServer {
     let port = 8554;
     let host = "0.0.0.0";
     if (isObject(o)) {
+      checkKeys(o, "RtspServer", ["port", "host", "auth", "maxClients", "sessionTimeoutS", "stallTimeoutMs"]);
       port = optUint(o, "port", 8554, 0, 65535);
       host = optString(o, "host", "0.0.0.0", 64);
       optUint(o, "maxClients", 16, 1, 1024);
@@ -198,6 +199,7 @@ export class RtspServer {
       const a = o.auth;
       if (a !== undefined) {
         if (!isObject(a)) throwQcam("TypeError", "ERR_INVALID_ARG", "option `auth` must be {user, password}");
+        checkKeys(a, "RtspServer auth", ["user", "password"]);
         const user = optString(a, "user", "", 128);
         const password = optString(a, "password", "", 128);
         if (!user) throwQcam("TypeError", "ERR_INVALID_ARG", "option `auth.user` must be a non-empty string");
@@ -222,6 +224,7 @@ export class RtspServer {
     if (arguments.length < 2 || typeof path !== "string" || !isObject(options))
       throwQcam("TypeError", "ERR_INVALID_ARG", "stream(path: string, {video: Encoder | {codec, parameterSets?}, audio?, fastStart?})");
     const o = options as unknown as Record<string, unknown>;
+    checkKeys(o, "stream", ["video", "audio", "fastStart"]);
     const video = o.video;
     if (!isObject(video)) throwQcam("TypeError", "ERR_INVALID_ARG", "option `video` must be an Encoder or {codec, parameterSets?}");
     let codec: string;
@@ -231,10 +234,12 @@ export class RtspServer {
     if (p?.encoder) {
       codec = String(video.codec); // an Encoder (a closed one throws ERR_CLOSED here, as in C)
     } else {
+      checkKeys(video, "stream video", ["codec", "parameterSets"]);
       codec = codecOf(video, "video", false);
       const ps = video.parameterSets;
       if (ps !== undefined) {
         if (!isObject(ps)) throwQcam("TypeError", "ERR_INVALID_ARG", "video.parameterSets must be {vps?, sps, pps}");
+        checkKeys(ps, "video.parameterSets", ["vps", "sps", "pps"]);
         const vps = paramBytes(ps, "vps");
         const sps = paramBytes(ps, "sps");
         const pps = paramBytes(ps, "pps");
@@ -246,6 +251,7 @@ export class RtspServer {
     if (o.audio !== undefined) {
       const a = o.audio;
       if (!isObject(a)) throwQcam("TypeError", "ERR_INVALID_ARG", "option `audio` must be {codec, sampleRate}");
+      checkKeys(a, "stream audio", ["codec", "sampleRate"]);
       audio = codecOf(a, "audio", true) as "alaw" | "ulaw";
       const rate = optUint(a, "sampleRate", 8000, 8000, 16000);
       if (rate !== 8000 && rate !== 16000) throwQcam("RangeError", "ERR_INVALID_ARG", "audio.sampleRate must be 8000 or 16000");

@@ -133,6 +133,7 @@ struct client {
     size_t ctl_len, ctl_off, ctl_cap;
     bool reject;          /* over max_clients: answer 503 and close */
     bool close_after_ctl; /* close once the replies are out */
+    bool eof;             /* the client closed its side: answer what it asked, then close */
     bool dead;
     uint64_t session;     /* 0: none */
     qcam_rtsp_stream *st;
@@ -1123,7 +1124,10 @@ static void read_client(qcam_rtsp_server *s, client *c)
         }
         ssize_t n = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
         if (n == 0) {
-            c->dead = true;
+            /* Not dead yet: the replies to the requests it sent (a 400 for a
+             * malformed one, a DESCRIBE still waiting) go out first; reap()
+             * closes it then. Nothing more is read. */
+            c->eof = true;
             return;
         }
         if (n < 0) {
@@ -1293,7 +1297,8 @@ static void reap(qcam_rtsp_server *s)
 {
     for (client **pp = &s->clients; *pp;) {
         client *c = *pp;
-        if (c->dead || (c->close_after_ctl && c->ctl_off >= c->ctl_len)) {
+        bool answered = c->ctl_off >= c->ctl_len;
+        if (c->dead || (c->close_after_ctl && answered) || (c->eof && !c->describe_wait && answered)) {
             *pp = c->next;
             s->n_clients--;
             client_free(c);
@@ -1344,7 +1349,7 @@ static void *server_main(void *arg)
         for (int k = 0; k < 2; k++) pf[n++] = (struct pollfd){.fd = s->udp[k], .events = POLLIN};
         for (client *c = s->clients; c; c = c->next) {
             short ev = 0;
-            if (!s->stopping && !c->close_after_ctl && !c->describe_wait) ev |= POLLIN;
+            if (!s->stopping && !c->close_after_ctl && !c->describe_wait && !c->eof) ev |= POLLIN;
             c->want_out = c->q_len > 0 || c->ctl_len > c->ctl_off;
             if (c->want_out && c->tcp) ev |= POLLOUT;
             if (c->want_out && !c->tcp && c->q_len) udp_out = true;

@@ -260,11 +260,13 @@ static JSValue encoder_ctor(JSContext *ctx, JSValueConst new_target, int argc, J
     if (argc < 1 || !JS_IsObject(argv[0]))
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
                           "new Encoder(options: {codec, width, height, fps?, bitrate?, ...})");
+    static const char *const keys[] = {"codec",      "width",   "height", "fps",    "bitrate",
+                                       "rateControl", "gop",    "profile", "format", "replay", NULL};
     JSValueConst o = argv[0];
     qcam_encoder_config cfg = {0};
     int rc, profile, fmt;
     const char *replay = NULL;
-    if (opt_codec(ctx, o, &cfg.codec) < 0 ||
+    if (qcam_opt_keys(ctx, o, "Encoder", keys) || opt_codec(ctx, o, &cfg.codec) < 0 ||
         opt_int(ctx, o, "width", true, 0, QCAM_VIDEO_MIN_SIZE, QCAM_VIDEO_MAX_SIZE, &cfg.width) < 0 ||
         opt_int(ctx, o, "height", true, 0, QCAM_VIDEO_MIN_SIZE, QCAM_VIDEO_MAX_SIZE, &cfg.height) < 0 ||
         opt_int(ctx, o, "fps", false, 30, 1, 240, &cfg.fps) < 0 ||
@@ -505,8 +507,9 @@ static JSValue decoder_ctor(JSContext *ctx, JSValueConst new_target, int argc, J
 {
     if (argc < 1 || !JS_IsObject(argv[0]))
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "new Decoder(options: {codec})");
+    static const char *const keys[] = {"codec", NULL};
     qcam_decoder_config cfg;
-    if (opt_codec(ctx, argv[0], &cfg.codec) < 0) return JS_EXCEPTION;
+    if (qcam_opt_keys(ctx, argv[0], "Decoder", keys) || opt_codec(ctx, argv[0], &cfg.codec) < 0) return JS_EXCEPTION;
     js_decoder *d = calloc(1, sizeof *d);
     if (!d) return JS_ThrowOutOfMemory(ctx);
     int r = qcam_decoder_open(&cfg, &d->dec);
@@ -722,10 +725,11 @@ static JSValue reader_ctor(JSContext *ctx, JSValueConst new_target, int argc, JS
     h->fps = 30;
     JSValueConst o = argc > 1 && JS_IsObject(argv[1]) ? argv[1] : JS_UNDEFINED;
     if (JS_IsObject(o)) {
+        static const char *const keys[] = {"codec", "fps", NULL};
         JSValue c = JS_GetPropertyStr(ctx, o, "codec");
         bool given = !JS_IsUndefined(c);
         JS_FreeValue(ctx, c);
-        if ((given && opt_codec(ctx, o, &h->codec) < 0) ||
+        if (qcam_opt_keys(ctx, o, "EsReader", keys) || (given && opt_codec(ctx, o, &h->codec) < 0) ||
             opt_int(ctx, o, "fps", false, 30, 1, 240, &h->fps) < 0) {
             free(h);
             return JS_EXCEPTION;

@@ -89,7 +89,7 @@ declare module "qcam:video" {
 
   /**
    * A hardware (board) or software (sim) encoder. Several may run at once.
-   * @throws TypeError/RangeError ERR_INVALID_ARG for a missing or bad option, naming
+   * @throws TypeError/RangeError ERR_INVALID_ARG for a missing, bad or unknown option, naming
    *   what is allowed; Error ENOTSUP when this build cannot encode `codec` and there is
    *   no replay file; ENOENT etc. for a replay file.
    */

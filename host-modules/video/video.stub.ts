@@ -53,7 +53,7 @@ import {
   type PictureView,
   type SourcePicture,
 } from "../../build/testing/media.ts";
-import { conforms, errnoError, throwErrno, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { checkKeys, conforms, errnoError, throwErrno, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 
 conforms<typeof Api, typeof Self>(true);
 
@@ -418,6 +418,7 @@ export class Encoder {
     if (arguments.length < 1 || !isObject(options))
       throwQcam("TypeError", "ERR_INVALID_ARG", "new Encoder(options: {codec, width, height, fps?, bitrate?, ...})");
     const o = options as unknown as Record<string, unknown>;
+    checkKeys(o, "Encoder", ["codec", "width", "height", "fps", "bitrate", "rateControl", "gop", "profile", "format", "replay"]);
     const codec = optCodec(o);
     const width = optInt(o, "width", true, 0, MIN_SIZE, MAX_SIZE);
     const height = optInt(o, "height", true, 0, MIN_SIZE, MAX_SIZE);
@@ -584,6 +585,7 @@ function decodeAu(d: DecState, data: Uint8Array, pts: number): Image[] {
 export class Decoder {
   constructor(options: Api.DecoderOptions) {
     if (arguments.length < 1 || !isObject(options)) throwQcam("TypeError", "ERR_INVALID_ARG", "new Decoder(options: {codec})");
+    checkKeys(options, "Decoder", ["codec"]);
     const codec = optCodec(options as unknown as Record<string, unknown>);
     decoders.set(this, { codec, sps: null, seq: 0, handle: world.track("Decoder", this) });
   }
@@ -652,6 +654,7 @@ export class EsReader {
     let fps = 30;
     const o = rest[0] as unknown;
     if (isObject(o)) {
+      checkKeys(o, "EsReader", ["codec", "fps"]);
       if (o.codec !== undefined) codec = optCodec(o);
       fps = optInt(o, "fps", false, 30, 1, 240);
     }

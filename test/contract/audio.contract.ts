@@ -125,7 +125,7 @@ export default contract(
       throws(() => new AudioIn([] as never), TYPE("AudioIn options must be an object"));
       throws(() => new AudioIn({ rate: 8000 } as never), TYPE('unknown AudioIn option "rate" (known: sampleRate, channels, source, toneHz, frameMs, buffers, loop)'));
       throws(() => new AudioIn({ sampleRate: 44100 as never }), RANGE("AudioIn sampleRate must be 8000 or 16000, not 44100"));
-      throws(() => new AudioIn({ sampleRate: "8000" as never }), TYPE("AudioIn sampleRate must be 8000 or 16000"));
+      throws(() => new AudioIn({ sampleRate: "8000" as never }), TYPE('AudioIn sampleRate must be 8000 or 16000, not "8000"'));
       throws(() => new AudioIn({ channels: 2 as never }), RANGE("AudioIn channels must be an integer from 1 to 1, not 2"));
       throws(() => new AudioIn({ frameMs: 5 }), RANGE("AudioIn frameMs must be an integer from 10 to 100, not 5"));
       throws(() => new AudioIn({ frameMs: 20.5 }), RANGE("AudioIn frameMs must be an integer from 10 to 100, not 20.5"));

@@ -89,14 +89,14 @@ export default contract("qcam:camera", (t) => {
       [{ width: 321 }, RANGE("Camera width must be an even integer from 32 to 3840, not 321")],
       [{ width: 10000 }, RANGE("Camera width must be an even integer from 32 to 3840, not 10000")],
       [{ width: 30 }, RANGE("Camera width must be an even integer from 32 to 3840, not 30")],
-      [{ width: "640" }, TYPE("Camera width must be an even integer from 32 to 3840")],
+      [{ width: "640" }, TYPE('Camera width must be an even integer from 32 to 3840, not "640"')],
       [{ height: 2162 }, RANGE("Camera height must be an even integer from 32 to 2160, not 2162")],
       [{ height: NaN }, RANGE("Camera height must be an even integer from 32 to 2160, not nan")],
       [{ fps: 500 }, RANGE("Camera fps must be an integer from 1 to 120, not 500")],
       [{ fps: 29.97 }, RANGE("Camera fps must be an integer from 1 to 120, not 29.97")],
       [{ fps: 1e6 }, RANGE("Camera fps must be an integer from 1 to 120, not 1e+06")],
       [{ buffers: 1 }, RANGE("Camera buffers must be an integer from 2 to 16, not 1")],
-      [{ buffers: true }, TYPE("Camera buffers must be an integer from 2 to 16")],
+      [{ buffers: true }, TYPE("Camera buffers must be an integer from 2 to 16, not true")],
       [{ frameRate: 30 }, TYPE('unknown Camera option "frameRate" (known: width, height, format, fps, buffers, source, loop)')],
       [{ width2: undefined }, TYPE('unknown Camera option "width2" (known: width, height, format, fps, buffers, source, loop)')],
       [{ fps: 500, frameRate: 30 }, TYPE('unknown Camera option "frameRate" (known: width, height, format, fps, buffers, source, loop)')],
@@ -287,7 +287,7 @@ export default contract("qcam:camera", (t) => {
     try {
       throws(() => cam.addChannel({ format: "yuv422" as PixelFormat }), TYPE('channel format must be one of "nv21", "nv12", "yuv420p", "rgb888", "gray"'));
       throws(() => cam.addChannel({ fps: 60 }), RANGE("channel fps must be an integer from 1 to 30 (the camera's fps), not 60"));
-      throws(() => cam.addChannel({ fps: "9" as unknown as number }), TYPE("channel fps must be an integer from 1 to 30 (the camera's fps)"));
+      throws(() => cam.addChannel({ fps: "9" as unknown as number }), TYPE('channel fps must be an integer from 1 to 30 (the camera\'s fps), not "9"'));
       throws(() => cam.addChannel({ width: 33 }), RANGE("channel width must be an even integer from 32 to 3840, not 33"));
       throws(() => cam.addChannel({ source: "/sdcard/x.y4m" } as never), TYPE('unknown addChannel option "source" (known: width, height, format, fps, buffers)'));
       throws(() => cam.addChannel(5 as never), TYPE("addChannel options must be an object"));

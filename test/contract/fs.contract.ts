@@ -159,7 +159,8 @@ export default contract(
       fs.writeFile("/sdcard/at/config.json", JSON.stringify({ v: 2, pad: "x".repeat(1000) }));
       eq(JSON.parse(fs.readText("/sdcard/at/config.json")).v, 2);
       deepEq(fs.list("/sdcard/at"), ["config.json"]);
-      throwsErrno(() => fs.writeFile("/sdcard/at/nodir/config.json", "x"), ENOENT("writeFile /sdcard/at/nodir/config.json"));
+      fs.writeFile("/sdcard/at/nodir/config.json", "x");
+      deepEq(fs.list("/sdcard/at/nodir"), ["config.json"], "a missing folder is made, and nothing else is left in it");
       throwsErrno(() => fs.writeFile("/sdcard/at", "x"), EISDIR("writeFile /sdcard/at"));
       throwsErrno(() => fs.writeFile("/sdcard", "x"), EISDIR("writeFile /sdcard"));
       fs.removeTree("/sdcard/at");
@@ -208,7 +209,7 @@ export default contract(
       const cases: [string, () => unknown, ReturnType<typeof errno>][] = [
         ["open missing", () => fs.open("/sdcard/e/missing.txt"), ENOENT("open /sdcard/e/missing.txt")],
         ["r+ missing", () => fs.open("/sdcard/e/missing.txt", "r+"), ENOENT("open /sdcard/e/missing.txt")],
-        ["w in a missing folder", () => fs.open("/sdcard/e/no/x.txt", "w"), ENOENT("open /sdcard/e/no/x.txt")],
+        ["r+ in a missing folder", () => fs.open("/sdcard/e/no/x.txt", "r+"), ENOENT("open /sdcard/e/no/x.txt")],
         ["readFile missing", () => fs.readFile("/sdcard/e/missing.txt"), ENOENT("readFile /sdcard/e/missing.txt")],
         ["readText missing", () => fs.readText("/sdcard/e/missing.txt"), ENOENT("readText /sdcard/e/missing.txt")],
         ["stat missing", () => fs.stat("/sdcard/e/missing/deeper"), ENOENT("stat /sdcard/e/missing/deeper")],
@@ -261,6 +262,35 @@ export default contract(
       fs.removeTree("/sdcard/e");
     });
 
+    t.test("writers make the missing folders of their path; readers do not", () => {
+      const f = fs.open("/sdcard/w/a/b/one.txt", "w");
+      f.write("1");
+      f.close();
+      eq(fs.readText("/sdcard/w/a/b/one.txt"), "1");
+      ok(fs.stat("/sdcard/w/a").isDirectory, "w");
+      fs.open("/sdcard/w/c/two.txt", "a").close();
+      ok(fs.exists("/sdcard/w/c/two.txt"), "a");
+      fs.open("/sdcard/w/d/three.txt", "wx").close();
+      ok(fs.exists("/sdcard/w/d/three.txt"), "wx");
+      fs.writeFile("/sdcard/w/e/f/four.txt", "4");
+      eq(fs.readText("/sdcard/w/e/f/four.txt"), "4", "writeFile");
+      deepEq(fs.list("/sdcard/w/e/f"), ["four.txt"], "writeFile leaves no temporary file");
+      fs.appendFile("/sdcard/w/g/five.txt", "5");
+      eq(fs.readText("/sdcard/w/g/five.txt"), "5", "appendFile");
+      fs.writeFile("/tmp/w/x/six.txt", "6");
+      eq(fs.readText("/tmp/w/x/six.txt"), "6", "in /tmp too");
+      deepEq(fs.list("/sdcard/w"), ["a", "c", "d", "e", "g"]);
+      throwsErrno(() => fs.open("/sdcard/w/none/x.txt", "r"), ENOENT("open /sdcard/w/none/x.txt"), "r");
+      throwsErrno(() => fs.open("/sdcard/w/none/x.txt", "r+"), ENOENT("open /sdcard/w/none/x.txt"), "r+");
+      throwsErrno(() => fs.readFile("/sdcard/w/none/x.txt"), ENOENT("readFile /sdcard/w/none/x.txt"), "readFile");
+      throwsErrno(() => fs.rename("/sdcard/w/a/b/one.txt", "/sdcard/w/none/x.txt"), ENOENT("rename /sdcard/w/a/b/one.txt -> /sdcard/w/none/x.txt"), "rename is no writer");
+      eq(fs.exists("/sdcard/w/none"), false, "no reader made a folder");
+      throwsErrno(() => fs.open("/sdcard/w/a/b/one.txt/x/y.txt", "w"), ENOTDIR("open /sdcard/w/a/b/one.txt/x/y.txt"), "a file in the way");
+      throwsErrno(() => fs.writeFile("/sdcard/w/a/b/one.txt/y.txt", "x"), ENOTDIR("writeFile /sdcard/w/a/b/one.txt/y.txt"), "a file in the way (writeFile)");
+      fs.removeTree("/sdcard/w");
+      fs.removeTree("/tmp/w");
+    });
+
     t.test("bad arguments: TypeError/RangeError ERR_INVALID_ARG", () => {
       fs.writeFile("/sdcard/args.txt", "abc");
       const TYPE = (message: string) => ({ name: "TypeError", code: "ERR_INVALID_ARG", message });
@@ -273,6 +303,8 @@ export default contract(
       throws(() => fs.writeFile("/sdcard/x", 42 as unknown as string), TYPE("writeFile: expected a string, a Uint8Array or an ArrayBuffer"));
       throws(() => (fs.appendFile as AnyFn)("/sdcard/x"), TYPE("appendFile: expected a string, a Uint8Array or an ArrayBuffer"));
       throws(() => fs.mkdir("/sdcard/x", true as unknown as { recursive: boolean }), TYPE("mkdir: options must be an object ({ recursive?: boolean })"));
+      throws(() => fs.mkdir("/sdcard/x", { recursive: true, parents: true } as never), TYPE('unknown mkdir option "parents" (known: recursive)'));
+      throws(() => fs.mkdir("/sdcard/x", { recurse: true } as never), TYPE('unknown mkdir option "recurse" (known: recursive)'));
       throws(() => fs.space(7 as unknown as string), TYPE("space: path must be a string"));
       const f = fs.open("/sdcard/args.txt", "r+");
       try {

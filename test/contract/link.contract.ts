@@ -6,6 +6,7 @@
 // linked, and errors delivered to onError at a needExit() turn. They never
 // assert how long anything took.
 import { app, time } from "qcam:app";
+import { AudioEncoder, AudioIn } from "qcam:audio";
 import { Camera } from "qcam:camera";
 import * as fs from "qcam:fs";
 import * as linkModule from "qcam:link";
@@ -75,7 +76,6 @@ export default contract(
       throws(() => new EsFileSink(5 as unknown as string), TYPE("new EsFileSink(path: string)"));
       const out = throws(() => new EsFileSink("/etc/passwd"), { name: "Error", code: "EINVAL", message: "cannot open /etc/passwd: Invalid argument" });
       eq((out as { errno?: number }).errno, 22);
-      throws(() => new EsFileSink("/sdcard/nodir/x.h264"), { name: "Error", code: "ENOENT", message: "cannot open /sdcard/nodir/x.h264: No such file or directory" });
       fs.writeFile("/sdcard/old.h264", "old contents");
       const sink = new EsFileSink("/sdcard/old.h264");
       try {
@@ -99,6 +99,39 @@ export default contract(
       throws(() => d.bytes, CLOSED, "[Symbol.dispose] closes");
       fs.remove("/sdcard/old.h264");
       fs.remove("/sdcard/d.h264");
+    });
+
+    t.test("EsFileSink makes the missing folders of its path, as every writer (a fresh card has no /sdcard/video); a file in the way is ENOTDIR", () => {
+      eq(fs.exists("/sdcard/video"), false, "a fresh card");
+      const sink = new EsFileSink("/sdcard/video/day/x.h264");
+      sink.close();
+      ok(fs.stat("/sdcard/video/day").isDirectory, "the folders were made");
+      eq(fs.stat("/sdcard/video/day/x.h264").size, 0);
+      const tmp = new EsFileSink("/tmp/a/b/x.alaw");
+      tmp.close();
+      ok(fs.exists("/tmp/a/b/x.alaw"), "in /tmp too");
+      fs.writeFile("/sdcard/video/file", "x");
+      throws(() => new EsFileSink("/sdcard/video/file/x.h264"), { name: "Error", code: "ENOTDIR", message: "cannot open /sdcard/video/file/x.h264: Not a directory" });
+      fs.removeTree("/sdcard/video");
+      fs.removeTree("/tmp/a");
+    });
+
+    t.test("link(): an unknown option key is refused, naming it, before the link starts", () => {
+      const sink = new EsFileSink("/sdcard/keys.alaw");
+      const mic = new AudioIn();
+      const g711 = new AudioEncoder({ codec: "alaw" });
+      const KNOWN = "encodeQueue, sinkQueue, frames, capture, onError";
+      try {
+        throws(() => link(mic, g711, sink, { frame: 10 } as never), TYPE(`unknown link option "frame" (known: ${KNOWN})`));
+        throws(() => link(mic, g711, sink, { encodeQueue: 0, onerror: () => {} } as never), TYPE(`unknown link option "onerror" (known: ${KNOWN})`), "before the other checks");
+        const pipe = link(mic, g711, sink, { frames: 2, capture: undefined, onError: undefined });
+        pipe.close();
+      } finally {
+        g711.close();
+        mic.close();
+        sink.close();
+      }
+      fs.remove("/sdcard/keys.alaw");
     });
 
     t.test("link(): what the source and the encoder must be", () => {

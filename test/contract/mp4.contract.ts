@@ -965,6 +965,65 @@ export default contract(
       }),
     );
 
+    t.test("unknown option keys are refused, naming the key: Mp4Writer (and its video, audio, segment, parameterSets), remux, repair", () =>
+      inDir(() => {
+        const W = Mp4Writer as unknown as new (...a: unknown[]) => Mp4Writer;
+        const p = `${DIR}/u.mp4`;
+        const unknown = (what: string, key: string, known: string) => TYPE(`unknown ${what} option "${key}" (known: ${known})`);
+        const TOP = "video, audio, fragmentMs, finalize, segment, onSegment, onError";
+        throws(() => new W(p, { video: VIDEO("h264"), fragmentMS: 500 }), unknown("Mp4Writer", "fragmentMS", TOP));
+        // before any other check: the misspelt key is what is wrong
+        throws(() => new W(p, { vidoe: VIDEO("h264") }), unknown("Mp4Writer", "vidoe", TOP));
+        throws(() => new W(p, { video: VIDEO("h264"), finalize: 1, x: undefined }), unknown("Mp4Writer", "x", TOP));
+        throws(() => new W(p, { video: { ...VIDEO("h264"), fps: 30 } }), unknown("Mp4Writer video", "fps", "codec, width, height, parameterSets"));
+        const ps = { sps: new ArrayBuffer(4), pps: new ArrayBuffer(4), sei: new ArrayBuffer(4) };
+        throws(() => new W(p, { video: { ...VIDEO("h264"), parameterSets: ps } }), unknown("video.parameterSets", "sei", "vps, sps, pps"));
+        throws(() => new W(p, { audio: { codec: "alaw", sampleRate: 8000, rate: 8000 } }), unknown("Mp4Writer audio", "rate", "codec, sampleRate, channels"));
+        throws(() => new W(p, { video: VIDEO("h264"), segment: { seconds: 1, minutes: 1 } }), unknown("Mp4Writer segment", "minutes", "seconds, bytes"));
+        const R = remux as unknown as (...a: unknown[]) => unknown;
+        throws(() => R(stream("h264"), `${DIR}/o.mp4`, { fps: 25, rate: 25 }), unknown("remux", "rate", "fps, codec"));
+        const Rp = repair as unknown as (...a: unknown[]) => unknown;
+        throws(() => Rp(`${DIR}/none.mp4`, { finalise: false }), unknown("repair", "finalise", "finalize"));
+        deepEq(fs.list(DIR), ["in.h264"], "nothing written");
+        // every known key is taken, an undefined one too
+        const w = new Mp4Writer(p, { video: VIDEO("h264"), fragmentMs: 500, finalize: true, segment: undefined, onError: undefined });
+        w.close();
+      }),
+    );
+
+    t.test("not an MP4: Mp4Reader and repair name the file's first bytes (its first 4, as text or hex)", () =>
+      inDir(() => {
+        const ascii = (text: string) => [...text].map((c) => c.charCodeAt(0));
+        const cases: [string, Uint8Array, string][] = [
+          ["wav", new Uint8Array([...ascii("RIFF"), 36, 8, 0, 0, ...ascii("WAVEfmt ")]), "mp4: not an MP4 file (it starts with 'RIFF', not an ftyp box)"],
+          ["text", new Uint8Array(ascii("not a video")), "mp4: not an MP4 file (it starts with 'not ', not an ftyp box)"],
+          ["mkv", new Uint8Array([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81, 1, 0, 0, 0]), "mp4: not an MP4 file (it starts with 0x1a45dfa3, not an ftyp box)"],
+          ["short", new Uint8Array([0, 0, 0, 8, 0x66]), "mp4: not an MP4 file (5 bytes, no ftyp box)"],
+          ["empty", new Uint8Array(0), "mp4: the file is empty"],
+        ];
+        for (const [name, bytes, why] of cases) {
+          const path = `${DIR}/${name}.mp4`;
+          fs.writeFile(path, bytes);
+          throws(() => new Mp4Reader(path), { name: "Error", code: "EBADMSG", message: `${why}, in ${path}` }, name);
+          const r = repair(path);
+          eq(r.status, "unrecoverable", name);
+          eq(r.reason, why, name);
+          eq(fs.stat(path).size, bytes.length, `${name}: left as it was`);
+        }
+      }),
+    );
+
+    t.test("remux(): missing folders of the output are made (as every writer's); a missing input folder is ENOENT", () =>
+      inDir(() => {
+        const out = `${DIR}/new/day/o.mp4`;
+        const r = remux(stream("h264"), out);
+        eq(r.frames, 20);
+        eq(fs.stat(out).size, r.size);
+        throws(() => remux(`${DIR}/nofolder/in.h264`, `${DIR}/o2.mp4`), { name: "Error", code: "ENOENT" });
+        eq(fs.exists(`${DIR}/nofolder`), false, "a reader makes no folder");
+      }),
+    );
+
     t.test("repair: a torn tail is cut off, a fragmented file finalized, a good one left alone", () =>
       inDir(() => {
         const path = `${DIR}/r.mp4`;

@@ -339,6 +339,48 @@ const MUTANTS: Mutant[] = [
     replace: [[String.raw`if \(isAudio\) st\.audioFrames\+\+;\s*else st\.videoFrames\+\+;`, "", "st.videoFrames++;"]],
     caught: ["pull mode: audio frames count as audioFrames (not video); a law without a track is refused"],
   },
+  {
+    bug: "RtspServer takes unknown options (a misspelt port listens on 8554)",
+    module: "qcam:rtsp",
+    replace: [[String.raw`checkKeys\(o, "RtspServer", `, "", '(o, "RtspServer", ']],
+    caught: ["unknown option keys are refused, naming the key: server, auth, stream, its video, audio and parameterSets"],
+  },
+  {
+    bug: "link() takes unknown options",
+    module: "qcam:link",
+    replace: [[String.raw`checkKeys\(options, "link", `, "", '(options, "link", ']],
+    caught: ["link(): an unknown option key is refused, naming it, before the link starts"],
+  },
+  {
+    bug: "Encoder takes unknown options",
+    module: "qcam:video",
+    replace: [[String.raw`checkKeys\(o, "Encoder", `, "", '(o, "Encoder", ']],
+    caught: ["unknown option keys are refused, naming the key: Encoder, Decoder, EsReader"],
+  },
+  {
+    bug: "Mp4Writer's segment takes unknown options",
+    module: "qcam:mp4",
+    replace: [[String.raw`checkKeys\(so, "Mp4Writer segment", `, "", '(so, "Mp4Writer segment", ']],
+    caught: ["unknown option keys are refused, naming the key: Mp4Writer (and its video, audio, segment, parameterSets), remux, repair"],
+  },
+  {
+    bug: "'not an MP4' quotes bytes 4-7 instead of the file's first bytes",
+    module: "qcam:mp4",
+    replace: [[String.raw`fccOf\(b, 0\)`, "", "fccOf(b, 4)"]],
+    caught: ["not an MP4: Mp4Reader and repair name the file's first bytes (its first 4, as text or hex)"],
+  },
+  {
+    bug: "writers do not make their folders",
+    module: "qcam:fs",
+    replace: [[String.raw`parentMade\(c, comps\)`, "g", "parentOf(c, comps)"]],
+    caught: ["writers make the missing folders of their path; readers do not", "writeFile replaces a file whole, and leaves nothing else behind"],
+  },
+  {
+    bug: "a wrong-typed Camera option does not say what it got",
+    module: "qcam:camera",
+    replace: [[String.raw`, not \$\{describeValue\(v\)\}`, "", ""]],
+    caught: ["bad options: TypeError/RangeError ERR_INVALID_ARG naming what is allowed"],
+  },
 ];
 
 const files = contractFiles();

@@ -71,6 +71,30 @@ export default contract("qcam:rtsp", (t) => {
     throws(mk({ ...LOCAL, auth: { user: "a", password: 'x"y' } }), RANGE("auth.user/password must not contain quotes, ':' (user) or line breaks"));
   });
 
+  t.test("unknown option keys are refused, naming the key: server, auth, stream, its video, audio and parameterSets", () => {
+    const unknown = (what: string, key: string, known: string) => TYPE(`unknown ${what} option "${key}" (known: ${known})`);
+    const SERVER = "port, host, auth, maxClients, sessionTimeoutS, stallTimeoutMs";
+    // refused before anything listens (the misspelt port would have meant 8554)
+    throws(() => new RtspServer({ prot: 1 } as never), unknown("RtspServer", "prot", SERVER));
+    throws(() => new RtspServer({ ...LOCAL, maxclients: 4 } as never), unknown("RtspServer", "maxclients", SERVER));
+    throws(() => new RtspServer({ port: "80", x: 1 } as never), unknown("RtspServer", "x", SERVER), "before the other checks");
+    throws(() => new RtspServer({ ...LOCAL, auth: { user: "a", password: "b", realm: "r" } } as never), unknown("RtspServer auth", "realm", "user, password"));
+    const srv = new RtspServer({ ...LOCAL, auth: undefined, maxClients: undefined });
+    try {
+      const V = { codec: "h264" } as const;
+      throws(() => srv.stream("live", { video: V, fastStrat: false } as never), unknown("stream", "fastStrat", "video, audio, fastStart"));
+      throws(() => srv.stream("live", { vidoe: V } as never), unknown("stream", "vidoe", "video, audio, fastStart"));
+      throws(() => srv.stream("live", { video: { codec: "h264", width: 64 } } as never), unknown("stream video", "width", "codec, parameterSets"));
+      const ps = { sps: new ArrayBuffer(4), pps: new ArrayBuffer(4), sei: new ArrayBuffer(4) };
+      throws(() => srv.stream("live", { video: { codec: "h264", parameterSets: ps } } as never), unknown("video.parameterSets", "sei", "vps, sps, pps"));
+      throws(() => srv.stream("live", { video: V, audio: { codec: "alaw", sampleRate: 8000, channels: 1 } } as never), unknown("stream audio", "channels", "codec, sampleRate"));
+      eq(srv.stats().streams.length, 0, "no stream was added by a refused call");
+      eq(srv.stream("live", { video: V, audio: undefined, fastStart: true }).path, "/live");
+    } finally {
+      srv.close();
+    }
+  });
+
   t.test("port 0 picks a free port; a port in use is EADDRINUSE; url() and the stream's url", () => {
     const a = new RtspServer({ ...LOCAL, auth: { user: "viewer", password: "pw" } });
     try {

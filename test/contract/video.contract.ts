@@ -130,6 +130,23 @@ export default contract("qcam:video", (t) => {
     throws(() => new EsReader("/etc/x.264"), { name: "Error", code: "EINVAL", message: "/etc/x.264 is not on the SD card or in /tmp: Invalid argument" });
   });
 
+  t.test("unknown option keys are refused, naming the key: Encoder, Decoder, EsReader", () => {
+    const unknown = (what: string, key: string, known: string) => TYPE(`unknown ${what} option "${key}" (known: ${known})`);
+    const ENC = "codec, width, height, fps, bitrate, rateControl, gop, profile, format, replay";
+    const base = { codec: "h264", width: 320, height: 240 };
+    throws(() => new Encoder({ ...base, bitRate: 1_000_000 } as never), unknown("Encoder", "bitRate", ENC));
+    throws(() => new Encoder({ ...base, keyint: 30 } as never), unknown("Encoder", "keyint", ENC));
+    throws(() => new Encoder({ codec: "vp8", qp: 20 } as never), unknown("Encoder", "qp", ENC), "before the other checks");
+    throws(() => new Decoder({ codec: "h264", threads: 2 } as never), unknown("Decoder", "threads", "codec"));
+    fs.writeFile("/sdcard/uk.h264", new Uint8Array([0, 0, 0, 1, 0x09, 0xf0]));
+    try {
+      throws(() => new EsReader("/sdcard/uk.h264", { fps: 25, loop: true } as never), unknown("EsReader", "loop", "codec, fps"));
+      new EsReader("/sdcard/uk.h264", { codec: undefined, fps: 25 }).close();
+    } finally {
+      fs.remove("/sdcard/uk.h264");
+    }
+  });
+
   t.test("splitAccessUnits: access units as the standards delimit them, junk skipped, errors", () => {
     for (const [codec, aus] of [["h264", H264_AUS], ["h265", H265_AUS]] as const) {
       const bytes = concat([[9, 9, 9], ...aus]);

@@ -98,7 +98,7 @@ describe("qcam:fs", function () {
   it("writeFile replaces atomically and leaves no temporary file behind", function () {
     const r = runFs(image, ["atomic"]);
     ok(r);
-    assert.deepEqual(r.json, { v: 2, list: ["config.json"], missingDir: "ENOENT", onDir: "EISDIR" });
+    assert.deepEqual(r.json, { v: 2, list: ["config.json"], underFile: "ENOTDIR", onDir: "EISDIR" });
     assert.deepEqual(Object.keys(tree(r.sd)), ["config.json"]);
     assert.equal(JSON.parse(fs.readFileSync(path.join(r.sd, "config.json"), "utf8")).v, 2);
   });

@@ -98,8 +98,10 @@ function runClient(cmd: string, args: string[], timeoutMs = 60000): Promise<{ co
   });
 }
 
-/** Send raw bytes (in pieces, optionally one byte at a time) and collect what comes back until the server closes or `until` matches. */
-function raw(port: number, chunks: (string | Buffer)[], opts: { until?: RegExp; byteByByte?: boolean; waitMs?: number } = {}): Promise<{ text: string; closed: boolean }> {
+/** Send raw bytes (in pieces, optionally one byte at a time; `halfClose`: then
+ * end our side, as `printf ... | nc` does) and collect what comes back until
+ * the server closes or `until` matches. */
+function raw(port: number, chunks: (string | Buffer)[], opts: { until?: RegExp; byteByByte?: boolean; waitMs?: number; halfClose?: boolean } = {}): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve) => {
     const s = net.connect(port, "127.0.0.1");
     let text = "";
@@ -129,6 +131,7 @@ function raw(port: number, chunks: (string | Buffer)[], opts: { until?: RegExp; 
           }
         } else s.write(b);
       }
+      if (opts.halfClose) s.end();
     });
   });
 }
@@ -367,6 +370,43 @@ describe("qcam:rtsp", function () {
     }
     const st = finalStats(await srv.stop());
     assert.ok(st.rejected >= 1, `rejected ${st.rejected}`);
+  });
+
+  it("a client that sends its requests and closes its side (printf ... | nc) gets every answer before the server closes", async function () {
+    const srv = await serve(["clients=0", "extra=1"]);
+    const u = srv.url;
+    const eof = (req: string, waitMs = 5000) => raw(srv.port, [req], { halfClose: true, waitMs });
+    try {
+      for (const [req, codes] of [
+        ["GARBAGE\r\n\r\n", [400]],
+        [`OPTIONS ${u} RTSP/2.0\r\nCSeq: 1\r\n\r\n`, [505]],
+        [`OPTIONS ${u} RTSP/1.0\r\nCSeq: 1\r\n\r\n`, [200]],
+        [`FROB ${u} RTSP/1.0\r\nCSeq: 2\r\n\r\nOPTIONS ${u} RTSP/1.0\r\nCSeq: 3\r\n\r\n`, [501, 200]],
+        [`OPTIONS ${u} RTSP/1.0\r\nCSeq: 4\r\n\r\nGARBAGE\r\n\r\n`, [200, 400]],
+        [`DESCRIBE ${u.replace(/live$/, "given")} RTSP/1.0\r\nCSeq: 5\r\n\r\n`, [200]],
+      ] as const) {
+        const r = await eof(req);
+        assert.deepEqual(statuses(r.text), codes, `${JSON.stringify(req)} → ${r.text}`);
+        assert.ok(r.closed, `${JSON.stringify(req)}: the server closed the connection after answering`);
+      }
+      // The SDP went out whole before the close.
+      const sdp = await eof(`DESCRIBE ${u.replace(/live$/, "given")} RTSP/1.0\r\nCSeq: 6\r\n\r\n`);
+      const body = sdp.text.split("\r\n\r\n")[1] ?? "";
+      assert.equal(body.length, Number(/^Content-Length: (\d+)\r$/m.exec(sdp.text)?.[1]), sdp.text);
+      // A DESCRIBE the server keeps waiting (a stream with no parameter sets yet) is still answered (503) after the client's EOF.
+      const waited = await eof(`DESCRIBE ${u.replace(/live$/, "empty")} RTSP/1.0\r\nCSeq: 7\r\n\r\n`, 15000);
+      assert.deepEqual(statuses(waited.text), [503], waited.text);
+      assert.ok(waited.closed, "closed after the late answer");
+      // An unfinished request gets no answer: the server just closes.
+      const cut = await eof(`OPTIONS ${u} RTSP/1.0\r\nCSeq: 8\r\n`);
+      assert.deepEqual(statuses(cut.text), []);
+      assert.ok(cut.closed, "closed on EOF");
+    } catch (e) {
+      await srv.stop();
+      throw e;
+    }
+    const st = finalStats(await srv.stop());
+    assert.deepEqual(st.clients, [], "no connection left open");
   });
 
   it("fast start: a client joining mid-GOP gets the cached GOP, keyframe first; without it, it waits for the next keyframe", async function () {
