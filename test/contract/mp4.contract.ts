@@ -970,7 +970,7 @@ export default contract(
         const W = Mp4Writer as unknown as new (...a: unknown[]) => Mp4Writer;
         const p = `${DIR}/u.mp4`;
         const unknown = (what: string, key: string, known: string) => TYPE(`unknown ${what} option "${key}" (known: ${known})`);
-        const TOP = "video, audio, fragmentMs, finalize, segment, onSegment, onError";
+        const TOP = "video, audio, fragmentMs, finalize, segment, onSegment, onFull, onError";
         throws(() => new W(p, { video: VIDEO("h264"), fragmentMS: 500 }), unknown("Mp4Writer", "fragmentMS", TOP));
         // before any other check: the misspelt key is what is wrong
         throws(() => new W(p, { vidoe: VIDEO("h264") }), unknown("Mp4Writer", "vidoe", TOP));
@@ -986,7 +986,7 @@ export default contract(
         throws(() => Rp(`${DIR}/none.mp4`, { finalise: false }), unknown("repair", "finalise", "finalize"));
         deepEq(fs.list(DIR), ["in.h264"], "nothing written");
         // every known key is taken, an undefined one too
-        const w = new Mp4Writer(p, { video: VIDEO("h264"), fragmentMs: 500, finalize: true, segment: undefined, onError: undefined });
+        const w = new Mp4Writer(p, { video: VIDEO("h264"), fragmentMs: 500, finalize: true, segment: undefined, onFull: undefined, onError: undefined });
         w.close();
       }),
     );
