@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+import { topBoxes as topBoxesOf } from "../fuzz-mp4.ts";
 
 type Codec = "h264" | "h265";
 
@@ -90,18 +91,9 @@ function gstFrames(file: string, codec: Codec): number {
   return (r.stdout.match(/last-message = chain/g) ?? []).length;
 }
 
-/** Top-level boxes, in order. */
+/** Top-level box types, in order. */
 function topBoxes(file: string): string[] {
-  const b = fs.readFileSync(file);
-  const out: string[] = [];
-  for (let at = 0; at + 8 <= b.length;) {
-    let size = b.readUInt32BE(at);
-    if (size === 1) size = Number(b.readBigUInt64BE(at + 8));
-    out.push(b.toString("latin1", at + 4, at + 8));
-    if (size < 8) break;
-    at += size;
-  }
-  return out;
+  return topBoxesOf(fs.readFileSync(file)).map((b) => b.type);
 }
 
 describe("qcam:mp4 remux (runtime)", function () {

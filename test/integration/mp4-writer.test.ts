@@ -10,6 +10,7 @@ import path from "node:path";
 import { buildDir, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+import { topBoxes as topBoxesOf } from "../fuzz-mp4.ts";
 
 type Codec = "h264" | "h265";
 const FF: Record<string, string> = { h264: "h264", h265: "hevc", alaw: "pcm_alaw", ulaw: "pcm_mulaw" };
@@ -69,18 +70,9 @@ function gstDuration(file: string): number {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
 }
 
-/** The file's top-level box types. */
+/** Top-level box types, in order. */
 function topBoxes(file: string): string[] {
-  const b = fs.readFileSync(file);
-  const out: string[] = [];
-  for (let at = 0; at + 8 <= b.length; ) {
-    let size = b.readUInt32BE(at);
-    if (size === 1) size = Number(b.readBigUInt64BE(at + 8));
-    out.push(b.toString("latin1", at + 4, at + 8));
-    if (size < 8) break;
-    at += size;
-  }
-  return out;
+  return topBoxesOf(fs.readFileSync(file)).map((b) => b.type);
 }
 
 function hasBox(file: string, type: string): boolean {
