@@ -4,10 +4,10 @@
 // between engines). This checks runApp's loop (app_main), the exit codes and
 // messages, uncaught errors and rejections, stalls and signals.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+
 import path from "node:path";
 import { runApp, world } from "../../build/testing/index.ts";
-import { FIXTURES, fixture, runSync, start } from "../helpers.ts";
+import { fixture, FIXTURES, runSync, spawnSyncChild, start } from "../helpers.ts";
 
 const APP = path.join(FIXTURES, "lifecycle");
 const firstLine = (s: string) => s.split("\n")[0];
@@ -72,7 +72,7 @@ describe("runApp runs the language fixture as Node runs its bundle", function ()
   // output QuickJS gives, test/integration/language.test.ts).
   it("the same lines, in the same order", async function () {
     const built = await fixture("language");
-    const node = spawnSync(process.execPath, [built.bundle], { encoding: "utf8" });
+    const node = spawnSyncChild(process.execPath, [built.bundle], { encoding: "utf8" });
     assert.equal(node.status, 0, node.stderr);
     world.reset();
     const r = await runApp(path.join(FIXTURES, "language"));

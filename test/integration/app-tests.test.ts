@@ -1,14 +1,14 @@
 // `qcam test [app-dir]`: an app's own tests with mocha against the stubs, as
 // an app developer runs them — including an app outside this repository.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
-import { tmpDir } from "../helpers.ts";
+import { spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const CLI = path.join(ROOT, "bin", "qcam.mjs");
-const qcam = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd });
+const qcam = (args: string[], cwd = ROOT) => spawnSyncChild(process.execPath, [CLI, ...args], { encoding: "utf8", cwd });
 
 describe("qcam test", function () {
   it("runs the recorder's tests (app/test) and passes", function () {

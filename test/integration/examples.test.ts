@@ -1,19 +1,19 @@
 // The MaixPy and K230 examples, ported to qcam (app/examples/), run as a user
 // would run them; every output judged by ffprobe and a full ffmpeg decode.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, fixture, probeStream, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, probeStream, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const EXAMPLES = path.join(ROOT, "app", "examples");
 
 function runExample(name: string, sdcard: string, args: string[] = [], target: "host" | "riscv64" = "host") {
   return fixture(path.join(EXAMPLES, `${name}.ts`), target).then((built) => {
     const cmd = runtimeCommand(target, built.image, { args, sdcard });
-    const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+    const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
     assert.equal(r.status, 0, `${name}: ${r.stderr}`);
     return r.stdout;
   });
@@ -72,7 +72,7 @@ describe("examples (app/examples)", function () {
     assert.equal(Number(m[1]), 200);
     const file = path.join(sd, "examples", "muxer.mp4");
     assert.equal(judge(file, "hevc", 1280, 720), 200);
-    const r = spawnSync("ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "stream=codec_name,sample_rate", "-of", "csv=p=0", file], { encoding: "utf8" });
+    const r = spawnSyncChild("ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "stream=codec_name,sample_rate", "-of", "csv=p=0", file], { encoding: "utf8" });
     assert.equal(r.stdout.trim(), "pcm_mulaw,8000");
   });
 
@@ -82,7 +82,7 @@ describe("examples (app/examples)", function () {
     const m = out.match(/demuxed (\d+) video frames \((\d+) pictures decoded\) and (\d+) audio samples in ([\d.]+) s/);
     assert.ok(m, out);
     assert.deepEqual([Number(m[1]), Number(m[2])], [200, 200]);
-    const r = spawnSync("ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "stream=duration_ts", "-of", "csv=p=0", path.join(sd, "examples", "muxer.mp4")], { encoding: "utf8" });
+    const r = spawnSyncChild("ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "stream=duration_ts", "-of", "csv=p=0", path.join(sd, "examples", "muxer.mp4")], { encoding: "utf8" });
     assert.equal(Number(m[3]), Number(r.stdout.trim()), "every audio sample ffprobe counts");
   });
 

@@ -1,11 +1,11 @@
 // Bound mode on the real runtime: camera → encoder → sinks on native threads,
 // outputs judged by ffprobe/ffmpeg, counts that add up, errors delivered.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+
 import fs from "node:fs";
 import path from "node:path";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, assertLinkAddsUp, fixture, probeStream, reportLine, tmpDir, type LinkStats } from "../helpers.ts";
+import { assertDecodesClean, assertLinkAddsUp, fixture, type LinkStats, probeStream, reportLine, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 interface Stats extends LinkStats {
   encodeUs: { p50: number; p99: number };
@@ -16,7 +16,7 @@ interface Stats extends LinkStats {
 
 function run(flavor: "host" | "asan", image: string, args: string[], sdcard = tmpDir("qcam-sd-"), extra: string[] = []) {
   const cmd = runtimeCommand(flavor, image, { args, sdcard, runtimeArgs: extra });
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 60000 });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 60000 });
   return { ...r, sdcard };
 }
 

@@ -25,13 +25,13 @@
 // busy) breaks the keyframe pattern, so only keyframes' spacing <= gop is.
 // The trials are seeded (a fixed PRNG): reruns use the same kill delays, modes and codecs.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { buildDir, ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { prng, probePackets } from "../fuzz-mp4.ts";
-import { assertDecodesClean, fixture, killRuntime, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, killRuntime, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const TRIALS = Number(process.env.QCAM_CRASH_TRIALS ?? 24);
 const RECORDER_TRIALS = Number(process.env.QCAM_CRASH_RECORDER_TRIALS ?? 20);
@@ -113,7 +113,7 @@ describe("qcam:mp4 crash trials (SIGKILL a recorder, then qcam repair)", functio
         const m = Math.max(...frags, 0);
         maxFragment = Math.max(maxFragment, m);
         assert.ok(m <= Math.ceil((FRAGMENT_MS * 30) / 1000) + 1, `trial ${i}: a fragment of ${m} frames`);
-        const r = spawnSync(repairTool, [file], { encoding: "utf8" });
+        const r = spawnSyncChild(repairTool, [file], { encoding: "utf8" });
         assert.equal(r.status, 0, `trial ${i} (${mode}, killed ${t.killed} after ${delay} ms, handed ${t.handed}, stored ${t.stored}): qcam-repair: ${r.stdout}${r.stderr}`);
         assert.match(r.stdout, /^.*crash\.mp4: (ok|repaired): /);
         const pk = probePackets(file).filter((p) => p.stream === "video");
@@ -174,7 +174,7 @@ describe("qcam:mp4 crash trials with the recorder app (npm start, killed, starte
         const reported = [...out.matchAll(/recording \d+ s, (\d+) frames/g)].map((m) => Number(m[1]));
         const stored = reported[reported.length - 1];
         const [cut] = fs.readdirSync(path.join(sd, "video")).filter((f) => f.endsWith(".mp4"));
-        const again = spawnSync(process.execPath, [CLI, "start", "--sdcard", sd, "--record", "1", "--codec", "h264"], { cwd: ROOT, encoding: "utf8" });
+        const again = spawnSyncChild(process.execPath, [CLI, "start", "--sdcard", sd, "--record", "1", "--codec", "h264"], { cwd: ROOT, encoding: "utf8" });
         assert.equal(again.status, 0, again.stderr);
         const m = again.stdout.match(new RegExp(`repaired /sdcard/video/${cut}: (\\d+) frames`));
         assert.ok(m, `trial ${i}: ${again.stdout}`);
@@ -213,7 +213,7 @@ describe("qcam:mp4 crash trials inside finalize (SIGKILL while the beside file i
   before(async function () {
     image = (await fixture("mp4")).image;
     work = tmpDir("qcam-crash-final-");
-    const r = spawnSync("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+    const r = spawnSyncChild("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
       "-frames:v", String(FRAMES_BIG), "-c:v", "libx264", "-preset", "ultrafast", "-qp", "6", "-g", "30", "-bf", "0", "-f", "h264", path.join(work, "in.h264")], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
   });
@@ -246,7 +246,7 @@ describe("qcam:mp4 crash trials inside finalize (SIGKILL while the beside file i
 
   function checkAfterRepair(sd: string, say: string): void {
     const file = path.join(sd, "big.mp4");
-    const r = spawnSync(repairTool(), [file], { encoding: "utf8" });
+    const r = spawnSyncChild(repairTool(), [file], { encoding: "utf8" });
     assert.equal(r.status, 0, `${say}: qcam-repair: ${r.stdout}${r.stderr}`);
     assert.match(r.stdout, new RegExp(`big\\.mp4: (ok|repaired): .*\\b${FRAMES_BIG} video frames`), say);
     assert.ok(!fs.existsSync(path.join(sd, ".big.mp4.final")), `${say}: the beside file was left behind`);
@@ -270,7 +270,7 @@ describe("qcam:mp4 crash trials inside finalize (SIGKILL while the beside file i
       try {
         fs.copyFileSync(path.join(work, "in.h264"), path.join(sd, "in.h264"));
         const setup = who === "repair"
-          ? spawnSync(writerArgv(sd)[0], [...writerArgv(sd).slice(1).map((a) => (a === "true" ? "false" : a))], { encoding: "utf8" }) // a fragmented file to repair
+          ? spawnSyncChild(writerArgv(sd)[0], [...writerArgv(sd).slice(1).map((a) => (a === "true" ? "false" : a))], { encoding: "utf8" }) // a fragmented file to repair
           : null;
         if (setup) assert.equal(setup.status, 0, setup.stderr);
         const fmp4 = path.join(sd, "big.mp4");
@@ -302,12 +302,12 @@ describe("qcam:mp4 crash trials inside finalize (SIGKILL while the beside file i
     const sd = tmpDir("qcam-crash-final-sd-");
     try {
       fs.copyFileSync(path.join(work, "in.h264"), path.join(sd, "in.h264"));
-      const w = spawnSync(writerArgv(sd)[0], writerArgv(sd).slice(1), { encoding: "utf8" });
+      const w = spawnSyncChild(writerArgv(sd)[0], writerArgv(sd).slice(1), { encoding: "utf8" });
       assert.equal(w.status, 0, w.stderr);
       for (const [name, bytes] of [["big.mp4", null], ["junk.mp4", Buffer.from("not an mp4 at all")]] as const) {
         if (bytes) fs.writeFileSync(path.join(sd, name), bytes);
         fs.writeFileSync(path.join(sd, `.${name}.final`), Buffer.alloc(4096, 7)); // an unfinished copy
-        const r = spawnSync(repairTool(), [path.join(sd, name)], { encoding: "utf8" });
+        const r = spawnSyncChild(repairTool(), [path.join(sd, name)], { encoding: "utf8" });
         assert.match(r.stdout, bytes ? /junk\.mp4: unrecoverable: / : /big\.mp4: ok: 900 video frames/, r.stdout + r.stderr);
         assert.ok(!fs.existsSync(path.join(sd, `.${name}.final`)), `${name}: the beside file is still there`);
       }

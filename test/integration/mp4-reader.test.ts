@@ -8,13 +8,13 @@
 // test/integration/fuzz.test.ts (target runtime/fuzz/fuzz_mp4.c, seeds
 // test/fuzz-mp4.ts); crash trials are in mp4-crash.test.ts.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, buildDir, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { CLIPS, clipFile, fragments, mp4Seeds, prng, probePackets, topBoxes, type Clip, type Packet } from "../fuzz-mp4.ts";
-import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 interface TrackInfo {
   id: number;
@@ -47,7 +47,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   function run(args: string[], opts: { flavor?: Flavor; sd?: string } = {}): unknown[] {
     const flavor = opts.flavor ?? "host";
     const cmd = runtimeCommand(flavor, flavor === "riscv64" ? rvImage! : image, { sdcard: opts.sd ?? sd, args });
-    const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 240000, maxBuffer: 256 << 20 });
+    const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 240000, maxBuffer: 256 << 20 });
     if (r.error) throw r.error;
     assert.equal(r.status, 0, `${args.join(" ")}: exit ${r.status}\n${r.stdout.slice(-2000)}\n${r.stderr}`);
     assert.equal(r.stderr, "", `${args.join(" ")} wrote to stderr`);
@@ -55,7 +55,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   }
 
   const probeStreams = (file: string) => {
-    const r = spawnSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height,sample_rate,channels,duration", "-of", "json", file], { encoding: "utf8" });
+    const r = spawnSyncChild("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height,sample_rate,channels,duration", "-of", "json", file], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     return (JSON.parse(r.stdout) as { streams: Record<string, string | number>[] }).streams;
   };
@@ -129,7 +129,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       assert.deepEqual(frames.map((f) => f.key), vp.map((p) => p.key));
       assert.ok(frames.every((f) => f.codec === c.video && (f.key ? f.type === "I" : f.type !== "header")));
       const file = path.join(sd, es);
-      const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames:frame=key_frame", "-of", "json", file], { encoding: "utf8" });
+      const r = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames:frame=key_frame", "-of", "json", file], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       const j = JSON.parse(r.stdout) as { streams: { nb_read_frames: string; width: number }[]; frames: { key_frame: number }[] };
       assert.equal(Number(j.streams[0].nb_read_frames), vp.length);
@@ -144,11 +144,11 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
 
   it("files qcam's writer made (finalized and fragmented, with G.711 audio) read as ffprobe reads them", function () {
     const es = path.join(sd, "w-in.h264");
-    let r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
+    let r = spawnSyncChild("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     const tool = path.join(buildDir("host"), "qcam-test-mp4");
     for (const [name, audio, fin] of [["w-final.mp4", "alaw", "1"], ["w-frag.mp4", "ulaw", "0"]]) {
-      r = spawnSync(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", audio, "8000", `finalize=${fin}`], { encoding: "utf8" });
+      r = spawnSyncChild(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", audio, "8000", `finalize=${fin}`], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       const lines = run(["info", `/sdcard/${name}`]);
       const info = lines[0] as { fragmented: boolean; tracks: TrackInfo[] };
@@ -168,14 +168,14 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   it("audio that starts 100 ms after the video: finalized (edit list) and fragmented (tfdt) read the same start times as ffprobe", function () {
     const es = path.join(sd, "w-in.h264");
     if (!fs.existsSync(es)) {
-      const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
+      const r = spawnSyncChild("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
     }
     const tool = path.join(buildDir("host"), "qcam-test-mp4");
     const starts: number[][] = [];
     for (const fin of ["1", "0"]) {
       const name = `w-late-${fin}.mp4`;
-      const r = spawnSync(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", "alaw", "8000", "audio-start=100000", `finalize=${fin}`], { encoding: "utf8" });
+      const r = spawnSyncChild(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", "alaw", "8000", "audio-start=100000", `finalize=${fin}`], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       const lines = run(["info", `/sdcard/${name}`]);
       const info = lines[0] as { fragmented: boolean; tracks: TrackInfo[] };
@@ -207,7 +207,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       assert.ok(frames.length > 0 && frames.every((f) => f.codec === c.audio && f.type === "audio" && f.key));
       for (let i = 1; i < frames.length; i++) assert.ok(frames[i].pts > frames[i - 1].pts);
       const ref = path.join(sd, `${c.name}.ref.raw`);
-      const r = spawnSync("ffmpeg", ["-v", "error", "-y", "-i", path.join(sd, `${c.name}.${c.ext}`), "-map", "0:a", "-c", "copy", "-f", c.audio === "alaw" ? "alaw" : "mulaw", ref], { encoding: "utf8" });
+      const r = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-i", path.join(sd, `${c.name}.${c.ext}`), "-map", "0:a", "-c", "copy", "-f", c.audio === "alaw" ? "alaw" : "mulaw", ref], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       assert.ok(fs.readFileSync(path.join(sd, `${c.name}.raw`)).equals(fs.readFileSync(ref)), `${c.name}: audio bytes differ from ffmpeg's`);
     }
@@ -378,7 +378,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       fs.writeFileSync(path.join(dir, "torn2.mov"), frag.subarray(0, at));
       fs.copyFileSync(clipFile(CLIPS.find((x) => x.name === "h265-regular")!), path.join(dir, "fine.mp4"));
       fs.writeFileSync(path.join(dir, "junk.mp4"), "not a video");
-      const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "repair", ...args], { cwd: dir, encoding: "utf8" });
+      const cli = (args: string[]) => spawnSyncChild(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "repair", ...args], { cwd: dir, encoding: "utf8" });
       let r = cli(["torn.mov", "fine.mp4"]);
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trim().split("\n");

@@ -4,12 +4,12 @@
 // JavaScript level: test/fixtures/mp4 (camera → encoder → Mp4Writer, pull
 // mode and linked).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+
 import fs from "node:fs";
 import path from "node:path";
 import { buildDir, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 type Codec = "h264" | "h265";
 const FF: Record<string, string> = { h264: "h264", h265: "hevc", alaw: "pcm_alaw", ulaw: "pcm_mulaw" };
@@ -28,7 +28,7 @@ interface Stream {
 }
 
 function ffprobe(file: string): { streams: Stream[]; duration: number } {
-  const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries",
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries",
     "stream=codec_type,codec_name,codec_tag_string,width,height,sample_rate,channels,nb_read_frames,duration,start_time:format=duration",
     "-of", "json", file], { encoding: "utf8" });
   assert.equal(r.status, 0, `ffprobe ${file}: ${r.stderr}`);
@@ -38,14 +38,14 @@ function ffprobe(file: string): { streams: Stream[]; duration: number } {
 
 /** Decoded audio samples (16-bit mono) per ffmpeg. */
 function ffmpegAudioSamples(file: string): number {
-  const r = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-map", "0:a", "-f", "s16le", "-"], { maxBuffer: 256 << 20 });
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-i", file, "-map", "0:a", "-f", "s16le", "-"], { maxBuffer: 256 << 20 });
   assert.equal(r.status, 0, String(r.stderr));
   return r.stdout.length / 2;
 }
 
 /** GStreamer: qtdemux → parser → libav decoder; the number of decoded pictures. */
 function gstVideoFrames(file: string, codec: Codec): number {
-  const r = spawnSync("gst-launch-1.0", ["-v", "filesrc", `location=${file}`, "!", "qtdemux", "!", `${codec}parse`, "!",
+  const r = spawnSyncChild("gst-launch-1.0", ["-v", "filesrc", `location=${file}`, "!", "qtdemux", "!", `${codec}parse`, "!",
     `avdec_${codec}`, "!", "fakesink", "silent=false"], { encoding: "utf8", maxBuffer: 256 << 20 });
   assert.equal(r.status, 0, `gst-launch ${file}: ${r.stderr}`);
   assert.doesNotMatch(r.stdout + r.stderr, /ERROR|WARNING/, `gst-launch ${file}`);
@@ -55,14 +55,14 @@ function gstVideoFrames(file: string, codec: Codec): number {
 /** GStreamer: qtdemux's audio, decoded to 16-bit samples. */
 function gstAudioSamples(file: string): number {
   const out = path.join(tmpDir("qcam-gst-"), "a.raw");
-  const r = spawnSync("gst-launch-1.0", ["filesrc", `location=${file}`, "!", "qtdemux", "name=d", "d.audio_0", "!", "decodebin",
+  const r = spawnSyncChild("gst-launch-1.0", ["filesrc", `location=${file}`, "!", "qtdemux", "name=d", "d.audio_0", "!", "decodebin",
     "!", "audioconvert", "!", "audio/x-raw,format=S16LE,channels=1", "!", "filesink", `location=${out}`], { encoding: "utf8" });
   assert.equal(r.status, 0, `gst-launch ${file}: ${r.stderr}`);
   return fs.statSync(out).size / 2;
 }
 
 function gstDuration(file: string): number {
-  const r = spawnSync("gst-discoverer-1.0", [file], { encoding: "utf8" });
+  const r = spawnSyncChild("gst-discoverer-1.0", [file], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const m = /Duration: (\d+):(\d+):([\d.]+)/.exec(r.stdout);
   assert.ok(m, r.stdout);
@@ -114,7 +114,7 @@ function input(codec: Codec, width = 320, height = 240, frames = 300, gop = 30):
   file = path.join(tmpDir("qcam-mp4-in-"), `in.${codec}`);
   const enc = codec === "h264" ? ["-c:v", "libx264", "-g", String(gop), "-bf", "0"]
     : ["-c:v", "libx265", "-x265-params", `keyint=${gop}:min-keyint=${gop}:bframes=0:log-level=error`];
-  const r = spawnSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=30`, "-frames:v",
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=30`, "-frames:v",
     String(frames), ...enc, "-pix_fmt", "yuv420p", file], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   inputs.set(key, file);
@@ -139,7 +139,7 @@ function cWrite(flavor: Flavor, board: string, args: string[], sdcard = tmpDir("
   const bin = path.join(buildDir(flavor), "qcam-test-mp4");
   const all = ["write", sdcard, board, ...args];
   const cmd = flavor === "riscv64" ? ["qemu-riscv64", bin, ...all] : [bin, ...all];
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
   if (r.error) throw r.error;
   assert.equal(r.status, 0, `${all.join(" ")}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.stderr, "", `${all.join(" ")} wrote to stderr`);
@@ -196,7 +196,7 @@ describe("qcam:mp4 writer (C)", function () {
     // Start 10 frames into a GOP of 30: the first keyframe is frame 30 of the input.
     const src = input("h264");
     const cut = path.join(tmpDir("qcam-mp4-"), "cut.h264");
-    const r0 = spawnSync("ffmpeg", ["-v", "error", "-i", src, "-c", "copy", "-bsf:v", "noise=drop=lt(n\\,10)", "-f", "h264", cut], { encoding: "utf8" });
+    const r0 = spawnSyncChild("ffmpeg", ["-v", "error", "-i", src, "-c", "copy", "-bsf:v", "noise=drop=lt(n\\,10)", "-f", "h264", cut], { encoding: "utf8" });
     assert.equal(r0.status, 0, r0.stderr);
     const r = cWrite("host", "/sdcard/a.mp4", [cut, "h264", "80", "30", "none", "0"]);
     assert.equal(r.stats.dropped, 20);
@@ -308,7 +308,7 @@ describe("qcam:mp4 writer (C)", function () {
   it("SPS parsing: size after cropping, profile, chroma and depth (1920x1080 is coded as 1088 lines)", function () {
     for (const codec of ["h264", "h265"] as const) {
       const bin = path.join(buildDir("asan"), "qcam-test-mp4");
-      const r = spawnSync(bin, ["sps", codec, input(codec, 1920, 1080, 2, 30)], { encoding: "utf8" });
+      const r = spawnSyncChild(bin, ["sps", codec, input(codec, 1920, 1080, 2, 30)], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, codec === "h264" ? /^sps 1920x1080 profile=100 level=\d+ chroma=1 depth=8\/8$/m : /^sps 1920x1080 profile=1 level=\d+ chroma=1 depth=8\/8$/m);
     }
@@ -317,7 +317,7 @@ describe("qcam:mp4 writer (C)", function () {
   it("segment path patterns", function () {
     const bin = path.join(buildDir("host"), "qcam-test-mp4");
     const run = (pattern: string, index: number) =>
-      spawnSync(bin, ["path", pattern, String(index), "1767323045"], { encoding: "utf8", env: { ...process.env, TZ: "UTC" } }).stdout.trim();
+      spawnSyncChild(bin, ["path", pattern, String(index), "1767323045"], { encoding: "utf8", env: { ...process.env, TZ: "UTC" } }).stdout.trim();
     assert.equal(run("/sdcard/v/rec_%Y%m%d_%H%M%S_%03i.mp4", 7), "/sdcard/v/rec_20260102_030405_007.mp4");
     assert.equal(run("/sdcard/%i-%%.mp4", 12), "/sdcard/12-%.mp4");
     assert.equal(run("/sdcard/%q.mp4", 1), "error Invalid argument");
@@ -325,7 +325,7 @@ describe("qcam:mp4 writer (C)", function () {
 
   it("where finalize and remux write before the rename: beside the file, in its folder", function () {
     const bin = path.join(buildDir("asan"), "qcam-test-mp4");
-    const run = (p: string, suffix: string) => spawnSync(bin, ["beside", p, suffix], { encoding: "utf8" }).stdout.trim();
+    const run = (p: string, suffix: string) => spawnSyncChild(bin, ["beside", p, suffix], { encoding: "utf8" }).stdout.trim();
     assert.equal(run("/sdcard/video/a.mp4", ".final"), "/sdcard/video/.a.mp4.final /sdcard/video");
     assert.equal(run("/a.mp4", ".remux"), "/.a.mp4.remux /");
     assert.equal(run("/sdcard/video/", ".final"), "error Is a directory");
@@ -338,7 +338,7 @@ describe("qcam:mp4 writer (C)", function () {
 function runApp(flavor: Flavor, image: string, args: string[], runtimeArgs: string[] = []) {
   const sdcard = tmpDir("qcam-sd-");
   const cmd = runtimeCommand(flavor, image, { args, sdcard, runtimeArgs });
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
   if (r.error) throw r.error;
   const line = (label: string) => {
     const l = r.stdout.split("\n").find((x) => x.startsWith(`${label} `));
@@ -391,7 +391,7 @@ describe("qcam:mp4 Mp4Writer (runtime)", function () {
         fs.copyFileSync(path.join(r2.sdcard, "video", "fin.mp4"), f);
         assert.deepEqual(r2.line("pts"), pts);
       }
-      const p = spawnSync("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=pts", "-of", "csv=p=0", f], { encoding: "utf8" });
+      const p = spawnSyncChild("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=pts", "-of", "csv=p=0", f], { encoding: "utf8" });
       const got = p.stdout.trim().split("\n").map(Number);
       assert.deepEqual(got, pts.map((us) => Math.round((us * 90000) / 1e6)), "pts in 90 kHz ticks");
       assertDecodesClean(f);

@@ -11,12 +11,12 @@
 // The server on top of this layer is tested end to end in rtsp.test.ts. The
 // parsers are fuzzed by fuzz.test.ts (target runtime/fuzz/fuzz_rtsp.c).
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
 import { buildDir, type Flavor } from "../../build/paths.ts";
-import { tmpDir } from "../helpers.ts";
+import { spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const GROUPS = ["md5", "digest", "request", "interleaved", "transport", "response", "base64", "sdp", "rtp-table", "rtp-loss", "rtp-depack", "audio", "rtcp"];
 const CODECS = ["h264", "h265"] as const;
@@ -26,7 +26,7 @@ const FRAMES = 60;
 function cTest(flavor: Flavor, args: string[], timeout = 120000): string {
   const bin = path.join(buildDir(flavor), "qcam-test-rtsp");
   const cmd = flavor === "riscv64" ? ["qemu-riscv64", bin, ...args] : [bin, ...args];
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout, maxBuffer: 64 << 20 });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   assert.equal(r.status, 0, `${args.join(" ")}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.stderr, "", `${args.join(" ")} wrote to stderr`);
@@ -34,7 +34,7 @@ function cTest(flavor: Flavor, args: string[], timeout = 120000): string {
 }
 
 function ffmpeg(args: string[]): Buffer {
-  const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", ...args], { maxBuffer: 256 << 20 });
+  const r = spawnSyncChild("ffmpeg", ["-nostdin", "-v", "error", ...args], { maxBuffer: 256 << 20 });
   assert.equal(r.status, 0, `ffmpeg ${args.join(" ")}:\n${r.stderr}`);
   return r.stdout;
 }

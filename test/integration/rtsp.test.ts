@@ -7,14 +7,14 @@
 // returns each client's final `framesSent`; the clients see the connection
 // end, finish their files, and we compare what they wrote with that number.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { ensureFlavor } from "../../build/app-build.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { RtspReader } from "../../bench/rtsp-reader.ts";
-import { assertDecodesClean, fixture, probeStream, tmpDir, type RunResult } from "../helpers.ts";
+import { assertDecodesClean, fixture, probeStream, type RunResult, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 interface ClientStats {
   address: string;
@@ -178,7 +178,7 @@ describe("qcam:rtsp", function () {
     const srv = await serve(["audio=alaw", "sub=1", "clients=0"]);
     try {
       for (const transport of ["tcp", "udp"]) {
-        const r = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", transport, "-show_entries", "stream=codec_name,width,height,sample_rate", "-of", "json", srv.url], { encoding: "utf8", timeout: 30000 });
+        const r = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", transport, "-show_entries", "stream=codec_name,width,height,sample_rate", "-of", "json", srv.url], { encoding: "utf8", timeout: 30000 });
         assert.equal(r.status, 0, r.stderr);
         const streams = (JSON.parse(r.stdout) as { streams: { codec_name: string; width?: number; height?: number; sample_rate?: string }[] }).streams;
         assert.deepEqual(
@@ -186,7 +186,7 @@ describe("qcam:rtsp", function () {
           [["h264", 640], ["pcm_alaw", 8000]],
         );
       }
-      const sub = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", srv.url.replace(/\/live$/, "/sub")], { encoding: "utf8", timeout: 30000 });
+      const sub = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", srv.url.replace(/\/live$/, "/sub")], { encoding: "utf8", timeout: 30000 });
       assert.equal(sub.status, 0, sub.stderr);
       assert.equal(sub.stdout.trim(), "h264,320,240");
     } finally {
@@ -200,7 +200,7 @@ describe("qcam:rtsp", function () {
     const [rec, r] = await Promise.all([record(srv.url, "tcp", file), srv.done]);
     const st = finalStats(r);
     assert.equal(rec.code, 0, rec.stderr);
-    const q = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,sample_rate,nb_read_frames:format=duration", "-of", "json", file], { encoding: "utf8" });
+    const q = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,sample_rate,nb_read_frames:format=duration", "-of", "json", file], { encoding: "utf8" });
     const info = JSON.parse(q.stdout) as { streams: { codec_name: string; sample_rate?: string; nb_read_frames: string }[]; format: { duration: string } };
     assert.deepEqual(info.streams.map((s) => s.codec_name), ["h264", "pcm_alaw"]);
     assert.equal(info.streams[1].sample_rate, "8000");
@@ -231,10 +231,10 @@ describe("qcam:rtsp", function () {
 
   it("Digest authentication: ffmpeg with user:password is served; no or wrong credentials get 401", async function () {
     const srv = await serve(["auth=viewer:s3cret", "clients=1", "ms=2000"]);
-    const noAuth = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", srv.url], { encoding: "utf8", timeout: 20000 });
+    const noAuth = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", srv.url], { encoding: "utf8", timeout: 20000 });
     assert.notEqual(noAuth.status, 0);
     assert.match(noAuth.stderr, /401/);
-    const bad = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", srv.url.replace("rtsp://", "rtsp://viewer:wrong@")], { encoding: "utf8", timeout: 20000 });
+    const bad = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", srv.url.replace("rtsp://", "rtsp://viewer:wrong@")], { encoding: "utf8", timeout: 20000 });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /401/);
     const rawReply = await raw(srv.port, [`DESCRIBE ${srv.url} RTSP/1.0\r\nCSeq: 7\r\n\r\n`], { until: /\r\n\r\n/ });
@@ -272,7 +272,7 @@ describe("qcam:rtsp", function () {
     // A high-rate clip (~3 MB/s) so the stalled client's socket fills fast.
     const sd = tmpDir("qcam-sd-");
     const clip = path.join(sd, "noise.h264");
-    const g = spawnSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30,noise=alls=80:allf=t", "-t", "9", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "30", "-bf", "0", "-f", "h264", "-y", clip], { encoding: "utf8" });
+    const g = spawnSyncChild("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30,noise=alls=80:allf=t", "-t", "9", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "30", "-bf", "0", "-f", "h264", "-y", clip], { encoding: "utf8" });
     assert.equal(g.status, 0, g.stderr);
     const srv = await serve(["source=file", "file=/sdcard/noise.h264", "clients=2", "ms=6000", "stall=1500"], { sdcard: sd });
     const good = new RtspReader(srv.url);
@@ -359,7 +359,7 @@ describe("qcam:rtsp", function () {
       held.forEach((s) => s.destroy());
       await new Promise((r) => setTimeout(r, 300));
       // Still serving.
-      const p = spawnSync("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name", "-of", "csv=p=0", u], { encoding: "utf8", timeout: 30000 });
+      const p = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name", "-of", "csv=p=0", u], { encoding: "utf8", timeout: 30000 });
       assert.equal(p.stdout.trim(), "h264", p.stderr);
     } catch (e) {
       await srv.stop();
