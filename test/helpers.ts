@@ -259,3 +259,16 @@ export function thrown(fn: () => unknown): Error & { code?: string; errno?: numb
   }
   throw new Error("nothing was thrown");
 }
+
+/**
+ * A count from the environment variable `name` (`def` when unset). Below
+ * `floor` it is refused: a run shortened to nothing (QCAM_CRASH_TRIALS=0)
+ * would pass without trying anything.
+ */
+export function envCount(name: string, def: number, floor: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < floor) throw new Error(`${name}=${raw}: must be a whole number of at least ${floor} (default ${def})`);
+  return n;
+}
