@@ -17,6 +17,7 @@ interface Stats extends LinkStats {
   encodeUs: { p50: number; p99: number };
   latencyUs: { p50: number; p99: number };
   pixelCopies: number;
+  finished: boolean;
   cpuUs: { capture: number; encode: number; sinks: number[] };
 }
 
