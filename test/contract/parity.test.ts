@@ -45,7 +45,6 @@ describe("apps end the same under runApp as on the runtime (test/fixtures/lifecy
   it("loop: SIGINT ends the needExit() loop; timers and promise jobs ran inside it", async function () {
     const app = start("host", image, ["loop"]);
     await app.waitFor("ready");
-    await new Promise((r) => setTimeout(r, 100));
     app.child.kill("SIGINT");
     const real = await app.done;
     world.exitAt(100);
