@@ -22,6 +22,10 @@ describe("apps end the same under runApp as on the runtime (test/fixtures/lifecy
   const modes: [string, string[]][] = [
     ["exit-flag", ["exit-flag"]],
     ["exit-message", ["exit-message"]],
+    ["exit-code 255.9", ["exit-code", "255.9"]],
+    ["exit-code -0.5", ["exit-code", "-0.5"]],
+    ["exit-code NaN", ["exit-code", "NaN"]],
+    ["exit-code 2^32+3", ["exit-code", String(2 ** 32 + 3)]],
     ["throw-in-timer", ["throw-in-timer"]],
     ["reject", ["reject"]],
     ["fatal-in-loop", ["fatal-in-loop"]],

@@ -69,6 +69,15 @@ describe("app lifecycle", function () {
     });
   }
 
+  // setExitMessage takes a number that is 0..255 as an int32: what it keeps is the exit status.
+  const EXIT_CODES: [string, number][] = [["0", 0], ["3", 3], ["255", 255], ["255.9", 255], ["-0.5", 0], ["NaN", 0], ["Infinity", 0], [String(2 ** 32 + 3), 3]];
+  it(`setExitMessage(n): the exit status is n as an int32 (${EXIT_CODES.map(([n, c]) => `${n} → ${c}`).join(", ")})`, function () {
+    for (const [n, want] of EXIT_CODES) {
+      const r = runSync("host", image, { args: ["exit-code", n] });
+      assert.equal(r.code, want, `setExitMessage(${n}): ${r.stderr}`);
+    }
+  });
+
   it("runs several apps in turn in one process: load, run, unload, load the next", async function () {
     const hello = (await fixture("hello")).image;
     // runtimeArgs come before the image: lifecycle, hello, then hello again.
