@@ -124,6 +124,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       assert.deepEqual(lines.at(-1), { end: true });
       const frames = lines.slice(0, -1);
       const vp = probePackets(path.join(sd, `${c.name}.${c.ext}`)).filter((p) => p.stream === "video");
+      assert.ok(vp.length > 0, c.name);
       assert.equal(frames.length, vp.length);
       assert.deepEqual(frames.map((f) => f.seq), [...vp.keys()]);
       assert.deepEqual(frames.map((f) => f.key), vp.map((p) => p.key));
@@ -154,9 +155,11 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       const info = lines[0] as { fragmented: boolean; tracks: TrackInfo[] };
       assert.equal(info.fragmented, fin === "0");
       const pk = probePackets(path.join(sd, name));
+      assert.deepEqual(info.tracks.map((t) => t.kind), ["video", "audio"], name);
       for (const t of info.tracks) {
         const rows = (lines.find((l) => (l as { track?: number }).track === t.id) as { samples: Row[] }).samples;
         const want = pk.filter((p) => p.stream === t.kind);
+        assert.ok(want.length > 0, `${name} ${t.kind}: no packets`);
         assert.equal(t.codec, t.kind === "video" ? "h264" : audio);
         assert.deepEqual(rows.map((x) => [x[5], x[6], x[4] === 1]), want.map((p) => [p.size, p.pos, p.key]), `${name} ${t.kind}`);
         rows.forEach((x, i) => assert.ok(near(x[2], want[i].ptsTime * 1e6), `${name} ${t.kind} pts of sample ${i}: ${x[2]} vs ffprobe ${want[i].ptsTime}`));
@@ -199,7 +202,9 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   });
 
   it("read() of a G.711 track gives alaw/ulaw Frames holding the track's bytes", function () {
-    for (const c of CLIPS.filter((x) => x.audio)) {
+    const withAudio = CLIPS.filter((x) => x.audio);
+    assert.ok(withAudio.length >= 2, "clips with an audio track");
+    for (const c of withAudio) {
       const info = run(["info", board(c)])[0] as { tracks: TrackInfo[] };
       const a = info.tracks.find((t) => t.kind === "audio")!;
       const lines = run(["read", board(c), `/sdcard/${c.name}.raw`, String(a.id)]) as { codec: string; type: string; key: boolean; pts: number }[];
@@ -214,8 +219,11 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   });
 
   it("the qcam Decoder decodes what read() hands out", function () {
-    for (const c of CLIPS.filter((x) => ["h264-regular-bframes", "h265-regular", "h265-alaw-frag"].includes(x.name))) {
+    const clips = CLIPS.filter((x) => ["h264-regular-bframes", "h265-regular", "h265-alaw-frag"].includes(x.name));
+    assert.equal(clips.length, 3);
+    for (const c of clips) {
       const vp = probePackets(path.join(sd, `${c.name}.${c.ext}`)).filter((p) => p.stream === "video");
+      assert.ok(vp.length > 0, c.name);
       assert.deepEqual(run(["decode", board(c)])[0], { pictures: vp.length, sizes: ["64x48"] });
     }
   });
@@ -268,7 +276,10 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   for (const flavor of ["host", "asan", "riscv64"] as const) {
     it(`${flavor}: files truncated at many offsets read as their complete fragments, or fail with EBADMSG; never a crash`, async function () {
       if (flavor === "riscv64") rvImage ??= (await fixture("mp4-reader", "riscv64")).image;
-      const list = CLIPS.filter((c) => ["h264-frag", "h264-faststart", "h265-alaw-frag", "h264-ulaw-frag"].includes(c.name)).flatMap((c) => cuts(c, flavor === "host" ? 53 : 211));
+      const clips = CLIPS.filter((c) => ["h264-frag", "h264-faststart", "h265-alaw-frag", "h264-ulaw-frag"].includes(c.name));
+      assert.equal(clips.length, 4);
+      const list = clips.flatMap((c) => cuts(c, flavor === "host" ? 53 : 211));
+      assert.ok(list.some((x) => x.want === "EBADMSG") && list.some((x) => typeof x.want === "number" && x.want > 0), "cuts both before and after complete fragments");
       const got = run(["open", ...list.map((x) => `/sdcard/${x.name}`)], { flavor }) as { path: string; result: string; samples: number }[];
       assert.equal(got.length, list.length);
       list.forEach((x, i) => {
@@ -345,6 +356,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
     }
     for (const finalize of [true, false]) {
       const mine = jobs.filter((j) => j.finalize === finalize);
+      assert.ok(["repaired", "unrecoverable"].every((st) => mine.some((j) => j.status === st)), `cuts that repair and cuts that cannot: ${mine.map((j) => j.status)}`);
       const before = new Map(mine.map((j) => [j.name, fs.readFileSync(path.join(sd, j.name))]));
       const got = run(["repair", String(finalize), ...mine.map((j) => `/sdcard/${j.name}`)]) as { status: string; droppedBytes: number; videoFrames: number; reason?: string }[];
       mine.forEach((j, i) => {
