@@ -411,12 +411,14 @@ describe("qcam:mp4 Mp4Writer (runtime)", function () {
   });
 
   it("linked, segments of 1 s: onSegment for each finished file, close() returns the last; frames add up to the link's", function () {
-    const r = runApp("host", image, ["link", "--ms", "3300", "--seconds", "1", "--out", "/sdcard/video/s_%02i.mp4"]);
+    const r = runApp("host", image, ["link", "--frames", "100", "--seconds", "1", "--out", "/sdcard/video/s_%02i.mp4"]);
     assert.equal(r.status, 0, r.stderr);
     const reported = r.line("segments") as Info[];
     const last = r.line("info") as Info;
     const segs = [...reported, last];
-    const pipe = r.line("pipe") as { framesOut: number };
+    const pipe = r.line("pipe") as { framesIn: number; framesOut: number };
+    assert.equal(pipe.framesIn, 100, "the link took the 100 pictures asked for");
+    // 100 pictures on a 30 fps camera's clock span 3.3 s: at least two finished 1 s segments.
     assert.ok(reported.length >= 2, JSON.stringify(segs));
     assert.ok(!reported.some((s) => s.path === last.path), "the last file is close()'s to tell, not onSegment's");
     assert.equal(segs.reduce((n, s) => n + s.frames, 0), pipe.framesOut);
@@ -426,6 +428,7 @@ describe("qcam:mp4 Mp4Writer (runtime)", function () {
       const file = path.join(r.sdcard, "video", path.basename(s.path));
       assert.equal(s.size, fs.statSync(file).size);
       judge(file, { codec: "h264", width: 320, height: 240, frames: s.frames, fps: 30 });
+      assert.equal(probePackets(file)[0]?.key, true, `${s.path}: a segment starts at a keyframe`);
     });
     assert.match(r.stdout, /^busy ERR_BUSY ERR_BUSY$/m, "close() and write() refuse while linked");
   });
@@ -452,7 +455,7 @@ describe("qcam:mp4 Mp4Writer (runtime)", function () {
     let r = runApp("asan", image, ["pull", "--codec", "h265", "--frames", "40"]);
     assert.equal(r.status, 0, r.stderr);
     judge(path.join(r.sdcard, "video", "clip.mp4"), { codec: "h265", width: 320, height: 240, frames: 40, fps: 30 });
-    r = runApp("asan", image, ["link", "--ms", "2200", "--seconds", "1"]);
+    r = runApp("asan", image, ["link", "--frames", "70", "--seconds", "1"]);
     assert.equal(r.status, 0, r.stderr);
     assert.ok((r.line("segments") as Info[]).length >= 1);
   });
