@@ -14,7 +14,7 @@ import path from "node:path";
 import { ROOT, buildDir, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { CLIPS, clipFile, fragments, mp4Seeds, prng, probePackets, topBoxes, type Clip, type Packet } from "../fuzz-mp4.ts";
-import { assertDecodesClean, fixture, spawnSyncChild, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, run as runChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 interface TrackInfo {
   id: number;
@@ -379,7 +379,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
     }
   });
 
-  it("qcam repair <file...>: says what it did per file; exit 1 when one cannot be mended", function () {
+  it("qcam repair <file...>: says what it did per file; exit 1 when one cannot be mended", async function () {
     const dir = tmpDir("qcam-repair-cli-");
     try {
       const frag = fs.readFileSync(clipFile(CLIPS.find((x) => x.name === "h264-ulaw-frag")!));
@@ -390,15 +390,18 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       fs.writeFileSync(path.join(dir, "torn2.mov"), frag.subarray(0, at));
       fs.copyFileSync(clipFile(CLIPS.find((x) => x.name === "h265-regular")!), path.join(dir, "fine.mp4"));
       fs.writeFileSync(path.join(dir, "junk.mp4"), "not a video");
-      const cli = (args: string[]) => spawnSyncChild(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "repair", ...args], { cwd: dir, encoding: "utf8" });
-      let r = cli(["torn.mov", "fine.mp4"]);
+      const cli = async (args: string[]) => {
+        const x = await runChild(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "repair", ...args], { cwd: dir });
+        return { status: x.code, stdout: x.stdout, stderr: x.stderr };
+      };
+      let r = await cli(["torn.mov", "fine.mp4"]);
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trim().split("\n");
       assert.match(lines[0], new RegExp(`^torn\\.mov: repaired: dropped ${at - fr[1].moof} bytes \\(incomplete fragment at offset ${fr[1].moof}: truncated mdat at offset \\d+ \\(\\d+ of \\d+ bytes\\)\\), finalized into a regular MP4; ${fr[0].video} video frames, ${fr[0].audio} audio frames, [\\d.]+ s$`));
       assert.equal(lines[1], "fine.mp4: ok: 12 video frames, 0 audio frames, 1.200 s");
       assert.equal(probePackets(path.join(dir, "torn.mov")).filter((p) => p.stream === "video").length, fr[0].video);
       assertDecodesClean(path.join(dir, "torn.mov"));
-      r = cli(["--no-finalize", path.join(dir, "torn2.mov"), "junk.mp4", "missing.mp4"]);
+      r = await cli(["--no-finalize", path.join(dir, "torn2.mov"), "junk.mp4", "missing.mp4"]);
       assert.equal(r.status, 1);
       const l2 = r.stdout.trim().split("\n");
       assert.match(l2[0], /torn2\.mov: repaired: dropped \d+ bytes \(.*\), kept fragmented; /);
