@@ -166,10 +166,16 @@ export function spawnChild(cmd: string, args: string[], opts: SpawnOptions = {})
       return typeof text === "string" ? s.includes(text) : text.test(s);
     };
     while (!seen()) {
-      const why = child.exitCode !== null || child.signalCode !== null ? "exited before" : Date.now() - t0 > timeoutMs ? "timed out waiting for" : "";
-      if (why) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // All its output read (unless something it started holds the pipes: then not for long).
+        await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+        if (seen()) return;
         kill();
-        throw new Error(`${path.basename(cmd)} ${why} ${String(text)}; stdout: ${stdout} stderr: ${stderr}`);
+        throw new Error(`${path.basename(cmd)} exited before ${String(text)}; stdout: ${stdout} stderr: ${stderr}`);
+      }
+      if (Date.now() - t0 > timeoutMs) {
+        kill();
+        throw new Error(`${path.basename(cmd)} timed out waiting for ${String(text)}; stdout: ${stdout} stderr: ${stderr}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
