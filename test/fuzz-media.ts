@@ -1,6 +1,5 @@
 // Media made by ffmpeg for the fuzz seeds (and the tests that reuse them),
 // cached under out/fuzz/media/ by the arguments that make it.
-
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";

@@ -2,7 +2,6 @@
 // test/fuzz.ts), and the ffmpeg-made MP4/MOV clips the reader's tests use.
 // Every seed's expectations come from tools we did not write: ffprobe's
 // packet counts and positions, and a plain walk over the top-level boxes.
-
 import fs from "node:fs";
 import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
 import { spawnSyncChild } from "./helpers.ts";

@@ -4,7 +4,6 @@
 // with Node's MD5, not ours), and RTP packet streams cut from libx264/libx265
 // clips by a small packetizer written here (not the one under test), with
 // their access-unit counts taken from ffprobe.
-
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";

@@ -2,7 +2,6 @@
 // test/fuzz.ts): WAV files made by ffmpeg, and broken variants of them. The
 // expectations of intact files come from ffprobe (sample rate, channels, and
 // duration_ts: the sample frames in the file).
-
 import fs from "node:fs";
 import path from "node:path";
 import { BuildError } from "../build/log.ts";

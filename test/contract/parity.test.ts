@@ -4,7 +4,6 @@
 // between engines). This checks runApp's loop (app_main), the exit codes and
 // messages, uncaught errors and rejections, stalls and signals.
 import assert from "node:assert/strict";
-
 import path from "node:path";
 import { runApp, world } from "../../build/testing/index.ts";
 import { fixture, FIXTURES, runSync, spawnSyncChild, start } from "../helpers.ts";

@@ -1,7 +1,6 @@
 // `qcam test [app-dir]`: an app's own tests with mocha against the stubs, as
 // an app developer runs them — including an app outside this repository.
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";

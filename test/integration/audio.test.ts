@@ -3,7 +3,6 @@
 // against the runtime's own clock), a WAV source read back exactly, and audio
 // through link() into files ffprobe/ffmpeg read.
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import { runtimeCommand } from "../../build/run.ts";

@@ -1,7 +1,6 @@
 // The MaixPy and K230 examples, ported to qcam (app/examples/), run as a user
 // would run them; every output judged by ffprobe and a full ffmpeg decode.
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";

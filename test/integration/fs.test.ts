@@ -2,7 +2,6 @@
 // file work on board paths; these tests check what it reports and, from the
 // Node side, what landed in the sim SD card folder.
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, type Flavor } from "../../build/paths.ts";

@@ -1,7 +1,6 @@
 // The same TypeScript program, bundled once, prints the same lines on qcam
 // (x86-64, riscv64 under qemu, and the ASan+UBSan build) as on Node.
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import type { Flavor } from "../../build/paths.ts";
 import { fixture, runSync, spawnSyncChild } from "../helpers.ts";

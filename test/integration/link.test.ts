@@ -1,7 +1,6 @@
 // Bound mode on the real runtime: camera → encoder → sinks on native threads,
 // outputs judged by ffprobe/ffmpeg, counts that add up, errors delivered.
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import { runtimeCommand } from "../../build/run.ts";

@@ -8,7 +8,6 @@
 // test/integration/fuzz.test.ts (target runtime/fuzz/fuzz_mp4.c, seeds
 // test/fuzz-mp4.ts); crash trials are in mp4-crash.test.ts.
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, buildDir, type Flavor } from "../../build/paths.ts";

@@ -3,7 +3,6 @@
 // ffprobe, ffmpeg (decoding, and the decoded pictures against the stream's
 // own) and GStreamer (gst-discoverer-1.0, qtdemux → decoder).
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import type { Flavor } from "../../build/paths.ts";

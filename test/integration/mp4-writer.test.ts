@@ -4,7 +4,6 @@
 // JavaScript level: test/fixtures/mp4 (camera → encoder → Mp4Writer, pull
 // mode and linked).
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import { buildDir, type Flavor } from "../../build/paths.ts";

@@ -6,7 +6,6 @@
 // The Annex B parser and EsReader are fuzzed by test/integration/fuzz.test.ts
 // (target runtime/fuzz/fuzz_annexb.c).
 import assert from "node:assert/strict";
-
 import fs from "node:fs";
 import path from "node:path";
 import { buildDir, type Flavor } from "../../build/paths.ts";
