@@ -31,8 +31,8 @@ describe("child processes in the suite", function () {
   });
 
   it("spawnChild: a child and the child it started are both gone after killTree; waitFor kills on giving up", async function () {
-    // sh starts a sleep of its own: the grandchild must go too.
-    const c = spawnChild("sh", ["-c", "sleep 300 & echo started; wait"]);
+    // sh starts a sleep of its own in the background and waits in another: the grandchild must go too.
+    const c = spawnChild("sh", ["-c", "sleep 300 & echo started; exec sleep 301"]);
     await c.waitFor("started");
     const grandchildren = fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n)).filter((n) => {
       try {
