@@ -1,11 +1,11 @@
 // Media made by ffmpeg for the fuzz seeds (and the tests that reuse them),
 // cached under out/fuzz/media/ by the arguments that make it.
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BuildError } from "../build/log.ts";
 import { OUT } from "../build/paths.ts";
+import { spawnSyncChild } from "./helpers.ts";
 
 export const MEDIA = path.join(OUT, "fuzz", "media");
 
@@ -18,7 +18,7 @@ export function ffmpegFile(args: string[], ext: string): string {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(MEDIA, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp.${ext}`;
-    const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", ...args, tmp], { encoding: "utf8" });
+    const r = spawnSyncChild("ffmpeg", ["-nostdin", "-v", "error", "-y", ...args, tmp], { encoding: "utf8" });
     if (r.error) throw new BuildError(`cannot run ffmpeg (apt-get install ffmpeg): ${r.error.message}`);
     if (r.status !== 0 || !fs.existsSync(tmp)) {
       fs.rmSync(tmp, { force: true });

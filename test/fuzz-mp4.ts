@@ -2,9 +2,9 @@
 // test/fuzz.ts), and the ffmpeg-made MP4/MOV clips the reader's tests use.
 // Every seed's expectations come from tools we did not write: ffprobe's
 // packet counts and positions, and a plain walk over the top-level boxes.
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
+import { spawnSyncChild } from "./helpers.ts";
 
 const EBADMSG = 74;
 
@@ -70,7 +70,7 @@ export interface Packet {
 
 /** ffprobe's packets of a file (decode order per stream). */
 export function probePackets(file: string): Packet[] {
-  const r = spawnSync("ffprobe", ["-v", "error", "-show_entries", "packet=codec_type,pos,size,flags,dts_time,pts_time", "-of", "json", file], { encoding: "utf8", maxBuffer: 256 << 20 });
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-show_entries", "packet=codec_type,pos,size,flags,dts_time,pts_time", "-of", "json", file], { encoding: "utf8", maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new Error(`ffprobe ${file}: ${r.stderr}`);
   const j = JSON.parse(r.stdout) as { packets: { codec_type: string; pos: string; size: string; flags: string; dts_time: string; pts_time: string }[] };
   return j.packets.map((p) => ({ stream: p.codec_type === "video" ? "video" : "audio", pos: Number(p.pos), size: Number(p.size), key: p.flags.includes("K"), dtsTime: Number(p.dts_time), ptsTime: Number(p.pts_time) }));

@@ -4,12 +4,12 @@
 // with Node's MD5, not ours), and RTP packet streams cut from libx264/libx265
 // clips by a small packetizer written here (not the one under test), with
 // their access-unit counts taken from ffprobe.
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BuildError } from "../build/log.ts";
 import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
+import { spawnSyncChild } from "./helpers.ts";
 
 export interface RtspSeed {
   name: string;
@@ -43,7 +43,7 @@ function clip(codec: Codec, frames: number): Buffer {
 function probeFrames(es: Buffer, codec: Codec): number {
   const tmp = path.join(MEDIA, `probe-${process.pid}.${codec}`);
   fs.writeFileSync(tmp, es);
-  const r = spawnSync("ffprobe", ["-v", "error", "-f", codec === "h264" ? "h264" : "hevc", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", tmp], { encoding: "utf8" });
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-f", codec === "h264" ? "h264" : "hevc", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", tmp], { encoding: "utf8" });
   fs.rmSync(tmp, { force: true });
   if (r.status !== 0) throw new BuildError(`ffprobe on a ${codec} seed clip: ${r.stderr}`);
   return Number(r.stdout.trim());

@@ -2,11 +2,11 @@
 // test/fuzz.ts): WAV files made by ffmpeg, and broken variants of them. The
 // expectations of intact files come from ffprobe (sample rate, channels, and
 // duration_ts: the sample frames in the file).
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { BuildError } from "../build/log.ts";
 import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
+import { spawnSyncChild } from "./helpers.ts";
 
 const EILSEQ = 84, ENOTSUP = 95, ERANGE = 34, EIO = 5;
 
@@ -35,7 +35,7 @@ function probe(data: Buffer): { rate: number; channels: number; frames: number }
   const file = path.join(MEDIA, `probe-${process.pid}.wav`);
   fs.mkdirSync(MEDIA, { recursive: true });
   fs.writeFileSync(file, data);
-  const r = spawnSync("ffprobe", ["-v", "error", "-show_entries", "stream=sample_rate,channels,duration_ts", "-of", "json", file], { encoding: "utf8" });
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-show_entries", "stream=sample_rate,channels,duration_ts", "-of", "json", file], { encoding: "utf8" });
   fs.rmSync(file, { force: true });
   if (r.status !== 0) throw new BuildError(`ffprobe on a seed WAV: ${r.stderr}`);
   const st = (JSON.parse(r.stdout) as { streams: { sample_rate: string; channels: number; duration_ts: number }[] }).streams[0];

@@ -23,7 +23,6 @@
 // seeds are known to reach what they were made for.
 // The image target's expectations come from the host build's build-info.json,
 // the same facts packImage writes, so its seeds verify.
-import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -36,6 +35,7 @@ import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
 import { MP4_DICT, mp4Seeds } from "./fuzz-mp4.ts";
 import { RTSP_DICT, rtspSeeds } from "./fuzz-rtsp.ts";
 import { WAV_DICT, wavSeeds } from "./fuzz-wav.ts";
+import { spawnChild, spawnSyncChild } from "./helpers.ts";
 
 export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "rtsp" | "wav";
 export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "rtsp", "wav"];
@@ -109,7 +109,7 @@ interface Context {
 }
 
 export function hasClang(): boolean {
-  const r = spawnSync("clang", ["--version"], { encoding: "utf8" });
+  const r = spawnSyncChild("clang", ["--version"], { encoding: "utf8" });
   return r.status === 0;
 }
 
@@ -277,7 +277,7 @@ function probeEs(data: Buffer, format: "h264" | "hevc"): { frames: number; keyfr
   fs.mkdirSync(MEDIA_CACHE, { recursive: true });
   const es = path.join(MEDIA_CACHE, `${key}.${format}`);
   fs.writeFileSync(es, data);
-  const r = spawnSync("ffprobe", ["-v", "error", "-f", format, "-show_entries", "frame=key_frame", "-of", "csv=p=0", es], { encoding: "utf8" });
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-f", format, "-show_entries", "frame=key_frame", "-of", "csv=p=0", es], { encoding: "utf8" });
   fs.rmSync(es, { force: true });
   if (r.error || r.status !== 0) throw new BuildError(`ffprobe on a ${format} clip failed: ${r.error?.message ?? r.stderr}`);
   const flags = r.stdout.split("\n").map((l) => l.trim().replace(/,+$/, "")).filter((l) => l !== "");
@@ -584,7 +584,7 @@ export function isTargetName(s: string): s is TargetName {
 
 /** Project files the compile reads (clang -MM), so edits there rebuild. */
 function dependencies(args: string[]): string[] {
-  const r = spawnSync("clang", ["-MM", ...args.filter((a) => !a.startsWith("-fsanitize") && !a.startsWith("-l"))], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSyncChild("clang", ["-MM", ...args.filter((a) => !a.startsWith("-fsanitize") && !a.startsWith("-l"))], { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) return [];
   const deps = r.stdout.replace(/\\\n/g, " ").split(/\s+/).filter((t) => t !== "" && !t.endsWith(":"));
   return [...new Set(deps)].sort();
@@ -607,7 +607,7 @@ export function buildFuzzer(name: TargetName = "image", info?: BuildInfo): strin
   step(`clang: building out/fuzz/fuzz_${name}`);
   fs.mkdirSync(FUZZ_DIR, { recursive: true });
   const tmp = `${binary}.${process.pid}.tmp`;
-  const r = spawnSync("clang", [...args, "-o", tmp], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSyncChild("clang", [...args, "-o", tmp], { cwd: ROOT, encoding: "utf8", timeout: 900_000 });
   if (r.error) throw new BuildError(`cannot run clang: ${r.error.message}`);
   if (r.status !== 0) {
     fs.rmSync(tmp, { force: true });
@@ -694,7 +694,7 @@ export interface Trace {
 
 /** Run a target once on each file and return the line it traced for it. */
 export function traceRun(name: TargetName, files: string[]): Map<string, Trace> {
-  const r = spawnSync(targetPaths(name).binary, files, { cwd: FUZZ_DIR, encoding: "utf8", env: sanitizerEnv({ QCAM_FUZZ_TRACE: "1" }), maxBuffer: 64 << 20 });
+  const r = spawnSyncChild(targetPaths(name).binary, files, { cwd: FUZZ_DIR, encoding: "utf8", env: sanitizerEnv({ QCAM_FUZZ_TRACE: "1" }), maxBuffer: 64 << 20, timeout: 600_000 });
   if (r.status !== 0) throw new Error(`fuzz_${name} on seeds exited ${r.status ?? r.signal}:\n${r.stderr.split("\n").slice(-60).join("\n")}`);
   const out = new Map<string, Trace>();
   let current: string | undefined;
@@ -790,14 +790,11 @@ export function runFuzzer(opts: FuzzOptions = {}): Promise<FuzzResult> {
   ];
   const t0 = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(p.binary, args, { cwd: FUZZ_DIR, env: sanitizerEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const { child } = spawnChild(p.binary, args, { cwd: FUZZ_DIR, env: sanitizerEnv(), onData: opts.echo ? (d) => process.stderr.write(d) : undefined });
     let output = "";
-    const take = (d: Buffer) => {
-      output += d.toString("utf8");
-      if (opts.echo) process.stderr.write(d);
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
+    const take = (d: string) => (output += d);
+    child.stdout!.on("data", take);
+    child.stderr!.on("data", take);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;

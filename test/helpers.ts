@@ -1,6 +1,6 @@
 // Shared test plumbing: build fixture apps once per run, run the runtime.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -50,6 +50,149 @@ export function childPids(pid: number, comm: string): number[] {
   return out;
 }
 
+// ---- children --------------------------------------------------------------
+// Every process the suite starts goes through spawnChild / run / spawnSyncChild
+// (test/unit/children.test.ts refuses node:child_process anywhere else in
+// test/). An asynchronous child is killed, with everything it started, on every
+// path: when the test (or hook) that started it ends, passes, fails or times
+// out, when a waitFor() on it gives up, and when the mocha process exits. A
+// synchronous one always runs under a timeout (SIGKILL when it passes).
+
+/** Every process below `pid` (children, their children, ...), from /proc. */
+export function descendants(pid: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const k of kids.get(p) ?? []) {
+      out.push(k);
+      walk(k);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** SIGKILL a process and everything below it (the tree is read first: a killed
+ * parent's children would be handed to init and lost from view). */
+export function killTree(pid: number): void {
+  for (const p of [...descendants(pid), pid]) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const running = new Set<ChildProcess>();
+const killAll = () => {
+  for (const c of running) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) killTree(c.pid);
+};
+process.on("exit", killAll);
+// Root hooks (this module is loaded while mocha collects the suites; outside
+// mocha — the fuzz and bench scripts — there is no afterEach).
+if (typeof afterEach === "function") {
+  afterEach(killAll);
+  after(killAll);
+}
+
+export interface Started {
+  child: ChildProcess;
+  /** The exit: code, signal and all output. */
+  done: Promise<RunResult>;
+  /** Wait until stdout (or stderr too, with `anyStream`) holds `text`; kills the child and throws when it exits first or `timeoutMs` passes. */
+  waitFor(text: string | RegExp, timeoutMs?: number, anyStream?: boolean): Promise<void>;
+  output(): { stdout: string; stderr: string };
+  /** SIGKILL the child and everything it started. */
+  kill(): void;
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** "ignore" to discard the child's stdout (a client that writes megabytes nobody reads). */
+  stdout?: "pipe" | "ignore";
+  /** Kill the child (and its tree) when it is still running after this long. */
+  timeoutMs?: number;
+  /** Also hand each piece of output (stdout and stderr) here as it comes. */
+  onData?: (text: string) => void;
+}
+
+/** Start a child process the suite keeps track of (see above). */
+export function spawnChild(cmd: string, args: string[], opts: SpawnOptions = {}): Started {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", opts.stdout ?? "pipe", "pipe"] });
+  running.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    opts.onData?.(d);
+  });
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+    opts.onData?.(d);
+  });
+  const kill = () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) killTree(child.pid);
+  };
+  const timer = opts.timeoutMs ? setTimeout(kill, opts.timeoutMs) : undefined;
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.on("error", (e) => {
+      running.delete(child);
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      running.delete(child);
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  done.catch(() => undefined); // the error is reported to whoever awaits done
+  const waitFor = async (text: string | RegExp, timeoutMs = 60000, anyStream = false) => {
+    const t0 = Date.now();
+    const seen = () => {
+      const s = anyStream ? stdout + stderr : stdout;
+      return typeof text === "string" ? s.includes(text) : text.test(s);
+    };
+    while (!seen()) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // All its output read (unless something it started holds the pipes: then not for long).
+        await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+        if (seen()) return;
+        kill();
+        throw new Error(`${path.basename(cmd)} exited before ${String(text)}; stdout: ${stdout} stderr: ${stderr}`);
+      }
+      if (Date.now() - t0 > timeoutMs) {
+        kill();
+        throw new Error(`${path.basename(cmd)} timed out waiting for ${String(text)}; stdout: ${stdout} stderr: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { child, done, waitFor, output: () => ({ stdout, stderr }), kill };
+}
+
+/** Run a child to its end (killed after `timeoutMs`, default 120 s). */
+export function run(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<RunResult> {
+  return spawnChild(cmd, args, { timeoutMs: 120_000, ...opts }).done;
+}
+
+/** spawnSync, with a timeout always (default 120 s, then SIGKILL). Only for a
+ * process that starts no processes of its own that could outlive it. */
+export const spawnSyncChild = ((cmd: string, args: readonly string[] = [], opts: SpawnSyncOptions = {}) =>
+  spawnSync(cmd, args, { maxBuffer: 256 << 20, killSignal: "SIGKILL", ...opts, timeout: opts.timeout ?? 120_000 })) as typeof spawnSync;
+
 /**
  * Crash an app started with `qcam start`/`qcam run` (node → qcam-runtime in a
  * process group of its own): SIGKILL the runtime itself, as a power cut would
@@ -65,36 +208,20 @@ export function killRuntime(node: ChildProcess): void {
 /** Run an image to completion on a flavor (riscv64 through qemu). */
 export function runSync(flavor: Flavor, image: string, opts: { args?: string[]; runtimeArgs?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
   const cmd = runtimeCommand(flavor, image, { args: opts.args, runtimeArgs: opts.runtimeArgs, sdcard: tmpDir("qcam-sd-") });
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: opts.timeoutMs ?? 60000, env: opts.env ?? process.env });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: opts.timeoutMs ?? 60000, env: opts.env ?? process.env });
   if (r.error) throw r.error;
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Start an image and hand back the child plus a promise of its result. */
-export function start(flavor: Flavor, image: string, args: string[] = [], runtimeArgs: string[] = []) {
-  const cmd = runtimeCommand(flavor, image, { args, runtimeArgs, sdcard: tmpDir("qcam-sd-") });
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const done = new Promise<RunResult>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  const waitFor = async (text: string, timeoutMs = 20000) => {
-    const t0 = Date.now();
-    while (!stdout.includes(text)) {
-      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for "${text}"; stdout: ${stdout} stderr: ${stderr}`);
-      if (child.exitCode !== null) throw new Error(`exited before "${text}"; stdout: ${stdout} stderr: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  return { child, done, waitFor, output: () => ({ stdout, stderr }) };
+/** Start an image and hand back the child plus a promise of its result (killed at the test's end at the latest). */
+export function start(flavor: Flavor, image: string, args: string[] = [], runtimeArgs: string[] = [], opts: { sdcard?: string } = {}): Started {
+  const cmd = runtimeCommand(flavor, image, { args, runtimeArgs, sdcard: opts.sdcard ?? tmpDir("qcam-sd-") });
+  return spawnChild(cmd[0], cmd.slice(1));
 }
 
 /** ffprobe's view of a stream file: codec name, size and decoded frame count. */
 export function probeStream(file: string): { codec: string; width: number; height: number; frames: number } {
-  const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
   assert.equal(r.status, 0, `ffprobe ${file}: ${r.stderr}`);
   const st = (JSON.parse(r.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
   return { codec: st.codec_name, width: st.width, height: st.height, frames: Number(st.nb_read_frames) };
@@ -102,7 +229,7 @@ export function probeStream(file: string): { codec: string; width: number; heigh
 
 /** ffmpeg decodes the whole file and says nothing. */
 export function assertDecodesClean(file: string): void {
-  const r = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "", `ffmpeg decode of ${file}:\n${r.stderr}`);
 }
@@ -137,4 +264,17 @@ export function thrown(fn: () => unknown): Error & { code?: string; errno?: numb
     return e as Error & { code?: string; errno?: number; bytesWritten?: number };
   }
   throw new Error("nothing was thrown");
+}
+
+/**
+ * A count from the environment variable `name` (`def` when unset). Below
+ * `floor` it is refused: a run shortened to nothing (QCAM_CRASH_TRIALS=0)
+ * would pass without trying anything.
+ */
+export function envCount(name: string, def: number, floor: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < floor) throw new Error(`${name}=${raw}: must be a whole number of at least ${floor} (default ${def})`);
+  return n;
 }

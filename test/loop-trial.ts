@@ -8,11 +8,11 @@
 // is judged at the end: the recorder never stopped on its own, it deleted
 // only recordings, oldest first, never more than the card holds, and every
 // file left on the card plays (ffprobe, and a clean `ffmpeg -v error` decode).
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { buildApp } from "../build/app-build.ts";
 import { ROOT, runtimeBinary } from "../build/paths.ts";
+import { spawnChild, spawnSyncChild } from "./helpers.ts";
 
 export interface LoopTrialOptions {
   seconds: number;
@@ -73,12 +73,8 @@ export async function runLoopTrial(o: LoopTrialOptions): Promise<LoopTrialResult
   const built = await buildApp(path.join(ROOT, "app"), { target: "host", typecheck: false });
   fs.mkdirSync(o.sdcard, { recursive: true });
   const args = ["--sdcard", o.sdcard, "--sdcard-size", String(o.sizeMb), built.image, "--", "--segment", String(o.segment), "--codec", o.codec, ...(o.audio ? ["--audio"] : [])];
-  const child = spawn(runtimeBinary("host"), args, { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
+  const run = spawnChild(runtimeBinary("host"), args);
+  const child = run.child;
   const samples: Sample[] = [];
   const t0 = Date.now();
   const sampleMs = o.sampleMs ?? 10_000;
@@ -99,14 +95,13 @@ export async function runLoopTrial(o: LoopTrialOptions): Promise<LoopTrialResult
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill("SIGINT");
-    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    const end = await done;
+    const killer = setTimeout(run.kill, 60_000);
+    const end = await run.done;
     clearTimeout(killer);
+    const { stdout } = end;
     const videoDir = path.join(o.sdcard, "video");
     return {
       ...end,
-      stdout,
-      stderr,
       samples,
       saved: [...stdout.matchAll(/^ {2}saved (\S+):/gm)].map((m) => m[1]),
       deleted: [...stdout.matchAll(/^ {2}deleted (\S+) to make room/gm)].map((m) => m[1]),
@@ -114,19 +109,19 @@ export async function runLoopTrial(o: LoopTrialOptions): Promise<LoopTrialResult
       capBytes: Math.floor(o.sizeMb * 1024 * 1024),
     };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    run.kill();
   }
 }
 
 /** What ffprobe and ffmpeg say of a file: "" when it plays, else why not. */
 export function playProblem(file: string, audio: boolean): string {
-  const p = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_type,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
+  const p = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_type,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
   if (p.status !== 0) return `ffprobe: ${p.stderr}`;
   const streams = (JSON.parse(p.stdout) as { streams: { codec_type: string; nb_read_frames?: string }[] }).streams;
   const video = streams.find((s) => s.codec_type === "video");
   if (!video || !(Number(video.nb_read_frames) > 0)) return `no video frames: ${p.stdout}`;
   if (audio && !streams.some((s) => s.codec_type === "audio")) return "no audio track";
-  const d = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
+  const d = spawnSyncChild("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
   if (d.status !== 0 || d.stderr !== "") return `ffmpeg: ${d.stderr}`;
   return "";
 }

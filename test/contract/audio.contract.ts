@@ -421,7 +421,7 @@ export default contract(
       const sink = new EsFileSink("/sdcard/snd/mic.ulaw");
       let pipe: Pipe | undefined;
       try {
-        pipe = link(mic, enc, sink, { frames: 10 });
+        pipe = link(mic, enc, sink, { frames: 10, encodeQueue: 64 }); // a queue that holds every block: none dropped however busy the machine
         throws(() => mic.read(), BUSY("this AudioIn feeds a link: its blocks go there (close the link first)"));
         throws(() => mic.close(), BUSY("this AudioIn feeds a link (close the link first)"));
         throws(() => enc.encode(new Int16Array(1)), BUSY("this encoder is fed by a link; close the link first"));
@@ -507,7 +507,7 @@ export default contract(
       let v: Pipe | undefined, a: Pipe | undefined;
       try {
         v = link(cam, venc, sink, { frames: 5, encodeQueue: 64 });
-        a = link(mic, aenc, sink, { frames: 8 });
+        a = link(mic, aenc, sink, { frames: 8, encodeQueue: 64 });
         const mic2 = new AudioIn(), aenc2 = new AudioEncoder({ codec: "ulaw" });
         const ch = cam.addChannel(), venc2 = new Encoder({ codec: "h264", width: 64, height: 48 });
         throws(() => link(mic2, aenc2, sink), BUSY("link: a sink is already fed by another audio link"));

@@ -67,23 +67,32 @@ function writeEntry(mod: string, file: string, camera: boolean, codecs = false):
     `import { runInRuntime } from ${imp(path.join(CONTRACT_DIR, "runtime-side.ts"))};`,
   ];
   let caps = "";
+  let probed = "";
   if (codecs) {
+    // Whether this build encodes and decodes, and if not, why: the error each
+    // constructor threw goes into the report, so that a broken codec plugin
+    // fails the run (see contract.test.ts) instead of quietly skipping cases.
     lines.push(
       'import { Decoder, Encoder } from "qcam:video";',
-      "const can = (make: () => { close(): void }) => { try { make().close(); return true; } catch { return false; } };",
-      'const encoder = can(() => new Encoder({ codec: "h264", width: 64, height: 48 })) && can(() => new Encoder({ codec: "h265", width: 64, height: 48 }));',
-      'const decoder = can(() => new Decoder({ codec: "h264" })) && can(() => new Decoder({ codec: "h265" }));',
+      "const why = (make: () => { close(): void }): string[] => { try { make().close(); return []; } catch (e) { const x = e as Error & { code?: string }; return [`${x.name} ${x.code ?? \"\"}: ${x.message}`]; } };",
+      'const codecErrors = {',
+      '  encoder: [...why(() => new Encoder({ codec: "h264", width: 64, height: 48 })), ...why(() => new Encoder({ codec: "h265", width: 64, height: 48 }))],',
+      '  decoder: [...why(() => new Decoder({ codec: "h264" })), ...why(() => new Decoder({ codec: "h265" }))],',
+      '};',
+      "const encoder = codecErrors.encoder.length === 0;",
+      "const decoder = codecErrors.decoder.length === 0;",
     );
     caps = ", encoder, decoder";
+    probed = ", codecErrors";
   }
   if (camera) {
     lines.push(
       `import { IMAGE_SPEC } from ${imp(path.join(CONTRACT_DIR, "kit.ts"))};`,
       'import { Camera } from "qcam:camera";',
       "const cam = new Camera({ ...IMAGE_SPEC, fps: 30, buffers: 4 });",
-      `runInRuntime(suite, { side: "runtime", image: () => cam.read()${caps} }, "images from a sim Camera", () => cam.close());`,
+      `runInRuntime(suite, { side: "runtime", image: () => cam.read()${caps} }, "images from a sim Camera", () => cam.close()${probed});`,
     );
-  } else lines.push(`runInRuntime(suite, { side: "runtime"${caps} }, "no Image source in this runtime (no qcam:camera)");`);
+  } else lines.push(`runInRuntime(suite, { side: "runtime"${caps} }, "no Image source in this runtime (no qcam:camera)", undefined${probed});`);
   fs.writeFileSync(path.join(dir, "src", "main.ts"), lines.join("\n") + "\n");
   return dir;
 }

@@ -32,6 +32,12 @@ const MUTANTS: Mutant[] = [
     caught: ["sleepMs() lasts at least what was asked"],
   },
   {
+    bug: "sub-microsecond durations are rounded up, not truncated",
+    module: "qcam:time",
+    replace: [[String.raw`world\.sleepUs\(Math\.trunc\(v \* Math\.pow\(10, magic\)\)\)`, "", "world.sleepUs(Math.ceil(v * Math.pow(10, magic)))"]],
+    caught: ["sub-unit durations are truncated to whole microseconds"],
+  },
+  {
     bug: "a missing duration throws the wrong code",
     module: "qcam:time",
     replace: [[String.raw`"ERR_INVALID_ARG", "sleep needs a duration"`, "", '"ERR_BAD_ARG", "sleep needs a duration"']],

@@ -4,10 +4,9 @@
 // between engines). This checks runApp's loop (app_main), the exit codes and
 // messages, uncaught errors and rejections, stalls and signals.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { runApp, world } from "../../build/testing/index.ts";
-import { FIXTURES, fixture, runSync, start } from "../helpers.ts";
+import { fixture, FIXTURES, runSync, spawnSyncChild, start } from "../helpers.ts";
 
 const APP = path.join(FIXTURES, "lifecycle");
 const firstLine = (s: string) => s.split("\n")[0];
@@ -22,6 +21,10 @@ describe("apps end the same under runApp as on the runtime (test/fixtures/lifecy
   const modes: [string, string[]][] = [
     ["exit-flag", ["exit-flag"]],
     ["exit-message", ["exit-message"]],
+    ["exit-code 255.9", ["exit-code", "255.9"]],
+    ["exit-code -0.5", ["exit-code", "-0.5"]],
+    ["exit-code NaN", ["exit-code", "NaN"]],
+    ["exit-code 2^32+3", ["exit-code", String(2 ** 32 + 3)]],
     ["throw-in-timer", ["throw-in-timer"]],
     ["reject", ["reject"]],
     ["fatal-in-loop", ["fatal-in-loop"]],
@@ -45,7 +48,6 @@ describe("apps end the same under runApp as on the runtime (test/fixtures/lifecy
   it("loop: SIGINT ends the needExit() loop; timers and promise jobs ran inside it", async function () {
     const app = start("host", image, ["loop"]);
     await app.waitFor("ready");
-    await new Promise((r) => setTimeout(r, 100));
     app.child.kill("SIGINT");
     const real = await app.done;
     world.exitAt(100);
@@ -72,7 +74,7 @@ describe("runApp runs the language fixture as Node runs its bundle", function ()
   // output QuickJS gives, test/integration/language.test.ts).
   it("the same lines, in the same order", async function () {
     const built = await fixture("language");
-    const node = spawnSync(process.execPath, [built.bundle], { encoding: "utf8" });
+    const node = spawnSyncChild(process.execPath, [built.bundle], { encoding: "utf8" });
     assert.equal(node.status, 0, node.stderr);
     world.reset();
     const r = await runApp(path.join(FIXTURES, "language"));

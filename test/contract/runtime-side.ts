@@ -8,13 +8,20 @@ import { runContract, type CaseResult, type Contract, type ContractEnv } from ".
 
 export const RESULT_MARK = "@@qcam-contract ";
 
+/** Why the runtime side has no encoder or decoder (empty: it has them). */
+export interface CodecErrors {
+  encoder: string[];
+  decoder: string[];
+}
+
 export interface RuntimeReport {
   module: string;
   results: CaseResult[];
   note?: string;
+  codecErrors?: CodecErrors;
 }
 
-export function runInRuntime(suite: Contract, env: ContractEnv, note?: string, cleanup?: () => void): void {
+export function runInRuntime(suite: Contract, env: ContractEnv, note?: string, cleanup?: () => void, codecErrors?: CodecErrors): void {
   const results = runContract(suite, env);
   try {
     cleanup?.();
@@ -22,7 +29,7 @@ export function runInRuntime(suite: Contract, env: ContractEnv, note?: string, c
     /* a failing cleanup must not hide the results */
   }
   app.setLogLevel("info");
-  const report: RuntimeReport = { module: suite.module, results, note };
+  const report: RuntimeReport = { module: suite.module, results, note, codecErrors };
   console.log(RESULT_MARK + JSON.stringify(report));
   app.setExitMessage(0, "");
   app.setExitFlag(true); // leftover timers must not keep the app alive

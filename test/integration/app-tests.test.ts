@@ -1,25 +1,28 @@
 // `qcam test [app-dir]`: an app's own tests with mocha against the stubs, as
 // an app developer runs them — including an app outside this repository.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
-import { tmpDir } from "../helpers.ts";
+import { run, tmpDir } from "../helpers.ts";
 
 const CLI = path.join(ROOT, "bin", "qcam.mjs");
-const qcam = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd });
+// `qcam test` starts mocha: run through the helper, which kills the whole tree if it hangs.
+const qcam = async (args: string[], cwd = ROOT) => {
+  const r = await run(process.execPath, [CLI, ...args], { cwd, timeoutMs: 300_000 });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+};
 
 describe("qcam test", function () {
-  it("runs the recorder's tests (app/test) and passes", function () {
-    const r = qcam(["test", "app"]);
+  it("runs the recorder's tests (app/test) and passes", async function () {
+    const r = await qcam(["test", "app"]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /--record 1 records one second into one file and stops/);
     assert.match(r.stdout, /\d+ passing/);
     assert.doesNotMatch(r.stdout, /failing/);
   });
 
-  it("an app elsewhere, run from its own folder: a failing test fails the command", function () {
+  it("an app elsewhere, run from its own folder: a failing test fails the command", async function () {
     const dir = tmpDir("qcam-app-");
     fs.mkdirSync(path.join(dir, "src"));
     fs.mkdirSync(path.join(dir, "test"));
@@ -41,30 +44,30 @@ describe("qcam test", function () {
         "",
       ].join("\n");
     fs.writeFileSync(path.join(dir, "test", "blink.test.ts"), test(10));
-    const ok = qcam(["test"], dir);
+    const ok = await qcam(["test"], dir);
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /1 passing/);
     fs.writeFileSync(path.join(dir, "test", "blink.test.ts"), test(11));
-    const bad = qcam(["test"], dir);
+    const bad = await qcam(["test"], dir);
     assert.equal(bad.status, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /1 failing/);
   });
 
-  it("an app folder that is not an ES module package is refused with the fix", function () {
+  it("an app folder that is not an ES module package is refused with the fix", async function () {
     const dir = tmpDir("qcam-app-");
     fs.mkdirSync(path.join(dir, "test"));
     fs.writeFileSync(path.join(dir, "test", "x.test.ts"), "");
-    const r = qcam(["test", dir]);
+    const r = await qcam(["test", dir]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /"type": "module"/);
   });
 
-  it("type errors in the tests stop it before mocha runs", function () {
+  it("type errors in the tests stop it before mocha runs", async function () {
     const dir = tmpDir("qcam-app-");
     fs.mkdirSync(path.join(dir, "test"));
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
     fs.writeFileSync(path.join(dir, "test", "x.test.ts"), 'import { world } from "qcam:testing";\nconst n: number = world.args;\nvoid n;\n');
-    const r = qcam(["test", dir]);
+    const r = await qcam(["test", dir]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /type errors in the tests:[\s\S]*x\.test\.ts/);
   });

@@ -3,11 +3,10 @@
 // against the runtime's own clock), a WAV source read back exactly, and audio
 // through link() into files ffprobe/ffmpeg read.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertLinkAddsUp, fixture, reportLine, tmpDir, type LinkStats } from "../helpers.ts";
+import { assertLinkAddsUp, fixture, type LinkStats, reportLine, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 interface Stats extends LinkStats {
   finished: boolean;
@@ -15,12 +14,12 @@ interface Stats extends LinkStats {
 
 function run(flavor: "host" | "asan", image: string, args: string[], sdcard = tmpDir("qcam-sd-")) {
   const cmd = runtimeCommand(flavor, image, { args, sdcard });
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120_000 });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120_000 });
   return { ...r, sdcard };
 }
 
 function ffmpeg(args: string[]): void {
-  const r = spawnSync("ffmpeg", ["-v", "error", "-y", ...args], { encoding: "utf8" });
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-y", ...args], { encoding: "utf8" });
   assert.equal(r.status, 0, `ffmpeg ${args.join(" ")}: ${r.stderr}`);
 }
 
@@ -109,7 +108,7 @@ describe("qcam:audio", function () {
       // ffmpeg hears the same frequency: its astats zero-crossing rate.
       const wavFile = path.join(r.sdcard, "tone.wav");
       ffmpeg(["-f", "s16le", "-ar", String(rate), "-ac", "1", "-i", path.join(r.sdcard, "tone.raw"), wavFile]);
-      const st = spawnSync("ffmpeg", ["-v", "info", "-i", wavFile, "-af", "astats=measure_overall=Zero_crossings_rate", "-f", "null", "-"], { encoding: "utf8" });
+      const st = spawnSyncChild("ffmpeg", ["-v", "info", "-i", wavFile, "-af", "astats=measure_overall=Zero_crossings_rate", "-f", "null", "-"], { encoding: "utf8" });
       const zcr = Number(/Zero crossings rate: ([\d.]+)/.exec(st.stderr)?.[1]);
       assert.ok(Math.abs((zcr * rate) / 2 - hz) < hz * 0.01, `ffmpeg: zero-crossing rate ${zcr} → ${(zcr * rate) / 2} Hz`);
     });
@@ -140,7 +139,7 @@ describe("qcam:audio", function () {
       assert.deepEqual(reportLine<{ frames: number; bytes: number }>(r.stdout, "sink").frames, 50);
       const file = path.join(r.sdcard, `mic.${codec}`);
       assert.equal(fs.statSync(file).size, 50 * 160);
-      const p = spawnSync("ffprobe", ["-v", "error", "-f", fmt, "-ar", "8000", "-ac", "1", "-show_entries", "stream=codec_name,sample_rate,channels,duration", "-of", "json", file], { encoding: "utf8" });
+      const p = spawnSyncChild("ffprobe", ["-v", "error", "-f", fmt, "-ar", "8000", "-ac", "1", "-show_entries", "stream=codec_name,sample_rate,channels,duration", "-of", "json", file], { encoding: "utf8" });
       assert.equal(p.status, 0, p.stderr);
       const st = (JSON.parse(p.stdout) as { streams: { codec_name: string; sample_rate: string; channels: number; duration: string }[] }).streams[0];
       assert.deepEqual([st.codec_name, st.sample_rate, st.channels, Number(st.duration)], [name, "8000", 1, 1]);

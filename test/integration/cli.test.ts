@@ -3,13 +3,12 @@
 // stderr. Every child runs under a timeout and is killed, with whatever it
 // started, on every path (afterEach).
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parseOptions } from "../../app/src/options.ts";
 import { RECORDER_HELP, recorderFlags } from "../../build/cli.ts";
 import { ROOT } from "../../build/paths.ts";
-import { FIXTURES, probeStream, tmpDir } from "../helpers.ts";
+import { FIXTURES, probeStream, spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const CLI = path.join(ROOT, "bin", "qcam.mjs");
 const COMMANDS = ["build", "run", "start", "verify", "test", "repair", "bench"];
@@ -22,70 +21,16 @@ interface Done {
   timedOut: boolean;
 }
 
-const live = new Set<ChildProcess>();
-
-/** Every process below `pid`, children before their parents are gone (from /proc). */
-function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // ended while we looked
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, pp] of parent) if (pp === p) (out.push(c), walk(c));
-  };
-  walk(pid);
-  return out;
-}
-
-/** SIGKILL a child and everything it started (the runtime runs in a process group of its own). */
-function killTree(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  for (const p of [...descendants(child.pid), child.pid])
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {
-      // already gone
-    }
-}
-
+/** qcam (or npm) as a user runs it, through the suite's child helper: killed with all it started after the test, or at `timeoutMs`. */
 function spawnQcam(argv: string[], opts: { cwd?: string; timeoutMs?: number; npm?: boolean } = {}) {
   const cmd = opts.npm ? ["npm", ...argv] : [process.execPath, CLI, ...argv];
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // the user's shell has no mocha loader in it
-  const child = spawn(cmd[0], cmd.slice(1), { cwd: opts.cwd ?? ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  live.add(child);
-  let stdout = "";
-  let stderr = "";
-  let timedOut = false;
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killTree(child);
-  }, opts.timeoutMs ?? 90000);
-  const done = new Promise<Done>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      live.delete(child);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-  const waitFor = async (re: RegExp) => {
-    while (!re.test(stdout)) {
-      if (child.exitCode !== null || child.signalCode !== null || timedOut)
-        throw new Error(`ended before ${re}; stdout: ${stdout} stderr: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return { child, done, waitFor };
+  const limit = opts.timeoutMs ?? 90000;
+  const t0 = Date.now();
+  const c = spawnChild(cmd[0], cmd.slice(1), { cwd: opts.cwd ?? ROOT, env, timeoutMs: limit });
+  const done: Promise<Done> = c.done.then((r) => ({ ...r, timedOut: r.signal === "SIGKILL" && Date.now() - t0 >= limit }));
+  return { child: c.child, done, waitFor: (re: RegExp) => c.waitFor(re, limit), kill: c.kill };
 }
 
 async function qcam(argv: string[], opts: { cwd?: string; timeoutMs?: number; npm?: boolean } = {}): Promise<Done> {
@@ -116,11 +61,6 @@ function age(dir: string, secondsAgo: number): void {
 
 describe("qcam command line", function () {
   this.timeout(180000);
-
-  afterEach(function () {
-    for (const c of live) killTree(c);
-    live.clear();
-  });
 
   describe("help and refused command lines", function () {
     it("qcam --help, qcam help and bare qcam list every command with its flags", async function () {
@@ -377,7 +317,7 @@ describe("qcam command line", function () {
       const sd = tmpDir("qcam-cli-sd-");
       const rec = spawnQcam(["start", "--sdcard", sd, "--record", "20", "--codec", "h264"]);
       await rec.waitFor(/recording 2 s/);
-      killTree(rec.child); // a power cut: node, the runtime, nothing finalized
+      rec.kill(); // a power cut: node, the runtime, nothing finalized
       await rec.done;
       const files = fs.readdirSync(path.join(sd, "video")).filter((f) => f.endsWith(".mp4"));
       assert.equal(files.length, 1, files.join(" "));
@@ -482,19 +422,18 @@ describe("qcam command line", function () {
       const r = await qcam(["--help"]);
       assert.equal(r.code, 0, show(r));
       assert.notEqual(bundle().dir, first.dir, "a source changed: a new bundle");
-      const viaTsx = spawnSync(process.execPath, [CLI, "biuld"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, QCAM_TSX: "1" }, timeout: 60000, killSignal: "SIGKILL" });
+      const viaTsx = spawnSyncChild(process.execPath, [CLI, "biuld"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, QCAM_TSX: "1" }, timeout: 60000 });
       assert.equal(viaTsx.status, 2);
       assert.match(viaTsx.stderr, /unknown command 'biuld' — did you mean 'build'\?/);
     });
 
     it("setup skips its checks when nothing changed since it last succeeded, and runs them again after a change", async function () {
       const setup = (env: Record<string, string> = {}) => {
-        const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "setup.mjs"), "start"], {
+        const r = spawnSyncChild(process.execPath, [path.join(ROOT, "bin", "setup.mjs"), "start"], {
           cwd: ROOT,
           encoding: "utf8",
           timeout: 170000,
           env: { ...process.env, ...env },
-          killSignal: "SIGKILL",
         });
         assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
         return r.stderr;

@@ -4,14 +4,13 @@
 // empty SD card, an app test with `qcam test` against the stubs. A failure
 // names the markdown file and line.
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { buildApp, declarationFiles } from "../../build/app-build.ts";
 import { OUT, ROOT } from "../../build/paths.ts";
 import { mapperFor, runtimeCommand } from "../../build/run.ts";
 import { allBlocks, mdLine, slug, type DocBlock } from "../docs-extract.ts";
-import { fixture, tmpDir } from "../helpers.ts";
+import { fixture, run, spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const WORK = path.join(OUT, "docs-examples");
 const blocks = allBlocks(ROOT);
@@ -56,13 +55,9 @@ function typecheckApps(): Map<DocBlock, string[]> {
       files: [...files, ...declarationFiles()],
     }),
   );
-  let out = "";
-  try {
-    execFileSync(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", tsconfig, "--pretty", "false"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    out = `${err.stdout ?? ""}${err.stderr ?? ""}`;
-  }
+  const tsc = spawnSyncChild(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", tsconfig, "--pretty", "false"], { encoding: "utf8" });
+  if (tsc.error) throw tsc.error;
+  const out = tsc.status === 0 ? "" : `${tsc.stdout}${tsc.stderr}`;
   const errors = new Map<DocBlock, string[]>(apps.map((b) => [b, []]));
   const other: string[] = [];
   for (const line of out.split("\n").filter(Boolean)) {
@@ -85,25 +80,12 @@ interface Ran {
 /** Run an image on the host runtime on an empty card; SIGINT after `sigintAfterS`; killed after 60 s. */
 function runBlock(image: string, b: DocBlock, sdcard: string): Promise<Ran> {
   const cmd = runtimeCommand("host", image, { args: b.args, sdcard });
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  let timedOut = false;
-  const timers = [
-    setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, 60000),
-  ];
-  if (b.sigintAfterS !== undefined) timers.push(setTimeout(() => child.kill("SIGINT"), b.sigintAfterS * 1000));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      timers.forEach(clearTimeout);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
+  const t0 = Date.now();
+  const c = spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 60000 });
+  const sigint = b.sigintAfterS !== undefined ? setTimeout(() => c.child.kill("SIGINT"), b.sigintAfterS * 1000) : undefined;
+  return c.done.then((r) => {
+    clearTimeout(sigint);
+    return { ...r, timedOut: r.signal === "SIGKILL" && Date.now() - t0 >= 60000 };
   });
 }
 
@@ -129,7 +111,7 @@ describe(`docs examples: ${apps.length} apps, ${tests.length} app tests; marked 
         const [name, ...args] = b.setup;
         const setup = await fixture(path.join(ROOT, "app", "examples", `${name}.ts`));
         const cmd = runtimeCommand("host", setup.image, { args, sdcard });
-        const s = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 60000 });
+        const s = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 60000 });
         assert.equal(s.status, 0, `${where}: its setup (app/examples/${name}.ts ${args.join(" ")}) failed:\n${s.stdout}${s.stderr}`);
       }
       const built = await buildApp(path.join(WORK, "apps", `${slug(b)}.ts`), { typecheck: false });
@@ -152,7 +134,7 @@ describe(`docs examples: ${apps.length} apps, ${tests.length} app tests; marked 
     const recorder = await fixture(path.join(ROOT, "app"), "riscv64");
     const run = (image: string, target: "host" | "riscv64", args: string[]) => {
       const cmd = runtimeCommand(target, image, { args, sdcard });
-      return spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+      return spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
     };
     const without = run(recorder.image, "riscv64", ["--record", "1"]);
     assert.notEqual(without.status, 0);
@@ -165,13 +147,13 @@ describe(`docs examples: ${apps.length} apps, ${tests.length} app tests; marked 
     const saved = rec.stdout.match(/saved \/sdcard\/(\S+): (\d+) frames/);
     assert.ok(saved, rec.stdout);
     const file = path.join(sdcard, saved[1]);
-    const p = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", file], { encoding: "utf8" });
+    const p = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", file], { encoding: "utf8" });
     assert.equal(p.stdout.trim(), `hevc,1280,720,${saved[2]}`, p.stderr);
   });
 
   for (const b of tests) {
     const where = `${b.file}:${b.line}`;
-    it(`${where}: \`qcam test\` passes against the stubs (a copy of the recorder app)`, function () {
+    it(`${where}: \`qcam test\` passes against the stubs (a copy of the recorder app)`, async function () {
       this.timeout(120000);
       const dir = path.join(WORK, slug(b));
       fs.rmSync(dir, { recursive: true, force: true });
@@ -179,9 +161,9 @@ describe(`docs examples: ${apps.length} apps, ${tests.length} app tests; marked 
       fs.cpSync(path.join(ROOT, "app", "src"), path.join(dir, "src"), { recursive: true });
       fs.copyFileSync(path.join(ROOT, "app", "app.json"), path.join(dir, "app.json"));
       fs.writeFileSync(path.join(dir, "test", `${slug(b)}.test.ts`), `${b.code}\n`);
-      const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "test", dir, "--", "--reporter", "dot"], { encoding: "utf8", timeout: 110000 });
+      const r = await run(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "test", dir, "--", "--reporter", "dot"], { timeoutMs: 110000 });
       const said = toMarkdown(`${r.stdout}${r.stderr}`, b);
-      assert.equal(r.status, 0, `${where}: qcam test failed:\n${said}`);
+      assert.equal(r.code, 0, `${where}: qcam test failed:\n${said}`);
       const cases = b.code.match(/^\s*it\(/gm)?.length ?? 0;
       assert.ok(cases > 0, `${where}: no it(...) in the block`);
       assert.match(r.stdout, new RegExp(`\\b${cases} passing`), `${where}: all ${cases} of its tests run:\n${said}`);

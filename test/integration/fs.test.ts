@@ -2,12 +2,11 @@
 // file work on board paths; these tests check what it reports and, from the
 // Node side, what landed in the sim SD card folder.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { FIXTURES, fixture, tmpDir } from "../helpers.ts";
+import { fixture, FIXTURES, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 interface FsRun {
   code: number | null;
@@ -27,7 +26,7 @@ function runFs(
   const runtimeArgs = [...(opts.sizeMb ? ["--sdcard-size", String(opts.sizeMb)] : []), ...(opts.runtimeArgs ?? [])];
   let cmd = runtimeCommand(opts.flavor ?? "host", image, { sdcard: sd, runtimeArgs, args });
   if (opts.fdLimit) cmd = ["sh", "-c", `ulimit -n ${opts.fdLimit} && exec "$@"`, "sh", ...cmd];
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: opts.timeoutMs ?? 60000, maxBuffer: 64 << 20 });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: opts.timeoutMs ?? 60000, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   let json: unknown;
   const last = r.stdout.trim().split("\n").pop() ?? "";
@@ -242,12 +241,12 @@ describe("qcam:fs", function () {
       path.join(ROOT, "host-modules/app/backend_sim.c"),
     ];
     const flags = ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes", "-g", "-O1", `-I${path.join(ROOT, "host-modules/fs")}`];
-    const cc = spawnSync("gcc", [...flags, "-fsanitize=thread", ...srcs, "-o", bin, "-pthread"], { encoding: "utf8" });
+    const cc = spawnSyncChild("gcc", [...flags, "-fsanitize=thread", ...srcs, "-o", bin, "-pthread"], { encoding: "utf8" });
     assert.equal(cc.status, 0, cc.stderr);
     const sd = path.join(dir, "card");
     fs.mkdirSync(sd);
     fs.writeFileSync(path.join(sd, "pre.bin"), Buffer.alloc(100_000));
-    const r = spawnSync(bin, [sd, String(MiB), "4", "1000"], { encoding: "utf8", timeout: 60000 });
+    const r = spawnSyncChild(bin, [sd, String(MiB), "4", "1000"], { encoding: "utf8", timeout: 60000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.doesNotMatch(r.stderr, /ThreadSanitizer/);
     const free = MiB - 100_000;

@@ -5,10 +5,11 @@
 // long run is `npm run fuzz` (test/fuzz-long.ts).
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { tmpDir } from "../helpers.ts";
+import { envCount, tmpDir } from "../helpers.ts";
 import { Status, TARGET_NAMES, checkSeeds, describeRun, hasClang, prepareFuzz, runFuzzer, targetTitle, type Prepared } from "../fuzz.ts";
 
-const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 10);
+// At least a second of fuzzing: 0 would run nothing and pass.
+const SECONDS = envCount("QCAM_FUZZ_SECONDS", 10, 1);
 
 for (const name of TARGET_NAMES) {
   describe(`fuzz: ${targetTitle(name)} (libFuzzer, ASan, UBSan)`, function () {

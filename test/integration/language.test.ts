@@ -1,17 +1,16 @@
 // The same TypeScript program, bundled once, prints the same lines on qcam
 // (x86-64, riscv64 under qemu, and the ASan+UBSan build) as on Node.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import type { Flavor } from "../../build/paths.ts";
-import { fixture, runSync } from "../helpers.ts";
+import { fixture, runSync, spawnSyncChild } from "../helpers.ts";
 
 describe("language coverage", function () {
   let nodeOut: string;
 
   before(async function () {
     const built = await fixture("language");
-    const r = spawnSync(process.execPath, [built.bundle], { encoding: "utf8" });
+    const r = spawnSyncChild(process.execPath, [built.bundle], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     nodeOut = r.stdout;
     assert.ok(nodeOut.split("\n").length > 40, "the program prints its checks");

@@ -6,7 +6,7 @@ import path from "node:path";
 import { buildApp } from "../../build/app-build.ts";
 import { BuildError } from "../../build/log.ts";
 import { runImage } from "../../build/run.ts";
-import { FIXTURES, fixture, runSync, start, tmpDir } from "../helpers.ts";
+import { FIXTURES, fixture, runSync, spawnSyncChild, start, tmpDir } from "../helpers.ts";
 
 describe("app lifecycle", function () {
   let image: string;
@@ -18,7 +18,6 @@ describe("app lifecycle", function () {
     it(`${sig} makes needExit() true; the app finishes its loop and exits 0`, async function () {
       const app = start("host", image, ["loop"]);
       await app.waitFor("ready");
-      await new Promise((r) => setTimeout(r, 100));
       app.child.kill(sig);
       const r = await app.done;
       assert.equal(r.signal, null);
@@ -69,6 +68,15 @@ describe("app lifecycle", function () {
       else assert.equal(r.stderr, "");
     });
   }
+
+  // setExitMessage takes a number that is 0..255 as an int32: what it keeps is the exit status.
+  const EXIT_CODES: [string, number][] = [["0", 0], ["3", 3], ["255", 255], ["255.9", 255], ["-0.5", 0], ["NaN", 0], ["Infinity", 0], [String(2 ** 32 + 3), 3]];
+  it(`setExitMessage(n): the exit status is n as an int32 (${EXIT_CODES.map(([n, c]) => `${n} → ${c}`).join(", ")})`, function () {
+    for (const [n, want] of EXIT_CODES) {
+      const r = runSync("host", image, { args: ["exit-code", n] });
+      assert.equal(r.code, want, `setExitMessage(${n}): ${r.stderr}`);
+    }
+  });
 
   it("runs several apps in turn in one process: load, run, unload, load the next", async function () {
     const hello = (await fixture("hello")).image;
@@ -151,9 +159,8 @@ describe("app lifecycle", function () {
 describe("event queue (C, native threads -> loop)", function () {
   for (const flavor of ["host", "asan"]) {
     it(`${flavor}: every event once, in order, wakes the loop, discards on free`, async function () {
-      const { spawnSync } = await import("node:child_process");
       const { buildDir } = await import("../../build/paths.ts");
-      const r = spawnSync(path.join(buildDir(flavor as "host"), "qcam-test-loop"), { encoding: "utf8" });
+      const r = spawnSyncChild(path.join(buildDir(flavor as "host"), "qcam-test-loop"), [], { encoding: "utf8", timeout: 60000 });
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /received 80000 of 80000, order failures 0\nwait woke on post: yes\ndiscarded 10\nok/);
     });

@@ -8,13 +8,12 @@
 // test/integration/fuzz.test.ts (target runtime/fuzz/fuzz_mp4.c, seeds
 // test/fuzz-mp4.ts); crash trials are in mp4-crash.test.ts.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, buildDir, type Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { CLIPS, clipFile, fragments, mp4Seeds, prng, probePackets, topBoxes, type Clip, type Packet } from "../fuzz-mp4.ts";
-import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, run as runChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 interface TrackInfo {
   id: number;
@@ -47,7 +46,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   function run(args: string[], opts: { flavor?: Flavor; sd?: string } = {}): unknown[] {
     const flavor = opts.flavor ?? "host";
     const cmd = runtimeCommand(flavor, flavor === "riscv64" ? rvImage! : image, { sdcard: opts.sd ?? sd, args });
-    const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 240000, maxBuffer: 256 << 20 });
+    const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 240000, maxBuffer: 256 << 20 });
     if (r.error) throw r.error;
     assert.equal(r.status, 0, `${args.join(" ")}: exit ${r.status}\n${r.stdout.slice(-2000)}\n${r.stderr}`);
     assert.equal(r.stderr, "", `${args.join(" ")} wrote to stderr`);
@@ -55,7 +54,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   }
 
   const probeStreams = (file: string) => {
-    const r = spawnSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height,sample_rate,channels,duration", "-of", "json", file], { encoding: "utf8" });
+    const r = spawnSyncChild("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height,sample_rate,channels,duration", "-of", "json", file], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     return (JSON.parse(r.stdout) as { streams: Record<string, string | number>[] }).streams;
   };
@@ -124,12 +123,13 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       assert.deepEqual(lines.at(-1), { end: true });
       const frames = lines.slice(0, -1);
       const vp = probePackets(path.join(sd, `${c.name}.${c.ext}`)).filter((p) => p.stream === "video");
+      assert.ok(vp.length > 0, c.name);
       assert.equal(frames.length, vp.length);
       assert.deepEqual(frames.map((f) => f.seq), [...vp.keys()]);
       assert.deepEqual(frames.map((f) => f.key), vp.map((p) => p.key));
       assert.ok(frames.every((f) => f.codec === c.video && (f.key ? f.type === "I" : f.type !== "header")));
       const file = path.join(sd, es);
-      const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames:frame=key_frame", "-of", "json", file], { encoding: "utf8" });
+      const r = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames:frame=key_frame", "-of", "json", file], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       const j = JSON.parse(r.stdout) as { streams: { nb_read_frames: string; width: number }[]; frames: { key_frame: number }[] };
       assert.equal(Number(j.streams[0].nb_read_frames), vp.length);
@@ -144,19 +144,21 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
 
   it("files qcam's writer made (finalized and fragmented, with G.711 audio) read as ffprobe reads them", function () {
     const es = path.join(sd, "w-in.h264");
-    let r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
+    let r = spawnSyncChild("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     const tool = path.join(buildDir("host"), "qcam-test-mp4");
     for (const [name, audio, fin] of [["w-final.mp4", "alaw", "1"], ["w-frag.mp4", "ulaw", "0"]]) {
-      r = spawnSync(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", audio, "8000", `finalize=${fin}`], { encoding: "utf8" });
+      r = spawnSyncChild(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", audio, "8000", `finalize=${fin}`], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       const lines = run(["info", `/sdcard/${name}`]);
       const info = lines[0] as { fragmented: boolean; tracks: TrackInfo[] };
       assert.equal(info.fragmented, fin === "0");
       const pk = probePackets(path.join(sd, name));
+      assert.deepEqual(info.tracks.map((t) => t.kind), ["video", "audio"], name);
       for (const t of info.tracks) {
         const rows = (lines.find((l) => (l as { track?: number }).track === t.id) as { samples: Row[] }).samples;
         const want = pk.filter((p) => p.stream === t.kind);
+        assert.ok(want.length > 0, `${name} ${t.kind}: no packets`);
         assert.equal(t.codec, t.kind === "video" ? "h264" : audio);
         assert.deepEqual(rows.map((x) => [x[5], x[6], x[4] === 1]), want.map((p) => [p.size, p.pos, p.key]), `${name} ${t.kind}`);
         rows.forEach((x, i) => assert.ok(near(x[2], want[i].ptsTime * 1e6), `${name} ${t.kind} pts of sample ${i}: ${x[2]} vs ffprobe ${want[i].ptsTime}`));
@@ -168,14 +170,14 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   it("audio that starts 100 ms after the video: finalized (edit list) and fragmented (tfdt) read the same start times as ffprobe", function () {
     const es = path.join(sd, "w-in.h264");
     if (!fs.existsSync(es)) {
-      const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
+      const r = spawnSyncChild("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-bf", "0", "-g", "10", es], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
     }
     const tool = path.join(buildDir("host"), "qcam-test-mp4");
     const starts: number[][] = [];
     for (const fin of ["1", "0"]) {
       const name = `w-late-${fin}.mp4`;
-      const r = spawnSync(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", "alaw", "8000", "audio-start=100000", `finalize=${fin}`], { encoding: "utf8" });
+      const r = spawnSyncChild(tool, ["write", sd, `/sdcard/${name}`, es, "h264", "30", "10", "alaw", "8000", "audio-start=100000", `finalize=${fin}`], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       const lines = run(["info", `/sdcard/${name}`]);
       const info = lines[0] as { fragmented: boolean; tracks: TrackInfo[] };
@@ -199,7 +201,9 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   });
 
   it("read() of a G.711 track gives alaw/ulaw Frames holding the track's bytes", function () {
-    for (const c of CLIPS.filter((x) => x.audio)) {
+    const withAudio = CLIPS.filter((x) => x.audio);
+    assert.ok(withAudio.length >= 2, "clips with an audio track");
+    for (const c of withAudio) {
       const info = run(["info", board(c)])[0] as { tracks: TrackInfo[] };
       const a = info.tracks.find((t) => t.kind === "audio")!;
       const lines = run(["read", board(c), `/sdcard/${c.name}.raw`, String(a.id)]) as { codec: string; type: string; key: boolean; pts: number }[];
@@ -207,15 +211,18 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       assert.ok(frames.length > 0 && frames.every((f) => f.codec === c.audio && f.type === "audio" && f.key));
       for (let i = 1; i < frames.length; i++) assert.ok(frames[i].pts > frames[i - 1].pts);
       const ref = path.join(sd, `${c.name}.ref.raw`);
-      const r = spawnSync("ffmpeg", ["-v", "error", "-y", "-i", path.join(sd, `${c.name}.${c.ext}`), "-map", "0:a", "-c", "copy", "-f", c.audio === "alaw" ? "alaw" : "mulaw", ref], { encoding: "utf8" });
+      const r = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-i", path.join(sd, `${c.name}.${c.ext}`), "-map", "0:a", "-c", "copy", "-f", c.audio === "alaw" ? "alaw" : "mulaw", ref], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       assert.ok(fs.readFileSync(path.join(sd, `${c.name}.raw`)).equals(fs.readFileSync(ref)), `${c.name}: audio bytes differ from ffmpeg's`);
     }
   });
 
   it("the qcam Decoder decodes what read() hands out", function () {
-    for (const c of CLIPS.filter((x) => ["h264-regular-bframes", "h265-regular", "h265-alaw-frag"].includes(x.name))) {
+    const clips = CLIPS.filter((x) => ["h264-regular-bframes", "h265-regular", "h265-alaw-frag"].includes(x.name));
+    assert.equal(clips.length, 3);
+    for (const c of clips) {
       const vp = probePackets(path.join(sd, `${c.name}.${c.ext}`)).filter((p) => p.stream === "video");
+      assert.ok(vp.length > 0, c.name);
       assert.deepEqual(run(["decode", board(c)])[0], { pictures: vp.length, sizes: ["64x48"] });
     }
   });
@@ -268,7 +275,10 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
   for (const flavor of ["host", "asan", "riscv64"] as const) {
     it(`${flavor}: files truncated at many offsets read as their complete fragments, or fail with EBADMSG; never a crash`, async function () {
       if (flavor === "riscv64") rvImage ??= (await fixture("mp4-reader", "riscv64")).image;
-      const list = CLIPS.filter((c) => ["h264-frag", "h264-faststart", "h265-alaw-frag", "h264-ulaw-frag"].includes(c.name)).flatMap((c) => cuts(c, flavor === "host" ? 53 : 211));
+      const clips = CLIPS.filter((c) => ["h264-frag", "h264-faststart", "h265-alaw-frag", "h264-ulaw-frag"].includes(c.name));
+      assert.equal(clips.length, 4);
+      const list = clips.flatMap((c) => cuts(c, flavor === "host" ? 53 : 211));
+      assert.ok(list.some((x) => x.want === "EBADMSG") && list.some((x) => typeof x.want === "number" && x.want > 0), "cuts both before and after complete fragments");
       const got = run(["open", ...list.map((x) => `/sdcard/${x.name}`)], { flavor }) as { path: string; result: string; samples: number }[];
       assert.equal(got.length, list.length);
       list.forEach((x, i) => {
@@ -345,6 +355,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
     }
     for (const finalize of [true, false]) {
       const mine = jobs.filter((j) => j.finalize === finalize);
+      assert.ok(["repaired", "unrecoverable"].every((st) => mine.some((j) => j.status === st)), `cuts that repair and cuts that cannot: ${mine.map((j) => j.status)}`);
       const before = new Map(mine.map((j) => [j.name, fs.readFileSync(path.join(sd, j.name))]));
       const got = run(["repair", String(finalize), ...mine.map((j) => `/sdcard/${j.name}`)]) as { status: string; droppedBytes: number; videoFrames: number; reason?: string }[];
       mine.forEach((j, i) => {
@@ -367,7 +378,7 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
     }
   });
 
-  it("qcam repair <file...>: says what it did per file; exit 1 when one cannot be mended", function () {
+  it("qcam repair <file...>: says what it did per file; exit 1 when one cannot be mended", async function () {
     const dir = tmpDir("qcam-repair-cli-");
     try {
       const frag = fs.readFileSync(clipFile(CLIPS.find((x) => x.name === "h264-ulaw-frag")!));
@@ -378,15 +389,18 @@ describe("qcam:mp4 Mp4Reader and repair (test/fixtures/mp4-reader)", function ()
       fs.writeFileSync(path.join(dir, "torn2.mov"), frag.subarray(0, at));
       fs.copyFileSync(clipFile(CLIPS.find((x) => x.name === "h265-regular")!), path.join(dir, "fine.mp4"));
       fs.writeFileSync(path.join(dir, "junk.mp4"), "not a video");
-      const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "repair", ...args], { cwd: dir, encoding: "utf8" });
-      let r = cli(["torn.mov", "fine.mp4"]);
+      const cli = async (args: string[]) => {
+        const x = await runChild(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "repair", ...args], { cwd: dir });
+        return { status: x.code, stdout: x.stdout, stderr: x.stderr };
+      };
+      let r = await cli(["torn.mov", "fine.mp4"]);
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trim().split("\n");
       assert.match(lines[0], new RegExp(`^torn\\.mov: repaired: dropped ${at - fr[1].moof} bytes \\(incomplete fragment at offset ${fr[1].moof}: truncated mdat at offset \\d+ \\(\\d+ of \\d+ bytes\\)\\), finalized into a regular MP4; ${fr[0].video} video frames, ${fr[0].audio} audio frames, [\\d.]+ s$`));
       assert.equal(lines[1], "fine.mp4: ok: 12 video frames, 0 audio frames, 1.200 s");
       assert.equal(probePackets(path.join(dir, "torn.mov")).filter((p) => p.stream === "video").length, fr[0].video);
       assertDecodesClean(path.join(dir, "torn.mov"));
-      r = cli(["--no-finalize", path.join(dir, "torn2.mov"), "junk.mp4", "missing.mp4"]);
+      r = await cli(["--no-finalize", path.join(dir, "torn2.mov"), "junk.mp4", "missing.mp4"]);
       assert.equal(r.status, 1);
       const l2 = r.stdout.trim().split("\n");
       assert.match(l2[0], /torn2\.mov: repaired: dropped \d+ bytes \(.*\), kept fragmented; /);

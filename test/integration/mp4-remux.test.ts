@@ -3,12 +3,11 @@
 // ffprobe, ffmpeg (decoding, and the decoded pictures against the stream's
 // own) and GStreamer (gst-discoverer-1.0, qtdemux → decoder).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Flavor } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, fixture, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, spawnSyncChild, tmpDir } from "../helpers.ts";
 import { topBoxes as topBoxesOf } from "../fuzz-mp4.ts";
 
 type Codec = "h264" | "h265";
@@ -22,7 +21,7 @@ function makeStream(codec: Codec, frames: number, opts: { width?: number; height
   const enc = codec === "h264" ? ["-c:v", "libx264", "-g", String(gop), "-bf", "0"]
     : ["-c:v", "libx265", "-x265-params", `keyint=${gop}:min-keyint=${gop}:bframes=0:log-level=error`];
   const noise = opts.noise ? ["-vf", "noise=alls=30:allf=t"] : []; // ~25 kB a frame at 320x240
-  const r = spawnSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=30`, "-frames:v",
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=30`, "-frames:v",
     String(frames), ...noise, ...enc, "-pix_fmt", "yuv420p", "-f", codec === "h264" ? "h264" : "hevc", file], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return file;
@@ -36,7 +35,7 @@ function run(flavor: Flavor, image: string, files: Record<string, string | Buffe
     else fs.writeFileSync(path.join(sdcard, name), src);
   }
   const cmd = runtimeCommand(flavor, image, { args, sdcard, runtimeArgs });
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 180000 });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 180000 });
   if (r.error) throw r.error;
   assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   const line = r.stdout.split("\n").find((l) => l.startsWith("result ") || l.startsWith("error "));
@@ -62,7 +61,7 @@ function run(flavor: Flavor, image: string, files: Record<string, string | Buffe
 interface Probe { codec_name: string; codec_tag_string: string; width: number; height: number; nb_read_frames: string; duration: string }
 
 function ffprobe(file: string): Probe {
-  const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
     "stream=codec_name,codec_tag_string,width,height,nb_read_frames,duration", "-of", "json", file], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return (JSON.parse(r.stdout) as { streams: Probe[] }).streams[0];
@@ -70,13 +69,13 @@ function ffprobe(file: string): Probe {
 
 /** MD5 of every decoded picture, in order (ffmpeg). */
 function picturesMd5(file: string, demuxer?: string): string {
-  const r = spawnSync("ffmpeg", ["-v", "error", ...(demuxer ? ["-f", demuxer] : []), "-i", file, "-map", "0:v", "-f", "md5", "-"], { encoding: "utf8" });
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", ...(demuxer ? ["-f", demuxer] : []), "-i", file, "-map", "0:v", "-f", "md5", "-"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
 }
 
 function gstDiscover(file: string): { duration: number; text: string } {
-  const r = spawnSync("gst-discoverer-1.0", [file], { encoding: "utf8" });
+  const r = spawnSyncChild("gst-discoverer-1.0", [file], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const m = /Duration: (\d+):(\d+):([\d.]+)/.exec(r.stdout);
   assert.ok(m, r.stdout);
@@ -84,7 +83,7 @@ function gstDiscover(file: string): { duration: number; text: string } {
 }
 
 function gstFrames(file: string, codec: Codec): number {
-  const r = spawnSync("gst-launch-1.0", ["-v", "filesrc", `location=${file}`, "!", "qtdemux", "!", `${codec}parse`, "!",
+  const r = spawnSyncChild("gst-launch-1.0", ["-v", "filesrc", `location=${file}`, "!", "qtdemux", "!", `${codec}parse`, "!",
     `avdec_${codec}`, "!", "fakesink", "silent=false"], { encoding: "utf8", maxBuffer: 256 << 20 });
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stdout + r.stderr, /ERROR|WARNING/);
@@ -141,7 +140,7 @@ describe("qcam:mp4 remux (runtime)", function () {
 
   it("access units bigger than the 1 MiB input window (lossless 720p noise, ~1.7 MB each): every picture is the stream's", function () {
     const input = path.join(tmpDir("qcam-remux-in-"), "big.h264");
-    const enc = spawnSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30,noise=alls=60:allf=t", "-frames:v", "12",
+    const enc = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30,noise=alls=60:allf=t", "-frames:v", "12",
       "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "4", "-bf", "0", "-pix_fmt", "yuv420p", "-f", "h264", input], { encoding: "utf8" });
     assert.equal(enc.status, 0, enc.stderr);
     assert.ok(fs.statSync(input).size > 12 * (1 << 20), "each picture is bigger than the window");

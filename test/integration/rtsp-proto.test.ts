@@ -11,12 +11,12 @@
 // The server on top of this layer is tested end to end in rtsp.test.ts. The
 // parsers are fuzzed by fuzz.test.ts (target runtime/fuzz/fuzz_rtsp.c).
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
 import { buildDir, type Flavor } from "../../build/paths.ts";
-import { tmpDir } from "../helpers.ts";
+import { spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const GROUPS = ["md5", "digest", "request", "interleaved", "transport", "response", "base64", "sdp", "rtp-table", "rtp-loss", "rtp-depack", "audio", "rtcp"];
 const CODECS = ["h264", "h265"] as const;
@@ -26,7 +26,7 @@ const FRAMES = 60;
 function cTest(flavor: Flavor, args: string[], timeout = 120000): string {
   const bin = path.join(buildDir(flavor), "qcam-test-rtsp");
   const cmd = flavor === "riscv64" ? ["qemu-riscv64", bin, ...args] : [bin, ...args];
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout, maxBuffer: 64 << 20 });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   assert.equal(r.status, 0, `${args.join(" ")}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.stderr, "", `${args.join(" ")} wrote to stderr`);
@@ -34,7 +34,7 @@ function cTest(flavor: Flavor, args: string[], timeout = 120000): string {
 }
 
 function ffmpeg(args: string[]): Buffer {
-  const r = spawnSync("ffmpeg", ["-nostdin", "-v", "error", ...args], { maxBuffer: 256 << 20 });
+  const r = spawnSyncChild("ffmpeg", ["-nostdin", "-v", "error", ...args], { maxBuffer: 256 << 20 });
   assert.equal(r.status, 0, `ffmpeg ${args.join(" ")}:\n${r.stderr}`);
   return r.stdout;
 }
@@ -84,17 +84,16 @@ interface Receiver {
 }
 
 async function startReceiver(cmd: string, args: string[], port: number): Promise<Receiver> {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const proc = spawnChild(cmd, args);
+  const child = proc.child;
+  const output = () => proc.output().stdout + proc.output().stderr;
+  const exited = proc.done.then((r) => r.code);
   for (let i = 0; i < 200 && !udpBound(port); i++) {
     if (child.exitCode !== null) break;
     await sleep(50);
   }
-  assert.ok(udpBound(port), `${cmd} never bound UDP port ${port}:\n${out}`);
-  return { child, output: () => out, exited };
+  assert.ok(udpBound(port), `${cmd} never bound UDP port ${port}:\n${output()}`);
+  return { child, output, exited };
 }
 
 const decodedFrames = (log: string) => [...log.matchAll(/fakesink0:sink\) \(115200 bytes/g)].length; // 320x240 I420

@@ -74,10 +74,10 @@ describe("testing kit: the qcam:audio stub", function () {
     const enc = new AudioEncoder({ codec: "ulaw" });
     const out = new EsFileSink("/sdcard/ten.ulaw");
     const pipe = link(mic, enc, out);
-    const t0 = Date.now();
+    const t0 = time.ticksMs();
     time.sleepMs(600_000);
+    assert.equal(time.ticksMs() - t0, 600_000, "ten minutes on the world's clock");
     const s = pipe.close()!;
-    assert.ok(Date.now() - t0 < 20_000, "virtual time");
     assert.deepEqual([s.framesIn, s.framesEncoded, s.sinkFrames[0], s.drops.source], [30_000, 30_000, 30_000, 0]);
     const bytes = sdcard.read("/sdcard/ten.ulaw");
     assert.equal(bytes.length, 600 * 8000);
