@@ -538,26 +538,25 @@ static int next_segment(qcam_mp4_writer *w, int64_t pts_us)
 /* Segments on a full card (see mp4_write.h): tell on_full, end this file
  * at its last complete fragment and wait for room from `pts_us` + 1 s on. A
  * file that did not get one fragment on the card is removed, not reported. */
-static int card_full(qcam_mp4_writer *w, int64_t pts_us)
+static void card_full(qcam_mp4_writer *w, int64_t pts_us)
 {
     drop_fragment(w);
     w->full = true;
     w->retry_us = pts_us + 1000000;
     if (w->cfg.on_full) w->cfg.on_full(w->cfg.opaque, w->path);
-    if (w->fd < 0) return 0;
+    if (w->fd < 0) return;
     if (w->fragments == 0) {
         qcam_fs_close(w->fd);
         w->fd = -1;
         qcam_fs_remove(w->card, w->path);
         w->started = false;
-        return 0;
+        return;
     }
     qcam_mp4_segment_info info;
     finish_file(w, &info);
     info.full = true;
     if (w->cfg.on_segment) w->cfg.on_segment(w->cfg.opaque, &info);
     w->seg_index++;
-    return 0;
 }
 
 /* The next 00 00 01 at or after p, or end. memchr finds the zero bytes (rare
@@ -739,7 +738,8 @@ int qcam_mp4_writer_write(qcam_mp4_writer *w, qcam_packet *pkt)
         r = video ? write_video(w, pkt) : write_audio(w, pkt);
         if (r == -ENOSPC && segmented(w)) {
             w->dropped += video; /* a packet that meets a full card is not kept */
-            r = card_full(w, pkt->pts_us);
+            card_full(w, pkt->pts_us);
+            r = 0;
         }
     }
     if (r < 0 && r != -EINVAL && r != -EBADF) r = stopped_result(w);
@@ -751,7 +751,10 @@ int qcam_mp4_writer_flush(qcam_mp4_writer *w)
 {
     pthread_mutex_lock(&w->lock);
     int r = w->closed ? -EBADF : w->error ? stopped_result(w) : emit_fragment(w, true);
-    if (r == -ENOSPC && segmented(w)) r = card_full(w, w->last_pts_us);
+    if (r == -ENOSPC && segmented(w)) {
+        card_full(w, w->last_pts_us);
+        r = 0;
+    }
     if (r < 0 && r != -EBADF) r = stopped_result(w);
     pthread_mutex_unlock(&w->lock);
     return r;
