@@ -43,8 +43,11 @@ function record(opts: RecorderOptions): void {
     failure ??= `${e.code}: ${e.message}`;
     app.setExitFlag(true);
   };
-  const saved = (s: SegmentInfo) =>
+  let stored = 0; // video frames in the files saved
+  const saved = (s: SegmentInfo) => {
+    stored += s.frames;
     console.log(`  saved ${s.path}: ${s.frames} frames, ${s.duration.toFixed(1)} s, ${mb(s.size)} MB${s.full ? " (the card was full)" : ""}`);
+  };
   const loop = opts.recordSeconds === null;
   // Loop recording: room for the segment being written is made by deleting
   // the oldest recordings, sized from what segments really take. A card
@@ -109,10 +112,14 @@ function record(opts: RecorderOptions): void {
     time.sleepMs(20);
   }
   stopping = true;
-  const dropped = pipes.map((p) => p.close()!).reduce((n, s) => n + s.drops.queue + s.drops.source, 0) + writer.stats().dropped;
+  const [video, audio] = pipes.map((p) => p.close()!);
+  const writerDropped = writer.stats().dropped; // before a keyframe, or lost to a full card
   const last = writer.close();
   if (last && last.size > 0) saved(last); // (none when a full card kept the last segment from starting)
-  if (dropped) console.log(`  dropped ${dropped} frames`);
+  // Every picture the link took is in a file or dropped on the way, counted where it was.
+  const lost = video.drops.queue + video.drops.encoder + video.drops.sinks[0] + writerDropped;
+  console.log(`  frames: ${video.framesIn} pictures taken, ${stored} stored, ${lost} dropped (${video.drops.source} more missed by the camera)`);
+  if (audio && audio.drops.source + audio.drops.queue) console.log(`  audio: ${audio.drops.source + audio.drops.queue} blocks dropped`);
   live?.close();
   server?.close();
   g711?.close();

@@ -38,8 +38,12 @@ function stoppedAfter(stdout: string): number {
   return Number(m[1]);
 }
 
-/** "dropped N frames" (printed only when N > 0). */
-const droppedFrames = (stdout: string) => Number(/dropped (\d+) frames/.exec(stdout)?.[1] ?? 0);
+/** The recorder's closing count: pictures the link took, frames in the files, frames dropped on the way. */
+function frameCount(stdout: string): { taken: number; stored: number; dropped: number } {
+  const m = /^ {2}frames: (\d+) pictures taken, (\d+) stored, (\d+) dropped/m.exec(stdout);
+  assert.ok(m, `no frame count in:\n${stdout}`);
+  return { taken: Number(m[1]), stored: Number(m[2]), dropped: Number(m[3]) };
+}
 
 /**
  * A recording's video track, as ffprobe reads it, against what the recorder
@@ -84,6 +88,9 @@ describe("recorder app (npm start)", function () {
     assert.ok(said, r.stdout);
     assert.equal(p.frames, Number(said[1]), "decoded pictures vs the frames the recorder saved");
     judgeVideo(file, Number(said[1]), ran, files[0]);
+    const n = frameCount(r.stdout);
+    assert.equal(n.stored, p.frames, "the frames stored are the file's");
+    assert.equal(n.taken, n.stored + n.dropped, "every picture taken is stored or counted as dropped");
     assert.equal(probe(file).streams.length, 1, "video only");
     assertDecodesClean(file);
   });
