@@ -132,6 +132,12 @@ export function judgeLoopTrial(r: LoopTrialResult, o: LoopTrialOptions, bounds: 
   if (r.code !== 0) bad.push(`exit ${r.code} (${r.signal}): ${r.stderr.slice(-500)}`);
   if (/recording failed|ENOSPC/.test(r.stdout + r.stderr)) bad.push(`it failed: ${(r.stdout + r.stderr).slice(-800)}`);
   if (r.deleted.length === 0) bad.push("the card never filled: nothing was deleted");
+  // every picture the link took is in a saved segment or counted as dropped
+  const count = /^ {2}frames: (\d+) pictures taken, (\d+) stored, (\d+) dropped/m.exec(r.stdout);
+  const savedFrames = [...r.stdout.matchAll(/^ {2}saved \S+: (\d+) frames/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  if (!count) bad.push("no closing frame count");
+  else if (Number(count[1]) !== Number(count[2]) + Number(count[3]) || Number(count[2]) !== savedFrames)
+    bad.push(`frames do not add up: ${count[0].trim()}; the saved segments hold ${savedFrames}`);
   // oldest first: deletions in name (= start time) order, each one older than every file left
   const sorted = [...r.deleted].sort();
   if (r.deleted.join() !== sorted.join()) bad.push(`deleted out of order: ${r.deleted.join(", ")}`);
