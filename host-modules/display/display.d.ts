@@ -95,7 +95,7 @@ declare module "qcam:display" {
     line(x0: number, y0: number, x1: number, y1: number, color: number, thickness?: number): void;
     /**
      * Antialiased text (DejaVu Sans) with its line box's top-left corner at (x, y), `size`
-     * one of FONT_SIZES (default 16). Latin-1 characters; others show as "?". Returns its width.
+     * one of 12, 14, 16, 20, 24, 32, 40, 48 pixels (default 16). Latin-1 characters; others show as "?". Returns its width.
      */
     text(text: string, x: number, y: number, color: number, size?: number): number;
     measureText(text: string, size?: number): TextMetrics;
@@ -119,7 +119,4 @@ declare module "qcam:display" {
     close(): void;
     [Symbol.dispose](): void;
   }
-
-  /** The text sizes, in pixels: 12, 14, 16, 20, 24, 32, 40, 48. */
-  export const FONT_SIZES: readonly number[];
 }

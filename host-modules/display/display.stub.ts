@@ -16,7 +16,7 @@ import { conforms, describeValue, checkKeys, throwErrno, throwQcam, world, type 
 
 conforms<typeof Api, typeof Self>(true);
 
-export const FONT_SIZES: readonly number[] = Object.freeze([12, 14, 16, 20, 24, 32, 40, 48]);
+const FONT_SIZES: readonly number[] = [12, 14, 16, 20, 24, 32, 40, 48];
 const FONT_FILE = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const COORD_MAX = 32767;
 

@@ -633,13 +633,6 @@ static int display_module_init(JSContext *ctx, JSModuleDef *m)
         qcam_class_init(ctx, &display_class, &display_def, display_proto,
                         sizeof display_proto / sizeof display_proto[0], "close") < 0)
         return -1;
-    JSValue sizes = JS_NewArray(ctx);
-    for (int i = 0; i < N_FONT_SIZES; i++) JS_SetPropertyUint32(ctx, sizes, (uint32_t)i, JS_NewInt32(ctx, font_sizes[i]));
-    if (JS_FreezeObject(ctx, sizes) < 0) {
-        JS_FreeValue(ctx, sizes);
-        return -1;
-    }
-    if (JS_SetModuleExport(ctx, m, "FONT_SIZES", sizes) < 0) return -1;
     return qcam_export_class(ctx, m, "Display", display_class, display_ctor, 1, JS_CFUNC_constructor_or_func);
 }
 
@@ -648,6 +641,5 @@ JSModuleDef *qcam_mod_display_init(JSContext *ctx, const char *name)
     JSModuleDef *m = JS_NewCModule(ctx, name, display_module_init);
     if (!m) return NULL;
     JS_AddModuleExport(ctx, m, "Display");
-    JS_AddModuleExport(ctx, m, "FONT_SIZES");
     return m;
 }

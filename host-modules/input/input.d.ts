@@ -54,7 +54,4 @@ declare module "qcam:input" {
     close(): void;
     [Symbol.dispose](): void;
   }
-
-  /** "ok", "option", "next", "prev", "left", "right". */
-  export const KEYS: readonly Key[];
 }

@@ -9,7 +9,7 @@ import { conforms, checkKeys, describeValue, throwQcam, world, type Handle } fro
 
 conforms<typeof Api, typeof Self>(true);
 
-export const KEYS: readonly Api.Key[] = Object.freeze(["ok", "option", "next", "prev", "left", "right"] as const);
+const KEYS: readonly Api.Key[] = ["ok", "option", "next", "prev", "left", "right"];
 const QUEUE_MAX = 64;
 
 interface State {

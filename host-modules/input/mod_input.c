@@ -313,13 +313,6 @@ static int input_module_init(JSContext *ctx, JSModuleDef *m)
     if (qcam_class_init(ctx, &input_class, &input_def, input_proto, sizeof input_proto / sizeof input_proto[0],
                         "close") < 0)
         return -1;
-    JSValue keys = JS_NewArray(ctx);
-    for (int i = 0; i < QCAM_KEY_COUNT; i++) JS_SetPropertyUint32(ctx, keys, (uint32_t)i, JS_NewString(ctx, qcam_key_name(i)));
-    if (JS_FreezeObject(ctx, keys) < 0) {
-        JS_FreeValue(ctx, keys);
-        return -1;
-    }
-    if (JS_SetModuleExport(ctx, m, "KEYS", keys) < 0) return -1;
     return qcam_export_class(ctx, m, "Input", input_class, input_ctor, 1, JS_CFUNC_constructor_or_func);
 }
 
@@ -328,6 +321,5 @@ JSModuleDef *qcam_mod_input_init(JSContext *ctx, const char *name)
     JSModuleDef *m = JS_NewCModule(ctx, name, input_module_init);
     if (!m) return NULL;
     JS_AddModuleExport(ctx, m, "Input");
-    JS_AddModuleExport(ctx, m, "KEYS");
     return m;
 }
