@@ -1,7 +1,7 @@
 // qcam:input for tests on a PC. Mirrors mod_input.c: the same options,
 // checks and messages; events reach onKey/onTouch (or the poll() queue of 64)
 // at the loop's next turn, and a long press of ok that the app does not take
-// sets the exit flag. Tests press keys and touch the screen through the
+// sets the exit flag (as does one with a Display open and no Input open). Tests press keys and touch the screen through the
 // world: world.exposed("input.key")("ok", "press"), world.exposed("input.touch")("down", x, y).
 import type * as Api from "qcam:input";
 import type * as Self from "./input.stub.ts";
@@ -45,6 +45,11 @@ function deliver(s: State, e: Api.InputEvent): void {
 
 function inject(e: Api.InputEvent): void {
   for (const s of open().listeners) world.post(() => deliver(s, e));
+  // the runtime's default (mod_display.c): with a Display open and no Input, a long ok exits
+  if (e.type === "key" && e.key === "ok" && e.action === "longpress" && world.part("display", () => ({ open: false })).open)
+    world.post(() => {
+      if (open().listeners.size === 0) world.exitFlag = true;
+    });
 }
 world.expose("input.key", (key: Api.Key, action: Api.KeyEvent["action"]) => inject({ type: "key", key, action, timestampUs: world.monotonicUs() }));
 world.expose("input.touch", (action: Api.TouchEvent["action"], x: number, y: number) => inject({ type: "touch", action, x, y, id: 0, timestampUs: world.monotonicUs() }));
