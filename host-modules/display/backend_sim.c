@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,18 +93,28 @@ static void compose_locked(qcam_display *d, qcam_rect r)
     if (qcam_rect_empty(&r)) return;
     unsigned bl = (unsigned)d->backlight * 255 / 100;
     int lw = d->canvas.w;
-    for (int y = r.y; y < r.y + r.h; y++)
-        for (int x = r.x; x < r.x + r.w; x++) {
-            size_t i = (size_t)y * (size_t)lw + (size_t)x;
-            uint32_t c = over(d->osd[i], d->video.px[i]);
-            int px, py;
-            to_panel(d, x, y, &px, &py);
-            uint8_t *o = d->pub.rgba + ((size_t)py * (size_t)d->panel.width + (size_t)px) * 4;
-            o[0] = (uint8_t)(((c >> 16 & 255) * bl + 127) / 255);
-            o[1] = (uint8_t)(((c >> 8 & 255) * bl + 127) / 255);
-            o[2] = (uint8_t)(((c & 255) * bl + 127) / 255);
+    for (int y = r.y; y < r.y + r.h; y++) {
+        const uint32_t *osd = d->osd + (size_t)y * (size_t)lw, *vid = d->video.px + (size_t)y * (size_t)lw;
+        int px, py, px1, py1;
+        to_panel(d, r.x, y, &px, &py);
+        to_panel(d, r.x + 1, y, &px1, &py1);
+        /* one logical row is a straight run on the panel: step between neighbours */
+        ptrdiff_t step = ((ptrdiff_t)(py1 - py) * d->panel.width + (px1 - px)) * 4;
+        uint8_t *o = d->pub.rgba + ((size_t)py * (size_t)d->panel.width + (size_t)px) * 4;
+        for (int x = r.x; x < r.x + r.w; x++, o += step) {
+            uint32_t c = over(osd[x], vid[x]);
+            if (bl == 255) {
+                o[0] = (uint8_t)(c >> 16);
+                o[1] = (uint8_t)(c >> 8);
+                o[2] = (uint8_t)c;
+            } else {
+                o[0] = (uint8_t)(((c >> 16 & 255) * bl + 127) / 255);
+                o[1] = (uint8_t)(((c >> 8 & 255) * bl + 127) / 255);
+                o[2] = (uint8_t)(((c & 255) * bl + 127) / 255);
+            }
             o[3] = 255;
         }
+    }
     /* the panel rectangle of r */
     int ax, ay, bx, by;
     to_panel(d, r.x, r.y, &ax, &ay);

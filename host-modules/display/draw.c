@@ -2,6 +2,7 @@
 #include "draw.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool qcam_rect_empty(const qcam_rect *r) { return r->w <= 0 || r->h <= 0; }
@@ -191,32 +192,46 @@ static inline uint32_t yuv_rgb(int y, int u, int v)
     return 0xff000000u | (uint32_t)clamp8(r) << 16 | (uint32_t)clamp8(g) << 8 | clamp8(b);
 }
 
-static uint32_t pixel_of(const qcam_picture *pic, int x, int y)
+/* One row of `pic` (source row sy), columns xs[0..n), into out[0..n). */
+static void picture_row(const qcam_picture *pic, int sy, const int *xs, int n, uint32_t *out)
 {
     const uint8_t *d = pic->data;
-    int w = pic->width, h = pic->height;
+    size_t w = (size_t)pic->width, h = (size_t)pic->height;
     switch (pic->format) {
     case QCAM_FMT_RGB888: {
-        const uint8_t *p = d + ((size_t)y * w + x) * 3;
-        return 0xff000000u | (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+        const uint8_t *row = d + (size_t)sy * w * 3;
+        for (int i = 0; i < n; i++) {
+            const uint8_t *p = row + (size_t)xs[i] * 3;
+            out[i] = 0xff000000u | (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+        }
+        break;
     }
     case QCAM_FMT_GRAY: {
-        uint8_t g = d[(size_t)y * w + x];
-        return 0xff000000u | (uint32_t)g << 16 | (uint32_t)g << 8 | g;
+        const uint8_t *row = d + (size_t)sy * w;
+        for (int i = 0; i < n; i++) {
+            uint32_t g = row[xs[i]];
+            out[i] = 0xff000000u | g << 16 | g << 8 | g;
+        }
+        break;
     }
     case QCAM_FMT_NV21:
     case QCAM_FMT_NV12: {
-        const uint8_t *uv = d + (size_t)w * h + (size_t)(y / 2) * w + (size_t)(x / 2) * 2;
-        int Y = d[(size_t)y * w + x];
-        return pic->format == QCAM_FMT_NV12 ? yuv_rgb(Y, uv[0], uv[1]) : yuv_rgb(Y, uv[1], uv[0]);
+        const uint8_t *yrow = d + (size_t)sy * w, *uv = d + w * h + (size_t)(sy / 2) * w;
+        int ui = pic->format == QCAM_FMT_NV12 ? 0 : 1, vi = 1 - ui;
+        for (int i = 0; i < n; i++) {
+            const uint8_t *c = uv + (xs[i] & ~1);
+            out[i] = yuv_rgb(yrow[xs[i]], c[ui], c[vi]);
+        }
+        break;
     }
     case QCAM_FMT_YUV420P: {
-        size_t q = (size_t)(w / 2) * (h / 2), o = (size_t)(y / 2) * (w / 2) + (size_t)(x / 2);
-        const uint8_t *u = d + (size_t)w * h;
-        return yuv_rgb(d[(size_t)y * w + x], u[o], u[q + o]);
+        const uint8_t *yrow = d + (size_t)sy * w;
+        const uint8_t *u = d + w * h + (size_t)(sy / 2) * (w / 2), *v = u + (w / 2) * (h / 2);
+        for (int i = 0; i < n; i++) out[i] = yuv_rgb(yrow[xs[i]], u[xs[i] / 2], v[xs[i] / 2]);
+        break;
     }
     default:
-        return 0xff000000u;
+        for (int i = 0; i < n; i++) out[i] = 0xff000000u;
     }
 }
 
@@ -224,14 +239,14 @@ void qcam_draw_picture(qcam_canvas *c, const qcam_picture *pic, const qcam_rect 
 {
     qcam_rect r = *dst;
     if (qcam_rect_empty(src) || !touch(c, &r)) return;
+    int xs_local[2048], *xs = r.w <= 2048 ? xs_local : malloc((size_t)r.w * sizeof *xs);
+    if (!xs) return;
+    for (int i = 0; i < r.w; i++) xs[i] = src->x + (int)(((int64_t)(r.x + i - dst->x) * src->w) / dst->w);
     for (int py = r.y; py < r.y + r.h; py++) {
         int sy = src->y + (int)(((int64_t)(py - dst->y) * src->h) / dst->h);
-        uint32_t *row = &c->px[(size_t)py * (size_t)c->w];
-        for (int px = r.x; px < r.x + r.w; px++) {
-            int sx = src->x + (int)(((int64_t)(px - dst->x) * src->w) / dst->w);
-            row[px] = pixel_of(pic, sx, sy);
-        }
+        picture_row(pic, sy, xs, r.w, &c->px[(size_t)py * (size_t)c->w + (size_t)r.x]);
     }
+    if (xs != xs_local) free(xs);
 }
 
 void qcam_fit(int pic_w, int pic_h, const qcam_rect *box, bool fill, qcam_rect *src, qcam_rect *dst)
