@@ -38,7 +38,7 @@ const PACKAGES = {
   test: [...BASE, ...GSTREAMER, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev",
     // the real browser the display page is tested in (driven by playwright-core)
     "chromium"],
-  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time"],
+  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium"],
 };
 
 const log = (m) => process.stderr.write(`[qcam] ${m}\n`);
