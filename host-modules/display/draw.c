@@ -102,25 +102,41 @@ static void rrect(qcam_canvas *c, int x, int y, int w, int h, int radius, int th
     qcam_rect r = {x, y, w, h};
     if (!touch(c, &r)) return;
     int maxr = (w < h ? w : h) / 2;
-    double rad = radius < 0 ? 0 : radius > maxr ? maxr : radius;
-    double t = thickness;
-    bool opaque_fill = thickness <= 0 && (color >> 24) == 255;
+    int irad = radius < 0 ? 0 : radius > maxr ? maxr : radius;
+    double rad = irad, t = thickness;
     uint32_t solid = premul(color, 255);
+    bool opaque = (color >> 24) == 255;
     for (int py = r.y; py < r.y + r.h; py++) {
         uint32_t *row = &c->px[(size_t)py * (size_t)c->w];
+        /* Rows clear of the corners (and, for an outline, of its top and bottom
+         * bands) cover whole pixels: pixel centres are half a pixel inside the
+         * integer edges. Only the corners need distances. */
+        bool straight = py >= y + irad && py < y + h - irad;
+        if (straight && thickness <= 0) {
+            for (int px = r.x; px < r.x + r.w; px++) row[px] = opaque ? solid : over(solid, row[px]);
+            continue;
+        }
+        if (straight && py >= y + thickness && py < y + h - thickness) {
+            int l1 = x + thickness, r0 = x + w - thickness;
+            for (int px = r.x; px < r.x + r.w; px++) {
+                if (px >= l1 && px < r0) {
+                    px = r0 - 1; /* the inside of an outline: nothing */
+                    continue;
+                }
+                row[px] = opaque ? solid : over(solid, row[px]);
+            }
+            continue;
+        }
         for (int px = r.x; px < r.x + r.w; px++) {
             double cx = px + 0.5, cy = py + 0.5;
-            double d = inside_rrect(cx, cy, x, y, w, h, rad);
-            unsigned cov = cov_of(d);
+            unsigned cov = cov_of(inside_rrect(cx, cy, x, y, w, h, rad));
             if (thickness > 0 && cov) {
                 double di = inside_rrect(cx, cy, x + t, y + t, w - 2 * t, h - 2 * t, rad - t > 0 ? rad - t : 0);
                 unsigned ci = (w - 2 * t > 0 && h - 2 * t > 0) ? cov_of(di) : 0;
                 cov = cov > ci ? cov - ci : 0;
             }
-            if (cov == 255 && opaque_fill)
-                row[px] = solid;
-            else
-                blend(c, px, py, color, cov);
+            if (cov == 255) row[px] = opaque ? solid : over(solid, row[px]);
+            else blend(c, px, py, color, cov);
         }
     }
 }
