@@ -59,7 +59,10 @@ static void default_key(void *opaque, const qcam_input_event *ev)
 
 /* ---- lifetime ----------------------------------------------------------------- */
 
-static void unshow(disp_js *h)
+/* Let go of a shown camera. Returns the Display's hold on itself, for the
+ * caller to free when it is done with h (freeing it may finalize the object,
+ * and the finalizer frees h). */
+static JSValue unshow(disp_js *h)
 {
     if (!JS_IsUndefined(h->source)) {
         qcam_display_unbind(h->d);
@@ -69,18 +72,20 @@ static void unshow(disp_js *h)
     }
     JSValue self = h->self;
     h->self = JS_UNDEFINED;
-    JS_FreeValue(h->ctx, self); /* may finalize the object; h itself lives on */
+    return self;
 }
 
 static void disp_close(disp_js *h)
 {
     if (!h->d) return;
-    unshow(h);
+    JSContext *ctx = h->ctx;
+    JSValue self = unshow(h);
     qcam_input_close(h->keys);
     h->keys = NULL;
     qcam_resource_remove(h->app, &h->res);
     qcam_display_close(h->d);
     h->d = NULL;
+    JS_FreeValue(ctx, self); /* last: it may finalize the object and free h */
 }
 
 static void release_resource(qcam_resource *res)
@@ -528,27 +533,35 @@ static JSValue display_show(JSContext *ctx, JSValueConst this_val, int argc, JSV
                                   given);
         }
     }
-    if (JS_IsSameValue(ctx, src, h->source)) return JS_UNDEFINED; /* already shown */
+    JSValue old = JS_UNDEFINED;
+    if (JS_IsSameValue(ctx, src, h->source)) old = unshow(h); /* shown again (another fit): take it anew */
     qcam_link_source ls;
     int claimed = qcam_link_claim_source(ctx, src, &ls);
-    if (claimed < 0) return JS_EXCEPTION;
+    if (claimed < 0) {
+        JS_FreeValue(ctx, old);
+        return JS_EXCEPTION;
+    }
     if (claimed == 0) {
+        JS_FreeValue(ctx, old); /* `this` is alive: no finalizer runs here */
         qcam_picture *pic = image_arg(ctx, "show source must be a Camera, a Channel or an Image", src);
         if (!pic) return JS_EXCEPTION;
         if (pic->format == QCAM_FMT_S16)
             return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "show source must hold pixels, not audio");
-        unshow(h);
+        JS_FreeValue(ctx, unshow(h));
         qcam_display_show_picture(h->d, pic, fill);
         return JS_UNDEFINED;
     }
-    unshow(h);
+    JSValue prev = unshow(h);
+    if (JS_IsUndefined(old)) old = prev;
+    else JS_FreeValue(ctx, prev);
     int r = qcam_display_bind(h->d, &ls, fill);
     if (r < 0) {
         qcam_link_release_source(ctx, src);
+        JS_FreeValue(ctx, old);
         return qcam_throw_errno(ctx, -r, "show");
     }
     h->source = JS_DupValue(ctx, src);
-    h->self = JS_DupValue(ctx, this_val);
+    h->self = JS_IsUndefined(old) ? JS_DupValue(ctx, this_val) : old;
     return JS_UNDEFINED;
 }
 
@@ -557,10 +570,9 @@ static JSValue display_hide(JSContext *ctx, JSValueConst this_val, int argc, JSV
     (void)argc; (void)argv;
     disp_js *h = this_display(ctx, this_val);
     if (!h) return JS_EXCEPTION;
-    JSValue keep = JS_DupValue(ctx, this_val); /* unshow may drop the last other reference */
-    unshow(h);
+    JSValue self = unshow(h);
     qcam_display_hide_video(h->d);
-    JS_FreeValue(ctx, keep);
+    JS_FreeValue(ctx, self); /* `this` is alive: no finalizer runs here */
     return JS_UNDEFINED;
 }
 

@@ -55,6 +55,25 @@ console.log(\`\${d.board} \${d.panelWidth}x\${d.panelHeight} drawn as \${d.width
 d.close();
 `);
 
+const SHOW_APP = appFile("show", `
+import { app, time } from "qcam:app";
+import { Camera } from "qcam:camera";
+import { Display } from "qcam:display";
+const disp = new Display();
+const cam = new Camera({ width: 320, height: 240, fps: 30 });
+const tryRead = () => { try { cam.read().close(); return "read"; } catch (e) { return (e as { code: string }).code; } };
+disp.show(cam);
+disp.show(cam, { fit: "fill" }); // the same camera again, another fit
+time.sleepMs(300);
+console.log(\`shown: \${tryRead()}, frames \${disp.stats().videoFrames > 3}\`);
+disp.hide();
+console.log(\`hidden: \${tryRead()}\`);
+disp.show(cam);
+time.sleepMs(100);
+if (app.args[0] === "close") { disp.close(); console.log(\`closed: \${tryRead()}\`); cam.close(); }
+else console.log("left open"); // unloading lets go of both, the display first
+`);
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -157,6 +176,17 @@ describe("qcam:display and qcam:input on the sim, driven through the page's HTTP
     assert.equal(r.code, 1);
     assert.match(r.stderr, /RangeError: Display: unknown board "pi" \(known: maixcam, maixcam-pro, k230-lcd, k230-hdmi\)/);
   });
+
+  for (const flavor of ["host", "asan"] as const)
+    for (const how of ["close", "unload"])
+      it(`show(camera) on the ${flavor} runtime: the camera is busy while shown, free after hide() or close(); ${how === "close" ? "closed by the app" : "left to the unload"}`, async function () {
+        const a = start(flavor, (await fixture(SHOW_APP)).image, [how], ["--no-display-url"]);
+        children.push(a.child);
+        const r = await a.done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /AddressSanitizer|LeakSanitizer|runtime error/);
+        assert.equal(r.stdout, `shown: ERR_BUSY, frames true\nhidden: read\n${how === "close" ? "closed: read" : "left open"}\n`);
+      });
 
   it("the page's interface refuses what it does not know", async function () {
     const a = await run(QUEUE_APP, []);
