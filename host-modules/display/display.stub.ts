@@ -12,6 +12,7 @@ import type * as Api from "qcam:display";
 import type * as Self from "./display.stub.ts";
 import fs from "node:fs";
 import { Image } from "qcam:image";
+import { providerOf, type LinkSource } from "../../build/testing/media.ts";
 import { conforms, describeValue, checkKeys, throwErrno, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 
 conforms<typeof Api, typeof Self>(true);
@@ -144,7 +145,7 @@ interface State {
   rotation: number;
   backlight: number;
   damage: R;
-  shown: object | null;
+  shown: { obj: object; src: LinkSource } | null;
   stats: { flushes: number; flushedPixels: number; videoFrames: number; panelFrames: number; videoCpuUs: number };
   handle: Handle;
 }
@@ -273,18 +274,27 @@ export class Display {
     const o = options(opts, "show", ["fit"]);
     if (o && o.fit !== undefined && o.fit !== "fit" && o.fit !== "fill")
       throwQcam("TypeError", "ERR_INVALID_ARG", `show fit must be "fit" or "fill", not ${describeValue(o.fit)}`);
-    const tag = Object.prototype.toString.call(source);
-    if (tag === "[object Camera]" || tag === "[object Channel]") {
-      s.shown = source as object;
+    let old = s.shown;
+    if (old && old.obj === source) {
+      old.src.release(); // shown again: taken anew
+      s.shown = old = null;
+    }
+    const take = providerOf(source)?.source;
+    if (take) {
+      const src = take();
+      old?.src.release();
+      s.shown = { obj: source as object, src };
       return;
     }
     imageArg("show source must be a Camera, a Channel or an Image", source);
+    old?.src.release();
     s.shown = null;
     s.stats.videoFrames++;
     s.stats.panelFrames++;
   }
   hide(): void {
     const s = stateOf(this);
+    s.shown?.src.release();
     s.shown = null;
     s.stats.panelFrames++;
   }
@@ -301,6 +311,7 @@ export class Display {
     const s = states.get(this);
     states.set(this, null);
     if (!s) return;
+    s.shown?.src.release();
     s.handle.release();
     busy().open = false;
   }

@@ -1,6 +1,7 @@
 // qcam:display's contract: the C module (its sim backend) and the stub agree
 // on sizes, one display at a time, argument checks and messages, what flush()
 // carries (the damage arithmetic) and text metrics (the same font, measured).
+import { Camera } from "qcam:camera";
 import { Display } from "qcam:display";
 import { contract, deepEq, eq, ok, throws } from "./kit.ts";
 
@@ -100,20 +101,32 @@ export default contract("qcam:display", (t) => {
     }
   });
 
-  t.test("an Image on the video layer and on the overlay", (env) => {
+  t.test("show(): an Image, or a Camera taken as link() takes it (busy until hide() or close())", () => {
+    const cam = new Camera({ width: 64, height: 48, fps: 30 });
     const d = new Display();
-    const img = env.image!();
+    const busy = { name: "Error", code: "ERR_BUSY", message: "this Camera feeds a link: its frames go there (close the link first)" };
     try {
+      const img = cam.read();
       d.show(img, { fit: "fill" });
       d.drawImage(img, 10, 10, { width: 32, height: 24 });
       deepEq(d.flush(), { x: 10, y: 10, width: 32, height: 24 });
       ok(d.stats().videoFrames >= 1, "a video frame");
-      d.hide();
-    } finally {
       img.close();
+      d.show(cam);
+      throws(() => cam.read(), busy, "read() while shown");
+      throws(() => cam.close(), { name: "Error", code: "ERR_BUSY", message: "this Camera feeds a link (close the link first)" });
+      d.show(cam, { fit: "fill" }); // the same camera again
+      throws(() => cam.read(), busy, "read() while shown again");
+      d.hide();
+      cam.read().close();
+      d.show(cam);
       d.close();
+      cam.read().close();
+    } finally {
+      d.close();
+      cam.close();
     }
-  }, { needs: ["image"] });
+  });
 
   t.test("close(): idempotent; afterwards every member but close throws ERR_CLOSED", () => {
     const d = new Display();
