@@ -14,6 +14,7 @@
 //     the menu changes; from just before the page POSTs the key to the moment
 //     the page has painted the frame that shows it (requestAnimationFrame after
 //     its seq moved), timed in the page with performance.now(); p50 over 40 presses.
+//     Before that, with the preview on: the frames the page received per second.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -73,7 +74,7 @@ function ffmpegPerFrame(input: string, frames: number, w: number, h: number): { 
   return { us: ((Number(m[1]) + Number(m[2])) * 1e6) / frames, argv };
 }
 
-async function keyLatency(image: string, runtime: string): Promise<{ p50: number; p90: number; n: number }> {
+async function keyLatency(image: string, runtime: string): Promise<{ p50: number; p90: number; n: number; fps: number }> {
   const { chromium } = await import("playwright-core");
   const port = await freePort();
   const sd = fs.mkdtempSync(path.join(os.tmpdir(), "qcam-bench-sd-"));
@@ -96,6 +97,13 @@ async function keyLatency(image: string, runtime: string): Promise<{ p50: number
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => Number(document.querySelector("canvas")!.dataset.frames) > 0);
+    // the live preview as the page gets it: frames received per second over 3 s
+    const fps = await page.evaluate(async () => {
+      const c = document.querySelector("canvas")!;
+      const f0 = Number(c.dataset.frames), t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 3000));
+      return ((Number(c.dataset.frames) - f0) * 1000) / (performance.now() - t0);
+    });
     await fetch(`http://127.0.0.1:${port}/key?name=option&action=press`, { method: "POST" }); // preview off
     await new Promise((r) => setTimeout(r, 500));
     const samples = await page.evaluate(async (n) => {
@@ -113,7 +121,7 @@ async function keyLatency(image: string, runtime: string): Promise<{ p50: number
       return out;
     }, 40);
     samples.sort((a, b) => a - b);
-    return { p50: samples[Math.floor(samples.length / 2)], p90: samples[Math.floor(samples.length * 0.9)], n: samples.length };
+    return { p50: samples[Math.floor(samples.length / 2)], p90: samples[Math.floor(samples.length * 0.9)], n: samples.length, fps };
   } finally {
     child.kill("SIGKILL");
     await context?.close().catch(() => {});
@@ -176,6 +184,9 @@ export async function runDisplayBenchmark(opts: { log: (m: string) => void }): P
   if (fs.existsSync(CHROMIUM)) {
     log("display: key press → screen in chromium");
     const k = await keyLatency(menuImage, runtime);
+    rows.push({ benchmark: "live preview in the page: frames the page received per second (display_menu, 30 fps camera, chromium)",
+      qcam: `${k.fps.toFixed(1)} fps`, peer: "—", ratio: "—", goal: `≥ 25 fps: ${verdict(k.fps >= 25)}`,
+      command: `bench/display.ts keyLatency: ${code([runtime, "--display-port", "P", menuImage])} + chromium` });
     rows.push({ benchmark: "key press in the page → the changed screen painted in the page (display_menu, chromium)",
       qcam: `p50 ${k.p50.toFixed(1)} ms, p90 ${k.p90.toFixed(1)} ms (${k.n} presses)`, peer: "—", ratio: "—",
       goal: `p50 ≤ 50 ms: ${verdict(k.p50 <= 50)}`, command: `bench/display.ts keyLatency: ${code([runtime, "--display-port", "P", menuImage])} + chromium` });

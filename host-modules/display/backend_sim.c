@@ -35,6 +35,7 @@ struct qcam_display {
     int rotation, backlight;
     qcam_canvas canvas; /* the app's overlay (its thread only) */
     uint32_t *osd;      /* the flushed overlay, logical, premultiplied (under panel.lock) */
+    int *span;          /* per osd row: [span[2y], span[2y+1]) holds its visible pixels */
     qcam_canvas video;  /* the video layer, logical, opaque (under panel.lock) */
     qcam_sim_panel pub;
     qcam_sim_page *page;
@@ -99,20 +100,17 @@ static void compose_locked(qcam_display *d, qcam_rect r)
         to_panel(d, r.x, y, &px, &py);
         to_panel(d, r.x + 1, y, &px1, &py1);
         /* one logical row is a straight run on the panel: step between neighbours */
-        ptrdiff_t step = ((ptrdiff_t)(py1 - py) * d->panel.width + (px1 - px)) * 4;
-        uint8_t *o = d->pub.rgba + ((size_t)py * (size_t)d->panel.width + (size_t)px) * 4;
+        ptrdiff_t step = (ptrdiff_t)(py1 - py) * d->panel.width + (px1 - px);
+        /* RGBA bytes as one little-endian word (the sim's hosts: x86-64, riscv64) */
+        uint32_t *o = (uint32_t *)(void *)d->pub.rgba + (size_t)py * (size_t)d->panel.width + (size_t)px;
+        int s0 = d->span[2 * y], s1 = d->span[2 * y + 1];
         for (int x = r.x; x < r.x + r.w; x++, o += step) {
-            uint32_t c = over(osd[x], vid[x]);
-            if (bl == 255) {
-                o[0] = (uint8_t)(c >> 16);
-                o[1] = (uint8_t)(c >> 8);
-                o[2] = (uint8_t)c;
-            } else {
-                o[0] = (uint8_t)(((c >> 16 & 255) * bl + 127) / 255);
-                o[1] = (uint8_t)(((c >> 8 & 255) * bl + 127) / 255);
-                o[2] = (uint8_t)(((c & 255) * bl + 127) / 255);
-            }
-            o[3] = 255;
+            /* outside the row's overlay span only the video shows */
+            uint32_t c = x >= s0 && x < s1 ? over(osd[x], vid[x]) : vid[x];
+            if (bl != 255)
+                c = (((c >> 16 & 255) * bl + 127) / 255) << 16 | (((c >> 8 & 255) * bl + 127) / 255) << 8 |
+                    ((c & 255) * bl + 127) / 255;
+            *o = 0xff000000u | (c >> 16 & 0xff) | (c & 0xff00) | (c & 0xff) << 16;
         }
     }
     /* the panel rectangle of r */
@@ -133,16 +131,20 @@ static int alloc_layers(qcam_display *d)
     int w = turned ? d->panel.height : d->panel.width, h = turned ? d->panel.width : d->panel.height;
     size_t n = (size_t)w * (size_t)h;
     uint32_t *canvas = calloc(n, 4), *osd = calloc(n, 4), *video = malloc(n * 4);
-    if (!canvas || !osd || !video) {
+    int *span = calloc((size_t)h * 2, sizeof *span);
+    if (!canvas || !osd || !video || !span) {
         free(canvas);
         free(osd);
         free(video);
+        free(span);
         return -ENOMEM;
     }
     for (size_t i = 0; i < n; i++) video[i] = 0xff000000u;
     free(d->canvas.px);
     free(d->osd);
     free(d->video.px);
+    free(d->span);
+    d->span = span;
     d->canvas = (qcam_canvas){canvas, w, h, {0, 0, 0, 0}};
     d->osd = osd;
     d->video = (qcam_canvas){video, w, h, {0, 0, 0, 0}};
@@ -225,6 +227,7 @@ void qcam_display_close(qcam_display *d)
     free(d->pub.rgba);
     free(d->canvas.px);
     free(d->osd);
+    free(d->span);
     free(d->video.px);
     free(d);
     atomic_store(&busy, false);
@@ -282,9 +285,16 @@ void qcam_display_flush(qcam_display *d, qcam_rect *done)
     if (done) *done = r;
     if (qcam_rect_empty(&r)) return;
     pthread_mutex_lock(&d->pub.lock);
-    for (int y = r.y; y < r.y + r.h; y++)
-        memcpy(d->osd + (size_t)y * (size_t)d->canvas.w + (size_t)r.x,
-               d->canvas.px + (size_t)y * (size_t)d->canvas.w + (size_t)r.x, (size_t)r.w * 4);
+    int w = d->canvas.w;
+    for (int y = r.y; y < r.y + r.h; y++) {
+        uint32_t *row = d->osd + (size_t)y * (size_t)w;
+        memcpy(row + r.x, d->canvas.px + (size_t)y * (size_t)w + (size_t)r.x, (size_t)r.w * 4);
+        int x0 = 0, x1 = w;
+        while (x0 < w && !(row[x0] >> 24)) x0++;
+        while (x1 > x0 && !(row[x1 - 1] >> 24)) x1--;
+        d->span[2 * y] = x0;
+        d->span[2 * y + 1] = x1;
+    }
     compose_locked(d, r);
     pthread_mutex_unlock(&d->pub.lock);
     atomic_fetch_add(&d->flushes, 1);
