@@ -24,6 +24,8 @@ const BASE = [
   "cmake", "make", "gcc", "libc6-dev", "dpkg", "gpgv", "debian-archive-keyring", "pkg-config",
   // the sim platform's encoder/decoder, and ffprobe/ffmpeg to judge outputs
   "libavcodec-dev", "libavutil-dev", "ffmpeg",
+  // qcam:display's font, rendered at build time (FreeType on the build machine only)
+  "libfreetype-dev", "fonts-dejavu-core",
 ];
 // GStreamer judges MP4 files (qtdemux, gst-discoverer) and RTSP streams (rtspsrc);
 // its RTSP server library is the peer the RTSP benchmark measures against.
@@ -33,8 +35,10 @@ const GSTREAMER = [
 ];
 const PACKAGES = {
   start: BASE,
-  test: [...BASE, ...GSTREAMER, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev"],
-  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time"],
+  test: [...BASE, ...GSTREAMER, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev",
+    // the real browser the display page is tested in (driven by playwright-core)
+    "chromium"],
+  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium"],
 };
 
 const log = (m) => process.stderr.write(`[qcam] ${m}\n`);

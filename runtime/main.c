@@ -18,6 +18,10 @@ static const char usage[] =
     "  --sdcard DIR      folder standing in for the SD card (default ./sdcard)\n"
     "  --sdcard-size MB  make the SD card that small (sim: test a full card)\n"
     "  --log-level L     debug|info|warn|error|silent (default info, or $QCAM_LOG_LEVEL)\n"
+    "  --board B         sim panel: maixcam (552x368, default), maixcam-pro (640x480),\n"
+    "                    k230-lcd (800x480), k230-hdmi (1280x720); or $QCAM_BOARD\n"
+    "  --display-port N  sim: serve the display page on 127.0.0.1:N (default: any free port)\n"
+    "  --no-display-url  sim: do not print the display page's URL\n"
     "  --repeat N        load, run and unload the app N times in this process\n"
     "  --source          the file is ES module source, not an image (development)\n"
     "  --verify          check the image and exit\n"
@@ -126,6 +130,7 @@ int main(int argc, char **argv)
     const char *paths[16];
     int n_paths = 0;
     int repeat = 1, verify_only = 0, source = 0, stats = 0;
+    opts.board = getenv("QCAM_BOARD");
     if (getenv("QCAM_LOG_LEVEL")) {
         int l = parse_level(getenv("QCAM_LOG_LEVEL"));
         if (l >= 0) opts.log_level = l;
@@ -146,6 +151,18 @@ int main(int argc, char **argv)
                 return QCAM_EXIT_USAGE;
             }
             opts.sdcard_cap = (uint64_t)(mb * 1024 * 1024);
+        } else if (strcmp(a, "--board") == 0 && i + 1 < argc) {
+            opts.board = argv[++i];
+        } else if (strcmp(a, "--display-port") == 0 && i + 1 < argc) {
+            char *end;
+            long port = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end || port < 1 || port > 65535) {
+                fprintf(stderr, "qcam-runtime: --display-port needs a port from 1 to 65535\n");
+                return QCAM_EXIT_USAGE;
+            }
+            opts.display_port = (int)port;
+        } else if (strcmp(a, "--no-display-url") == 0) {
+            opts.display_quiet = true;
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
             if ((opts.log_level = parse_level(argv[++i])) < 0) {
                 fprintf(stderr, "qcam-runtime: unknown log level '%s'\n", argv[i]);

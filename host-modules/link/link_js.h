@@ -24,6 +24,12 @@ void qcam_link_provide_encoder(JSClassID id, qcam_link_encoder_fn *get, qcam_lin
 void qcam_link_provide_sink(JSClassID id, qcam_link_sink_fn *get);
 void qcam_link_provide_packet(JSClassID id, qcam_link_packet_fn *get);
 
+/* For consumers of pictures other than link() (a Display showing a camera):
+ * take `obj`'s source as link() would (*out filled, obj marked linked until
+ * qcam_link_release_source). 1, 0 when obj is no source, -1 after throwing. */
+int qcam_link_claim_source(JSContext *ctx, JSValueConst obj, qcam_link_source *out);
+void qcam_link_release_source(JSContext *ctx, JSValueConst obj);
+
 /* For sinks' pull-mode write(frame): the packet behind a frame object, via
  * its class's provider. NULL (with an exception pending if one was thrown). */
 qcam_packet *qcam_link_frame_packet(JSContext *ctx, JSValueConst frame);

@@ -75,6 +75,19 @@ static const provider *provider_of(JSValueConst obj)
     return found;
 }
 
+int qcam_link_claim_source(JSContext *ctx, JSValueConst obj, qcam_link_source *out)
+{
+    const provider *p = provider_of(obj);
+    if (!p || !p->source) return 0;
+    return p->source(ctx, obj, out) < 0 ? -1 : 1;
+}
+
+void qcam_link_release_source(JSContext *ctx, JSValueConst obj)
+{
+    const provider *p = provider_of(obj);
+    if (p && p->release) p->release(ctx, obj);
+}
+
 qcam_packet *qcam_link_frame_packet(JSContext *ctx, JSValueConst frame)
 {
     const provider *p = provider_of(frame);
