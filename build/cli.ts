@@ -49,6 +49,9 @@ const TARGET: Flag = { type: "string", value: "host|riscv64", help: "which runti
 const SDCARD: Flag = { type: "string", value: "DIR", help: "the folder standing in for the SD card (default out/sdcard)" };
 const SDCARD_SIZE: Flag = { type: "string", value: "MB", help: "make the SD card that small, in MiB (a card you can fill)" };
 const LOG_LEVEL: Flag = { type: "string", value: "LEVEL", help: "the runtime's log level: debug, info, warn, error or silent (default info, or $QCAM_LOG_LEVEL)" };
+const BOARD: Flag = { type: "string", value: "BOARD", help: "the sim's panel: maixcam (552x368, default), maixcam-pro (640x480), k230-lcd (800x480), k230-hdmi (1280x720)" };
+const DISPLAY_PORT: Flag = { type: "string", value: "PORT", help: "serve the sim screen's page on 127.0.0.1:PORT (default: any free port)" };
+const NO_DISPLAY_URL: Flag = { type: "boolean", help: "do not print the sim screen page's URL" };
 const ASAN: Flag = { type: "boolean", help: "run on the ASan+UBSan build of the host runtime" };
 const NO_TYPECHECK: Flag = { type: "boolean", help: "skip the tsc type-check (TypeScript apps; JavaScript is never type-checked)" };
 const HELP: Flag = { type: "boolean", short: "h", help: "this help" };
@@ -132,6 +135,9 @@ const COMMANDS: Command[] = [
       sdcard: SDCARD,
       "sdcard-size": SDCARD_SIZE,
       "log-level": LOG_LEVEL,
+      board: BOARD,
+      "display-port": DISPLAY_PORT,
+      "no-display-url": NO_DISPLAY_URL,
       "no-typecheck": NO_TYPECHECK,
       help: HELP,
     },
@@ -149,7 +155,7 @@ const COMMANDS: Command[] = [
     name: "start",
     args: "",
     summary: "run the recorder app (app/) on the sim platform: what `npm start` runs",
-    flags: { target: TARGET, asan: ASAN, sdcard: SDCARD, "sdcard-size": SDCARD_SIZE, "log-level": LOG_LEVEL, help: HELP },
+    flags: { target: TARGET, asan: ASAN, sdcard: SDCARD, "sdcard-size": SDCARD_SIZE, "log-level": LOG_LEVEL, board: BOARD, "display-port": DISPLAY_PORT, "no-display-url": NO_DISPLAY_URL, help: HELP },
     positionals: [0, 0],
     rest: "recorder args",
     more: "The recorder's own options may come before or after `--` (npm start -- --record 5 --sdcard-size 12).",
@@ -235,6 +241,11 @@ function runtimeOptions(p: Parsed) {
     sdcard: str(p.values.sdcard),
     sdcardSize: str(p.values["sdcard-size"]),
     logLevel: str(p.values["log-level"]),
+    runtimeArgs: [
+      ...(p.values.board !== undefined ? ["--board", String(p.values.board)] : []),
+      ...(p.values["display-port"] !== undefined ? ["--display-port", String(p.values["display-port"])] : []),
+      ...(p.values["no-display-url"] ? ["--no-display-url"] : []),
+    ],
   };
 }
 

@@ -94,16 +94,24 @@ export function killTree(pid: number): void {
   }
 }
 
-const running = new Set<ChildProcess>();
-const killAll = () => {
-  for (const c of running) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) killTree(c.pid);
+const running = new Set<ChildProcess>(); // killed after each test
+const suiteLong = new Set<ChildProcess>(); // shared by a suite's tests: killed by its after(), else at the end
+const killSet = (set: Set<ChildProcess>) => {
+  for (const c of set) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) killTree(c.pid);
 };
-process.on("exit", killAll);
+const killAll = () => killSet(running);
+process.on("exit", () => {
+  killSet(running);
+  killSet(suiteLong);
+});
 // Root hooks (this module is loaded while mocha collects the suites; outside
 // mocha — the fuzz and bench scripts — there is no afterEach).
 if (typeof afterEach === "function") {
   afterEach(killAll);
-  after(killAll);
+  after(() => {
+    killSet(running);
+    killSet(suiteLong);
+  });
 }
 
 export interface Started {
@@ -126,12 +134,15 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** Also hand each piece of output (stdout and stderr) here as it comes. */
   onData?: (text: string) => void;
+  /** "suite": the child outlives one test (started in a before() hook and shared); the suite's after() kills it, else mocha's end does. Default "test". */
+  lifetime?: "test" | "suite";
 }
 
 /** Start a child process the suite keeps track of (see above). */
 export function spawnChild(cmd: string, args: string[], opts: SpawnOptions = {}): Started {
   const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", opts.stdout ?? "pipe", "pipe"] });
-  running.add(child);
+  const set = opts.lifetime === "suite" ? suiteLong : running;
+  set.add(child);
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (d: string) => {
@@ -148,12 +159,12 @@ export function spawnChild(cmd: string, args: string[], opts: SpawnOptions = {})
   const timer = opts.timeoutMs ? setTimeout(kill, opts.timeoutMs) : undefined;
   const done = new Promise<RunResult>((resolve, reject) => {
     child.on("error", (e) => {
-      running.delete(child);
+      set.delete(child);
       clearTimeout(timer);
       reject(e);
     });
     child.on("close", (code, signal) => {
-      running.delete(child);
+      set.delete(child);
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
@@ -214,9 +225,9 @@ export function runSync(flavor: Flavor, image: string, opts: { args?: string[]; 
 }
 
 /** Start an image and hand back the child plus a promise of its result (killed at the test's end at the latest). */
-export function start(flavor: Flavor, image: string, args: string[] = [], runtimeArgs: string[] = [], opts: { sdcard?: string } = {}): Started {
+export function start(flavor: Flavor, image: string, args: string[] = [], runtimeArgs: string[] = [], opts: { sdcard?: string; lifetime?: "test" | "suite" } = {}): Started {
   const cmd = runtimeCommand(flavor, image, { args, runtimeArgs, sdcard: opts.sdcard ?? tmpDir("qcam-sd-") });
-  return spawnChild(cmd[0], cmd.slice(1));
+  return spawnChild(cmd[0], cmd.slice(1), { lifetime: opts.lifetime });
 }
 
 /** ffprobe's view of a stream file: codec name, size and decoded frame count. */

@@ -4,10 +4,10 @@
 // its scripting interface send, plus malformed ones. A crash, leak or
 // invariant failure fails the test and leaves the input in out/fuzz/artifacts/.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { OUT, ROOT } from "../../build/paths.ts";
+import { spawnSyncChild } from "../helpers.ts";
 
 const DIR = path.join(OUT, "fuzz");
 const BIN = path.join(DIR, "fuzz_http");
@@ -32,19 +32,19 @@ const REQUESTS = [
 describe("the sim page's HTTP parser under libFuzzer (fuzz_http.c)", function () {
   this.timeout(300_000);
   before(function () {
-    if (spawnSync("clang", ["--version"]).status !== 0) this.skip();
+    assert.equal(spawnSyncChild("clang", ["--version"]).status, 0, "clang (installed by node bin/setup.mjs test) builds the fuzzer");
     fs.mkdirSync(SEEDS, { recursive: true });
     fs.mkdirSync(path.join(DIR, "artifacts"), { recursive: true });
     REQUESTS.forEach((r, i) => fs.writeFileSync(path.join(SEEDS, `seed-${i}`), r, "latin1"));
     const newest = Math.max(...SRC.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs), fs.statSync(path.join(ROOT, "host-modules/display/http.h")).mtimeMs);
     if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs > newest) return;
-    const r = spawnSync("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
+    const r = spawnSyncChild("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
       "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", ...SRC, "-o", BIN], { cwd: ROOT, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
   });
 
   it("200000 inputs mutated from the page's requests (and malformed ones) break no invariant", function () {
-    const r = spawnSync(BIN, ["-runs=200000", "-max_len=2048", `-artifact_prefix=${path.join(DIR, "artifacts", "http-")}`, SEEDS], { encoding: "utf8" });
+    const r = spawnSyncChild(BIN, ["-runs=200000", "-max_len=2048", `-artifact_prefix=${path.join(DIR, "artifacts", "http-")}`, SEEDS], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr.slice(-4000));
     assert.match(r.stderr, /Done 200000 runs/);
   });

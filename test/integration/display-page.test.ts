@@ -5,14 +5,13 @@
 // restarting on the same port. Every runtime and the browser are killed on
 // every path (after/afterEach).
 import assert from "node:assert/strict";
-import { spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "../../build/paths.ts";
-import { fixture, start, tmpDir } from "../helpers.ts";
+import { fixture, spawnSyncChild, start, tmpDir, type Started } from "../helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -34,9 +33,9 @@ function pngPixels(png: Buffer): { w: number; h: number; px: Buffer } {
   const dir = tmpDir("qcam-png-");
   const file = path.join(dir, "a.png");
   fs.writeFileSync(file, png);
-  const probe = spawnSync("ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", file], { encoding: "utf8" });
+  const probe = spawnSyncChild("ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", file], { encoding: "utf8" });
   const [w, h] = probe.stdout.trim().split(",").map(Number);
-  const r = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "rawvideo", "-pix_fmt", "rgba", "-"], { maxBuffer: 64 << 20 });
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-i", file, "-f", "rawvideo", "-pix_fmt", "rgba", "-"], { maxBuffer: 64 << 20 });
   fs.rmSync(dir, { recursive: true, force: true });
   assert.equal(r.status, 0, String(r.stderr));
   return { w, h, px: r.stdout };
@@ -48,13 +47,13 @@ describe("the sim board's page in chromium (display_menu example)", function () 
   let port: number;
   let context: BrowserContext | undefined;
   let page: Page;
-  const runtimes: ChildProcess[] = [];
+  const runtimes: Started[] = [];
   let app: ReturnType<typeof start>;
   const profile = tmpDir("qcam-chromium-");
 
   const launch = (extra: string[] = []) => {
-    const a = start("host", image, [], ["--display-port", String(port), ...extra]);
-    runtimes.push(a.child);
+    const a = start("host", image, [], ["--display-port", String(port), ...extra], { lifetime: "suite" }); // shared by the tests below
+    runtimes.push(a);
     return a;
   };
   const out = () => app.output().stdout;
@@ -82,7 +81,7 @@ describe("the sim board's page in chromium (display_menu example)", function () 
   });
 
   after(async function () {
-    for (const c of runtimes) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    for (const r of runtimes) r.kill();
     await context?.close().catch(() => {});
     fs.rmSync(profile, { recursive: true, force: true });
   });
