@@ -16,6 +16,9 @@ import { spawnChild, spawnSyncChild } from "./helpers.ts";
 
 export interface LoopTrialOptions {
   seconds: number;
+  /** Keep going past `seconds` until this many recordings were deleted (the card filled and rolled over), up to `maxSeconds`. */
+  minDeleted?: number;
+  maxSeconds?: number;
   sizeMb: number;
   codec: "h264" | "h265";
   audio: boolean;
@@ -80,7 +83,9 @@ export async function runLoopTrial(o: LoopTrialOptions): Promise<LoopTrialResult
   const sampleMs = o.sampleMs ?? 10_000;
   try {
     let next = t0;
-    while (Date.now() - t0 < o.seconds * 1000 && child.exitCode === null) {
+    const deleted = () => (run.output().stdout.match(/^ {2}deleted /gm) ?? []).length;
+    const more = () => Date.now() - t0 < o.seconds * 1000 || (deleted() < (o.minDeleted ?? 0) && Date.now() - t0 < (o.maxSeconds ?? o.seconds) * 1000);
+    while (more() && child.exitCode === null) {
       if (Date.now() >= next) {
         const st = procStatus(child.pid!);
         let fds = NaN;

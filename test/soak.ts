@@ -1,6 +1,6 @@
 // npm run soak: the long trials the test suite runs short. Loop recording
-// for three minutes (QCAM_SOAK_SECONDS) on a 12 MB and a 40 MB card, H.264
-// and H.265 with audio, each judged as test/integration/loop-recording.test.ts
+// for three minutes (QCAM_SOAK_SECONDS), and on until the card has rolled
+// over, on a 12 MB and a 40 MB card, H.264 and H.265 with audio, each judged as test/integration/loop-recording.test.ts
 // judges its short trial; prints one line of figures per trial.
 import { judgeLoopTrial, runLoopTrial, type LoopTrialOptions } from "./loop-trial.ts";
 import { tmpDir } from "./helpers.ts";
@@ -12,7 +12,8 @@ export const BOUNDS = { rssKb: 8 * 1024, fds: 2, threads: 0 };
 let failed = 0;
 for (const sizeMb of [12, 40])
   for (const codec of ["h264", "h265"] as const) {
-    const o: LoopTrialOptions = { seconds, sizeMb, codec, audio: true, segment: 5, sampleMs: 10_000, sdcard: tmpDir("qcam-soak-") };
+    // three minutes, and on until the card has rolled over three times (a 40 MB card may take longer)
+    const o: LoopTrialOptions = { seconds, minDeleted: 3, maxSeconds: 4 * seconds, sizeMb, codec, audio: true, segment: 5, sampleMs: 10_000, sdcard: tmpDir("qcam-soak-") };
     const r = await runLoopTrial(o);
     const bad = judgeLoopTrial(r, o, BOUNDS);
     const steady = r.samples.slice(1); // the first is taken at start-up
@@ -22,7 +23,7 @@ for (const sizeMb of [12, 40])
     const maxCard = Math.max(...r.samples.map((s) => s.cardBytes));
     const fullCuts = (r.stdout.match(/the card is full/g) ?? []).length;
     console.log(
-      `${sizeMb} MB ${codec}+alaw ${seconds} s: ${r.saved.length} segments saved, ${r.deleted.length} deleted, ${r.left.length} left (all play: ${bad.every((b) => !b.includes("does not play"))}), ` +
+      `${sizeMb} MB ${codec}+alaw ${((r.samples.at(-1)?.atMs ?? 0) / 1000).toFixed(0)} s: ${r.saved.length} segments saved, ${r.deleted.length} deleted, ${r.left.length} left (all play: ${bad.every((b) => !b.includes("does not play"))}), ` +
         `card max ${(maxCard / 1048576).toFixed(2)} of ${sizeMb} MiB, full-card cuts ${fullCuts}, ` +
         `RSS ${Math.min(...rss)}-${Math.max(...rss)} KiB, fds ${Math.min(...fds)}-${Math.max(...fds)}, threads ${Math.min(...thr)}-${Math.max(...thr)} ` +
         `(${steady.length} samples after start-up; bound: RSS +${BOUNDS.rssKb} KiB, fds +${BOUNDS.fds}, threads +${BOUNDS.threads}): ${bad.length ? "FAIL" : "ok"}`,
