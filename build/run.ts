@@ -21,6 +21,7 @@ export interface RunOptions {
   stdout?: (chunk: Buffer) => void; // default: this process's stdout
   stderr?: (line: string) => void; // default: this process's stderr
   typecheck?: boolean;
+  signal?: AbortSignal; // runImage: SIGKILL the runtime when it fires (a caller's time limit)
 }
 
 /** The command line that runs `image` on `flavor`. */
@@ -74,6 +75,7 @@ export function runImage(flavor: Flavor, image: string, opts: RunOptions = {}): 
   process.on("SIGTERM", onTerm);
   const killOnExit = () => child.kill("SIGKILL");
   process.on("exit", killOnExit);
+  opts.signal?.addEventListener("abort", killOnExit, { once: true });
   child.stdout.on("data", opts.stdout ?? ((c: Buffer) => process.stdout.write(c)));
   const errOut = opts.stderr ?? ((l: string) => process.stderr.write(l + "\n"));
   const rl = readline.createInterface({ input: child.stderr, crlfDelay: Infinity });
@@ -86,6 +88,7 @@ export function runImage(flavor: Flavor, image: string, opts: RunOptions = {}): 
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
       process.off("exit", killOnExit);
+      opts.signal?.removeEventListener("abort", killOnExit);
       if (signal) {
         const { constants } = await import("node:os");
         resolve(128 + (constants.signals[signal] ?? 0));

@@ -105,7 +105,7 @@ describe("app lifecycle", function () {
     assert.deepEqual(JSON.parse(r.stdout), ["/sdcard", "/sdcard/apps/lifecycle/data", "/sdcard/video", "/sdcard/picture", "/tmp/qcam/lifecycle"]);
     // runSync uses its own card; run once more on a known one and look inside.
     const cmdOut: string[] = [];
-    return runImage("host", image, { sdcard: sd, args: ["paths"], stdout: (c) => cmdOut.push(c.toString()) }).then((c) => {
+    return runImage("host", image, { sdcard: sd, args: ["paths"], stdout: (c) => cmdOut.push(c.toString()), signal: AbortSignal.timeout(60_000) }).then((c) => {
       assert.equal(c, 0);
       for (const p of ["apps/lifecycle/data", "video", "picture", ".tmp/qcam/lifecycle"])
         assert.ok(fs.statSync(path.join(sd, p)).isDirectory(), p);
@@ -115,7 +115,7 @@ describe("app lifecycle", function () {
   it("an uncaught error reports the TypeScript file and line of every frame", async function () {
     const lines: string[] = [];
     const built = await fixture("throws");
-    const code = await runImage("host", built.image, { stdout: () => {}, stderr: (l) => lines.push(l) });
+    const code = await runImage("host", built.image, { stdout: () => {}, stderr: (l) => lines.push(l), signal: AbortSignal.timeout(60_000) });
     assert.equal(code, 1);
     const text = lines.join("\n");
     assert.match(lines[0], /^Uncaught Error: config is not JSON: \{bad$/);
@@ -129,7 +129,7 @@ describe("app lifecycle", function () {
   it("the same mapping works for an app running on riscv64", async function () {
     const lines: string[] = [];
     const built = await fixture("throws", "riscv64");
-    const code = await runImage("riscv64", built.image, { stdout: () => {}, stderr: (l) => lines.push(l) });
+    const code = await runImage("riscv64", built.image, { stdout: () => {}, stderr: (l) => lines.push(l), signal: AbortSignal.timeout(60_000) });
     assert.equal(code, 1);
     assert.match(lines.join("\n"), /test\/fixtures\/throws\/src\/config\.ts:\d+:\d+/);
   });
