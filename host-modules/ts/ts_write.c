@@ -61,7 +61,7 @@ static int fail(qcam_ts_writer *w, int err)
     if (!w->error) {
         w->error = err;
         if (w->cfg.on_error) w->cfg.on_error(w->cfg.opaque, err, w->path);
-        w->error_reported = w->cfg.on_error != NULL;
+        w->error_reported = w->cfg.errors_handled; /* an app's onError heard of it */
     }
     return w->error;
 }
