@@ -3,12 +3,14 @@
 // continuity error), `ffmpeg -v error … -f null -` (silent) and GStreamer
 // (tsdemux → parser → libav decoder). The cut-file trial cuts a written file
 // at seeded random offsets: every prefix (less a trailing partial packet)
-// must still decode cleanly, losing at most the last second.
+// must still decode cleanly, losing at most the last second. And SIGKILL
+// trials with the recorder app (--container ts).
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, assertLinkAddsUp, fixture, spawnSyncChild, tmpDir, type LinkStats } from "../helpers.ts";
+import { assertDecodesClean, assertLinkAddsUp, fixture, killRuntime, spawnChild, spawnSyncChild, tmpDir, type LinkStats } from "../helpers.ts";
 
 type Codec = "h264" | "h265";
 const FF: Record<Codec, string> = { h264: "h264", h265: "hevc" };
@@ -237,4 +239,42 @@ describe("qcam:ts TsWriter (runtime)", function () {
       }
     });
   }
+});
+
+// SIGKILL trials with the recorder app (`npm start -- --container ts`): the
+// recorder prints "recording N s, K frames" once a second, K being the frames
+// on storage (stats().videoFrames). A transport stream needs no repair: the
+// file as the kill left it must hold every frame reported stored, at most
+// about a second (one buffered write) and the frames in flight more, and
+// play cleanly.
+describe("qcam:ts SIGKILL trials with the recorder app (npm start -- --container ts)", function () {
+  this.timeout(600000);
+  const CLI = path.join(ROOT, "bin", "qcam.mjs");
+
+  it("4 seeded kills: every stored frame is kept, the file is whole packets and plays", async function () {
+    const rnd = rng(0x75);
+    for (let i = 0; i < 4; i++) {
+      const sd = tmpDir("qcam-ts-kill-");
+      try {
+        const rec = spawnChild(process.execPath, [CLI, "start", "--sdcard", sd, "--segment", "60", "--codec", i % 2 ? "h265" : "h264", "--container", "ts"], { cwd: ROOT });
+        await rec.waitFor("recording 1 s");
+        await new Promise((r) => setTimeout(r, Math.round(rnd() * 2500)));
+        killRuntime(rec.child);
+        const cut = await rec.done;
+        const reported = [...(cut.stdout + cut.stderr).matchAll(/recording \d+ s, (\d+) frames/g)].map((m) => Number(m[1]));
+        const stored = reported[reported.length - 1];
+        const [name] = fs.readdirSync(path.join(sd, "video")).filter((f) => f.endsWith(".ts"));
+        const file = path.join(sd, "video", name);
+        assert.equal(fs.statSync(file).size % 188, 0, "whole packets");
+        const p = ffprobe(file);
+        const say = `trial ${i}: last reported stored ${stored}, kept ${p.frames}`;
+        assert.equal(p.corrupt, 0, say);
+        assert.ok(p.frames >= stored, `${say}: frames reported stored were lost`);
+        assert.ok(p.frames - stored <= 60, `${say}: more than two seconds past the last report`);
+        assertDecodesClean(file);
+      } finally {
+        fs.rmSync(sd, { recursive: true, force: true });
+      }
+    }
+  });
 });
