@@ -21,7 +21,7 @@
  *     (PTS - QCAM_TS_PCR_LEAD) * 300, both modulo 2^33.
  *
  * G.711 has no standard mapping in MPEG-TS (no stream type nor registration
- * that ffmpeg, GStreamer or VLC read), so there is no audio here.
+ * that ffmpeg or GStreamer read), so there is no audio here.
  *
  * Pure functions over memory: no I/O, no allocation, no threads. */
 #ifndef QCAM_TS_MUX_H
