@@ -12,6 +12,7 @@ static const qcam_module_entry modules[] = {
     {"qcam:video", qcam_mod_video_init},
     {"qcam:audio", qcam_mod_audio_init},
     {"qcam:mp4", qcam_mod_mp4_init},
+    {"qcam:ts", qcam_mod_ts_init},
     {"qcam:rtsp", qcam_mod_rtsp_init},
     {"qcam:display", qcam_mod_display_init},
     {"qcam:input", qcam_mod_input_init},

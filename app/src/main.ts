@@ -1,5 +1,6 @@
-// qcam recorder: camera → encoder → MP4 on the SD card, on native threads
-// (qcam:link), with G.711 audio (--audio) and a live RTSP view (--rtsp).
+// qcam recorder: camera → encoder → MP4 (or MPEG-TS: --container ts) on the SD
+// card, on native threads (qcam:link), with G.711 audio (--audio, MP4 only)
+// and a live RTSP view (--rtsp).
 // `--record N` records N seconds into one file; without it, it records
 // segments of `--segment` seconds until stopped, deleting the oldest
 // recordings when the card is full. Files cut short by a crash or a power cut
@@ -10,6 +11,7 @@ import { Camera } from "qcam:camera";
 import { link, type Pipe, type Sink } from "qcam:link";
 import { Mp4Writer, repair, type SegmentInfo } from "qcam:mp4";
 import { RtspServer } from "qcam:rtsp";
+import { TsWriter } from "qcam:ts";
 import { Encoder } from "qcam:video";
 import { AUDIO, describePlan, OptionError, parseOptions, RTSP_PATH, RTSP_PORT, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
 import { makeRoom, recordings, SegmentBudget } from "./storage.ts";
@@ -76,21 +78,24 @@ function record(opts: RecorderOptions): void {
 
   let stopping = false;
   const start = time.ticksMs();
-  const writer = new Mp4Writer(loop ? segmentPattern(dir) : `${dir}/${segmentName(new Date(time.timeMs()), 0, "mp4")}`, {
+  const ext = opts.container;
+  const path = loop ? segmentPattern(dir, ext) : `${dir}/${segmentName(new Date(time.timeMs()), 0, ext)}`;
+  const writerOptions = {
     video: enc,
-    audio: audioTrack,
     segment: loop ? { seconds: opts.segmentSeconds } : undefined,
-    onSegment: (s) => {
+    onSegment: (s: SegmentInfo) => {
       saved(s);
       if (!s.full) budget.measured(s.size);
       if (!stopping) makeRoomForSegment(writer.path); // (close() hands over the last reports)
     },
-    onFull: (path) => {
+    onFull: (path: string) => {
       console.log(`  the card is full: ${path} cut short`);
       if (!stopping) makeRoomForSegment(writer.path);
     },
     onError: fail,
-  });
+  } as const;
+  // A transport stream has no audio (G.711 has no standard MPEG-TS mapping): parseOptions refuses --audio with it.
+  const writer: Mp4Writer | TsWriter = opts.container === "ts" ? new TsWriter(path, writerOptions) : new Mp4Writer(path, { ...writerOptions, audio: audioTrack });
   const server = opts.rtsp ? new RtspServer({ port: RTSP_PORT }) : null;
   const live = server?.stream(RTSP_PATH, { video: enc, audio: audioTrack }) ?? null;
   if (server) console.log(`  live at ${server.url(RTSP_PATH)}`);
@@ -105,7 +110,7 @@ function record(opts: RecorderOptions): void {
     if (!loop && now - start >= opts.recordSeconds! * 1000) break;
     if (now - lastReport >= 1000) {
       lastReport = now;
-      const w = writer.stats();
+      const w = { audioFrames: 0, ...writer.stats() };
       const clients = server ? `, ${server.stats().clients.length} live viewers` : "";
       console.log(`  recording ${Math.round((now - start) / 1000)} s, ${w.videoFrames} frames${opts.audio ? `, ${w.audioFrames} audio frames` : ""}${clients}`);
     }

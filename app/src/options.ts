@@ -1,10 +1,12 @@
 // The recorder's command line: npm start -- [--record SECONDS] [--codec h264|h265]
-// [--audio] [--rtsp] [--segment SECONDS]
+// [--container mp4|ts] [--audio] [--rtsp] [--segment SECONDS]
 export type Codec = "h264" | "h265";
+export type Container = "mp4" | "ts";
 
 export interface RecorderOptions {
   recordSeconds: number | null; // null: record in segments until stopped
   codec: Codec;
+  container: Container;
   audio: boolean;
   rtsp: boolean;
   segmentSeconds: number;
@@ -12,7 +14,7 @@ export interface RecorderOptions {
 
 export class OptionError extends Error {}
 
-const DEFAULTS: RecorderOptions = { recordSeconds: null, codec: "h265", audio: false, rtsp: false, segmentSeconds: 60 };
+const DEFAULTS: RecorderOptions = { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, segmentSeconds: 60 };
 
 function positive(flag: string, v: string | undefined): number {
   const n = Number(v);
@@ -37,6 +39,12 @@ export function parseOptions(args: readonly string[]): RecorderOptions {
         o.codec = c;
         break;
       }
+      case "--container": {
+        const c = args[++i];
+        if (c !== "mp4" && c !== "ts") throw new OptionError(`--container must be mp4 or ts, not ${c ?? "nothing"}`);
+        o.container = c;
+        break;
+      }
       case "--audio":
         o.audio = true;
         break;
@@ -47,6 +55,7 @@ export function parseOptions(args: readonly string[]): RecorderOptions {
         throw new OptionError(`unknown option ${a}`);
     }
   }
+  if (o.audio && o.container === "ts") throw new OptionError("--audio needs --container mp4 (G.711 has no standard MPEG-TS mapping)");
   return o;
 }
 
@@ -57,7 +66,7 @@ export const RTSP_PATH = "/live";
 
 export function describePlan(o: RecorderOptions, videoDir: string): string[] {
   const lines = [
-    `video: 1280x720 nv21 30 fps -> ${o.codec.toUpperCase()} -> MP4 in ${videoDir}`,
+    `video: 1280x720 nv21 30 fps -> ${o.codec.toUpperCase()} -> ${o.container.toUpperCase()} in ${videoDir}`,
     o.recordSeconds === null
       ? `length: segments of ${o.segmentSeconds} s until stopped (Ctrl-C)`
       : `length: ${o.recordSeconds} s`,
@@ -76,7 +85,7 @@ export function segmentName(start: Date, index: number, ext: string): string {
   return `rec_${stamp}_${String(index).padStart(3, "0")}.${ext}`;
 }
 
-/** The same names, as an Mp4Writer segment pattern (the writer fills in the time and index). */
-export function segmentPattern(dir: string): string {
-  return `${dir}/rec_%Y%m%d_%H%M%S_%03i.mp4`;
+/** The same names, as a writer's segment pattern (the writer fills in the time and index). */
+export function segmentPattern(dir: string, ext = "mp4"): string {
+  return `${dir}/rec_%Y%m%d_%H%M%S_%03i.${ext}`;
 }

@@ -8,7 +8,7 @@ export interface Room {
   available: number; // bytes available afterwards
 }
 
-const RECORDING = /^rec_\d{8}_\d{6}_\d{3}\.(mp4|h26[45])$/;
+const RECORDING = /^rec_\d{8}_\d{6}_\d{3}\.(mp4|ts|h26[45])$/;
 
 /** Recordings in `dir`, oldest first (their names start with the UTC time). */
 export function recordings(dir: string): string[] {

@@ -91,4 +91,32 @@ describe("recorder", function () {
     assert.match(r.stdout, /live at rtsp:\/\/[\w.]+:8554\/live\n/);
     assert.match(r.stdout, /recording \d+ s, \d+ frames, \d+ audio frames, 0 live viewers\n/);
   });
+
+  it("--container ts records an MPEG-TS file; segments rotate and make room as MP4 ones do", async function () {
+    const r = await runApp(APP, { args: ["--record", "1", "--codec", "h264", "--container", "ts"] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /video: 1280x720 nv21 30 fps -> H264 -> TS in \/sdcard\/video\n/);
+    assert.match(r.stdout, /saved \/sdcard\/video\/rec_\d{8}_\d{6}_000\.ts: \d+ frames, 1\.0 s, \d+\.\d MB\n/);
+    world.reset();
+    world.sdcardSizeMb = 1.5;
+    world.exitAt(5500);
+    const loop = await runApp(APP, { args: ["--segment", "1", "--container", "ts"] });
+    assert.equal(loop.code, 0, loop.stderr);
+    const deleted = [...loop.stdout.matchAll(/deleted (\S+) to make room/g)].map((m) => m[1].slice(-6));
+    assert.ok(deleted.length >= 1, loop.stdout);
+    assert.equal(deleted[0], "000.ts", "the oldest goes first");
+    assert.doesNotMatch(loop.stdout + loop.stderr, /ENOSPC|recording failed/);
+    const left = Object.keys(sdcard.tree()).filter((p) => p.startsWith("/sdcard/video/"));
+    assert.ok(left.length >= 2 && left.every((p) => /\/rec_\d{8}_\d{6}_\d{3}\.ts$/.test(p)), left.join(", "));
+  });
+
+  it("--container: a bad value, and --audio with ts, exit 2 with the reason", async function () {
+    let r = await runApp(APP, { args: ["--container", "mkv"] });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, "app exit (2): --container must be mp4 or ts, not mkv\n");
+    world.reset();
+    r = await runApp(APP, { args: ["--container", "ts", "--audio"] });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, "app exit (2): --audio needs --container mp4 (G.711 has no standard MPEG-TS mapping)\n");
+  });
 });

@@ -28,6 +28,7 @@ const RISCV64_SKIPS: Record<string, readonly string[]> = {
     "a full card: the sink's ENOSPC reaches onError at a needExit() turn; counts still add up",
   ],
   "qcam:mp4": ["linked: camera → encoder → Mp4Writer; ERR_BUSY while linked; every frame the link wrote is in the file"],
+  "qcam:ts": ["linked: camera → encoder → TsWriter; ERR_BUSY while linked; every frame the link wrote is in the file"],
   "qcam:rtsp": [
     "pull mode: write(frame) counts what reaches the stream; a codec without a track is refused",
     "a stream as a link's sink: ERR_BUSY while linked (stream and server), frames counted, closes after",
