@@ -1,6 +1,6 @@
 // Two small Annex B streams for the writers' contract suites (64x48, 20
 // frames, keyframes at 0 and 10; made once with ffmpeg: libx264 / libx265,
-// no B-frames), the same as test/contract/mp4.contract.ts embeds.
+// no B-frames): the MP4 and TS writers' suites write the same frames.
 export const H264_B64 =
   "AAAAAWdkAAussgj2AiAAAAMAIAAAB4HihUkAAAABaOvMsiwAAAEGBf//edxF6b3m2Ui3lizYINkj7u94MjY0IC0gY29yZSAxNjQgcjMwOTUgYm" +
   "FlZTQwMCAtIEguMjY0L01QRUctNCBBVkMgY29kZWMgLSBDb3B5bGVmdCAyMDAzLTIwMjIgLSBodHRwOi8vd3d3LnZpZGVvbGFuLm9yZy94MjY0" +

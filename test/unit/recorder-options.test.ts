@@ -5,13 +5,13 @@ import { describePlan, OptionError, parseOptions, segmentName, segmentPattern } 
 describe("recorder options", function () {
   it("defaults: H.265 segments until stopped, no audio", function () {
     const o = parseOptions([]);
-    assert.deepEqual(o, { recordSeconds: null, codec: "h265", audio: false, rtsp: false, segmentSeconds: 60 });
+    assert.deepEqual(o, { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, segmentSeconds: 60 });
     assert.match(describePlan(o, "/sdcard/video").join("\n"), /segments of 60 s until stopped/);
   });
 
   it("--record, --codec, --audio, --rtsp, --segment", function () {
     const o = parseOptions(["--record", "2.5", "--codec", "h264", "--audio", "--rtsp", "--segment", "10"]);
-    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", audio: true, rtsp: true, segmentSeconds: 10 });
+    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", container: "mp4", audio: true, rtsp: true, segmentSeconds: 10 });
     const plan = describePlan(o, "/sdcard/video");
     assert.ok(plan.includes("length: 2.5 s"));
     assert.ok(plan.includes("audio: G.711 A-law 8000 Hz mono"));
