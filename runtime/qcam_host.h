@@ -18,6 +18,7 @@ typedef struct {
     int argc;               /* start parameters after "--" */
     char **argv;
     int log_level;          /* QCAM_LOG_* */
+    struct qcam_app_control *control; /* --serve: how the dev link stops the app, or NULL */
 } qcam_run_options;
 
 enum { QCAM_LOG_DEBUG = 0, QCAM_LOG_INFO, QCAM_LOG_WARN, QCAM_LOG_ERROR, QCAM_LOG_SILENT };
