@@ -34,7 +34,15 @@ typedef struct {
     bool staging;
     uint8_t stage_hash[32];
     uint8_t *stage;
-    size_t stage_size, stage_have, last_ack, gap_sent_for;
+    size_t stage_size, stage_have, last_ack;
+    size_t ooo_next; /* where the next out-of-order frame of the same run would start */
+    /* The last control request and its reply: a repeat (the same seq and
+     * type, sent again because the reply was lost) is answered from here. */
+    bool last_known;
+    uint16_t last_seq;
+    uint8_t last_type;
+    uint8_t last_reply[QCAM_DL_MAX_PAYLOAD];
+    size_t last_reply_len;
     bool tty_down; /* the line hung up: poll it again a little later */
     long long tty_retry_us;
 } agent;
@@ -43,11 +51,15 @@ typedef struct {
 
 static void reply(agent *a, const qcam_dl_frame *req, uint16_t status, const void *body, size_t len)
 {
-    uint8_t buf[QCAM_DL_MAX_PAYLOAD];
-    if (len > sizeof buf - 4) len = sizeof buf - 4;
+    uint8_t *buf = a->last_reply;
+    if (len > sizeof a->last_reply - 5) len = sizeof a->last_reply - 5;
     qcam_dl_put16(buf, req->seq);
     qcam_dl_put16(buf + 2, status);
     if (len) memcpy(buf + 4, body, len);
+    a->last_known = true;
+    a->last_seq = req->seq;
+    a->last_type = req->payload[0];
+    a->last_reply_len = len + 4;
     qcam_serve_send(a->s, req->channel, QCAM_DL_FLAG_REPLY, req->payload[0], buf, len + 4, false);
 }
 
@@ -145,7 +157,7 @@ static void on_push(agent *a, const qcam_dl_frame *req)
         a->stage_have = 0;
     }
     a->last_ack = a->stage_have;
-    a->gap_sent_for = SIZE_MAX;
+    a->ooo_next = SIZE_MAX;
     uint8_t b[8];
     qcam_dl_put32(b, (uint32_t)a->stage_have);
     qcam_dl_put32(b + 4, QCAM_SERVE_WINDOW);
@@ -206,18 +218,18 @@ static void on_data(agent *a, const qcam_dl_frame *f)
     uint32_t off = qcam_dl_get32(f->payload + 1);
     size_t n = f->len - 5u;
     if (off != a->stage_have) {
-        /* A frame before this one was lost (or this one is a repeat): say
-         * where we are, once per position. */
-        if (a->gap_sent_for != a->stage_have) {
-            a->gap_sent_for = a->stage_have;
-            send_ack(a, true);
-        }
+        /* A frame before this one was lost, or the host went back further
+         * than needed: say where we are, once per run of such frames (a run
+         * is frames that follow each other), so a host resending from an
+         * older offset always hears the right one. */
+        if (off != a->ooo_next) send_ack(a, true);
+        a->ooo_next = (size_t)off + n;
         return;
     }
     if (n > a->stage_size - a->stage_have) n = a->stage_size - a->stage_have;
     memcpy(a->stage + a->stage_have, f->payload + 5, n);
     a->stage_have += n;
-    a->gap_sent_for = SIZE_MAX;
+    a->ooo_next = SIZE_MAX;
     if (a->stage_have == a->stage_size) {
         send_ack(a, false);
         commit(a);
@@ -291,8 +303,17 @@ static void on_stats(agent *a, const qcam_dl_frame *req)
                running ? "running" : "idle", (qcam_now_us() - s->started_us) / 1000);
 }
 
+static int trace_fd = -1;
+
 static void on_frame(agent *a, const qcam_dl_frame *f)
 {
+    if (trace_fd >= 0) {
+        char line[160];
+        int n = snprintf(line, sizeof line, "rx ch=%u seq=%u len=%u type=%u off=%u have=%zu\n", f->channel, f->seq, f->len,
+                         f->len ? f->payload[0] : 0, f->len >= 5 ? qcam_dl_get32(f->payload + 1) : 0, a->stage_have);
+        ssize_t w = write(trace_fd, line, (size_t)n);
+        (void)w;
+    }
     a->frames_in++;
     if (a->seq_known && f->seq != a->seq_next) a->lost += (uint16_t)(f->seq - a->seq_next);
     a->seq_known = true;
@@ -304,8 +325,17 @@ static void on_frame(agent *a, const qcam_dl_frame *f)
         return;
     }
     if (f->channel != QCAM_DL_CH_CONTROL) return; /* reserved channels: dropped */
+    if (a->last_known && f->seq == a->last_seq && type == a->last_type && type != DL_HELLO && type != DL_STATS) {
+        qcam_serve_send(a->s, QCAM_DL_CH_CONTROL, QCAM_DL_FLAG_REPLY, type, a->last_reply, a->last_reply_len, false);
+        return;
+    }
     switch (type) {
-    case DL_HELLO: on_hello(a, f); break;
+    case DL_HELLO:
+        /* A hello starts a connection: its frames are numbered afresh. */
+        a->seq_known = true;
+        a->seq_next = (uint16_t)(f->seq + 1);
+        on_hello(a, f);
+        break;
     case DL_PUSH: on_push(a, f); break;
     case DL_RUN: on_run(a, f); break;
     case DL_STOP: on_stop(a, f); break;
@@ -405,8 +435,9 @@ static void *agent_main(void *arg)
     a->s = arg;
     qcam_serve *s = a->s;
     qcam_dl_decoder_init(&a->dec);
-    a->gap_sent_for = SIZE_MAX;
+    a->ooo_next = SIZE_MAX;
     qcam_platform_name_thread("qcam-devlink");
+    if (getenv("QCAM_DL_TRACE")) trace_fd = s->echo_fd[1];
     for (;;) {
         pthread_mutex_lock(&s->out_lock);
         bool pending_out = s->out_off < s->out_len;
