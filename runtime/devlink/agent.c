@@ -315,9 +315,17 @@ static void on_frame(agent *a, const qcam_dl_frame *f)
         (void)w;
     }
     a->frames_in++;
-    if (a->seq_known && f->seq != a->seq_next) a->lost += (uint16_t)(f->seq - a->seq_next);
-    a->seq_known = true;
-    a->seq_next = (uint16_t)(f->seq + 1);
+    /* Frames lost on the way show as a jump forward; a request sent again
+     * (the same seq) or a late frame is no loss. */
+    uint16_t ahead = (uint16_t)(f->seq - a->seq_next);
+    bool hello = f->channel == QCAM_DL_CH_CONTROL && f->len >= 1 && f->payload[0] == DL_HELLO &&
+                 !(f->flags & QCAM_DL_FLAG_REPLY);
+    if (hello) a->seq_known = false; /* a new connection numbers afresh */
+    if (!a->seq_known || ahead < 0x8000) {
+        if (a->seq_known) a->lost += ahead;
+        a->seq_known = true;
+        a->seq_next = (uint16_t)(f->seq + 1);
+    }
     if (f->len < 1 || (f->flags & QCAM_DL_FLAG_REPLY)) return;
     uint8_t type = f->payload[0];
     if (f->channel == QCAM_DL_CH_PUSH) {
@@ -330,12 +338,7 @@ static void on_frame(agent *a, const qcam_dl_frame *f)
         return;
     }
     switch (type) {
-    case DL_HELLO:
-        /* A hello starts a connection: its frames are numbered afresh. */
-        a->seq_known = true;
-        a->seq_next = (uint16_t)(f->seq + 1);
-        on_hello(a, f);
-        break;
+    case DL_HELLO: on_hello(a, f); break;
     case DL_PUSH: on_push(a, f); break;
     case DL_RUN: on_run(a, f); break;
     case DL_STOP: on_stop(a, f); break;

@@ -240,6 +240,14 @@ static const char *reason_name(qcam_stop_reason r)
     }
 }
 
+/* Before the exited event goes out, so a hello after it says idle. */
+static void mark_idle(qcam_serve *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->running = false;
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void run_one(qcam_serve *s, const uint8_t hash[32])
 {
     char path[600], hex[65];
@@ -254,6 +262,7 @@ static void run_one(qcam_serve *s, const uint8_t hash[32])
     int code = buf ? qcam_image_verify(buf, len, &ex, &img, msg, sizeof msg) : QCAM_IMG_ERR_READ;
     if (code != QCAM_IMG_OK) {
         fprintf(stderr, "qcam: refusing %s: %s\n", hex, msg);
+        mark_idle(s);
         qcam_serve_event(s, "event=exited\nimage=%s\ncode=%d\nreason=refused\n", hex, code);
     } else {
         qcam_serve_event(s, "event=started\nimage=%s\n", hex);
@@ -263,6 +272,7 @@ static void run_one(qcam_serve *s, const uint8_t hash[32])
         code = qcam_app_run_image(&s->opts, &img);
         fflush(stdout);
         fflush(stderr);
+        mark_idle(s);
         qcam_serve_event(s, "event=exited\nimage=%s\ncode=%d\nreason=%s\n", hex, code,
                          reason_name(qcam_control_reason(&s->control)));
     }

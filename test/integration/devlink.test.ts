@@ -76,7 +76,7 @@ clearInterval(t);
 console.log("${tag} bye");
 `;
 
-describe("dev link: a sim board on a real pty", function () {
+for (const flavor of ["host", "asan"] as const) describe(`dev link: a sim board on a real pty (${flavor} runtime)`, function () {
   this.timeout(180000);
   let board: Proc;
   let port: string;
@@ -105,7 +105,7 @@ describe("dev link: a sim board on a real pty", function () {
 
   before(async function () {
     sdcard = tmpDir("qcam-devlink-sd-");
-    board = qcam(["board", "--sdcard", sdcard]);
+    board = qcam(["board", "--sdcard", sdcard, ...(flavor === "asan" ? ["--asan"] : [])]);
     await until("the board's path", () => /board: (\S+)/.test(board.out()), 120000);
     port = /board: (\S+)/.exec(board.out())![1];
   });
@@ -285,5 +285,47 @@ describe("dev link: a sim board on a real pty", function () {
     assert.equal((dev.err().match(/\[dev\] #\d+ running/g) ?? []).length, 7, dev.err());
     killGroup(dev.child, "SIGINT");
     await dev.exited;
+  });
+});
+
+describe("dev link: the riscv64 board under qemu (smoke)", function () {
+  this.timeout(300000);
+  let board: Proc;
+  let port: string;
+
+  before(async function () {
+    board = qcam(["board", "--target", "riscv64", "--sdcard", tmpDir("qcam-devlink-rv-sd-")]);
+    await until("the board's path", () => /board: (\S+)/.test(board.out()), 120000);
+    port = /board: (\S+)/.exec(board.out())![1];
+  });
+
+  after(async function () {
+    killGroup(board.child, "SIGTERM");
+    await Promise.race([board.exited, new Promise((r) => setTimeout(r, 3000))]);
+    for (const c of [...live]) killGroup(c);
+  });
+
+  it("hello, run with the console, a TypeScript stack trace, stop of a busy app", async function () {
+    let text = "";
+    const l = await BoardLink.open(port, { console: (_s, d) => (text += d.toString("utf8")) });
+    try {
+      const caps = await l.hello(60000);
+      assert.equal(caps.target, "sim-riscv64");
+      assert.equal(caps.abi, readBuildInfo("riscv64").abi);
+      const built = await buildApp(appDir({ "main.ts": `console.log("rv start");\nlet n = 0;\nwhile (true) n++;\n` }), { target: "riscv64", typecheck: false });
+      const p = await l.push(fs.readFileSync(built.image));
+      const started = l.waitEvent((e) => e.event === "started" && e.image === p.hash, 60000);
+      await l.run(p.hash);
+      await started;
+      await until("the busy app's first line", () => text.includes("rv start"), 60000);
+      const exited = l.waitEvent((e) => e.event === "exited" && e.image === p.hash, 60000);
+      assert.equal(await l.stop(), true);
+      assert.equal((await exited).reason, "stop");
+    } finally {
+      await l.close();
+    }
+    const r = qcam(["run", path.join(FIXTURES, "throws"), "--port", port, "--no-typecheck"]);
+    assert.equal(await r.exited, 1, r.err());
+    assert.match(r.err(), /at parseConfig \(\S*test\/fixtures\/throws\/src\/config\.ts:7:\d+\)/);
   });
 });
