@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { step } from "../build/log.ts";
 import { ROOT } from "../build/paths.ts";
+import { runDevlinkBenchmark } from "./devlink.ts";
 import { runMediaBenchmark } from "./media.ts";
 import { runMp4Benchmark } from "./mp4.ts";
 import { runNpmStartBenchmark } from "./npm-start.ts";
@@ -16,7 +17,7 @@ export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
 const BEGIN = "<!-- bench-results:begin (written by `npm run bench`; edits below this line are overwritten) -->";
 const END = "<!-- bench-results:end -->";
 
-const PARTS = ["startup", "media", "mp4", "rtsp"] as const;
+const PARTS = ["startup", "media", "mp4", "rtsp", "devlink"] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: qcam bench [--runs N] [--no-docs] [--only PART[,PART]]
@@ -128,6 +129,7 @@ export async function runBenchmarks(args: string[]): Promise<number> {
     if (want("media")) results.push(await runMediaBenchmark({ log: step }));
     if (want("mp4")) results.push(await runMp4Benchmark({ log: step }));
     if (want("rtsp")) results.push(await runRtspBenchmark({ log: step }));
+    if (want("devlink")) results.push(await runDevlinkBenchmark({ runs: parsed.runs, log: step }));
   } catch (e) {
     process.stderr.write(`qcam bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
