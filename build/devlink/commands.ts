@@ -162,35 +162,43 @@ export async function board(opts: BoardOptions): Promise<number> {
     if (!m) throw new BuildError(`qcam-ptypair said '${line}'`);
     const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo"];
     const cmd = opts.target === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
-    const runtime = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
-    children.push(runtime);
     process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), BOARD_LINK) || BOARD_LINK})${opts.baud ? ` at ${opts.baud} baud` : ""}\n`);
     return await new Promise<number>((resolve) => {
-      const off = onSignals(() => {
+      let done = false;
+      const end = (code: number) => {
+        if (done) return;
+        done = true;
         off();
         killAll();
-        resolve(0);
-      });
+        resolve(code);
+      };
+      const off = onSignals(() => end(0));
       // Started with a pipe for input (by another program): end with it, so a
       // parent that dies takes the board along.
       if (fs.fstatSync(0).isFIFO()) {
-        process.stdin.on("end", () => {
-          off();
-          killAll();
-          resolve(0);
-        });
+        process.stdin.on("end", () => end(0));
         process.stdin.resume();
       }
-      runtime.once("exit", (code, signal) => {
-        off();
-        killAll();
-        resolve(signal ? 0 : (code ?? 1));
-      });
-      ptys.once("exit", () => {
-        off();
-        killAll();
-        resolve(1);
-      });
+      ptys.once("exit", () => end(1));
+      // The runtime is the board: when it dies, the board restarts it, as a
+      // board resets, on the same line. Five quick deaths in a row end it.
+      let quick = 0;
+      const start = () => {
+        const t0 = Date.now();
+        const runtime = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
+        children.push(runtime);
+        runtime.once("exit", (code, signal) => {
+          if (done) return;
+          quick = Date.now() - t0 < 1000 ? quick + 1 : 0;
+          if (quick >= 5) {
+            process.stderr.write(`board: the runtime keeps exiting (${signal ?? code}); giving up\n`);
+            return end(code ?? 1);
+          }
+          process.stderr.write(`board: the runtime exited (${signal ?? `code ${code}`}); restarting it\n`);
+          start();
+        });
+      };
+      start();
     });
   } finally {
     killAll();
@@ -275,20 +283,15 @@ export async function logs(opts: LinkOptions): Promise<number> {
 // ---- qcam dev --------------------------------------------------------------------------
 
 export async function dev(input: string, opts: LinkOptions): Promise<number> {
+  const port = portOf(opts.port);
   const printer = new ConsolePrinter();
-  const { link, caps } = await connect(
-    portOf(opts.port),
-    printer.handlers({
-      event: (e) => {
-        if (e.event === "exited" && e.reason === "exit") process.stderr.write(`[dev] the app ended (exit code ${e.code}); save a file to run it again\n`);
-      },
-    }),
-  );
-  const target = targetOfBoard(caps);
   const log = (s: string) => process.stderr.write(s);
+  let link: BoardLink | undefined;
+  let target: Target = "host";
   let generation = 0;
   let busy = false;
   let again = false;
+  let stopped = false;
   const deploy = async (): Promise<void> => {
     if (busy) {
       again = true;
@@ -298,6 +301,7 @@ export async function dev(input: string, opts: LinkOptions): Promise<number> {
     try {
       do {
         again = false;
+        if (!link) break;
         const t0 = performance.now();
         let image: string;
         try {
@@ -320,6 +324,36 @@ export async function dev(input: string, opts: LinkOptions): Promise<number> {
       busy = false;
     }
   };
+  const handlers = printer.handlers({
+    event: (e) => {
+      if (e.event === "exited" && e.reason === "exit") log(`[dev] the app ended (exit code ${e.code}); save a file to run it again\n`);
+      if (e.event === "boot") {
+        log("[dev] the board restarted; running the app again\n");
+        void deploy();
+      }
+    },
+  });
+  /** Connect, retrying every 250 ms while the port is away (unplugged, reset). */
+  const connectLoop = async (): Promise<void> => {
+    for (let first = true; !stopped; first = false) {
+      try {
+        const c = await connect(port, handlers);
+        link = c.link;
+        target = targetOfBoard(c.caps);
+        link.onClose(() => {
+          link = undefined;
+          if (stopped) return;
+          log(`[dev] lost the board on ${port}; waiting for it to come back\n`);
+          void connectLoop().then(() => deploy());
+        });
+        return;
+      } catch (e) {
+        if (first) log(`[dev] ${(e as Error).message}; waiting for the board\n`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  };
+  await connectLoop();
   await deploy();
   const dir = fs.statSync(input).isDirectory() ? path.resolve(input) : path.dirname(path.resolve(input));
   let timer: NodeJS.Timeout | undefined;
@@ -332,18 +366,13 @@ export async function dev(input: string, opts: LinkOptions): Promise<number> {
   });
   log(`[dev] watching ${path.relative(process.cwd(), dir) || "."}; Ctrl-C stops\n`);
   return new Promise<number>((resolve) => {
-    const finish = async (code: number) => {
+    const off = onSignals(() => {
       off();
+      stopped = true;
       watcher.close();
       clearTimeout(timer);
       printer.flush();
-      await link.close();
-      resolve(code);
-    };
-    const off = onSignals(() => void finish(0));
-    link.onClose(() => {
-      log(`[dev] lost the board on ${link.path}\n`);
-      void finish(1);
+      void (link?.close() ?? Promise.resolve()).then(() => resolve(0));
     });
   });
 }

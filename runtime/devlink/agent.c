@@ -441,6 +441,9 @@ static void *agent_main(void *arg)
     a->ooo_next = SIZE_MAX;
     qcam_platform_name_thread("qcam-devlink");
     if (getenv("QCAM_DL_TRACE")) trace_fd = s->echo_fd[1];
+    /* A host still connected from before (a board reset) learns that it
+     * must run its app again. */
+    qcam_serve_event(s, "event=boot\nruntime=%s\n", QCAM_VERSION);
     for (;;) {
         pthread_mutex_lock(&s->out_lock);
         bool pending_out = s->out_off < s->out_len;

@@ -13,7 +13,7 @@ import { buildApp } from "../../build/app-build.ts";
 import { readBuildInfo } from "../../build/cmake.ts";
 import { BoardLink } from "../../build/devlink/link.ts";
 import { ROOT } from "../../build/paths.ts";
-import { FIXTURES, tmpDir } from "../helpers.ts";
+import { childPids, FIXTURES, tmpDir } from "../helpers.ts";
 
 const CLI = path.join(ROOT, "bin", "qcam.mjs");
 const live = new Set<ChildProcess>();
@@ -262,6 +262,23 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link: a sim board 
     assert.equal((await ran).code, "0");
     await until("the new app's line", () => consoleText.includes(`new app ${blob.length}`));
     assert.match(consoleText, /OLD bye/);
+  });
+
+  it("the board's runtime killed mid-session: it restarts, and qcam dev runs the app again by itself", async function () {
+    const dir = appDir({ "main.ts": ticker("life 1") });
+    const dev = qcam(["dev", dir, "--port", port, "--no-typecheck"]);
+    await until("the app", () => dev.out().includes("life 1 tick 2"), 120000);
+    const before = childPids(board.child.pid!, "qcam-runtime");
+    assert.equal(before.length, 1);
+    const mark = dev.out().length;
+    process.kill(before[0], "SIGKILL");
+    await until("the app again after the restart", () => /life 1 tick 2/.test(dev.out().slice(mark)), 60000);
+    assert.match(dev.err(), /the board restarted; running the app again/);
+    const after = childPids(board.child.pid!, "qcam-runtime");
+    assert.equal(after.length, 1);
+    assert.notEqual(after[0], before[0]);
+    killGroup(dev.child, "SIGINT");
+    await dev.exited;
   });
 
   it("qcam dev: hot reload six times, every generation's output seen; a build error keeps the old app", async function () {
