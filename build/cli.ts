@@ -1,4 +1,5 @@
-// qcam — the command line: build, run, start, verify, test, repair, bench.
+// qcam — the command line: build, run, start, verify, test, repair, bench,
+// and the dev link's board, push, stop, logs, dev (docs/dev-link.md).
 // Each command's flags are declared once in COMMANDS; node's util.parseArgs
 // (strict) parses them and the same table writes the help. Unknown commands
 // and flags, missing values and app arguments given without `--` are refused
@@ -55,6 +56,7 @@ const NO_DISPLAY_URL: Flag = { type: "boolean", help: "do not print the sim scre
 const ASAN: Flag = { type: "boolean", help: "run on the ASan+UBSan build of the host runtime" };
 const NO_TYPECHECK: Flag = { type: "boolean", help: "skip the tsc type-check (TypeScript apps; JavaScript is never type-checked)" };
 const HELP: Flag = { type: "boolean", short: "h", help: "this help" };
+const PORT: Flag = { type: "string", value: "PATH", help: "the board's serial port (default out/board.tty, the sim board `qcam board` started)" };
 
 function targetOf(v: string | boolean | undefined): Target {
   const t = typeof v === "string" ? v : "host";
@@ -128,8 +130,9 @@ const COMMANDS: Command[] = [
   {
     name: "run",
     args: "<app-dir | file.ts | file.js | image>",
-    summary: "build the app if it is source, then run it on the sim runtime",
+    summary: "build the app if it is source, then run it on the sim runtime (or, with --port, on a board)",
     flags: {
+      port: { ...PORT, help: "run it on the board on this serial port instead: push, run, show its console until it ends" },
       target: TARGET,
       asan: ASAN,
       sdcard: SDCARD,
@@ -147,6 +150,10 @@ const COMMANDS: Command[] = [
       "An image is recognised by its magic, whatever its name. The app's exit code and output pass\n" +
       "through; stack traces come back with TypeScript file:line. Arguments for the app go after `--`.",
     async run(p) {
+      if (p.values.port !== undefined) {
+        const { runOnBoard } = await import("./devlink/commands.ts");
+        return runOnBoard(p.positionals[0], { port: str(p.values.port), typecheck: !p.values["no-typecheck"] });
+      }
       const { runApp } = await import("./run.ts");
       return runApp(p.positionals[0], { ...runtimeOptions(p), typecheck: !p.values["no-typecheck"], args: p.rest });
     },
@@ -213,13 +220,81 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    name: "board",
+    args: "",
+    summary: "start a sim board: the runtime serving the dev link on a fresh pseudo-terminal",
+    flags: {
+      target: TARGET,
+      asan: ASAN,
+      sdcard: SDCARD,
+      baud: { type: "string", value: "N", help: "pace the line to N baud (8N1), like a USB-UART bridge; default: pty speed, like USB CDC" },
+      help: HELP,
+    },
+    positionals: [0, 0],
+    more:
+      "Prints the host end's path (also linked as out/board.tty) and runs until Ctrl-C. Every dev-link\n" +
+      "command talks to it as to a real board's serial port (docs/dev-link.md).",
+    async run(p) {
+      const { board } = await import("./devlink/commands.ts");
+      return board({ target: targetOf(p.values.target), asan: p.values.asan === true, sdcard: str(p.values.sdcard), baud: str(p.values.baud) });
+    },
+  },
+  {
+    name: "push",
+    args: "<app-dir | file.ts | file.js | image>",
+    summary: "build the app for the board if it is source and push its image over the dev link",
+    flags: { port: PORT, "no-typecheck": NO_TYPECHECK, help: HELP },
+    positionals: [1, 1],
+    more: "An image the board already holds (same SHA-256) is not sent again. The running app is not touched.",
+    async run(p) {
+      const { push } = await import("./devlink/commands.ts");
+      return push(p.positionals[0], { port: str(p.values.port), typecheck: !p.values["no-typecheck"] });
+    },
+  },
+  {
+    name: "stop",
+    args: "",
+    summary: "stop the app running on the board (a busy loop too: interrupted within 100 ms)",
+    flags: { port: PORT, help: HELP },
+    positionals: [0, 0],
+    async run(p) {
+      const { stop } = await import("./devlink/commands.ts");
+      return stop({ port: str(p.values.port) });
+    },
+  },
+  {
+    name: "logs",
+    args: "",
+    summary: "show the board's console as it comes, stack traces mapped to TypeScript (Ctrl-C ends)",
+    flags: { port: PORT, help: HELP },
+    positionals: [0, 0],
+    async run(p) {
+      const { logs } = await import("./devlink/commands.ts");
+      return logs({ port: str(p.values.port) });
+    },
+  },
+  {
+    name: "dev",
+    args: "[app-dir | file.ts | file.js]",
+    summary: "build, push and run the app on the board, then rebuild and reload it on every save",
+    flags: { port: PORT, "no-typecheck": NO_TYPECHECK, help: HELP },
+    positionals: [0, 1],
+    more:
+      "Default app: app/ (the recorder). Shows the board's console with stack traces mapped to TypeScript.\n" +
+      "A build or type error is shown with file:line and the board keeps running the last good app.",
+    async run(p) {
+      const { dev } = await import("./devlink/commands.ts");
+      return dev(p.positionals[0] ?? path.join(ROOT, "app"), { port: str(p.values.port), typecheck: !p.values["no-typecheck"] });
+    },
+  },
+  {
     name: "bench",
     args: "",
     summary: "run the benchmarks (what `npm run bench` runs) and write docs/benchmarks.md",
     flags: {
       runs: { type: "string", value: "N", help: "runs per measurement, each cell is their median (default 20)" },
       "no-docs": { type: "boolean", help: "print the table only; leave docs/benchmarks.md alone" },
-      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp) and only print" },
+      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp, devlink) and only print" },
       help: HELP,
     },
     positionals: [0, 0],

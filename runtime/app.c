@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../host-modules/modules.h"
+#include "devlink/control.h"
 #include "engine.h"
 #include "loop.h"
 
@@ -215,7 +216,18 @@ void qcam_app_uncaught(qcam_app *app) { report_exception(app, "Uncaught "); }
 
 bool qcam_app_exit_requested(qcam_app *app)
 {
-    return app->exit_flag || app->fatal || qcam_signals_count() > 0;
+    return app->exit_flag || app->fatal || qcam_signals_count() > 0 ||
+           (app->opts->control && qcam_control_should_exit(app->opts->control));
+}
+
+/* The engine asks this every few thousand steps of JavaScript: non-zero ends
+ * the running code with an uncatchable error (a dev-link stop of an app that
+ * does not call needExit()). */
+static int interrupt_handler(JSRuntime *rt, void *opaque)
+{
+    (void)rt;
+    qcam_app *app = opaque;
+    return qcam_control_interrupt_due(app->opts->control);
 }
 
 void qcam_app_set_exit_flag(qcam_app *app, bool on) { app->exit_flag = on; }
@@ -532,11 +544,16 @@ static qcam_app *app_new(const qcam_run_options *opts)
     JS_FreeValue(app->ctx, global);
     qcam_console_init(app->ctx);
     qcam_signals_install(app->loop);
+    if (opts->control) {
+        qcam_control_attach(opts->control, app->loop);
+        JS_SetInterruptHandler(app->rt, interrupt_handler, app);
+    }
     return app;
 }
 
 static void app_free(qcam_app *app)
 {
+    if (app->opts->control) qcam_control_detach(app->opts->control);
     /* Native resources first (their threads may still post events), newest first. */
     while (app->resources.next != &app->resources) {
         qcam_resource *r = app->resources.next;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "app.h"
+#include "build_facts.h"
+#include "devlink/serve.h"
 #include "image.h"
 #include "loop.h"
 #include "platform.h"
@@ -26,26 +28,10 @@ static const char usage[] =
     "  --source          the file is ES module source, not an image (development)\n"
     "  --verify          check the image and exit\n"
     "  --stats           print peak RSS and run time to stderr at exit\n"
-    "  --info            print engine, bytecode version, target and ABI hash\n";
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-static void fill_expect(qcam_image_expect *ex)
-{
-    const char *hex = QCAM_ABI_HASH;
-    ex->engine_major = QJS_VERSION_MAJOR;
-    ex->engine_minor = QJS_VERSION_MINOR;
-    ex->engine_patch = QJS_VERSION_PATCH;
-    ex->bytecode_version = QCAM_BC_VERSION;
-    ex->target = QCAM_TARGET_ID;
-    for (int i = 0; i < 32; i++)
-        ex->abi_hash[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
-}
+    "  --info            print engine, bytecode version, target and ABI hash\n"
+    "  --serve DEVICE    be a board on the serial device DEVICE: run the apps the\n"
+    "                    dev link pushes (docs/dev-link.md); no app arguments\n"
+    "  --echo            --serve: copy the apps' console to this stdout/stderr too\n";
 
 static uint8_t *read_file(const char *path, size_t *len, int *err)
 {
@@ -109,7 +95,7 @@ static int run_file(const char *path, const qcam_run_options *opts, int repeat, 
         qcam_image_expect ex;
         qcam_image img;
         char msg[256];
-        fill_expect(&ex);
+        qcam_build_expect(&ex);
         code = qcam_image_verify(buf, len, &ex, &img, msg, sizeof msg);
         if (code != QCAM_IMG_OK) {
             fprintf(stderr, "qcam: refusing %s: %s\n", path, msg);
@@ -129,7 +115,8 @@ int main(int argc, char **argv)
     qcam_run_options opts = {.sdcard_dir = "sdcard", .log_level = QCAM_LOG_INFO};
     const char *paths[16];
     int n_paths = 0;
-    int repeat = 1, verify_only = 0, source = 0, stats = 0;
+    int repeat = 1, verify_only = 0, source = 0, stats = 0, echo = 0;
+    const char *serve = NULL;
     opts.board = getenv("QCAM_BOARD");
     if (getenv("QCAM_LOG_LEVEL")) {
         int l = parse_level(getenv("QCAM_LOG_LEVEL"));
@@ -175,6 +162,10 @@ int main(int argc, char **argv)
             verify_only = 1;
         } else if (strcmp(a, "--source") == 0) {
             source = 1;
+        } else if (strcmp(a, "--serve") == 0 && i + 1 < argc) {
+            serve = argv[++i];
+        } else if (strcmp(a, "--echo") == 0) {
+            echo = 1;
         } else if (strcmp(a, "--stats") == 0) {
             stats = 1;
         } else if (strcmp(a, "--info") == 0) {
@@ -191,6 +182,13 @@ int main(int argc, char **argv)
         } else {
             paths[n_paths++] = a;
         }
+    }
+    if (serve) {
+        if (n_paths || i < argc) {
+            fprintf(stderr, "qcam-runtime: --serve takes no app or app arguments\n");
+            return QCAM_EXIT_USAGE;
+        }
+        return qcam_serve_main(serve, &opts, echo);
     }
     if (n_paths == 0) {
         fputs(usage, stderr);

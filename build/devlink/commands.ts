@@ -1,0 +1,380 @@
+// The dev-link commands (docs/dev-link.md): qcam board, push, run --port,
+// stop, logs and dev. Each opens the port, says hello, does its work over
+// one BoardLink and closes the port.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+import { buildApp, ensureFlavor, isImageFile } from "../app-build.ts";
+import { buildFlavor } from "../cmake.ts";
+import { BuildError } from "../log.ts";
+import { OUT, buildDir, runtimeBinary, type Flavor, type Target } from "../paths.ts";
+import { mapperFor } from "../run.ts";
+import { BoardLink, LinkError, type LinkHandlers } from "./link.ts";
+
+/** The host end of the sim board's line, while `qcam board` runs. */
+export const BOARD_LINK = path.join(OUT, "board.tty");
+const BOARD_SIDE_LINK = path.join(OUT, ".board-side.tty");
+/** hash -> image path of every image pushed from here, to map stack traces. */
+const KNOWN = path.join(OUT, "devlink", "images.json");
+
+function knownImages(): Record<string, string> {
+  try {
+    return JSON.parse(fs.readFileSync(KNOWN, "utf8")) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+function remember(hash: string, image: string): void {
+  const known = knownImages();
+  known[hash] = path.resolve(image);
+  fs.mkdirSync(path.dirname(KNOWN), { recursive: true });
+  fs.writeFileSync(`${KNOWN}.tmp`, JSON.stringify(known, null, 1));
+  fs.renameSync(`${KNOWN}.tmp`, KNOWN);
+}
+
+function targetOfBoard(caps: Record<string, string>): Target {
+  if (caps.target === "sim-riscv64") return "riscv64";
+  if (caps.target === "sim-x86_64") return "host";
+  throw new BuildError(`the board runs images for ${caps.target}, which qcam cannot build yet`);
+}
+
+/** Prints the board's console, stack traces mapped to TypeScript with the
+ * running image's source map (when that image was pushed from here). */
+export class ConsolePrinter {
+  private partial = { stdout: "", stderr: "" };
+  private mapper?: (line: string) => string;
+
+  constructor(
+    private readonly out: (s: string) => void = (s) => process.stdout.write(s),
+    private readonly err: (s: string) => void = (s) => process.stderr.write(s),
+  ) {}
+
+  /** Map traces with the image that has this hash. */
+  useImage(hash: string | undefined): void {
+    const image = hash ? knownImages()[hash] : undefined;
+    this.mapper = image && fs.existsSync(image) ? mapperFor(image) : undefined;
+  }
+
+  write(stream: "stdout" | "stderr", data: Buffer): void {
+    const text = this.partial[stream] + data.toString("utf8");
+    const cut = text.lastIndexOf("\n") + 1;
+    this.partial[stream] = text.slice(cut);
+    if (!cut) return;
+    const lines = text.slice(0, cut);
+    const mapped = this.mapper ? lines.split("\n").map(this.mapper).join("\n") : lines;
+    (stream === "stdout" ? this.out : this.err)(mapped);
+  }
+
+  flush(): void {
+    for (const s of ["stdout", "stderr"] as const) if (this.partial[s]) this.write(s, Buffer.from("\n"));
+  }
+
+  handlers(extra: LinkHandlers = {}): LinkHandlers {
+    return {
+      console: (s, d) => this.write(s, d),
+      dropped: (n) => this.err(`[board] ${n} bytes of console output dropped (the host did not read fast enough)\n`),
+      text: (t) => this.err(t.endsWith("\n") ? t : `${t}\n`),
+      ...extra,
+      event: (e) => {
+        if (e.event === "started") this.useImage(e.image);
+        extra.event?.(e);
+      },
+    };
+  }
+}
+
+export async function connect(port: string, handlers: LinkHandlers): Promise<{ link: BoardLink; caps: Record<string, string> }> {
+  const link = await BoardLink.open(port, handlers);
+  try {
+    return { link, caps: await link.hello() };
+  } catch (e) {
+    await link.close();
+    throw e;
+  }
+}
+
+function portOf(port: string | undefined): string {
+  if (port) return port;
+  if (fs.existsSync(BOARD_LINK)) return BOARD_LINK;
+  throw new BuildError("no --port given and no sim board running (start one with `qcam board`)");
+}
+
+/** An image for the board: built from source for the board's target, or given. */
+async function imageFor(input: string, target: Target, typecheck: boolean): Promise<string> {
+  if (input.endsWith(".qcam") || isImageFile(input)) return input;
+  return (await buildApp(input, { target, typecheck })).image;
+}
+
+async function pushImage(link: BoardLink, image: string, log: (s: string) => void): Promise<string> {
+  const bytes = fs.readFileSync(image);
+  const t0 = performance.now();
+  const r = await link.push(bytes);
+  remember(r.hash, image);
+  const ms = (performance.now() - t0).toFixed(0);
+  if (r.skipped) log(`[push] ${path.basename(image)}: the board has it already (${ms} ms)\n`);
+  else log(`[push] ${path.basename(image)}: ${bytes.length} bytes in ${ms} ms${r.resumedAt ? ` (resumed at ${r.resumedAt})` : ""}\n`);
+  return r.hash;
+}
+
+function onSignals(f: () => void): () => void {
+  process.on("SIGINT", f);
+  process.on("SIGTERM", f);
+  return () => {
+    process.off("SIGINT", f);
+    process.off("SIGTERM", f);
+  };
+}
+
+// ---- qcam board ----------------------------------------------------------------------
+
+export interface BoardOptions {
+  target: Target;
+  asan?: boolean;
+  sdcard?: string;
+  baud?: string;
+}
+
+export async function board(opts: BoardOptions): Promise<number> {
+  const flavor: Flavor = opts.asan ? "asan" : opts.target;
+  ensureFlavor(flavor);
+  const relay = path.join(buildDir("host"), "qcam-ptypair");
+  if (!fs.existsSync(relay)) buildFlavor("host");
+  const sdcard = path.resolve(opts.sdcard ?? path.join(OUT, "sdcard"));
+  fs.mkdirSync(sdcard, { recursive: true });
+  const children: ChildProcess[] = [];
+  const killAll = () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+  };
+  process.on("exit", killAll);
+  try {
+    // The relay exits by itself when our end of its stdin closes (we are gone).
+    const args = [BOARD_LINK, BOARD_SIDE_LINK, ...(opts.baud ? ["--baud", opts.baud] : [])];
+    const ptys = spawn(relay, args, { stdio: ["pipe", "pipe", "inherit"] });
+    children.push(ptys);
+    const line = await new Promise<string>((resolve, reject) => {
+      const rl = readline.createInterface({ input: ptys.stdout! });
+      rl.once("line", resolve);
+      ptys.once("exit", (code) => reject(new BuildError(`qcam-ptypair exited (${code})`)));
+    });
+    const m = /host=(\S+) board=(\S+)/.exec(line);
+    if (!m) throw new BuildError(`qcam-ptypair said '${line}'`);
+    const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo"];
+    const cmd = opts.target === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
+    process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), BOARD_LINK) || BOARD_LINK})${opts.baud ? ` at ${opts.baud} baud` : ""}\n`);
+    return await new Promise<number>((resolve) => {
+      let done = false;
+      const end = (code: number) => {
+        if (done) return;
+        done = true;
+        off();
+        killAll();
+        resolve(code);
+      };
+      const off = onSignals(() => end(0));
+      // Started with a pipe for input (by another program): end with it, so a
+      // parent that dies takes the board along.
+      if (fs.fstatSync(0).isFIFO()) {
+        process.stdin.on("end", () => end(0));
+        process.stdin.resume();
+      }
+      ptys.once("exit", () => end(1));
+      // The runtime is the board: when it dies, the board restarts it, as a
+      // board resets, on the same line. Five quick deaths in a row end it.
+      let quick = 0;
+      const start = () => {
+        const t0 = Date.now();
+        const runtime = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
+        children.push(runtime);
+        runtime.once("exit", (code, signal) => {
+          if (done) return;
+          quick = Date.now() - t0 < 1000 ? quick + 1 : 0;
+          if (quick >= 5) {
+            process.stderr.write(`board: the runtime keeps exiting (${signal ?? code}); giving up\n`);
+            return end(code ?? 1);
+          }
+          process.stderr.write(`board: the runtime exited (${signal ?? `code ${code}`}); restarting it\n`);
+          start();
+        });
+      };
+      start();
+    });
+  } finally {
+    killAll();
+    process.off("exit", killAll);
+  }
+}
+
+// ---- push, run, stop, logs -------------------------------------------------------------
+
+export interface LinkOptions {
+  port?: string;
+  typecheck?: boolean;
+}
+
+export async function push(input: string, opts: LinkOptions): Promise<number> {
+  const { link, caps } = await connect(portOf(opts.port), {});
+  try {
+    await pushImage(link, await imageFor(input, targetOfBoard(caps), opts.typecheck !== false), (s) => process.stdout.write(s));
+    return 0;
+  } finally {
+    await link.close();
+  }
+}
+
+/** Build, push and run; then show the console until the app ends (its exit code). */
+export async function runOnBoard(input: string, opts: LinkOptions): Promise<number> {
+  const printer = new ConsolePrinter();
+  const { link, caps } = await connect(portOf(opts.port), printer.handlers());
+  try {
+    const image = await imageFor(input, targetOfBoard(caps), opts.typecheck !== false);
+    const hash = await pushImage(link, image, (s) => process.stderr.write(s));
+    printer.useImage(hash);
+    const exited = link.waitEvent((e) => e.event === "exited" && e.image === hash, 2 ** 31 - 1);
+    await link.run(hash);
+    let interrupted = false;
+    const off = onSignals(() => {
+      interrupted = true;
+      void link.stop().catch(() => undefined);
+    });
+    const e = await exited.finally(off);
+    printer.flush();
+    return interrupted ? 130 : Number(e.code ?? 1);
+  } finally {
+    await link.close();
+  }
+}
+
+export async function stop(opts: LinkOptions): Promise<number> {
+  const { link } = await connect(portOf(opts.port), {});
+  try {
+    const exited = link.waitEvent((e) => e.event === "exited", 10000);
+    if (!(await link.stop())) {
+      exited.catch(() => undefined);
+      process.stdout.write("nothing was running\n");
+      return 0;
+    }
+    const e = await exited;
+    process.stdout.write(`stopped (exit code ${e.code})\n`);
+    return 0;
+  } finally {
+    await link.close();
+  }
+}
+
+export async function logs(opts: LinkOptions): Promise<number> {
+  const printer = new ConsolePrinter();
+  const { link, caps } = await connect(
+    portOf(opts.port),
+    printer.handlers({ event: (e) => process.stderr.write(`[board] ${e.event} ${e.image?.slice(0, 12) ?? ""}${e.code !== undefined ? ` code=${e.code} (${e.reason})` : ""}\n`) }),
+  );
+  printer.useImage(caps.image || undefined);
+  process.stderr.write(`[board] ${caps.board} ${caps.target}, runtime ${caps.runtime}, ${caps.state}${caps.image ? ` (${caps.image.slice(0, 12)})` : ""}\n`);
+  return new Promise<number>((resolve) => {
+    const off = onSignals(() => {
+      off();
+      printer.flush();
+      void link.close().then(() => resolve(0));
+    });
+  });
+}
+
+// ---- qcam dev --------------------------------------------------------------------------
+
+export async function dev(input: string, opts: LinkOptions): Promise<number> {
+  const port = portOf(opts.port);
+  const printer = new ConsolePrinter();
+  const log = (s: string) => process.stderr.write(s);
+  let link: BoardLink | undefined;
+  let target: Target = "host";
+  let generation = 0;
+  let busy = false;
+  let again = false;
+  let stopped = false;
+  const deploy = async (): Promise<void> => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      do {
+        again = false;
+        if (!link) break;
+        const t0 = performance.now();
+        let image: string;
+        try {
+          image = await imageFor(input, target, opts.typecheck !== false);
+        } catch (e) {
+          if (!(e instanceof BuildError)) throw e;
+          log(`[dev] build failed; the board keeps running the last good app:\n${e.message}\n`);
+          continue;
+        }
+        const t1 = performance.now();
+        const hash = await pushImage(link, image, () => undefined);
+        const t2 = performance.now();
+        await link.run(hash);
+        generation++;
+        log(`[dev] #${generation} running ${path.basename(image)} (build ${(t1 - t0).toFixed(0)} ms, push ${(t2 - t1).toFixed(0)} ms)\n`);
+      } while (again);
+    } catch (e) {
+      log(`[dev] ${(e as Error).message}\n`);
+    } finally {
+      busy = false;
+    }
+  };
+  const handlers = printer.handlers({
+    event: (e) => {
+      if (e.event === "exited" && e.reason === "exit") log(`[dev] the app ended (exit code ${e.code}); save a file to run it again\n`);
+      if (e.event === "boot") {
+        log("[dev] the board restarted; running the app again\n");
+        void deploy();
+      }
+    },
+  });
+  /** Connect, retrying every 250 ms while the port is away (unplugged, reset). */
+  const connectLoop = async (): Promise<void> => {
+    for (let first = true; !stopped; first = false) {
+      try {
+        const c = await connect(port, handlers);
+        link = c.link;
+        target = targetOfBoard(c.caps);
+        link.onClose(() => {
+          link = undefined;
+          if (stopped) return;
+          log(`[dev] lost the board on ${port}; waiting for it to come back\n`);
+          void connectLoop().then(() => deploy());
+        });
+        return;
+      } catch (e) {
+        if (first) log(`[dev] ${(e as Error).message}; waiting for the board\n`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  };
+  await connectLoop();
+  await deploy();
+  const dir = fs.statSync(input).isDirectory() ? path.resolve(input) : path.dirname(path.resolve(input));
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = fs.watch(dir, { recursive: true }, (_ev, file) => {
+    const f = String(file ?? "");
+    if (f.split(path.sep).some((p) => p === "node_modules" || p === "out" || p.startsWith("."))) return;
+    if (!/\.(ts|mts|cts|tsx|js|mjs|cjs|jsx|json)$/.test(f)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void deploy(), 30);
+  });
+  log(`[dev] watching ${path.relative(process.cwd(), dir) || "."}; Ctrl-C stops\n`);
+  return new Promise<number>((resolve) => {
+    const off = onSignals(() => {
+      off();
+      stopped = true;
+      watcher.close();
+      clearTimeout(timer);
+      printer.flush();
+      void (link?.close() ?? Promise.resolve()).then(() => resolve(0));
+    });
+  });
+}
+
+export { LinkError };

@@ -1,0 +1,92 @@
+/* qcam-runtime --serve DEVICE: the runtime as a board on a serial line
+ * (docs/dev-link.md, section 4).
+ *
+ * The model. Two threads share one qcam_serve:
+ *   - the agent (agent.c) owns the tty. It decodes frames, answers control
+ *     requests, stages and commits pushed images, and forwards the app's
+ *     console (the read ends of the pipes that are the process's stdout and
+ *     stderr) as console frames. It never calls into the engine.
+ *   - the runner (serve.c, the main thread) runs one app at a time through
+ *     the usual load -> run -> unload, then waits for the next run request.
+ * They meet under `lock`: the agent sets `pending` (an image to run) and
+ * signals `cond`; the runner says what runs in `running`/`current`. A stop
+ * goes through `control` (control.h), which the app's needExit() and the
+ * engine's interrupt handler read.
+ *
+ * Output to the tty goes through one queue (qcam_serve_send, any thread);
+ * the agent writes it out without ever blocking on the tty. Console output
+ * beyond QCAM_SERVE_CONSOLE_MAX queued bytes is dropped and counted, so a
+ * host that does not read never stalls the app. */
+#ifndef QCAM_DEVLINK_SERVE_H
+#define QCAM_DEVLINK_SERVE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../qcam_host.h"
+#include "control.h"
+#include "devlink_proto.h"
+
+#define QCAM_SERVE_CONSOLE_MAX (256u << 10)
+#define QCAM_SERVE_WINDOW (64u << 10) /* push credit, bytes */
+#define QCAM_SERVE_MAX_IMAGE (64u << 20)
+
+/* Message types (docs/dev-link.md, section 3). */
+enum { DL_HELLO = 1, DL_PUSH = 2, DL_RUN = 3, DL_STOP = 4, DL_RELOAD = 5, DL_STATS = 6, DL_EVENT = 7 };
+enum { DL_DATA = 1, DL_ACK = 2, DL_DONE = 3 };
+enum { DL_STDOUT = 1, DL_STDERR = 2, DL_DROPPED = 3 };
+enum {
+    DL_OK = 0, DL_HAVE = 1, DL_IDLE = 2, DL_BAD = 3, DL_NOENT = 4, DL_REFUSED = 5, DL_NOSPACE = 6,
+    DL_UNKNOWN = 7,
+};
+
+typedef struct qcam_serve {
+    int tty;
+    int console_fd[2];  /* read ends: the app's stdout, stderr */
+    int echo_fd[2];     /* --echo: copies of the console (-1: none) */
+    int wake[2];        /* the agent's self-pipe */
+    char images_dir[512];
+    qcam_run_options opts;
+    qcam_app_control control;
+    long long started_us;
+
+    pthread_mutex_t lock; /* guards the fields below down to `out` */
+    pthread_cond_t cond;
+    bool pending;         /* a run request for `pending_hash` */
+    uint8_t pending_hash[32];
+    bool running;
+    bool have_current;    /* `current`: the running, or last run, image */
+    uint8_t current[32];
+    unsigned runs;
+    bool quit;
+
+    pthread_mutex_t out_lock; /* the output queue */
+    uint8_t *out;
+    size_t out_len, out_off, out_cap;
+    size_t console_queued;    /* console bytes in the queue (approximately) */
+    uint32_t console_dropped; /* not yet reported */
+    uint64_t console_dropped_total;
+    uint16_t seq_out;
+    uint64_t frames_out;
+} qcam_serve;
+
+/* Queue one frame: payload = type, then body. Returns 0, or -1 when it was
+ * dropped (console over its limit, out of memory). Any thread. */
+int qcam_serve_send(qcam_serve *s, uint8_t channel, uint8_t flags, uint8_t type, const void *body,
+                    size_t len, bool console);
+/* Queue a text `event` (control channel) from printf-style key=value lines. */
+void qcam_serve_event(qcam_serve *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The agent thread (agent.c). */
+int qcam_agent_start(qcam_serve *s, pthread_t *thread);
+
+/* The path of the stored image with this hash. */
+void qcam_serve_image_path(const qcam_serve *s, const uint8_t hash[32], char *out, size_t n);
+void qcam_hex(const uint8_t *b, size_t n, char *out); /* out: 2n + 1 */
+
+/* Run the serving process: returns the process exit status. */
+int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo);
+
+#endif
