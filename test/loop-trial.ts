@@ -45,6 +45,7 @@ export interface LoopTrialResult {
   deleted: string[]; // board paths, in the order they were deleted
   left: string[]; // files in the card's video folder at the end
   capBytes: number;
+  ranMs: number; // from the start to SIGINT
 }
 
 function procStatus(pid: number): { rssKb: number; threads: number } | null {
@@ -99,6 +100,7 @@ export async function runLoopTrial(o: LoopTrialOptions): Promise<LoopTrialResult
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    const ranMs = Date.now() - t0;
     child.kill("SIGINT");
     const killer = setTimeout(run.kill, 60_000);
     const end = await run.done;
@@ -112,6 +114,7 @@ export async function runLoopTrial(o: LoopTrialOptions): Promise<LoopTrialResult
       deleted: [...stdout.matchAll(/^ {2}deleted (\S+) to make room/gm)].map((m) => m[1]),
       left: fs.existsSync(videoDir) ? fs.readdirSync(videoDir).sort() : [],
       capBytes: Math.floor(o.sizeMb * 1024 * 1024),
+      ranMs,
     };
   } finally {
     run.kill();

@@ -23,7 +23,7 @@ for (const sizeMb of [12, 40])
     const maxCard = Math.max(...r.samples.map((s) => s.cardBytes));
     const fullCuts = (r.stdout.match(/the card is full/g) ?? []).length;
     console.log(
-      `${sizeMb} MB ${codec}+alaw ${((r.samples.at(-1)?.atMs ?? 0) / 1000).toFixed(0)} s: ${r.saved.length} segments saved, ${r.deleted.length} deleted, ${r.left.length} left (all play: ${bad.every((b) => !b.includes("does not play"))}), ` +
+      `${sizeMb} MB ${codec}+alaw ${(r.ranMs / 1000).toFixed(0)} s: ${r.saved.length} segments saved, ${r.deleted.length} deleted, ${r.left.length} left (all play: ${bad.every((b) => !b.includes("does not play"))}), ` +
         `card max ${(maxCard / 1048576).toFixed(2)} of ${sizeMb} MiB, full-card cuts ${fullCuts}, ` +
         `RSS ${Math.min(...rss)}-${Math.max(...rss)} KiB, fds ${Math.min(...fds)}-${Math.max(...fds)}, threads ${Math.min(...thr)}-${Math.max(...thr)} ` +
         `(${steady.length} samples after start-up; bound: RSS +${BOUNDS.rssKb} KiB, fds +${BOUNDS.fds}, threads +${BOUNDS.threads}): ${bad.length ? "FAIL" : "ok"}`,
