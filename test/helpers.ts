@@ -123,6 +123,8 @@ export interface Started {
   output(): { stdout: string; stderr: string };
   /** SIGKILL the child and everything it started. */
   kill(): void;
+  /** Send a signal to the child (to its whole process group, when started with `group`). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export interface SpawnOptions {
@@ -136,11 +138,15 @@ export interface SpawnOptions {
   onData?: (text: string) => void;
   /** "suite": the child outlives one test (started in a before() hook and shared); the suite's after() kills it, else mocha's end does. Default "test". */
   lifetime?: "test" | "suite";
+  /** "pipe": the child gets a stdin (ended when it exits); default "ignore". */
+  stdin?: "pipe" | "ignore";
+  /** Start it in a process group of its own, so signal() reaches all it started (as a terminal's Ctrl-C does). */
+  group?: boolean;
 }
 
 /** Start a child process the suite keeps track of (see above). */
 export function spawnChild(cmd: string, args: string[], opts: SpawnOptions = {}): Started {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", opts.stdout ?? "pipe", "pipe"] });
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.stdin ?? "ignore", opts.stdout ?? "pipe", "pipe"], detached: opts.group === true });
   const set = opts.lifetime === "suite" ? suiteLong : running;
   set.add(child);
   let stdout = "";
@@ -191,7 +197,16 @@ export function spawnChild(cmd: string, args: string[], opts: SpawnOptions = {})
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  return { child, done, waitFor, output: () => ({ stdout, stderr }), kill };
+  child.on("exit", () => child.stdin?.destroy());
+  const signal = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(opts.group ? -child.pid : child.pid, sig);
+    } catch {
+      // gone meanwhile
+    }
+  };
+  return { child, done, waitFor, output: () => ({ stdout, stderr }), kill, signal };
 }
 
 /** Run a child to its end (killed after `timeoutMs`, default 120 s). */

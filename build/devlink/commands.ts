@@ -162,7 +162,7 @@ export async function board(opts: BoardOptions): Promise<number> {
     if (!m) throw new BuildError(`qcam-ptypair said '${line}'`);
     const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo"];
     const cmd = opts.target === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
-    process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), BOARD_LINK) || BOARD_LINK})${opts.baud ? ` at ${opts.baud} baud` : ""}\n`);
+    process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), BOARD_LINK) || BOARD_LINK})${opts.baud ? ` at ${opts.baud} baud` : ""}; the board's own end: ${m[2]}\n`);
     return await new Promise<number>((resolve) => {
       let done = false;
       const end = (code: number) => {

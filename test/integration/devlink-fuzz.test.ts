@@ -3,11 +3,10 @@
 // frame table (test/fixtures/devlink/frames.json). QCAM_FUZZ_SECONDS sets
 // the length of the run (default 10 s).
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { OUT, ROOT } from "../../build/paths.ts";
-import { tmpDir } from "../helpers.ts";
+import { spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 import { hasClang } from "../fuzz.ts";
 
 const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 10);
@@ -21,7 +20,7 @@ function build(): void {
   if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs > newest) return;
   const args = ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
     "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes", ...SOURCES, "-o", `${BIN}.tmp`];
-  const r = spawnSync("clang", args, { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSyncChild("clang", args, { cwd: ROOT, encoding: "utf8" });
   assert.equal(r.status, 0, `clang ${args.join(" ")}:\n${r.stderr}`);
   fs.renameSync(`${BIN}.tmp`, BIN);
 }
@@ -44,13 +43,13 @@ describe("fuzz: dev-link frame decoder (libFuzzer, ASan, UBSan)", function () {
     try {
       const table = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/devlink/frames.json"), "utf8")) as { cases: { wire: string }[] };
       table.cases.forEach((c, i) => fs.writeFileSync(path.join(seeds, `seed-${i}`), Buffer.concat([Buffer.of(i * 13), Buffer.from(c.wire, "hex")])));
-      const child = spawn(BIN, [`-max_total_time=${SECONDS}`, "-max_len=12000", "-timeout=10", `-artifact_prefix=${artifacts}/`, work, seeds], {
-        stdio: ["ignore", "ignore", "pipe"],
+      const fuzz = spawnChild(BIN, [`-max_total_time=${SECONDS}`, "-max_len=12000", "-timeout=10", `-artifact_prefix=${artifacts}/`, work, seeds], {
+        stdout: "ignore",
         env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" },
+        timeoutMs: (SECONDS + 60) * 1000,
       });
-      let out = "";
-      child.stderr.on("data", (c: Buffer) => (out = (out + c.toString()).slice(-20000)));
-      const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      const { code, stderr } = await fuzz.done;
+      const out = stderr.slice(-20000);
       const execs = Number(/Done (\d+) runs/.exec(out)?.[1] ?? 0);
       console.log(`      ${execs} inputs in ${SECONDS} s`);
       assert.deepEqual(fs.readdirSync(artifacts), [], out.split("\n").slice(-40).join("\n"));

@@ -5,7 +5,7 @@
 // Every process started here runs in a process group of its own and is
 // killed with its group on every path (after / afterEach).
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -13,43 +13,27 @@ import { buildApp } from "../../build/app-build.ts";
 import { readBuildInfo } from "../../build/cmake.ts";
 import { BoardLink } from "../../build/devlink/link.ts";
 import { ROOT } from "../../build/paths.ts";
-import { childPids, FIXTURES, tmpDir } from "../helpers.ts";
+import { childPids, FIXTURES, spawnChild, tmpDir } from "../helpers.ts";
 
 const CLI = path.join(ROOT, "bin", "qcam.mjs");
-const live = new Set<ChildProcess>();
 
 interface Proc {
   child: ChildProcess;
   out: () => string;
   err: () => string;
   exited: Promise<number | null>;
+  /** A signal to its whole process group. */
+  signal: (sig: NodeJS.Signals) => void;
 }
 
-/** A qcam command in a process group of its own (so everything it starts dies with it). */
-function qcam(argv: string[], cwd = ROOT): Proc {
+/** A qcam command in a process group of its own (so everything it starts dies
+ * with it), through the suite's child helper: killed after the test, or, for
+ * a board shared by a suite (`lifetime: "suite"`), by the suite's after(). */
+function qcam(argv: string[], cwd = ROOT, lifetime: "test" | "suite" = "test"): Proc {
   // stdin a pipe: `qcam board` ends with it, should this process die first.
-  const child = spawn(process.execPath, [CLI, ...argv], { cwd, detached: true, stdio: ["pipe", "pipe", "pipe"] });
-  live.add(child);
-  let out = "";
-  let err = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => {
-      live.delete(child);
-      child.stdin?.destroy();
-      resolve(code);
-    }),
-  );
-  return { child, out: () => out, err: () => err, exited };
-}
-
-function killGroup(child: ChildProcess, sig: NodeJS.Signals = "SIGKILL"): void {
-  try {
-    process.kill(-child.pid!, sig);
-  } catch {
-    // gone
-  }
+  const c = spawnChild(process.execPath, [CLI, ...argv], { cwd, stdin: "pipe", group: true, lifetime });
+  const exited = c.done.then((r) => r.code);
+  return { child: c.child, out: () => c.output().stdout, err: () => c.output().stderr, exited, signal: c.signal };
 }
 
 async function until(what: string, f: () => boolean, timeoutMs = 30000): Promise<void> {
@@ -105,7 +89,7 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link: a sim board 
 
   before(async function () {
     sdcard = tmpDir("qcam-devlink-sd-");
-    board = qcam(["board", "--sdcard", sdcard, ...(flavor === "asan" ? ["--asan"] : [])]);
+    board = qcam(["board", "--sdcard", sdcard, ...(flavor === "asan" ? ["--asan"] : [])], ROOT, "suite");
     await until("the board's path", () => /board: (\S+)/.test(board.out()), 120000);
     port = /board: (\S+)/.exec(board.out())![1];
   });
@@ -113,13 +97,12 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link: a sim board 
   afterEach(async function () {
     await link?.close();
     link = undefined;
-    for (const c of [...live]) if (c !== board.child) killGroup(c);
   });
 
   after(async function () {
-    killGroup(board.child, "SIGTERM");
+    board.signal("SIGTERM");
     await Promise.race([board.exited, new Promise((r) => setTimeout(r, 3000))]);
-    for (const c of [...live]) killGroup(c);
+    board.signal("SIGKILL");
   });
 
   it("says hello with the runtime's versions, ABI hash, target and free space", async function () {
@@ -203,7 +186,8 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link: a sim board 
       return frame;
     };
     // Toward the host: the board's side of the line gets text and garbage too.
-    const boardSide = fs.openSync(fs.realpathSync(path.join(ROOT, "out", ".board-side.tty")), "w");
+    // (the path this board printed: out/.board-side.tty is every board's, and a board ending meanwhile may take it)
+    const boardSide = fs.openSync(/the board's own end: (\S+)/.exec(board.out())![1], "w");
     fs.writeSync(boardSide, "U-Boot 2021.10 (sim)\r\n");
     const p = await l.push(big.bytes);
     fs.writeSync(boardSide, Buffer.from([0x13, 0x00, 0x37, 0xff, 0x00]));
@@ -277,7 +261,7 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link: a sim board 
     const after = childPids(board.child.pid!, "qcam-runtime");
     assert.equal(after.length, 1);
     assert.notEqual(after[0], before[0]);
-    killGroup(dev.child, "SIGINT");
+    dev.signal("SIGINT");
     await dev.exited;
   });
 
@@ -300,7 +284,7 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link: a sim board 
     fs.writeFileSync(path.join(dir, "main.ts"), ticker("gen 7"));
     await until("generation 7", seen("gen 7"), 60000);
     assert.equal((dev.err().match(/\[dev\] #\d+ running/g) ?? []).length, 7, dev.err());
-    killGroup(dev.child, "SIGINT");
+    dev.signal("SIGINT");
     await dev.exited;
   });
 });
@@ -311,15 +295,15 @@ describe("dev link: the riscv64 board under qemu (smoke)", function () {
   let port: string;
 
   before(async function () {
-    board = qcam(["board", "--target", "riscv64", "--sdcard", tmpDir("qcam-devlink-rv-sd-")]);
+    board = qcam(["board", "--target", "riscv64", "--sdcard", tmpDir("qcam-devlink-rv-sd-")], ROOT, "suite");
     await until("the board's path", () => /board: (\S+)/.test(board.out()), 120000);
     port = /board: (\S+)/.exec(board.out())![1];
   });
 
   after(async function () {
-    killGroup(board.child, "SIGTERM");
+    board.signal("SIGTERM");
     await Promise.race([board.exited, new Promise((r) => setTimeout(r, 3000))]);
-    for (const c of [...live]) killGroup(c);
+    board.signal("SIGKILL");
   });
 
   it("hello, run with the console, a TypeScript stack trace, stop of a busy app", async function () {

@@ -4,10 +4,10 @@
 // codec (runtime/devlink/devlink_proto.h) through test/c/test_devlink.c on
 // every runtime build that is there (host, ASan+UBSan, riscv64 under qemu).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { Decoder, encodeFrame, type DecodeEvent } from "../../build/devlink/codec.ts";
+import { spawnSyncChild } from "../helpers.ts";
 import { buildDir, ROOT, type Flavor } from "../../build/paths.ts";
 
 interface TableFrame {
@@ -88,7 +88,7 @@ describe("dev link: frame codec (one table, TypeScript and C)", function () {
       const bin = path.join(buildDir(flavor), "qcam-test-devlink");
       if (flavor !== "host" && !fs.existsSync(bin)) this.skip();
       const cmd = flavor === "riscv64" ? ["qemu-riscv64", bin] : [bin];
-      const r = spawnSync(cmd[0], cmd.slice(1), { input: tableLines(), encoding: "utf8", maxBuffer: 16 << 20 });
+      const r = spawnSyncChild(cmd[0], cmd.slice(1), { input: tableLines(), encoding: "utf8", maxBuffer: 16 << 20 });
       assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^ok ${TABLE.cases.length} \\d+\\n$`));
       assert.equal(r.stderr, "");
