@@ -24,19 +24,13 @@
 
 #include "../fs/fs.h"
 #include "../link/link.h"
+#include "../media/segment.h"
 #include "../video/video.h"
 #include "mp4.h"
 
 typedef struct qcam_mp4_writer qcam_mp4_writer;
 
-typedef struct {
-    char path[512];    /* board path of the finished file */
-    unsigned index;    /* segment number, 0, 1, ... */
-    double duration;   /* seconds: the video track (audio without video) */
-    uint64_t size;     /* bytes on storage */
-    uint64_t frames;   /* video samples */
-    bool full;         /* segments: ended early because the card was full */
-} qcam_mp4_segment_info;
+typedef qcam_segment_info qcam_mp4_segment_info; /* the finished file (media/segment.h) */
 
 typedef struct {
     uint64_t video_frames, audio_frames; /* samples in complete fragments, all files */

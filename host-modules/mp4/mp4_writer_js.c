@@ -2,7 +2,6 @@
  * provider, and the events the writer's threads post to the app's loop. */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,149 +9,19 @@
 
 #include "../../runtime/qcam_host.h"
 #include "../link/link_js.h"
+#include "../media/writer_events_js.h"
 #include "../video/video_js.h"
 #include "mp4_js.h"
 #include "mp4_remux.h"
 #include "mp4_write.h"
 
-typedef struct mp4_event mp4_event;
-
 typedef struct {
     qcam_mp4_writer *w;
     qcam_resource res;
-    qcam_app *app;
-    JSValue on_segment, on_error, on_full; /* owned by the object (gc-marked) */
-    bool alive;                   /* the JS object still exists */
-    atomic_int refs;              /* the JS object + drain events in flight */
-    pthread_mutex_t lock;         /* guards the queue */
-    mp4_event *head, *tail;       /* events not delivered yet, oldest first */
+    qcam_writer_events *ev; /* onSegment / onError / onFull (media/writer_events_js.h) */
 } mp4_handle;
 
 static JSClassID mp4_class;
-
-/* ---- events -------------------------------------------------------------------
- * The writer reports from whichever thread writes (a link's sink thread, or
- * the app's in pull mode) with its lock held: the report is queued here and a
- * drain is posted to the app's loop. close() drains what is still queued
- * itself, so every segment and error is delivered by the time it returns,
- * even when the app stops turning the loop right after. */
-
-struct mp4_event {
-    mp4_event *next;
-    enum { EV_SEGMENT, EV_ERROR, EV_FULL } kind;
-    int err;
-    qcam_mp4_segment_info info;
-};
-
-static void handle_unref(mp4_handle *h)
-{
-    if (atomic_fetch_sub(&h->refs, 1) != 1) return;
-    for (mp4_event *e = h->head, *n; e; e = n) {
-        n = e->next;
-        free(e);
-    }
-    pthread_mutex_destroy(&h->lock);
-    free(h);
-}
-
-static JSValue segment_object(JSContext *ctx, const qcam_mp4_segment_info *info)
-{
-    JSValue o = JS_NewObject(ctx);
-    JS_SetPropertyStr(ctx, o, "path", JS_NewString(ctx, info->path));
-    JS_SetPropertyStr(ctx, o, "index", JS_NewInt64(ctx, info->index));
-    JS_SetPropertyStr(ctx, o, "duration", JS_NewFloat64(ctx, info->duration));
-    JS_SetPropertyStr(ctx, o, "size", JS_NewInt64(ctx, (int64_t)info->size));
-    JS_SetPropertyStr(ctx, o, "frames", JS_NewInt64(ctx, (int64_t)info->frames));
-    JS_SetPropertyStr(ctx, o, "full", JS_NewBool(ctx, info->full));
-    return o;
-}
-
-/* On the app's thread: hand every queued event to onSegment / onError / onFull. */
-static void drain(mp4_handle *h)
-{
-    JSContext *ctx = qcam_app_context(h->app);
-    for (;;) {
-        pthread_mutex_lock(&h->lock);
-        mp4_event *ev = h->head;
-        if (ev) {
-            h->head = ev->next;
-            if (!h->head) h->tail = NULL;
-        }
-        pthread_mutex_unlock(&h->lock);
-        if (!ev) return;
-        JSValue fn = !h->alive                 ? JS_UNDEFINED
-                     : ev->kind == EV_ERROR    ? h->on_error
-                     : ev->kind == EV_FULL     ? h->on_full
-                                               : h->on_segment;
-        if (JS_IsFunction(ctx, fn)) {
-            JSValue arg;
-            if (ev->kind == EV_ERROR) {
-                qcam_throw_errno(ctx, -ev->err, "cannot write %s", ev->info.path);
-                arg = JS_GetException(ctx);
-            } else if (ev->kind == EV_FULL) {
-                arg = JS_NewString(ctx, ev->info.path);
-            } else {
-                arg = segment_object(ctx, &ev->info);
-            }
-            fn = JS_DupValue(ctx, fn);
-            JSValue r = JS_Call(ctx, fn, JS_UNDEFINED, 1, (JSValueConst *)&arg);
-            JS_FreeValue(ctx, fn);
-            JS_FreeValue(ctx, arg);
-            if (JS_IsException(r)) qcam_app_uncaught(h->app);
-            JS_FreeValue(ctx, r);
-        }
-        free(ev);
-    }
-}
-
-static void run_drain(void *app_ptr, void *data)
-{
-    (void)app_ptr;
-    mp4_handle *h = data;
-    drain(h);
-    handle_unref(h);
-}
-
-static void discard_drain(void *data) { handle_unref(data); }
-
-static void queue(mp4_handle *h, mp4_event *ev)
-{
-    pthread_mutex_lock(&h->lock);
-    if (h->tail) h->tail->next = ev;
-    else h->head = ev;
-    h->tail = ev;
-    pthread_mutex_unlock(&h->lock);
-    atomic_fetch_add(&h->refs, 1);
-    if (qcam_app_post(h->app, run_drain, discard_drain, h) != 0) handle_unref(h);
-}
-
-/* Called with the writer's lock held, on the writing thread. */
-static void on_segment(void *opaque, const qcam_mp4_segment_info *info)
-{
-    mp4_event *ev = calloc(1, sizeof *ev);
-    if (!ev) return;
-    ev->info = *info;
-    queue(opaque, ev);
-}
-
-static void on_error(void *opaque, int err, const char *path)
-{
-    mp4_event *ev = calloc(1, sizeof *ev);
-    if (!ev) return;
-    ev->kind = EV_ERROR;
-    ev->err = err;
-    snprintf(ev->info.path, sizeof ev->info.path, "%s", path);
-    queue(opaque, ev);
-}
-
-static void on_full(void *opaque, const char *path)
-{
-    mp4_event *ev = calloc(1, sizeof *ev);
-    if (!ev) return;
-    ev->kind = EV_FULL;
-    snprintf(ev->info.path, sizeof ev->info.path, "%s", path);
-    queue(opaque, ev);
-}
 
 /* ---- class ------------------------------------------------------------------------ */
 
@@ -175,21 +44,14 @@ static void mp4_finalizer(JSRuntime *rt, JSValue val)
         h->w = NULL;
         qcam_mp4_writer_close(w, NULL);
     }
-    JS_FreeValueRT(rt, h->on_segment);
-    JS_FreeValueRT(rt, h->on_error);
-    JS_FreeValueRT(rt, h->on_full);
-    h->on_segment = h->on_error = h->on_full = JS_UNDEFINED;
-    h->alive = false;
-    handle_unref(h);
+    qcam_writer_events_release(rt, h->ev);
+    free(h);
 }
 
 static void mp4_mark(JSRuntime *rt, JSValueConst val, JS_MarkFunc *mark)
 {
     mp4_handle *h = JS_GetOpaque(val, mp4_class);
-    if (!h) return;
-    JS_MarkValue(rt, h->on_segment, mark);
-    JS_MarkValue(rt, h->on_error, mark);
-    JS_MarkValue(rt, h->on_full, mark);
+    if (h) qcam_writer_events_mark(rt, h->ev, mark);
 }
 
 static const JSClassDef mp4_def = {"Mp4Writer", .finalizer = mp4_finalizer, .gc_mark = mp4_mark};
@@ -434,31 +296,28 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
                           "path pattern: %%i, %%03i, %%Y %%m %%d %%H %%M %%S or %%%% only");
     }
-    mp4_handle *h = calloc(1, sizeof *h);
     qcam_app *app = qcam_app_of(ctx);
-    if (!h) {
+    mp4_handle *h = calloc(1, sizeof *h);
+    if (h) h->ev = qcam_writer_events_new(app);
+    if (!h || !h->ev) {
+        free(h);
         JS_FreeCString(ctx, path);
         options_free(ctx, &o);
         return JS_ThrowOutOfMemory(ctx);
     }
-    atomic_store(&h->refs, 1);
-    pthread_mutex_init(&h->lock, NULL);
-    h->app = app;
-    h->on_segment = JS_UNDEFINED;
-    h->on_error = JS_UNDEFINED;
-    h->on_full = JS_UNDEFINED;
     o.cfg.path = path;
-    o.cfg.on_segment = on_segment;
-    o.cfg.on_error = on_error;
-    o.cfg.on_full = on_full;
-    o.cfg.opaque = h;
+    o.cfg.on_segment = qcam_writer_events_segment;
+    o.cfg.on_error = qcam_writer_events_error;
+    o.cfg.on_full = qcam_writer_events_full;
+    o.cfg.opaque = h->ev;
     o.cfg.errors_handled = JS_IsFunction(ctx, o.on_error);
     const qcam_run_options *ro = qcam_app_options(app);
     qcam_fs_card *card = qcam_fs_card_open(ro->sdcard_dir, ro->sdcard_cap);
     int err = card ? qcam_mp4_writer_open(card, &o.cfg, &h->w) : -errno;
     if (err < 0) {
         if (card) qcam_fs_card_close(card);
-        handle_unref(h);
+        qcam_writer_events_release(JS_GetRuntime(ctx), h->ev);
+        free(h);
         options_free(ctx, &o);
         JSValue e = err == -EINVAL && o.cfg.sps
                         ? qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "video.parameterSets: not a usable SPS/PPS")
@@ -467,9 +326,7 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
         return e;
     }
     JS_FreeCString(ctx, path);
-    h->on_segment = o.on_segment;
-    h->on_error = o.on_error;
-    h->on_full = o.on_full;
+    qcam_writer_events_set(h->ev, o.on_segment, o.on_error, o.on_full);
     o.on_segment = o.on_error = o.on_full = JS_UNDEFINED;
     options_free(ctx, &o);
     JSValue proto = JS_GetPropertyStr(ctx, new_target, "prototype");
@@ -477,14 +334,10 @@ static JSValue mp4_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
     JS_FreeValue(ctx, proto);
     if (JS_IsException(obj)) {
         qcam_mp4_writer_close(h->w, NULL);
-        JS_FreeValue(ctx, h->on_segment);
-        JS_FreeValue(ctx, h->on_error);
-        JS_FreeValue(ctx, h->on_full);
-        h->on_segment = h->on_error = h->on_full = JS_UNDEFINED;
-        handle_unref(h); /* events posted meanwhile hold their own reference */
+        qcam_writer_events_release(JS_GetRuntime(ctx), h->ev); /* events posted meanwhile hold their own reference */
+        free(h);
         return obj;
     }
-    h->alive = true;
     h->res.kind = "Mp4Writer";
     h->res.release = release_res;
     qcam_resource_add(app, &h->res);
@@ -570,10 +423,10 @@ static JSValue mp4_close(JSContext *ctx, JSValueConst this_val, int argc, JSValu
     qcam_mp4_writer *w = h->w;
     qcam_mp4_segment_info info;
     int r = qcam_mp4_writer_close(w, &info);
-    h->w = NULL; /* the handle stays (for the events in flight) until the finalizer */
-    drain(h);    /* what the app has not heard yet, before close() returns */
+    h->w = NULL;                      /* the handle stays until the finalizer */
+    qcam_writer_events_drain(h->ev); /* what the app has not heard yet, before close() returns */
     if (r < 0) return qcam_throw_errno(ctx, -r, "cannot finish %s", info.path);
-    return segment_object(ctx, &info);
+    return qcam_segment_object(ctx, &info);
 }
 
 static const JSCFunctionListEntry mp4_proto[] = {

@@ -27,18 +27,12 @@
 
 #include "../fs/fs.h"
 #include "../link/link.h"
+#include "../media/segment.h"
 #include "../video/video.h"
 
 typedef struct qcam_ts_writer qcam_ts_writer;
 
-typedef struct {
-    char path[512];    /* board path of the finished file */
-    unsigned index;    /* segment number */
-    double duration;   /* seconds: the last frame's time + one frame interval */
-    uint64_t size;     /* bytes on storage */
-    uint64_t frames;   /* video frames in it */
-    bool full;         /* segments: ended early because the card was full */
-} qcam_ts_segment_info;
+typedef qcam_segment_info qcam_ts_segment_info; /* the finished file (media/segment.h) */
 
 typedef struct {
     uint64_t video_frames; /* frames on storage, all files */
