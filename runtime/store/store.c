@@ -515,8 +515,8 @@ int qcam_store_boot(const qcam_run_options *in, bool skip_autostart)
         }
     }
     if (!st.active) {
-        char why[400];
-        snprintf(why, sizeof why, "%s has no good version%s%s", id, st.rollback[0] ? ": " : "",
+        char why[512];
+        snprintf(why, sizeof why, "%.128s has no good version%s%.256s", id, st.rollback[0] ? ": " : "",
                  st.rollback);
         code = safe_mode(why);
         goto out;
