@@ -8,8 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { buildApp } from "../../build/app-build.ts";
 import { OFF, sealImage } from "../../build/image.ts";
-import { runtimeBinary, type Flavor } from "../../build/paths.ts";
-import { spawnSyncChild, tmpDir } from "../helpers.ts";
+import { ROOT, runtimeBinary, type Flavor } from "../../build/paths.ts";
+import { run, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const CUT_EXIT = 86; // host-modules/fs/backend_sim.c QCAM_FS_CUT_EXIT
 
@@ -73,6 +73,7 @@ describe("app store: install, power cuts, trial boot", function () {
     images.exits = await make("exits", "2.2.0", 'app.setExitMessage(3, "gave up");');
     images.good = await make("good", "3.0.0", 'console.log("markGood:", app.markGood(), app.markGood());\napp.setExitMessage(5, "ends badly after markGood");');
     images.other = await make("other", "1.0.0", "", "other");
+    images.old = await make("old", "0.9.0", "");
   });
 
   const card = (name: string) => path.join(work, "cards", name);
@@ -151,9 +152,6 @@ describe("app store: install, power cuts, trial boot", function () {
       { name: "a lower version", code: 31, message: /demo 0\.9\.0 is older than the installed 1\.0\.0 \(use --allow-downgrade\)/, image: () => images.old },
       { name: "not enough free space (twice the image)", code: 30, message: /not enough free space: \d+ bytes needed \(twice the image\), \d+ free/, image: () => images.v2, extra: ["--sdcard-size", "0.0015"] },
     ];
-    before(async function () {
-      images.old = await make("old", "0.9.0", "");
-    });
     for (const c of cases) {
       it(c.name, function () {
         const sd = cardWithV1(`refuse-${c.name.replace(/\W+/g, "-")}`);
@@ -274,6 +272,37 @@ describe("app store: install, power cuts, trial boot", function () {
       const skip = runtime("host", ["--sdcard", cardWithV1("skip"), "--boot", "--skip-autostart"]);
       assert.equal(skip.code, 33);
       assert.match(skip.stderr, /safe mode: autostart skipped/);
+    });
+  });
+
+  describe("qcam flash and qcam apps", function () {
+    const qcam = (argv: string[]) => {
+      const env = { ...process.env };
+      delete env.NODE_OPTIONS; // the user's shell has no mocha loader in it
+      return run(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), ...argv], { env });
+    };
+
+    it("flash an app folder and an image onto a card folder; apps shows the states; a refusal passes its code", async function () {
+      const sd = card("cli");
+      const a = await qcam(["flash", path.join(work, "src", "v1"), "--sdcard", sd, "--autostart", "--no-typecheck"]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(a.stdout, "flashed demo · no good version · on trial 1.0.0 (slot a, 3 tries left) · autostart\n");
+      assert.equal(boot(sd).code, 0);
+      const b = await qcam(["flash", images.exits, "--sdcard", sd]);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(b.stdout, "flashed demo · good 1.0.0 (slot a) · on trial 2.2.0 (slot b, 3 tries left)\n");
+      assert.equal(boot(sd).code, 0);
+      const l = await qcam(["apps", "--sdcard", sd]);
+      assert.equal(l.code, 0, l.stderr);
+      assert.equal(l.stdout, "demo · good 1.0.0 (slot a) · last rollback: 2.2.0 in slot b: exit code 3, every try used\n");
+      const j = await qcam(["apps", "--sdcard", sd, "--json"]);
+      assert.equal((JSON.parse(j.stdout) as AppState).rollback, "2.2.0 in slot b: exit code 3, every try used");
+      const before = snapshot(sd);
+      const d = await qcam(["flash", images.old, "--sdcard", sd]);
+      assert.equal(d.code, 31);
+      assert.match(d.stderr, /older than the installed 1\.0\.0/);
+      assert.deepEqual(snapshot(sd), before);
+      assert.equal((await qcam(["apps", "--sdcard", card("none")])).stdout, "no apps installed\n");
     });
   });
 });
