@@ -74,6 +74,8 @@ describe("app store: install, power cuts, trial boot", function () {
     images.good = await make("good", "3.0.0", 'console.log("markGood:", app.markGood(), app.markGood());\napp.setExitMessage(5, "ends badly after markGood");');
     images.other = await make("other", "1.0.0", "", "other");
     images.old = await make("old", "0.9.0", "");
+    // Runs its loop 10.5 s by the tick clock, then fails: the 10 s rule made it good by then.
+    images.loops = await make("loops", "4.0.0", 'import { ticksMs, sleepMs } from "qcam:time";\nconst t0 = ticksMs();\nwhile (!app.needExit() && ticksMs() - t0 < 10500) sleepMs(20);\napp.setExitMessage(4, "fails after its good run");');
   });
 
   const card = (name: string) => path.join(work, "cards", name);
@@ -260,6 +262,35 @@ describe("app store: install, power cuts, trial boot", function () {
       assert.deepEqual(state(sd), { id: "demo", active: "b", activeVersion: "3.0.0", pending: null, pendingVersion: null, tries: 0, rollback: null });
       const b2 = boot(sd);
       assert.match(b2.stdout, /running demo 3\.0\.0/);
+    });
+
+    it("a version that runs its loop for 10 s without an error becomes good by itself, and stays when it then fails", function () {
+      const sd = cardWithV1("trial-ten-seconds");
+      assert.equal(install(sd, images.loops).code, 0);
+      const b = boot(sd);
+      assert.equal(b.code, 4, b.stderr);
+      assert.match(b.stderr, /qcam-store: demo 4\.0\.0 in slot b is good/);
+      assert.ok(b.stderr.indexOf("is good") < b.stderr.indexOf("app exit (4)"), b.stderr);
+      assert.deepEqual(state(sd), { id: "demo", active: "b", activeVersion: "4.0.0", pending: null, pendingVersion: null, tries: 0, rollback: null });
+    });
+
+    it("riscv64 under qemu: install, a throwing version rolled back, the good one runs", async function () {
+      const sd = card("riscv64");
+      const v1 = await buildApp(path.join(work, "src", "v1"), { target: "riscv64", typecheck: false, out: path.join(work, "v1-rv.qcam") });
+      const bad = await buildApp(path.join(work, "src", "throws"), { target: "riscv64", typecheck: false, out: path.join(work, "throws-rv.qcam") });
+      const rv = (args: string[]) => {
+        const r = spawnSyncChild("qemu-riscv64", [runtimeBinary("riscv64"), "--sdcard", sd, ...args], { encoding: "utf8", timeout: 120_000 });
+        if (r.error) throw r.error;
+        return r;
+      };
+      assert.equal(rv(["--install", images.v1]).status, 17, "a host image is refused on riscv64");
+      assert.equal(rv(["--install", v1.image, "--autostart"]).status, 0);
+      assert.equal(rv(["--boot"]).stdout, "running demo 1.0.0\n");
+      assert.equal(rv(["--install", bad.image]).status, 0);
+      const b = rv(["--boot"]);
+      assert.equal(b.status, 0, b.stderr);
+      assert.equal(b.stdout, "running demo 2.1.0\n".repeat(3) + "running demo 1.0.0\n");
+      assert.match(state(sd)?.rollback ?? "", /uncaught error/);
     });
 
     it("nothing to run: safe mode with its own code", function () {
