@@ -438,6 +438,12 @@ static int safe_mode(const char *why)
     return QCAM_STORE_ERR_NO_APP;
 }
 
+static void unrecorded(int err)
+{
+    fprintf(stderr, "qcam-store: cannot write the state record (%s): the good version runs\n",
+            strerror(-err));
+}
+
 int qcam_store_boot(const qcam_run_options *in, bool skip_autostart)
 {
     qcam_run_options opts = *in;
@@ -470,16 +476,17 @@ int qcam_store_boot(const qcam_run_options *in, bool skip_autostart)
             st.pending = 0;
             fprintf(stderr, "qcam-store: rollback: %s\n", st.rollback);
             if ((r = qcam_store_write_state(card, &st)) != 0) {
-                code = safe_mode("cannot write the state record");
-                goto out;
+                unrecorded(r);
+                break; /* the next boot tries the rollback again */
             }
             break;
         }
         /* Take the try before running: a crash or a cut costs it too. */
         st.tries--;
         if ((r = qcam_store_write_state(card, &st)) != 0) {
-            code = safe_mode("cannot write the state record");
-            goto out;
+            /* A try that cannot be recorded is not taken: the good version runs. */
+            unrecorded(r);
+            break;
         }
         fprintf(stderr, "qcam-store: trial of %s %s in slot %c (%d tries left after this)\n",
                 id, ver, slot, st.tries);
@@ -509,8 +516,8 @@ int qcam_store_boot(const qcam_run_options *in, bool skip_autostart)
             st.pending = 0;
             fprintf(stderr, "qcam-store: rollback: %s\n", st.rollback);
             if ((r = qcam_store_write_state(card, &st)) != 0) {
-                code = safe_mode("cannot write the state record");
-                goto out;
+                unrecorded(r);
+                break; /* the next boot tries the rollback again */
             }
         }
     }

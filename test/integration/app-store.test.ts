@@ -293,6 +293,18 @@ describe("app store: install, power cuts, trial boot", function () {
       assert.match(state(sd)?.rollback ?? "", /uncaught error/);
     });
 
+    it("a card too full to record a try: the good version runs and the trial waits", function () {
+      const sd = cardWithV1("trial-full-card");
+      assert.equal(install(sd, images.v2).code, 0);
+      const used = Object.values(snapshot(sd)).reduce((n, b) => n + Buffer.from(b, "base64").length, 0);
+      const b = runtime("host", ["--sdcard", sd, "--sdcard-size", String((used + 16) / 1048576), "--boot"]);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(b.stdout, "running demo 1.0.0\n");
+      assert.match(b.stderr, /cannot write the state record \(No space left on device\): the good version runs/);
+      assert.equal(state(sd)?.tries, 3, "no try taken");
+      assert.match(boot(sd).stdout, /running demo 2\.0\.0/, "with room again, the trial runs");
+    });
+
     it("nothing to run: safe mode with its own code", function () {
       const sd = card("empty");
       const b = boot(sd);
