@@ -218,11 +218,12 @@ describe("app store: install, power cuts, trial boot", function () {
       { name: "a version that throws at start", image: "throws", version: "2.1.0", reason: /^2\.1\.0 in slot b: uncaught error \(exit 1\), every try used$/ },
       { name: "a version that exits non-zero", image: "exits", version: "2.2.0", reason: /^2\.2\.0 in slot b: exit code 3, every try used$/ },
     ]) {
-      it(`${c.name} runs 3 times, is rolled back with the reason recorded, and the good one runs`, function () {
-        const sd = cardWithV1(`trial-${c.image}`);
-        const i = install(sd, images[c.image]);
+      for (const flavor of ["host", "asan"] as const)
+      it(`${flavor}: ${c.name} runs 3 times, is rolled back with the reason recorded, and the good one runs`, function () {
+        const sd = cardWithV1(`trial-${c.image}-${flavor}`);
+        const i = install(sd, images[c.image], [], {}, flavor);
         assert.equal(i.code, 0, i.stderr);
-        const b = boot(sd);
+        const b = boot(sd, flavor);
         assert.equal(b.code, 0, b.stderr);
         assert.equal(b.stdout.match(new RegExp(`running demo ${c.version.replace(/\./g, "\\.")}`, "g"))?.length, 3, b.stdout);
         assert.match(b.stdout, /running demo 1\.0\.0\n$/);
@@ -231,7 +232,7 @@ describe("app store: install, power cuts, trial boot", function () {
         assert.equal(st.pending, null);
         assert.match(st.rollback ?? "", c.reason);
         // The next boot runs the good version straight away.
-        const b2 = boot(sd);
+        const b2 = boot(sd, flavor);
         assert.equal(b2.code, 0, b2.stderr);
         assert.equal(b2.stdout, "running demo 1.0.0\n");
       });
