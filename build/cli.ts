@@ -221,6 +221,50 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    name: "flash",
+    args: "<app-dir | file.ts | image>",
+    summary: "install an app into a card's app store (a new version runs on trial, docs/app-store.md)",
+    flags: {
+      sdcard: { type: "string", value: "DIR", help: "the card: a mounted SD card's folder, or the sim's (default out/sdcard)" },
+      autostart: { type: "boolean", help: "make it the app the board starts at power-on" },
+      "allow-downgrade": { type: "boolean", help: "accept a lower version than the one installed" },
+      target: TARGET,
+      "no-typecheck": NO_TYPECHECK,
+      help: HELP,
+    },
+    positionals: [1, 1],
+    more:
+      "Source is built first. The runtime's own store code writes the card: the inactive slot, verified,\n" +
+      "then the state record. Refusals (wrong target or ABI, no space for twice the image, a downgrade)\n" +
+      "change nothing and exit with their own code.",
+    async run(p) {
+      const { flash } = await import("./flash.ts");
+      return flash(p.positionals[0], {
+        sdcard: str(p.values.sdcard),
+        target: targetOf(p.values.target),
+        autostart: p.values.autostart === true,
+        allowDowngrade: p.values["allow-downgrade"] === true,
+        typecheck: !p.values["no-typecheck"],
+      });
+    },
+  },
+  {
+    name: "apps",
+    args: "",
+    summary: "list the apps installed on a card: good and on-trial versions, tries left, the last rollback",
+    flags: {
+      sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" },
+      json: { type: "boolean", help: "one JSON object a line, as the runtime prints them" },
+      target: TARGET,
+      help: HELP,
+    },
+    positionals: [0, 0],
+    async run(p) {
+      const { listApps } = await import("./flash.ts");
+      return listApps({ sdcard: str(p.values.sdcard), target: targetOf(p.values.target), json: p.values.json === true });
+    },
+  },
+  {
     name: "board",
     args: "",
     summary: "start a sim board: the runtime serving the dev link on a fresh pseudo-terminal",

@@ -10,6 +10,7 @@
 #include "image.h"
 #include "loop.h"
 #include "platform.h"
+#include "store/store.h"
 
 #define MAX_IMAGE_BYTES (64u << 20)
 
@@ -31,7 +32,14 @@ static const char usage[] =
     "  --info            print engine, bytecode version, target and ABI hash\n"
     "  --serve DEVICE    be a board on the serial device DEVICE: run the apps the\n"
     "                    dev link pushes (docs/dev-link.md); no app arguments\n"
-    "  --echo            --serve: copy the apps' console to this stdout/stderr too\n";
+    "  --echo            --serve: copy the apps' console to this stdout/stderr too\n"
+    "  --boot            power-on: run the autostart app from the card's app store,\n"
+    "                    a new version on trial (docs/app-store.md); no app arguments\n"
+    "  --skip-autostart  --boot: the held key; start nothing (safe mode)\n"
+    "  --install IMAGE   put IMAGE into the card's app store (inactive slot, on trial)\n"
+    "  --autostart       --install: make it the app --boot runs\n"
+    "  --allow-downgrade --install: accept a lower version than the installed one\n"
+    "  --apps            list the card's installed apps, one JSON object a line\n";
 
 static uint8_t *read_file(const char *path, size_t *len, int *err)
 {
@@ -110,13 +118,52 @@ static int run_file(const char *path, const qcam_run_options *opts, int repeat, 
     return code;
 }
 
+/* --install IMAGE / --apps: the card's app store (runtime/store/store.h). */
+static int store_command(const qcam_run_options *opts, const char *install,
+                         const qcam_store_install_opts *inst)
+{
+    qcam_fs_card *card = qcam_fs_card_open(opts->sdcard_dir, opts->sdcard_cap);
+    if (!card) {
+        fprintf(stderr, "qcam: cannot open the card %s: %s\n", opts->sdcard_dir, strerror(errno));
+        return QCAM_STORE_ERR_IO;
+    }
+    int code = 0;
+    if (install) {
+        size_t len = 0;
+        int err = 0;
+        uint8_t *buf = read_file(install, &len, &err);
+        if (!buf) {
+            fprintf(stderr, "qcam: cannot read %s: %s\n", install, strerror(err));
+            code = QCAM_IMG_ERR_READ;
+        } else {
+            qcam_app_state st;
+            char msg[300];
+            code = qcam_store_install(card, buf, len, inst, &st, msg, sizeof msg);
+            if (code != 0) fprintf(stderr, "qcam: refusing %s: %s\n", install, msg);
+            else qcam_store_state_json(&st, stdout);
+            free(buf);
+        }
+    } else {
+        int r = qcam_store_list(card, stdout);
+        if (r != 0) {
+            fprintf(stderr, "qcam: cannot list the apps: %s\n", strerror(-r));
+            code = QCAM_STORE_ERR_IO;
+        }
+    }
+    fflush(stdout);
+    qcam_fs_card_close(card);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     qcam_run_options opts = {.sdcard_dir = "sdcard", .log_level = QCAM_LOG_INFO};
     const char *paths[16];
     int n_paths = 0;
     int repeat = 1, verify_only = 0, source = 0, stats = 0, echo = 0;
-    const char *serve = NULL;
+    const char *serve = NULL, *install = NULL;
+    int boot = 0, skip_autostart = 0, list_apps = 0;
+    qcam_store_install_opts inst = {0};
     opts.board = getenv("QCAM_BOARD");
     if (getenv("QCAM_LOG_LEVEL")) {
         int l = parse_level(getenv("QCAM_LOG_LEVEL"));
@@ -164,6 +211,18 @@ int main(int argc, char **argv)
             source = 1;
         } else if (strcmp(a, "--serve") == 0 && i + 1 < argc) {
             serve = argv[++i];
+        } else if (strcmp(a, "--boot") == 0) {
+            boot = 1;
+        } else if (strcmp(a, "--skip-autostart") == 0) {
+            skip_autostart = 1;
+        } else if (strcmp(a, "--install") == 0 && i + 1 < argc) {
+            install = argv[++i];
+        } else if (strcmp(a, "--autostart") == 0) {
+            inst.autostart = true;
+        } else if (strcmp(a, "--allow-downgrade") == 0) {
+            inst.allow_downgrade = true;
+        } else if (strcmp(a, "--apps") == 0) {
+            list_apps = 1;
         } else if (strcmp(a, "--echo") == 0) {
             echo = 1;
         } else if (strcmp(a, "--stats") == 0) {
@@ -189,6 +248,23 @@ int main(int argc, char **argv)
             return QCAM_EXIT_USAGE;
         }
         return qcam_serve_main(serve, &opts, echo);
+    }
+    if (install || list_apps) {
+        if (n_paths || i < argc) {
+            fprintf(stderr, "qcam-runtime: --install and --apps take no app or app arguments\n");
+            return QCAM_EXIT_USAGE;
+        }
+        return store_command(&opts, install, &inst);
+    }
+    if (boot) {
+        if (n_paths) {
+            fprintf(stderr, "qcam-runtime: --boot runs the card's autostart app, not a file\n");
+            return QCAM_EXIT_USAGE;
+        }
+        opts.argc = argc - i;
+        opts.argv = argv + i;
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        return qcam_store_boot(&opts, skip_autostart);
     }
     if (n_paths == 0) {
         fputs(usage, stderr);

@@ -22,6 +22,7 @@ typedef struct {
     int display_port;       /* sim: the display page's port (0: any free one) */
     bool display_quiet;     /* sim: do not print the display page's URL */
     struct qcam_app_control *control; /* --serve: how the dev link stops the app, or NULL */
+    struct qcam_trial *trial; /* --boot: the trial this run is (runtime/store/store.h), or NULL */
 } qcam_run_options;
 
 enum { QCAM_LOG_DEBUG = 0, QCAM_LOG_INFO, QCAM_LOG_WARN, QCAM_LOG_ERROR, QCAM_LOG_SILENT };

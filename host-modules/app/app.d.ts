@@ -16,6 +16,15 @@ declare module "qcam:app" {
     setExitFlag(flag: boolean): void;
     /** The process exit code (0..255) and a message printed when the app ends. */
     setExitMessage(code: number, message: string): void;
+    /**
+     * Keep this version. After `qcam flash` a new version runs on trial
+     * (3 tries, docs/app-store.md); it becomes the good one when it calls
+     * this, or after 10 s of running its loop without an uncaught error.
+     * Returns true when this call made it the good one, false when there was
+     * nothing to mark (already good, or not started by `qcam-runtime --boot`).
+     * Throws (code EIO, ENOSPC...) when the card could not record it.
+     */
+    markGood(): boolean;
     /** Start parameters: the words after `--` on the command line. */
     readonly args: readonly string[];
     /** The start parameters joined by spaces (MaixPy's `get_start_param`). */

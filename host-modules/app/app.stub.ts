@@ -40,6 +40,11 @@ function setExitMessage(code: number, message: string): void {
   world.setExitMessage(c, message);
 }
 
+/** No trial in the scripted world: as on a runtime not started by --boot. */
+function markGood(): boolean {
+  return false;
+}
+
 /** Board paths (backend_sim.c qcam_board_path); the folder "exists once asked for". */
 function boardPath(kind: "sdcard" | "data" | "video" | "picture" | "tmp"): string {
   const id = world.manifest.id || "app";
@@ -89,6 +94,7 @@ function makeApp(): Api.App {
     needExit,
     setExitFlag,
     setExitMessage,
+    markGood,
     sdcardPath,
     dataPath,
     videoPath,

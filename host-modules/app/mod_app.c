@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../runtime/qcam_host.h"
+#include "../../runtime/store/store.h"
 #include "../modules.h"
 #include "app.h"
 
@@ -12,7 +13,18 @@ static JSValue js_need_exit(JSContext *ctx, JSValueConst this_val, int argc, JSV
     (void)this_val; (void)argc; (void)argv;
     qcam_app *app = qcam_app_of(ctx);
     qcam_app_turn(app);
+    qcam_trial_tick(qcam_app_options(app)->trial); /* 10 s of loop on trial: good */
     return JS_NewBool(ctx, qcam_app_exit_requested(app));
+}
+
+/* On trial (qcam-runtime --boot): this version is good, keep it. true when
+ * this call committed it; false when there was nothing to mark. */
+static JSValue js_mark_good(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val; (void)argc; (void)argv;
+    int r = qcam_trial_mark_good(qcam_app_options(qcam_app_of(ctx))->trial);
+    if (r < 0) return qcam_throw_errno(ctx, -r, "cannot mark this version good");
+    return JS_NewBool(ctx, r > 0);
 }
 
 static JSValue js_set_exit_flag(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
@@ -83,6 +95,7 @@ static const JSCFunctionListEntry app_funcs[] = {
     JS_CFUNC_DEF("needExit", 0, js_need_exit),
     JS_CFUNC_DEF("setExitFlag", 1, js_set_exit_flag),
     JS_CFUNC_DEF("setExitMessage", 2, js_set_exit_message),
+    JS_CFUNC_DEF("markGood", 0, js_mark_good),
     JS_CFUNC_MAGIC_DEF("sdcardPath", 0, js_path, QCAM_PATH_SDCARD),
     JS_CFUNC_MAGIC_DEF("dataPath", 0, js_path, QCAM_PATH_DATA),
     JS_CFUNC_MAGIC_DEF("videoPath", 0, js_path, QCAM_PATH_VIDEO),

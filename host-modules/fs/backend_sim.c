@@ -38,6 +38,53 @@ static qcam_fs_card *cards;
 static pthread_mutex_t seq_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long tmp_seq;
 
+/* ---- power-cut trials (sim only) -------------------------------------------
+ * QCAM_FS_CUT_AFTER=N: the Nth mutating storage operation (create, write,
+ * truncate, fsync, remove, rename, mkdir; qcam_fs_write_file is five: create
+ * the temporary, write, fsync, rename, fsync the folder) is not done: the
+ * process says so on stderr and _exit()s with QCAM_FS_CUT_EXIT, as if the
+ * power went. QCAM_FS_COUNT_OPS=1: print "qcam-fs: N mutating operations" to
+ * stderr at exit, so a test can count an install's operations, then cut at
+ * each. What a cut does NOT model: data the kernel had not yet written back
+ * (the page cache survives an _exit); the store's durability rests on the
+ * fsyncs it asks for, which a real card honours. */
+#define QCAM_FS_CUT_EXIT 86
+static pthread_once_t cut_once = PTHREAD_ONCE_INIT;
+static long cut_after = -1; /* < 0: never */
+static bool count_ops;
+static long op_count;
+
+static void report_ops(void)
+{
+    char line[64];
+    int n = snprintf(line, sizeof line, "qcam-fs: %ld mutating operations\n",
+                     __atomic_load_n(&op_count, __ATOMIC_SEQ_CST));
+    if (n > 0 && write(2, line, (size_t)n) < 0) return;
+}
+
+static void cut_init(void)
+{
+    const char *c = getenv("QCAM_FS_CUT_AFTER");
+    if (c && *c) cut_after = strtol(c, NULL, 10);
+    const char *k = getenv("QCAM_FS_COUNT_OPS");
+    count_ops = k && *k && strcmp(k, "0") != 0;
+    if (count_ops) atexit(report_ops);
+}
+
+/* Called before every mutating operation. */
+static void power_point(void)
+{
+    pthread_once(&cut_once, cut_init);
+    if (cut_after < 0 && !count_ops) return;
+    long n = __atomic_add_fetch(&op_count, 1, __ATOMIC_SEQ_CST);
+    if (cut_after > 0 && n >= cut_after) {
+        char line[80];
+        int len = snprintf(line, sizeof line, "qcam-fs: power cut before operation %ld\n", n);
+        if (len > 0 && write(2, line, (size_t)len) < 0) _exit(QCAM_FS_CUT_EXIT);
+        _exit(QCAM_FS_CUT_EXIT);
+    }
+}
+
 /* ---- board paths --------------------------------------------------------- */
 
 /* "/sdcard//a/./b/" -> "/sdcard/a/b". -EINVAL: relative, "..", too long. */
@@ -281,6 +328,7 @@ int qcam_fs_open(qcam_fs_card *card, const char *board_path, qcam_fs_mode mode)
     case QCAM_FS_CREATE_NEW: flags |= O_WRONLY | O_CREAT | O_EXCL; break;
     default: return -EINVAL;
     }
+    if (flags & O_CREAT) power_point();
     int fd = open_for(p, flags);
     if (fd < 0) return fd;
     struct stat st;
@@ -310,6 +358,7 @@ int qcam_fs_write_all(qcam_fs_card *card, int fd, const void *buf, size_t len, i
 {
     *written = 0;
     if (len == 0) return 0;
+    power_point();
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0) return -errno;
     /* Append mode writes at the end whatever pos says (Linux's pwrite would
@@ -370,6 +419,7 @@ int qcam_fs_write_all(qcam_fs_card *card, int fd, const void *buf, size_t len, i
 int qcam_fs_truncate(qcam_fs_card *card, int fd, uint64_t len)
 {
     if (len > (uint64_t)INT64_MAX) return -EFBIG;
+    power_point();
     uint64_t size0 = 0, reserved = 0;
     bool capped = false;
     if (card && card->cap) {
@@ -400,7 +450,11 @@ int qcam_fs_truncate(qcam_fs_card *card, int fd, uint64_t len)
     return 0;
 }
 
-int qcam_fs_sync(int fd) { return fsync(fd) == 0 ? 0 : -errno; }
+int qcam_fs_sync(int fd)
+{
+    power_point();
+    return fsync(fd) == 0 ? 0 : -errno;
+}
 
 int qcam_fs_fstat(int fd, qcam_fs_stat_info *out)
 {
@@ -513,6 +567,7 @@ int qcam_fs_remove(qcam_fs_card *card, const char *board_path)
     account_begin(card);
     struct stat st;
     if (lstat(p, &st) != 0) return -errno;
+    power_point();
     if (S_ISDIR(st.st_mode)) return rmdir(p) == 0 ? 0 : -errno;
     return unlink_at(card, AT_FDCWD, p, &st);
 }
@@ -548,6 +603,7 @@ int qcam_fs_remove_tree(qcam_fs_card *card, const char *board_path)
     if (r != 0) return r;
     if (qcam_fs_is_mount_root(board_path)) return -EBUSY;
     account_begin(card);
+    power_point();
     return remove_tree_at(card, AT_FDCWD, p, 0);
 }
 
@@ -565,6 +621,7 @@ int qcam_fs_rename(qcam_fs_card *card, const char *from, const char *to)
     if (lstat(pt, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
         !(st.st_dev == sf.st_dev && st.st_ino == sf.st_ino))
         freed = (uint64_t)st.st_size;
+    power_point();
     if (rename(pf, pt) != 0) return -errno;
     qcam_fs_release(card, freed);
     return 0;
@@ -575,6 +632,7 @@ int qcam_fs_mkdir(qcam_fs_card *card, const char *board_path, bool recursive)
     char p[PATH_LEN];
     int r = qcam_fs_map(card, board_path, p, sizeof p);
     if (r != 0) return r;
+    power_point();
     if (!recursive) return mkdir(p, 0777) == 0 ? 0 : -errno;
     for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != 0) continue;
@@ -619,15 +677,18 @@ int qcam_fs_write_file(qcam_fs_card *card, const char *board_path, const void *b
                      (long)getpid(), seq);
     if (n < 0 || (size_t)n >= sizeof tmp) return -ENAMETOOLONG;
     account_begin(card);
+    power_point();
     int fd = open_for(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
     if (fd < 0) return fd;
     size_t written = 0;
     r = qcam_fs_write_all(card, fd, buf, len, 0, &written);
+    if (r == 0) power_point();
     if (r == 0 && fsync(fd) != 0) r = -errno;
     if (close(fd) != 0 && r == 0 && errno != EINTR) r = -errno;
     uint64_t freed = 0;
     if (r == 0) {
         if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) freed = (uint64_t)st.st_size;
+        power_point();
         if (rename(tmp, p) != 0) r = -errno;
     }
     if (r != 0) {
@@ -636,6 +697,7 @@ int qcam_fs_write_file(qcam_fs_card *card, const char *board_path, const void *b
         return r;
     }
     qcam_fs_release(card, freed);
+    power_point();
     sync_dir_of(p);
     return 0;
 }

@@ -7,6 +7,7 @@ const METHODS: Record<string, number> = {
   needExit: 0,
   setExitFlag: 1,
   setExitMessage: 2,
+  markGood: 0,
   sdcardPath: 0,
   dataPath: 0,
   videoPath: 0,
@@ -121,6 +122,13 @@ export default contract("qcam:app", (t) => {
   });
 
   // ------------------------------------------------------------ exit
+
+  t.test("markGood() outside a trial boot has nothing to mark: false, every time, whatever the arguments", () => {
+    eq(app.markGood(), false);
+    eq(app.markGood(), false, "asked twice");
+    eq(call("markGood", 1, "x")(), false, "extra arguments ignored");
+    eq(app.needExit(), false, "and the app runs on");
+  });
 
   t.test("needExit() is false until something asks to exit", () => {
     eq(app.needExit(), false);

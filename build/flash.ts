@@ -1,0 +1,65 @@
+// qcam flash / qcam apps: an app straight onto a card folder, through the
+// runtime's own store code (qcam-runtime --install / --apps; docs/app-store.md),
+// so the host never writes the store by itself.
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { buildApp, ensureFlavor, isImageFile } from "./app-build.ts";
+import { BuildError } from "./log.ts";
+import { OUT, runtimeBinary, type Target } from "./paths.ts";
+
+export interface AppState {
+  id: string;
+  active: string | null;
+  activeVersion: string | null;
+  pending: string | null;
+  pendingVersion: string | null;
+  tries: number;
+  rollback: string | null;
+  error?: string;
+}
+
+function store(target: Target, sdcard: string | undefined, args: string[]): { code: number; stdout: string; stderr: string } {
+  ensureFlavor(target);
+  const argv = [runtimeBinary(target), "--sdcard", path.resolve(sdcard ?? path.join(OUT, "sdcard")), ...args];
+  const cmd = target === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120_000 });
+  if (r.error) throw new BuildError(`cannot run ${cmd[0]}: ${r.error.message}`);
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One line about an app's state, as `qcam apps` and `qcam flash` show it. */
+export function describe(s: AppState): string {
+  if (s.error) return `${s.id}: ${s.error}`;
+  const parts = [s.id];
+  parts.push(s.active ? `good ${s.activeVersion} (slot ${s.active})` : "no good version");
+  if (s.pending) parts.push(`on trial ${s.pendingVersion} (slot ${s.pending}, ${s.tries} ${s.tries === 1 ? "try" : "tries"} left)`);
+  if (s.rollback) parts.push(`last rollback: ${s.rollback}`);
+  return parts.join(" · ");
+}
+
+export async function flash(
+  input: string,
+  opts: { sdcard?: string; target: Target; autostart: boolean; allowDowngrade: boolean; typecheck: boolean },
+): Promise<number> {
+  const image = isImageFile(input) ? path.resolve(input) : (await buildApp(input, { target: opts.target, typecheck: opts.typecheck })).image;
+  const args = ["--install", image, ...(opts.autostart ? ["--autostart"] : []), ...(opts.allowDowngrade ? ["--allow-downgrade"] : [])];
+  const r = store(opts.target, opts.sdcard, args);
+  process.stderr.write(r.stderr);
+  if (r.code !== 0) return r.code;
+  const s = JSON.parse(r.stdout) as AppState;
+  process.stdout.write(`flashed ${describe(s)}${opts.autostart ? " · autostart" : ""}\n`);
+  return 0;
+}
+
+export function listApps(opts: { sdcard?: string; target: Target; json: boolean }): number {
+  const r = store(opts.target, opts.sdcard, ["--apps"]);
+  process.stderr.write(r.stderr);
+  if (r.code !== 0) return r.code;
+  if (opts.json) {
+    process.stdout.write(r.stdout);
+    return 0;
+  }
+  const states = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as AppState);
+  process.stdout.write(states.length ? states.map((s) => describe(s) + "\n").join("") : "no apps installed\n");
+  return 0;
+}

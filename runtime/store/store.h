@@ -1,0 +1,97 @@
+/* The app store on the board's card: apps by id, two slots each, a state
+ * record that is the commit marker, and trial boot (docs/app-store.md).
+ *
+ * Model in one paragraph: /sdcard/qcam/apps/<id>/ holds slots a/ and b/ (each
+ * one app.qcam) and `state`, a small text record naming the active (good)
+ * slot, the pending slot on trial with its tries left, each slot's version
+ * and why the last rollback happened. An install writes the image into the
+ * slot that is not active, verifies what landed, and only then rewrites
+ * `state` atomically (write beside, fsync, rename, fsync the folder): until
+ * that rename the store is the old one, after it the new one. Booting the
+ * autostart app takes a try (state rewritten) before a pending version runs;
+ * the app becomes good on app.markGood() or after QCAM_TRIAL_GOOD_MS of
+ * running its loop; at 0 tries the pending slot is dropped and the reason
+ * recorded. Nothing of the active slot is written while another is on trial.
+ *
+ * Every storage operation goes through the fs HAL (host-modules/fs/fs.h), so
+ * the sim can cut the power after N of them. Single-threaded: one install or
+ * one boot at a time per card; nothing here is shared between threads.
+ * Errors: functions return 0 or one of the QCAM_STORE_ERR_* / image codes
+ * below (they are the runtime's exit codes), with a one-line message. */
+#ifndef QCAM_STORE_H
+#define QCAM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../host-modules/fs/fs.h"
+#include "../qcam_host.h"
+
+/* Exit codes (image refusals keep image.h's 10..19: 17 target, 18 ABI). */
+enum {
+    QCAM_STORE_ERR_SPACE = 30,     /* not enough free space: twice the image is needed */
+    QCAM_STORE_ERR_DOWNGRADE = 31, /* a lower version than installed, no --allow-downgrade */
+    QCAM_STORE_ERR_IO = 32,        /* the card failed a read or write */
+    QCAM_STORE_ERR_NO_APP = 33,    /* boot: nothing can run (safe mode) */
+    QCAM_STORE_ERR_ID = 34,        /* the image has no usable app id */
+    QCAM_STORE_ERR_STATE = 35,     /* the state record cannot be read */
+};
+
+#define QCAM_STORE_TRIES 3
+#define QCAM_TRIAL_GOOD_MS 10000
+#define QCAM_STORE_ID_MAX 64
+#define QCAM_STORE_VERSION_MAX 64
+#define QCAM_STORE_REASON_MAX 256
+
+typedef struct {
+    char id[QCAM_STORE_ID_MAX + 1];
+    char active;  /* 'a', 'b' or 0: the good slot */
+    char pending; /* 'a', 'b' or 0: the slot on trial */
+    int tries;    /* tries left for the pending slot */
+    char version[2][QCAM_STORE_VERSION_MAX + 1]; /* of slot a, b ("" if empty) */
+    char rollback[QCAM_STORE_REASON_MAX];        /* why the last rollback happened, or "" */
+    unsigned seq; /* bumped at every write */
+} qcam_app_state;
+
+typedef struct {
+    bool allow_downgrade;
+    bool autostart; /* make this app the one --boot runs */
+} qcam_store_install_opts;
+
+/* Install image buf[0, len) on the card. Refusals (wrong target, ABI, any
+ * image fault, no id, not enough space, downgrade) happen before a byte is
+ * written. On success *out is the new state (pending slot, tries). */
+int qcam_store_install(qcam_fs_card *card, const uint8_t *buf, size_t len,
+                       const qcam_store_install_opts *o, qcam_app_state *out, char *msg,
+                       size_t msg_len);
+
+/* Read the state of app `id`: 0, -ENOENT when not installed, or another
+ * -errno / -EBADMSG for an unreadable record. */
+int qcam_store_read_state(qcam_fs_card *card, const char *id, qcam_app_state *st);
+/* Write it atomically (the commit marker). 0 or -errno. */
+int qcam_store_write_state(qcam_fs_card *card, qcam_app_state *st);
+
+/* The autostart id, "" if none. 0 or -errno. */
+int qcam_store_autostart(qcam_fs_card *card, char *id, size_t n);
+
+/* Print every installed app's state as one JSON object per line. */
+int qcam_store_list(qcam_fs_card *card, FILE *out);
+void qcam_store_state_json(const qcam_app_state *st, FILE *out);
+
+/* Power-on: run the autostart app through trial boot. Returns the app's exit
+ * code, or QCAM_STORE_ERR_NO_APP in safe mode. `opts` is copied; its
+ * `trial` is set for the pending run. */
+int qcam_store_boot(const qcam_run_options *opts, bool skip_autostart);
+
+/* ---- the trial of a running app (qcam:app's markGood and needExit) ----- */
+typedef struct qcam_trial qcam_trial;
+/* Make the running pending version the good one. Returns 1 when this call
+ * committed it, 0 when there was nothing to mark (already good, no trial),
+ * or -errno when the state could not be written. */
+int qcam_trial_mark_good(qcam_trial *t);
+/* Called from the app's loop turns: marks good once the app has run its
+ * loop for QCAM_TRIAL_GOOD_MS. */
+void qcam_trial_tick(qcam_trial *t);
+
+#endif
