@@ -109,7 +109,8 @@ describe("qcam command line", function () {
       for (const name of listed) {
         const f = flags.find((x) => x.name === name);
         assert.ok(f, name);
-        const accepted = (f.takesValue ? ["1", "h264"] : [undefined]).some((v) => {
+        // a value the help names (h264|h265, mp4|ts), or a number
+        const accepted = (f.takesValue ? ["1", ...(f.value?.split("|") ?? [])] : [undefined]).some((v) => {
           try {
             parseOptions(v === undefined ? [`--${name}`] : [`--${name}`, v]);
             return true;
