@@ -181,7 +181,8 @@ export class Overlay {
       throwQcam("TypeError", "ERR_INVALID_ARG", `Overlay draw: the image must be nv21, nv12, yuv420p or gray, not ${pic.format}`);
     advance(s, pic.timestampUs, pic.seq, Date.now());
   }
-  expand(timeMs: number, frame?: number, fps?: number, seq?: number): string {
+  expand(timeMs: number, ...more: [frame?: number, fps?: number, seq?: number]): string {
+    const [frame, fps, seq] = more;
     const s = stateOf(this);
     const whole = (v: unknown, name: string, max: number): number => {
       if (typeof v !== "number") throwQcam("TypeError", "ERR_INVALID_ARG", `Overlay expand: ${name} must be a number`);
