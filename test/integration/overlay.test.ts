@@ -5,11 +5,13 @@
 // against the same frames recorded without the overlay.
 import assert from "node:assert/strict";
 import path from "node:path";
+import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, fixture, probeStream, reportLine, spawnSyncChild, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, probeStream, reportLine, run as runCmd, spawnSyncChild, tmpDir } from "../helpers.ts";
 import fs from "node:fs";
 
-const W = 640, H = 480, MARGIN = 8;
+const MARGIN = 8;
+let W = 640, H = 480; // the pictures being compared (the recorder's are 1280x720)
 
 function run(image: string, args: string[]) {
   const sdcard = tmpDir("qcam-sd-");
@@ -77,8 +79,8 @@ function glyphMask(f: Uint8Array, box: Box): string {
   return bits;
 }
 
-/** Checks a recording with the overlay (opaque box) against one without; returns the text masks per frame. */
-function compareRecordings(withOv: string, without: string): string[] {
+/** Checks a recording with the overlay (opaque box, bottom-right) against one without; returns the text masks per frame. */
+function compareRecordings(withOv: string, without: string, corner: "right" | "left" = "right"): string[] {
   const ov = decodeGray(withOv);
   const plain = decodeGray(without);
   assert.ok(ov.length >= 40 && plain.length >= 40, `${ov.length} and ${plain.length} frames`);
@@ -86,17 +88,18 @@ function compareRecordings(withOv: string, without: string): string[] {
   let matched = 0;
   for (const [i, f] of ov.entries()) {
     // The text's shape, from a region inside the opaque box's bottom-right part.
-    masks.push(glyphMask(f, { x0: W - MARGIN - 200, y0: H - MARGIN - 56, x1: W - MARGIN - 8, y1: H - MARGIN - 8 }));
+    masks.push(glyphMask(f, corner === "right" ? { x0: W - MARGIN - 200, y0: H - MARGIN - 56, x1: W - MARGIN - 8, y1: H - MARGIN - 8 } : { x0: MARGIN + 4, y0: H - MARGIN - 36, x1: MARGIN + 180, y1: H - MARGIN - 4 }));
     const p = matchPlain(f, plain);
     if (!p) continue; // a picture only one of the two runs got (the camera drops what is late)
     matched++;
     const d = diffBox(f, p, 24);
     assert.ok(d.n > 1500, `frame ${i}: the overlay changed ${d.n} pixels`);
-    // The box sits in the bottom-right corner, MARGIN from the edges (codec blocks may bleed a little).
-    assert.ok(Math.abs(d.x1 - (W - MARGIN)) <= 4 && Math.abs(d.y1 - (H - MARGIN)) <= 4, `frame ${i}: box ${JSON.stringify(d)}`);
-    assert.ok(d.y0 > H / 2 && d.x0 > W / 8, `frame ${i}: only the corner changed: ${JSON.stringify(d)}`);
+    // The box sits in the bottom corner, MARGIN from the edges (codec blocks may bleed a little).
+    assert.ok(Math.abs(d.y1 - (H - MARGIN)) <= 4 && d.y0 > H / 2, `frame ${i}: box ${JSON.stringify(d)}`);
+    if (corner === "right") assert.ok(Math.abs(d.x1 - (W - MARGIN)) <= 4 && d.x0 > W / 8, `frame ${i}: box ${JSON.stringify(d)}`);
+    else assert.ok(Math.abs(d.x0 - MARGIN) <= 4 && d.x1 < (W * 7) / 8, `frame ${i}: box ${JSON.stringify(d)}`);
     // The rest of the picture is the same picture, up to the codec's noise.
-    const outside = (x: number, y: number) => y < d.y0 - 16 || x < d.x0 - 16;
+    const outside = (x: number, y: number) => y < d.y0 - 16 || (corner === "right" ? x < d.x0 - 16 : x >= d.x1 + 16);
     const rest = meanAbs(f, p, outside);
     assert.ok(rest < 2, `frame ${i}: outside the box the frames differ by ${rest.toFixed(2)} on average`);
     const inside = meanAbs(f, p, (x, y) => x >= d.x0 && x < d.x1 && y >= d.y0 && y < d.y1);
@@ -121,6 +124,9 @@ describe("qcam:overlay (host runtime, judged by ffmpeg)", function () {
   let image: string;
   before(async function () {
     image = (await fixture("overlay")).image;
+  });
+  beforeEach(function () {
+    [W, H] = [640, 480];
   });
 
   it("pull mode: draw() changes the box and nothing else, byte for byte, in the raw NV21 picture", function () {
@@ -184,5 +190,45 @@ describe("qcam:overlay (host runtime, judged by ffmpeg)", function () {
     // text stayed longer than one second's worth of frames (30, one more for pacing jitter).
     assert.ok(new Set(masks).size >= 2, "the text changed");
     assert.ok(longestRun(masks) <= 31, `one text lasted ${longestRun(masks)} frames`);
+  });
+
+  it("the recorder's --text: a time stamp in the bottom-left corner of every frame, the rest unchanged", async function () {
+    [W, H] = [1280, 720];
+    const CLI = path.join(ROOT, "bin", "qcam.mjs");
+    const record = async (extra: string[]) => {
+      const sd = tmpDir("qcam-sd-");
+      const r = await runCmd(process.execPath, [CLI, "start", "--sdcard", sd, "--record", "2", "--codec", "h264", ...extra], { cwd: ROOT });
+      assert.equal(r.code, 0, r.stderr);
+      const dir = path.join(sd, "video");
+      const files = fs.readdirSync(dir).filter((f) => f.endsWith(".mp4"));
+      assert.equal(files.length, 1);
+      return { stdout: r.stdout, file: path.join(dir, files[0]) };
+    };
+    const stamped = await record(["--text", "%Y-%m-%d %H:%M:%S"]);
+    assert.match(stamped.stdout, /\n {2}text: "%Y-%m-%d %H:%M:%S" burned in, bottom left \(times in UTC\)\n/);
+    const plain = await record([]);
+    const ov = decodeGray(stamped.file);
+    const ref = decodeGray(plain.file);
+    let matched = 0;
+    for (const [i, f] of ov.entries()) {
+      const p = matchPlain(f, ref);
+      if (!p) continue;
+      matched++;
+      // 3 Mbit/s CBR at 720p: the codec's noise is larger than in the 8 Mbit/s fixture, so the
+      // box is judged by averages: the stamp's region (size 32, "YYYY-MM-DD HH:MM:SS") changed a
+      // lot, a margin-wide strip below it and everything outside the bottom-left corner hardly.
+      const box = (x: number, y: number) => x >= MARGIN + 8 && x < MARGIN + 300 && y >= H - MARGIN - 40 && y < H - MARGIN - 4;
+      const corner = (x: number, y: number) => x < 640 && y >= H - 120;
+      const inside = meanAbs(f, p, box);
+      const rest = meanAbs(f, p, (x, y) => !corner(x, y));
+      const edge = meanAbs(f, p, (x, y) => y >= H - MARGIN + 2 && x >= 64 && x < 256); // below the box, away from it by a block
+      assert.ok(inside > 15, `frame ${i}: the stamp's region changed by ${inside.toFixed(2)} on average`);
+      assert.ok(rest < 2 && edge < 6, `frame ${i}: outside the corner ${rest.toFixed(2)}, below the box ${edge.toFixed(2)}`);
+    }
+    assert.ok(matched >= ov.length / 2, `only ${matched} of ${ov.length} frames were in both recordings`);
+    // A bad field is an option error (exit 2), before anything records.
+    const bad = await runCmd(process.execPath, [CLI, "start", "--sdcard", tmpDir("qcam-sd-"), "--record", "1", "--text", "%Q"], { cwd: ROOT });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr + bad.stdout, /--text: Overlay text: unknown field/);
   });
 });
