@@ -159,6 +159,13 @@ export default contract("qcam:overlay", (t) => {
       const img2 = cam.read();
       big.draw(img2);
       eq(big.frames, 1);
+      // Odd positions and every corner (chroma is shared by 2x2 blocks), a box wider than the picture.
+      for (const o of [{ x: 63, y: 47 }, { x: 1, y: 1 }, { x: 16383, y: 16383 }, { position: "top-right" }, { position: "bottom-left", margin: 1023 }] as const) {
+        const edge = make({ text: "{seq} %S", size: 16, scale: 3, padding: 1, ...o });
+        edge.draw(img2);
+        eq(edge.frames, 1);
+        edge.close();
+      }
       img2.close();
       big.close();
     } finally {
