@@ -172,6 +172,18 @@ export default contract("qcam:overlay", (t) => {
       ov.close();
       cam.close();
     }
+    // A picture without a Y plane is refused, and not counted.
+    const rgb = new Camera({ width: 64, height: 48, fps: 30, format: "rgb888" });
+    const ov2 = make({ text: "x" });
+    try {
+      const img = rgb.read();
+      throws(() => ov2.draw(img), TYPE("Overlay draw: the image must be nv21, nv12, yuv420p or gray, not rgb888"));
+      eq(ov2.frames, 0);
+      img.close();
+    } finally {
+      ov2.close();
+      rgb.close();
+    }
   });
 
   t.test("link(): overlay must be an open Overlay, and only on a video link", () => {
