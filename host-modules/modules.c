@@ -13,6 +13,7 @@ static const qcam_module_entry modules[] = {
     {"qcam:audio", qcam_mod_audio_init},
     {"qcam:mp4", qcam_mod_mp4_init},
     {"qcam:ts", qcam_mod_ts_init},
+    {"qcam:overlay", qcam_mod_overlay_init},
     {"qcam:rtsp", qcam_mod_rtsp_init},
     {"qcam:display", qcam_mod_display_init},
     {"qcam:input", qcam_mod_input_init},

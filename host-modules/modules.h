@@ -27,6 +27,7 @@ JSModuleDef *qcam_mod_video_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_audio_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_mp4_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_ts_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_overlay_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_rtsp_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_display_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_input_init(JSContext *ctx, const char *name);

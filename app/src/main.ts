@@ -1,6 +1,7 @@
 // qcam recorder: camera → encoder → MP4 (or MPEG-TS: --container ts) on the SD
 // card, on native threads (qcam:link), with G.711 audio (--audio, MP4 only)
-// and a live RTSP view (--rtsp).
+// and a live RTSP view (--rtsp); --text burns a time stamp or other text into
+// the video on the link's encode thread.
 // `--record N` records N seconds into one file; without it, it records
 // segments of `--segment` seconds until stopped, deleting the oldest
 // recordings when the card is full. Files cut short by a crash or a power cut
@@ -10,6 +11,7 @@ import { AudioEncoder, AudioIn } from "qcam:audio";
 import { Camera } from "qcam:camera";
 import { link, type Pipe, type Sink } from "qcam:link";
 import { Mp4Writer, repair, type SegmentInfo } from "qcam:mp4";
+import { Overlay } from "qcam:overlay";
 import { RtspServer } from "qcam:rtsp";
 import { TsWriter } from "qcam:ts";
 import { Encoder } from "qcam:video";
@@ -34,7 +36,19 @@ function repairFolder(dir: string): void {
   }
 }
 
+/** --text as an Overlay; a field it does not know is an option error. */
+function makeOverlay(text: string | undefined): Overlay | null {
+  if (text === undefined) return null;
+  try {
+    return new Overlay({ text, position: "bottom-left", size: 32 });
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_INVALID_ARG") throw new OptionError(`--text: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
 function record(opts: RecorderOptions): void {
+  const overlay = makeOverlay(opts.text);
   const dir = app.videoPath();
   console.log(`${app.name} ${app.version} on ${app.platform}`);
   for (const line of describePlan(opts, dir)) console.log(`  ${line}`);
@@ -63,6 +77,7 @@ function record(opts: RecorderOptions): void {
     return room.ok;
   };
   if (loop && !makeRoomForSegment()) {
+    overlay?.close();
     app.setExitMessage(1, `recording failed: ${failure}`);
     return;
   }
@@ -101,7 +116,7 @@ function record(opts: RecorderOptions): void {
   if (server) console.log(`  live at ${server.url(RTSP_PATH)}`);
 
   const sinks: Sink[] = live ? [writer, live] : [writer];
-  const pipes: Pipe[] = [link(cam, enc, sinks, { onError: fail })];
+  const pipes: Pipe[] = [link(cam, enc, sinks, overlay ? { onError: fail, overlay } : { onError: fail })];
   if (mic && g711) pipes.push(link(mic, g711, sinks, { onError: fail }));
 
   let lastReport = start;
@@ -129,6 +144,7 @@ function record(opts: RecorderOptions): void {
   server?.close();
   g711?.close();
   mic?.close();
+  overlay?.close();
   enc.close();
   cam.close();
   console.log(`stopped after ${((time.ticksMs() - start) / 1000).toFixed(1)} s`);

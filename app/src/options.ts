@@ -1,5 +1,5 @@
 // The recorder's command line: npm start -- [--record SECONDS] [--codec h264|h265]
-// [--container mp4|ts] [--audio] [--rtsp] [--segment SECONDS]
+// [--container mp4|ts] [--audio] [--rtsp] [--segment SECONDS] [--text TEXT]
 export type Codec = "h264" | "h265";
 export type Container = "mp4" | "ts";
 
@@ -10,6 +10,8 @@ export interface RecorderOptions {
   audio: boolean;
   rtsp: boolean;
   segmentSeconds: number;
+  /** Text burned into the video (qcam:overlay fields, e.g. "%Y-%m-%d %H:%M:%S"); absent: none. */
+  text?: string;
 }
 
 export class OptionError extends Error {}
@@ -51,6 +53,12 @@ export function parseOptions(args: readonly string[]): RecorderOptions {
       case "--rtsp":
         o.rtsp = true;
         break;
+      case "--text": {
+        const t = args[++i];
+        if (!t) throw new OptionError('--text needs the text to burn in, e.g. "%Y-%m-%d %H:%M:%S"');
+        o.text = t;
+        break;
+      }
       default:
         throw new OptionError(`unknown option ${a}`);
     }
@@ -73,6 +81,7 @@ export function describePlan(o: RecorderOptions, videoDir: string): string[] {
     `audio: ${o.audio ? `G.711 ${AUDIO.codec === "alaw" ? "A-law" : "mu-law"} ${AUDIO.sampleRate} Hz mono` : "off"}`,
   ];
   if (o.rtsp) lines.push(`live: RTSP on port ${RTSP_PORT}, path ${RTSP_PATH}`);
+  if (o.text !== undefined) lines.push(`text: ${JSON.stringify(o.text)} burned in, bottom left (times in UTC)`);
   return lines;
 }
 

@@ -170,6 +170,7 @@ struct qcam_link {
     uint64_t max_frames;
     atomic_bool finished;
     qcam_picture *last; /* most recently encoded, for capture() */
+    qcam_overlay *overlay; /* burned in before encode() (video only) */
     thread_cpu capture_cpu, encode_cpu;
 };
 
@@ -268,6 +269,7 @@ static void *encode_main(void *arg)
     qcam_picture *pic;
     while ((pic = fifo_pop(&l->encode_q)) != NULL) {
         qcam_packet *pkt = NULL;
+        if (l->overlay) qcam_overlay_draw(l->overlay, pic); /* a format it cannot draw on stays as it is */
         int64_t t0 = now_us();
         int r = l->enc.encode(l->enc.ctx, pic, &pkt);
         int64_t t1 = now_us();
@@ -368,6 +370,7 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
     l->media = media;
     l->keep_last = cfg && cfg->keep_last;
     l->max_frames = cfg ? cfg->max_frames : 0;
+    l->overlay = cfg && media == QCAM_LINK_VIDEO ? qcam_overlay_ref(cfg->overlay) : NULL;
     l->src = *src;
     l->enc = *enc;
     l->on_error = on_error;
@@ -441,6 +444,7 @@ void qcam_link_stop(qcam_link *l, qcam_link_stats *final)
     }
     fifo_destroy(&l->encode_q);
     qcam_picture_unref(l->last);
+    qcam_overlay_unref(l->overlay);
     pthread_mutex_destroy(&l->stats_lock);
     free(l);
 }

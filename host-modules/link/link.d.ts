@@ -4,6 +4,7 @@ declare module "qcam:link" {
   import type { Camera, Channel } from "qcam:camera";
   import type { Encoder, Frame } from "qcam:video";
   import type { Image } from "qcam:image";
+  import type { Overlay } from "qcam:overlay";
 
   /** Something a link (or the app, in pull mode) writes encoded frames to. */
   export interface Sink {
@@ -43,6 +44,10 @@ declare module "qcam:link" {
     /** Keep the most recently encoded picture for `pipe.capture()` (MaixPy's
      * `Encoder(capture=True)`); holds one camera buffer. Default false. Video links only. */
     capture?: boolean;
+    /** Text burned into every picture on the link's encode thread, just before
+     * the encoder (see qcam:overlay); the link holds it until it closes. Not an
+     * Overlay: TypeError ERR_INVALID_ARG; a closed one: ERR_CLOSED. Video links only. */
+    overlay?: Overlay;
     /** A sink, the camera or the encoder failed (e.g. code ENOSPC). Without it the error is fatal. */
     onError?: (error: Error & { code: string }) => void;
   }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../media/media.h"
+#include "../overlay/overlay.h"
 
 /* What a link carries: video (camera pictures → access units) or audio
  * (S16 sample blocks → G.711 frames). Also the bits of qcam_sink.busy. */
@@ -72,6 +73,8 @@ typedef struct {
     unsigned sink_queue;   /* packets waiting per sink (default 64) */
     bool keep_last;        /* keep the last encoded picture for capture() */
     uint64_t max_frames;   /* stop capturing after this many pictures (0: no limit) */
+    qcam_overlay *overlay; /* drawn into each picture on the encode thread, just
+                            * before encode() (NULL: none); the link takes its own reference */
 } qcam_link_config;
 
 #define QCAM_LINK_MAX_SINKS 8

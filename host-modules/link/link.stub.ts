@@ -34,6 +34,7 @@ import type * as Api from "qcam:link";
 import type { Image } from "qcam:image";
 import type { Frame } from "qcam:video";
 import type * as Self from "./link.stub.ts";
+import type { LinkOverlay } from "../overlay/overlay.stub.ts";
 import "qcam:fs";
 import {
   LINK_AUDIO,
@@ -176,6 +177,7 @@ interface Link {
   slots: SinkSlot[];
   maxFrames: number;
   keepLast: boolean;
+  overlay: LinkOverlay | null;
   onError: ((e: Error & { code: string }) => void) | undefined;
   taken: number;
   framesIn: number;
@@ -225,6 +227,7 @@ function step(l: Link): void {
 }
 
 function encodeOne(l: Link, pic: LinkPicture): void {
+  l.overlay?.draw(pic.ptsUs, pic.seq); // stub pictures are not drawn into: the overlay counts and expands
   const res = l.enc.encode(pic);
   const cost = l.enc.costUs(pic);
   l.encodeCpuUs += cost;
@@ -387,11 +390,12 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
     return get!();
   });
   let encodeQueue = 4, sinkQueue = 64, maxFrames = 0, keepLast = false;
+  let overlay: LinkOverlay | null = null;
   let onError: Link["onError"];
   const options = arguments[3] as unknown;
   if (isObject(options)) {
     // The first bad option is the one thrown, as in mod_link.c.
-    checkKeys(options, "link", ["encodeQueue", "sinkQueue", "frames", "capture", "onError"]);
+    checkKeys(options, "link", ["encodeQueue", "sinkQueue", "frames", "capture", "overlay", "onError"]);
     encodeQueue = uintOpt(options, "encodeQueue", 1, 64) ?? encodeQueue;
     sinkQueue = uintOpt(options, "sinkQueue", 1, 4096) ?? sinkQueue;
     const mf = options.frames;
@@ -401,6 +405,12 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
       maxFrames = d;
     }
     keepLast = Boolean(options.capture);
+    if (options.overlay !== undefined) {
+      const ov = world.exposed<(v: unknown) => "no" | "closed" | LinkOverlay>("overlay.of")?.(options.overlay) ?? "no";
+      if (ov === "no") throwQcam("TypeError", "ERR_INVALID_ARG", "link: overlay must be an Overlay (qcam:overlay)");
+      if (ov === "closed") throwQcam("TypeError", "ERR_CLOSED", "Overlay is closed");
+      overlay = ov as LinkOverlay;
+    }
     const f = options.onError;
     if (f !== undefined && typeof f !== "function") throwQcam("TypeError", "ERR_INVALID_ARG", "onError must be a function");
     onError = f as Link["onError"];
@@ -416,10 +426,11 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
     throw e;
   }
   const audio = src.media === LINK_AUDIO;
-  if (audio !== (enc.media === LINK_AUDIO) || (audio && keepLast)) {
+  if (audio !== (enc.media === LINK_AUDIO) || (audio && (keepLast || overlay))) {
     src.release();
     enc.release();
-    if (audio && enc.media === LINK_AUDIO) throwQcam("TypeError", "ERR_INVALID_ARG", "link: capture is for video links");
+    if (audio && enc.media === LINK_AUDIO)
+      throwQcam("TypeError", "ERR_INVALID_ARG", `link: ${keepLast ? "capture" : "overlay"} is for video links`);
     throwQcam("TypeError", "ERR_INVALID_ARG", `link: ${audio ? "an audio source needs an AudioEncoder" : "a video source needs an Encoder"}`);
   }
   const media = audio ? LINK_AUDIO : LINK_VIDEO;
@@ -440,6 +451,7 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
     slots: linkSinks.map((sink) => ({ sink, written: 0, dropped: 0, failed: false })),
     maxFrames,
     keepLast,
+    overlay,
     onError,
     taken: 0,
     framesIn: 0,

@@ -11,6 +11,7 @@
 #include "../../runtime/qcam_host.h"
 #include "../modules.h"
 #include "../image/image_js.h"
+#include "../overlay/overlay_js.h"
 #include "es_sink.h"
 #include "link_js.h"
 
@@ -422,7 +423,7 @@ static int get_uint_opt(JSContext *ctx, JSValueConst opts, const char *name, uns
 /* link()'s options; the first bad one throws. 0, or -1 after throwing. */
 static int link_options(JSContext *ctx, JSValueConst o, qcam_link_config *cfg, JSValue *on_error)
 {
-    static const char *const keys[] = {"encodeQueue", "sinkQueue", "frames", "capture", "onError", NULL};
+    static const char *const keys[] = {"encodeQueue", "sinkQueue", "frames", "capture", "overlay", "onError", NULL};
     if (qcam_opt_keys(ctx, o, "link", keys) || get_uint_opt(ctx, o, "encodeQueue", 1, 64, &cfg->encode_queue) ||
         get_uint_opt(ctx, o, "sinkQueue", 1, 4096, &cfg->sink_queue))
         return -1;
@@ -441,6 +442,19 @@ static int link_options(JSContext *ctx, JSValueConst o, qcam_link_config *cfg, J
     v = JS_GetPropertyStr(ctx, o, "capture");
     cfg->keep_last = JS_ToBool(ctx, v);
     JS_FreeValue(ctx, v);
+    v = JS_GetPropertyStr(ctx, o, "overlay");
+    if (!JS_IsUndefined(v)) { /* borrowed: the link takes its own reference */
+        int is = qcam_js_overlay_of(v, &cfg->overlay);
+        JS_FreeValue(ctx, v);
+        if (!is) {
+            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: overlay must be an Overlay (qcam:overlay)");
+            return -1;
+        }
+        if (!cfg->overlay) {
+            qcam_closed(ctx, "Overlay");
+            return -1;
+        }
+    }
     *on_error = JS_GetPropertyStr(ctx, o, "onError");
     if (!JS_IsUndefined(*on_error) && !JS_IsFunction(ctx, *on_error)) {
         qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "onError must be a function");
@@ -500,11 +514,12 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         goto fail_early;
     }
     bool audio = src.media == QCAM_LINK_AUDIO;
-    if (audio != (enc.media == QCAM_LINK_AUDIO) || (audio && cfg.keep_last)) {
+    if (audio != (enc.media == QCAM_LINK_AUDIO) || (audio && (cfg.keep_last || cfg.overlay))) {
         if (ps->release) ps->release(ctx, argv[0]);
         if (pe->release) pe->release(ctx, argv[1]);
         if (audio && enc.media == QCAM_LINK_AUDIO)
-            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: capture is for video links");
+            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: %s is for video links",
+                       cfg.keep_last ? "capture" : "overlay");
         else
             qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: %s",
                        audio ? "an audio source needs an AudioEncoder" : "a video source needs an Encoder");

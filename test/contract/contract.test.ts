@@ -27,6 +27,7 @@ const RISCV64_SKIPS: Record<string, readonly string[]> = {
     "capture: true keeps the last encoded picture; without it capture() throws ERR_NO_CAPTURE",
     "a full card: the sink's ENOSPC reaches onError at a needExit() turn; counts still add up",
   ],
+  "qcam:overlay": ["a linked overlay draws every picture that reaches the encoder; closing it while linked is allowed"],
   "qcam:mp4": ["linked: camera → encoder → Mp4Writer; ERR_BUSY while linked; every frame the link wrote is in the file"],
   "qcam:ts": ["linked: camera → encoder → TsWriter; ERR_BUSY while linked; every frame the link wrote is in the file"],
   "qcam:rtsp": [

@@ -120,7 +120,7 @@ export default contract(
       const sink = new EsFileSink("/sdcard/keys.alaw");
       const mic = new AudioIn();
       const g711 = new AudioEncoder({ codec: "alaw" });
-      const KNOWN = "encodeQueue, sinkQueue, frames, capture, onError";
+      const KNOWN = "encodeQueue, sinkQueue, frames, capture, overlay, onError";
       try {
         throws(() => link(mic, g711, sink, { frame: 10 } as never), TYPE(`unknown link option "frame" (known: ${KNOWN})`));
         throws(() => link(mic, g711, sink, { encodeQueue: 0, onerror: () => {} } as never), TYPE(`unknown link option "onerror" (known: ${KNOWN})`), "before the other checks");
