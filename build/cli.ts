@@ -76,6 +76,7 @@ export const RECORDER_HELP: Record<string, { value?: string; help: string }> = {
   segment: { value: "SECONDS", help: "without --record: the length of each segment, recorded until stopped (default 60)" },
   codec: { value: "h264|h265", help: "the video codec (default h265)" },
   container: { value: "mp4|ts", help: "the file format: MP4 (default) or MPEG-TS (video only)" },
+  text: { value: "TEXT", help: "burn this text into the video, bottom left (strftime fields in UTC, {frame}, {fps})" },
   audio: { help: "add a G.711 A-law track from the sim microphone (a tone)" },
   rtsp: { help: "also serve rtsp://127.0.0.1:8554/live (ffplay, VLC, ...)" },
 };
