@@ -223,7 +223,7 @@ const MUTANTS: Mutant[] = [
     bug: "an audio source links with a video encoder (and back)",
     module: "qcam:link",
     suite: "audio",
-    replace: [[String.raw`if \(audio !== \(enc\.media === LINK_AUDIO\) \|\| \(audio && keepLast\)\) \{`, "", "if (false) {"]],
+    replace: [[String.raw`if \(audio !== \(enc\.media === LINK_AUDIO\) \|\| \(audio && \(keepLast \|\| overlay\)\)\) \{`, "", "if (false) {"]],
     caught: ["link(): an audio source needs an AudioEncoder, a video one an Encoder; no capture for audio"],
   },
   {
