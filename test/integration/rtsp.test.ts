@@ -344,8 +344,14 @@ describe("qcam:rtsp", function () {
       assert.deepEqual(statuses(waited.text), [503]);
       assert.match(waited.text, /^Retry-After: 1\r$/m);
       // Over maxClients (3): the fourth connection gets 503.
-      const held = await Promise.all([0, 1, 2].map(() => new Promise<net.Socket>((res) => {
-        const s = net.connect(srv.port, "127.0.0.1", () => res(s));
+      // (each held connection has its answer first: the server has taken all three before the fourth comes)
+      const held = await Promise.all([0, 1, 2].map((i) => new Promise<net.Socket>((res) => {
+        const s = net.connect(srv.port, "127.0.0.1", () => s.write(`OPTIONS ${u} RTSP/1.0\r\nCSeq: ${10 + i}\r\n\r\n`));
+        let got = "";
+        s.on("data", (d) => {
+          got += d;
+          if (got.includes("\r\n\r\n")) res(s);
+        });
       })));
       const over = await one(`OPTIONS ${u} RTSP/1.0\r\nCSeq: 5\r\n\r\n`);
       assert.deepEqual(statuses(over.text), [503]);
