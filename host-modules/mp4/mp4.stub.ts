@@ -1015,12 +1015,12 @@ class Writer {
 
   /** card_full: tell onFull, end this file at its last complete fragment and wait for
    * room from `ptsUs` + 1 s on. A file without one fragment on the card is removed, not reported. */
-  cardFull(ptsUs: number): 0 {
+  cardFull(ptsUs: number): void {
     this.dropFragment();
     this.full = true;
     this.retryUs = ptsUs + 1_000_000;
     this.post({ full: this.path });
-    if (!this.file) return 0;
+    if (!this.file) return;
     if (this.fragments === 0) {
       this.file.close();
       this.file = null;
@@ -1030,12 +1030,11 @@ class Writer {
         /* nothing there */
       }
       this.started = false;
-      return 0;
+      return;
     }
     const { info } = this.finishFile();
     this.post({ segment: { ...info, full: true } });
     this.segIndex++;
-    return 0;
   }
 
   nextSegment(ptsUs: number): 0 | string {
@@ -1173,7 +1172,8 @@ class Writer {
     let r = video ? this.writeVideo(pkt) : this.writeAudio(pkt);
     if (r === "ENOSPC" && this.segmented) {
       if (video) this.dropped++; // a packet that meets a full card is not kept
-      r = this.cardFull(pkt.ptsUs);
+      this.cardFull(pkt.ptsUs);
+      r = 0;
     }
     return r ? this.stoppedResult() : 0;
   }
@@ -1181,7 +1181,10 @@ class Writer {
   flush(): 0 | string {
     if (this.closed) return "EBADF";
     let r = this.error ? this.stoppedResult() : this.emitFragment(true);
-    if (r === "ENOSPC" && this.segmented) r = this.cardFull(this.lastPtsUs);
+    if (r === "ENOSPC" && this.segmented) {
+      this.cardFull(this.lastPtsUs);
+      r = 0;
+    }
     return r ? this.stoppedResult() : 0;
   }
 
