@@ -1,10 +1,14 @@
-/* A finished file of a recording writer (Mp4Writer, TsWriter): what the
- * writer reports for each segment, and for the last file on close. Plain C. */
+/* What the recording writers (Mp4Writer, TsWriter) share: a finished file,
+ * as the writer reports it for each segment and for the last file on close,
+ * and the configuration a writer is opened with. Plain C. */
 #ifndef QCAM_SEGMENT_H
 #define QCAM_SEGMENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "../video/video.h"
 
 typedef struct {
     char path[512];    /* board path of the finished file */
@@ -14,5 +18,37 @@ typedef struct {
     uint64_t frames;   /* video frames (samples) in it */
     bool full;         /* segments: ended early because the card was full */
 } qcam_segment_info;
+
+typedef void qcam_segment_fn(void *opaque, const qcam_segment_info *info);
+typedef void qcam_writer_error_fn(void *opaque, int err, const char *path);
+typedef void qcam_writer_full_fn(void *opaque, const char *path);
+
+/* A recording writer's configuration (mp4_write.h, ts_write.h). */
+typedef struct {
+    const char *path; /* a board path; with segments a pattern (%i, %03i, %Y %m %d %H %M %S, %%) */
+    /* video track (codec 0: none) */
+    qcam_codec video_codec;
+    int width, height;
+    /* parameter sets (NAL units without start codes; copied); NULL: from the
+     * encoder, or the first keyframe's in-band ones */
+    const uint8_t *vps, *sps, *pps;
+    size_t vps_len, sps_len, pps_len;
+    qcam_encoder *encoder; /* optional; the writer takes its own reference */
+    /* audio track (codec 0: none; MP4 only) */
+    qcam_codec audio_codec;
+    uint32_t sample_rate;
+    uint16_t channels;
+    unsigned fragment_ms;   /* MP4: 100..10000 */
+    bool finalize;          /* MP4: on close (and per finished segment) */
+    double segment_seconds; /* 0: no limit */
+    uint64_t segment_bytes; /* 0: no limit */
+    qcam_segment_fn *on_segment;
+    qcam_writer_error_fn *on_error; /* called once, for the first error */
+    qcam_writer_full_fn *on_full;   /* segments: the card was full (the file affected) */
+    void *opaque;
+    /* true: an error goes to on_error only and later writes return 0
+     * (the writer has stopped); false: writes return the error */
+    bool errors_handled;
+} qcam_writer_config;
 
 #endif

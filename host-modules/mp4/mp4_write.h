@@ -40,36 +40,7 @@ typedef struct {
                                           * keyframe, or lost to a full card (segments) */
 } qcam_mp4_writer_stats;
 
-typedef void qcam_mp4_segment_fn(void *opaque, const qcam_mp4_segment_info *info);
-typedef void qcam_mp4_error_fn(void *opaque, int err, const char *path);
-typedef void qcam_mp4_full_fn(void *opaque, const char *path);
-
-typedef struct {
-    const char *path; /* a board path; with segments a pattern (%i, %03i, %Y %m %d %H %M %S, %%) */
-    /* video track (codec 0: none) */
-    qcam_codec video_codec;
-    int width, height;
-    /* parameter sets (NAL units without start codes; copied); NULL: from the
-     * encoder, or the first keyframe's in-band ones */
-    const uint8_t *vps, *sps, *pps;
-    size_t vps_len, sps_len, pps_len;
-    qcam_encoder *encoder; /* optional; the writer takes its own reference */
-    /* audio track (codec 0: none) */
-    qcam_codec audio_codec;
-    uint32_t sample_rate;
-    uint16_t channels;
-    unsigned fragment_ms;   /* 100..10000 */
-    bool finalize;          /* on close (and per finished segment) */
-    double segment_seconds; /* 0: no limit */
-    uint64_t segment_bytes; /* 0: no limit */
-    qcam_mp4_segment_fn *on_segment;
-    qcam_mp4_error_fn *on_error; /* called once, for the first error */
-    qcam_mp4_full_fn *on_full;   /* segments: the card was full (the file affected) */
-    void *opaque;
-    /* true: an error goes to on_error only and later writes return 0
-     * (the writer has stopped); false: writes return the error */
-    bool errors_handled;
-} qcam_mp4_writer_config;
+typedef qcam_writer_config qcam_mp4_writer_config; /* media/segment.h */
 
 /* Create the first file (ENOENT, EACCES, ... when it cannot be). On success
  * the writer takes over the caller's reference to `card`. */

@@ -393,7 +393,7 @@ int qcam_ts_writer_open(qcam_fs_card *card, const qcam_ts_writer_config *cfg, qc
 {
     *out = NULL;
     if (cfg->video_codec != QCAM_CODEC_H264 && cfg->video_codec != QCAM_CODEC_H265) return -EINVAL;
-    if (!cfg->path) return -EINVAL;
+    if (!cfg->path || cfg->audio_codec) return -EINVAL;
     if (strlen(cfg->path) >= sizeof ((qcam_ts_writer *)0)->pattern) return -ENAMETOOLONG;
     qcam_ts_writer *w = calloc(1, sizeof *w);
     if (!w) return -ENOMEM;

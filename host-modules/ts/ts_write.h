@@ -41,27 +41,8 @@ typedef struct {
     uint64_t dropped;      /* frames not written: before a file's first keyframe, or lost to a full card */
 } qcam_ts_writer_stats;
 
-typedef void qcam_ts_segment_fn(void *opaque, const qcam_ts_segment_info *info);
-typedef void qcam_ts_error_fn(void *opaque, int err, const char *path);
-typedef void qcam_ts_full_fn(void *opaque, const char *path);
-
-typedef struct {
-    const char *path; /* a board path; with segments a pattern (qcam_mp4_expand_path) */
-    qcam_codec video_codec;
-    int width, height;
-    /* parameter sets (NAL units without start codes; copied) for keyframes
-     * without in-band ones; NULL: from the encoder, or the last in-band ones */
-    const uint8_t *vps, *sps, *pps;
-    size_t vps_len, sps_len, pps_len;
-    qcam_encoder *encoder; /* optional; the writer takes its own reference */
-    double segment_seconds; /* 0: no limit */
-    uint64_t segment_bytes; /* 0: no limit */
-    qcam_ts_segment_fn *on_segment;
-    qcam_ts_error_fn *on_error; /* once, for the first error */
-    qcam_ts_full_fn *on_full;
-    void *opaque;
-    bool errors_handled; /* as in qcam_mp4_writer_config */
-} qcam_ts_writer_config;
+/* media/segment.h; the audio and MP4 fields are not used (an audio codec is -EINVAL) */
+typedef qcam_writer_config qcam_ts_writer_config;
 
 /* Create the first file. On success the writer takes over the caller's
  * reference to `card`. -EINVAL for a bad config or parameter sets that do
