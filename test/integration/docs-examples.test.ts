@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { buildApp, declarationFiles } from "../../build/app-build.ts";
-import { OUT, ROOT } from "../../build/paths.ts";
+import { OUT, ROOT, UI_KIT, UI_SPECIFIER } from "../../build/paths.ts";
 import { mapperFor, runtimeCommand } from "../../build/run.ts";
 import { allBlocks, mdLine, slug, type DocBlock } from "../docs-extract.ts";
 import { fixture, run, spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
@@ -51,6 +51,7 @@ function typecheckApps(): Map<DocBlock, string[]> {
         types: [],
         skipLibCheck: true,
         allowImportingTsExtensions: true,
+        paths: { [UI_SPECIFIER]: [UI_KIT] },
       },
       files: [...files, ...declarationFiles()],
     }),
