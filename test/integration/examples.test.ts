@@ -192,6 +192,8 @@ describe("examples (app/examples)", function () {
     const home = await screenshot();
     assert.deepEqual([home.w, home.h], [552, 368]);
     assert.deepEqual(home.at(276, 3), [0, 0, 0], "the status bar");
+    const preview = home.at(276, 150);
+    assert.ok(preview.join() !== "0,0,0" && preview.join() !== "16,22,30", `the camera shows under the home screen: ${preview}`);
     // keys alone
     await key("option", /screen Menu\n/);
     const menu = await screenshot();
