@@ -113,8 +113,19 @@ export interface ConfirmOptions {
   onCancel?: (ui: Ui) => void;
 }
 
+export interface AlertOptions {
+  title: string;
+  message?: string;
+  /** The button's label (default "OK"). */
+  button?: string;
+  /** When the button is pressed (ok, option or a tap). */
+  onClose?: (ui: Ui) => void;
+}
+
 interface Dialog {
   opts: ConfirmOptions;
+  /** An alert: one button. */
+  single: boolean;
   /** 0: cancel (focused first, the safe choice), 1: confirm. */
   focus: number;
 }
@@ -248,7 +259,14 @@ export class Ui {
   /** A modal question with a cancel and a confirm button; cancel is focused first. */
   confirm(options: ConfirmOptions): void {
     this.#editing = null;
-    this.#dialog = { opts: options, focus: 0 };
+    this.#dialog = { opts: options, focus: 0, single: false };
+    this.#full = true;
+  }
+  /** A modal message with one button (an error, a warning): ok, option or a tap closes it. */
+  alert(options: AlertOptions): void {
+    this.#editing = null;
+    const close = options.onClose;
+    this.#dialog = { opts: { title: options.title, message: options.message, confirm: options.button ?? "OK", onConfirm: close, onCancel: close }, focus: 1, single: true };
     this.#full = true;
   }
   /** A message at the bottom for `ms` milliseconds of the app's clock (default 2500). */
@@ -313,8 +331,8 @@ export class Ui {
     if (this.#dialog) {
       if (e.action !== "press") return e.action === "release";
       if (e.key === "ok") this.#closeDialog(this.#dialog.focus === 1);
-      else if (e.key === "option") this.#closeDialog(false);
-      else this.#dialogFocus(e.key === "left" || e.key === "prev" ? 0 : 1);
+      else if (e.key === "option") this.#closeDialog(this.#dialog.single);
+      else if (!this.#dialog.single) this.#dialogFocus(e.key === "left" || e.key === "prev" ? 0 : 1);
       return true;
     }
     if (s.onKey?.(e, this) === true) return true;
@@ -403,6 +421,7 @@ export class Ui {
     const m = this.#metrics, s = this.top;
     if (this.#dialog) {
       const { cancel, confirm } = this.#dialogButtons();
+      if (this.#dialog.single) return [{ name: "dialog:confirm", rect: confirm }];
       return [{ name: "dialog:cancel", rect: cancel }, { name: "dialog:confirm", rect: confirm }];
     }
     if (s.header) {
@@ -499,6 +518,10 @@ export class Ui {
   #dialogButtons(): { cancel: Rect; confirm: Rect } {
     const m = this.#metrics, { box } = this.#dialogRects();
     const bw = Math.floor((box.width - 3 * m.pad) / 2), y = box.y + box.height - m.pad - m.row;
+    if (this.#dialog!.single) {
+      const one = rect(box.x + Math.floor((box.width - bw) / 2), y, bw, m.row);
+      return { cancel: one, confirm: one };
+    }
     return { cancel: rect(box.x + m.pad, y, bw, m.row), confirm: rect(box.x + box.width - m.pad - bw, y, bw, m.row) };
   }
   #toastRect(text: string): Rect {
@@ -768,7 +791,8 @@ export class Ui {
     p.textIn(dlg.opts.title, title, m.font, t.text);
     lines.forEach((l, i) => p.textIn(l, rect(title.x, lineY + i * m.fontHeight, title.width, m.fontHeight), m.font, t.dim));
     const { cancel, confirm } = this.#dialogButtons();
-    for (const [r, label, i] of [[cancel, dlg.opts.cancel ?? "Cancel", 0], [confirm, dlg.opts.confirm ?? "OK", 1]] as const) {
+    const buttons = [[cancel, dlg.opts.cancel ?? "Cancel", 0], [confirm, dlg.opts.confirm ?? "OK", 1]] as const;
+    for (const [r, label, i] of dlg.single ? buttons.slice(1) : buttons) {
       const focused = dlg.focus === i;
       const fill = i === 1 && dlg.opts.danger ? t.danger : focused ? t.focusFill : t.background;
       d.fillRect(r.x, r.y, r.width, r.height, t.surface);

@@ -488,6 +488,25 @@ describe("UI kit (app/ui) on the display and input stubs", function () {
     assert.deepEqual(rows.map((o) => (o as TextOp).text), [], "no text above the scrim outside the dialog");
   });
 
+  it("an alert: one button, closed by ok, option or a tap", function () {
+    const r = rig("maixcam", (s) => s.menu);
+    const { ui, key, tap, target } = r;
+    let closed = 0;
+    for (const close of [() => key("ok"), () => key("option"), () => tap(target("dialog:confirm"))]) {
+      ui.alert({ title: "Card full", message: "The recording was stopped and kept.", onClose: () => closed++ });
+      r.turn();
+      checkAll(ui);
+      assert.deepEqual(ui.targets().map((t) => t.name), ["dialog:confirm"]);
+      assert.ok(texts().includes("Card full") && texts().includes("OK") && !texts().includes("Cancel"));
+      key("next"); // nothing else to focus
+      assert.ok(ui.dialogOpen);
+      close();
+      assert.ok(!ui.dialogOpen);
+    }
+    assert.equal(closed, 3);
+    assert.equal(ui.top, r.menu, "option closed the alert, it did not pop");
+  });
+
   it("bad widget options throw at once with the reason", function () {
     assert.throws(() => new Choice("Codec", []), /Choice Codec: no options/);
     assert.throws(() => new Stepper("Bitrate", { min: 5, max: 1 }), /Stepper Bitrate: needs min <= max/);
