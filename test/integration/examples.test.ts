@@ -210,6 +210,10 @@ describe("examples (app/examples)", function () {
     await tap("item:0", /dialog\n/);
     await tap("dialog:confirm", /deleted rec_20260101_120000\.mp4\n/);
     await tap("back", /screen Menu\n/);
+    await tap("item:2", /screen Storage\n/);
+    await tap("item:2", /dialog\n/); // Check the card: an alert
+    await tap("dialog:confirm", /checked\n/);
+    await tap("back", /screen Menu\n/);
     await tap("back", /screen home\n/);
     a.signal("SIGINT");
     const r = await a.done;
