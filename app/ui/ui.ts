@@ -2,7 +2,7 @@
 // driven by key and touch events and redrawn from the app's loop by update(), which draws
 // only what changed and flushes only that region.
 import type { Display, Rect } from "qcam:display";
-import type { Key, KeyEvent, TouchEvent } from "qcam:input";
+import type { InputEvent, Key, KeyEvent, TouchEvent } from "qcam:input";
 import { ticksMs } from "qcam:time";
 import { DEFAULT_THEME, clipTo, contains, hit, intersects, isEmpty, metricsFor, rect, union, type Metrics, type Theme } from "./theme.ts";
 import { Screen, type RowState, type Target, type Widget } from "./widgets.ts";
@@ -319,6 +319,11 @@ export class Ui {
   }
 
   // ---------------------------------------------------------------- input
+
+  /** Any input event (for an Input read with poll()): handleKey or handleTouch. */
+  handle(e: InputEvent): boolean {
+    return e.type === "key" ? this.handleKey(e) : this.handleTouch(e);
+  }
 
   /**
    * A key event (pass Input's onKey events; return its result from onKey so a long press

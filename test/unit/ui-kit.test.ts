@@ -488,6 +488,30 @@ describe("UI kit (app/ui) on the display and input stubs", function () {
     assert.deepEqual(rows.map((o) => (o as TextOp).text), [], "no text above the scrim outside the dialog");
   });
 
+  it("events from poll(): handle() takes keys and touches alike", function () {
+    world.reset();
+    const s = screens();
+    const disp = new Display();
+    const ui = new Ui(disp, s.menu);
+    const input = new Input(); // no callbacks: events queue for poll()
+    const inject = world.exposed<KeyFn>("input.key")!;
+    inject("next", "press");
+    inject("next", "release");
+    inject("ok", "press");
+    world.turn();
+    for (const e of input.poll()) ui.handle(e);
+    ui.update();
+    assert.equal(ui.top, s.long, "next, then ok on Recordings");
+    const back = ui.targets().find((t) => t.name === "back")!.rect;
+    world.exposed<TouchFn>("input.touch")!("down", back.x + 5, back.y + 5);
+    world.exposed<TouchFn>("input.touch")!("up", back.x + 5, back.y + 5);
+    world.turn();
+    for (const e of input.poll()) ui.handle(e);
+    ui.update();
+    assert.equal(ui.top, s.menu);
+    checkAll(ui);
+  });
+
   it("an alert: one button, closed by ok, option or a tap", function () {
     const r = rig("maixcam", (s) => s.menu);
     const { ui, key, tap, target } = r;
