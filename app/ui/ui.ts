@@ -508,7 +508,7 @@ export class Ui {
     return { up: rect(m.width - 2 * m.header, m.status, m.header, m.header), down: rect(m.width - m.header, m.status, m.header, m.header) };
   }
   #dialogRects(): { box: Rect; title: Rect; lines: string[]; lineY: number } {
-    const m = this.#metrics, p = this.painter, o = this.#dialog!.opts;
+    const m = this.#metrics, o = this.#dialog!.opts;
     const w = Math.min(m.width - 4 * m.pad, Math.max(m.row * 7, Math.round(m.width * 0.6)));
     const textW = w - 4 * m.pad;
     const maxH = m.height - m.status - 2 * m.pad;
@@ -517,7 +517,6 @@ export class Ui {
     const lines = this.#wrap(o.message ?? "", m.font, textW, maxLines);
     const h = fixed + lines.length * m.fontHeight;
     const x = Math.floor((m.width - w) / 2), y = m.status + Math.max(m.pad, Math.floor((m.height - m.status - h) / 2));
-    void p;
     return { box: rect(x, y, w, h), title: rect(x + 2 * m.pad, y + m.pad, textW, m.fontHeight), lines, lineY: y + 2 * m.pad + m.fontHeight };
   }
   #dialogButtons(): { cancel: Rect; confirm: Rect } {
