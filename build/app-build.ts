@@ -10,7 +10,7 @@ import path from "node:path";
 import { buildFlavor, isBuilt, readBuildInfo, type BuildInfo } from "./cmake.ts";
 import { FLAG_DEBUG_INFO, FORMAT_VERSION, MAGIC, SectionType, TARGET_IDS, packImage } from "./image.ts";
 import { BuildError } from "./log.ts";
-import { HOST_MODULES, OUT, ROOT, buildDir, compilerBinary, type Flavor, type Target } from "./paths.ts";
+import { HOST_MODULES, OUT, ROOT, UI_KIT, UI_SPECIFIER, buildDir, compilerBinary, type Flavor, type Target } from "./paths.ts";
 
 export interface AppSource {
   entry: string; // absolute .ts/.js entry
@@ -138,6 +138,7 @@ export function typecheck(app: AppSource, workDir: string): string[] {
           types: [],
           skipLibCheck: true,
           allowImportingTsExtensions: true,
+          paths: { [UI_SPECIFIER]: [UI_KIT] },
         },
         files: [app.entry, ...declarationFiles()],
       },
@@ -271,6 +272,7 @@ export async function buildApp(input: string, opts: BuildOptions = {}): Promise<
     platform: "neutral",
     target: "es2023",
     external: ["qcam:*"],
+    plugins: [{ name: "qcam-ui", setup: (b) => void b.onResolve({ filter: /^qcam\/ui$/ }, () => ({ path: UI_KIT })) }],
     sourcemap: "external",
     logLevel: "silent",
     metafile: true,

@@ -5,6 +5,10 @@ import path from "node:path";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT = path.join(ROOT, "out");
 export const HOST_MODULES = path.join(ROOT, "host-modules");
+/** The UI kit (app/ui/), which apps import as `qcam/ui`: bundled by `qcam build`, type-checked
+ * through a tsconfig `paths` entry, mapped by `qcam test`'s loader (docs/api/ui.md). */
+export const UI_SPECIFIER = "qcam/ui";
+export const UI_KIT = path.join(ROOT, "app", "ui", "index.ts");
 
 export type Target = "host" | "riscv64";
 export const TARGETS: readonly Target[] = ["host", "riscv64"];

@@ -8,7 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { BuildError } from "../log.ts";
 import { declarationFiles } from "../app-build.ts";
-import { OUT, ROOT } from "../paths.ts";
+import { OUT, ROOT, UI_KIT, UI_SPECIFIER } from "../paths.ts";
 
 export const TEST_USAGE = "qcam test [app-dir] [--no-typecheck] [-- mocha options]";
 
@@ -45,7 +45,7 @@ function typecheckTests(appDir: string, files: string[]): void {
           allowImportingTsExtensions: true,
           types: ["node", "mocha"],
           typeRoots: [path.join(ROOT, "node_modules", "@types")],
-          paths: { "qcam:testing": [path.join(ROOT, "build", "testing", "index.ts")] },
+          paths: { "qcam:testing": [path.join(ROOT, "build", "testing", "index.ts")], [UI_SPECIFIER]: [UI_KIT] },
         },
         files: [...files, ...decls],
       },

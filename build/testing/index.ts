@@ -5,7 +5,8 @@
 // `world` is the scripted world the qcam:* stubs run in (fake clock, event
 // loop, exit requests, args, output, scripted failures); runApp runs an app's
 // own source against the stubs as the runtime would; makeImage makes the
-// Images a camera would hand out; sdcard seeds and reads the stub's SD card.
+// Images a camera would hand out; sdcard seeds and reads the stub's SD card;
+// displayList() is what the qcam:display stub drew (operations, frames).
 // See docs/testing.md.
 export {
   world,
@@ -26,4 +27,6 @@ export {
 export { runApp, resolveEntry, EXIT, type AppResult, type RunAppOptions } from "./run-app.ts";
 export { makeImage, type ImageSpec } from "./images.ts";
 export { sdcard } from "./sdcard.ts";
+export { displayList } from "./display.ts";
+export { DisplayList, opaqueCore, within, type DrawOp, type TextOp, type FillOp, type StrokeOp, type LineOp, type ImageOp, type ClearOp, type Frame, type Box } from "./display-list.ts";
 export { qcamError, errnoError, ERRNO, type QcamError, type ErrnoError, type ErrorKind } from "./errors.ts";

@@ -5,6 +5,7 @@
 //  qcam:<mod>     -> host-modules/<mod>/<mod>.stub.ts (the stub beside the contract);
 //                    a module without a stub fails to import with ERR_QCAM_NO_STUB.
 //  qcam:testing   -> build/testing/index.ts (the world, runApp, makeImage).
+//  qcam/ui        -> app/ui/index.ts (the UI kit, an app's own code: ?qcam-run applies).
 //  ?qcam-run=N    on a module (runApp's entry) is carried to the app files it
 //                 imports, so every run gets fresh app modules, as a fresh app
 //                 load does on the board. Those files are compiled here with
@@ -19,6 +20,7 @@ import { existsSync } from "node:fs";
 const ROOT = new URL("../../", import.meta.url);
 const HOST_MODULES = new URL("host-modules/", ROOT);
 const TESTING_INDEX = new URL("build/testing/index.ts", ROOT);
+const UI_KIT = new URL("app/ui/index.ts", ROOT); // build/paths.ts UI_KIT
 const KIT_DIRS = [new URL("build/", ROOT).href, HOST_MODULES.href];
 
 const RUN = "qcam-run";
@@ -62,7 +64,7 @@ export async function resolve(specifier, context, nextResolve) {
     if (mutant && decodeMutant(mutant).module === specifier) return { ...r, url: withParam(r.url, MUTANT, mutant) };
     return r;
   }
-  const r = await nextResolve(specifier, context);
+  const r = await nextResolve(specifier === "qcam/ui" ? UI_KIT.href : specifier, context);
   const run = paramOf(context.parentURL, RUN);
   if (run && r.url.startsWith("file:") && !r.url.includes("/node_modules/") && !KIT_DIRS.some((d) => r.url.startsWith(d)))
     return { ...r, url: withParam(r.url, RUN, run) };

@@ -50,6 +50,9 @@ export interface WorldOptions {
   /** The runtime's --sdcard-size: the SD card's size in MiB (qcam:fs, EsFileSink).
    * Default 32768 (a 32 GiB card). */
   sdcardSizeMb?: number;
+  /** The runtime's --board: the panel qcam:display opens ("maixcam" 552x368 touch,
+   * "maixcam-pro" 640x480 touch, "k230-lcd" 800x480 touch, "k230-hdmi" 1280x720). Default "maixcam". */
+  board?: string;
 }
 
 export interface WorldLimits {
@@ -181,6 +184,8 @@ class QcamWorld {
   /** The SD card's size in MiB (the runtime's --sdcard-size); the qcam:fs stub
    * reads it at every write, so a test may change it at any time. */
   sdcardSizeMb = DEFAULT_SDCARD_MB;
+  /** The runtime's --board (the qcam:display stub reads it when a Display opens). */
+  board = "maixcam";
 
   #parts = new Map<string, unknown>();
   #faults = new Map<string, ArmedFault[]>();
@@ -230,6 +235,7 @@ class QcamWorld {
     this.echo = opts.echo ?? Boolean(process.env.QCAM_TEST_ECHO);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.sdcardSizeMb = opts.sdcardSizeMb ?? DEFAULT_SDCARD_MB;
+    this.board = opts.board ?? "maixcam";
     this.#parts.clear();
     this.#faults.clear();
     this.#handles.clear();

@@ -1,5 +1,5 @@
 // qcam:display for tests on a PC. Mirrors mod_display.c over backend_sim.c:
-// the maixcam's 552x368 panel (the world has no --board: always maixcam),
+// the boards' panels (world.board is the runtime's --board, default maixcam 552x368),
 // one Display at a time (EBUSY), rotation and backlight, the same argument
 // checks and messages, the same damage arithmetic (what flush() returns), and
 // the same text metrics: DejaVu Sans measured from the TTF that the runtime's
@@ -8,12 +8,16 @@
 //
 // Not modelled: pixels (screenshot() throws ERR_STUB_UNSUPPORTED), the page,
 // and a shown camera being busy (show(camera) records it; its read() still works).
+// What is drawn is kept as a display list (build/testing/display-list.ts): every
+// call that touches the overlay, the region it touches, the frames flush() makes;
+// tests read it with displayList() from qcam:testing.
 import type * as Api from "qcam:display";
 import type * as Self from "./display.stub.ts";
 import fs from "node:fs";
 import { Image } from "qcam:image";
 import { providerOf, type LinkSource } from "../../build/testing/media.ts";
 import { conforms, describeValue, checkKeys, throwErrno, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { DisplayList, type DrawOp } from "../../build/testing/display-list.ts";
 
 conforms<typeof Api, typeof Self>(true);
 
@@ -148,10 +152,22 @@ interface State {
   shown: { obj: object; src: LinkSource } | null;
   stats: { flushes: number; flushedPixels: number; videoFrames: number; panelFrames: number; videoCpuUs: number };
   handle: Handle;
+  panel: Panel;
+  list: DisplayList;
 }
-const PANEL = { board: "maixcam" as const, width: 552, height: 368, touch: true };
+interface Panel { board: Api.Board; width: number; height: number; touch: boolean }
+// backend_sim.c's panels
+const PANELS: readonly Panel[] = [
+  { board: "maixcam", width: 552, height: 368, touch: true },
+  { board: "maixcam-pro", width: 640, height: 480, touch: true },
+  { board: "k230-lcd", width: 800, height: 480, touch: true },
+  { board: "k230-hdmi", width: 1280, height: 720, touch: false },
+];
 const states = new WeakMap<object, State | null>();
 const busy = () => world.part("display", () => ({ open: false }));
+// the display list of the Display opened last (tests: displayList() in qcam:testing)
+const lists = () => world.part("display.list", () => ({ last: null as DisplayList | null }));
+world.expose("display.list", () => lists().last);
 
 function stateOf(self: unknown): State {
   if ((typeof self !== "object" && typeof self !== "function") || self === null || !states.has(self))
@@ -160,11 +176,17 @@ function stateOf(self: unknown): State {
   if (!s) throwQcam("TypeError", "ERR_CLOSED", "Display is closed");
   return s;
 }
-const size = (s: State) => (s.rotation % 180 ? { w: PANEL.height, h: PANEL.width } : { w: PANEL.width, h: PANEL.height });
-function damage(s: State, r: R): void {
+const size = (s: State) => (s.rotation % 180 ? { w: s.panel.height, h: s.panel.width } : { w: s.panel.width, h: s.panel.height });
+function damage(s: State, r: R): R {
   const { w, h } = size(s);
   const c = clip(r, w, h);
   if (!empty(c)) s.damage = union(s.damage, c);
+  return c;
+}
+const box = (r: R) => ({ x: r.x, y: r.y, width: r.w, height: r.h });
+type Distribute<T> = T extends DrawOp ? Omit<T, "rect"> : never;
+function record(s: State, r: R, op: Distribute<DrawOp>): void {
+  s.list.record({ ...op, rect: box(r) } as DrawOp);
 }
 
 export class Display {
@@ -174,17 +196,21 @@ export class Display {
     const rotation = optInt(o, "Display", "rotation", 0, 270, 90, 0);
     const backlight = optInt(o, "Display", "backlight", 0, 100, 1, 100);
     if (busy().open) throwErrno("EBUSY", "the display is already open (close() the other Display first)");
+    const panel = PANELS.find((p) => p.board === world.board);
+    if (!panel) throwQcam("RangeError", "ERR_INVALID_ARG", `Display: unknown board "${world.board}" (known: maixcam, maixcam-pro, k230-lcd, k230-hdmi)`);
     busy().open = true;
     const handle = world.track("Display", this);
-    states.set(this, { rotation, backlight, damage: { x: 0, y: 0, w: 0, h: 0 }, shown: null, handle,
+    const list = new DisplayList(rotation % 180 ? panel.height : panel.width, rotation % 180 ? panel.width : panel.height);
+    lists().last = list;
+    states.set(this, { rotation, backlight, damage: { x: 0, y: 0, w: 0, h: 0 }, shown: null, handle, panel, list,
       stats: { flushes: 0, flushedPixels: 0, videoFrames: 0, panelFrames: 1, videoCpuUs: 0 } });
   }
   get width(): number { return size(stateOf(this)).w; }
   get height(): number { return size(stateOf(this)).h; }
-  get board(): Api.Board { stateOf(this); return PANEL.board; }
-  get panelWidth(): number { stateOf(this); return PANEL.width; }
-  get panelHeight(): number { stateOf(this); return PANEL.height; }
-  get touch(): boolean { stateOf(this); return PANEL.touch; }
+  get board(): Api.Board { return stateOf(this).panel.board; }
+  get panelWidth(): number { return stateOf(this).panel.width; }
+  get panelHeight(): number { return stateOf(this).panel.height; }
+  get touch(): boolean { return stateOf(this).panel.touch; }
   get rotation(): number { return stateOf(this).rotation; }
   get backlight(): number { return stateOf(this).backlight; }
   get url(): string { stateOf(this); return "http://127.0.0.1:0/"; }
@@ -196,6 +222,7 @@ export class Display {
       s.rotation = d;
       s.damage = { x: 0, y: 0, w: 0, h: 0 };
       s.stats.panelFrames++;
+      s.list.reset(size(s).w, size(s).h);
     }
   }
   setBacklight(percent: number): void {
@@ -209,24 +236,26 @@ export class Display {
     if (c !== undefined) color("clear", c);
     const { w, h } = size(s);
     s.damage = { x: 0, y: 0, w, h };
+    record(s, s.damage, { op: "clear", color: c ?? 0 });
   }
   fillRect(x: number, y: number, width: number, height: number, c: number, radius?: number): void {
     const s = stateOf(this);
     const r = { x: coord("fillRect", "x", x), y: coord("fillRect", "y", y), w: extent("fillRect", "width", width), h: extent("fillRect", "height", height) };
     color("fillRect", c);
     if (radius !== undefined) extent("fillRect", "radius", radius);
-    damage(s, r);
+    if (r.w > 0 && r.h > 0) record(s, damage(s, r), { op: "fill", color: c, box: box(r), radius: radius ?? 0 });
   }
   strokeRect(x: number, y: number, width: number, height: number, c: number, opts?: Api.StrokeOptions): void {
     const s = stateOf(this);
     const r = { x: coord("strokeRect", "x", x), y: coord("strokeRect", "y", y), w: extent("strokeRect", "width", width), h: extent("strokeRect", "height", height) };
     color("strokeRect", c);
     const o = options(opts, "strokeRect", ["radius", "thickness"]);
+    let radius = 0, thickness = 1;
     if (o) {
-      optInt(o, "strokeRect", "radius", 0, COORD_MAX, 1, 0);
-      optInt(o, "strokeRect", "thickness", 1, 255, 1, 1);
+      radius = optInt(o, "strokeRect", "radius", 0, COORD_MAX, 1, 0);
+      thickness = optInt(o, "strokeRect", "thickness", 1, 255, 1, 1);
     }
-    damage(s, r);
+    if (r.w > 0 && r.h > 0) record(s, damage(s, r), { op: "stroke", color: c, box: box(r), radius, thickness });
   }
   line(x0: number, y0: number, x1: number, y1: number, c: number, thickness?: number): void {
     const s = stateOf(this);
@@ -235,15 +264,18 @@ export class Display {
     const t = thickness === undefined ? 1 : argInt("line", "thickness", thickness, 1, 255);
     const pad = Math.ceil(t / 2) + 1;
     const minx = Math.min(a, cc), maxx = Math.max(a, cc), miny = Math.min(b, d), maxy = Math.max(b, d);
-    damage(s, { x: minx - pad, y: miny - pad, w: maxx - minx + 2 * pad + 1, h: maxy - miny + 2 * pad + 1 });
+    const lr = damage(s, { x: minx - pad, y: miny - pad, w: maxx - minx + 2 * pad + 1, h: maxy - miny + 2 * pad + 1 });
+    record(s, lr, { op: "line", color: c, x0: a, y0: b, x1: cc, y1: d, thickness: t });
   }
   text(text: string, x: number, y: number, c: number, size_?: number): number {
     const s = stateOf(this);
     const str = textArg("text", text);
     const px = coord("text", "x", x), py = coord("text", "y", y);
     color("text", c);
-    const m = measure(str, fontSize("text", size_));
-    damage(s, { x: px - 2, y: py, w: m.width + 4, h: m.height });
+    const px_ = fontSize("text", size_);
+    const m = measure(str, px_);
+    const tr = damage(s, { x: px - 2, y: py, w: m.width + 4, h: m.height });
+    record(s, tr, { op: "text", color: c, text: str, size: px_, box: { x: px, y: py, width: m.width, height: m.height } });
     return m.width;
   }
   measureText(text: string, size_?: number): Api.TextMetrics {
@@ -257,12 +289,14 @@ export class Display {
     const px = coord("drawImage", "x", x), py = coord("drawImage", "y", y);
     const o = options(opts, "drawImage", ["width", "height"]) ?? {};
     const w = optInt(o, "drawImage", "width", 1, COORD_MAX, 1, img.width), h = optInt(o, "drawImage", "height", 1, COORD_MAX, 1, img.height);
-    damage(s, { x: px, y: py, w, h });
+    const ir = damage(s, { x: px, y: py, w, h });
+    record(s, ir, { op: "image", color: 0xff000000, box: { x: px, y: py, width: w, height: h } });
   }
   flush(): Api.Rect | null {
     const s = stateOf(this);
     const r = s.damage;
     s.damage = { x: 0, y: 0, w: 0, h: 0 };
+    s.list.flushed(empty(r) ? null : box(r));
     if (empty(r)) return null;
     s.stats.flushes++;
     s.stats.flushedPixels += r.w * r.h;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { buildApp, declarationFiles } from "../../build/app-build.ts";
-import { OUT, ROOT } from "../../build/paths.ts";
+import { OUT, ROOT, UI_KIT, UI_SPECIFIER } from "../../build/paths.ts";
 import { mapperFor, runtimeCommand } from "../../build/run.ts";
 import { allBlocks, mdLine, slug, type DocBlock } from "../docs-extract.ts";
 import { fixture, run, spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
@@ -51,6 +51,7 @@ function typecheckApps(): Map<DocBlock, string[]> {
         types: [],
         skipLibCheck: true,
         allowImportingTsExtensions: true,
+        paths: { [UI_SPECIFIER]: [UI_KIT] },
       },
       files: [...files, ...declarationFiles()],
     }),
@@ -77,9 +78,10 @@ interface Ran {
   timedOut: boolean;
 }
 
-/** Run an image on the host runtime on an empty card; SIGINT after `sigintAfterS`; killed after 60 s. */
+/** Run an image on the host runtime (no display URL printed) on an empty card; SIGINT after `sigintAfterS`; killed after 60 s. */
 function runBlock(image: string, b: DocBlock, sdcard: string): Promise<Ran> {
-  const cmd = runtimeCommand("host", image, { args: b.args, sdcard });
+  // --no-display-url: an example that opens a Display writes nothing to stderr (the page's address)
+  const cmd = runtimeCommand("host", image, { args: b.args, sdcard, runtimeArgs: ["--no-display-url"] });
   const t0 = Date.now();
   const c = spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 60000 });
   const sigint = b.sigintAfterS !== undefined ? setTimeout(() => c.child.kill("SIGINT"), b.sigintAfterS * 1000) : undefined;
