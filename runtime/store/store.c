@@ -17,6 +17,7 @@
 #define STORE_ROOT "/sdcard/qcam"
 #define APPS_DIR STORE_ROOT "/apps"
 #define AUTOSTART_FILE STORE_ROOT "/autostart"
+#define KEYS_FILE STORE_ROOT "/keys"
 #define STATE_MAGIC "qcam-app-state 1"
 #define MAX_IMAGE (64u << 20)
 
@@ -170,10 +171,12 @@ int qcam_store_read_state(qcam_fs_card *card, const char *id, qcam_app_state *st
         else if (strcmp(line, "version.a") == 0) snprintf(st->version[0], sizeof st->version[0], "%s", v);
         else if (strcmp(line, "version.b") == 0) snprintf(st->version[1], sizeof st->version[1], "%s", v);
         else if (strcmp(line, "rollback") == 0) snprintf(st->rollback, sizeof st->rollback, "%s", v);
+        else if (strcmp(line, "removed") == 0) st->removed = true;
         else if (strcmp(line, "end") == 0) ended = true;
     }
     free(buf);
     if (!ended) return -EBADMSG;
+    if (st->removed) return -ENOENT;
     if (st->tries < 0) st->tries = 0;
     if (st->tries > QCAM_STORE_TRIES) st->tries = QCAM_STORE_TRIES;
     if (st->pending && st->pending == st->active) st->pending = 0;
@@ -186,9 +189,10 @@ int qcam_store_write_state(qcam_fs_card *card, qcam_app_state *st)
     st->seq++;
     int n = snprintf(text, sizeof text,
                      STATE_MAGIC "\nseq %u\nactive %c\npending %c\ntries %d\nversion.a %s\n"
-                                 "version.b %s\nrollback %s\nend\n",
+                                 "version.b %s\nrollback %s\n%send\n",
                      st->seq, st->active ? st->active : '-', st->pending ? st->pending : '-',
-                     st->pending ? st->tries : 0, st->version[0], st->version[1], st->rollback);
+                     st->pending ? st->tries : 0, st->version[0], st->version[1], st->rollback,
+                     st->removed ? "removed 1\n" : "");
     if (n < 0 || (size_t)n >= sizeof text) return -ENAMETOOLONG;
     app_path(p, sizeof p, st->id, "/state");
     return qcam_fs_write_file(card, p, text, (size_t)n);
@@ -237,6 +241,7 @@ int qcam_store_install(qcam_fs_card *card, const uint8_t *buf, size_t len,
     qcam_build_expect(&ex);
     int code = qcam_image_verify(buf, len, &ex, &img, msg, msg_len);
     if (code != QCAM_IMG_OK) return code;
+    if ((code = qcam_store_check_trust(card, &img, msg, msg_len)) != 0) return code;
     const qcam_image_section *man = qcam_image_find(&img, QCAM_SECTION_MANIFEST);
     if (!man || manifest_field(man->data, man->size, "id", id, sizeof id) != 0 || !valid_id(id))
         return fail(QCAM_STORE_ERR_ID, msg, msg_len,
@@ -277,8 +282,10 @@ int qcam_store_install(qcam_fs_card *card, const uint8_t *buf, size_t len,
     snprintf(file, sizeof file, APPS_DIR "/%s/%c/app.qcam", id, slot);
     sweep_tmp(card, appdir);
     sweep_tmp(card, dir);
-    if (st.pending == slot) { /* a version on trial there gives way: say so first */
-        st.pending = 0;
+    if (st.pending == slot || st.version[slot_index(slot)][0]) {
+        /* What the slot held (a version on trial, or the previous good one a
+         * rollback could return to) gives way: say so before overwriting it. */
+        if (st.pending == slot) st.pending = 0;
         st.version[slot_index(slot)][0] = 0;
         if ((r = qcam_store_write_state(card, &st)) != 0) goto io;
     }
@@ -316,6 +323,217 @@ int qcam_store_install(qcam_fs_card *card, const uint8_t *buf, size_t len,
 io:
     return fail(QCAM_STORE_ERR_IO, msg, msg_len, "writing %s to the card failed: %s", id,
                 strerror(-r));
+}
+
+/* ---- signatures: the board's trusted keys ------------------------------------ */
+
+static int hex_key(const char *s, size_t n, uint8_t out[QCAM_IMAGE_PUBKEY_SIZE])
+{
+    if (n != 2 * QCAM_IMAGE_PUBKEY_SIZE) return -1;
+    for (size_t i = 0; i < QCAM_IMAGE_PUBKEY_SIZE; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = s[2 * i + (size_t)k];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+            else return -1;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* The trusted keys: 0 (none: *n = 0), -EBADMSG for a malformed line, -errno. */
+static int read_keys(qcam_fs_card *card, uint8_t keys[][QCAM_IMAGE_PUBKEY_SIZE], size_t *n)
+{
+    uint8_t *buf;
+    size_t len;
+    *n = 0;
+    int r = read_all(card, KEYS_FILE, &buf, &len, 16384);
+    if (r == -ENOENT) return 0;
+    if (r != 0) return r;
+    char *save = NULL;
+    for (char *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t l = strlen(line);
+        while (l && (line[l - 1] == ' ' || line[l - 1] == '\r' || line[l - 1] == '\t')) line[--l] = 0;
+        while (*line == ' ' || *line == '\t') line++, l--;
+        if (l == 0 || line[0] == '#') continue;
+        if (*n >= QCAM_STORE_MAX_KEYS || hex_key(line, l, keys[*n]) != 0) {
+            r = -EBADMSG;
+            break;
+        }
+        (*n)++;
+    }
+    free(buf);
+    return r;
+}
+
+int qcam_store_check_trust(qcam_fs_card *card, const qcam_image *img, char *msg, size_t msg_len)
+{
+    uint8_t keys[QCAM_STORE_MAX_KEYS][QCAM_IMAGE_PUBKEY_SIZE];
+    size_t n;
+    int r = read_keys(card, keys, &n);
+    if (r != 0)
+        return fail(QCAM_STORE_ERR_KEYS, msg, msg_len, "the board's key list (%s) cannot be read: %s",
+                    KEYS_FILE, r == -EBADMSG ? "a line is not a 64-hex-digit key" : strerror(-r));
+    if (n == 0) return 0;
+    if (!img->signer)
+        return fail(QCAM_STORE_ERR_UNSIGNED, msg, msg_len,
+                    "unsigned image: this board runs only images signed by one of its %zu key%s "
+                    "(qcam build --sign KEY)", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(keys[i], img->signer, QCAM_IMAGE_PUBKEY_SIZE) == 0) return 0;
+    const uint8_t *k = img->signer;
+    return fail(QCAM_STORE_ERR_UNTRUSTED, msg, msg_len,
+                "signed by key %02x%02x%02x%02x..., which this board does not trust "
+                "(qcam trust KEY.pub adds a key)", k[0], k[1], k[2], k[3]);
+}
+
+int qcam_store_trust_key(qcam_fs_card *card, const char *hex, char *msg, size_t msg_len)
+{
+    uint8_t key[QCAM_IMAGE_PUBKEY_SIZE];
+    if (hex_key(hex, strlen(hex), key) != 0)
+        return fail(QCAM_STORE_ERR_KEYS, msg, msg_len, "a public key is 64 hex digits");
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int r = read_all(card, KEYS_FILE, &buf, &len, 16384);
+    if (r == -ENOENT) r = 0, buf = NULL, len = 0;
+    if (r != 0) return fail(QCAM_STORE_ERR_KEYS, msg, msg_len, "cannot read %s: %s", KEYS_FILE, strerror(-r));
+    uint8_t keys[QCAM_STORE_MAX_KEYS][QCAM_IMAGE_PUBKEY_SIZE];
+    size_t n;
+    r = read_keys(card, keys, &n);
+    bool have = false;
+    for (size_t i = 0; r == 0 && i < n; i++) have |= memcmp(keys[i], key, sizeof key) == 0;
+    if (r == 0 && !have && n >= QCAM_STORE_MAX_KEYS) r = -ENOSPC;
+    if (r != 0) {
+        free(buf);
+        return fail(QCAM_STORE_ERR_KEYS, msg, msg_len, "the board's key list cannot take the key: %s",
+                    r == -EBADMSG ? "a line is not a 64-hex-digit key" : strerror(-r));
+    }
+    if (!have) {
+        size_t cap = len + 2 * QCAM_IMAGE_PUBKEY_SIZE + 2;
+        char *text = malloc(cap);
+        if (!text) {
+            free(buf);
+            return fail(QCAM_STORE_ERR_IO, msg, msg_len, "out of memory");
+        }
+        size_t o = 0;
+        if (len) {
+            memcpy(text, buf, len);
+            o = len;
+            if (text[o - 1] != '\n') text[o++] = '\n';
+        }
+        for (size_t i = 0; i < QCAM_IMAGE_PUBKEY_SIZE; i++) o += (size_t)sprintf(text + o, "%02x", key[i]);
+        text[o++] = '\n';
+        if ((r = qcam_fs_mkdir(card, STORE_ROOT, true)) == 0) r = qcam_fs_write_file(card, KEYS_FILE, text, o);
+        free(text);
+    }
+    free(buf);
+    if (r != 0) return fail(QCAM_STORE_ERR_IO, msg, msg_len, "writing %s failed: %s", KEYS_FILE, strerror(-r));
+    return 0;
+}
+
+/* ---- rollback and remove by hand ------------------------------------------------ */
+
+/* The verified image in `slot` may run here, and is `version`: 0 or a message. */
+static int slot_ok(qcam_fs_card *card, const char *id, char slot, const char *version, char *why,
+                   size_t why_len)
+{
+    char file[512];
+    snprintf(file, sizeof file, APPS_DIR "/%s/%c/app.qcam", id, slot);
+    uint8_t *buf;
+    size_t len;
+    int r = read_all(card, file, &buf, &len, MAX_IMAGE);
+    if (r != 0) {
+        snprintf(why, why_len, "cannot read slot %c: %s", slot, strerror(-r));
+        return -1;
+    }
+    qcam_image_expect ex;
+    qcam_image img;
+    char msg[256], v[QCAM_STORE_VERSION_MAX + 1];
+    qcam_build_expect(&ex);
+    int code = qcam_image_verify(buf, len, &ex, &img, msg, sizeof msg);
+    if (code == 0) code = qcam_store_check_trust(card, &img, msg, sizeof msg);
+    const qcam_image_section *man = code == 0 ? qcam_image_find(&img, QCAM_SECTION_MANIFEST) : NULL;
+    if (code != 0) snprintf(why, why_len, "slot %c does not verify: %.200s", slot, msg);
+    else if (!man || manifest_field(man->data, man->size, "version", v, sizeof v) != 0 ||
+             strcmp(v, version) != 0)
+        snprintf(why, why_len, "slot %c does not hold %.64s", slot, version), code = -1;
+    free(buf);
+    return code == 0 ? 0 : -1;
+}
+
+int qcam_store_rollback(qcam_fs_card *card, const char *id, qcam_app_state *out, char *msg,
+                        size_t msg_len)
+{
+    qcam_app_state st;
+    int r = qcam_store_read_state(card, id, &st);
+    if (r == -ENOENT || r == -EINVAL)
+        return fail(QCAM_STORE_ERR_NOT_INSTALLED, msg, msg_len, "%s is not installed", id);
+    if (r != 0)
+        return fail(QCAM_STORE_ERR_STATE, msg, msg_len, "cannot read the state of %s: %s", id,
+                    strerror(-r));
+    if (st.pending) {
+        /* The version on trial goes; the good one (if any) stays. */
+        snprintf(st.rollback, sizeof st.rollback, "%.60s in slot %c: rolled back by hand (on trial)",
+                 st.version[slot_index(st.pending)], st.pending);
+        st.pending = 0;
+    } else {
+        char other = st.active == 'a' ? 'b' : 'a';
+        const char *ov = st.version[slot_index(other)];
+        if (!st.active || !ov[0])
+            return fail(QCAM_STORE_ERR_NO_ROLLBACK, msg, msg_len,
+                        "%s has no other version to go back to", id);
+        char why[300];
+        if (slot_ok(card, id, other, ov, why, sizeof why) != 0)
+            return fail(QCAM_STORE_ERR_NO_ROLLBACK, msg, msg_len,
+                        "%s cannot go back to %.64s: %.200s", id, ov, why);
+        snprintf(st.rollback, sizeof st.rollback, "%.60s in slot %c: rolled back by hand to %.60s",
+                 st.version[slot_index(st.active)], st.active, ov);
+        st.active = other;
+    }
+    if ((r = qcam_store_write_state(card, &st)) != 0)
+        return fail(QCAM_STORE_ERR_IO, msg, msg_len, "writing the state of %s failed: %s", id,
+                    strerror(-r));
+    if (out) *out = st;
+    return 0;
+}
+
+int qcam_store_remove(qcam_fs_card *card, const char *id, char *msg, size_t msg_len)
+{
+    if (!valid_id(id)) return fail(QCAM_STORE_ERR_NOT_INSTALLED, msg, msg_len, "%s is not installed", id);
+    char appdir[160];
+    app_path(appdir, sizeof appdir, id, "");
+    qcam_app_state st;
+    int r = qcam_store_read_state(card, id, &st);
+    qcam_fs_stat_info si;
+    if (r == -ENOENT) {
+        /* Not installed, or a removal a cut left half done: finish it. */
+        if (qcam_fs_stat(card, appdir, &si) != 0)
+            return fail(QCAM_STORE_ERR_NOT_INSTALLED, msg, msg_len, "%s is not installed", id);
+    } else if (r != 0 && r != -EBADMSG) {
+        return fail(QCAM_STORE_ERR_STATE, msg, msg_len, "cannot read the state of %s: %s", id,
+                    strerror(-r));
+    } else {
+        /* The commit: a record that says the app is gone. */
+        snprintf(st.id, sizeof st.id, "%s", id);
+        st.removed = true;
+        st.active = st.pending = 0;
+        if ((r = qcam_store_write_state(card, &st)) != 0)
+            return fail(QCAM_STORE_ERR_IO, msg, msg_len, "writing the state of %s failed: %s", id,
+                        strerror(-r));
+    }
+    char cur[128];
+    if (qcam_store_autostart(card, cur, sizeof cur) == 0 && strcmp(cur, id) == 0 &&
+        (r = qcam_fs_remove(card, AUTOSTART_FILE)) != 0 && r != -ENOENT)
+        return fail(QCAM_STORE_ERR_IO, msg, msg_len, "removing the autostart line failed: %s",
+                    strerror(-r));
+    if ((r = qcam_fs_remove_tree(card, appdir)) != 0 && r != -ENOENT)
+        return fail(QCAM_STORE_ERR_IO, msg, msg_len, "removing %s's slots failed: %s", id,
+                    strerror(-r));
+    return 0;
 }
 
 /* ---- listing ----------------------------------------------------------------- */
@@ -415,6 +633,7 @@ static int run_slot(qcam_fs_card *card, const qcam_run_options *opts, const char
     char msg[256];
     qcam_build_expect(&ex);
     int code = qcam_image_verify(buf, len, &ex, &img, msg, sizeof msg);
+    if (code == QCAM_IMG_OK) code = qcam_store_check_trust(card, &img, msg, sizeof msg);
     if (code != QCAM_IMG_OK) {
         snprintf(why, why_len, "slot %c does not verify: %s", slot, msg);
     } else {
