@@ -56,6 +56,7 @@ const NO_DISPLAY_URL: Flag = { type: "boolean", help: "do not print the sim scre
 const ASAN: Flag = { type: "boolean", help: "run on the ASan+UBSan build of the host runtime" };
 const NO_TYPECHECK: Flag = { type: "boolean", help: "skip the tsc type-check (TypeScript apps; JavaScript is never type-checked)" };
 const HELP: Flag = { type: "boolean", short: "h", help: "this help" };
+const SIGN: Flag = { type: "string", value: "KEY", help: "sign the image with this private key (qcam keygen makes one; docs/app-store.md)" };
 const PORT: Flag = { type: "string", value: "PATH", help: "the board's serial port (default out/board.tty, the sim board `qcam board` started)" };
 
 function targetOf(v: string | boolean | undefined): Target {
@@ -113,6 +114,7 @@ const COMMANDS: Command[] = [
     flags: {
       target: TARGET,
       out: { type: "string", short: "o", value: "FILE", help: "write the image there (default out/apps/<id>/<target>/<id>.qcam)" },
+      sign: SIGN,
       "no-typecheck": NO_TYPECHECK,
       help: HELP,
     },
@@ -125,6 +127,11 @@ const COMMANDS: Command[] = [
         out: str(p.values.out),
         typecheck: !p.values["no-typecheck"],
       });
+      if (typeof p.values.sign === "string") {
+        const { signImageFile } = await import("./sign.ts");
+        const pub = signImageFile(built.image, p.values.sign);
+        process.stderr.write(`signed by ${pub}\n`);
+      }
       process.stdout.write(`${path.relative(process.cwd(), built.image)}\n`);
       return 0;
     },
@@ -229,6 +236,7 @@ const COMMANDS: Command[] = [
       sdcard: { type: "string", value: "DIR", help: "the card: a mounted SD card's folder, or the sim's (default out/sdcard)" },
       autostart: { type: "boolean", help: "make it the app the board starts at power-on" },
       "allow-downgrade": { type: "boolean", help: "accept a lower version than the one installed" },
+      sign: SIGN,
       target: TARGET,
       "no-typecheck": NO_TYPECHECK,
       help: HELP,
@@ -236,8 +244,8 @@ const COMMANDS: Command[] = [
     positionals: [1, 1],
     more:
       "Source is built first. The runtime's own store code writes the card: the inactive slot, verified,\n" +
-      "then the state record. Refusals (wrong target or ABI, no space for twice the image, a downgrade)\n" +
-      "change nothing and exit with their own code.",
+      "then the state record. Refusals (wrong target or ABI, no space for twice the image, a downgrade,\n" +
+      "an unsigned image or an unknown key on a card that holds keys) change nothing and exit with their own code.",
     async run(p) {
       const { flash } = await import("./flash.ts");
       return flash(p.positionals[0], {
@@ -246,6 +254,7 @@ const COMMANDS: Command[] = [
         autostart: p.values.autostart === true,
         allowDowngrade: p.values["allow-downgrade"] === true,
         typecheck: !p.values["no-typecheck"],
+        sign: str(p.values.sign),
       });
     },
   },
@@ -263,6 +272,57 @@ const COMMANDS: Command[] = [
     async run(p) {
       const { listApps } = await import("./flash.ts");
       return listApps({ sdcard: str(p.values.sdcard), target: targetOf(p.values.target), json: p.values.json === true });
+    },
+  },
+  {
+    name: "rollback",
+    args: "<id>",
+    summary: "go back to an app's other version: drop the one on trial, or return to the previous good one",
+    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, target: TARGET, help: HELP },
+    positionals: [1, 1],
+    more: "One atomic write of the app's state record; the previous version must still verify.",
+    async run(p) {
+      const { storeCommand } = await import("./flash.ts");
+      return storeCommand("rollback", p.positionals[0], { sdcard: str(p.values.sdcard), target: targetOf(p.values.target) });
+    },
+  },
+  {
+    name: "remove",
+    args: "<id>",
+    summary: "remove an app from a card's app store (its data folder stays)",
+    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, target: TARGET, help: HELP },
+    positionals: [1, 1],
+    async run(p) {
+      const { storeCommand } = await import("./flash.ts");
+      return storeCommand("remove", p.positionals[0], { sdcard: str(p.values.sdcard), target: targetOf(p.values.target) });
+    },
+  },
+  {
+    name: "keygen",
+    args: "",
+    summary: "make an Ed25519 signing key pair: FILE (private, mode 0600) and FILE.pub",
+    flags: { out: { type: "string", short: "o", value: "FILE", help: "the private key's file (default ~/.qcam/signing.key); never overwritten" }, help: HELP },
+    positionals: [0, 0],
+    more: "Prints the public key. Keep the private key out of any repository; give boards the .pub (qcam trust).",
+    async run(p) {
+      const { keygen } = await import("./sign.ts");
+      const os = await import("node:os");
+      const k = keygen(str(p.values.out) ?? path.join(os.homedir(), ".qcam", "signing.key"));
+      process.stderr.write(`private key: ${k.file} (mode 0600)\npublic key:  ${k.pubFile}\n`);
+      process.stdout.write(`${k.publicKey}\n`);
+      return 0;
+    },
+  },
+  {
+    name: "trust",
+    args: "<KEY.pub | hex>",
+    summary: "add a public key to a card: from then on it installs and runs only images signed by its keys",
+    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, target: TARGET, help: HELP },
+    positionals: [1, 1],
+    async run(p) {
+      const { readPublicKey } = await import("./sign.ts");
+      const { storeCommand } = await import("./flash.ts");
+      return storeCommand("trust", readPublicKey(p.positionals[0]), { sdcard: str(p.values.sdcard), target: targetOf(p.values.target) });
     },
   },
   {

@@ -2,6 +2,7 @@
 // runtime's own store code (qcam-runtime --install / --apps; docs/app-store.md),
 // so the host never writes the store by itself.
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { buildApp, ensureFlavor, isImageFile } from "./app-build.ts";
 import { BuildError } from "./log.ts";
@@ -37,11 +38,25 @@ export function describe(s: AppState): string {
   return parts.join(" · ");
 }
 
+/** The image to flash: built from source, and signed with --sign (into a copy). */
+export async function imageFor(input: string, opts: { target: Target; typecheck: boolean; sign?: string }): Promise<string> {
+  let image = isImageFile(input) ? path.resolve(input) : (await buildApp(input, { target: opts.target, typecheck: opts.typecheck })).image;
+  if (opts.sign) {
+    const { readPrivateKey, signImage } = await import("./sign.ts");
+    const signed = signImage(fs.readFileSync(image), readPrivateKey(opts.sign));
+    const dir = path.join(OUT, "signed");
+    fs.mkdirSync(dir, { recursive: true });
+    image = path.join(dir, path.basename(image));
+    fs.writeFileSync(image, signed);
+  }
+  return image;
+}
+
 export async function flash(
   input: string,
-  opts: { sdcard?: string; target: Target; autostart: boolean; allowDowngrade: boolean; typecheck: boolean },
+  opts: { sdcard?: string; target: Target; autostart: boolean; allowDowngrade: boolean; typecheck: boolean; sign?: string },
 ): Promise<number> {
-  const image = isImageFile(input) ? path.resolve(input) : (await buildApp(input, { target: opts.target, typecheck: opts.typecheck })).image;
+  const image = await imageFor(input, opts);
   const args = ["--install", image, ...(opts.autostart ? ["--autostart"] : []), ...(opts.allowDowngrade ? ["--allow-downgrade"] : [])];
   const r = store(opts.target, opts.sdcard, args);
   process.stderr.write(r.stderr);
@@ -61,5 +76,20 @@ export function listApps(opts: { sdcard?: string; target: Target; json: boolean 
   }
   const states = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as AppState);
   process.stdout.write(states.length ? states.map((s) => describe(s) + "\n").join("") : "no apps installed\n");
+  return 0;
+}
+
+/** qcam rollback / remove / trust on a card folder. */
+export function storeCommand(
+  what: "rollback" | "remove" | "trust",
+  arg: string,
+  opts: { sdcard?: string; target: Target },
+): number {
+  const r = store(opts.target, opts.sdcard, [`--${what}`, arg]);
+  process.stderr.write(r.stderr);
+  if (r.code !== 0) return r.code;
+  if (what === "rollback") process.stdout.write(`rolled back ${describe(JSON.parse(r.stdout) as AppState)}\n`);
+  else if (what === "remove") process.stdout.write(`removed ${arg}\n`);
+  else process.stdout.write(`the card now takes only images signed by a key it holds (added ${arg.slice(0, 16)}...)\n`);
   return 0;
 }
