@@ -21,7 +21,7 @@ enum qcam_image_status {
     QCAM_IMG_ERR_TARGET = 17,    /* built for another target */
     QCAM_IMG_ERR_ABI = 18,       /* built against other host-module declarations */
     QCAM_IMG_ERR_SECTIONS = 19,  /* malformed section table */
-    QCAM_IMG_ERR_SIGNATURE = 20, /* signed, but the signature does not hold */
+    QCAM_IMG_ERR_SIGNATURE = 24, /* signed, but the signature does not hold */
 };
 
 typedef struct {

@@ -143,7 +143,7 @@ export const Status = {
   target: 17,
   abi: 18,
   sections: 19,
-  signature: 20,
+  signature: 24,
 } as const;
 
 /** The image target's control byte (see runtime/fuzz/fuzz_image.c). */

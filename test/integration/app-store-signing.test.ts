@@ -110,7 +110,7 @@ describe("app store: signed images", function () {
   }
 
   for (const flavor of ["host", "asan", "riscv64"] as const) {
-    it(`${flavor}: the verifier refuses a tampered signed image (20) and a forged signature; a torn one is corrupt (14)`, async function () {
+    it(`${flavor}: the verifier refuses a tampered signed image (24) and a forged signature; a torn one is corrupt (14)`, async function () {
       let good = signed;
       let bad = tampered();
       if (flavor === "riscv64") {
@@ -125,7 +125,7 @@ describe("app store: signed images", function () {
       }
       assert.equal(runtime(flavor, ["--verify", good]).code, 0);
       const r = runtime(flavor, ["--verify", bad]);
-      assert.equal(r.code, 20, r.stderr);
+      assert.equal(r.code, 24, r.stderr);
       assert.match(r.stderr, new RegExp(`bad signature: the image is not what key ${pub.slice(0, 8)}\\.\\.\\. signed`));
       if (flavor === "host") {
         const forged = Buffer.from(fs.readFileSync(signed));
@@ -133,7 +133,7 @@ describe("app store: signed images", function () {
         sealImage(forged);
         const f = path.join(work, "forged.qcam");
         fs.writeFileSync(f, forged);
-        assert.equal(runtime("host", ["--verify", f]).code, 20);
+        assert.equal(runtime("host", ["--verify", f]).code, 24);
         const torn = Buffer.from(fs.readFileSync(signed));
         torn[200] ^= 1;
         fs.writeFileSync(f, torn);
@@ -169,7 +169,7 @@ describe("app store: signed images", function () {
     for (const c of [
       { name: "an unsigned image", code: 36, message: /unsigned image: this board runs only images signed by one of its 1 key \(qcam build --sign KEY\)/, image: () => unsigned },
       { name: "an image signed by a key the card does not hold", code: 37, message: /signed by key [0-9a-f]{8}\.\.\., which this board does not trust/, image: () => foreign },
-      { name: "a tampered signed image", code: 20, message: /bad signature/, image: () => tampered() },
+      { name: "a tampered signed image", code: 24, message: /bad signature/, image: () => tampered() },
     ]) {
       it(`refuses ${c.name} (${c.code}) and the card is unchanged`, function () {
         const sd = trusted(`refuse-${c.code}`);
