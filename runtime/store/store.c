@@ -3,6 +3,9 @@
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,16 @@ struct qcam_trial {
     char slot;
     long long start_us;
     bool done; /* marked good (or tried and failed to write) */
+    /* The hang watchdog (QCAM_TRIAL_HANG_MS): the main thread stamps
+     * alive_us, the interrupt handler and the watchdog thread read it. */
+    long long hang_ms;
+    _Atomic long long alive_us;
+    atomic_bool hung;       /* the interrupt handler stopped it */
+    atomic_bool finished;   /* the run is over: the watchdog thread ends */
+    atomic_bool waiting;    /* the loop waits for work: not a hang */
+    pthread_t watchdog;
+    bool watching;
+    qcam_app_state at_start; /* the watchdog thread's own copy of st */
 };
 
 static int fail(int code, char *msg, size_t n, const char *fmt, ...)
@@ -596,6 +609,7 @@ int qcam_trial_mark_good(qcam_trial *t)
 {
     if (!t || t->done) return 0;
     t->done = true;
+    atomic_store(&t->finished, true); /* good: the watchdog stands down */
     qcam_app_state st = t->st;
     st.active = t->slot;
     st.pending = 0;
@@ -612,6 +626,72 @@ void qcam_trial_tick(qcam_trial *t)
 {
     if (t && !t->done && qcam_now_us() - t->start_us >= (long long)QCAM_TRIAL_GOOD_MS * 1000)
         qcam_trial_mark_good(t);
+}
+
+void qcam_trial_alive(qcam_trial *t)
+{
+    if (t) atomic_store(&t->alive_us, qcam_now_us());
+}
+
+void qcam_trial_waiting(qcam_trial *t, bool on)
+{
+    if (!t) return;
+    atomic_store(&t->alive_us, qcam_now_us());
+    atomic_store(&t->waiting, on);
+}
+
+static bool silent_for(qcam_trial *t, long long ms)
+{
+    return !atomic_load(&t->waiting) && qcam_now_us() - atomic_load(&t->alive_us) >= ms * 1000;
+}
+
+bool qcam_trial_hung(qcam_trial *t)
+{
+    if (!t || t->done) return false;
+    if (atomic_load(&t->hung)) return true;
+    if (!silent_for(t, t->hang_ms)) return false;
+    atomic_store(&t->hung, true);
+    fflush(stdout);
+    fprintf(stderr, "qcam-store: %s on trial hung (no needExit() or loop turn for %lld ms): stopped\n",
+            t->st.id, t->hang_ms);
+    return true;
+}
+
+/* Blocked outside JavaScript, where the interrupt handler cannot reach: end
+ * the process as a board's watchdog resets it. The try was recorded before the
+ * run; on the last one the rollback is recorded too (the main thread is stuck
+ * in the app and touches no state). */
+static void *watchdog_main(void *arg)
+{
+    qcam_trial *t = arg;
+    while (!atomic_load(&t->finished)) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (atomic_load(&t->finished) || !silent_for(t, t->hang_ms + QCAM_TRIAL_HANG_GRACE_MS))
+            continue;
+        qcam_app_state st = t->at_start;
+        fflush(stdout);
+        fprintf(stderr, "qcam-store: %s on trial blocked for %lld ms: watchdog reset\n", st.id,
+                t->hang_ms + QCAM_TRIAL_HANG_GRACE_MS);
+        if (st.tries <= 0) {
+            snprintf(st.rollback, sizeof st.rollback,
+                     "%.40s in slot %c: hung (blocked, watchdog reset), every try used",
+                     st.version[slot_index(t->slot)], t->slot);
+            st.pending = 0;
+            if (qcam_store_write_state(t->card, &st) == 0)
+                fprintf(stderr, "qcam-store: rollback: %s\n", st.rollback);
+        }
+        fflush(stderr);
+        _exit(QCAM_EXIT_HUNG);
+    }
+    return NULL;
+}
+
+static long long hang_ms_setting(void)
+{
+    const char *e = getenv("QCAM_TRIAL_HANG_MS");
+    long long v = e ? atoll(e) : 0;
+    return v > 0 ? v : QCAM_TRIAL_HANG_MS;
 }
 
 /* Read and verify the image in `slot`; run it. *ran says whether it ran. */
@@ -647,6 +727,7 @@ static int run_slot(qcam_fs_card *card, const qcam_run_options *opts, const char
 static void describe_exit(int code, char *out, size_t n)
 {
     if (code == QCAM_EXIT_UNCAUGHT) snprintf(out, n, "uncaught error (exit 1)");
+    else if (code == QCAM_EXIT_HUNG) snprintf(out, n, "hung (no needExit() or loop turn in time)");
     else if (code == QCAM_EXIT_LOAD) snprintf(out, n, "could not load (exit %d)", code);
     else snprintf(out, n, "exit code %d", code);
 }
@@ -709,14 +790,25 @@ int qcam_store_boot(const qcam_run_options *in, bool skip_autostart)
         }
         fprintf(stderr, "qcam-store: trial of %s %s in slot %c (%d tries left after this)\n",
                 id, ver, slot, st.tries);
-        qcam_trial trial = {.card = card, .st = st, .slot = slot, .start_us = qcam_now_us()};
+        qcam_trial trial = {.card = card, .st = st, .slot = slot, .start_us = qcam_now_us(),
+                            .hang_ms = hang_ms_setting()};
+        atomic_init(&trial.alive_us, trial.start_us);
+        atomic_init(&trial.hung, false);
+        atomic_init(&trial.finished, false);
+        atomic_init(&trial.waiting, false);
+        trial.at_start = st;
+        trial.watching = pthread_create(&trial.watchdog, NULL, watchdog_main, &trial) == 0;
         opts.trial = &trial;
         bool ran;
         char why[200];
         code = run_slot(card, &opts, id, slot, &ran, why, sizeof why);
         opts.trial = NULL;
+        atomic_store(&trial.finished, true);
+        if (trial.watching) pthread_join(trial.watchdog, NULL);
+        bool hung = atomic_load(&trial.hung) && !(trial.done && trial.st.active == slot);
         if (trial.done && trial.st.active == slot) goto out; /* good: it stays */
         st = trial.st;
+        if (hung) code = QCAM_EXIT_HUNG;
         if (ran && code == 0) { /* ran to a clean end: as good as markGood() */
             qcam_trial_mark_good(&trial);
             goto out;

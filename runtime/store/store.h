@@ -48,6 +48,14 @@ enum {
 
 #define QCAM_STORE_TRIES 3
 #define QCAM_TRIAL_GOOD_MS 10000
+/* The hang watchdog of a version on trial: no needExit() and no loop turn
+ * for this long (QCAM_TRIAL_HANG_MS in the environment overrides it) and the
+ * engine's interrupt handler stops it; blocked outside JavaScript for
+ * QCAM_TRIAL_HANG_GRACE_MS more, the process ends (a board's watchdog reset)
+ * with QCAM_EXIT_HUNG. Either way the try is spent. */
+#define QCAM_TRIAL_HANG_MS 5000
+#define QCAM_TRIAL_HANG_GRACE_MS 2000
+#define QCAM_EXIT_HUNG 23
 #define QCAM_STORE_ID_MAX 64
 #define QCAM_STORE_VERSION_MAX 64
 #define QCAM_STORE_REASON_MAX 256
@@ -119,5 +127,12 @@ int qcam_trial_mark_good(qcam_trial *t);
 /* Called from the app's loop turns: marks good once the app has run its
  * loop for QCAM_TRIAL_GOOD_MS. */
 void qcam_trial_tick(qcam_trial *t);
+/* Called at every loop turn (needExit() included): the app is alive. */
+void qcam_trial_alive(qcam_trial *t);
+/* The loop waits for a timer or an event (on) and is back (off): waiting is
+ * not hanging. */
+void qcam_trial_waiting(qcam_trial *t, bool on);
+/* The interrupt handler's question: has the watchdog fired? (It records so.) */
+bool qcam_trial_hung(qcam_trial *t);
 
 #endif
