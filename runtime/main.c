@@ -36,6 +36,7 @@ static const char usage[] =
     "  --boot            power-on: run the autostart app from the card's app store,\n"
     "                    a new version on trial (docs/app-store.md); no app arguments\n"
     "  --skip-autostart  --boot: the held key; start nothing (safe mode)\n"
+    "                    --boot --serve DEVICE: boot, then keep serving the dev link\n"
     "  --install IMAGE   put IMAGE into the card's app store (inactive slot, on trial)\n"
     "  --autostart       --install: make it the app --boot runs\n"
     "  --allow-downgrade --install: accept a lower version than the installed one\n"
@@ -275,7 +276,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "qcam-runtime: --serve takes no app or app arguments\n");
             return QCAM_EXIT_USAGE;
         }
-        return qcam_serve_main(serve, &opts, echo);
+        return qcam_serve_main(serve, &opts, echo,
+                               !boot ? QCAM_SERVE_NO_BOOT
+                               : skip_autostart ? QCAM_SERVE_BOOT_SKIP
+                                                : QCAM_SERVE_BOOT);
     }
     if (scmd.install || scmd.list || scmd.rollback || scmd.remove || scmd.trust) {
         if (n_paths || i < argc) {

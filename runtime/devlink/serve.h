@@ -86,7 +86,13 @@ int qcam_agent_start(qcam_serve *s, pthread_t *thread);
 void qcam_serve_image_path(const qcam_serve *s, const uint8_t hash[32], char *out, size_t n);
 void qcam_hex(const uint8_t *b, size_t n, char *out); /* out: 2n + 1 */
 
+/* How the serving process starts: serving only, or first the card's
+ * autostart app through trial boot (qcam-runtime --boot --serve), as a board
+ * at power-on; skip = the held key. Either way the link stays up after. */
+typedef enum { QCAM_SERVE_NO_BOOT, QCAM_SERVE_BOOT, QCAM_SERVE_BOOT_SKIP } qcam_serve_boot;
+
 /* Run the serving process: returns the process exit status. */
-int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo);
+int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo,
+                    qcam_serve_boot boot);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../app.h"
+#include "../devlink/control.h"
 #include "../build_facts.h"
 #include "../image.h"
 #include "../loop.h"
@@ -809,14 +810,18 @@ int qcam_store_boot(const qcam_run_options *in, bool skip_autostart)
         if (trial.done && trial.st.active == slot) goto out; /* good: it stays */
         st = trial.st;
         if (hung) code = QCAM_EXIT_HUNG;
-        if (ran && code == 0) { /* ran to a clean end: as good as markGood() */
-            qcam_trial_mark_good(&trial);
-            goto out;
-        }
-        if (ran && code == QCAM_EXIT_INTERRUPTED) {
-            /* Stopped from outside (SIGINT/SIGTERM): no failure, the try is given back. */
+        /* Stopped from outside (a signal, a dev-link stop): whatever it exits
+         * with, no verdict — the try is given back. */
+        bool stopped = !hung && ran &&
+                       (code == QCAM_EXIT_INTERRUPTED || qcam_signals_count() > 0 ||
+                        (opts.control && qcam_control_reason(opts.control) != QCAM_STOP_NONE));
+        if (stopped) {
             st.tries++;
             qcam_store_write_state(card, &st);
+            goto out;
+        }
+        if (ran && code == 0) { /* ran to a clean end: as good as markGood() */
+            qcam_trial_mark_good(&trial);
             goto out;
         }
         char how[64];
