@@ -234,6 +234,7 @@ const COMMANDS: Command[] = [
     summary: "install an app into a card's app store (a new version runs on trial, docs/app-store.md)",
     flags: {
       sdcard: { type: "string", value: "DIR", help: "the card: a mounted SD card's folder, or the sim's (default out/sdcard)" },
+      port: { ...PORT, help: "flash the board on this serial port over the dev link instead (resumable; `qcam board` is the sim)" },
       autostart: { type: "boolean", help: "make it the app the board starts at power-on" },
       "allow-downgrade": { type: "boolean", help: "accept a lower version than the one installed" },
       sign: SIGN,
@@ -243,13 +244,15 @@ const COMMANDS: Command[] = [
     },
     positionals: [1, 1],
     more:
-      "Source is built first. The runtime's own store code writes the card: the inactive slot, verified,\n" +
+      "Source is built first (for the board's target with --port). The runtime's own store code writes\n" +
+      "the card: the inactive slot, verified,\n" +
       "then the state record. Refusals (wrong target or ABI, no space for twice the image, a downgrade,\n" +
       "an unsigned image or an unknown key on a card that holds keys) change nothing and exit with their own code.",
     async run(p) {
       const { flash } = await import("./flash.ts");
       return flash(p.positionals[0], {
         sdcard: str(p.values.sdcard),
+        port: str(p.values.port),
         target: targetOf(p.values.target),
         autostart: p.values.autostart === true,
         allowDowngrade: p.values["allow-downgrade"] === true,
@@ -265,12 +268,14 @@ const COMMANDS: Command[] = [
     flags: {
       sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" },
       json: { type: "boolean", help: "one JSON object a line, as the runtime prints them" },
+      port: { ...PORT, help: "ask the board on this serial port over the dev link instead" },
       target: TARGET,
       help: HELP,
     },
     positionals: [0, 0],
     async run(p) {
-      const { listApps } = await import("./flash.ts");
+      const { listApps, storePort } = await import("./flash.ts");
+      if (typeof p.values.port === "string") return storePort("apps", undefined, { port: p.values.port, json: p.values.json === true });
       return listApps({ sdcard: str(p.values.sdcard), target: targetOf(p.values.target), json: p.values.json === true });
     },
   },
@@ -278,11 +283,12 @@ const COMMANDS: Command[] = [
     name: "rollback",
     args: "<id>",
     summary: "go back to an app's other version: drop the one on trial, or return to the previous good one",
-    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, target: TARGET, help: HELP },
+    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, port: { ...PORT, help: "on the board on this serial port, over the dev link" }, target: TARGET, help: HELP },
     positionals: [1, 1],
     more: "One atomic write of the app's state record; the previous version must still verify.",
     async run(p) {
-      const { storeCommand } = await import("./flash.ts");
+      const { storeCommand, storePort } = await import("./flash.ts");
+      if (typeof p.values.port === "string") return storePort("rollback", p.positionals[0], { port: p.values.port });
       return storeCommand("rollback", p.positionals[0], { sdcard: str(p.values.sdcard), target: targetOf(p.values.target) });
     },
   },
@@ -290,10 +296,11 @@ const COMMANDS: Command[] = [
     name: "remove",
     args: "<id>",
     summary: "remove an app from a card's app store (its data folder stays)",
-    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, target: TARGET, help: HELP },
+    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, port: { ...PORT, help: "on the board on this serial port, over the dev link" }, target: TARGET, help: HELP },
     positionals: [1, 1],
     async run(p) {
-      const { storeCommand } = await import("./flash.ts");
+      const { storeCommand, storePort } = await import("./flash.ts");
+      if (typeof p.values.port === "string") return storePort("remove", p.positionals[0], { port: p.values.port });
       return storeCommand("remove", p.positionals[0], { sdcard: str(p.values.sdcard), target: targetOf(p.values.target) });
     },
   },

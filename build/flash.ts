@@ -52,10 +52,72 @@ export async function imageFor(input: string, opts: { target: Target; typecheck:
   return image;
 }
 
+// ---- over the dev link (--port) ------------------------------------------------------
+
+async function onBoard<T>(port: string, f: (link: import("./devlink/link.ts").BoardLink, target: Target) => Promise<T>): Promise<T> {
+  const { connect } = await import("./devlink/commands.ts");
+  const { link, caps } = await connect(port, { text: () => undefined });
+  try {
+    const target: Target = caps.target === "sim-riscv64" ? "riscv64" : caps.target === "sim-x86_64" ? "host" : (() => {
+      throw new BuildError(`the board runs images for ${caps.target}, which qcam cannot build yet`);
+    })();
+    return await f(link, target);
+  } finally {
+    await link.close();
+  }
+}
+
+async function refusalCode(e: unknown): Promise<number> {
+  const { StoreRefusal } = await import("./devlink/flash.ts");
+  if (e instanceof StoreRefusal) {
+    process.stderr.write(`${e.message}\n`);
+    return e.code;
+  }
+  throw e;
+}
+
+async function flashPort(
+  input: string,
+  opts: { port: string; autostart: boolean; allowDowngrade: boolean; typecheck: boolean; sign?: string },
+): Promise<number> {
+  const { flashOverLink } = await import("./devlink/flash.ts");
+  try {
+    return await onBoard(opts.port, async (link, target) => {
+      const image = await imageFor(input, { target, typecheck: opts.typecheck, sign: opts.sign });
+      const r = await flashOverLink(link, image, opts, (m) => process.stderr.write(m));
+      process.stdout.write(`flashed ${describe(JSON.parse(r.state) as AppState)}${opts.autostart ? " · autostart" : ""}\n`);
+      return 0;
+    });
+  } catch (e) {
+    return refusalCode(e);
+  }
+}
+
+/** qcam apps / rollback / remove --port: the board's store over the link. */
+export async function storePort(what: "apps" | "rollback" | "remove", arg: string | undefined, opts: { port: string; json?: boolean }): Promise<number> {
+  const { storeRequest } = await import("./devlink/flash.ts");
+  return onBoard(opts.port, async (link) => {
+    const a = await storeRequest(link, what === "apps" ? { op: "apps" } : { op: what, id: arg ?? "" }, (m) => process.stderr.write(m));
+    if (!a.ok) {
+      process.stderr.write(`qcam: refusing ${arg ?? what}: ${a.text}\n`);
+      return a.code;
+    }
+    const states = a.text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as AppState);
+    if (what === "apps") process.stdout.write(opts.json ? a.text : states.length ? states.map((s) => describe(s) + "\n").join("") : "no apps installed\n");
+    else if (what === "rollback") process.stdout.write(`rolled back ${describe(states[0])}\n`);
+    else process.stdout.write(`removed ${arg}\n`);
+    return 0;
+  });
+}
+
 export async function flash(
   input: string,
-  opts: { sdcard?: string; target: Target; autostart: boolean; allowDowngrade: boolean; typecheck: boolean; sign?: string },
+  opts: { sdcard?: string; port?: string; target: Target; autostart: boolean; allowDowngrade: boolean; typecheck: boolean; sign?: string },
 ): Promise<number> {
+  if (opts.port !== undefined) {
+    if (opts.sdcard !== undefined) throw new BuildError("flash onto --port or --sdcard, not both");
+    return flashPort(input, { ...opts, port: opts.port });
+  }
   const image = await imageFor(input, opts);
   const args = ["--install", image, ...(opts.autostart ? ["--autostart"] : []), ...(opts.allowDowngrade ? ["--allow-downgrade"] : [])];
   const r = store(opts.target, opts.sdcard, args);

@@ -35,11 +35,14 @@
 
 /* Message types (docs/dev-link.md, section 3). */
 enum { DL_HELLO = 1, DL_PUSH = 2, DL_RUN = 3, DL_STOP = 4, DL_RELOAD = 5, DL_STATS = 6, DL_EVENT = 7 };
+/* The app store over the link (install.c): install a pushed image, list,
+ * rollback, remove. Numbered apart from the session messages above. */
+enum { DL_STORE = 16 };
 enum { DL_DATA = 1, DL_ACK = 2, DL_DONE = 3 };
 enum { DL_STDOUT = 1, DL_STDERR = 2, DL_DROPPED = 3 };
 enum {
     DL_OK = 0, DL_HAVE = 1, DL_IDLE = 2, DL_BAD = 3, DL_NOENT = 4, DL_REFUSED = 5, DL_NOSPACE = 6,
-    DL_UNKNOWN = 7,
+    DL_UNKNOWN = 7, DL_BUSY = 8, /* store: an app is running; stop it first */
 };
 
 typedef struct qcam_serve {
@@ -81,6 +84,12 @@ void qcam_serve_event(qcam_serve *s, const char *fmt, ...) __attribute__((format
 
 /* The agent thread (agent.c). */
 int qcam_agent_start(qcam_serve *s, pthread_t *thread);
+
+/* A `store` request (install.c): body is text (`op=install|apps|rollback|
+ * remove`, ...). Writes the reply body (at most cap bytes) and returns the
+ * status. Runs on the agent thread with the runner held idle. */
+uint16_t qcam_serve_store(qcam_serve *s, const uint8_t *body, size_t len, char *out, size_t cap,
+                          size_t *out_len);
 
 /* The path of the stored image with this hash. */
 void qcam_serve_image_path(const qcam_serve *s, const uint8_t hash[32], char *out, size_t n);
