@@ -333,6 +333,30 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    name: "package",
+    args: "<app-dir | file.ts | image>",
+    summary: "make a board package: a MaixCAM app zip, or a K230 SD-card overlay (docs/boards.md)",
+    flags: {
+      board: { type: "string", value: "maixcam|k230", help: "which board's package (required)" },
+      out: { type: "string", short: "o", value: "PATH", help: "where to write it (default out/package/<id>-<version>-<board>[.zip])" },
+      "no-typecheck": NO_TYPECHECK,
+      help: HELP,
+    },
+    positionals: [1, 1],
+    more:
+      "Source is built for riscv64. maixcam: a zip of <id>/ with app.yaml, main.sh, icon.png, the runtime and\n" +
+      "the image, for MaixCAM's app store. k230: sdcard/ (the runtime and a card app store with the app\n" +
+      "installed, autostart) and rootfs/etc/init.d/S99qcam (starts qcam-runtime --boot at power-on).",
+    async run(p) {
+      const board = str(p.values.board);
+      if (board !== "maixcam" && board !== "k230") throw new UsageError("qcam package needs --board maixcam or --board k230", "package");
+      const { packageApp } = await import("./package.ts");
+      const out = await packageApp(p.positionals[0], { board, out: str(p.values.out), typecheck: !p.values["no-typecheck"] });
+      process.stdout.write(`${path.relative(process.cwd(), out) || out}\n`);
+      return 0;
+    },
+  },
+  {
     name: "board",
     args: "",
     summary: "start a sim board: the runtime serving the dev link on a fresh pseudo-terminal",
