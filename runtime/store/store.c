@@ -245,6 +245,16 @@ static void sweep_tmp(qcam_fs_card *card, const char *dir)
 
 /* ---- install --------------------------------------------------------------- */
 
+/* Make `id` the autostart app (atomically), unless it is already. 0 or -errno. */
+static int set_autostart(qcam_fs_card *card, const char *id)
+{
+    char cur[128];
+    if (qcam_store_autostart(card, cur, sizeof cur) == 0 && strcmp(cur, id) == 0) return 0;
+    char line[QCAM_STORE_ID_MAX + 2];
+    int n = snprintf(line, sizeof line, "%s\n", id);
+    return qcam_fs_write_file(card, AUTOSTART_FILE, line, (size_t)n);
+}
+
 int qcam_store_install(qcam_fs_card *card, const uint8_t *buf, size_t len,
                        const qcam_store_install_opts *o, qcam_app_state *out, char *msg,
                        size_t msg_len)
@@ -272,6 +282,25 @@ int qcam_store_install(qcam_fs_card *card, const uint8_t *buf, size_t len,
     } else if (r != 0) {
         return fail(QCAM_STORE_ERR_STATE, msg, msg_len, "cannot read the state of %s: %s", id,
                     strerror(r == -EBADMSG ? EBADMSG : -r));
+    }
+    /* The same bytes already in the good slot or on trial: nothing to write
+     * (an unchanged re-flash), but --autostart still applies. */
+    for (int k = 0; k < 2; k++) {
+        char s = k == 0 ? st.pending : st.active;
+        if (!s || strcmp(st.version[slot_index(s)], version) != 0) continue;
+        char file[192];
+        uint8_t *have;
+        size_t have_len;
+        snprintf(file, sizeof file, APPS_DIR "/%s/%c/app.qcam", id, s);
+        if (read_all(card, file, &have, &have_len, MAX_IMAGE) != 0) continue;
+        bool same = have_len == len && memcmp(have, buf, len) == 0;
+        free(have);
+        if (!same) continue;
+        if (o->autostart && (r = set_autostart(card, id)) != 0)
+            return fail(QCAM_STORE_ERR_IO, msg, msg_len, "writing the autostart line failed: %s",
+                        strerror(-r));
+        if (out) *out = st;
+        return 0;
     }
     const char *installed = st.active ? st.version[slot_index(st.active)] : "";
     if (*installed && !o->allow_downgrade && version_cmp(version, installed) < 0)
@@ -324,14 +353,7 @@ int qcam_store_install(qcam_fs_card *card, const uint8_t *buf, size_t len,
     st.pending = slot;
     st.tries = QCAM_STORE_TRIES;
     if ((r = qcam_store_write_state(card, &st)) != 0) goto io;
-    if (o->autostart) {
-        char cur[128];
-        if (qcam_store_autostart(card, cur, sizeof cur) != 0 || strcmp(cur, id) != 0) {
-            char line[QCAM_STORE_ID_MAX + 2];
-            int n = snprintf(line, sizeof line, "%s\n", id);
-            if ((r = qcam_fs_write_file(card, AUTOSTART_FILE, line, (size_t)n)) != 0) goto io;
-        }
-    }
+    if (o->autostart && (r = set_autostart(card, id)) != 0) goto io;
     if (out) *out = st;
     return 0;
 io:
