@@ -160,6 +160,22 @@ describe("app store: rollback and remove by hand", function () {
     assert.equal((JSON.parse(i.stdout) as AppState).pending, "a");
   });
 
+  it("installing the same bytes again writes nothing (an unchanged re-flash); --autostart still applies", function () {
+    const sd = cardWithTwo("same-again");
+    fs.rmSync(path.join(sd, "qcam/autostart"));
+    const before = snapshot(sd);
+    const times = () => ["state", "a/app.qcam", "b/app.qcam"].map((f) => fs.statSync(path.join(sd, "qcam/apps/demo", f)).mtimeMs);
+    const t0 = times();
+    const r = runtime("host", ["--sdcard", sd, "--install", images.v2], { QCAM_FS_COUNT_OPS: "1" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /qcam-fs: [1-9]\d* mutating operations/);
+    assert.deepEqual(JSON.parse(r.stdout).activeVersion, "2.0.0");
+    assert.deepEqual(snapshot(sd), before);
+    assert.deepEqual(times(), t0, "not even rewritten");
+    assert.equal(runtime("host", ["--sdcard", sd, "--install", images.v2, "--autostart"]).code, 0);
+    assert.equal(fs.readFileSync(path.join(sd, "qcam/autostart"), "utf8"), "demo\n");
+  });
+
   it("qcam rollback and qcam remove on a card folder", async function () {
     const sd = cardWithTwo("cli");
     const qcam = (argv: string[]) => {
