@@ -10,6 +10,8 @@
 //            (host-modules/rtsp/): bytes from the network (seeds: test/fuzz-rtsp.ts)
 //   wav      the sim microphone's WAV reader and G.711 (host-modules/audio/wav.c,
 //            backend_sim.c, g711.c): .wav files on the card (seeds: test/fuzz-wav.ts)
+//   store    the app store's state record, key list and dev-link store requests
+//            (runtime/store/store_text.c; seeds: test/fuzz-store.ts)
 // Layout, for a target NAME:
 //   out/fuzz/fuzz_NAME            the target
 //   out/fuzz/corpus-NAME/         seed corpus (seed-* files are rewritten; others kept)
@@ -36,10 +38,11 @@ import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
 import { MP4_DICT, mp4Seeds } from "./fuzz-mp4.ts";
 import { RTSP_DICT, rtspSeeds } from "./fuzz-rtsp.ts";
 import { WAV_DICT, wavSeeds } from "./fuzz-wav.ts";
+import { STORE_DICT, storeSeeds } from "./fuzz-store.ts";
 import { spawnChild, spawnSyncChild } from "./helpers.ts";
 
-export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "rtsp" | "wav";
-export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "rtsp", "wav"];
+export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "rtsp" | "wav" | "store";
+export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "rtsp", "wav", "store"];
 
 export const FUZZ_DIR = path.join(OUT, "fuzz");
 export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
@@ -583,6 +586,16 @@ const TARGETS: Record<TargetName, TargetDef> = {
     dict: WAV_DICT,
     defines: () => [],
     seeds: () => wavSeeds(),
+  },
+  store: {
+    title: "app store state record, key list and store requests (runtime/store/store_text.c)",
+    sources: ["runtime/store/store_text.c", "runtime/fuzz/fuzz_store.c"],
+    includes: [],
+    libs: [],
+    maxLen: 4096,
+    dict: STORE_DICT,
+    defines: () => [],
+    seeds: () => storeSeeds(),
   },
 };
 

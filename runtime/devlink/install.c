@@ -14,26 +14,6 @@
 #include "../store/store.h"
 #include "serve.h"
 
-/* The value of `key=` in a text body ("" if absent), at most n - 1 bytes. */
-static void field(const uint8_t *body, size_t len, const char *key, char *out, size_t n)
-{
-    size_t kl = strlen(key);
-    out[0] = 0;
-    size_t i = 0;
-    while (i < len) {
-        size_t e = i;
-        while (e < len && body[e] != '\n') e++;
-        if (e - i > kl && memcmp(body + i, key, kl) == 0 && body[i + kl] == '=') {
-            size_t vl = e - i - kl - 1;
-            if (vl >= n) vl = n - 1;
-            memcpy(out, body + i + kl + 1, vl);
-            out[vl] = 0;
-            return;
-        }
-        i = e + 1;
-    }
-}
-
 static int hex_hash(const char *hex, uint8_t out[32])
 {
     if (strlen(hex) != 64) return -1;
@@ -75,30 +55,30 @@ static uint16_t run_op(qcam_serve *s, qcam_fs_card *card, const uint8_t *body, s
 {
     char op[16], arg[80], msg[320];
     qcam_app_state st;
-    field(body, len, "op", op, sizeof op);
+    qcam_kv_field(body, len, "op", op, sizeof op);
     FILE *mem = NULL;
     int code = 0;
     if (strcmp(op, "install") == 0) {
         uint8_t hash[32];
         char path[600];
-        field(body, len, "image", arg, sizeof arg);
+        qcam_kv_field(body, len, "image", arg, sizeof arg);
         if (hex_hash(arg, hash) != 0) return refused(out, cap, out_len, QCAM_EXIT_USAGE, "install wants image=<sha256>");
         qcam_serve_image_path(s, hash, path, sizeof path);
         size_t n = 0;
         uint8_t *img = read_whole(path, &n);
         if (!img) return refused(out, cap, out_len, QCAM_IMG_ERR_READ, "no pushed image with that hash on the board");
         qcam_store_install_opts o = {0};
-        field(body, len, "autostart", arg, sizeof arg);
+        qcam_kv_field(body, len, "autostart", arg, sizeof arg);
         o.autostart = strcmp(arg, "1") == 0;
-        field(body, len, "allow_downgrade", arg, sizeof arg);
+        qcam_kv_field(body, len, "allow_downgrade", arg, sizeof arg);
         o.allow_downgrade = strcmp(arg, "1") == 0;
         code = qcam_store_install(card, img, n, &o, &st, msg, sizeof msg);
         free(img);
     } else if (strcmp(op, "rollback") == 0) {
-        field(body, len, "id", arg, sizeof arg);
+        qcam_kv_field(body, len, "id", arg, sizeof arg);
         code = qcam_store_rollback(card, arg, &st, msg, sizeof msg);
     } else if (strcmp(op, "remove") == 0) {
-        field(body, len, "id", arg, sizeof arg);
+        qcam_kv_field(body, len, "id", arg, sizeof arg);
         code = qcam_store_remove(card, arg, msg, sizeof msg);
     } else if (strcmp(op, "apps") != 0) {
         return refused(out, cap, out_len, QCAM_EXIT_USAGE, "unknown store op (install, apps, rollback, remove)");

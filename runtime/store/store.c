@@ -22,7 +22,6 @@
 #define APPS_DIR STORE_ROOT "/apps"
 #define AUTOSTART_FILE STORE_ROOT "/autostart"
 #define KEYS_FILE STORE_ROOT "/keys"
-#define STATE_MAGIC "qcam-app-state 1"
 #define MAX_IMAGE (64u << 20)
 
 struct qcam_trial {
@@ -168,33 +167,9 @@ int qcam_store_read_state(qcam_fs_card *card, const char *id, qcam_app_state *st
     size_t len;
     int r = read_all(card, p, &buf, &len, 16384);
     if (r != 0) return r;
-    char *save = NULL, *line = strtok_r((char *)buf, "\n", &save);
-    if (!line || strcmp(line, STATE_MAGIC) != 0) {
-        free(buf);
-        return -EBADMSG;
-    }
-    bool ended = false;
-    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        char *sp = strchr(line, ' ');
-        const char *v = sp ? sp + 1 : "";
-        if (sp) *sp = 0;
-        if (strcmp(line, "active") == 0) st->active = (v[0] == 'a' || v[0] == 'b') ? v[0] : 0;
-        else if (strcmp(line, "pending") == 0) st->pending = (v[0] == 'a' || v[0] == 'b') ? v[0] : 0;
-        else if (strcmp(line, "tries") == 0) st->tries = atoi(v);
-        else if (strcmp(line, "seq") == 0) st->seq = (unsigned)strtoul(v, NULL, 10);
-        else if (strcmp(line, "version.a") == 0) snprintf(st->version[0], sizeof st->version[0], "%s", v);
-        else if (strcmp(line, "version.b") == 0) snprintf(st->version[1], sizeof st->version[1], "%s", v);
-        else if (strcmp(line, "rollback") == 0) snprintf(st->rollback, sizeof st->rollback, "%s", v);
-        else if (strcmp(line, "removed") == 0) st->removed = true;
-        else if (strcmp(line, "end") == 0) ended = true;
-    }
+    r = qcam_state_parse((const char *)buf, len, st);
     free(buf);
-    if (!ended) return -EBADMSG;
-    if (st->removed) return -ENOENT;
-    if (st->tries < 0) st->tries = 0;
-    if (st->tries > QCAM_STORE_TRIES) st->tries = QCAM_STORE_TRIES;
-    if (st->pending && st->pending == st->active) st->pending = 0;
-    return 0;
+    return r;
 }
 
 int qcam_store_write_state(qcam_fs_card *card, qcam_app_state *st)
@@ -202,7 +177,7 @@ int qcam_store_write_state(qcam_fs_card *card, qcam_app_state *st)
     char p[512], text[1024];
     st->seq++;
     int n = snprintf(text, sizeof text,
-                     STATE_MAGIC "\nseq %u\nactive %c\npending %c\ntries %d\nversion.a %s\n"
+                     QCAM_STATE_MAGIC "\nseq %u\nactive %c\npending %c\ntries %d\nversion.a %s\n"
                                  "version.b %s\nrollback %s\n%send\n",
                      st->seq, st->active ? st->active : '-', st->pending ? st->pending : '-',
                      st->pending ? st->tries : 0, st->version[0], st->version[1], st->rollback,
@@ -363,24 +338,6 @@ io:
 
 /* ---- signatures: the board's trusted keys ------------------------------------ */
 
-static int hex_key(const char *s, size_t n, uint8_t out[QCAM_IMAGE_PUBKEY_SIZE])
-{
-    if (n != 2 * QCAM_IMAGE_PUBKEY_SIZE) return -1;
-    for (size_t i = 0; i < QCAM_IMAGE_PUBKEY_SIZE; i++) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = s[2 * i + (size_t)k];
-            v <<= 4;
-            if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-            else return -1;
-        }
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 /* The trusted keys: 0 (none: *n = 0), -EBADMSG for a malformed line, -errno. */
 static int read_keys(qcam_fs_card *card, uint8_t keys[][QCAM_IMAGE_PUBKEY_SIZE], size_t *n)
 {
@@ -390,18 +347,7 @@ static int read_keys(qcam_fs_card *card, uint8_t keys[][QCAM_IMAGE_PUBKEY_SIZE],
     int r = read_all(card, KEYS_FILE, &buf, &len, 16384);
     if (r == -ENOENT) return 0;
     if (r != 0) return r;
-    char *save = NULL;
-    for (char *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        size_t l = strlen(line);
-        while (l && (line[l - 1] == ' ' || line[l - 1] == '\r' || line[l - 1] == '\t')) line[--l] = 0;
-        while (*line == ' ' || *line == '\t') line++, l--;
-        if (l == 0 || line[0] == '#') continue;
-        if (*n >= QCAM_STORE_MAX_KEYS || hex_key(line, l, keys[*n]) != 0) {
-            r = -EBADMSG;
-            break;
-        }
-        (*n)++;
-    }
+    r = qcam_keys_parse((const char *)buf, len, keys, QCAM_STORE_MAX_KEYS, n);
     free(buf);
     return r;
 }
@@ -430,7 +376,7 @@ int qcam_store_check_trust(qcam_fs_card *card, const qcam_image *img, char *msg,
 int qcam_store_trust_key(qcam_fs_card *card, const char *hex, char *msg, size_t msg_len)
 {
     uint8_t key[QCAM_IMAGE_PUBKEY_SIZE];
-    if (hex_key(hex, strlen(hex), key) != 0)
+    if (qcam_hex_key(hex, strlen(hex), key) != 0)
         return fail(QCAM_STORE_ERR_KEYS, msg, msg_len, "a public key is 64 hex digits");
     uint8_t *buf = NULL;
     size_t len = 0;

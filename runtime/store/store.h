@@ -28,6 +28,7 @@
 #include "../../host-modules/fs/fs.h"
 #include "../image.h"
 #include "../qcam_host.h"
+#include "store_text.h"
 
 /* Exit codes (image refusals keep image.h's 10..19: 17 target, 18 ABI). */
 enum {
@@ -44,9 +45,8 @@ enum {
     QCAM_STORE_ERR_NO_ROLLBACK = 40,   /* rollback: no other version to go back to */
 };
 
-#define QCAM_STORE_MAX_KEYS 16
 
-#define QCAM_STORE_TRIES 3
+
 #define QCAM_TRIAL_GOOD_MS 10000
 /* The hang watchdog of a version on trial: no needExit() and no loop turn
  * for this long (QCAM_TRIAL_HANG_MS in the environment overrides it) and the
@@ -56,20 +56,8 @@ enum {
 #define QCAM_TRIAL_HANG_MS 5000
 #define QCAM_TRIAL_HANG_GRACE_MS 2000
 #define QCAM_EXIT_HUNG 23
-#define QCAM_STORE_ID_MAX 64
-#define QCAM_STORE_VERSION_MAX 64
-#define QCAM_STORE_REASON_MAX 256
 
-typedef struct {
-    char id[QCAM_STORE_ID_MAX + 1];
-    char active;  /* 'a', 'b' or 0: the good slot */
-    char pending; /* 'a', 'b' or 0: the slot on trial */
-    int tries;    /* tries left for the pending slot */
-    char version[2][QCAM_STORE_VERSION_MAX + 1]; /* of slot a, b ("" if empty) */
-    char rollback[QCAM_STORE_REASON_MAX];        /* why the last rollback happened, or "" */
-    unsigned seq; /* bumped at every write */
-    bool removed; /* written by remove: the app is gone (read as -ENOENT) */
-} qcam_app_state;
+/* qcam_app_state: store_text.h */
 
 typedef struct {
     bool allow_downgrade;
