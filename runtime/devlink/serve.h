@@ -42,7 +42,8 @@ enum { DL_DATA = 1, DL_ACK = 2, DL_DONE = 3 };
 enum { DL_STDOUT = 1, DL_STDERR = 2, DL_DROPPED = 3 };
 enum {
     DL_OK = 0, DL_HAVE = 1, DL_IDLE = 2, DL_BAD = 3, DL_NOENT = 4, DL_REFUSED = 5, DL_NOSPACE = 6,
-    DL_UNKNOWN = 7, DL_BUSY = 8, /* store: an app is running; stop it first */
+    DL_UNKNOWN = 7,
+    DL_BUSY = 32, /* store: an app is running; stop it first (apart from the session statuses) */
 };
 
 typedef struct qcam_serve {
