@@ -81,14 +81,15 @@ describe("app store: a board boots its autostart app with the dev link up", func
     }
   });
 
-  it("a version on trial that throws is rolled back while the link is up; the good one runs", async function () {
-    const sd = path.join(work, "card-rollback");
+  for (const flavor of ["host", "asan"] as const)
+  it(`${flavor}: a version on trial that throws is rolled back while the link is up; the good one runs`, async function () {
+    const sd = path.join(work, `card-rollback-${flavor}`);
     install(sd, images.loops, ["--autostart"]);
     // 1.0.0 good (as after its first 10 s), written into the record the way the store writes it.
     const statePath = path.join(sd, "qcam/apps/demo/state");
     fs.writeFileSync(statePath, fs.readFileSync(statePath, "utf8").replace("active -", "active a").replace("pending a", "pending -"));
     install(sd, images.throws);
-    const { b, link } = await boardOn(sd);
+    const { b, link } = await boardOn(sd, flavor === "asan" ? ["--asan"] : []);
     try {
       await until("the good version", () => /running demo 1\.0\.0/.test(b.output().stdout));
       assert.equal(b.output().stdout.match(/running demo 2\.0\.0/g)?.length, 3);

@@ -21,12 +21,13 @@ const qcam = (argv: string[]) => {
 describe("app store over the dev link", function () {
   this.timeout(900_000);
 
-  it("flash --port: progress, the board's answer, a refusal with its code; apps, rollback, remove --port; an unchanged re-flash sends nothing", async function () {
+  for (const flavor of ["host", "asan"] as const)
+  it(`${flavor}: flash --port: progress, the board's answer, a refusal with its code; apps, rollback, remove --port; an unchanged re-flash sends nothing`, async function () {
     const work = tmpDir("qcam-flashport-");
     const images = await makeImages(work);
     const sd = path.join(work, "card");
     fs.mkdirSync(sd, { recursive: true });
-    const b = spawnChild(process.execPath, [CLI, "board", "--sdcard", sd], { stdin: "pipe", group: true });
+    const b = spawnChild(process.execPath, [CLI, "board", "--sdcard", sd, ...(flavor === "asan" ? ["--asan"] : [])], { stdin: "pipe", group: true });
     try {
       await b.waitFor(/board: \S+/);
       const port = /board: (\S+)/.exec(b.output().stdout)![1];
