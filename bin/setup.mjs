@@ -26,6 +26,8 @@ const BASE = [
   "libavcodec-dev", "libavutil-dev", "ffmpeg",
   // qcam:display's font, rendered at build time (FreeType on the build machine only)
   "libfreetype-dev", "fonts-dejavu-core",
+  // Ed25519 signatures of app images (the store's verifier; riscv64 fetches its own, build/sodium.ts)
+  "libsodium-dev",
 ];
 // GStreamer judges MP4 files (qtdemux, gst-discoverer) and RTSP streams (rtspsrc);
 // its RTSP server library is the peer the RTSP benchmark measures against.
@@ -37,7 +39,9 @@ const PACKAGES = {
   start: BASE,
   test: [...BASE, ...GSTREAMER, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev",
     // the real browser the display page is tested in (driven by playwright-core)
-    "chromium"],
+    "chromium",
+    // board packages are checked with other readers than ours (qcam package)
+    "unzip"],
   bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium"],
 };
 
@@ -77,7 +81,7 @@ function ensureNodeModules() {
 
 const STAMP = path.join(ROOT, "out", `setup-${purpose}.json`);
 const SOURCE_TREES = ["runtime", "host-modules", "firmware"].map((d) => path.join(ROOT, d));
-const TOOLING = ["bin/setup.mjs", "build/setup.ts", "build/cmake.ts", "build/engine.ts", "build/paths.ts", "build/log.ts", "package.json", "package-lock.json", "node_modules/.package-lock.json"];
+const TOOLING = ["bin/setup.mjs", "build/setup.ts", "build/cmake.ts", "build/engine.ts", "build/sodium.ts", "build/paths.ts", "build/log.ts", "package.json", "package-lock.json", "node_modules/.package-lock.json"];
 
 function walk(dir, out) {
   let entries;

@@ -56,6 +56,7 @@ const NO_DISPLAY_URL: Flag = { type: "boolean", help: "do not print the sim scre
 const ASAN: Flag = { type: "boolean", help: "run on the ASan+UBSan build of the host runtime" };
 const NO_TYPECHECK: Flag = { type: "boolean", help: "skip the tsc type-check (TypeScript apps; JavaScript is never type-checked)" };
 const HELP: Flag = { type: "boolean", short: "h", help: "this help" };
+const SIGN: Flag = { type: "string", value: "KEY", help: "sign the image with this private key (qcam keygen makes one; docs/app-store.md)" };
 const PORT: Flag = { type: "string", value: "PATH", help: "the board's serial port (default out/board.tty, the sim board `qcam board` started)" };
 
 function targetOf(v: string | boolean | undefined): Target {
@@ -113,6 +114,7 @@ const COMMANDS: Command[] = [
     flags: {
       target: TARGET,
       out: { type: "string", short: "o", value: "FILE", help: "write the image there (default out/apps/<id>/<target>/<id>.qcam)" },
+      sign: SIGN,
       "no-typecheck": NO_TYPECHECK,
       help: HELP,
     },
@@ -125,6 +127,11 @@ const COMMANDS: Command[] = [
         out: str(p.values.out),
         typecheck: !p.values["no-typecheck"],
       });
+      if (typeof p.values.sign === "string") {
+        const { signImageFile } = await import("./sign.ts");
+        const pub = signImageFile(built.image, p.values.sign);
+        process.stderr.write(`signed by ${pub}\n`);
+      }
       process.stdout.write(`${path.relative(process.cwd(), built.image)}\n`);
       return 0;
     },
@@ -227,25 +234,30 @@ const COMMANDS: Command[] = [
     summary: "install an app into a card's app store (a new version runs on trial, docs/app-store.md)",
     flags: {
       sdcard: { type: "string", value: "DIR", help: "the card: a mounted SD card's folder, or the sim's (default out/sdcard)" },
+      port: { ...PORT, help: "flash the board on this serial port over the dev link instead (resumable; `qcam board` is the sim)" },
       autostart: { type: "boolean", help: "make it the app the board starts at power-on" },
       "allow-downgrade": { type: "boolean", help: "accept a lower version than the one installed" },
+      sign: SIGN,
       target: TARGET,
       "no-typecheck": NO_TYPECHECK,
       help: HELP,
     },
     positionals: [1, 1],
     more:
-      "Source is built first. The runtime's own store code writes the card: the inactive slot, verified,\n" +
-      "then the state record. Refusals (wrong target or ABI, no space for twice the image, a downgrade)\n" +
-      "change nothing and exit with their own code.",
+      "Source is built first (for the board's target with --port). The runtime's own store code writes\n" +
+      "the card: the inactive slot, verified,\n" +
+      "then the state record. Refusals (wrong target or ABI, no space for twice the image, a downgrade,\n" +
+      "an unsigned image or an unknown key on a card that holds keys) change nothing and exit with their own code.",
     async run(p) {
       const { flash } = await import("./flash.ts");
       return flash(p.positionals[0], {
         sdcard: str(p.values.sdcard),
+        port: str(p.values.port),
         target: targetOf(p.values.target),
         autostart: p.values.autostart === true,
         allowDowngrade: p.values["allow-downgrade"] === true,
         typecheck: !p.values["no-typecheck"],
+        sign: str(p.values.sign),
       });
     },
   },
@@ -256,13 +268,92 @@ const COMMANDS: Command[] = [
     flags: {
       sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" },
       json: { type: "boolean", help: "one JSON object a line, as the runtime prints them" },
+      port: { ...PORT, help: "ask the board on this serial port over the dev link instead" },
       target: TARGET,
       help: HELP,
     },
     positionals: [0, 0],
     async run(p) {
-      const { listApps } = await import("./flash.ts");
+      const { listApps, storePort } = await import("./flash.ts");
+      if (typeof p.values.port === "string") return storePort("apps", undefined, { port: p.values.port, json: p.values.json === true });
       return listApps({ sdcard: str(p.values.sdcard), target: targetOf(p.values.target), json: p.values.json === true });
+    },
+  },
+  {
+    name: "rollback",
+    args: "<id>",
+    summary: "go back to an app's other version: drop the one on trial, or return to the previous good one",
+    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, port: { ...PORT, help: "on the board on this serial port, over the dev link" }, target: TARGET, help: HELP },
+    positionals: [1, 1],
+    more: "One atomic write of the app's state record; the previous version must still verify.",
+    async run(p) {
+      const { storeCommand, storePort } = await import("./flash.ts");
+      if (typeof p.values.port === "string") return storePort("rollback", p.positionals[0], { port: p.values.port });
+      return storeCommand("rollback", p.positionals[0], { sdcard: str(p.values.sdcard), target: targetOf(p.values.target) });
+    },
+  },
+  {
+    name: "remove",
+    args: "<id>",
+    summary: "remove an app from a card's app store (its data folder stays)",
+    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, port: { ...PORT, help: "on the board on this serial port, over the dev link" }, target: TARGET, help: HELP },
+    positionals: [1, 1],
+    async run(p) {
+      const { storeCommand, storePort } = await import("./flash.ts");
+      if (typeof p.values.port === "string") return storePort("remove", p.positionals[0], { port: p.values.port });
+      return storeCommand("remove", p.positionals[0], { sdcard: str(p.values.sdcard), target: targetOf(p.values.target) });
+    },
+  },
+  {
+    name: "keygen",
+    args: "",
+    summary: "make an Ed25519 signing key pair: FILE (private, mode 0600) and FILE.pub",
+    flags: { out: { type: "string", short: "o", value: "FILE", help: "the private key's file (default ~/.qcam/signing.key); never overwritten" }, help: HELP },
+    positionals: [0, 0],
+    more: "Prints the public key. Keep the private key out of any repository; give boards the .pub (qcam trust).",
+    async run(p) {
+      const { keygen } = await import("./sign.ts");
+      const os = await import("node:os");
+      const k = keygen(str(p.values.out) ?? path.join(os.homedir(), ".qcam", "signing.key"));
+      process.stderr.write(`private key: ${k.file} (mode 0600)\npublic key:  ${k.pubFile}\n`);
+      process.stdout.write(`${k.publicKey}\n`);
+      return 0;
+    },
+  },
+  {
+    name: "trust",
+    args: "<KEY.pub | hex>",
+    summary: "add a public key to a card: from then on it installs and runs only images signed by its keys",
+    flags: { sdcard: { type: "string", value: "DIR", help: "the card's folder (default out/sdcard)" }, target: TARGET, help: HELP },
+    positionals: [1, 1],
+    async run(p) {
+      const { readPublicKey } = await import("./sign.ts");
+      const { storeCommand } = await import("./flash.ts");
+      return storeCommand("trust", readPublicKey(p.positionals[0]), { sdcard: str(p.values.sdcard), target: targetOf(p.values.target) });
+    },
+  },
+  {
+    name: "package",
+    args: "<app-dir | file.ts | image>",
+    summary: "make a board package: a MaixCAM app zip, or a K230 SD-card overlay (docs/boards.md)",
+    flags: {
+      board: { type: "string", value: "maixcam|k230", help: "which board's package (required)" },
+      out: { type: "string", short: "o", value: "PATH", help: "where to write it (default out/package/<id>-<version>-<board>[.zip])" },
+      "no-typecheck": NO_TYPECHECK,
+      help: HELP,
+    },
+    positionals: [1, 1],
+    more:
+      "Source is built for riscv64. maixcam: a zip of <id>/ with app.yaml, main.sh, icon.png, the runtime and\n" +
+      "the image, for MaixCAM's app store. k230: sdcard/ (the runtime and a card app store with the app\n" +
+      "installed, autostart) and rootfs/etc/init.d/S99qcam (starts qcam-runtime --boot at power-on).",
+    async run(p) {
+      const board = str(p.values.board);
+      if (board !== "maixcam" && board !== "k230") throw new UsageError("qcam package needs --board maixcam or --board k230", "package");
+      const { packageApp } = await import("./package.ts");
+      const out = await packageApp(p.positionals[0], { board, out: str(p.values.out), typecheck: !p.values["no-typecheck"] });
+      process.stdout.write(`${path.relative(process.cwd(), out) || out}\n`);
+      return 0;
     },
   },
   {
@@ -274,15 +365,18 @@ const COMMANDS: Command[] = [
       asan: ASAN,
       sdcard: SDCARD,
       baud: { type: "string", value: "N", help: "pace the line to N baud (8N1), like a USB-UART bridge; default: pty speed, like USB CDC" },
+      "skip-autostart": { type: "boolean", help: "the key held at power-on: start no app (safe mode), only serve the link" },
       help: HELP,
     },
     positionals: [0, 0],
     more:
+      "Starts like a board at power-on: the card's autostart app runs through trial boot (qcam-runtime\n" +
+      "--boot), the dev link up throughout; with nothing to run it stays in safe mode, serving the link.\n" +
       "Prints the host end's path (also linked as out/board.tty) and runs until Ctrl-C. Every dev-link\n" +
       "command talks to it as to a real board's serial port (docs/dev-link.md).",
     async run(p) {
       const { board } = await import("./devlink/commands.ts");
-      return board({ target: targetOf(p.values.target), asan: p.values.asan === true, sdcard: str(p.values.sdcard), baud: str(p.values.baud) });
+      return board({ target: targetOf(p.values.target), asan: p.values.asan === true, sdcard: str(p.values.sdcard), baud: str(p.values.baud), skipAutostart: p.values["skip-autostart"] === true });
     },
   },
   {
@@ -340,7 +434,7 @@ const COMMANDS: Command[] = [
     flags: {
       runs: { type: "string", value: "N", help: "runs per measurement, each cell is their median (default 20)" },
       "no-docs": { type: "boolean", help: "print the table only; leave docs/benchmarks.md alone" },
-      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp, devlink) and only print" },
+      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp, display, devlink, overlay, flash) and only print" },
       help: HELP,
     },
     positionals: [0, 0],

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureEngine } from "./engine.ts";
+import { ensureSodiumRiscv64 } from "./sodium.ts";
 import { BuildError, step } from "./log.ts";
 import { ROOT, buildDir, type Flavor } from "./paths.ts";
 
@@ -32,9 +33,13 @@ export function buildFlavor(flavor: Flavor): BuildInfo {
   const dir = buildDir(flavor);
   const cache = path.join(dir, "CMakeCache.txt");
   const wantSrc = `QJS_SRC_DIR:PATH=${engine.dir}`;
-  if (!fs.existsSync(cache) || !fs.readFileSync(cache, "utf8").includes(wantSrc)) {
+  // riscv64 links Debian's riscv64 libsodium.a (build/sodium.ts); the host, the machine's.
+  const sodium = flavor === "riscv64" ? ensureSodiumRiscv64().dir : "";
+  const wantSodium = `QCAM_SODIUM_DIR:PATH=${sodium}`;
+  const cached = fs.existsSync(cache) ? fs.readFileSync(cache, "utf8") : "";
+  if (!cached.includes(wantSrc) || !cached.includes(wantSodium)) {
     step(`cmake: configuring ${flavor}`);
-    const args = ["-S", "runtime", "-B", dir, `-DQJS_SRC_DIR=${engine.dir}`];
+    const args = ["-S", "runtime", "-B", dir, `-DQJS_SRC_DIR=${engine.dir}`, `-DQCAM_SODIUM_DIR=${sodium}`];
     if (flavor === "riscv64") args.push("-DQCAM_TARGET=riscv64", `-DCMAKE_TOOLCHAIN_FILE=${path.join(ROOT, "runtime/cmake/riscv64.cmake")}`);
     if (flavor === "asan") args.push("-DQCAM_SANITIZE=ON", "-DCMAKE_BUILD_TYPE=Debug");
     else if (flavor === "lean") args.push("-DQCAM_AVCODEC=OFF", "-DQCAM_STATIC=ON", "-DCMAKE_BUILD_TYPE=Release");

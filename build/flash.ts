@@ -2,6 +2,7 @@
 // runtime's own store code (qcam-runtime --install / --apps; docs/app-store.md),
 // so the host never writes the store by itself.
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { buildApp, ensureFlavor, isImageFile } from "./app-build.ts";
 import { BuildError } from "./log.ts";
@@ -37,11 +38,87 @@ export function describe(s: AppState): string {
   return parts.join(" · ");
 }
 
+/** The image to flash: built from source, and signed with --sign (into a copy). */
+export async function imageFor(input: string, opts: { target: Target; typecheck: boolean; sign?: string }): Promise<string> {
+  let image = isImageFile(input) ? path.resolve(input) : (await buildApp(input, { target: opts.target, typecheck: opts.typecheck })).image;
+  if (opts.sign) {
+    const { readPrivateKey, signImage } = await import("./sign.ts");
+    const signed = signImage(fs.readFileSync(image), readPrivateKey(opts.sign));
+    const dir = path.join(OUT, "signed");
+    fs.mkdirSync(dir, { recursive: true });
+    image = path.join(dir, path.basename(image));
+    fs.writeFileSync(image, signed);
+  }
+  return image;
+}
+
+// ---- over the dev link (--port) ------------------------------------------------------
+
+async function onBoard<T>(port: string, f: (link: import("./devlink/link.ts").BoardLink, target: Target) => Promise<T>): Promise<T> {
+  const { connect } = await import("./devlink/commands.ts");
+  const { link, caps } = await connect(port, { text: () => undefined });
+  try {
+    const target: Target = caps.target === "sim-riscv64" ? "riscv64" : caps.target === "sim-x86_64" ? "host" : (() => {
+      throw new BuildError(`the board runs images for ${caps.target}, which qcam cannot build yet`);
+    })();
+    return await f(link, target);
+  } finally {
+    await link.close();
+  }
+}
+
+async function refusalCode(e: unknown): Promise<number> {
+  const { StoreRefusal } = await import("./devlink/flash.ts");
+  if (e instanceof StoreRefusal) {
+    process.stderr.write(`${e.message}\n`);
+    return e.code;
+  }
+  throw e;
+}
+
+async function flashPort(
+  input: string,
+  opts: { port: string; autostart: boolean; allowDowngrade: boolean; typecheck: boolean; sign?: string },
+): Promise<number> {
+  const { flashOverLink } = await import("./devlink/flash.ts");
+  try {
+    return await onBoard(opts.port, async (link, target) => {
+      const image = await imageFor(input, { target, typecheck: opts.typecheck, sign: opts.sign });
+      const r = await flashOverLink(link, image, opts, (m) => process.stderr.write(m));
+      process.stdout.write(`flashed ${describe(JSON.parse(r.state) as AppState)}${opts.autostart ? " · autostart" : ""}\n`);
+      return 0;
+    });
+  } catch (e) {
+    return refusalCode(e);
+  }
+}
+
+/** qcam apps / rollback / remove --port: the board's store over the link. */
+export async function storePort(what: "apps" | "rollback" | "remove", arg: string | undefined, opts: { port: string; json?: boolean }): Promise<number> {
+  const { storeRequest } = await import("./devlink/flash.ts");
+  return onBoard(opts.port, async (link) => {
+    const a = await storeRequest(link, what === "apps" ? { op: "apps" } : { op: what, id: arg ?? "" }, (m) => process.stderr.write(m));
+    if (!a.ok) {
+      process.stderr.write(`qcam: refusing ${arg ?? what}: ${a.text}\n`);
+      return a.code;
+    }
+    const states = a.text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as AppState);
+    if (what === "apps") process.stdout.write(opts.json ? a.text : states.length ? states.map((s) => describe(s) + "\n").join("") : "no apps installed\n");
+    else if (what === "rollback") process.stdout.write(`rolled back ${describe(states[0])}\n`);
+    else process.stdout.write(`removed ${arg}\n`);
+    return 0;
+  });
+}
+
 export async function flash(
   input: string,
-  opts: { sdcard?: string; target: Target; autostart: boolean; allowDowngrade: boolean; typecheck: boolean },
+  opts: { sdcard?: string; port?: string; target: Target; autostart: boolean; allowDowngrade: boolean; typecheck: boolean; sign?: string },
 ): Promise<number> {
-  const image = isImageFile(input) ? path.resolve(input) : (await buildApp(input, { target: opts.target, typecheck: opts.typecheck })).image;
+  if (opts.port !== undefined) {
+    if (opts.sdcard !== undefined) throw new BuildError("flash onto --port or --sdcard, not both");
+    return flashPort(input, { ...opts, port: opts.port });
+  }
+  const image = await imageFor(input, opts);
   const args = ["--install", image, ...(opts.autostart ? ["--autostart"] : []), ...(opts.allowDowngrade ? ["--allow-downgrade"] : [])];
   const r = store(opts.target, opts.sdcard, args);
   process.stderr.write(r.stderr);
@@ -61,5 +138,20 @@ export function listApps(opts: { sdcard?: string; target: Target; json: boolean 
   }
   const states = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as AppState);
   process.stdout.write(states.length ? states.map((s) => describe(s) + "\n").join("") : "no apps installed\n");
+  return 0;
+}
+
+/** qcam rollback / remove / trust on a card folder. */
+export function storeCommand(
+  what: "rollback" | "remove" | "trust",
+  arg: string,
+  opts: { sdcard?: string; target: Target },
+): number {
+  const r = store(opts.target, opts.sdcard, [`--${what}`, arg]);
+  process.stderr.write(r.stderr);
+  if (r.code !== 0) return r.code;
+  if (what === "rollback") process.stdout.write(`rolled back ${describe(JSON.parse(r.stdout) as AppState)}\n`);
+  else if (what === "remove") process.stdout.write(`removed ${arg}\n`);
+  else process.stdout.write(`the card now takes only images signed by a key it holds (added ${arg.slice(0, 16)}...)\n`);
   return 0;
 }

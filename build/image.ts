@@ -14,6 +14,7 @@ export const enum SectionType {
   Manifest = 2,
   SourceMapId = 3,
   Assets = 4,
+  Signature = 5, // Ed25519: public key (32) + signature (64), build/sign.ts
 }
 
 export const TARGET_IDS = { "sim-x86_64": 1, "sim-riscv64": 2, maixcam: 3, k230: 4 } as const;

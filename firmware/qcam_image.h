@@ -8,6 +8,11 @@
  *   [96, 96 + 16 * sections)    section table
  *   ...                         section payloads (each starts 8-byte aligned)
  *   [size - 32, size)           SHA-256 of bytes [0, size - 32)
+ *
+ * A signed image has one more section, QCAM_SECTION_SIGNATURE: the signer's
+ * Ed25519 public key (32 bytes) and its signature (64 bytes) over the
+ * signing digest, the SHA-256 of bytes [0, size - 32) with that section's 96
+ * payload bytes taken as zeros. Runtimes that predate it skip the section.
  */
 #ifndef QCAM_IMAGE_FORMAT_H
 #define QCAM_IMAGE_FORMAT_H
@@ -44,7 +49,12 @@ enum qcam_image_section_type {
     QCAM_SECTION_MANIFEST = 2,  /* UTF-8 JSON: id, name, version, builtAt, ... */
     QCAM_SECTION_SOURCEMAP_ID = 3, /* ASCII "sha256:<hex>" of the source map beside the image */
     QCAM_SECTION_ASSETS = 4,    /* reserved for bundled files */
+    QCAM_SECTION_SIGNATURE = 5, /* Ed25519: public key (32) + signature (64) */
 };
+
+#define QCAM_IMAGE_PUBKEY_SIZE    32
+#define QCAM_IMAGE_SIG_SIZE       64
+#define QCAM_IMAGE_SIGNATURE_SECTION_SIZE (QCAM_IMAGE_PUBKEY_SIZE + QCAM_IMAGE_SIG_SIZE)
 
 enum qcam_image_target {
     QCAM_TARGET_SIM_X86_64 = 1,

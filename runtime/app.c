@@ -10,6 +10,7 @@
 #include "devlink/control.h"
 #include "engine.h"
 #include "loop.h"
+#include "store/store.h"
 
 typedef struct qcam_timer {
     struct qcam_timer *next;
@@ -217,6 +218,7 @@ void qcam_app_uncaught(qcam_app *app) { report_exception(app, "Uncaught "); }
 bool qcam_app_exit_requested(qcam_app *app)
 {
     return app->exit_flag || app->fatal || qcam_signals_count() > 0 ||
+           qcam_trial_hung(app->opts->trial) ||
            (app->opts->control && qcam_control_should_exit(app->opts->control));
 }
 
@@ -227,7 +229,9 @@ static int interrupt_handler(JSRuntime *rt, void *opaque)
 {
     (void)rt;
     qcam_app *app = opaque;
-    return qcam_control_interrupt_due(app->opts->control);
+    /* A version on trial that hangs: the watchdog (runtime/store/store.h). */
+    if (qcam_trial_hung(app->opts->trial)) return 1;
+    return app->opts->control && qcam_control_interrupt_due(app->opts->control);
 }
 
 void qcam_app_set_exit_flag(qcam_app *app, bool on) { app->exit_flag = on; }
@@ -444,6 +448,7 @@ static void run_jobs(qcam_app *app)
 
 void qcam_app_turn(qcam_app *app)
 {
+    qcam_trial_alive(app->opts->trial);
     if (app->in_turn) return; /* needExit() from inside a timer callback */
     app->in_turn = true;
     run_jobs(app);
@@ -462,7 +467,9 @@ static void wait_for_work(qcam_app *app)
         timeout = d <= 0 ? 0 : (int)((d + 999) / 1000);
     }
     if (JS_IsJobPending(app->rt)) timeout = 0;
+    qcam_trial_waiting(app->opts->trial, true); /* waiting for work is not hanging */
     qcam_loop_wait(app->loop, timeout);
+    qcam_trial_waiting(app->opts->trial, false);
 }
 
 /* ---- modules -------------------------------------------------------------- */
@@ -544,10 +551,8 @@ static qcam_app *app_new(const qcam_run_options *opts)
     JS_FreeValue(app->ctx, global);
     qcam_console_init(app->ctx);
     qcam_signals_install(app->loop);
-    if (opts->control) {
-        qcam_control_attach(opts->control, app->loop);
-        JS_SetInterruptHandler(app->rt, interrupt_handler, app);
-    }
+    if (opts->control) qcam_control_attach(opts->control, app->loop);
+    if (opts->control || opts->trial) JS_SetInterruptHandler(app->rt, interrupt_handler, app);
     return app;
 }
 

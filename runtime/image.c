@@ -1,5 +1,6 @@
 #include "image.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,53 @@ const qcam_image_section *qcam_image_find(const qcam_image *img, uint32_t type)
     for (unsigned i = 0; i < img->section_count; i++)
         if (img->sections[i].type == type) return &img->sections[i];
     return NULL;
+}
+
+void qcam_image_signing_digest(const uint8_t *buf, size_t len, const qcam_image_section *sig,
+                               uint8_t out[32])
+{
+    static const uint8_t zeros[QCAM_IMAGE_SIGNATURE_SECTION_SIZE];
+    qcam_sha256_ctx h;
+    size_t end = len - QCAM_IMAGE_DIGEST_SIZE;
+    qcam_sha256_init(&h);
+    if (sig) {
+        size_t off = (size_t)(sig->data - buf);
+        qcam_sha256_update(&h, buf, off);
+        qcam_sha256_update(&h, zeros, sig->size);
+        qcam_sha256_update(&h, buf + off + sig->size, end - off - sig->size);
+    } else {
+        qcam_sha256_update(&h, buf, end);
+    }
+    qcam_sha256_final(&h, out);
+}
+
+/* A signature section, when there is one, must hold: 0 or a status. */
+static int check_signature(const uint8_t *buf, size_t len, qcam_image *img, char *msg,
+                           size_t msg_len)
+{
+    const qcam_image_section *sig = NULL;
+    for (unsigned i = 0; i < img->section_count; i++) {
+        if (img->sections[i].type != QCAM_SECTION_SIGNATURE) continue;
+        if (sig)
+            return fail(QCAM_IMG_ERR_SECTIONS, msg, msg_len, "more than one signature section");
+        sig = &img->sections[i];
+    }
+    if (!sig) return QCAM_IMG_OK;
+    if (sig->size != QCAM_IMAGE_SIGNATURE_SECTION_SIZE)
+        return fail(QCAM_IMG_ERR_SECTIONS, msg, msg_len,
+                    "signature section has %u bytes, not %u", sig->size,
+                    QCAM_IMAGE_SIGNATURE_SECTION_SIZE);
+    uint8_t digest[32];
+    qcam_image_signing_digest(buf, len, sig, digest);
+    if (sodium_init() < 0)
+        return fail(QCAM_IMG_ERR_SIGNATURE, msg, msg_len, "cannot start libsodium");
+    const uint8_t *key = sig->data, *signature = sig->data + QCAM_IMAGE_PUBKEY_SIZE;
+    if (crypto_sign_verify_detached(signature, digest, sizeof digest, key) != 0)
+        return fail(QCAM_IMG_ERR_SIGNATURE, msg, msg_len,
+                    "bad signature: the image is not what key %02x%02x%02x%02x... signed",
+                    key[0], key[1], key[2], key[3]);
+    img->signer = key;
+    return QCAM_IMG_OK;
 }
 
 int qcam_image_verify(const uint8_t *buf, size_t len, const qcam_image_expect *ex,
@@ -102,6 +150,8 @@ int qcam_image_verify(const uint8_t *buf, size_t len, const qcam_image_expect *e
     img->entry_name[QCAM_IMAGE_ENTRY_NAME_LEN] = 0;
     if (img->entry_name[0] == 0)
         return fail(QCAM_IMG_ERR_SECTIONS, msg, msg_len, "entry module has no name");
+    int sst = check_signature(buf, len, img, msg, msg_len);
+    if (sst != QCAM_IMG_OK) return sst;
 
     img->engine_major = buf[QCAM_IMG_OFF_ENGINE_MAJOR];
     img->engine_minor = buf[QCAM_IMG_OFF_ENGINE_MINOR];

@@ -21,6 +21,7 @@ enum qcam_image_status {
     QCAM_IMG_ERR_TARGET = 17,    /* built for another target */
     QCAM_IMG_ERR_ABI = 18,       /* built against other host-module declarations */
     QCAM_IMG_ERR_SECTIONS = 19,  /* malformed section table */
+    QCAM_IMG_ERR_SIGNATURE = 24, /* signed, but the signature does not hold */
 };
 
 typedef struct {
@@ -48,6 +49,8 @@ typedef struct {
     unsigned section_count;
     unsigned entry_section;
     qcam_image_section sections[QCAM_IMAGE_MAX_SECTIONS];
+    /* Signed images: the signer's public key (verified), else NULL. */
+    const uint8_t *signer;
 } qcam_image;
 
 /* Verify buf[0, len) against `expect`. On success fills `img` (sections point
@@ -55,6 +58,11 @@ typedef struct {
  * one-line reason into msg. */
 int qcam_image_verify(const uint8_t *buf, size_t len, const qcam_image_expect *expect,
                       qcam_image *img, char *msg, size_t msg_len);
+
+/* The signing digest: SHA-256 of buf[0, len - 32) with the payload of the
+ * signature section `sig` (NULL: none) read as zeros. */
+void qcam_image_signing_digest(const uint8_t *buf, size_t len, const qcam_image_section *sig,
+                               uint8_t out[32]);
 
 /* First section of `type`, or NULL. */
 const qcam_image_section *qcam_image_find(const qcam_image *img, uint32_t type);

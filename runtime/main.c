@@ -36,10 +36,14 @@ static const char usage[] =
     "  --boot            power-on: run the autostart app from the card's app store,\n"
     "                    a new version on trial (docs/app-store.md); no app arguments\n"
     "  --skip-autostart  --boot: the held key; start nothing (safe mode)\n"
+    "                    --boot --serve DEVICE: boot, then keep serving the dev link\n"
     "  --install IMAGE   put IMAGE into the card's app store (inactive slot, on trial)\n"
     "  --autostart       --install: make it the app --boot runs\n"
     "  --allow-downgrade --install: accept a lower version than the installed one\n"
-    "  --apps            list the card's installed apps, one JSON object a line\n";
+    "  --apps            list the card's installed apps, one JSON object a line\n"
+    "  --rollback ID     go back to ID's other version (drop the one on trial)\n"
+    "  --remove ID       remove ID from the card's app store\n"
+    "  --trust HEX       add an Ed25519 public key: the card then takes only images it signed\n";
 
 static uint8_t *read_file(const char *path, size_t *len, int *err)
 {
@@ -118,10 +122,17 @@ static int run_file(const char *path, const qcam_run_options *opts, int repeat, 
     return code;
 }
 
-/* --install IMAGE / --apps: the card's app store (runtime/store/store.h). */
-static int store_command(const qcam_run_options *opts, const char *install,
+typedef struct {
+    const char *install, *rollback, *remove, *trust;
+    bool list;
+} store_cmd;
+
+/* --install IMAGE / --apps / --rollback / --remove / --trust: the card's app
+ * store (runtime/store/store.h). */
+static int store_command(const qcam_run_options *opts, const store_cmd *cmd,
                          const qcam_store_install_opts *inst)
 {
+    const char *install = cmd->install;
     qcam_fs_card *card = qcam_fs_card_open(opts->sdcard_dir, opts->sdcard_cap);
     if (!card) {
         fprintf(stderr, "qcam: cannot open the card %s: %s\n", opts->sdcard_dir, strerror(errno));
@@ -143,6 +154,17 @@ static int store_command(const qcam_run_options *opts, const char *install,
             else qcam_store_state_json(&st, stdout);
             free(buf);
         }
+    } else if (cmd->rollback || cmd->remove || cmd->trust) {
+        char msg[300];
+        qcam_app_state st;
+        const char *what = cmd->rollback ? cmd->rollback : cmd->remove ? cmd->remove : "the key";
+        code = cmd->rollback ? qcam_store_rollback(card, cmd->rollback, &st, msg, sizeof msg)
+               : cmd->remove ? qcam_store_remove(card, cmd->remove, msg, sizeof msg)
+                             : qcam_store_trust_key(card, cmd->trust, msg, sizeof msg);
+        if (code != 0) fprintf(stderr, "qcam: refusing %s: %s\n", what, msg);
+        else if (cmd->rollback) qcam_store_state_json(&st, stdout);
+        else if (cmd->remove) printf("{\"id\":\"%s\",\"removed\":true}\n", cmd->remove);
+        else printf("{\"trusted\":\"%s\"}\n", cmd->trust);
     } else {
         int r = qcam_store_list(card, stdout);
         if (r != 0) {
@@ -161,8 +183,9 @@ int main(int argc, char **argv)
     const char *paths[16];
     int n_paths = 0;
     int repeat = 1, verify_only = 0, source = 0, stats = 0, echo = 0;
-    const char *serve = NULL, *install = NULL;
-    int boot = 0, skip_autostart = 0, list_apps = 0;
+    const char *serve = NULL;
+    store_cmd scmd = {0};
+    int boot = 0, skip_autostart = 0;
     qcam_store_install_opts inst = {0};
     opts.board = getenv("QCAM_BOARD");
     if (getenv("QCAM_LOG_LEVEL")) {
@@ -216,13 +239,19 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--skip-autostart") == 0) {
             skip_autostart = 1;
         } else if (strcmp(a, "--install") == 0 && i + 1 < argc) {
-            install = argv[++i];
+            scmd.install = argv[++i];
+        } else if (strcmp(a, "--rollback") == 0 && i + 1 < argc) {
+            scmd.rollback = argv[++i];
+        } else if (strcmp(a, "--remove") == 0 && i + 1 < argc) {
+            scmd.remove = argv[++i];
+        } else if (strcmp(a, "--trust") == 0 && i + 1 < argc) {
+            scmd.trust = argv[++i];
         } else if (strcmp(a, "--autostart") == 0) {
             inst.autostart = true;
         } else if (strcmp(a, "--allow-downgrade") == 0) {
             inst.allow_downgrade = true;
         } else if (strcmp(a, "--apps") == 0) {
-            list_apps = 1;
+            scmd.list = true;
         } else if (strcmp(a, "--echo") == 0) {
             echo = 1;
         } else if (strcmp(a, "--stats") == 0) {
@@ -247,14 +276,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "qcam-runtime: --serve takes no app or app arguments\n");
             return QCAM_EXIT_USAGE;
         }
-        return qcam_serve_main(serve, &opts, echo);
+        return qcam_serve_main(serve, &opts, echo,
+                               !boot ? QCAM_SERVE_NO_BOOT
+                               : skip_autostart ? QCAM_SERVE_BOOT_SKIP
+                                                : QCAM_SERVE_BOOT);
     }
-    if (install || list_apps) {
+    if (scmd.install || scmd.list || scmd.rollback || scmd.remove || scmd.trust) {
         if (n_paths || i < argc) {
-            fprintf(stderr, "qcam-runtime: --install and --apps take no app or app arguments\n");
+            fprintf(stderr, "qcam-runtime: the store commands take no app or app arguments\n");
             return QCAM_EXIT_USAGE;
         }
-        return store_command(&opts, install, &inst);
+        return store_command(&opts, &scmd, &inst);
     }
     if (boot) {
         if (n_paths) {

@@ -10,6 +10,8 @@
 //            (host-modules/rtsp/): bytes from the network (seeds: test/fuzz-rtsp.ts)
 //   wav      the sim microphone's WAV reader and G.711 (host-modules/audio/wav.c,
 //            backend_sim.c, g711.c): .wav files on the card (seeds: test/fuzz-wav.ts)
+//   store    the app store's state record, key list and dev-link store requests
+//            (runtime/store/store_text.c; seeds: test/fuzz-store.ts)
 // Layout, for a target NAME:
 //   out/fuzz/fuzz_NAME            the target
 //   out/fuzz/corpus-NAME/         seed corpus (seed-* files are rewritten; others kept)
@@ -23,22 +25,24 @@
 // seeds are known to reach what they were made for.
 // The image target's expectations come from the host build's build-info.json,
 // the same facts packImage writes, so its seeds verify.
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildFlavor, readBuildInfo, type BuildInfo } from "../build/cmake.ts";
 import { packImage, sealImage, OFF, DIGEST_SIZE, FLAG_DEBUG_INFO, type AppImage } from "../build/image.ts";
 import { BuildError, step } from "../build/log.ts";
+import { signatureOffset, signImage } from "../build/sign.ts";
 import { OUT, ROOT } from "../build/paths.ts";
 import { ffmpegFile, MEDIA } from "./fuzz-media.ts";
 import { MP4_DICT, mp4Seeds } from "./fuzz-mp4.ts";
 import { RTSP_DICT, rtspSeeds } from "./fuzz-rtsp.ts";
 import { WAV_DICT, wavSeeds } from "./fuzz-wav.ts";
+import { STORE_DICT, storeSeeds } from "./fuzz-store.ts";
 import { spawnChild, spawnSyncChild } from "./helpers.ts";
 
-export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "rtsp" | "wav";
-export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "rtsp", "wav"];
+export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "rtsp" | "wav" | "store";
+export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "rtsp", "wav", "store"];
 
 export const FUZZ_DIR = path.join(OUT, "fuzz");
 export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
@@ -142,6 +146,7 @@ export const Status = {
   target: 17,
   abi: 18,
   sections: 19,
+  signature: 24,
 } as const;
 
 /** The image target's control byte (see runtime/fuzz/fuzz_image.c). */
@@ -257,6 +262,16 @@ export function seeds(info: BuildInfo): ImageSeed[] {
   add("entry-name-32", Status.ok, edit(minimal, (b) => b.fill(0x61, OFF.entryName, OFF.entryName + 32)));
   add("size-seal-fixes-size", Status.ok, edit(minimal, (b) => b.writeUInt32LE(1, OFF.imageSize), false), Mode.sizeSeal);
   add("seal-fixes-digest", Status.ok, edit(full, (b) => b.fill(0, b.length - DIGEST_SIZE), false), Mode.seal);
+  // Signed images (Ed25519 over the signing digest, build/sign.ts): a key made for the run.
+  const key = generateKeyPairSync("ed25519").privateKey;
+  const signedFull = signImage(full, key);
+  const sigAt = signatureOffset(signedFull);
+  add("signed-valid", Status.ok, signedFull);
+  add("signed-payload-changed", Status.signature, edit(signedFull, (b) => (b[sigAt - 9] ^= 1)));
+  add("signed-signature-changed", Status.signature, edit(signedFull, (b) => (b[sigAt + 32] ^= 1)));
+  add("signed-key-changed", Status.signature, edit(signedFull, (b) => (b[sigAt] ^= 1)));
+  add("signed-section-short", Status.sections, edit(signedFull, (b) => b.writeUInt32LE(95, 96 + 16 * 6 + 12)));
+  add("signed-twice", Status.sections, edit(signedFull, (b) => b.writeUInt32LE(5, 96 + 16 * 5)));
   add("seal-then-sections", Status.sections, edit(full, (b) => b.writeUInt32LE(b.length, sec(3) + 8), false), Mode.seal);
   return s;
 }
@@ -514,7 +529,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
     title: "qcam_image_verify (runtime/image.c)",
     sources: ["runtime/image.c", "runtime/sha256.c", "runtime/fuzz/fuzz_image.c"],
     includes: ["-I", "runtime", "-I", "firmware"],
-    libs: [],
+    libs: ["-lsodium"],
     maxLen: 4096,
     dict: [],
     defines: (ctx) => expectDefines(ctx.info()),
@@ -571,6 +586,16 @@ const TARGETS: Record<TargetName, TargetDef> = {
     dict: WAV_DICT,
     defines: () => [],
     seeds: () => wavSeeds(),
+  },
+  store: {
+    title: "app store state record, key list and store requests (runtime/store/store_text.c)",
+    sources: ["runtime/store/store_text.c", "runtime/fuzz/fuzz_store.c"],
+    includes: [],
+    libs: [],
+    maxLen: 4096,
+    dict: STORE_DICT,
+    defines: () => [],
+    seeds: () => storeSeeds(),
   },
 };
 

@@ -1,9 +1,12 @@
 // npm run soak: the long trials the test suite runs short. Loop recording
 // for three minutes (QCAM_SOAK_SECONDS), and on until the card has rolled
 // over, on a 12 MB and a 40 MB card, H.264 and H.265 with audio, each judged as test/integration/loop-recording.test.ts
-// judges its short trial; prints one line of figures per trial.
+// judges its short trial; prints one line of figures per trial. Then 20
+// SIGKILLs of the host during `qcam flash --port` (test/flash-kill-trial.ts;
+// the test suite runs 4).
 import { judgeLoopTrial, runLoopTrial, type LoopTrialOptions } from "./loop-trial.ts";
-import { tmpDir } from "./helpers.ts";
+import { envCount, tmpDir } from "./helpers.ts";
+import { runFlashKillTrials } from "./flash-kill-trial.ts";
 
 const seconds = Number(process.env.QCAM_SOAK_SECONDS ?? 180);
 if (!(seconds >= 60)) throw new Error(`QCAM_SOAK_SECONDS=${process.env.QCAM_SOAK_SECONDS}: a soak runs 60 s or more`);
@@ -31,4 +34,15 @@ for (const sizeMb of [12, 40])
     for (const b of bad) console.log(`  ${b}`);
     if (bad.length) failed++;
   }
+{
+  const kills = envCount("QCAM_FLASH_KILLS", 20, 20);
+  const trials = await runFlashKillTrials(kills, envCount("QCAM_FLASH_KILL_SEED", 12, 0), (l) => console.log(`flash: ${l}`));
+  const bad = trials.filter((t) => t.problems.length);
+  const landed = (w: string) => trials.filter((t) => t.landed === w).length;
+  console.log(
+    `flash: ${kills} SIGKILLs of the host (${landed("before the push")} before the push, ${landed("during the push")} during, ${landed("after the push")} after): ` +
+      `${trials.length - bad.length} booted a verified app and flashed again: ${bad.length ? "FAIL" : "ok"}`,
+  );
+  if (bad.length) failed++;
+}
 process.exit(failed ? 1 : 0);

@@ -134,6 +134,8 @@ export interface BoardOptions {
   asan?: boolean;
   sdcard?: string;
   baud?: string;
+  /** The held key at power-on: start no app (safe mode), just serve. */
+  skipAutostart?: boolean;
 }
 
 export async function board(opts: BoardOptions): Promise<number> {
@@ -160,7 +162,8 @@ export async function board(opts: BoardOptions): Promise<number> {
     });
     const m = /host=(\S+) board=(\S+)/.exec(line);
     if (!m) throw new BuildError(`qcam-ptypair said '${line}'`);
-    const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo"];
+    // Like a board at power-on: the card's autostart app through trial boot, the link up throughout.
+    const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo", "--boot", ...(opts.skipAutostart ? ["--skip-autostart"] : [])];
     const cmd = opts.target === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
     process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), BOARD_LINK) || BOARD_LINK})${opts.baud ? ` at ${opts.baud} baud` : ""}; the board's own end: ${m[2]}\n`);
     return await new Promise<number>((resolve) => {

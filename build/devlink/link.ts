@@ -12,7 +12,7 @@ import { Channel, Decoder, FLAG_REPLY, MAX_PAYLOAD, encodeFrame, type Frame } fr
 export const Control = { hello: 1, push: 2, run: 3, stop: 4, reload: 5, stats: 6, event: 7 } as const;
 export const Push = { data: 1, ack: 2, done: 3 } as const;
 export const Console = { stdout: 1, stderr: 2, dropped: 3 } as const;
-export const Status = { ok: 0, have: 1, idle: 2, bad: 3, noent: 4, refused: 5, nospace: 6, unknown: 7 } as const;
+export const Status = { ok: 0, have: 1, idle: 2, bad: 3, noent: 4, refused: 5, nospace: 6, unknown: 7, busy: 32 } as const;
 const STATUS_NAMES = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k])) as Record<number, string>;
 
 export interface Reply {

@@ -344,6 +344,13 @@ static void on_frame(agent *a, const qcam_dl_frame *f)
     case DL_STOP: on_stop(a, f); break;
     case DL_RELOAD: on_reload(a, f); break;
     case DL_STATS: on_stats(a, f); break;
+    case DL_STORE: { /* the app store: install.c */
+        char body[QCAM_DL_MAX_PAYLOAD - 8];
+        size_t n = 0;
+        uint16_t st = qcam_serve_store(a->s, f->payload + 1, f->len - 1u, body, sizeof body, &n);
+        reply(a, f, st, body, n);
+        break;
+    }
     default: reply_text(a, f, DL_UNKNOWN, "unknown control message %u", type); break;
     }
 }

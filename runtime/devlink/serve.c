@@ -17,6 +17,7 @@
 #include "../build_facts.h"
 #include "../image.h"
 #include "../loop.h"
+#include "../store/store.h"
 
 void qcam_hex(const uint8_t *b, size_t n, char *out)
 {
@@ -279,7 +280,27 @@ static void run_one(qcam_serve *s, const uint8_t hash[32])
     free(buf);
 }
 
-int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo)
+/* Power-on: the autostart app through trial boot, on the runner, stoppable
+ * over the link like any run; safe mode (nothing to run) just serves. */
+static void boot_one(qcam_serve *s, bool skip)
+{
+    pthread_mutex_lock(&s->lock);
+    s->running = true;
+    s->runs++;
+    qcam_control_clear(&s->control);
+    pthread_mutex_unlock(&s->lock);
+    int code = qcam_store_boot(&s->opts, skip);
+    fflush(stdout);
+    fflush(stderr);
+    mark_idle(s);
+    /* Safe mode (nothing ran) says so on the console only: the link just serves. */
+    if (code != QCAM_STORE_ERR_NO_APP)
+        qcam_serve_event(s, "event=exited\nimage=boot\ncode=%d\nreason=%s\n", code,
+                         reason_name(qcam_control_reason(&s->control)));
+}
+
+int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo,
+                    qcam_serve_boot boot)
 {
     static qcam_serve serve;
     qcam_serve *s = &serve;
@@ -315,6 +336,7 @@ int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo)
         fprintf(stderr, "qcam-runtime: cannot start the dev-link agent\n");
         return QCAM_EXIT_USAGE;
     }
+    if (boot != QCAM_SERVE_NO_BOOT) boot_one(s, boot == QCAM_SERVE_BOOT_SKIP);
     /* The runner: one app at a time, until SIGINT/SIGTERM. */
     pthread_mutex_lock(&s->lock);
     for (;;) {

@@ -35,11 +35,15 @@
 
 /* Message types (docs/dev-link.md, section 3). */
 enum { DL_HELLO = 1, DL_PUSH = 2, DL_RUN = 3, DL_STOP = 4, DL_RELOAD = 5, DL_STATS = 6, DL_EVENT = 7 };
+/* The app store over the link (install.c): install a pushed image, list,
+ * rollback, remove. Numbered apart from the session messages above. */
+enum { DL_STORE = 16 };
 enum { DL_DATA = 1, DL_ACK = 2, DL_DONE = 3 };
 enum { DL_STDOUT = 1, DL_STDERR = 2, DL_DROPPED = 3 };
 enum {
     DL_OK = 0, DL_HAVE = 1, DL_IDLE = 2, DL_BAD = 3, DL_NOENT = 4, DL_REFUSED = 5, DL_NOSPACE = 6,
     DL_UNKNOWN = 7,
+    DL_BUSY = 32, /* store: an app is running; stop it first (apart from the session statuses) */
 };
 
 typedef struct qcam_serve {
@@ -82,11 +86,23 @@ void qcam_serve_event(qcam_serve *s, const char *fmt, ...) __attribute__((format
 /* The agent thread (agent.c). */
 int qcam_agent_start(qcam_serve *s, pthread_t *thread);
 
+/* A `store` request (install.c): body is text (`op=install|apps|rollback|
+ * remove`, ...). Writes the reply body (at most cap bytes) and returns the
+ * status. Runs on the agent thread with the runner held idle. */
+uint16_t qcam_serve_store(qcam_serve *s, const uint8_t *body, size_t len, char *out, size_t cap,
+                          size_t *out_len);
+
 /* The path of the stored image with this hash. */
 void qcam_serve_image_path(const qcam_serve *s, const uint8_t hash[32], char *out, size_t n);
 void qcam_hex(const uint8_t *b, size_t n, char *out); /* out: 2n + 1 */
 
+/* How the serving process starts: serving only, or first the card's
+ * autostart app through trial boot (qcam-runtime --boot --serve), as a board
+ * at power-on; skip = the held key. Either way the link stays up after. */
+typedef enum { QCAM_SERVE_NO_BOOT, QCAM_SERVE_BOOT, QCAM_SERVE_BOOT_SKIP } qcam_serve_boot;
+
 /* Run the serving process: returns the process exit status. */
-int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo);
+int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo,
+                    qcam_serve_boot boot);
 
 #endif

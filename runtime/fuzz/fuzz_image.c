@@ -21,6 +21,9 @@
  * reports any read past its end. On success every section byte is read and
  * the result's invariants are checked; a violated invariant aborts.
  *
+ * Signed images (a QCAM_SECTION_SIGNATURE) are verified with libsodium; on
+ * success img.signer points at the key inside the signature section.
+ *
  * Set QCAM_FUZZ_TRACE=1 to print one line per input (mode, status, reason).
  */
 #include <stdint.h>
@@ -83,6 +86,7 @@ static int known_status(int st)
 {
     switch (st) {
     case QCAM_IMG_OK:
+    case QCAM_IMG_ERR_SIGNATURE:
     case QCAM_IMG_ERR_MAGIC:
     case QCAM_IMG_ERR_FORMAT:
     case QCAM_IMG_ERR_TRUNCATED:
@@ -114,6 +118,12 @@ static void check_image(const uint8_t *buf, size_t len, const qcam_image_expect 
     CHECK(img->sections[img->entry_section].size > 0);
     CHECK(img->entry_name[0] != 0);
     CHECK(img->entry_name[QCAM_IMAGE_ENTRY_NAME_LEN] == 0);
+    if (img->signer) {
+        const qcam_image_section *sig = qcam_image_find(img, QCAM_SECTION_SIGNATURE);
+        CHECK(sig && sig->size == QCAM_IMAGE_SIGNATURE_SECTION_SIZE && img->signer == sig->data);
+    } else {
+        CHECK(qcam_image_find(img, QCAM_SECTION_SIGNATURE) == NULL);
+    }
 
     /* Sections lie between the section table and the digest. Compare as
      * offsets, then read every byte: ASan reports anything out of range. */

@@ -26,7 +26,9 @@
 #include <stdint.h>
 
 #include "../../host-modules/fs/fs.h"
+#include "../image.h"
 #include "../qcam_host.h"
+#include "store_text.h"
 
 /* Exit codes (image refusals keep image.h's 10..19: 17 target, 18 ABI). */
 enum {
@@ -36,23 +38,26 @@ enum {
     QCAM_STORE_ERR_NO_APP = 33,    /* boot: nothing can run (safe mode) */
     QCAM_STORE_ERR_ID = 34,        /* the image has no usable app id */
     QCAM_STORE_ERR_STATE = 35,     /* the state record cannot be read */
+    QCAM_STORE_ERR_UNSIGNED = 36,  /* the board requires signed images; this one is not */
+    QCAM_STORE_ERR_UNTRUSTED = 37, /* signed by a key the board does not hold */
+    QCAM_STORE_ERR_KEYS = 38,      /* the board's key list cannot be read */
+    QCAM_STORE_ERR_NOT_INSTALLED = 39, /* rollback/remove: no such app */
+    QCAM_STORE_ERR_NO_ROLLBACK = 40,   /* rollback: no other version to go back to */
 };
 
-#define QCAM_STORE_TRIES 3
-#define QCAM_TRIAL_GOOD_MS 10000
-#define QCAM_STORE_ID_MAX 64
-#define QCAM_STORE_VERSION_MAX 64
-#define QCAM_STORE_REASON_MAX 256
 
-typedef struct {
-    char id[QCAM_STORE_ID_MAX + 1];
-    char active;  /* 'a', 'b' or 0: the good slot */
-    char pending; /* 'a', 'b' or 0: the slot on trial */
-    int tries;    /* tries left for the pending slot */
-    char version[2][QCAM_STORE_VERSION_MAX + 1]; /* of slot a, b ("" if empty) */
-    char rollback[QCAM_STORE_REASON_MAX];        /* why the last rollback happened, or "" */
-    unsigned seq; /* bumped at every write */
-} qcam_app_state;
+
+#define QCAM_TRIAL_GOOD_MS 10000
+/* The hang watchdog of a version on trial: no needExit() and no loop turn
+ * for this long (QCAM_TRIAL_HANG_MS in the environment overrides it) and the
+ * engine's interrupt handler stops it; blocked outside JavaScript for
+ * QCAM_TRIAL_HANG_GRACE_MS more, the process ends (a board's watchdog reset)
+ * with QCAM_EXIT_HUNG. Either way the try is spent. */
+#define QCAM_TRIAL_HANG_MS 5000
+#define QCAM_TRIAL_HANG_GRACE_MS 2000
+#define QCAM_EXIT_HUNG 23
+
+/* qcam_app_state: store_text.h */
 
 typedef struct {
     bool allow_downgrade;
@@ -65,6 +70,23 @@ typedef struct {
 int qcam_store_install(qcam_fs_card *card, const uint8_t *buf, size_t len,
                        const qcam_store_install_opts *o, qcam_app_state *out, char *msg,
                        size_t msg_len);
+
+/* Signatures. The board's trusted Ed25519 public keys are /sdcard/qcam/keys,
+ * one 64-hex-digit key a line ('#' comments); with at least one key the
+ * board installs and runs only images signed by one of them. */
+/* 0 when `img` (verified) may run here, else 36/37/38 with a message. */
+int qcam_store_check_trust(qcam_fs_card *card, const qcam_image *img, char *msg, size_t msg_len);
+/* Add a key (64 hex digits) to the list, atomically. 0 or a code with msg. */
+int qcam_store_trust_key(qcam_fs_card *card, const char *hex, char *msg, size_t msg_len);
+
+/* Go back to the other version by hand: a version on trial is dropped;
+ * without one, the previous good version (the other slot, verified) becomes
+ * the good one. One atomic state write. 0 or a code with msg; *out the state. */
+int qcam_store_rollback(qcam_fs_card *card, const char *id, qcam_app_state *out, char *msg,
+                        size_t msg_len);
+/* Remove an app: the state record says so first (the commit), then the
+ * autostart line and the slots go. The app's data folder stays. 0 or a code. */
+int qcam_store_remove(qcam_fs_card *card, const char *id, char *msg, size_t msg_len);
 
 /* Read the state of app `id`: 0, -ENOENT when not installed, or another
  * -errno / -EBADMSG for an unreadable record. */
@@ -93,5 +115,12 @@ int qcam_trial_mark_good(qcam_trial *t);
 /* Called from the app's loop turns: marks good once the app has run its
  * loop for QCAM_TRIAL_GOOD_MS. */
 void qcam_trial_tick(qcam_trial *t);
+/* Called at every loop turn (needExit() included): the app is alive. */
+void qcam_trial_alive(qcam_trial *t);
+/* The loop waits for a timer or an event (on) and is back (off): waiting is
+ * not hanging. */
+void qcam_trial_waiting(qcam_trial *t, bool on);
+/* The interrupt handler's question: has the watchdog fired? (It records so.) */
+bool qcam_trial_hung(qcam_trial *t);
 
 #endif

@@ -1,0 +1,102 @@
+// The app store over the dev link (docs/app-store.md, "Over the dev link"):
+// `qcam flash --port` pushes the image on the push channel (resumable: a
+// push cut off goes on from the board's last verified byte, an image the
+// board holds is not sent again), then asks the board's store to install it
+// (runtime/devlink/install.c) and prints its answer; `qcam apps|rollback|
+// remove --port` ask the same store. An app running on the board is stopped
+// first (the store answers `busy` while one runs).
+import fs from "node:fs";
+import path from "node:path";
+import { BuildError } from "../log.ts";
+import type { Target } from "../paths.ts";
+import { BoardLink, LinkError, parseKv, Status } from "./link.ts";
+
+export const STORE = 16; // the `store` control message (runtime/devlink/serve.h DL_STORE)
+
+export interface StoreAnswer {
+  ok: boolean;
+  code: number; // the store's exit code (0 when ok)
+  text: string; // JSON lines when ok, the message when refused
+}
+
+/** The store's exit codes travel in the reply; a refusal keeps its code. */
+export class StoreRefusal extends BuildError {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+async function waitIdle(link: BoardLink, timeoutMs = 30000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await link.hello()).state === "idle") return;
+    if (Date.now() > end) throw new LinkError("the board's app did not stop");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** One store request; an app running is stopped first (it would be told `busy`). */
+export async function storeRequest(link: BoardLink, fields: Record<string, string>, log: (s: string) => void = () => undefined): Promise<StoreAnswer> {
+  const body = Buffer.from(Object.entries(fields).map(([k, v]) => `${k}=${v}\n`).join(""));
+  for (let attempt = 0; ; attempt++) {
+    const r = await link.request(STORE, body, 60_000);
+    const text = r.body.toString("utf8");
+    if (r.status === Status.busy && attempt < 5) {
+      log(`[flash] stopping the app running on the board\n`);
+      await link.stop();
+      await waitIdle(link);
+      continue;
+    }
+    if (r.status === Status.ok) return { ok: true, code: 0, text };
+    if (r.status === Status.refused) {
+      const kv = parseKv(text);
+      return { ok: false, code: Number(kv.code ?? 1), text: kv.message ?? text };
+    }
+    if (r.status === Status.unknown) throw new LinkError("the board's runtime has no app store over the link (update it: qcam flash --sdcard)");
+    throw new LinkError(`store: status ${r.status}: ${text}`);
+  }
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, a line per quarter otherwise. */
+export function progressBar(label: string, write: (s: string) => void = (s) => process.stderr.write(s), tty = process.stderr.isTTY === true) {
+  let lastQuarter = -1;
+  return (done: number, total: number) => {
+    const frac = total ? done / total : 1;
+    const width = 30;
+    const bar = "#".repeat(Math.round(frac * width)).padEnd(width, ".");
+    const line = `[flash] ${label} [${bar}] ${Math.floor(frac * 100).toString().padStart(3)}% ${(done / 1024).toFixed(0)}/${(total / 1024).toFixed(0)} KiB`;
+    if (tty) write(`\r${line}${done >= total ? "\n" : ""}`);
+    else {
+      const q = Math.floor(frac * 4);
+      if (q !== lastQuarter) {
+        lastQuarter = q;
+        write(`${line}\n`);
+      }
+    }
+  };
+}
+
+export interface PortFlashOptions {
+  autostart: boolean;
+  allowDowngrade: boolean;
+}
+
+/** Push and install `image` on the board behind `link`: the store's state of the app. */
+export async function flashOverLink(link: BoardLink, image: string, opts: PortFlashOptions, log: (s: string) => void): Promise<{ state: string; skipped: boolean; resumedAt: number; bytes: number }> {
+  const bytes = fs.readFileSync(image);
+  const bar = progressBar(path.basename(image));
+  const pushed = await link.push(bytes, bar);
+  if (pushed.skipped) log(`[flash] ${path.basename(image)}: the board has it already\n`);
+  else if (pushed.resumedAt) log(`[flash] resumed at byte ${pushed.resumedAt} of ${bytes.length}\n`);
+  const fields: Record<string, string> = { op: "install", image: pushed.hash };
+  if (opts.autostart) fields.autostart = "1";
+  if (opts.allowDowngrade) fields.allow_downgrade = "1";
+  const a = await storeRequest(link, fields, log);
+  if (!a.ok) throw new StoreRefusal(`qcam: refusing ${path.basename(image)}: ${a.text}`, a.code);
+  return { state: a.text.trim(), skipped: pushed.skipped, resumedAt: pushed.resumedAt, bytes: pushed.bytes };
+}
+
+export type { Target };

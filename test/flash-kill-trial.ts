@@ -1,0 +1,184 @@
+// SIGKILLs of the host during `qcam flash --port` (docs/app-store.md, "Over
+// the dev link"): a sim board (`qcam board --baud 921600`, so a push takes a
+// while) with an app installed; `qcam flash` of the other version, killed
+// (with its whole process group) at a seeded random moment between its
+// start and its natural end. Then, alternately:
+//   - power cut: the board is killed too and started again — it boots a
+//     verified app, the old version or the new one — and the next flash
+//     completes;
+//   - the board lives on: the next flash completes at once (resumed from
+//     the board's last verified byte when the kill came mid-push), and the
+//     board, started again, boots the new version.
+// test/integration/app-store-flash-link.test.ts runs a few (QCAM_FLASH_KILLS),
+// `npm run soak` runs 20.
+import fs from "node:fs";
+import path from "node:path";
+import { buildApp } from "../build/app-build.ts";
+import { packImage, readImage, SectionType } from "../build/image.ts";
+import { ROOT } from "../build/paths.ts";
+import { spawnChild, tmpDir, type Started } from "./helpers.ts";
+
+const CLI = path.join(ROOT, "bin", "qcam.mjs");
+
+export interface KillTrial {
+  k: number;
+  delayMs: number;
+  landed: "before the push" | "during the push" | "after the push";
+  mode: "power cut" | "board lives on";
+  booted: string; // the version the board booted after the kill (power cut) or after the next flash
+  resumedAt: number; // the next flash's resume offset (0: from the start or skipped)
+  problems: string[];
+}
+
+async function until(what: string, f: () => boolean, timeoutMs = 60000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A small deterministic generator (mulberry32): the same seed, the same kill moments. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function makeImages(work: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const v of ["1.0.0", "2.0.0"]) {
+    const dir = path.join(work, "src", v);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "app.json"), JSON.stringify({ id: "demo", name: "demo", version: v }));
+    // ~150 KB of constant text: a push of a second or two at 921600 baud.
+    const pad = Array.from({ length: 1500 }, (_, i) => `"${v}-${i}-${"x".repeat(80)}"`).join(",\n");
+    fs.writeFileSync(
+      path.join(dir, "main.ts"),
+      `import { app } from "qcam:app";\nimport { sleepMs } from "qcam:time";\nconst pad: string[] = [${pad}];\n` +
+        `console.log(\`running \${app.id} \${app.version} (\${pad.length})\`);\napp.markGood();\nwhile (!app.needExit()) sleepMs(10);\n`,
+    );
+    out[v] = (await buildApp(dir, { typecheck: false, out: path.join(work, `demo-${v}.qcam`) })).image;
+  }
+  return out;
+}
+
+/** The image with one more (assets) section, different for every trial, so
+ * no push is skipped because the board holds those bytes already. (Editing
+ * the bytecode would not do: the engine checksums it.) */
+export function variant(image: string, k: number): string {
+  const img = readImage(fs.readFileSync(image));
+  img.sections.push({ type: SectionType.Assets, data: Buffer.from(`trial ${k} `.repeat(8)) });
+  const out = image.replace(/\.qcam$/, `-${k}.qcam`);
+  fs.writeFileSync(out, packImage(img));
+  return out;
+}
+
+interface Board {
+  b: Started;
+  port: string;
+}
+
+async function startBoard(sd: string): Promise<Board> {
+  const b = spawnChild(process.execPath, [CLI, "board", "--sdcard", sd, "--baud", "921600"], { stdin: "pipe", group: true });
+  await until("the board's path", () => /board: (\S+)/.test(b.output().stdout));
+  return { b, port: /board: (\S+)/.exec(b.output().stdout)![1] };
+}
+
+async function stopBoard(board: Board, sig: NodeJS.Signals): Promise<void> {
+  board.b.signal(sig);
+  await board.b.done;
+}
+
+/** The version the board booted: its first "running demo X" line. */
+async function bootedVersion(board: Board): Promise<string> {
+  await until("the board's boot", () => /running demo (\S+)|safe mode/.test(board.b.output().stdout + board.b.output().stderr), 60000);
+  return /running demo (\S+)/.exec(board.b.output().stdout)?.[1] ?? "safe mode";
+}
+
+function flashArgs(image: string, port: string): string[] {
+  return [CLI, "flash", image, "--port", port, "--allow-downgrade", "--autostart"];
+}
+
+async function fullFlash(image: string, port: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; firstProgressMs: number }> {
+  const t0 = Date.now();
+  let first = -1;
+  const c = spawnChild(process.execPath, flashArgs(image, port), { group: true });
+  const watch = setInterval(() => {
+    if (first < 0 && /\[flash\]/.test(c.output().stderr)) first = Date.now() - t0;
+  }, 5);
+  const r = await c.done;
+  clearInterval(watch);
+  return { code: r.code, stdout: c.output().stdout, stderr: c.output().stderr, ms: Date.now() - t0, firstProgressMs: first };
+}
+
+export async function runFlashKillTrials(n: number, seed: number, log: (s: string) => void = () => undefined): Promise<KillTrial[]> {
+  const work = tmpDir("qcam-flashkill-");
+  const images = await makeImages(work);
+  const sd = path.join(work, "card");
+  fs.mkdirSync(sd, { recursive: true });
+  const random = rng(seed);
+  let board = await startBoard(sd);
+  const trials: KillTrial[] = [];
+  try {
+    // 1.0.0 on the board, booted, good; and how long a whole flash of 2.0.0 takes.
+    const first = await fullFlash(images["1.0.0"], board.port);
+    if (first.code !== 0) throw new Error(`the first flash failed: ${first.stderr}`);
+    await stopBoard(board, "SIGKILL");
+    board = await startBoard(sd);
+    if ((await bootedVersion(board)) !== "1.0.0") throw new Error(`the board did not boot 1.0.0: ${board.b.output().stdout}`);
+    const baseline = await fullFlash(images["2.0.0"], board.port);
+    if (baseline.code !== 0) throw new Error(`the baseline flash failed: ${baseline.stderr}`);
+    await stopBoard(board, "SIGKILL");
+    board = await startBoard(sd);
+    let good = await bootedVersion(board);
+    if (good !== "2.0.0") throw new Error(`the board did not boot 2.0.0 after the baseline flash`);
+    log(`baseline: a whole flash ${baseline.ms} ms, the push's first progress at ${baseline.firstProgressMs} ms`);
+    const from = Math.max(0, baseline.firstProgressMs * 0.8);
+    for (let k = 1; k <= n; k++) {
+      const other = good === "1.0.0" ? "2.0.0" : "1.0.0";
+      const image = variant(images[other], k);
+      const delayMs = Math.round(from + random() * (baseline.ms * 1.1 - from));
+      const mode: KillTrial["mode"] = k % 2 === 1 ? "power cut" : "board lives on";
+      const problems: string[] = [];
+      const c = spawnChild(process.execPath, flashArgs(image, board.port), { group: true });
+      await new Promise((r) => setTimeout(r, delayMs));
+      c.signal("SIGKILL");
+      await c.done;
+      const err = c.output().stderr;
+      const landed: KillTrial["landed"] = /flashed/.test(c.output().stdout) ? "after the push" : /\[flash\]/.test(err) ? "during the push" : "before the push";
+      let booted = "";
+      let resumedAt = 0;
+      if (mode === "power cut") {
+        await stopBoard(board, "SIGKILL");
+        board = await startBoard(sd);
+        booted = await bootedVersion(board);
+        if (booted !== good && booted !== other) problems.push(`after the kill at ${delayMs} ms the board booted ${booted}, neither ${good} nor ${other}`);
+        const next = await fullFlash(image, board.port);
+        if (next.code !== 0) problems.push(`the next flash failed (${next.code}): ${next.stderr}`);
+      } else {
+        const next = await fullFlash(image, board.port);
+        if (next.code !== 0) problems.push(`the next flash failed (${next.code}): ${next.stderr}`);
+        resumedAt = Number(/resumed at byte (\d+)/.exec(next.stderr)?.[1] ?? 0);
+      }
+      // Either way the next flash completed: started again, the board boots the version just flashed.
+      await stopBoard(board, "SIGKILL");
+      board = await startBoard(sd);
+      const now = await bootedVersion(board);
+      if (mode === "board lives on") booted = now;
+      if (now !== other) problems.push(`after the completed flash the board booted ${now}, not ${other}`);
+      else good = other;
+      const t: KillTrial = { k, delayMs, landed, mode, booted, resumedAt, problems };
+      trials.push(t);
+      log(`kill ${k}: at ${delayMs} ms (${landed}), ${mode}: booted ${booted}${resumedAt ? `, next flash resumed at byte ${resumedAt}` : ""}${problems.length ? ` — ${problems.join("; ")}` : ""}`);
+    }
+  } finally {
+    await stopBoard(board, "SIGKILL");
+  }
+  return trials;
+}
