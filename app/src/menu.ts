@@ -379,7 +379,7 @@ export class MenuRecorder {
         if (p.failure) return this.#problem(p.failure);
         budget = p.budget;
       } else {
-        const need = ((s.bitrate + (s.audio ? AUDIO_BITRATE : 0)) / 8) * Math.min(10, s.segmentSeconds);
+        const need = (s.bitrate + (s.audio ? AUDIO_BITRATE : 0)) / 8; // a second of it, at least
         const free = space(this.dir).available;
         if (free < need) return this.#problem("ENOSPC: the SD card is full (loop recording is off)");
       }
@@ -414,9 +414,12 @@ export class MenuRecorder {
   #problem(reason: string): void {
     this.log(`problem: ${reason}`);
     const code = reason.split(":")[0];
-    const short = code === "ENOSPC" ? "CARD FULL" : code === "EIO" || code === "EROFS" || code === "EACCES" ? "CARD ERROR" : "ERROR";
-    const text =
-      code === "ENOSPC" ? "The card is full: recording stopped, files kept" : short === "CARD ERROR" ? "Card error: recording stopped, files kept" : `Recording stopped: ${reason}`;
+    const short = /encoder/i.test(reason) ? "ENCODER ERROR" : /camera|microphone/i.test(reason) ? "CAMERA ERROR"
+      : code === "ENOSPC" ? "CARD FULL" : /^E(IO|ROFS|ACCES|NODEV)$/.test(code) ? "CARD ERROR" : "ERROR";
+    const text = short === "CARD FULL" ? "Card full: recording stopped"
+      : short === "CARD ERROR" ? "Card error: recording stopped"
+      : short === "ENCODER ERROR" ? "Encoder error: recording stopped"
+      : `Recording stopped: ${reason}`;
     this.ui.toast(text, 6000);
     this.ui.status.set("msg", short, { color: RED });
   }
