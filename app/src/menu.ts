@@ -497,6 +497,22 @@ export class MenuRecorder {
     }
     this.#updateStatus();
     this.ui.update();
+    this.#logScreen();
+  }
+
+  #lastScreen = "";
+  /** At log level debug: the screen on top and its touch targets (tools and tests click them). */
+  #logScreen(): void {
+    const ui = this.ui, top = ui.top;
+    const sig = `${ui.depth}|${top.title}|${ui.dialogOpen}|${top.scroll}|${top.items.length}`;
+    if (sig === this.#lastScreen) return;
+    this.#lastScreen = sig;
+    const targets = ui.targets().map((t) => {
+      const m = /^item:(\d+)$/.exec(t.name);
+      const r = t.rect;
+      return { name: m ? top.items[Number(m[1])].label : t.name, x: r.x + (r.width >> 1), y: r.y + (r.height >> 1) };
+    });
+    console.debug(`screen ${JSON.stringify(ui.dialogOpen ? "dialog" : top.title || "home")} ${JSON.stringify(targets)}`);
   }
 
   close(): void {

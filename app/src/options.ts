@@ -7,9 +7,9 @@
 // --headless) runs it headless, as before the menu existed. Either way the
 // options given override the settings saved on the card for this run (they are
 // not saved).
-import { DEFAULT_SETTINGS, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./settings.ts";
+import { DEFAULT_SETTINGS, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
 
-export type { Codec, Container } from "./settings.ts";
+export type { Codec, Container } from "./defaults.ts";
 
 export interface RecorderOptions {
   recordSeconds: number | null; // null: record in segments until stopped
