@@ -402,7 +402,7 @@ export class MenuRecorder {
     if (!s) return;
     this.session = null;
     const r = s.stop();
-    this.log(`recording stopped after ${(r.elapsedMs / 1000).toFixed(1)} s: ${r.saved.length} files, ${r.stored} frames stored, ${r.lost} dropped${reason ? ` (${reason})` : ""}`);
+    this.log(`recording stopped after ${(r.elapsedMs / 1000).toFixed(1)} s: ${r.saved.length} files, ${r.framesIn} pictures taken, ${r.stored} frames stored, ${r.lost} dropped (${r.sourceMissed} more missed by the camera)${reason ? `: ${reason}` : ""}`);
     this.#recordButton.label = "Record";
     if (reason) this.#problem(reason);
     else this.ui.toast(`Saved ${r.saved.length === 1 ? "1 file" : `${r.saved.length} files`}, ${clock(r.elapsedMs)}`);
