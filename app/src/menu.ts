@@ -105,7 +105,7 @@ export class MenuRecorder {
     });
     this.recordingsScreen = new Screen({ title: "Recordings", onShow: () => this.#fillRecordings() });
     this.storageScreen = new Screen({ title: "Storage", onShow: () => this.#fillStorage() });
-    this.aboutScreen = new Screen({ title: "About" });
+    this.aboutScreen = new Screen({ title: "About", onShow: () => this.log(`about: ${app.name} ${app.version}, runtime qcam ${RUNTIME_VERSION}, engine ${ENGINE}`) });
     this.playbackScreen = new Screen({
       transparent: true,
       items: [
@@ -522,10 +522,12 @@ export class MenuRecorder {
   }
 }
 
-// Versions for About: the runtime is the project's release; the engine, the
-// quickjs-ng release it is built against.
-const RUNTIME_VERSION = "0.1.0";
-const ENGINE = "quickjs-ng 0.17";
+// Versions for About, put in by `qcam build` (the runtime refuses an image built
+// for another engine, so they are the running runtime's); Node tests have none.
+declare const QCAM_ENGINE_VERSION: string | undefined;
+declare const QCAM_RUNTIME_VERSION: string | undefined;
+const RUNTIME_VERSION = typeof QCAM_RUNTIME_VERSION === "string" ? QCAM_RUNTIME_VERSION : "(stub)";
+const ENGINE = `quickjs-ng ${typeof QCAM_ENGINE_VERSION === "string" ? QCAM_ENGINE_VERSION : "(stub)"}`;
 
 export function runMenu(cmd: CommandLine): void {
   console.log(`${app.name} ${app.version} on ${app.platform}`);
