@@ -299,6 +299,31 @@ describe("the menu-driven recorder", function () {
     t.close();
   });
 
+  it("a card error: shown on the screen, recording stopped cleanly, what was written kept", function () {
+    const t = t0();
+    t.key("ok");
+    t.run(2500);
+    world.fault("fs.write", { code: "EIO", times: Infinity });
+    t.run(1500);
+    assert.equal(t.rec.session, null);
+    assert.ok(t.texts().includes("CARD ERROR"), t.texts().join(" | "));
+    assert.ok(t.texts().includes("Card error: recording stopped"), t.texts().join(" | "));
+    assert.equal(t.videos().length, 1);
+    assert.ok(probe(t.videos()[0]).samples >= 30, "the fragments written before the error play");
+    t.close();
+  });
+
+  it("Ctrl-C while recording in the menu: the recording is finished and kept, exit 0", async function () {
+    world.at(300, () => world.exposed<KeyFn>("input.key")!("ok", "press"));
+    world.exitAt(2500);
+    const r = await runApp(APP, { args: [] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /recording started: 720p 30 fps h265 mp4\n/);
+    assert.match(r.stdout, /saved \/sdcard\/video\/rec_\d{8}_\d{6}_000\.mp4: \d+ frames, 2\.\d s/);
+    assert.match(r.stdout, /recording stopped after 2\.\d s: 1 files, \d+ pictures taken, \d+ frames stored, 0 dropped/);
+    assert.match(r.stdout, /bye\n$/);
+  });
+
   for (const codec of ["h264", "h265"] as const) {
     it(`Recordings: newest first with date, duration and size; play a short ${codec} file, pause, seek, back to the preview`, function () {
       const t = t0([`--menu`, "--codec", codec]);
