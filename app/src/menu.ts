@@ -20,7 +20,7 @@ import { removeTree, remove, space } from "qcam:fs";
 import { Input } from "qcam:input";
 import { Mp4Reader } from "qcam:mp4";
 import { Encoder } from "qcam:video";
-import { Choice, Item, Screen, Stepper, Text, Toggle, Ui, type Widget } from "../ui/index.ts";
+import { Choice, Item, Screen, Stepper, Text, Toggle, Ui, type Widget } from "qcam/ui";
 import { repairFolder, settingsPath } from "./headless.ts";
 import { RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, TIMESTAMP, type CommandLine } from "./options.ts";
 import { Player } from "./player.ts";

@@ -7,7 +7,7 @@ import { Display } from "qcam:display";
 import { Input, type Key } from "qcam:input";
 import { Mp4Reader } from "qcam:mp4";
 import { displayList, runApp, sdcard, world } from "qcam:testing";
-import type { Item, Toggle, Choice, Stepper, Widget } from "../ui/index.ts";
+import type { Item, Toggle, Choice, Stepper, Widget } from "qcam/ui";
 import { MenuRecorder } from "../src/menu.ts";
 import { parseCommandLine } from "../src/options.ts";
 import { DEFAULT_SETTINGS } from "../src/settings.ts";
