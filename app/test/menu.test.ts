@@ -193,6 +193,27 @@ describe("the menu-driven recorder", function () {
     t.close();
   });
 
+  it("a setting changed while recording is saved and applies to the next recording; the running one keeps its own", function () {
+    const t = t0();
+    t.key("ok");
+    t.run(500);
+    t.key("option");
+    t.keyItem("Resolution", "right"); // 720p -> 480p, while recording
+    assert.equal(t.saved().resolution, "480p");
+    assert.ok(t.texts().includes("Saved: applies to the next recording"), t.texts().join(" | "));
+    t.key("option");
+    t.run(1000);
+    t.key("ok"); // stop: the camera is reopened at 480p for the preview
+    t.run(1000);
+    t.key("ok");
+    t.run(1000);
+    t.key("ok");
+    const sizes = t.videos().sort().map((f) => `${probe(f).width}x${probe(f).height}`);
+    assert.deepEqual(sizes, ["1280x720", "854x480"]);
+    assert.equal(world.openHandles("Camera").length, 1);
+    t.close();
+  });
+
   it("About names the app, runtime and engine versions; Storage shows free and total", function () {
     const t = t0();
     t.key("option");
