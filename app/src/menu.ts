@@ -18,6 +18,8 @@ import { Camera, type Channel } from "qcam:camera";
 import { Display } from "qcam:display";
 import { removeTree, remove, space } from "qcam:fs";
 import { Input } from "qcam:input";
+import { link, type Pipe } from "qcam:link";
+import { RtspServer, type RtspStream } from "qcam:rtsp";
 import { Mp4Reader } from "qcam:mp4";
 import { Encoder } from "qcam:video";
 import { Choice, Item, Screen, Stepper, Text, Toggle, Ui, type Widget } from "qcam/ui";
@@ -63,6 +65,9 @@ export class MenuRecorder {
   #cam: Camera | null = null;
   #preview: Channel | null = null;
   #cameraStale = false;
+  /** RTSP: the server while RTSP is on; between recordings a link of its own feeds it. */
+  #server: RtspServer | null = null;
+  #idle: { enc: Encoder; stream: RtspStream; pipe: Pipe } | null = null;
   #lastStatus = -1;
   #infoCache = new Map<string, RecordingInfo>();
   // screens and the widgets that change
@@ -143,6 +148,7 @@ export class MenuRecorder {
       // a build without encoders (riscv64): recording says why when it is asked for
     }
     this.#openCamera();
+    this.#syncLive();
     this.#updateStatus(true);
   }
 
@@ -168,6 +174,8 @@ export class MenuRecorder {
     }
     if (this.session) this.ui.toast("Saved: applies to the next recording");
     else if (key === "resolution" || key === "fps") this.#reopenCamera();
+    else if (key === "codec" || key === "bitrate" || key === "rtsp") this.#stopIdle();
+    this.#syncLive();
     this.#updateStatus(true);
   }
 
@@ -359,8 +367,10 @@ export class MenuRecorder {
       this.#cameraStale = true;
       return;
     }
+    this.#stopIdle();
     this.#closeCamera();
     this.#openCamera();
+    this.#syncLive();
   }
 
   // ------------------------------------------------------------------ recording
@@ -387,7 +397,8 @@ export class MenuRecorder {
         const free = space(this.dir).available;
         if (free < need) return this.#problem("ENOSPC: the SD card is full (loop recording is off)");
       }
-      this.session = new Session(opts, budget);
+      this.#stopIdle();
+      this.session = new Session({ ...opts, ...(this.#server && s.rtsp ? { server: this.#server } : {}) }, budget);
     } catch (e) {
       const err = e as Error & { code?: string };
       // a camera whose link failed to start is reopened for the preview
@@ -411,6 +422,7 @@ export class MenuRecorder {
     if (reason) this.#problem(reason);
     else this.ui.toast(`Saved ${r.saved.length === 1 ? "1 file" : `${r.saved.length} files`}, ${clock(r.elapsedMs)}`);
     if (this.#cameraStale) this.#reopenCamera();
+    this.#syncLive();
     this.#updateStatus(true);
   }
 
@@ -426,6 +438,58 @@ export class MenuRecorder {
       : `Recording stopped: ${reason}`;
     this.ui.toast(text, 6000);
     this.ui.status.set("msg", short, { color: RED });
+  }
+
+  // ------------------------------------------------------------------ RTSP between recordings
+
+  /** RTSP as the settings say: the server while on, and between recordings its own link. */
+  #syncLive(): void {
+    const s = this.effective;
+    if (!s.rtsp) {
+      this.#stopIdle();
+      if (!this.session && this.#server) {
+        this.#server.close();
+        this.#server = null;
+        this.log("live view off");
+      }
+      return;
+    }
+    if (!this.#server) {
+      try {
+        this.#server = new RtspServer({ port: RTSP_PORT });
+      } catch (e) {
+        this.log(`live view: ${(e as Error).message}`);
+        this.ui.toast(`RTSP: ${(e as { code?: string }).code ?? "error"}`, 4000);
+        return;
+      }
+      this.#rtspUrl.detail = this.#server.url(RTSP_PATH);
+      this.log(`live at ${this.#rtspUrl.detail}`);
+    }
+    if (this.session || this.#idle || !this.#cam) return;
+    const { width, height } = RESOLUTION_SIZE[s.resolution];
+    let enc: Encoder | null = null;
+    try {
+      enc = new Encoder({ codec: s.codec, width, height, fps: s.fps, bitrate: s.bitrate, gop: s.fps });
+      const stream = this.#server.stream(RTSP_PATH, { video: enc });
+      const pipe = link(this.#cam, enc, [stream], {
+        onError: (e) => {
+          this.log(`live view stopped: ${e.code}: ${e.message}`);
+          this.#stopIdle();
+        },
+      });
+      this.#idle = { enc, stream, pipe };
+    } catch (e) {
+      enc?.close();
+      this.log(`live view: ${(e as Error).message}`);
+    }
+  }
+  #stopIdle(): void {
+    const idle = this.#idle;
+    if (!idle) return;
+    this.#idle = null;
+    idle.pipe.close();
+    idle.stream.close();
+    idle.enc.close();
   }
 
   // ------------------------------------------------------------------ playback
@@ -488,7 +552,7 @@ export class MenuRecorder {
       free = "card error";
     }
     st.set("free", free, { align: "right" });
-    if (this.session && s.rtsp) st.set("viewers", `${this.session.stats().viewers} live`, { align: "right" });
+    if (this.#server) st.set("viewers", `${this.#server.stats().clients.length} live`, { align: "right" });
     else st.remove("viewers");
   }
 
@@ -522,6 +586,9 @@ export class MenuRecorder {
   close(): void {
     this.stopPlayback();
     if (this.session) this.stopRecording(null);
+    this.#stopIdle();
+    this.#server?.close();
+    this.#server = null;
     this.#closeCamera();
   }
 }

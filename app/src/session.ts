@@ -31,6 +31,8 @@ export interface SessionOptions extends RecorderOptions {
   camera?: Camera;
   /** Progress and results, one line each. */
   log: (line: string) => void;
+  /** With `rtsp`: serve the stream from this server (kept open at the end) instead of one of its own. */
+  server?: RtspServer;
 }
 
 export interface SessionSummary {
@@ -76,6 +78,7 @@ export class Session {
   #overlay: Overlay | null;
   #writer: Mp4Writer | TsWriter;
   #server: RtspServer | null;
+  #ownServer: boolean;
   #live: ReturnType<RtspServer["stream"]> | null;
   #pipes: Pipe[];
   #closed: SessionSummary | null = null;
@@ -126,7 +129,8 @@ export class Session {
     } as const;
     // A transport stream has no audio (G.711 has no standard MPEG-TS mapping).
     this.#writer = o.container === "ts" ? new TsWriter(this.path, writerOptions) : new Mp4Writer(this.path, { ...writerOptions, audio: audioTrack });
-    this.#server = o.rtsp ? new RtspServer({ port: RTSP_PORT }) : null;
+    this.#ownServer = o.rtsp && !o.server;
+    this.#server = o.rtsp ? (o.server ?? new RtspServer({ port: RTSP_PORT })) : null;
     this.#live = this.#server?.stream(RTSP_PATH, { video: this.#enc, audio: audioTrack }) ?? null;
     if (this.#server) o.log(`live at ${this.#server.url(RTSP_PATH)}`);
 
@@ -180,7 +184,7 @@ export class Session {
     // Every picture the link took is in a file or dropped on the way, counted where it was.
     const lost = video.drops.queue + video.drops.encoder + video.drops.sinks[0] + writerDropped;
     this.#live?.close();
-    this.#server?.close();
+    if (this.#ownServer) this.#server?.close();
     this.#g711?.close();
     this.#mic?.close();
     this.#overlay?.close();

@@ -214,6 +214,30 @@ describe("the menu-driven recorder", function () {
     t.close();
   });
 
+  it("RTSP on: the live view runs between recordings too (a link of its own), one server throughout; off: nothing left", function () {
+    const t = t0();
+    t.key("option");
+    t.keyItem("RTSP live view");
+    assert.equal(world.openHandles("RtspServer").length, 1);
+    assert.equal(world.openHandles("Pipe").length, 1, "the live view's link, not recording");
+    assert.equal(t.videos().length, 0);
+    t.key("option");
+    assert.ok(t.texts().includes("0 live"), t.texts().join(" | "));
+    t.key("ok");
+    t.run(1000);
+    assert.equal(world.openHandles("Pipe").length, 1, "the recording's link feeds the live view now");
+    assert.equal(world.openHandles("RtspServer").length, 1);
+    t.key("ok");
+    assert.equal(world.openHandles("Pipe").length, 1, "back to the live view's own");
+    assert.equal(t.videos().length, 1);
+    t.key("option");
+    t.keyItem("RTSP live view");
+    assert.equal(world.openHandles("RtspServer").length, 0);
+    assert.equal(world.openHandles("Pipe").length, 0);
+    assert.equal(world.openHandles("Encoder").length, 0);
+    t.close();
+  });
+
   it("About names the app, runtime and engine versions; Storage shows free and total", function () {
     const t = t0();
     t.key("option");
