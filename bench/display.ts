@@ -15,6 +15,12 @@
 //     the page has painted the frame that shows it (requestAnimationFrame after
 //     its seq moved), timed in the page with performance.now(); p50 over 40 presses.
 //     Before that, with the preview on: the frames the page received per second.
+//  5. Menu navigation with the UI kit (app/examples/ui_demo.ts, preview on):
+//     a key POSTed to the sim page → the new screen drawn by the kit and flushed,
+//     timed in the app from the key event's timestamp (taken by the runtime's
+//     HTTP thread when the request arrived, CLOCK_MONOTONIC) to just after
+//     flush() returned; ok opens Settings from the Menu, option goes back: p50 and
+//     p99 over 200 screen changes.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -26,6 +32,7 @@ import type { BenchResult, BenchRow } from "./startup.ts";
 
 const APP_DIR = path.join(ROOT, "bench", "apps", "display");
 const MENU_APP = path.join(ROOT, "app", "examples", "display_menu.ts");
+const UI_APP = path.join(ROOT, "app", "examples", "ui_demo.ts");
 const WORK = path.join(OUT, "bench", "display");
 const GNU_TIME = "/usr/bin/time";
 const CHROMIUM = "/usr/bin/chromium";
@@ -130,11 +137,54 @@ async function keyLatency(image: string, runtime: string): Promise<{ p50: number
   }
 }
 
+/** ui_demo: key → new screen flushed, in the app (its `latency N us WxH` lines), `n` screen changes. */
+export async function uiNavigation(image: string, runtime: string, n: number): Promise<{ p50: number; p99: number; n: number; argv: string[]; samples: number[] }> {
+  const port = await freePort();
+  const sd = fs.mkdtempSync(path.join(os.tmpdir(), "qcam-bench-sd-"));
+  const argv = [runtime, "--sdcard", sd, "--display-port", String(port), "--no-display-url", image, "--", "--latency"];
+  const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv(), stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const waitFor = async (re: RegExp, from: number) => {
+    const t0 = Date.now();
+    for (;;) {
+      const m = re.exec(out.slice(from));
+      if (m) return m;
+      if (Date.now() - t0 > 20_000 || child.exitCode !== null) throw new Error(`ui_demo: no ${re} in:\n${out.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+  const key = (name: string) => fetch(`http://127.0.0.1:${port}/key?name=${name}&action=press`, { method: "POST" });
+  try {
+    await waitFor(/ui ready/, 0);
+    let from = out.length;
+    await key("option"); // home → Menu
+    await waitFor(/screen Menu\n/, from);
+    await new Promise((r) => setTimeout(r, 300));
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      from = out.length;
+      await key(i % 2 ? "option" : "ok"); // Settings, back to Menu
+      const m = await waitFor(/latency (\d+) us (\d+)x(\d+)\n/, from);
+      await waitFor(i % 2 ? /screen Menu\n/ : /screen Settings\n/, from);
+      samples.push(Number(m[1]) / 1000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    samples.sort((a, b) => a - b);
+    const q = (p: number) => samples[Math.min(samples.length - 1, Math.ceil(p * samples.length) - 1)];
+    return { p50: q(0.5), p99: q(0.99), n: samples.length, argv: [argv[0], argv[1], "SD", argv[3], "P", ...argv.slice(5)], samples };
+  } finally {
+    child.kill("SIGKILL");
+    fs.rmSync(sd, { recursive: true, force: true });
+  }
+}
+
 export async function runDisplayBenchmark(opts: { log: (m: string) => void }): Promise<BenchResult> {
   const log = opts.log;
   ensureFlavor("host");
   const image = rel((await buildApp(APP_DIR, { target: "host" })).image);
   const menuImage = rel((await buildApp(MENU_APP, { target: "host" })).image);
+  const uiImage = rel((await buildApp(UI_APP, { target: "host" })).image);
   const runtime = rel(runtimeBinary("host"));
   fs.mkdirSync(WORK, { recursive: true });
   const sd = ["--sdcard", rel(path.join(WORK, "sdcard")), "--no-display-url"];
@@ -179,6 +229,13 @@ export async function runDisplayBenchmark(opts: { log: (m: string) => void }): P
   rows.push({ benchmark: "full overlay redraw of an 8-item menu with text, 552x368 (p50 / p99 of 500)",
     qcam: `${(m.p50Us / 1000).toFixed(2)} / ${(m.p99Us / 1000).toFixed(2)} ms`, peer: "—", ratio: "—",
     goal: `p99 ≤ 8 ms: ${verdict(m.p99Us <= 8000)}`, command: code(menuArgv) });
+
+  // 5. menu navigation with the UI kit
+  log("display: UI kit menu navigation");
+  const u = await uiNavigation(uiImage, runtime, 200);
+  rows.push({ benchmark: "menu navigation with the UI kit: key press → new screen flushed, 552x368, preview on (ui_demo, p50 / p99 of 200)",
+    qcam: `${u.p50.toFixed(2)} / ${u.p99.toFixed(2)} ms`, peer: "—", ratio: "—",
+    goal: `p99 ≤ 16 ms: ${verdict(u.p99 <= 16)}`, command: `bench/display.ts uiNavigation: ${code(u.argv)} + POST /key` });
 
   // 4. key → screen in the page
   if (fs.existsSync(CHROMIUM)) {

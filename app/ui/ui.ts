@@ -384,10 +384,8 @@ export class Ui {
       this.#invalidate(this.#toastRect(this.#toast.text));
       this.#toast = null;
     }
-    if (this.#full) {
-      this.#redrawAll();
-      this.stats.fullRedraws++;
-    } else if (this.#dirty) this.#redraw(this.#dirty);
+    if (this.#full) this.#redrawAll();
+    else if (this.#dirty) this.#redraw(this.#dirty);
     else return null;
     this.#full = false;
     this.#dirty = null;
@@ -684,6 +682,7 @@ export class Ui {
   }
 
   #redrawAll(): void {
+    this.stats.fullRedraws++;
     const s = this.top;
     this.display.clear(s.transparent ? 0 : this.theme.background);
     for (const l of this.#layers()) l.draw();

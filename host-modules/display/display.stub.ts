@@ -197,7 +197,7 @@ export class Display {
     const backlight = optInt(o, "Display", "backlight", 0, 100, 1, 100);
     if (busy().open) throwErrno("EBUSY", "the display is already open (close() the other Display first)");
     const panel = PANELS.find((p) => p.board === world.board);
-    if (!panel) throw new Error(`unknown board "${world.board}" (known: maixcam, maixcam-pro, k230-lcd, k230-hdmi)`);
+    if (!panel) throwQcam("RangeError", "ERR_INVALID_ARG", `Display: unknown board "${world.board}" (known: maixcam, maixcam-pro, k230-lcd, k230-hdmi)`);
     busy().open = true;
     const handle = world.track("Display", this);
     const list = new DisplayList(rotation % 180 ? panel.height : panel.width, rotation % 180 ? panel.width : panel.height);

@@ -78,9 +78,10 @@ interface Ran {
   timedOut: boolean;
 }
 
-/** Run an image on the host runtime on an empty card; SIGINT after `sigintAfterS`; killed after 60 s. */
+/** Run an image on the host runtime (no display URL printed) on an empty card; SIGINT after `sigintAfterS`; killed after 60 s. */
 function runBlock(image: string, b: DocBlock, sdcard: string): Promise<Ran> {
-  const cmd = runtimeCommand("host", image, { args: b.args, sdcard });
+  // --no-display-url: an example that opens a Display writes nothing to stderr (the page's address)
+  const cmd = runtimeCommand("host", image, { args: b.args, sdcard, runtimeArgs: ["--no-display-url"] });
   const t0 = Date.now();
   const c = spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 60000 });
   const sigint = b.sigintAfterS !== undefined ? setTimeout(() => c.child.kill("SIGINT"), b.sigintAfterS * 1000) : undefined;

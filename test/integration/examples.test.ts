@@ -5,7 +5,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, fixture, probeStream, spawnSyncChild, tmpDir } from "../helpers.ts";
+import net from "node:net";
+import { assertDecodesClean, fixture, probeStream, spawnSyncChild, start, tmpDir } from "../helpers.ts";
 
 const EXAMPLES = path.join(ROOT, "app", "examples");
 
@@ -16,6 +17,29 @@ function runExample(name: string, sdcard: string, args: string[] = [], target: "
     assert.equal(r.status, 0, `${name}: ${r.stderr}`);
     return r.stdout;
   });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A PNG's RGBA pixels, decoded by ffmpeg. */
+function pngPixels(png: Buffer): { w: number; h: number; at: (x: number, y: number) => number[] } {
+  const dir = tmpDir("qcam-png-");
+  const file = path.join(dir, "a.png");
+  fs.writeFileSync(file, png);
+  const probe = spawnSyncChild("ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", file], { encoding: "utf8" });
+  const [w, h] = probe.stdout.trim().split(",").map(Number);
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-i", file, "-f", "rawvideo", "-pix_fmt", "rgba", "-"], { maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, String(r.stderr));
+  return { w, h, at: (x, y) => [...r.stdout.subarray((y * w + x) * 4, (y * w + x) * 4 + 3)] };
 }
 
 function judge(file: string, codec: "h264" | "hevc", width: number, height: number): number {
@@ -134,6 +158,61 @@ describe("examples (app/examples)", function () {
       assert.equal(r.status, 1, `${c.name} on ${c.target}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, c.line, `${c.name} on ${c.target}`);
     }
+  });
+
+  it("ui_demo (the UI kit): keys and touches through the sim page walk its screens, settings and dialogs", async function () {
+    this.timeout(120_000);
+    const port = await freePort();
+    const a = start("host", (await fixture(path.join(EXAMPLES, "ui_demo.ts"))).image, ["--targets"], ["--display-port", String(port), "--no-display-url"]);
+    const out = () => a.output().stdout;
+    await a.waitFor("ui ready on maixcam 552x368");
+    let from = out().length;
+    const step = async (action: string, expect: RegExp) => {
+      const r = await fetch(`http://127.0.0.1:${port}${action}`, { method: "POST" });
+      assert.equal(r.status, 204, action);
+      await a.waitFor(new RegExp(`[^]{${from}}[^]*${expect.source}`), 20_000);
+      from = out().length;
+    };
+    const key = (k: string, expect: RegExp) => step(`/key?name=${k}&action=press`, expect);
+    const targets = () => {
+      const lines = out().trimEnd().split("\n").filter((l) => l.startsWith("targets "));
+      return new Map(lines[lines.length - 1].slice(8).split(" ").map((t) => {
+        const [name, r] = t.split("@");
+        const [x, y, w, h] = r.split(",").map(Number);
+        return [name, [x + (w >> 1), y + (h >> 1)]] as const;
+      }));
+    };
+    const tap = async (name: string, expect: RegExp) => {
+      const [x, y] = targets().get(name) ?? assert.fail(`no target ${name} in ${[...targets().keys()].join(" ")}`);
+      await step(`/touch?action=down&x=${x}&y=${y}`, /$/);
+      await step(`/touch?action=up&x=${x}&y=${y}`, expect);
+    };
+    const screenshot = async () => pngPixels(Buffer.from(await (await fetch(`http://127.0.0.1:${port}/screenshot.png`)).arrayBuffer()));
+    // home: the live preview under a transparent overlay, a black status bar on top
+    const home = await screenshot();
+    assert.deepEqual([home.w, home.h], [552, 368]);
+    assert.deepEqual(home.at(276, 3), [0, 0, 0], "the status bar");
+    // keys alone
+    await key("option", /screen Menu\n/);
+    const menu = await screenshot();
+    assert.deepEqual(menu.at(276, 366), [0x10, 0x16, 0x1e], "an opaque menu: the theme's background");
+    await key("ok", /screen Settings\n/);
+    await key("right", /set resolution 720p\n/);
+    for (let i = 0; i < 3; i++) await key("next", /$/);
+    await key("right", /set bitrate 9\n/);
+    await key("next", /$/);
+    await key("ok", /set audio off\n/);
+    await key("option", /screen Menu\n/);
+    // touch alone
+    await tap("item:1", /screen Recordings\n/);
+    await tap("item:0", /dialog\n/);
+    await tap("dialog:confirm", /deleted rec_20260101_120000\.mp4\n/);
+    await tap("back", /screen Menu\n/);
+    await tap("back", /screen home\n/);
+    a.signal("SIGINT");
+    const r = await a.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
   });
 
   it("1 on riscv64 (qemu): the same app with the replay encoder", async function () {
