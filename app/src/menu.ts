@@ -518,7 +518,7 @@ export class MenuRecorder {
     const p = this.player;
     if (!p) return;
     this.player = null;
-    this.log(`playback ended at ${p.position.toFixed(1)} s, ${p.shown} pictures shown`);
+    this.log(`playback ended at ${p.position.toFixed(1)} s, ${p.decoded} pictures decoded, ${p.shown} shown`);
     p.close();
     (this.playbackScreen.items[1] as Item).label = "Pause";
     this.#showPreview();

@@ -15,8 +15,9 @@ export class Player {
   readonly codec: "h264" | "h265";
   readonly width: number;
   readonly height: number;
-  /** Pictures put on the screen so far. */
+  /** Pictures put on the screen so far, and decoded (a slow turn shows only the newest due). */
   shown = 0;
+  decoded = 0;
   ended = false;
   #disp: Display;
   #reader: Mp4Reader;
@@ -69,6 +70,7 @@ export class Player {
     this.#posUs = f.ptsUs - this.#firstPtsUs;
     f.close();
     for (const img of images) {
+      this.decoded++;
       if (show) {
         this.#disp.show(img, { fit: "fit" });
         this.shown++;
