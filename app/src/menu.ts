@@ -21,13 +21,14 @@ import { Input } from "qcam:input";
 import { link, type Pipe } from "qcam:link";
 import { RtspServer, type RtspStream } from "qcam:rtsp";
 import { Mp4Reader } from "qcam:mp4";
+import type { Overlay } from "qcam:overlay";
 import { Encoder } from "qcam:video";
 import { Choice, Item, Screen, Stepper, Text, Toggle, Ui, type Widget } from "qcam/ui";
 import { repairFolder, settingsPath } from "./headless.ts";
 import { RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, TIMESTAMP, type CommandLine } from "./options.ts";
 import { Player } from "./player.ts";
-import { AUDIO_BITRATE, Session } from "./session.ts";
-import { DEFAULT_SETTINGS, FRAME_RATES, loadSettings, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
+import { AUDIO_BITRATE, makeOverlay, Session } from "./session.ts";
+import { FRAME_RATES, loadSettings, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
 import { formatDate, formatDuration, formatSize, recordingInfos, recordings, type RecordingInfo } from "./storage.ts";
 
 const RED = 0xffff4040;
@@ -67,7 +68,7 @@ export class MenuRecorder {
   #cameraStale = false;
   /** RTSP: the server while RTSP is on; between recordings a link of its own feeds it. */
   #server: RtspServer | null = null;
-  #idle: { enc: Encoder; stream: RtspStream; pipe: Pipe } | null = null;
+  #idle: { enc: Encoder; stream: RtspStream; pipe: Pipe; overlay: Overlay | null } | null = null;
   #lastStatus = -1;
   #infoCache = new Map<string, RecordingInfo>();
   // screens and the widgets that change
@@ -79,7 +80,6 @@ export class MenuRecorder {
   readonly playbackScreen: Screen;
   #recordButton: Item;
   #rtspUrl: Text;
-  #widgets: { audio: Toggle; container: Choice };
 
   constructor(disp: Display, cmd: CommandLine) {
     this.disp = disp;
@@ -131,7 +131,7 @@ export class MenuRecorder {
       onHide: () => this.stopPlayback(),
     });
     this.#rtspUrl = new Text("RTSP address", `rtsp://<board>:${RTSP_PORT}${RTSP_PATH}`);
-    this.#widgets = this.#buildMenu();
+    this.#buildMenu();
     this.#fillAbout();
 
     this.ui = new Ui(disp, this.home);
@@ -174,12 +174,12 @@ export class MenuRecorder {
     }
     if (this.session) this.ui.toast("Saved: applies to the next recording");
     else if (key === "resolution" || key === "fps") this.#reopenCamera();
-    else if (key === "codec" || key === "bitrate" || key === "rtsp") this.#stopIdle();
+    else if (key === "codec" || key === "bitrate" || key === "rtsp" || key === "timestamp") this.#stopIdle();
     this.#syncLive();
     this.#updateStatus(true);
   }
 
-  #buildMenu(): { audio: Toggle; container: Choice } {
+  #buildMenu(): void {
     const s = this.effective;
     const fpsList = [...new Set([...FRAME_RATES, s.fps])].sort((a, b) => a - b);
     const segList = [...new Set([...SEGMENTS, s.segmentSeconds])].sort((a, b) => a - b);
@@ -228,7 +228,6 @@ export class MenuRecorder {
       new Item("About", { opens: this.aboutScreen }),
     ];
     this.#menuItems();
-    return { audio, container };
   }
   #allItems: Widget[] = [];
   /** The menu's rows: the RTSP address only while RTSP is on. */
@@ -468,17 +467,20 @@ export class MenuRecorder {
     if (this.session || this.#idle || !this.#cam) return;
     const { width, height } = RESOLUTION_SIZE[s.resolution];
     let enc: Encoder | null = null;
+    let overlay: Overlay | null = null;
     try {
       enc = new Encoder({ codec: s.codec, width, height, fps: s.fps, bitrate: s.bitrate, gop: s.fps });
       const stream = this.#server.stream(RTSP_PATH, { video: enc });
-      const pipe = link(this.#cam, enc, [stream], {
-        onError: (e) => {
-          this.log(`live view stopped: ${e.code}: ${e.message}`);
-          this.#stopIdle();
-        },
-      });
-      this.#idle = { enc, stream, pipe };
+      const text = this.text ?? (s.timestamp ? TIMESTAMP : undefined);
+      overlay = makeOverlay(text, height);
+      const onError = (e: Error & { code: string }) => {
+        this.log(`live view stopped: ${e.code}: ${e.message}`);
+        this.#stopIdle();
+      };
+      const pipe = link(this.#cam, enc, [stream], overlay ? { onError, overlay } : { onError });
+      this.#idle = { enc, stream, pipe, overlay };
     } catch (e) {
+      overlay?.close();
       enc?.close();
       this.log(`live view: ${(e as Error).message}`);
     }
@@ -489,6 +491,7 @@ export class MenuRecorder {
     this.#idle = null;
     idle.pipe.close();
     idle.stream.close();
+    idle.overlay?.close();
     idle.enc.close();
   }
 
@@ -601,6 +604,7 @@ const RUNTIME_VERSION = typeof QCAM_RUNTIME_VERSION === "string" ? QCAM_RUNTIME_
 const ENGINE = `quickjs-ng ${typeof QCAM_ENGINE_VERSION === "string" ? QCAM_ENGINE_VERSION : "(stub)"}`;
 
 export function runMenu(cmd: CommandLine): void {
+  makeOverlay(cmd.text)?.close(); // a --text the overlay refuses is an option error, before anything starts
   console.log(`${app.name} ${app.version} on ${app.platform}`);
   const disp = new Display();
   let rec: MenuRecorder | null = null;
@@ -620,4 +624,3 @@ export function runMenu(cmd: CommandLine): void {
   disp.close();
 }
 
-export { DEFAULT_SETTINGS };
