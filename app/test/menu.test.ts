@@ -291,6 +291,19 @@ describe("the menu-driven recorder", function () {
     });
   }
 
+  it("a setting the card cannot take: a message, the saved file as it was, nothing left beside it", function () {
+    const t = t0();
+    t.key("option");
+    t.keyItem("Audio");
+    const before = sdcard.readText(SETTINGS);
+    world.fault("fs.write", { code: "ENOSPC" });
+    t.keyItem("Codec", "left");
+    assert.ok(t.texts().includes("Not saved: ENOSPC"), t.texts().join(" | "));
+    assert.equal(sdcard.readText(SETTINGS), before);
+    assert.deepEqual(Object.keys(sdcard.tree()).filter((p) => p.startsWith("/sdcard/apps/")), [SETTINGS]);
+    t.close();
+  });
+
   it("a full card without loop recording: recording stops, the message shows, the file is kept", function () {
     fresh({ sdcardSizeMb: 2 });
     const t = t0();
