@@ -16,7 +16,7 @@ import net from "node:net";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "../../build/paths.ts";
-import { fixture, probeStream, spawnSyncChild, start, tmpDir, type Started } from "../helpers.ts";
+import { fixture, probeStream, spawnChild, spawnSyncChild, start, tmpDir, type Started } from "../helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -148,6 +148,19 @@ describe("the recorder in chromium: menus by keys and clicks, record, play, dele
     for (const r of runtimes) r.kill();
     await context?.close().catch(() => {});
     fs.rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("qcam start with no recorder option (what npm start runs) starts the menu recorder and prints its page's address", async function () {
+    const port = await freePort();
+    const rt = spawnChild(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "start", "--sdcard", tmpDir("qcam-sd-"), "--display-port", String(port)], { cwd: ROOT });
+    runtimes.push(rt);
+    await rt.waitFor(new RegExp(`^qcam recorder 0\\.1\\.0 on sim\n {2}menu ready on maixcam 552x368: open http://127\\.0\\.0\\.1:${port}/\n`));
+    await rt.waitFor(`qcam: display http://127.0.0.1:${port}/`, 20_000, true);
+    await open(`http://127.0.0.1:${port}/`);
+    rt.signal("SIGINT");
+    const r = await rt.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /bye\n$/);
   });
 
   it("maixcam 552x368, keys only: home and menu look as they should; record 3 s, find it in Recordings, play it, delete it", async function () {
