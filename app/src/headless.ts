@@ -50,6 +50,7 @@ export function recordHeadless(cmd: CommandLine): void {
       const w = s.stats();
       const clients = opts.rtsp ? `, ${w.viewers} live viewers` : "";
       log(`recording ${Math.round((now - s.startMs) / 1000)} s, ${w.videoFrames} frames${opts.audio ? `, ${w.audioFrames} audio frames` : ""}${clients}`);
+      console.debug(`  encoded ${s.pipeStats().framesEncoded} frames`); // (the menu says it too; the bench counts with it)
     }
     time.sleepMs(20);
   }

@@ -70,6 +70,7 @@ export class MenuRecorder {
   #server: RtspServer | null = null;
   #idle: { enc: Encoder; stream: RtspStream; pipe: Pipe; overlay: Overlay | null } | null = null;
   #lastStatus = -1;
+  #lastReport = -1;
   #infoCache = new Map<string, RecordingInfo>();
   // screens and the widgets that change
   readonly home: Screen;
@@ -545,7 +546,14 @@ export class MenuRecorder {
     if (this.player) {
       const p = this.player;
       st.set("rec", `${p.ended ? "END" : p.paused ? "PAUSE" : "PLAY"} ${formatDuration(p.position)} / ${formatDuration(p.duration)}`, { color: GREEN });
-    } else if (this.session) st.set("rec", `\u25cf REC ${clock(this.session.elapsedMs)}`, { color: RED });
+    } else if (this.session) {
+      st.set("rec", `\u25cf REC ${clock(this.session.elapsedMs)}`, { color: RED });
+      const sec = Math.floor(this.session.elapsedMs / 1000);
+      if (sec !== this.#lastReport) {
+        this.#lastReport = sec;
+        console.debug(`  encoded ${this.session.pipeStats().framesEncoded} frames`); // (headless says it too; the bench counts with it)
+      }
+    }
     else st.set("rec", "READY", { color: 0xffffffff });
     st.set("mode", `${s.resolution} ${s.fps} ${s.codec === "h264" ? "H.264" : "H.265"}`);
     let free: string;
