@@ -31,7 +31,7 @@ export interface RecorderUiOptions {
 
 const WORK = path.join(OUT, "bench", "recorder-ui");
 const CLK_TCK = 100; // Linux's USER_HZ
-const SETTINGS = { version: 1, resolution: "1080p", fps: 30, codec: "h264", bitrate: 3_000_000, audio: false, segmentSeconds: 60, loop: true, timestamp: false, container: "mp4", rtsp: false };
+const SETTINGS = { version: 1, resolution: "1080p", fps: 30, codec: "h264" as string, bitrate: 3_000_000, audio: false, segmentSeconds: 60, loop: true, timestamp: false, container: "mp4", rtsp: false };
 
 function childEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -68,15 +68,15 @@ interface Run {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function runOnce(image: string, menu: boolean): Promise<Run> {
+async function runOnce(image: string, menu: boolean, codec: "h264" | "h265"): Promise<Run> {
   const sd = fs.mkdtempSync(path.join(WORK, "sd-"));
   const port = await freePort();
   if (menu) {
     fs.mkdirSync(path.join(sd, "apps", "recorder", "data"), { recursive: true });
-    fs.writeFileSync(path.join(sd, "apps", "recorder", "data", "settings.json"), JSON.stringify(SETTINGS));
+    fs.writeFileSync(path.join(sd, "apps", "recorder", "data", "settings.json"), JSON.stringify({ ...SETTINGS, codec }));
   }
   const argv = [runtimeBinary("host"), "--sdcard", sd, "--no-display-url", "--display-port", String(port), "--log-level", "debug", image,
-    ...(menu ? [] : ["--", "--headless", "--record", "14", "--resolution", "1080p", "--codec", "h264"])];
+    ...(menu ? [] : ["--", "--headless", "--record", "14", "--resolution", "1080p", "--codec", codec])];
   const child: ChildProcess = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -132,27 +132,29 @@ export async function runRecorderUiBenchmark(opts: RecorderUiOptions): Promise<B
   ensureFlavor("host");
   fs.mkdirSync(WORK, { recursive: true });
   const image = (await buildApp(path.join(ROOT, "app"), { target: "host", typecheck: false })).image;
-  const headless: Run[] = [];
-  const menu: Run[] = [];
-  for (let i = 0; i < rounds; i++) {
-    for (const m of i % 2 ? [true, false] : [false, true]) {
-      opts.log(`bench: recorder ${m ? "menu + preview" : "headless"}, round ${i + 1} of ${rounds}`);
-      (m ? menu : headless).push(await runOnce(image, m));
+  const result: BenchResult = { rows: [], notes: [] };
+  for (const codec of ["h264", "h265"] as const) {
+    const headless: Run[] = [];
+    const menu: Run[] = [];
+    for (let i = 0; i < rounds; i++) {
+      for (const m of i % 2 ? [true, false] : [false, true]) {
+        opts.log(`bench: recorder ${codec} ${m ? "menu + preview" : "headless"}, round ${i + 1} of ${rounds}`);
+        (m ? menu : headless).push(await runOnce(image, m, codec));
+      }
     }
-  }
-  const cpuH = median(headless.map((r) => r.cpuPerFrameMs));
-  const cpuM = median(menu.map((r) => r.cpuPerFrameMs));
-  const over = cpuM / cpuH - 1;
-  const rateH = median(headless.map((r) => r.cpuPerSecond));
-  const rateM = median(menu.map((r) => r.cpuPerSecond));
-  const drops = (rs: Run[]) => Math.max(...rs.map((r) => r.dropped + r.missed));
-  const dropsM = drops(menu), dropsH = drops(headless);
-  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  const cmd = "`npm run bench -- --only recorder`";
-  return {
-    rows: [
+    const cpuH = median(headless.map((r) => r.cpuPerFrameMs));
+    const cpuM = median(menu.map((r) => r.cpuPerFrameMs));
+    const over = cpuM / cpuH - 1;
+    const rateH = median(headless.map((r) => r.cpuPerSecond));
+    const rateM = median(menu.map((r) => r.cpuPerSecond));
+    const drops = (rs: Run[]) => Math.max(...rs.map((r) => r.dropped + r.missed));
+    const dropsM = drops(menu), dropsH = drops(headless);
+    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+    const cmd = "`npm run bench -- --only recorder`";
+    const name = codec === "h264" ? "H.264" : "H.265";
+    result.rows.push(
       {
-        benchmark: "recorder 1080p30 H.264: process CPU per recorded frame with the menu, preview and status bar vs headless (ms, median)",
+        benchmark: `recorder 1080p30 ${name}: process CPU per encoded frame with the menu, preview and status bar vs headless (ms, median)`,
         qcam: cpuM.toFixed(2),
         peer: `${cpuH.toFixed(2)} (headless)`,
         ratio: `${(cpuM / cpuH).toFixed(3)} (${over >= 0 ? "+" : ""}${pct(over)})`,
@@ -160,16 +162,17 @@ export async function runRecorderUiBenchmark(opts: RecorderUiOptions): Promise<B
         command: cmd,
       },
       {
-        benchmark: "recorder 1080p30 H.264 with the menu and preview: frames dropped or missed (worst round)",
+        benchmark: `recorder 1080p30 ${name} with the menu and preview: frames dropped or missed (worst round)`,
         qcam: String(dropsM),
         peer: `${dropsH} (headless)`,
         ratio: "-",
         goal: `0: ${dropsM === 0 ? "met" : "**missed**"}`,
         command: cmd,
       },
-    ],
-    notes: [
-      `recorder UI bench: ${rounds} rounds each, CPU over the recorder's reports at 2 s and 10 s of each recording; CPU-s per s (median) menu ${rateM.toFixed(3)}, headless ${rateH.toFixed(3)}; frames stored per run (14 s headless, about 10 s menu): menu ${menu.map((r) => r.stored).join(", ")}, headless ${headless.map((r) => r.stored).join(", ")}; load average at the end ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores.`,
-    ],
-  };
+    );
+    result.notes.push(
+      `recorder UI bench, ${name}: ${rounds} rounds each, CPU between the recorder's 2nd and 10th report; CPU-s per s (median) menu ${rateM.toFixed(3)}, headless ${rateH.toFixed(3)}; frames stored per run (14 s headless, about 10 s menu): menu ${menu.map((r) => r.stored).join(", ")}, headless ${headless.map((r) => r.stored).join(", ")}; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores.`,
+    );
+  }
+  return result;
 }
