@@ -169,9 +169,10 @@ export class MenuRecorder {
       saveSettings(settingsPath(), this.settings);
       this.log(`setting ${key} = ${JSON.stringify(value)} saved`);
     } catch (e) {
+      // it applies to this run all the same; the card keeps what it had
       this.log(`setting ${key} not saved: ${(e as Error).message}`);
       this.ui.toast(`Not saved: ${(e as { code?: string }).code ?? "error"}`, 4000);
-      return;
+      if (this.session) return;
     }
     if (this.session) this.ui.toast("Saved: applies to the next recording");
     else if (key === "resolution" || key === "fps") this.#reopenCamera();
