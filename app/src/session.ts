@@ -96,48 +96,64 @@ export class Session {
     this.#o = o;
     const { width, height } = RESOLUTION_SIZE[o.resolution];
     this.budget = budget ?? new SegmentBudget(o.bitrate, o.audio ? AUDIO_BITRATE : 0, o.segmentSeconds);
-    this.#overlay = makeOverlay(o.text, height);
-    // The encoder first: opening the first one can take tens of milliseconds
-    // (on the sim it loads the codec plugin), and a camera already running
-    // would pile up pictures from before the recording starts.
-    this.#enc = new Encoder({ codec: o.codec, width, height, fps: o.fps, bitrate: o.bitrate, gop: o.fps });
-    this.#ownCamera = !o.camera;
-    this.#cam = o.camera ?? new Camera({ width, height, format: "nv21", fps: o.fps });
-    this.#mic = o.audio ? new AudioIn({ sampleRate: AUDIO.sampleRate, channels: 1 }) : null;
-    this.#g711 = o.audio ? new AudioEncoder({ codec: AUDIO.codec }) : null;
-    const audioTrack = o.audio ? { codec: AUDIO.codec, sampleRate: AUDIO.sampleRate } : undefined;
+    // Everything made is undone if a later part cannot be had (no encoder on this build,
+    // the RTSP port taken, ...): nothing is left open and the camera is free again.
+    const undo: (() => void)[] = [];
+    const made = <T extends { close(): unknown }>(x: T): T => (undo.push(() => x.close()), x);
+    try {
+      this.#overlay = makeOverlay(o.text, height);
+      if (this.#overlay) made(this.#overlay);
+      // The encoder first: opening the first one can take tens of milliseconds
+      // (on the sim it loads the codec plugin), and a camera already running
+      // would pile up pictures from before the recording starts.
+      this.#enc = made(new Encoder({ codec: o.codec, width, height, fps: o.fps, bitrate: o.bitrate, gop: o.fps }));
+      this.#ownCamera = !o.camera;
+      this.#cam = o.camera ?? made(new Camera({ width, height, format: "nv21", fps: o.fps }));
+      this.#mic = o.audio ? made(new AudioIn({ sampleRate: AUDIO.sampleRate, channels: 1 })) : null;
+      this.#g711 = o.audio ? made(new AudioEncoder({ codec: AUDIO.codec })) : null;
+      const audioTrack = o.audio ? { codec: AUDIO.codec, sampleRate: AUDIO.sampleRate } : undefined;
 
-    this.startMs = time.ticksMs();
-    const segments = o.recordSeconds === null;
-    const ext = o.container;
-    this.path = segments ? segmentPattern(o.dir, ext) : `${o.dir}/${segmentName(new Date(time.timeMs()), 0, ext)}`;
-    const writerOptions = {
-      video: this.#enc,
-      segment: segments ? { seconds: o.segmentSeconds } : undefined,
-      onSegment: (s: SegmentInfo) => {
-        this.#saved(s);
-        if (!s.full) this.budget.measured(s.size);
-        if (!this.#stopping && o.loop) this.#makeRoom(); // (close() hands over the last reports)
-      },
-      onFull: (path: string) => {
-        o.log(`the card is full: ${path} cut short`);
-        if (this.#stopping) return;
-        if (o.loop) this.#makeRoom();
-        else this.stopReason ??= "ENOSPC: the SD card is full";
-      },
-      onError: (e: Error & { code: string }) => this.#fail(e),
-    } as const;
-    // A transport stream has no audio (G.711 has no standard MPEG-TS mapping).
-    this.#writer = o.container === "ts" ? new TsWriter(this.path, writerOptions) : new Mp4Writer(this.path, { ...writerOptions, audio: audioTrack });
-    this.#ownServer = o.rtsp && !o.server;
-    this.#server = o.rtsp ? (o.server ?? new RtspServer({ port: RTSP_PORT })) : null;
-    this.#live = this.#server?.stream(RTSP_PATH, { video: this.#enc, audio: audioTrack }) ?? null;
-    if (this.#server) o.log(`live at ${this.#server.url(RTSP_PATH)}`);
+      this.startMs = time.ticksMs();
+      const segments = o.recordSeconds === null;
+      const ext = o.container;
+      this.path = segments ? segmentPattern(o.dir, ext) : `${o.dir}/${segmentName(new Date(time.timeMs()), 0, ext)}`;
+      const writerOptions = {
+        video: this.#enc,
+        segment: segments ? { seconds: o.segmentSeconds } : undefined,
+        onSegment: (s: SegmentInfo) => {
+          this.#saved(s);
+          if (!s.full) this.budget.measured(s.size);
+          if (!this.#stopping && o.loop) this.#makeRoom(); // (close() hands over the last reports)
+        },
+        onFull: (path: string) => {
+          o.log(`the card is full: ${path} cut short`);
+          if (this.#stopping) return;
+          if (o.loop) this.#makeRoom();
+          else this.stopReason ??= "ENOSPC: the SD card is full";
+        },
+        onError: (e: Error & { code: string }) => this.#fail(e),
+      } as const;
+      // A transport stream has no audio (G.711 has no standard MPEG-TS mapping).
+      this.#writer = made(o.container === "ts" ? new TsWriter(this.path, writerOptions) : new Mp4Writer(this.path, { ...writerOptions, audio: audioTrack }));
+      this.#ownServer = o.rtsp && !o.server;
+      this.#server = o.rtsp ? (o.server ?? made(new RtspServer({ port: RTSP_PORT }))) : null;
+      this.#live = this.#server ? made(this.#server.stream(RTSP_PATH, { video: this.#enc, audio: audioTrack })) : null;
+      if (this.#server) o.log(`live at ${this.#server.url(RTSP_PATH)}`);
 
-    const sinks: Sink[] = this.#live ? [this.#writer, this.#live] : [this.#writer];
-    const fail = (e: Error & { code: string }) => this.#fail(e);
-    this.#pipes = [link(this.#cam, this.#enc, sinks, this.#overlay ? { onError: fail, overlay: this.#overlay } : { onError: fail })];
-    if (this.#mic && this.#g711) this.#pipes.push(link(this.#mic, this.#g711, sinks, { onError: fail }));
+      const sinks: Sink[] = this.#live ? [this.#writer, this.#live] : [this.#writer];
+      const fail = (e: Error & { code: string }) => this.#fail(e);
+      this.#pipes = [made(link(this.#cam, this.#enc, sinks, this.#overlay ? { onError: fail, overlay: this.#overlay } : { onError: fail }))];
+      if (this.#mic && this.#g711) this.#pipes.push(made(link(this.#mic, this.#g711, sinks, { onError: fail })));
+    } catch (e) {
+      for (const u of undo.reverse()) {
+        try {
+          u();
+        } catch {
+          // already closed by what failed
+        }
+      }
+      throw e;
+    }
   }
 
   #fail(e: Error & { code: string }): void {

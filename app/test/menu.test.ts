@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Display } from "qcam:display";
 import { Input, type Key } from "qcam:input";
 import { Mp4Reader } from "qcam:mp4";
+import { RtspServer } from "qcam:rtsp";
 import { displayList, runApp, sdcard, world } from "qcam:testing";
 import type { Item, Toggle, Widget } from "qcam/ui";
 import { MenuRecorder } from "../src/menu.ts";
@@ -235,6 +236,26 @@ describe("the menu-driven recorder", function () {
     assert.equal(world.openHandles("RtspServer").length, 0);
     assert.equal(world.openHandles("Pipe").length, 0);
     assert.equal(world.openHandles("Encoder").length, 0);
+    t.close();
+  });
+
+  it("a recording that cannot start (the RTSP port is taken): a message, nothing left open, the preview goes on", function () {
+    world.install();
+    const other = new RtspServer({ port: 8554 });
+    const t = t0(["--menu", "--rtsp"]);
+    t.key("ok");
+    assert.equal(t.rec.session, null);
+    assert.match(world.stdout, /problem: EADDRINUSE/);
+    assert.ok(t.texts().includes("ERROR"), t.texts().join(" | "));
+    assert.equal(world.openHandles("Encoder").length, 0);
+    assert.equal(world.openHandles("Pipe").length, 0);
+    assert.equal(world.openHandles("Mp4Writer").length, 0);
+    assert.equal(world.openHandles("Camera").length, 1, "the preview's");
+    other.close();
+    t.key("ok"); // the port is free now: it records
+    assert.ok(t.rec.session);
+    t.key("ok");
+    assert.equal(t.videos().length, 1);
     t.close();
   });
 
