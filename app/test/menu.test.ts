@@ -111,7 +111,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("keys only: ok records, the status bar counts, ok stops; the file holds the recording", function () {
-    const t = t0();
+    const t = rig();
     t.key("ok");
     assert.ok(t.rec.session, "recording");
     t.run(2000);
@@ -131,7 +131,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("touch only: tap Record, tap Stop; tap Menu opens the settings, the back chevron comes home", function () {
-    const t = t0();
+    const t = rig();
     t.tapItem("Record");
     assert.ok(t.rec.session);
     t.run(1000);
@@ -146,7 +146,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("every setting in the menu, by keys: each is saved on the card at once and shows in the status bar", function () {
-    const t = t0();
+    const t = rig();
     t.key("option");
     assert.equal(t.ui.top, t.rec.menu);
     t.keyItem("Resolution", "right"); // 720p -> 480p
@@ -195,7 +195,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("a setting changed while recording is saved and applies to the next recording; the running one keeps its own", function () {
-    const t = t0();
+    const t = rig();
     t.key("ok");
     t.run(500);
     t.key("option");
@@ -216,7 +216,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("RTSP on: the live view runs between recordings too (a link of its own), one server throughout; off: nothing left", function () {
-    const t = t0();
+    const t = rig();
     t.key("option");
     t.keyItem("RTSP live view");
     assert.equal(world.openHandles("RtspServer").length, 1);
@@ -242,7 +242,7 @@ describe("the menu-driven recorder", function () {
   it("a recording that cannot start (the RTSP port is taken): a message, nothing left open, the preview goes on", function () {
     world.install();
     const other = new RtspServer({ port: 8554 });
-    const t = t0(["--menu", "--rtsp"]);
+    const t = rig(["--menu", "--rtsp"]);
     t.key("ok");
     assert.equal(t.rec.session, null);
     assert.match(world.stdout, /problem: EADDRINUSE/);
@@ -260,7 +260,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("About names the app, runtime and engine versions; Storage shows free and total", function () {
-    const t = t0();
+    const t = rig();
     t.key("option");
     t.keyItem("About");
     const about = t.texts();
@@ -276,7 +276,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("settings round trip: what the menu saved is what the next start uses; the command line overrides it without saving", function () {
-    let t = t0();
+    let t = rig();
     t.key("option");
     t.keyItem("Resolution", "left"); // 720p -> 1080p
     t.keyItem("Codec", "left");
@@ -300,7 +300,7 @@ describe("the menu-driven recorder", function () {
   ] as const) {
     it(`corrupt settings (${what}): defaults and a message on the screen, no crash; the next change saves a good file`, function () {
       sdcard.write(SETTINGS, text);
-      const t = t0();
+      const t = rig();
       assert.deepEqual({ ...t.rec.effective }, { ...DEFAULT_SETTINGS });
       assert.ok(t.texts().includes("SETTINGS RESET"), t.texts().join(" | "));
       assert.ok(t.texts().some((s) => /settings file is damaged/.test(s)), t.texts().join(" | "));
@@ -313,7 +313,7 @@ describe("the menu-driven recorder", function () {
   }
 
   it("a setting the card cannot take: a message, the saved file as it was, nothing left beside it", function () {
-    const t = t0();
+    const t = rig();
     t.key("option");
     t.keyItem("Audio");
     const before = sdcard.readText(SETTINGS);
@@ -327,7 +327,7 @@ describe("the menu-driven recorder", function () {
 
   it("a full card without loop recording: recording stops, the message shows, the file is kept", function () {
     fresh({ sdcardSizeMb: 2 });
-    const t = t0();
+    const t = rig();
     t.key("option");
     t.keyItem("Loop recording");
     t.key("option");
@@ -348,7 +348,7 @@ describe("the menu-driven recorder", function () {
 
   it("a full card with loop recording: the oldest recordings make room and recording goes on", function () {
     fresh({ sdcardSizeMb: 8 }); // two 10 s segments at 3 Mbit/s
-    const t = t0();
+    const t = rig();
     t.key("option");
     t.keyItem("Segment length", "left"); // 30 s
     t.keyItem("Segment length", "left"); // 10 s
@@ -366,7 +366,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("an encoder error: shown on the screen, recording stopped cleanly, the file kept", function () {
-    const t = t0();
+    const t = rig();
     t.key("ok");
     t.run(1500);
     world.fault("video.encode", { code: "EIO" });
@@ -379,7 +379,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("a card error: shown on the screen, recording stopped cleanly, what was written kept", function () {
-    const t = t0();
+    const t = rig();
     t.key("ok");
     t.run(2500);
     world.fault("fs.write", { code: "EIO", times: Infinity });
@@ -405,7 +405,7 @@ describe("the menu-driven recorder", function () {
 
   for (const codec of ["h264", "h265"] as const) {
     it(`Recordings: newest first with date, duration and size; play a short ${codec} file, pause, seek, back to the preview`, function () {
-      const t = t0([`--menu`, "--codec", codec]);
+      const t = rig([`--menu`, "--codec", codec]);
       for (const ms of [1000, 3000]) {
         t.key("ok");
         t.run(ms);
@@ -448,7 +448,7 @@ describe("the menu-driven recorder", function () {
   }
 
   it("delete a recording with confirm: Cancel is focused first, Delete removes it", function () {
-    const t = t0();
+    const t = rig();
     t.key("ok");
     t.run(1000);
     t.key("ok");
@@ -469,7 +469,7 @@ describe("the menu-driven recorder", function () {
   });
 
   it("delete a recording by touch, and Storage's delete all with confirm", function () {
-    const t = t0();
+    const t = rig();
     for (let i = 0; i < 3; i++) {
       t.tapItem(/^(Record|Stop)$/);
       t.run(1000);
@@ -513,8 +513,3 @@ describe("the menu-driven recorder", function () {
     assert.match(h.stdout, /stopped after 1\.0 s/);
   });
 });
-
-// (a rig on a fresh card, for the tests above)
-function t0(args: string[] = []) {
-  return rig(args);
-}
