@@ -83,7 +83,7 @@ function rig(args: string[] = []) {
 }
 
 /** A fresh world with the recorder's app.json, as `qcam test app` gives it. */
-function fresh(opts: { sdcardSizeMb?: number } = {}) {
+function fresh(opts: { sdcardSizeMb?: number; board?: string } = {}) {
   world.reset({ ...opts, manifest: { id: "recorder", name: "qcam recorder", version: "0.1.0" } });
 }
 
@@ -109,6 +109,24 @@ describe("the menu-driven recorder", function () {
     t.close();
     assert.equal(world.openHandles("Camera").length, 0);
   });
+
+  for (const board of ["maixcam", "maixcam-pro", "k230-lcd", "k230-hdmi"]) {
+    it(`${board}: home and menu laid out from the panel's size, every touch target at least 48 px and on the screen`, function () {
+      fresh({ board });
+      const t = rig();
+      const check = () => {
+        for (const x of t.ui.targets()) {
+          assert.ok(x.rect.width >= 48 && x.rect.height >= 48, `${x.name}: ${x.rect.width}x${x.rect.height}`);
+          assert.ok(x.rect.x >= 0 && x.rect.y >= 0 && x.rect.x + x.rect.width <= t.disp.width && x.rect.y + x.rect.height <= t.disp.height, x.name);
+        }
+      };
+      check();
+      t.key("option");
+      check();
+      assert.ok(t.texts().includes("Resolution"));
+      t.close();
+    });
+  }
 
   it("keys only: ok records, the status bar counts, ok stops; the file holds the recording", function () {
     const t = rig();
