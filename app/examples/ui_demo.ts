@@ -1,7 +1,7 @@
 // The UI kit (docs/api/ui.md) with every widget: a transparent home screen over a live
 // camera preview with only a status bar and a button bar, a menu, settings (choices,
-// steppers, toggles), a long list of recordings with a confirm dialog each, storage and
-// about pages, toasts. Nothing is recorded: the demo only shows the kit.
+// steppers, toggles), a long list of recordings with a confirm dialog each, storage (an
+// alert, a confirm) and about pages, toasts. Nothing is recorded: the demo only shows the kit.
 //
 //   npx qcam run app/examples/ui_demo.ts                 # then open the page it prints
 //   npx qcam run app/examples/ui_demo.ts -- --targets    # also print each screen's touch targets
@@ -77,6 +77,7 @@ const storage = new Screen({
   items: [
     new Text("Free", "12.3 GB of 29.7 GB"),
     new Text("Recordings", "18 files, 310 MB"),
+    new Item("Check the card", { onSelect: (u) => u.alert({ title: "Card checked", message: "No errors found.", onClose: () => console.log("checked") }) }),
     new Item("Delete all recordings", {
       onSelect: (u) => u.confirm({
         title: "Delete all?", message: "Every recording on the card is deleted. This cannot be undone.", confirm: "Delete all", danger: true,

@@ -6,6 +6,6 @@
 //   import { Ui, Screen, Item, Toggle } from "../ui/index.ts";
 //
 // See docs/api/ui.md.
-export { Ui, Painter, StatusBar, type ConfirmOptions, type StatusField, type UiOptions, type UiStats } from "./ui.ts";
+export { Ui, Painter, StatusBar, type AlertOptions, type ConfirmOptions, type StatusField, type UiOptions, type UiStats } from "./ui.ts";
 export { Screen, Widget, Item, Text, Toggle, Choice, Stepper, type ItemOptions, type StepperOptions, type ScreenOptions, type RowState, type Target } from "./widgets.ts";
 export { DEFAULT_THEME, MIN_TARGET, fontSizeFor, metricsFor, type Metrics, type Theme } from "./theme.ts";

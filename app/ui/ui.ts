@@ -2,7 +2,7 @@
 // driven by key and touch events and redrawn from the app's loop by update(), which draws
 // only what changed and flushes only that region.
 import type { Display, Rect } from "qcam:display";
-import type { Key, KeyEvent, TouchEvent } from "qcam:input";
+import type { InputEvent, Key, KeyEvent, TouchEvent } from "qcam:input";
 import { ticksMs } from "qcam:time";
 import { DEFAULT_THEME, clipTo, contains, hit, intersects, isEmpty, metricsFor, rect, union, type Metrics, type Theme } from "./theme.ts";
 import { Screen, type RowState, type Target, type Widget } from "./widgets.ts";
@@ -113,8 +113,19 @@ export interface ConfirmOptions {
   onCancel?: (ui: Ui) => void;
 }
 
+export interface AlertOptions {
+  title: string;
+  message?: string;
+  /** The button's label (default "OK"). */
+  button?: string;
+  /** When the button is pressed (ok, option or a tap). */
+  onClose?: (ui: Ui) => void;
+}
+
 interface Dialog {
   opts: ConfirmOptions;
+  /** An alert: one button. */
+  single: boolean;
   /** 0: cancel (focused first, the safe choice), 1: confirm. */
   focus: number;
 }
@@ -248,7 +259,14 @@ export class Ui {
   /** A modal question with a cancel and a confirm button; cancel is focused first. */
   confirm(options: ConfirmOptions): void {
     this.#editing = null;
-    this.#dialog = { opts: options, focus: 0 };
+    this.#dialog = { opts: options, focus: 0, single: false };
+    this.#full = true;
+  }
+  /** A modal message with one button (an error, a warning): ok, option or a tap closes it. */
+  alert(options: AlertOptions): void {
+    this.#editing = null;
+    const close = options.onClose;
+    this.#dialog = { opts: { title: options.title, message: options.message, confirm: options.button ?? "OK", onConfirm: close, onCancel: close }, focus: 1, single: true };
     this.#full = true;
   }
   /** A message at the bottom for `ms` milliseconds of the app's clock (default 2500). */
@@ -302,6 +320,11 @@ export class Ui {
 
   // ---------------------------------------------------------------- input
 
+  /** Any input event (for an Input read with poll()): handleKey or handleTouch. */
+  handle(e: InputEvent): boolean {
+    return e.type === "key" ? this.handleKey(e) : this.handleTouch(e);
+  }
+
   /**
    * A key event (pass Input's onKey events; return its result from onKey so a long press
    * of ok that a screen takes does not exit). next/prev move the focus, ok activates,
@@ -313,8 +336,8 @@ export class Ui {
     if (this.#dialog) {
       if (e.action !== "press") return e.action === "release";
       if (e.key === "ok") this.#closeDialog(this.#dialog.focus === 1);
-      else if (e.key === "option") this.#closeDialog(false);
-      else this.#dialogFocus(e.key === "left" || e.key === "prev" ? 0 : 1);
+      else if (e.key === "option") this.#closeDialog(this.#dialog.single);
+      else if (!this.#dialog.single) this.#dialogFocus(e.key === "left" || e.key === "prev" ? 0 : 1);
       return true;
     }
     if (s.onKey?.(e, this) === true) return true;
@@ -403,6 +426,7 @@ export class Ui {
     const m = this.#metrics, s = this.top;
     if (this.#dialog) {
       const { cancel, confirm } = this.#dialogButtons();
+      if (this.#dialog.single) return [{ name: "dialog:confirm", rect: confirm }];
       return [{ name: "dialog:cancel", rect: cancel }, { name: "dialog:confirm", rect: confirm }];
     }
     if (s.header) {
@@ -484,7 +508,7 @@ export class Ui {
     return { up: rect(m.width - 2 * m.header, m.status, m.header, m.header), down: rect(m.width - m.header, m.status, m.header, m.header) };
   }
   #dialogRects(): { box: Rect; title: Rect; lines: string[]; lineY: number } {
-    const m = this.#metrics, p = this.painter, o = this.#dialog!.opts;
+    const m = this.#metrics, o = this.#dialog!.opts;
     const w = Math.min(m.width - 4 * m.pad, Math.max(m.row * 7, Math.round(m.width * 0.6)));
     const textW = w - 4 * m.pad;
     const maxH = m.height - m.status - 2 * m.pad;
@@ -493,12 +517,15 @@ export class Ui {
     const lines = this.#wrap(o.message ?? "", m.font, textW, maxLines);
     const h = fixed + lines.length * m.fontHeight;
     const x = Math.floor((m.width - w) / 2), y = m.status + Math.max(m.pad, Math.floor((m.height - m.status - h) / 2));
-    void p;
     return { box: rect(x, y, w, h), title: rect(x + 2 * m.pad, y + m.pad, textW, m.fontHeight), lines, lineY: y + 2 * m.pad + m.fontHeight };
   }
   #dialogButtons(): { cancel: Rect; confirm: Rect } {
     const m = this.#metrics, { box } = this.#dialogRects();
     const bw = Math.floor((box.width - 3 * m.pad) / 2), y = box.y + box.height - m.pad - m.row;
+    if (this.#dialog!.single) {
+      const one = rect(box.x + Math.floor((box.width - bw) / 2), y, bw, m.row);
+      return { cancel: one, confirm: one };
+    }
     return { cancel: rect(box.x + m.pad, y, bw, m.row), confirm: rect(box.x + box.width - m.pad - bw, y, bw, m.row) };
   }
   #toastRect(text: string): Rect {
@@ -768,7 +795,8 @@ export class Ui {
     p.textIn(dlg.opts.title, title, m.font, t.text);
     lines.forEach((l, i) => p.textIn(l, rect(title.x, lineY + i * m.fontHeight, title.width, m.fontHeight), m.font, t.dim));
     const { cancel, confirm } = this.#dialogButtons();
-    for (const [r, label, i] of [[cancel, dlg.opts.cancel ?? "Cancel", 0], [confirm, dlg.opts.confirm ?? "OK", 1]] as const) {
+    const buttons = [[cancel, dlg.opts.cancel ?? "Cancel", 0], [confirm, dlg.opts.confirm ?? "OK", 1]] as const;
+    for (const [r, label, i] of dlg.single ? buttons.slice(1) : buttons) {
       const focused = dlg.focus === i;
       const fill = i === 1 && dlg.opts.danger ? t.danger : focused ? t.focusFill : t.background;
       d.fillRect(r.x, r.y, r.width, r.height, t.surface);

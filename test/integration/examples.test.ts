@@ -192,6 +192,8 @@ describe("examples (app/examples)", function () {
     const home = await screenshot();
     assert.deepEqual([home.w, home.h], [552, 368]);
     assert.deepEqual(home.at(276, 3), [0, 0, 0], "the status bar");
+    const preview = home.at(276, 150);
+    assert.ok(preview.join() !== "0,0,0" && preview.join() !== "16,22,30", `the camera shows under the home screen: ${preview}`);
     // keys alone
     await key("option", /screen Menu\n/);
     const menu = await screenshot();
@@ -207,6 +209,10 @@ describe("examples (app/examples)", function () {
     await tap("item:1", /screen Recordings\n/);
     await tap("item:0", /dialog\n/);
     await tap("dialog:confirm", /deleted rec_20260101_120000\.mp4\n/);
+    await tap("back", /screen Menu\n/);
+    await tap("item:2", /screen Storage\n/);
+    await tap("item:2", /dialog\n/); // Check the card: an alert
+    await tap("dialog:confirm", /checked\n/);
     await tap("back", /screen Menu\n/);
     await tap("back", /screen home\n/);
     a.signal("SIGINT");

@@ -436,6 +436,101 @@ describe("UI kit (app/ui) on the display and input stubs", function () {
     assert.deepEqual(g, b);
   });
 
+  for (const board of ["maixcam", "k230-hdmi"])
+    it(`partial redraws leave the panel as a full redraw would: 400 random keys, taps, drags, toasts and status changes (${board})`, function () {
+      const r = rig(board);
+      const { ui } = r;
+      let seed = 12345;
+      const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      // each operation with whether a translucent fill (the scrim) lies over it
+      const shown = () => displayList().visible()
+        .map((o, i, all) => ({ ...o, dimmed: all.slice(i + 1).some((u) => u.op === "fill" && u.color >>> 24 < 255 && within(u.rect, o.rect)) }))
+        .filter((o) => o.op === "text" || o.op === "stroke" || o.op === "line" || (o.op === "fill" && o.color !== ui.theme.background)) // background fills over the background change nothing
+        .map((o) => `${o.op} ${o.op === "text" ? o.text : ""} ${JSON.stringify(o.op === "line" ? [o.x0, o.y0, o.x1, o.y1] : boxOf(o))} ${o.color.toString(16)}${o.dimmed ? " dimmed" : ""}`).sort();
+      const keys: Key[] = ["ok", "option", "next", "prev", "left", "right"];
+      for (let step = 0; step < 400; step++) {
+        const what = rnd(10);
+        if (what < 5) r.key(keys[rnd(keys.length)]);
+        else if (what < 8) {
+          const ts = ui.targets();
+          if (ts.length) r.tap(ts[rnd(ts.length)].rect);
+        } else if (what === 8) {
+          if (rnd(2)) ui.toast(`toast ${step}`, 500 + rnd(3000));
+          else ui.status.set(rnd(2) ? "rec" : "free", `${step} s`);
+          r.turn();
+        } else {
+          world.advance(rnd(1500));
+          r.turn();
+        }
+        if (ui.top === r.home && rnd(4) === 0) r.key("option"); // spend time in the menus too
+        const partial = shown();
+        ui.invalidate();
+        ui.update();
+        assert.deepEqual(partial, shown(), `step ${step}: the panel after partial redraws differs from a full redraw`);
+      }
+      assert.ok(ui.stats.flushes > 400);
+    });
+
+  it("a toast going away under an open dialog: what it uncovers is dimmed again by the scrim", function () {
+    const r = rig("maixcam", (s) => s.settings);
+    const { ui } = r;
+    ui.toast("Saved", 1000);
+    r.turn();
+    r.tap(r.row(r.del));
+    assert.ok(ui.dialogOpen);
+    world.advance(1000);
+    r.turn();
+    assert.equal(ui.toastText, null);
+    const ops = displayList().visible();
+    const scrim = ops.findIndex((o) => o.op === "fill" && o.color === ui.theme.scrim);
+    assert.ok(scrim >= 0);
+    const rows = ops.filter((o, i) => o.op === "text" && i > scrim && !within(ui.regions().find((g) => g.name === "dialog")!.rect, o.box) && o.box.y > ui.metrics.status);
+    assert.deepEqual(rows.map((o) => (o as TextOp).text), [], "no text above the scrim outside the dialog");
+  });
+
+  it("events from poll(): handle() takes keys and touches alike", function () {
+    world.reset();
+    const s = screens();
+    const disp = new Display();
+    const ui = new Ui(disp, s.menu);
+    const input = new Input(); // no callbacks: events queue for poll()
+    const inject = world.exposed<KeyFn>("input.key")!;
+    inject("next", "press");
+    inject("next", "release");
+    inject("ok", "press");
+    world.turn();
+    for (const e of input.poll()) ui.handle(e);
+    ui.update();
+    assert.equal(ui.top, s.long, "next, then ok on Recordings");
+    const back = ui.targets().find((t) => t.name === "back")!.rect;
+    world.exposed<TouchFn>("input.touch")!("down", back.x + 5, back.y + 5);
+    world.exposed<TouchFn>("input.touch")!("up", back.x + 5, back.y + 5);
+    world.turn();
+    for (const e of input.poll()) ui.handle(e);
+    ui.update();
+    assert.equal(ui.top, s.menu);
+    checkAll(ui);
+  });
+
+  it("an alert: one button, closed by ok, option or a tap", function () {
+    const r = rig("maixcam", (s) => s.menu);
+    const { ui, key, tap, target } = r;
+    let closed = 0;
+    for (const close of [() => key("ok"), () => key("option"), () => tap(target("dialog:confirm"))]) {
+      ui.alert({ title: "Card full", message: "The recording was stopped and kept.", onClose: () => closed++ });
+      r.turn();
+      checkAll(ui);
+      assert.deepEqual(ui.targets().map((t) => t.name), ["dialog:confirm"]);
+      assert.ok(texts().includes("Card full") && texts().includes("OK") && !texts().includes("Cancel"));
+      key("next"); // nothing else to focus
+      assert.ok(ui.dialogOpen);
+      close();
+      assert.ok(!ui.dialogOpen);
+    }
+    assert.equal(closed, 3);
+    assert.equal(ui.top, r.menu, "option closed the alert, it did not pop");
+  });
+
   it("bad widget options throw at once with the reason", function () {
     assert.throws(() => new Choice("Codec", []), /Choice Codec: no options/);
     assert.throws(() => new Stepper("Bitrate", { min: 5, max: 1 }), /Stepper Bitrate: needs min <= max/);
