@@ -433,11 +433,16 @@ export class MenuRecorder {
     const code = reason.split(":")[0];
     const short = /encoder/i.test(reason) ? "ENCODER ERROR" : /camera|microphone/i.test(reason) ? "CAMERA ERROR"
       : code === "ENOSPC" ? "CARD FULL" : /^E(IO|ROFS|ACCES|NODEV)$/.test(code) ? "CARD ERROR" : "ERROR";
-    const text = short === "CARD FULL" ? "Card full: recording stopped"
+    const title = short === "CARD FULL" ? "Card full: recording stopped"
       : short === "CARD ERROR" ? "Card error: recording stopped"
       : short === "ENCODER ERROR" ? "Encoder error: recording stopped"
-      : `Recording stopped: ${reason}`;
-    this.ui.toast(text, 6000);
+      : short === "CAMERA ERROR" ? "Camera error: recording stopped"
+      : "Recording stopped";
+    const detail = reason.slice(code.length + 1).trim();
+    const message = short === "CARD FULL"
+      ? `What was recorded is kept. Free some room (Storage) or turn loop recording on. (${detail})`
+      : `What was recorded is kept. ${code}: ${detail}`;
+    this.ui.alert({ title, message });
     this.ui.status.set("msg", short, { color: RED });
   }
 

@@ -270,6 +270,7 @@ describe("the menu-driven recorder", function () {
     assert.equal(world.openHandles("Mp4Writer").length, 0);
     assert.equal(world.openHandles("Camera").length, 1, "the preview's");
     other.close();
+    t.key("ok"); // the alert's OK
     t.key("ok"); // the port is free now: it records
     assert.ok(t.rec.session);
     t.key("ok");
@@ -358,9 +359,14 @@ describe("the menu-driven recorder", function () {
     const files = t.videos();
     assert.ok(files.length >= 1, world.stdout);
     for (const f of files) assert.ok(probe(f).samples > 0, `${f} plays`);
+    assert.ok(t.ui.dialogOpen, "an alert until it is read");
+    t.key("ok"); // OK
+    assert.ok(!t.ui.dialogOpen);
     // the next try is refused with the same message, not a crash
     t.key("ok");
     assert.equal(t.rec.session, null);
+    assert.ok(t.ui.dialogOpen);
+    t.key("ok");
     t.close();
   });
 
