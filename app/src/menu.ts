@@ -28,7 +28,7 @@ import { repairFolder, settingsPath } from "./headless.ts";
 import { RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, TIMESTAMP, type CommandLine } from "./options.ts";
 import { Player } from "./player.ts";
 import { AUDIO_BITRATE, makeOverlay, Session } from "./session.ts";
-import { FRAME_RATES, loadSettings, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
+import { DEFAULT_SETTINGS, FRAME_RATES, loadSettings, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
 import { formatDate, formatDuration, formatSize, recordingInfos, recordings, type RecordingInfo } from "./storage.ts";
 
 const RED = 0xffff4040;
@@ -61,7 +61,9 @@ export class MenuRecorder {
   text: string | undefined;
   session: Session | null = null;
   player: Player | null = null;
-  /** Messages to show, e.g. a damaged settings file at start. */
+  /** Where the settings are kept ("" when the card could not give the folder). */
+  readonly settingsFile: string;
+  /** Progress and results, one line each, on stdout. */
   readonly log = (line: string) => console.log(`  ${line}`);
   #cam: Camera | null = null;
   #preview: Channel | null = null;
@@ -84,8 +86,19 @@ export class MenuRecorder {
 
   constructor(disp: Display, cmd: CommandLine) {
     this.disp = disp;
-    this.dir = app.videoPath();
-    const loaded = loadSettings(settingsPath());
+    // A card that is missing or refuses its folders is a message on the screen, not a crash.
+    let cardProblem: string | null = null;
+    const tryPath = (get: () => string, fallback: string) => {
+      try {
+        return get();
+      } catch (e) {
+        cardProblem ??= `${(e as { code?: string }).code ?? "ERROR"}: ${(e as Error).message}`;
+        return fallback;
+      }
+    };
+    this.dir = tryPath(() => app.videoPath(), "/sdcard/video");
+    this.settingsFile = tryPath(() => settingsPath(), "");
+    const loaded = this.settingsFile ? loadSettings(this.settingsFile) : { settings: { ...DEFAULT_SETTINGS } };
     this.settings = loaded.settings;
     this.overrides = { ...cmd.overrides };
     this.text = cmd.text;
@@ -141,7 +154,17 @@ export class MenuRecorder {
       this.ui.toast(loaded.problem.replace(/ \(.*\)/, ""), 6000);
       this.ui.status.set("msg", "SETTINGS RESET", { color: RED });
     }
-    repairFolder(this.dir, this.log);
+    if (cardProblem) {
+      this.log(`card: ${cardProblem}`);
+      this.ui.status.set("msg", "CARD ERROR", { color: RED });
+      this.ui.alert({ title: "The SD card cannot be used", message: `Settings are not kept and recording will fail. ${cardProblem}` });
+    } else {
+      try {
+        repairFolder(this.dir, this.log);
+      } catch (e) {
+        this.log(`repair: ${(e as Error).message}`);
+      }
+    }
     // Load the codec now (the first Encoder of a process loads it), not when recording starts.
     try {
       new Encoder({ codec: "h264", width: 64, height: 64 }).close();
@@ -166,7 +189,8 @@ export class MenuRecorder {
     this.settings = { ...this.settings, [key]: value };
     delete this.overrides[key]; // the menu wins over the command line from now on
     try {
-      saveSettings(settingsPath(), this.settings);
+      if (!this.settingsFile) throw Object.assign(new Error("the SD card cannot be used"), { code: "ECARD" });
+      saveSettings(this.settingsFile, this.settings);
       this.log(`setting ${key} = ${JSON.stringify(value)} saved`);
     } catch (e) {
       // it applies to this run all the same; the card keeps what it had
@@ -238,7 +262,14 @@ export class MenuRecorder {
   }
 
   #fillRecordings(): void {
-    const infos = recordingInfos(this.dir, mp4Duration, this.#infoCache);
+    let infos: RecordingInfo[];
+    try {
+      infos = recordingInfos(this.dir, mp4Duration, this.#infoCache);
+    } catch (e) {
+      this.recordingsScreen.setItems([new Text("Card error", (e as { code?: string }).code ?? "")]);
+      this.recordingsScreen.title = "Recordings";
+      return;
+    }
     const busy = this.session?.currentPath;
     const items: Widget[] = infos.map((r) => {
       const detail = [r.duration !== null ? formatDuration(r.duration) : r.container.toUpperCase(), formatSize(r.size)].join("  ");
@@ -292,7 +323,12 @@ export class MenuRecorder {
     } catch (e) {
       error = (e as { code?: string }).code ?? "error";
     }
-    const files = recordingInfos(this.dir, () => null, new Map());
+    let files: RecordingInfo[] = [];
+    try {
+      files = recordingInfos(this.dir, () => null, new Map());
+    } catch (e) {
+      error ??= (e as { code?: string }).code ?? "error";
+    }
     const used = files.reduce((n, f) => n + f.size, 0);
     this.storageScreen.setItems([
       new Text("Free", error ? `card error (${error})` : `${formatSize(sp.available)} (${this.#minutesLeft(sp.available)} min)`),
@@ -316,7 +352,13 @@ export class MenuRecorder {
   deleteAll(ui: Ui): void {
     const busy = this.session?.currentPath;
     let n = 0;
-    for (const p of recordings(this.dir)) {
+    let all: string[] = [];
+    try {
+      all = recordings(this.dir);
+    } catch (e) {
+      ui.toast(`Card error: ${(e as { code?: string }).code ?? "error"}`, 4000);
+    }
+    for (const p of all) {
       if (p === busy) continue;
       try {
         removeTree(p);
@@ -338,7 +380,7 @@ export class MenuRecorder {
       new Text("Runtime", `qcam ${RUNTIME_VERSION} (${app.platform})`),
       new Text("Engine", ENGINE),
       new Text("Screen", `${this.disp.board} ${this.disp.width}x${this.disp.height}`),
-      new Text("Settings", settingsPath()),
+      new Text("Settings", this.settingsFile || "not kept (card error)"),
     ]);
   }
 

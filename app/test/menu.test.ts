@@ -278,6 +278,24 @@ describe("the menu-driven recorder", function () {
     t.close();
   });
 
+  it("a card that refuses its folders: defaults, the reason on the screen, no crash; recording says it cannot", function () {
+    world.install();
+    world.fault("app.path", { code: "EACCES", times: Infinity });
+    const t = rig();
+    assert.ok(t.ui.dialogOpen);
+    assert.ok(t.texts().includes("The SD card cannot be used"), t.texts().join(" | "));
+    assert.ok(t.texts().includes("CARD ERROR"));
+    t.key("ok"); // OK
+    t.key("option");
+    t.keyItem("Codec", "left");
+    assert.ok(t.texts().includes("Not saved: ECARD"), t.texts().join(" | "));
+    t.key("option");
+    t.key("ok"); // record: the folder is not there
+    assert.equal(t.rec.session, null);
+    assert.ok(t.ui.dialogOpen);
+    t.close();
+  });
+
   it("About names the app, runtime and engine versions; Storage shows free and total", function () {
     const t = rig();
     t.key("option");
