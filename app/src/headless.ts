@@ -4,7 +4,7 @@ import { app, time } from "qcam:app";
 import { repair } from "qcam:mp4";
 import { describePlan, parseOptions, resolveSettings, type CommandLine, type RecorderOptions } from "./options.ts";
 import { Session } from "./session.ts";
-import { loadSettings } from "./settings.ts";
+import { DEFAULT_SETTINGS, loadSettings } from "./settings.ts";
 import { recordings } from "./storage.ts";
 
 export const settingsPath = () => `${app.dataPath()}/settings.json`;
@@ -20,7 +20,12 @@ export function repairFolder(dir: string, log: (line: string) => void): void {
 }
 
 export function recordHeadless(cmd: CommandLine): void {
-  const loaded = loadSettings(settingsPath());
+  let loaded: ReturnType<typeof loadSettings>;
+  try {
+    loaded = loadSettings(settingsPath());
+  } catch (e) {
+    loaded = { settings: { ...DEFAULT_SETTINGS }, problem: `settings not read (${(e as Error).message}): defaults used` };
+  }
   const base = resolveSettings({ ...cmd, overrides: {} }, loaded.settings);
   const opts: RecorderOptions = parseOptions(app.args, base);
   const dir = app.videoPath();
