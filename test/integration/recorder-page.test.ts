@@ -163,6 +163,30 @@ describe("the recorder in chromium: menus by keys and clicks, record, play, dele
     assert.match(r.stdout, /bye\n$/);
   });
 
+  it("RTSP on in the settings: the live view plays between recordings and while recording (ffprobe)", async function () {
+    const sd = tmpDir("qcam-sd-");
+    fs.mkdirSync(path.join(sd, "apps", "recorder", "data"), { recursive: true });
+    fs.writeFileSync(path.join(sd, "apps", "recorder", "data", "settings.json"), JSON.stringify({ version: 1, resolution: "480p", fps: 30, codec: "h264", bitrate: 2_000_000,
+      audio: false, segmentSeconds: 60, loop: true, timestamp: true, container: "mp4", rtsp: true }));
+    const b = board("maixcam", sd, await freePort());
+    await b.rt.waitFor("menu ready");
+    assert.match(b.out(), /live at rtsp:\/\/[\w.]+:8554\/live\n/);
+    const probe = () => {
+      const r = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", "rtsp://127.0.0.1:8554/live"], { encoding: "utf8", timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    assert.equal(probe(), "h264,854,480", "between recordings");
+    const from = b.out().length;
+    await fetch(`${b.url}key?name=ok&action=press`, { method: "POST" });
+    await b.waitOut(/recording started: 480p 30 fps h264 mp4 rtsp/, from);
+    assert.equal(probe(), "h264,854,480", "while recording");
+    await fetch(`${b.url}key?name=ok&action=press`, { method: "POST" });
+    await b.waitOut(/saved \/sdcard\/video\/rec_\S+\.mp4/, from);
+    b.rt.child.kill("SIGTERM");
+    await b.rt.done;
+  });
+
   it("maixcam 552x368, keys only: home and menu look as they should; record 3 s, find it in Recordings, play it, delete it", async function () {
     const sd = tmpDir("qcam-sd-");
     const b = board("maixcam", sd, await freePort());
