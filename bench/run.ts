@@ -8,6 +8,7 @@ import { step } from "../build/log.ts";
 import { ROOT } from "../build/paths.ts";
 import { runDisplayBenchmark } from "./display.ts";
 import { runOverlayBenchmark } from "./overlay.ts";
+import { runRecorderUiBenchmark } from "./recorder-ui.ts";
 import { runDevlinkBenchmark } from "./devlink.ts";
 import { runFlashBenchmark } from "./flash.ts";
 import { runMediaBenchmark } from "./media.ts";
@@ -20,7 +21,7 @@ export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
 const BEGIN = "<!-- bench-results:begin (written by `npm run bench`; edits below this line are overwritten) -->";
 const END = "<!-- bench-results:end -->";
 
-const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay", "flash"] as const;
+const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay", "flash", "recorder"] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: qcam bench [--runs N] [--no-docs] [--only PART[,PART]]
@@ -136,6 +137,7 @@ export async function runBenchmarks(args: string[]): Promise<number> {
     if (want("devlink")) results.push(await runDevlinkBenchmark({ runs: parsed.runs, log: step }));
     if (want("overlay")) results.push(await runOverlayBenchmark({ log: step }));
     if (want("flash")) results.push(await runFlashBenchmark({ runs: parsed.runs, log: step }));
+    if (want("recorder")) results.push(await runRecorderUiBenchmark({ log: step }));
   } catch (e) {
     process.stderr.write(`qcam bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -272,6 +272,10 @@ export async function buildApp(input: string, opts: BuildOptions = {}): Promise<
     platform: "neutral",
     target: "es2023",
     external: ["qcam:*"],
+    // What the app may show of the runtime it was built for (the runtime refuses an image
+    // of another engine version, so these are the running ones): declare and test with
+    // `typeof QCAM_ENGINE_VERSION === "string"` (absent in Node tests).
+    define: { QCAM_ENGINE_VERSION: JSON.stringify(info.engine), QCAM_RUNTIME_VERSION: JSON.stringify(packageVersion()) },
     plugins: [{ name: "qcam-ui", setup: (b) => void b.onResolve({ filter: /^qcam\/ui$/ }, () => ({ path: UI_KIT })) }],
     sourcemap: "external",
     logLevel: "silent",
@@ -327,4 +331,11 @@ export async function buildApp(input: string, opts: BuildOptions = {}): Promise<
   fs.writeFileSync(map, mapText);
   writeStamp(stamp, key, sources, tools, [image, map, bundle], started);
   return { image, map, bundle, app, info };
+}
+
+let pkgVersion: string | undefined;
+/** The project's release (package.json), which the runtime is built as (runtime/CMakeLists.txt). */
+function packageVersion(): string {
+  pkgVersion ??= (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+  return pkgVersion;
 }

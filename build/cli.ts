@@ -80,6 +80,11 @@ export const RECORDER_HELP: Record<string, { value?: string; help: string }> = {
   text: { value: "TEXT", help: "burn this text into the video, bottom left (strftime fields in UTC, {frame}, {fps})" },
   audio: { help: "add a G.711 A-law track from the sim microphone (a tone)" },
   rtsp: { help: "also serve rtsp://127.0.0.1:8554/live (ffplay, VLC, ...)" },
+  resolution: { value: "1080p|720p|480p", help: "the picture size (default 720p)" },
+  fps: { value: "N", help: "frames per second, 1..60 (default 30)" },
+  bitrate: { value: "MBITS", help: "video megabits per second (default 3)" },
+  headless: { help: "record without the screen's menu (what any other option does too)" },
+  menu: { help: "the menu on the screen even with other options (they override the saved settings, unsaved)" },
 };
 
 export interface RecorderFlag {
@@ -174,7 +179,10 @@ const COMMANDS: Command[] = [
     flags: { target: TARGET, asan: ASAN, sdcard: SDCARD, "sdcard-size": SDCARD_SIZE, "log-level": LOG_LEVEL, board: BOARD, "display-port": DISPLAY_PORT, "no-display-url": NO_DISPLAY_URL, help: HELP },
     positionals: [0, 0],
     rest: "recorder args",
-    more: "The recorder's own options may come before or after `--` (npm start -- --record 5 --sdcard-size 12).",
+    more:
+      "With no recorder option it runs menu-driven on the sim board's screen: open the page whose address it prints.\n" +
+      "Any recorder option (or --headless) records without the menu; options override the settings saved on the card.\n" +
+      "The recorder's own options may come before or after `--` (npm start -- --record 5 --sdcard-size 12).",
     async run(p) {
       const { runApp } = await import("./run.ts");
       return runApp(path.join(ROOT, "app"), { ...runtimeOptions(p), args: [...p.appArgs, ...p.rest] });
@@ -434,7 +442,7 @@ const COMMANDS: Command[] = [
     flags: {
       runs: { type: "string", value: "N", help: "runs per measurement, each cell is their median (default 20)" },
       "no-docs": { type: "boolean", help: "print the table only; leave docs/benchmarks.md alone" },
-      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp, display, devlink, overlay, flash) and only print" },
+      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp, display, devlink, overlay, flash, recorder) and only print" },
       help: HELP,
     },
     positionals: [0, 0],

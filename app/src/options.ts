@@ -1,7 +1,15 @@
 // The recorder's command line: npm start -- [--record SECONDS] [--codec h264|h265]
 // [--container mp4|ts] [--audio] [--rtsp] [--segment SECONDS] [--text TEXT]
-export type Codec = "h264" | "h265";
-export type Container = "mp4" | "ts";
+// [--resolution 1080p|720p|480p] [--fps N] [--bitrate MBITS] [--headless] [--menu]
+//
+// Started with no recorder option (plain `npm start`), or with --menu, the
+// recorder is menu-driven on the board's screen; any other option (or
+// --headless) runs it headless, as before the menu existed. Either way the
+// options given override the settings saved on the card for this run (they are
+// not saved).
+import { DEFAULT_SETTINGS, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
+
+export type { Codec, Container } from "./defaults.ts";
 
 export interface RecorderOptions {
   recordSeconds: number | null; // null: record in segments until stopped
@@ -12,11 +20,23 @@ export interface RecorderOptions {
   segmentSeconds: number;
   /** Text burned into the video (qcam:overlay fields, e.g. "%Y-%m-%d %H:%M:%S"); absent: none. */
   text?: string;
+  resolution: Resolution;
+  fps: number;
+  /** Video bits per second. */
+  bitrate: number;
+}
+
+/** What the command line said: the run's mode and the settings it overrides. */
+export interface CommandLine {
+  /** Run without the screen (any recorder option but --menu, or --headless). */
+  headless: boolean;
+  recordSeconds: number | null;
+  /** Settings given on the command line: they win over the saved ones for this run. */
+  overrides: Partial<Settings>;
+  text?: string;
 }
 
 export class OptionError extends Error {}
-
-const DEFAULTS: RecorderOptions = { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, segmentSeconds: 60 };
 
 function positive(flag: string, v: string | undefined): number {
   const n = Number(v);
@@ -24,8 +44,10 @@ function positive(flag: string, v: string | undefined): number {
   return n;
 }
 
-export function parseOptions(args: readonly string[]): RecorderOptions {
-  const o = { ...DEFAULTS };
+export function parseCommandLine(args: readonly string[]): CommandLine {
+  const o: CommandLine = { headless: false, recordSeconds: null, overrides: {} };
+  const set = o.overrides;
+  let menu = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     switch (a) {
@@ -33,25 +55,25 @@ export function parseOptions(args: readonly string[]): RecorderOptions {
         o.recordSeconds = positive(a, args[++i]);
         break;
       case "--segment":
-        o.segmentSeconds = positive(a, args[++i]);
+        set.segmentSeconds = positive(a, args[++i]);
         break;
       case "--codec": {
         const c = args[++i];
         if (c !== "h264" && c !== "h265") throw new OptionError(`--codec must be h264 or h265, not ${c ?? "nothing"}`);
-        o.codec = c;
+        set.codec = c;
         break;
       }
       case "--container": {
         const c = args[++i];
         if (c !== "mp4" && c !== "ts") throw new OptionError(`--container must be mp4 or ts, not ${c ?? "nothing"}`);
-        o.container = c;
+        set.container = c;
         break;
       }
       case "--audio":
-        o.audio = true;
+        set.audio = true;
         break;
       case "--rtsp":
-        o.rtsp = true;
+        set.rtsp = true;
         break;
       case "--text": {
         const t = args[++i];
@@ -59,13 +81,72 @@ export function parseOptions(args: readonly string[]): RecorderOptions {
         o.text = t;
         break;
       }
+      case "--resolution": {
+        const r = args[++i];
+        if (!(RESOLUTIONS as readonly string[]).includes(r)) throw new OptionError(`--resolution must be ${RESOLUTIONS.join(", ")}, not ${r ?? "nothing"}`);
+        set.resolution = r as Resolution;
+        break;
+      }
+      case "--fps": {
+        const v = args[++i];
+        const n = Number(v);
+        if (v === undefined || !Number.isInteger(n) || n < 1 || n > 60) throw new OptionError(`--fps needs a whole number of frames per second from 1 to 60, not ${v ?? "nothing"}`);
+        set.fps = n;
+        break;
+      }
+      case "--bitrate": {
+        const v = args[++i];
+        const n = Number(v);
+        if (v === undefined || !Number.isFinite(n) || n < 0.1 || n > 50) throw new OptionError(`--bitrate needs megabits per second from 0.1 to 50, not ${v ?? "nothing"}`);
+        set.bitrate = Math.round(n * 1e6);
+        break;
+      }
+      case "--headless":
+        o.headless = true;
+        break;
+      case "--menu":
+        menu = true;
+        break;
       default:
         throw new OptionError(`unknown option ${a}`);
     }
   }
-  if (o.audio && o.container === "ts") throw new OptionError("--audio needs --container mp4 (G.711 has no standard MPEG-TS mapping)");
+  if (set.audio && set.container === "ts") throw new OptionError("--audio needs --container mp4 (G.711 has no standard MPEG-TS mapping)");
+  if (menu && (o.headless || o.recordSeconds !== null)) throw new OptionError("--menu runs the recorder on the screen: not with --headless or --record");
+  if (!menu && args.length > 0) o.headless = true;
   return o;
 }
+
+/** The settings a run uses: the saved ones, then the command line's. A transport stream
+ * has no audio track, so audio saved as on is left out when the container is TS. */
+export function resolveSettings(cmd: CommandLine, saved: Settings = DEFAULT_SETTINGS): Settings {
+  const s = { ...saved, ...cmd.overrides };
+  if (s.container === "ts") s.audio = false;
+  return s;
+}
+
+/** The headless recorder's options: the saved settings under the command line's. */
+export function parseOptions(args: readonly string[], saved: Settings = DEFAULT_SETTINGS): RecorderOptions {
+  const cmd = parseCommandLine(args);
+  const s = resolveSettings(cmd, saved);
+  const o: RecorderOptions = {
+    recordSeconds: cmd.recordSeconds,
+    codec: s.codec,
+    container: s.container,
+    audio: s.audio,
+    rtsp: s.rtsp,
+    segmentSeconds: s.segmentSeconds,
+    resolution: s.resolution,
+    fps: s.fps,
+    bitrate: s.bitrate,
+  };
+  const text = cmd.text ?? (s.timestamp ? TIMESTAMP : undefined);
+  if (text !== undefined) o.text = text;
+  return o;
+}
+
+/** The time stamp the menu's "Time stamp" setting burns in. */
+export const TIMESTAMP = "%Y-%m-%d %H:%M:%S";
 
 /** The audio track: G.711 A-law at 8 kHz, mono (the K230's combination). */
 export const AUDIO = { codec: "alaw", sampleRate: 8000 } as const;
@@ -73,8 +154,9 @@ export const RTSP_PORT = 8554;
 export const RTSP_PATH = "/live";
 
 export function describePlan(o: RecorderOptions, videoDir: string): string[] {
+  const { width, height } = RESOLUTION_SIZE[o.resolution];
   const lines = [
-    `video: 1280x720 nv21 30 fps -> ${o.codec.toUpperCase()} -> ${o.container.toUpperCase()} in ${videoDir}`,
+    `video: ${width}x${height} nv21 ${o.fps} fps -> ${o.codec.toUpperCase()} -> ${o.container.toUpperCase()} in ${videoDir}`,
     o.recordSeconds === null
       ? `length: segments of ${o.segmentSeconds} s until stopped (Ctrl-C)`
       : `length: ${o.recordSeconds} s`,
@@ -84,6 +166,13 @@ export function describePlan(o: RecorderOptions, videoDir: string): string[] {
   if (o.text !== undefined) lines.push(`text: ${JSON.stringify(o.text)} burned in, bottom left (times in UTC)`);
   return lines;
 }
+
+/** Pixels of each resolution the menu offers (16:9). */
+export const RESOLUTION_SIZE: Record<Resolution, { width: number; height: number }> = {
+  "1080p": { width: 1920, height: 1080 },
+  "720p": { width: 1280, height: 720 },
+  "480p": { width: 854, height: 480 },
+};
 
 const two = (n: number) => String(n).padStart(2, "0");
 

@@ -1,6 +1,6 @@
 // Free-space policy for loop recording: make room for the segment being
 // written by deleting the oldest recordings (rec_*), as a dashcam does.
-import { list, remove, space } from "qcam:fs";
+import { list, remove, space, stat } from "qcam:fs";
 
 export interface Room {
   ok: boolean; // enough space now
@@ -59,4 +59,63 @@ export class SegmentBudget {
     if (this.largest > 0) return Math.ceil(this.largest * 1.25);
     return Math.ceil(((this.videoBitrate + this.audioBitrate) / 8) * this.seconds);
   }
+}
+
+export interface RecordingInfo {
+  path: string;
+  name: string;
+  /** The recording's start, from its name (UTC). */
+  date: Date;
+  size: number;
+  /** Seconds, from the file's index; null for a transport stream or a file that cannot be read. */
+  duration: number | null;
+  container: "mp4" | "ts" | "es";
+}
+
+/** The start time in a recording's name, rec_YYYYMMDD_HHMMSS_NNN.ext. */
+export function dateOf(name: string): Date {
+  const m = /^rec_(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})_/.exec(name)!;
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+}
+
+const two = (n: number) => String(n).padStart(2, "0");
+/** "2026-12-07 05:10:03" (UTC, as every qcam time). */
+export const formatDate = (d: Date) =>
+  `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+/** "0:07", "12:30", "1:02:03". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  return h ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
+}
+/** "812 kB", "4.5 MB", "1.2 GB". */
+export function formatSize(bytes: number): string {
+  if (bytes < 1e6) return `${Math.round(bytes / 1e3)} kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e9).toFixed(1)} GB`;
+}
+
+/** Recordings in `dir`, newest first, with their sizes; `duration` reads an MP4's index
+ * (cached by path and size: a finished file is not read again). */
+export function recordingInfos(dir: string, duration: (path: string) => number | null, cache = new Map<string, RecordingInfo>()): RecordingInfo[] {
+  const out: RecordingInfo[] = [];
+  for (const path of recordings(dir).reverse()) {
+    let size = 0;
+    try {
+      size = stat(path).size;
+    } catch {
+      continue; // gone meanwhile
+    }
+    const hit = cache.get(path);
+    if (hit && hit.size === size) {
+      out.push(hit);
+      continue;
+    }
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    const container = name.endsWith(".mp4") ? "mp4" : name.endsWith(".ts") ? "ts" : "es";
+    const info: RecordingInfo = { path, name, date: dateOf(name), size, duration: container === "mp4" ? duration(path) : null, container };
+    cache.set(path, info);
+    out.push(info);
+  }
+  return out;
 }

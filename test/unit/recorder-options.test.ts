@@ -1,22 +1,34 @@
 // The recorder's own logic, tested in Node without the runtime.
 import assert from "node:assert/strict";
-import { describePlan, OptionError, parseOptions, segmentName, segmentPattern } from "../../app/src/options.ts";
+import { describePlan, OptionError, parseCommandLine, parseOptions, segmentName, segmentPattern } from "../../app/src/options.ts";
+import { DEFAULT_SETTINGS } from "../../app/src/settings.ts";
 
 describe("recorder options", function () {
   it("defaults: H.265 segments until stopped, no audio", function () {
     const o = parseOptions([]);
-    assert.deepEqual(o, { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, segmentSeconds: 60 });
+    assert.deepEqual(o, { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, segmentSeconds: 60, resolution: "720p", fps: 30, bitrate: 3_000_000 });
+    assert.equal(parseCommandLine([]).headless, false, "no option: the menu");
+    assert.equal(parseCommandLine(["--segment", "5"]).headless, true, "any option: headless");
+    assert.equal(parseCommandLine(["--menu", "--codec", "h264"]).headless, false);
+    assert.deepEqual(parseCommandLine(["--menu", "--codec", "h264"]).overrides, { codec: "h264" });
     assert.match(describePlan(o, "/sdcard/video").join("\n"), /segments of 60 s until stopped/);
   });
 
   it("--record, --codec, --audio, --rtsp, --segment", function () {
     const o = parseOptions(["--record", "2.5", "--codec", "h264", "--audio", "--rtsp", "--segment", "10"]);
-    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", container: "mp4", audio: true, rtsp: true, segmentSeconds: 10 });
+    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", container: "mp4", audio: true, rtsp: true, segmentSeconds: 10, resolution: "720p", fps: 30, bitrate: 3_000_000 });
     const plan = describePlan(o, "/sdcard/video");
     assert.ok(plan.includes("length: 2.5 s"));
     assert.ok(plan.includes("audio: G.711 A-law 8000 Hz mono"));
     assert.ok(plan.includes("live: RTSP on port 8554, path /live"));
     assert.match(plan[0], /H264 -> MP4 in \/sdcard\/video/);
+  });
+
+  it("saved settings under the command line: --resolution, --fps, --bitrate, the time stamp", function () {
+    const saved = { ...DEFAULT_SETTINGS, resolution: "1080p" as const, codec: "h264" as const, timestamp: true, audio: true };
+    const o = parseOptions(["--fps", "25", "--bitrate", "6", "--container", "ts"], saved);
+    assert.deepEqual([o.resolution, o.codec, o.fps, o.bitrate, o.container, o.audio, o.text], ["1080p", "h264", 25, 6_000_000, "ts", false, "%Y-%m-%d %H:%M:%S"]);
+    assert.match(describePlan(o, "/sdcard/video")[0], /^video: 1920x1080 nv21 25 fps -> H264 -> TS/);
   });
 
   it("segment names: UTC start time and a zero-padded index", function () {
@@ -31,6 +43,10 @@ describe("recorder options", function () {
     [["--record", "abc"], /--record needs/],
     [["--codec", "vp9"], /--codec must be h264 or h265, not vp9/],
     [["--fast"], /unknown option --fast/],
+    [["--resolution", "4k"], /--resolution must be 1080p, 720p, 480p, not 4k/],
+    [["--fps", "0"], /--fps needs a whole number/],
+    [["--bitrate", "x"], /--bitrate needs megabits/],
+    [["--menu", "--record", "2"], /--menu runs the recorder on the screen/],
   ] as const) {
     it(`rejects ${args.join(" ")}`, function () {
       assert.throws(() => parseOptions(args), (e: Error) => e instanceof OptionError && msg.test(e.message));
