@@ -37,7 +37,9 @@ const PACKAGES = {
   start: BASE,
   test: [...BASE, ...GSTREAMER, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev",
     // the real browser the display page is tested in (driven by playwright-core)
-    "chromium"],
+    "chromium",
+    // the media server and the broker qcam:publish and qcam:mqtt are tested against
+    "nginx", "libnginx-mod-rtmp", "mosquitto", "mosquitto-clients"],
   bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium"],
 };
 
