@@ -84,7 +84,9 @@ static void on_state(void *opaque, qcam_pub_state state, int err, const char *re
     e->rep = r;
     e->state = state;
     e->err = err;
-    snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
+    if (snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "") >= (int)sizeof e->reason) {
+        /* cut */
+    }
     atomic_fetch_add(&r->refs, 1);
     if (qcam_app_post(r->app, report_run, report_discard, e) != 0) report_discard(e);
 }

@@ -179,7 +179,7 @@ typedef struct {
     double number;
     char code[128];       /* the info object's "code" ("NetStream.Publish.Start", ...) */
     char level[32];       /* its "level" ("status", "error") */
-    char description[256];
+    char description[128];
 } qcam_rtmp_command;
 
 /* Read an AMF0 command message payload. 0, or -EPROTO (truncated, a marker

@@ -69,6 +69,7 @@ struct qcam_rtmp_publisher {
     bool have_t0;
     int64_t t0_us;
     char reason[128];
+    const char *phase; /* what the session was doing, for reasons */
 };
 
 static int64_t now_us(void)
@@ -137,7 +138,9 @@ static void set_state(qcam_rtmp_publisher *p, qcam_pub_state s, int err, const c
     if (s != QCAM_PUB_PUBLISHING && s != QCAM_PUB_CLOSED) drop_queue_locked(p);
     if (err) {
         p->st.last_error = err;
-        snprintf(p->st.last_reason, sizeof p->st.last_reason, "%s", reason ? reason : "");
+        if (snprintf(p->st.last_reason, sizeof p->st.last_reason, "%s", reason ? reason : "") >= (int)sizeof p->st.last_reason) {
+            /* cut */
+        }
     }
     if (s == QCAM_PUB_PUBLISHING) {
         if (p->st.connects) p->st.reconnects++;
@@ -233,7 +236,9 @@ void qcam_rtmp_stats_get(qcam_rtmp_publisher *p, qcam_rtmp_stats *out)
 /* Fail the session with a reason. Always returns err (< 0). */
 static int fail(qcam_rtmp_publisher *p, int err, const char *fmt, const char *arg)
 {
-    snprintf(p->reason, sizeof p->reason, fmt, arg ? arg : "");
+    if (snprintf(p->reason, sizeof p->reason, fmt, arg ? arg : "") >= (int)sizeof p->reason) {
+        /* cut: reasons are for people, the start says it */
+    }
     return err;
 }
 
@@ -245,7 +250,7 @@ static int pump_input(qcam_rtmp_publisher *p)
 {
     for (;;) {
         ssize_t n = recv(p->fd, p->rbuf + p->rlen, sizeof p->rbuf - p->rlen, 0);
-        if (n == 0) return fail(p, -ECONNRESET, "connection closed by the server%s", NULL);
+        if (n == 0) return fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
             if (errno == EINTR) continue;
@@ -390,7 +395,7 @@ static int read_exact(qcam_rtmp_publisher *p, uint8_t *buf, size_t len, int64_t 
             off += (size_t)n;
             continue;
         }
-        if (n == 0) return fail(p, -ECONNRESET, "connection closed during the handshake%s", NULL);
+        if (n == 0) return fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(p, -errno, "%s", strerror(errno));
         int64_t t = now_us();
@@ -460,6 +465,7 @@ static int tcp_connect(qcam_rtmp_publisher *p, int64_t deadline)
 static int start_session(qcam_rtmp_publisher *p)
 {
     int64_t deadline = now_us() + (int64_t)p->cfg.connect_timeout_ms * 1000;
+    p->phase = " (connecting)";
     int r = tcp_connect(p, deadline);
     if (r < 0) return r;
     uint8_t c0c1[1 + QCAM_RTMP_HANDSHAKE], s0s1[1 + QCAM_RTMP_HANDSHAKE], c2[QCAM_RTMP_HANDSHAKE];
@@ -469,6 +475,7 @@ static int start_session(qcam_rtmp_publisher *p)
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         rnd[i] = (uint8_t)(seed >> 56);
     }
+    p->phase = " (handshake)";
     qcam_rtmp_c0c1(c0c1, 0, rnd, sizeof rnd);
     if ((r = send_all(p, c0c1, sizeof c0c1)) < 0) return r;
     if ((r = read_exact(p, s0s1, sizeof s0s1, deadline)) < 0) return r;
@@ -477,10 +484,12 @@ static int start_session(qcam_rtmp_publisher *p)
     if ((r = read_exact(p, c0c1 + 1, QCAM_RTMP_HANDSHAKE, deadline)) < 0) return r; /* S2: not checked */
 
     qcam_rtmp_buf b = {0};
+    p->phase = " (connect: app refused?)";
     qcam_rtmp_set_chunk_size(&b, OUT_CHUNK);
     qcam_rtmp_cmd_connect(&b, &p->url, p->cfg.video == QCAM_CODEC_H265, OUT_CHUNK);
     if ((r = send_buf(p, &b)) < 0) return r;
     if ((r = wait_command(p, deadline, "_result", 1, NULL)) < 0) return r;
+    p->phase = " (createStream)";
     qcam_rtmp_window_ack(&b, 2500000);
     qcam_rtmp_cmd_simple(&b, "releaseStream", 2, p->url.stream, OUT_CHUNK);
     qcam_rtmp_cmd_simple(&b, "FCPublish", 3, p->url.stream, OUT_CHUNK);
@@ -490,6 +499,7 @@ static int start_session(qcam_rtmp_publisher *p)
     if (!p->last_cmd.has_number || !(p->last_cmd.number >= 1 && p->last_cmd.number < 1e9))
         return fail(p, -EPROTO, "createStream gave no stream id%s", NULL);
     p->msid = (uint32_t)p->last_cmd.number;
+    p->phase = " (publish: stream refused?)";
     qcam_rtmp_cmd_publish(&b, p->msid, 5, p->url.stream, OUT_CHUNK);
     if ((r = send_buf(p, &b)) < 0) return r;
     if ((r = wait_command(p, deadline, NULL, -1, "NetStream.Publish.Start")) < 0) return r;
@@ -617,6 +627,7 @@ static void *io_thread(void *arg)
         p->reason[0] = 0;
         int r = start_session(p);
         if (r == 0) {
+            p->phase = "";
             set_state(p, QCAM_PUB_PUBLISHING, 0, NULL);
             backoff = FIRST_BACKOFF_MS;
             r = run_session(p);

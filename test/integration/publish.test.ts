@@ -1,0 +1,272 @@
+// qcam:publish's RtmpPublisher on the real runtime against nginx with
+// Debian's libnginx-mod-rtmp, run as a child of the test with its own
+// configuration and prefix in a temporary folder, on free ports. What nginx
+// receives is judged by ffmpeg pulling the stream back (and by nginx's own
+// recording of it): codec, size, frame count, a clean decode. Also the RTMP
+// layer's table test (test/c/test_rtmp_proto.c), credentials through
+// nginx-rtmp's on_publish, a server that is not there, and nginx killed and
+// restarted mid-stream (the publisher reconnects; the MP4 the same link
+// records has every frame).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { buildDir } from "../../build/paths.ts";
+import { runtimeCommand } from "../../build/run.ts";
+import { assertDecodesClean, fixture, reportLine, spawnChild, spawnSyncChild, tmpDir, type Started } from "../helpers.ts";
+
+const NGINX_RTMP = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Nginx {
+  dir: string;
+  rtmpPort: number;
+  httpPort: number;
+  rec: string;
+  proc: Started;
+}
+
+function nginxConf(dir: string, rtmpPort: number, httpPort: number): string {
+  return `daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+load_module ${NGINX_RTMP};
+events { worker_connections 64; }
+rtmp {
+  server {
+    listen 127.0.0.1:${rtmpPort};
+    application live {
+      live on;
+      play_restart on;
+      record all;
+      record_path ${dir}/rec;
+      record_unique on;
+    }
+    application secure {
+      live on;
+      on_publish http://127.0.0.1:${httpPort}/auth;
+      notify_method get;
+    }
+  }
+}
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${httpPort};
+    location /auth {
+      if ($arg_user != "bob") { return 403; }
+      if ($arg_pass != "s3cret") { return 403; }
+      return 200;
+    }
+  }
+}
+`;
+}
+
+async function startNginx(reuse?: Nginx): Promise<Nginx> {
+  const dir = reuse?.dir ?? tmpDir("qcam-nginx-");
+  const rtmpPort = reuse?.rtmpPort ?? (await freePort());
+  const httpPort = reuse?.httpPort ?? (await freePort());
+  const rec = path.join(dir, "rec");
+  fs.mkdirSync(rec, { recursive: true });
+  fs.writeFileSync(path.join(dir, "nginx.conf"), nginxConf(dir, rtmpPort, httpPort));
+  const proc = spawnChild("nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "error.log")], { lifetime: "suite" });
+  // listening once a TCP connect succeeds
+  for (let i = 0; ; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const c = net.connect(rtmpPort, "127.0.0.1", () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.on("error", () => resolve(false));
+    });
+    if (up) break;
+    if (proc.child.exitCode !== null || i > 500) throw new Error(`nginx did not start: ${fs.readFileSync(path.join(dir, "error.log"), "utf8")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { dir, rtmpPort, httpPort, rec, proc };
+}
+
+/** ffmpeg pulling rtmp://…/live/NAME into an FLV file (stream copy); it ends 3 s after data stops. */
+function pull(n: Nginx, name: string): { file: string; proc: Started } {
+  const file = path.join(n.dir, `pulled-${name}.flv`);
+  const proc = spawnChild("ffmpeg", ["-v", "error", "-rw_timeout", "3000000", "-i", `rtmp://127.0.0.1:${n.rtmpPort}/live/${name}`, "-c", "copy", "-y", file],
+    { timeoutMs: 120_000 });
+  return { file, proc };
+}
+
+/** Wait until nginx has a player on live/NAME (so it hears the stream from its first frame). */
+async function playing(n: Nginx, name: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const log = fs.existsSync(path.join(n.dir, "error.log")) ? fs.readFileSync(path.join(n.dir, "error.log"), "utf8") : "";
+    if (log.includes(`play: name='${name}'`)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("ffmpeg never started playing");
+}
+
+interface Probe { streams: { codec_type: string; codec_name: string; width?: number; height?: number; sample_rate?: string; nb_read_frames?: string }[] }
+
+function probe(file: string): Probe {
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries",
+    "stream=codec_type,codec_name,width,height,sample_rate,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, `ffprobe ${file}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Probe;
+}
+
+function videoOf(p: Probe) {
+  const v = p.streams.find((s) => s.codec_type === "video");
+  assert.ok(v, `no video stream: ${JSON.stringify(p)}`);
+  return { codec: v.codec_name, width: v.width, height: v.height, frames: Number(v.nb_read_frames) };
+}
+
+interface Stats { state: string; url: string; bytes: number; videoFrames: number; audioFrames: number; dropped: number; connects: number; reconnects: number; lastError: string | null }
+
+describe("qcam:publish (RtmpPublisher) against nginx-rtmp", function () {
+  this.timeout(180_000);
+  let image = "";
+  let ngx: Nginx;
+
+  before(async function () {
+    assert.ok(fs.existsSync(NGINX_RTMP), "libnginx-mod-rtmp (installed by node bin/setup.mjs test)");
+    image = (await fixture("publish")).image;
+    ngx = await startNginx();
+  });
+
+  function app(args: string[], sdcard = tmpDir("qcam-sd-")): Started & { sdcard: string } {
+    const cmd = runtimeCommand("host", image, { args, sdcard });
+    return { ...spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 150_000 }), sdcard };
+  }
+
+  it("the RTMP layer: URLs, handshake, chunks both ways, AMF0, FLV tag bodies (test_rtmp_proto.c)", function () {
+    const r = spawnSyncChild(path.join(buildDir("host"), "qcam-test-rtmp"), [], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ok: \d+ checks, 0 failed/m);
+  });
+
+  it("link: camera → H.264 → [MP4, publisher]; ffmpeg pulls 90 frames 320x240 back from nginx and decodes them clean", async function () {
+    const p = pull(ngx, "link");
+    await playing(ngx, "link");
+    const a = app(["link", "--url", `rtmp://127.0.0.1:${ngx.rtmpPort}/live/link`, "--frames", "90"]);
+    const r = await a.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(reportLine<boolean>(r.stdout, "published"), true);
+    const st = reportLine<Stats>(r.stdout, "stats");
+    assert.equal(st.state, "closed");
+    assert.equal(st.videoFrames, 90);
+    assert.equal(st.dropped, 0);
+    assert.equal(st.connects, 1);
+    assert.ok(st.bytes > 0);
+    await p.proc.done;
+    assert.deepEqual(videoOf(probe(p.file)), { codec: "h264", width: 320, height: 240, frames: 90 });
+    assertDecodesClean(p.file);
+    // nginx's own recording of it, and the card's
+    const recs = fs.readdirSync(ngx.rec).filter((f) => f.startsWith("link"));
+    assert.equal(recs.length, 1);
+    assert.equal(videoOf(probe(path.join(ngx.rec, recs[0]))).frames, 90);
+    assert.equal(reportLine<{ frames: number }>(r.stdout, "mp4").frames, 90);
+  });
+
+  it("pull mode: write(frame) 60 times; the same 60 frames come back", async function () {
+    const p = pull(ngx, "pull");
+    await playing(ngx, "pull");
+    const r = await app(["pull", "--url", `rtmp://127.0.0.1:${ngx.rtmpPort}/live/pull`, "--frames", "60", "--width", "256", "--height", "144"]).done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(reportLine<Stats>(r.stdout, "stats").videoFrames, 60);
+    await p.proc.done;
+    assert.deepEqual(videoOf(probe(p.file)), { codec: "h264", width: 256, height: 144, frames: 60 });
+    assertDecodesClean(p.file);
+  });
+
+  for (const law of ["alaw", "ulaw"] as const) {
+    it(`G.711 ${law} beside H.264 (FLV sound format ${law === "alaw" ? 7 : 8}): ffmpeg gets both tracks, 8 kHz`, async function () {
+      const name = `av-${law}`;
+      const p = pull(ngx, name);
+      await playing(ngx, name);
+      const r = await app(["av", "--url", `rtmp://127.0.0.1:${ngx.rtmpPort}/live/${name}`, "--frames", "60", "--law", law]).done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const st = reportLine<Stats>(r.stdout, "stats");
+      assert.equal(st.videoFrames, 60);
+      assert.ok(st.audioFrames >= 90, `audio blocks sent: ${st.audioFrames}`);
+      await p.proc.done;
+      const pr = probe(p.file);
+      assert.equal(videoOf(pr).frames, 60);
+      const au = pr.streams.find((s) => s.codec_type === "audio");
+      assert.ok(au, JSON.stringify(pr));
+      assert.equal(au.codec_name, law === "alaw" ? "pcm_alaw" : "pcm_mulaw");
+      assert.equal(au.sample_rate, "8000");
+      assertDecodesClean(p.file);
+    });
+  }
+
+  it("credentials: user:pass@ reaches nginx's on_publish (accepted); a wrong password is refused; neither shows anywhere", async function () {
+    const ok = await app(["link", "--url", `rtmp://bob:s3cret@127.0.0.1:${ngx.rtmpPort}/secure/cam`, "--frames", "15"]).done;
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.equal(reportLine<boolean>(ok.stdout, "published"), true);
+    assert.equal(reportLine<string>(ok.stdout, "url"), `rtmp://127.0.0.1:${ngx.rtmpPort}/secure/cam?user=***&pass=***`);
+    assert.equal(reportLine<Stats>(ok.stdout, "stats").videoFrames, 15);
+    const bad = await app(["refused", "--url", `rtmp://bob:wr0ng@127.0.0.1:${ngx.rtmpPort}/secure/cam`]).done;
+    assert.equal(bad.code, 0, bad.stdout + bad.stderr);
+    const st = reportLine<Stats>(bad.stdout, "stats");
+    assert.equal(st.connects, 0);
+    assert.match(st.lastError ?? "", /closed the connection \(publish/);
+    for (const out of [ok.stdout + ok.stderr, bad.stdout + bad.stderr]) {
+      assert.doesNotMatch(out, /s3cret|wr0ng|bob/);
+    }
+  });
+
+  it("nobody listening: the publisher waits and retries, the app is never blocked; close() ends it", async function () {
+    const port = await freePort();
+    const r = await app(["refused", "--url", `rtmp://127.0.0.1:${port}/live/none?key=abc123`]).done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = reportLine<Stats>(r.stdout, "stats");
+    assert.equal(st.state, "closed");
+    assert.equal(st.lastError, "Connection refused");
+    assert.equal(st.url, `rtmp://127.0.0.1:${port}/live/none?key=***`);
+    assert.doesNotMatch(r.stdout + r.stderr, /abc123/);
+  });
+
+  it("nginx killed and restarted mid-stream: the publisher reconnects at a keyframe; the MP4 of the same link has every frame", async function () {
+    const a = app(["link", "--url", `rtmp://127.0.0.1:${ngx.rtmpPort}/live/restart`, "--frames", "300", "--backoff", "500"]);
+    await a.waitFor('"frames":60,');
+    ngx.proc.kill(); // SIGKILL: no goodbye to the publisher
+    await ngx.proc.done;
+    await a.waitFor('"state":"waiting"');
+    ngx = await startNginx(ngx);
+    const r = await a.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = reportLine<Stats>(r.stdout, "stats");
+    assert.ok(st.reconnects >= 1, `reconnects: ${st.reconnects}`);
+    assert.ok(st.dropped > 0, "frames were dropped while nginx was down");
+    assert.equal(st.videoFrames + st.dropped, 300, "every frame sent or counted as dropped");
+    // the card has every frame, whatever happened to the server
+    const mp4 = reportLine<{ path: string; frames: number }>(r.stdout, "mp4");
+    assert.equal(mp4.frames, 300);
+    const local = path.join(a.sdcard, mp4.path.replace(/^\/sdcard\//, ""));
+    assert.equal(videoOf(probe(local)).frames, 300);
+    assertDecodesClean(local);
+    // what the restarted nginx recorded starts at a keyframe and decodes clean
+    const recs = fs.readdirSync(ngx.rec).filter((f) => f.startsWith("restart")).map((f) => path.join(ngx.rec, f));
+    const after = recs.filter((f) => fs.statSync(f).size > 1000).sort((x, y) => fs.statSync(x).mtimeMs - fs.statSync(y).mtimeMs).pop();
+    assert.ok(after, `recordings: ${recs.join(", ")}`);
+    const v = videoOf(probe(after));
+    assert.ok(v.frames > 0 && v.frames < 300, `frames after the restart: ${v.frames}`);
+    assertDecodesClean(after);
+  });
+});
