@@ -581,7 +581,12 @@ static int run_session(qcam_rtmp_publisher *p)
         while ((k = pop(p)) != NULL) {
             int r = send_packet(p, k);
             qcam_packet_unref(k);
-            if (r < 0) return r;
+            if (r < 0) { /* this one did not get out (whole): counted with the drops */
+                pthread_mutex_lock(&p->lock);
+                p->st.dropped++;
+                pthread_mutex_unlock(&p->lock);
+                return r;
+            }
         }
         pthread_mutex_lock(&p->lock);
         bool stop = p->stopping && (p->count == 0 || now_us() >= p->drain_until_us);

@@ -136,6 +136,58 @@ function videoOf(p: Probe) {
   return { codec: v.codec_name, width: v.width, height: v.height, frames: Number(v.nb_read_frames) };
 }
 
+// ---- a media server that stops reading: enough RTMP to get a publisher publishing
+
+const amfStr = (x: string) => Buffer.concat([Buffer.from([2, x.length >> 8, x.length & 255]), Buffer.from(x, "latin1")]);
+const amfNum = (n: number) => {
+  const b = Buffer.alloc(9);
+  b.writeDoubleBE(n, 1);
+  return b;
+};
+const amfObj = (kv: [string, Buffer][]) =>
+  Buffer.concat([Buffer.from([3]), ...kv.flatMap(([k, v]) => [Buffer.from([k.length >> 8, k.length & 255]), Buffer.from(k, "latin1"), v]), Buffer.from([0, 0, 9])]);
+/** One command message in one fmt 0 chunk (payloads here stay under 128 bytes). */
+const command = (msid: number, payload: Buffer) => {
+  const h = Buffer.alloc(12);
+  h[0] = 3;
+  h.writeUIntBE(payload.length, 4, 3);
+  h[7] = 20;
+  h.writeUInt32LE(msid, 8);
+  assert.ok(payload.length <= 128);
+  return Buffer.concat([h, payload]);
+};
+
+/** Answers the handshake, connect, createStream and publish, then reads nothing more. */
+function stallingServer(): Promise<{ port: number; server: net.Server; sessions: () => number }> {
+  let sessions = 0;
+  const server = net.createServer((sock) => {
+    sessions++;
+    let got = Buffer.alloc(0);
+    let step = 0;
+    sock.on("error", () => undefined);
+    sock.on("data", (d) => {
+      got = Buffer.concat([got, d]);
+      const text = got.toString("latin1");
+      if (step === 0 && got.length >= 1537) {
+        sock.write(Buffer.concat([Buffer.from([3]), Buffer.alloc(3072)]));
+        step = 1;
+      } else if (step === 1 && text.includes("connect")) {
+        sock.write(command(0, Buffer.concat([amfStr("_result"), amfNum(1), Buffer.from([5]), amfObj([["code", amfStr("NetConnection.Connect.Success")]])])));
+        step = 2;
+      } else if (step === 2 && text.includes("createStream")) {
+        sock.write(command(0, Buffer.concat([amfStr("_result"), amfNum(4), Buffer.from([5]), amfNum(1)])));
+        step = 3;
+      } else if (step === 3 && text.includes("publish")) {
+        sock.write(command(1, Buffer.concat([amfStr("onStatus"), amfNum(0), Buffer.from([5]),
+          amfObj([["level", amfStr("status")], ["code", amfStr("NetStream.Publish.Start")]])])));
+        step = 4;
+        sock.pause(); // a server that has stopped taking anything
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as net.AddressInfo).port, server, sessions: () => sessions })));
+}
+
 interface Stats { state: string; url: string; bytes: number; videoFrames: number; audioFrames: number; dropped: number; connects: number; reconnects: number; lastError: string | null }
 
 describe("qcam:publish (RtmpPublisher) against nginx-rtmp", function () {
@@ -240,6 +292,26 @@ describe("qcam:publish (RtmpPublisher) against nginx-rtmp", function () {
     assert.equal(st.lastError, "Connection refused");
     assert.equal(st.url, `rtmp://127.0.0.1:${port}/live/none?key=***`);
     assert.doesNotMatch(r.stdout + r.stderr, /abc123/);
+  });
+
+  it("a server that stops reading: the publisher's bounded queue drops whole GOPs, the link and the MP4 lose nothing", async function () {
+    const srv = await stallingServer();
+    try {
+      const a = app(["link", "--url", `rtmp://127.0.0.1:${srv.port}/live/stall`, "--frames", "300", "--width", "1280", "--height", "720",
+        "--gop", "2", "--bitrate", "20000000", "--queue", "65536"]);
+      const r = await a.done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const st = reportLine<Stats>(r.stdout, "stats");
+      assert.ok(st.dropped > 0, `nothing dropped: ${JSON.stringify(st)}`);
+      assert.equal(st.videoFrames + st.dropped, 300, "every frame sent or counted as dropped");
+      const pipe = reportLine<{ drops: { sinks: number[] }; sinkFrames: number[] }>(r.stdout, "pipe");
+      assert.deepEqual(pipe.drops.sinks, [0, 0], "the link's queues never filled: write() never waited for the network");
+      assert.deepEqual(pipe.sinkFrames, [300, 300]);
+      const mp4 = reportLine<{ path: string; frames: number }>(r.stdout, "mp4");
+      assert.equal(mp4.frames, 300);
+    } finally {
+      srv.server.close();
+    }
   });
 
   it("nginx killed and restarted mid-stream: the publisher reconnects at a keyframe; the MP4 of the same link has every frame", async function () {
