@@ -35,10 +35,10 @@ const chunk = (cs: number, type: number, msid: number, payload: Buffer) => {
   h.writeUIntBE(payload.length, 4, 3);
   h[7] = type;
   h.writeUInt32LE(msid, 8);
-  const parts = [h];
+  const parts: Buffer[] = [h];
   for (let i = 0; i < payload.length; i += 128) {
     if (i) parts.push(Buffer.from([0xc0 | cs]));
-    parts.push(payload.subarray(i, i + 128));
+    parts.push(Buffer.from(payload.subarray(i, i + 128)));
   }
   return Buffer.concat(parts);
 };
