@@ -4,63 +4,11 @@
 // made with mosquitto_passwd. mosquitto_sub and mosquitto_pub are the other
 // clients. Also the protocol layer's table test (test/c/test_mqtt_proto.c).
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { buildDir } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { fixture, reportLine, run, spawnChild, spawnSyncChild, tmpDir, type Started } from "../helpers.ts";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Broker { dir: string; open: number; secure: number; proc: Started }
-
-async function startMosquitto(): Promise<Broker> {
-  const dir = tmpDir("qcam-mosquitto-");
-  const open = await freePort();
-  const secure = await freePort();
-  const pw = path.join(dir, "passwd");
-  fs.writeFileSync(pw, "");
-  const r = spawnSyncChild("mosquitto_passwd", ["-b", pw, "board1", "s3cret"], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  // As root, mosquitto drops to its own user after start and could no longer read files in our
-  // private temporary folder: it stays the user it was started as.
-  const user = process.getuid?.() === 0 ? "user root\n" : "";
-  fs.writeFileSync(path.join(dir, "m.conf"), `${user}per_listener_settings true
-persistence false
-log_dest stderr
-log_type all
-listener ${open} 127.0.0.1
-allow_anonymous true
-listener ${secure} 127.0.0.1
-allow_anonymous false
-password_file ${pw}
-`);
-  const proc = spawnChild("mosquitto", ["-c", path.join(dir, "m.conf")], { lifetime: "suite" });
-  await proc.waitFor(/mosquitto version \S+ running/, 10000, true);
-  for (let i = 0; ; i++) {
-    assert.ok(i < 500, `mosquitto does not listen: ${proc.output().stderr}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const c = net.connect(secure, "127.0.0.1", () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on("error", () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  return { dir, open, secure, proc };
-}
+import { startMosquitto, type Broker } from "../servers.ts";
 
 interface Stats { state: string; url: string; clientId: string; sent: number; acked: number; received: number; dropped: number; connects: number; lastError: string | null }
 interface Msg { topic: string; payload: string; qos: number; retain: boolean; bytes: number }
