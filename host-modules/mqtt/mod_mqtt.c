@@ -109,6 +109,7 @@ static void post(reports *r, event *e)
 /* on the I/O thread */
 static void on_state(void *opaque, qcam_mqtt_state state, int err, const char *reason)
 {
+    if (state == QCAM_MQTT_CLOSED) return; /* the app closed it: nothing to hear */
     event *e = calloc(1, sizeof *e);
     if (!e) return;
     e->state = state;

@@ -50,7 +50,7 @@ declare module "qcam:mqtt" {
     connectTimeoutMs?: number;
     /** A message for one of the subscriptions, on the app's loop. */
     onMessage?: (message: MqttMessage) => void;
-    /** Every state change, on the app's loop; `reason` says why an attempt failed ("refused: bad user name or password", ...). */
+    /** Every state change but the last (close() is the app's own doing), on the app's loop; `reason` says why an attempt failed ("refused: bad user name or password", ...). */
     onState?: (state: MqttState, reason?: string) => void;
   }
 

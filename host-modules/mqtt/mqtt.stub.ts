@@ -140,7 +140,7 @@ function setState(c: ClientState, s: Api.MqttState, reason?: string): void {
   c.state = s;
   if (reason !== undefined) c.lastError = reason;
   const cb = c.onState;
-  if (cb) world.post(() => cb(s, reason));
+  if (cb && s !== "closed") world.post(() => cb(s, reason)); // close() is not reported: the app did it
 }
 
 export class MqttClient {

@@ -79,6 +79,7 @@ static void report_discard(void *data)
 static void on_state(void *opaque, qcam_pub_state state, int err, const char *reason)
 {
     reports *r = opaque;
+    if (state == QCAM_PUB_CLOSED) return; /* the app closed it: nothing to hear */
     report *e = calloc(1, sizeof *e);
     if (!e) return;
     e->rep = r;

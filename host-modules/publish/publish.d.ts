@@ -44,7 +44,7 @@ declare module "qcam:publish" {
     maxBackoffMs?: number;
     /** TCP connect + handshake + publish must finish within this, ms (100..600000, default 5000). */
     connectTimeoutMs?: number;
-    /** Called on the app's loop at each state change; `reason` says why an attempt failed ("connection refused", "NetStream.Publish.BadName", ...). */
+    /** Called on the app's loop at each state change but the last (close() is the app's own doing); `reason` says why an attempt failed ("Connection refused", "NetStream.Publish.BadName", ...). */
     onState?: (state: PublishState, reason?: string) => void;
   }
 

@@ -171,7 +171,7 @@ function setState(p: PubState, s: Api.PublishState, reason?: string): void {
   p.state = s;
   if (reason !== undefined) p.lastError = reason;
   const cb = p.onState;
-  if (cb) world.post(() => cb(s, reason));
+  if (cb && s !== "closed") world.post(() => cb(s, reason)); // close() is not reported: the app did it
 }
 
 export class RtmpPublisher {
