@@ -40,7 +40,7 @@ const PACKAGES = {
     "chromium",
     // the media server and the broker qcam:publish and qcam:mqtt are tested against
     "nginx", "libnginx-mod-rtmp", "mosquitto", "mosquitto-clients"],
-  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium"],
+  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium", "nginx", "libnginx-mod-rtmp", "mosquitto"],
 };
 
 const log = (m) => process.stderr.write(`[qcam] ${m}\n`);
