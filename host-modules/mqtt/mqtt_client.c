@@ -101,9 +101,9 @@ static void poke(qcam_mqtt_client *c)
 
 static void drain_wake(qcam_mqtt_client *c)
 {
-    char buf[64];
-    while (read(c->wake[0], buf, sizeof buf) > 0) {
-    }
+    char buf[256]; /* one read: pokes left over wake the next poll, which is harmless */
+    ssize_t r = read(c->wake[0], buf, sizeof buf);
+    (void)r;
 }
 
 static bool stopping(qcam_mqtt_client *c)

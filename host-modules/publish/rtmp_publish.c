@@ -88,9 +88,9 @@ static void poke(qcam_rtmp_publisher *p)
 
 static void drain_wake(qcam_rtmp_publisher *p)
 {
-    char buf[64];
-    while (read(p->wake[0], buf, sizeof buf) > 0) {
-    }
+    char buf[256]; /* one read: pokes left over wake the next poll, which is harmless */
+    ssize_t r = read(p->wake[0], buf, sizeof buf);
+    (void)r;
 }
 
 static bool stopping(qcam_rtmp_publisher *p)

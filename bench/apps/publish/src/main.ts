@@ -26,7 +26,7 @@ if (mode === "rtmp") {
   let n = 0;
   for (let f = es.read(); f; f = es.read(), n++) {
     const due = t0 + (n * 1e6) / fps;
-    while (time.ticksUs() < due) time.sleepMs(Math.max(0, Math.floor((due - time.ticksUs()) / 1000)));
+    while (time.ticksUs() < due) time.sleepMs(Math.max(1, Math.ceil((due - time.ticksUs()) / 1000)));
     pub.write(f);
     f.close();
   }
