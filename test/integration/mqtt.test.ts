@@ -5,6 +5,7 @@
 // clients. Also the protocol layer's table test (test/c/test_mqtt_proto.c).
 import assert from "node:assert/strict";
 import path from "node:path";
+import { ensureFlavor } from "../../build/app-build.ts";
 import { buildDir } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { fixture, reportLine, run, spawnChild, spawnSyncChild, tmpDir, type Started } from "../helpers.ts";
@@ -25,8 +26,8 @@ describe("qcam:mqtt (MqttClient) against mosquitto", function () {
     broker = await startMosquitto();
   });
 
-  function app(args: string[]): Started {
-    const cmd = runtimeCommand("host", image, { args, sdcard: tmpDir("qcam-sd-") });
+  function app(args: string[], flavor: "host" | "asan" = "host"): Started {
+    const cmd = runtimeCommand(flavor, image, { args, sdcard: tmpDir("qcam-sd-") });
     return spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 60_000 });
   }
 
@@ -111,6 +112,17 @@ describe("qcam:mqtt (MqttClient) against mosquitto", function () {
     const anon = await app(["refused", "--url", `mqtt://127.0.0.1:${broker.secure}`]).done;
     assert.match(reportLine<Stats>(anon.stdout, "stats").lastError ?? "", /^refused: not authorized$/);
     for (const out of [ok.stdout + ok.stderr, bad.stdout + bad.stderr]) assert.doesNotMatch(out, /s3cret|wr0ng|board1/);
+  });
+
+  it("under ASan+UBSan: a round trip and a refused login — clean, nothing leaked", async function () {
+    ensureFlavor("asan"); // the same image: the ASan runtime is a host flavor
+    for (const args of [["roundtrip", "--url", `mqtt://127.0.0.1:${broker.open}`, "--count", "20", "--prefix", "asan"],
+      ["refused", "--url", `mqtt://board1:wr0ng@127.0.0.1:${broker.secure}`]]) {
+      const r = await app(args, "asan").done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/, r.stderr);
+      assert.equal(reportLine<Stats>(r.stdout, "stats").state, "closed");
+    }
   });
 
   it("the broker restarted: the client reconnects, subscribes again and gets what is published after", async function () {

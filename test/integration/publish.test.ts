@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { ensureFlavor } from "../../build/app-build.ts";
 import { buildDir } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { assertDecodesClean, fixture, reportLine, spawnChild, spawnSyncChild, tmpDir, type Started } from "../helpers.ts";
@@ -96,8 +97,8 @@ describe("qcam:publish (RtmpPublisher) against nginx-rtmp", function () {
     ngx = await startNginx();
   });
 
-  function app(args: string[], sdcard = tmpDir("qcam-sd-")): Started & { sdcard: string } {
-    const cmd = runtimeCommand("host", image, { args, sdcard });
+  function app(args: string[], sdcard = tmpDir("qcam-sd-"), flavor: "host" | "asan" = "host"): Started & { sdcard: string } {
+    const cmd = runtimeCommand(flavor, image, { args, sdcard });
     return { ...spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 150_000 }), sdcard };
   }
 
@@ -175,6 +176,21 @@ describe("qcam:publish (RtmpPublisher) against nginx-rtmp", function () {
     assert.match(st.lastError ?? "", /closed the connection \(publish/);
     for (const out of [ok.stdout + ok.stderr, bad.stdout + bad.stderr]) {
       assert.doesNotMatch(out, /s3cret|wr0ng|bob/);
+    }
+  });
+
+  it("under ASan+UBSan: video and G.711 published, a refused stream, nobody listening — clean, nothing leaked", async function () {
+    ensureFlavor("asan"); // the same image: the ASan runtime is a host flavor
+    const runs = [
+      ["av", "--url", `rtmp://127.0.0.1:${ngx.rtmpPort}/live/asan`, "--frames", "30"],
+      ["refused", "--url", `rtmp://bob:wr0ng@127.0.0.1:${ngx.rtmpPort}/secure/cam`],
+      ["refused", "--url", `rtmp://127.0.0.1:${await freePort()}/live/none`],
+    ];
+    for (const args of runs) {
+      const r = await app(args, tmpDir("qcam-sd-"), "asan").done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/, r.stderr);
+      assert.equal(reportLine<Stats>(r.stdout, "stats").state, "closed");
     }
   });
 
