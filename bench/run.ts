@@ -14,6 +14,7 @@ import { runFlashBenchmark } from "./flash.ts";
 import { runMediaBenchmark } from "./media.ts";
 import { runMp4Benchmark } from "./mp4.ts";
 import { runNpmStartBenchmark } from "./npm-start.ts";
+import { runPublishBenchmark } from "./publish.ts";
 import { runRtspBenchmark } from "./rtsp.ts";
 import { runStartupBenchmark, type BenchResult, type BenchRow } from "./startup.ts";
 
@@ -21,7 +22,7 @@ export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
 const BEGIN = "<!-- bench-results:begin (written by `npm run bench`; edits below this line are overwritten) -->";
 const END = "<!-- bench-results:end -->";
 
-const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay", "flash", "recorder"] as const;
+const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay", "flash", "recorder", "publish"] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: qcam bench [--runs N] [--no-docs] [--only PART[,PART]]
@@ -138,6 +139,7 @@ export async function runBenchmarks(args: string[]): Promise<number> {
     if (want("overlay")) results.push(await runOverlayBenchmark({ log: step }));
     if (want("flash")) results.push(await runFlashBenchmark({ runs: parsed.runs, log: step }));
     if (want("recorder")) results.push(await runRecorderUiBenchmark({ log: step }));
+    if (want("publish")) results.push(await runPublishBenchmark({ log: step }));
   } catch (e) {
     process.stderr.write(`qcam bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -41,8 +41,10 @@ const PACKAGES = {
     // the real browser the display page is tested in (driven by playwright-core)
     "chromium",
     // board packages are checked with other readers than ours (qcam package)
-    "unzip"],
-  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium"],
+    "unzip",
+    // the media server and the broker qcam:publish and qcam:mqtt are tested against
+    "nginx", "libnginx-mod-rtmp", "mosquitto", "mosquitto-clients"],
+  bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium", "nginx", "libnginx-mod-rtmp", "mosquitto"],
 };
 
 const log = (m) => process.stderr.write(`[qcam] ${m}\n`);

@@ -17,6 +17,8 @@ static const qcam_module_entry modules[] = {
     {"qcam:rtsp", qcam_mod_rtsp_init},
     {"qcam:display", qcam_mod_display_init},
     {"qcam:input", qcam_mod_input_init},
+    {"qcam:publish", qcam_mod_publish_init},
+    {"qcam:mqtt", qcam_mod_mqtt_init},
     {NULL, NULL},
 };
 

@@ -31,6 +31,8 @@ JSModuleDef *qcam_mod_overlay_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_rtsp_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_display_init(JSContext *ctx, const char *name);
 JSModuleDef *qcam_mod_input_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_publish_init(JSContext *ctx, const char *name);
+JSModuleDef *qcam_mod_mqtt_init(JSContext *ctx, const char *name);
 
 /* Shared between modules: qcam:app re-exports qcam:time's `time` object. */
 JSValue qcam_time_object(JSContext *ctx);

@@ -1,0 +1,735 @@
+/* The RTMP publisher: the bounded queue and the I/O thread (publish.h). The
+ * protocol itself is rtmp_proto.c. POSIX sockets, poll(), one thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../video/annexb.h"
+#include "../video/sps.h"
+#include "publish.h"
+#include "rtmp_proto.h"
+
+#define OUT_CHUNK 4096
+#define FIRST_BACKOFF_MS 500
+
+const char *qcam_pub_state_name(qcam_pub_state s)
+{
+    switch (s) {
+    case QCAM_PUB_CONNECTING: return "connecting";
+    case QCAM_PUB_PUBLISHING: return "publishing";
+    case QCAM_PUB_WAITING: return "waiting";
+    default: return "closed";
+    }
+}
+
+struct qcam_rtmp_publisher {
+    qcam_sink base; /* first: the link sees a qcam_sink */
+    qcam_rtmp_config cfg;
+    qcam_rtmp_url url;
+    pthread_t thread;
+    int wake[2]; /* the thread sleeps on wake[0]; write()/close() poke wake[1] */
+
+    pthread_mutex_t lock; /* the queue, the parameter sets, the stats, the flags */
+    qcam_packet **ring;
+    unsigned head, count, cap;
+    size_t qbytes;
+    bool need_key;   /* drop video until a keyframe */
+    bool stopping;   /* close() was called */
+    int64_t drain_until_us;
+    uint8_t *params[3]; /* vps, sps, pps as last seen */
+    size_t params_len[3];
+    unsigned params_version;
+    qcam_rtmp_stats st;
+
+    /* the I/O thread's own */
+    int fd;
+    qcam_rtmp_reader reader;
+    uint8_t rbuf[8192];
+    size_t rlen;
+    uint32_t window;        /* the server's window acknowledgement size */
+    uint64_t acked;         /* bytes received when we last acknowledged */
+    /* what the session waits for: a command by name and transaction, or a status code */
+    const char *want_name, *want_code;
+    double want_txn; /* < 0: any */
+    bool matched;
+    qcam_rtmp_command last_cmd; /* the one that matched */
+    uint32_t msid;
+    unsigned sent_params_version;
+    bool sent_config;
+    bool have_t0;
+    int64_t t0_us;
+    char reason[128];
+    const char *phase; /* what the session was doing, for reasons */
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void poke(qcam_rtmp_publisher *p)
+{
+    char c = 1;
+    ssize_t r = write(p->wake[1], &c, 1);
+    (void)r; /* a full pipe already wakes the thread */
+}
+
+static void drain_wake(qcam_rtmp_publisher *p)
+{
+    char buf[256]; /* one read: pokes left over wake the next poll, which is harmless */
+    ssize_t r = read(p->wake[0], buf, sizeof buf);
+    (void)r;
+}
+
+static bool stopping(qcam_rtmp_publisher *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool s = p->stopping;
+    pthread_mutex_unlock(&p->lock);
+    return s;
+}
+
+/* ---- the queue (lock held) -------------------------------------------------------------- */
+
+static void drop_queue_locked(qcam_rtmp_publisher *p)
+{
+    while (p->count) {
+        qcam_packet *k = p->ring[p->head];
+        p->head = (p->head + 1) % p->cap;
+        p->count--;
+        p->qbytes -= k->size;
+        p->st.dropped++;
+        qcam_packet_unref(k);
+    }
+    if (p->cfg.video) p->need_key = true;
+}
+
+static qcam_packet *pop(qcam_rtmp_publisher *p)
+{
+    pthread_mutex_lock(&p->lock);
+    qcam_packet *k = NULL;
+    if (p->count) {
+        k = p->ring[p->head];
+        p->head = (p->head + 1) % p->cap;
+        p->count--;
+        p->qbytes -= k->size;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return k;
+}
+
+static void set_state(qcam_rtmp_publisher *p, qcam_pub_state s, int err, const char *reason)
+{
+    pthread_mutex_lock(&p->lock);
+    bool changed = p->st.state != s;
+    p->st.state = s;
+    if (s != QCAM_PUB_PUBLISHING && s != QCAM_PUB_CLOSED) drop_queue_locked(p);
+    if (err) {
+        p->st.last_error = err;
+        if (snprintf(p->st.last_reason, sizeof p->st.last_reason, "%s", reason ? reason : "") >= (int)sizeof p->st.last_reason) {
+            /* cut */
+        }
+    }
+    if (s == QCAM_PUB_PUBLISHING) {
+        if (p->st.connects) p->st.reconnects++;
+        p->st.connects++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if ((changed || err) && p->cfg.on_state) p->cfg.on_state(p->cfg.opaque, s, err, err ? reason : NULL);
+}
+
+/* ---- the sink ------------------------------------------------------------------------------- */
+
+static void learn_params(qcam_rtmp_publisher *p, const qcam_packet *pkt)
+{
+    qcam_annexb_params ps;
+    qcam_annexb_find_params(pkt->codec, pkt->data, pkt->size, &ps);
+    if (!ps.sps || !ps.pps || (pkt->codec == QCAM_CODEC_H265 && !ps.vps)) return;
+    const uint8_t *src[3] = {ps.vps, ps.sps, ps.pps};
+    size_t len[3] = {ps.vps_len, ps.sps_len, ps.pps_len};
+    pthread_mutex_lock(&p->lock);
+    bool same = p->params[1] != NULL;
+    for (int i = 0; i < 3 && same; i++)
+        if (len[i] != p->params_len[i] || (len[i] && memcmp(src[i], p->params[i], len[i]))) same = false;
+    if (!same) {
+        for (int i = 0; i < 3; i++) {
+            free(p->params[i]);
+            p->params[i] = len[i] ? malloc(len[i]) : NULL;
+            p->params_len[i] = p->params[i] ? len[i] : 0;
+            if (p->params[i]) memcpy(p->params[i], src[i], len[i]);
+        }
+        p->params_version++;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
+{
+    bool video = !QCAM_CODEC_IS_AUDIO(pkt->codec);
+    if (video ? pkt->codec != p->cfg.video : pkt->codec != p->cfg.audio) return -EINVAL;
+    if (video && (pkt->type == QCAM_PKT_HEADER || pkt->keyframe)) learn_params(p, pkt);
+    if (video && pkt->type == QCAM_PKT_HEADER) return 0; /* parameter sets alone: learnt */
+    pthread_mutex_lock(&p->lock);
+    bool wake = false;
+    if (p->stopping || p->st.state != QCAM_PUB_PUBLISHING) {
+        p->st.dropped++;
+        if (p->cfg.video) p->need_key = true;
+    } else if (video && p->need_key && !pkt->keyframe) {
+        p->st.dropped++;
+    } else {
+        if (p->count == p->cap || p->qbytes + pkt->size > p->cfg.queue_bytes) {
+            drop_queue_locked(p); /* the server is not keeping up: drop whole GOPs */
+            if (video && !pkt->keyframe) {
+                p->st.dropped++;
+                pthread_mutex_unlock(&p->lock);
+                return 0;
+            }
+        }
+        if (video) p->need_key = false;
+        if (pkt->size <= p->cfg.queue_bytes) {
+            p->ring[(p->head + p->count) % p->cap] = qcam_packet_ref(pkt);
+            p->count++;
+            p->qbytes += pkt->size;
+            wake = p->count == 1;
+        } else {
+            p->st.dropped++;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (wake) poke(p);
+    return 0;
+}
+
+static int sink_write(qcam_sink *sink, qcam_packet *pkt) { return qcam_rtmp_write((qcam_rtmp_publisher *)sink, pkt); }
+static int sink_flush(qcam_sink *sink)
+{
+    (void)sink;
+    return 0;
+}
+static const qcam_sink_ops rtmp_ops = {"rtmp", sink_write, sink_flush};
+
+qcam_sink *qcam_rtmp_sink(qcam_rtmp_publisher *p) { return &p->base; }
+
+void qcam_rtmp_stats_get(qcam_rtmp_publisher *p, qcam_rtmp_stats *out)
+{
+    pthread_mutex_lock(&p->lock);
+    *out = p->st;
+    out->queue_packets = p->count;
+    out->queue_bytes = p->qbytes;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- I/O -------------------------------------------------------------------------------------- */
+
+/* Fail the session with a reason. Always returns err (< 0). */
+static int fail(qcam_rtmp_publisher *p, int err, const char *fmt, const char *arg)
+{
+    if (snprintf(p->reason, sizeof p->reason, fmt, arg ? arg : "") >= (int)sizeof p->reason) {
+        /* cut: reasons are for people, the start says it */
+    }
+    return err;
+}
+
+static int handle_message(qcam_rtmp_publisher *p, const qcam_rtmp_message *m);
+
+/* Read what the socket has and handle the messages in it. 0, or < 0 when
+ * the connection is finished. */
+static int pump_input(qcam_rtmp_publisher *p)
+{
+    for (;;) {
+        ssize_t n = recv(p->fd, p->rbuf + p->rlen, sizeof p->rbuf - p->rlen, 0);
+        if (n == 0) return fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+            if (errno == EINTR) continue;
+            return fail(p, -errno, "%s", strerror(errno));
+        }
+        p->rlen += (size_t)n;
+        size_t off = 0;
+        for (;;) {
+            qcam_rtmp_message m;
+            int got = 0;
+            int r = qcam_rtmp_reader_feed(&p->reader, p->rbuf + off, p->rlen - off, &m, &got);
+            if (r < 0) return fail(p, r, "bad chunk from the server%s", NULL);
+            if (r == 0) break;
+            off += (size_t)r;
+            if (got) {
+                int h = handle_message(p, &m);
+                if (h < 0) return h;
+            }
+        }
+        memmove(p->rbuf, p->rbuf + off, p->rlen - off);
+        p->rlen -= off;
+        if (p->rlen == sizeof p->rbuf) return fail(p, -EPROTO, "a chunk larger than the read buffer%s", NULL);
+    }
+}
+
+/* Send everything, reading the server meanwhile. Progress must come within
+ * send_timeout_ms; while draining at close, before drain_until. */
+static int send_all(qcam_rtmp_publisher *p, const uint8_t *buf, size_t len)
+{
+    size_t off = 0;
+    int64_t last = now_us();
+    while (off < len) {
+        ssize_t n = send(p->fd, buf + off, len - off, MSG_NOSIGNAL);
+        if (n > 0) {
+            off += (size_t)n;
+            last = now_us();
+            pthread_mutex_lock(&p->lock);
+            p->st.bytes_sent += (uint64_t)n;
+            pthread_mutex_unlock(&p->lock);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return fail(p, -errno, "%s", strerror(errno));
+        int64_t t = now_us();
+        pthread_mutex_lock(&p->lock);
+        bool stop = p->stopping;
+        int64_t until = p->drain_until_us;
+        pthread_mutex_unlock(&p->lock);
+        if (stop && t >= until) return fail(p, -ECANCELED, "closed%s", NULL);
+        if (t - last >= (int64_t)p->cfg.send_timeout_ms * 1000)
+            return fail(p, -ETIMEDOUT, "the server took nothing for a while%s", NULL);
+        struct pollfd fds[2] = {{p->fd, POLLOUT | POLLIN, 0}, {p->wake[0], POLLIN, 0}};
+        int r = poll(fds, 2, 100);
+        if (r < 0 && errno != EINTR) return fail(p, -errno, "%s", strerror(errno));
+        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+        if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            int e = pump_input(p);
+            if (e < 0) return e;
+        }
+    }
+    return 0;
+}
+
+static int send_buf(qcam_rtmp_publisher *p, qcam_rtmp_buf *b)
+{
+    if (b->oom) {
+        qcam_rtmp_buf_free(b);
+        return fail(p, -ENOMEM, "out of memory%s", NULL);
+    }
+    int r = send_all(p, b->p, b->len);
+    qcam_rtmp_buf_free(b);
+    return r;
+}
+
+static int handle_message(qcam_rtmp_publisher *p, const qcam_rtmp_message *m)
+{
+    if (m->type == QCAM_RTMP_WINDOW_ACK && m->len >= 4) {
+        p->window = (uint32_t)m->payload[0] << 24 | (uint32_t)m->payload[1] << 16 | (uint32_t)m->payload[2] << 8 | m->payload[3];
+    } else if (m->type == QCAM_RTMP_USER_CONTROL && m->len >= 6 && m->payload[0] == 0 && m->payload[1] == 6) {
+        qcam_rtmp_buf b = {0};
+        uint32_t t = (uint32_t)m->payload[2] << 24 | (uint32_t)m->payload[3] << 16 | (uint32_t)m->payload[4] << 8 | m->payload[5];
+        qcam_rtmp_pong(&b, t);
+        int r = send_buf(p, &b);
+        if (r < 0) return r;
+    } else if (m->type == QCAM_RTMP_COMMAND_AMF0) {
+        qcam_rtmp_command c;
+        if (qcam_rtmp_parse_command(m->payload, m->len, &c) < 0) return fail(p, -EPROTO, "bad command from the server%s", NULL);
+        if (!strcmp(c.name, "onStatus") && !strcmp(c.level, "error"))
+            return fail(p, strstr(c.code, "BadName") ? -EADDRINUSE : -EACCES, "%s", c.code[0] ? c.code : "onStatus error");
+        bool txn_ok = p->want_txn < 0 || c.txn == p->want_txn;
+        if (!strcmp(c.name, "_error") && p->want_txn >= 0 && c.txn == p->want_txn)
+            return fail(p, -EACCES, "%s", c.code[0] ? c.code : c.description[0] ? c.description : "refused");
+        if (!p->matched && ((p->want_name && !strcmp(c.name, p->want_name) && txn_ok) ||
+                            (p->want_code && !strcmp(c.code, p->want_code)))) {
+            p->matched = true;
+            p->last_cmd = c;
+        }
+    }
+    if (p->window && p->reader.bytes - p->acked >= p->window / 2) {
+        p->acked = p->reader.bytes;
+        qcam_rtmp_buf b = {0};
+        qcam_rtmp_ack(&b, (uint32_t)p->reader.bytes);
+        return send_buf(p, &b);
+    }
+    return 0;
+}
+
+/* Wait for a command from the server: `name` with transaction `txn` (< 0:
+ * any), or an onStatus with `code`. An _error for `txn` fails. */
+static int wait_command(qcam_rtmp_publisher *p, int64_t deadline, const char *name, double txn, const char *code)
+{
+    p->want_name = name;
+    p->want_txn = txn;
+    p->want_code = code;
+    p->matched = false;
+    for (;;) {
+        if (p->matched) {
+            p->want_name = p->want_code = NULL;
+            return 0;
+        }
+        int64_t t = now_us();
+        if (t >= deadline) return fail(p, -ETIMEDOUT, "no answer from the server%s", NULL);
+        if (stopping(p)) return fail(p, -ECANCELED, "closed%s", NULL);
+        struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
+        int ms = (int)((deadline - t) / 1000) + 1;
+        int r = poll(fds, 2, ms > 100 ? 100 : ms);
+        if (r < 0 && errno != EINTR) return fail(p, -errno, "%s", strerror(errno));
+        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+        if (r > 0 && fds[0].revents) {
+            int e = pump_input(p);
+            if (e < 0) return e;
+        }
+    }
+}
+
+static int read_exact(qcam_rtmp_publisher *p, uint8_t *buf, size_t len, int64_t deadline)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = recv(p->fd, buf + off, len - off, 0);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n == 0) return fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(p, -errno, "%s", strerror(errno));
+        int64_t t = now_us();
+        if (t >= deadline) return fail(p, -ETIMEDOUT, "no handshake from the server%s", NULL);
+        if (stopping(p)) return fail(p, -ECANCELED, "closed%s", NULL);
+        struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
+        int r = poll(fds, 2, 100);
+        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+    }
+    return 0;
+}
+
+static int tcp_connect(qcam_rtmp_publisher *p, int64_t deadline)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", p->url.port);
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = AF_UNSPEC;
+    int g = getaddrinfo(p->url.host, port, &hints, &ai);
+    if (g != 0) return fail(p, -EHOSTUNREACH, "cannot resolve the host: %s", gai_strerror(g));
+    int err = -ECONNREFUSED;
+    for (struct addrinfo *a = ai; a; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0) {
+            err = -errno;
+            continue;
+        }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        int r = connect(fd, a->ai_addr, a->ai_addrlen);
+        if (r < 0 && errno == EINPROGRESS) {
+            for (;;) {
+                int64_t t = now_us();
+                if (t >= deadline || stopping(p)) {
+                    errno = t >= deadline ? ETIMEDOUT : ECANCELED;
+                    break;
+                }
+                struct pollfd fds[2] = {{fd, POLLOUT, 0}, {p->wake[0], POLLIN, 0}};
+                int pr = poll(fds, 2, 100);
+                if (pr > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+                if (pr > 0 && fds[0].revents) {
+                    int so = 0;
+                    socklen_t sl = sizeof so;
+                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl);
+                    r = so ? -1 : 0;
+                    errno = so;
+                    break;
+                }
+            }
+        }
+        if (r == 0) {
+            freeaddrinfo(ai);
+            p->fd = fd;
+            return 0;
+        }
+        err = -errno;
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return fail(p, err, "%s", strerror(-err));
+}
+
+/* Connect, handshake, connect/createStream/publish. 0 when publishing. */
+static int start_session(qcam_rtmp_publisher *p)
+{
+    int64_t deadline = now_us() + (int64_t)p->cfg.connect_timeout_ms * 1000;
+    p->phase = " (connecting)";
+    int r = tcp_connect(p, deadline);
+    if (r < 0) return r;
+    uint8_t c0c1[1 + QCAM_RTMP_HANDSHAKE], s0s1[1 + QCAM_RTMP_HANDSHAKE], c2[QCAM_RTMP_HANDSHAKE];
+    uint8_t rnd[64];
+    uint64_t seed = (uint64_t)now_us() ^ (uint64_t)(uintptr_t)p;
+    for (size_t i = 0; i < sizeof rnd; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        rnd[i] = (uint8_t)(seed >> 56);
+    }
+    p->phase = " (handshake)";
+    qcam_rtmp_c0c1(c0c1, 0, rnd, sizeof rnd);
+    if ((r = send_all(p, c0c1, sizeof c0c1)) < 0) return r;
+    if ((r = read_exact(p, s0s1, sizeof s0s1, deadline)) < 0) return r;
+    if (qcam_rtmp_c2(s0s1, 0, c2) < 0) return fail(p, -EPROTO, "not an RTMP server (handshake version)%s", NULL);
+    if ((r = send_all(p, c2, sizeof c2)) < 0) return r;
+    if ((r = read_exact(p, c0c1 + 1, QCAM_RTMP_HANDSHAKE, deadline)) < 0) return r; /* S2: not checked */
+
+    qcam_rtmp_buf b = {0};
+    p->phase = " (connect: app refused?)";
+    qcam_rtmp_set_chunk_size(&b, OUT_CHUNK);
+    qcam_rtmp_cmd_connect(&b, &p->url, p->cfg.video == QCAM_CODEC_H265, OUT_CHUNK);
+    if ((r = send_buf(p, &b)) < 0) return r;
+    if ((r = wait_command(p, deadline, "_result", 1, NULL)) < 0) return r;
+    p->phase = " (createStream)";
+    qcam_rtmp_window_ack(&b, 2500000);
+    qcam_rtmp_cmd_simple(&b, "releaseStream", 2, p->url.stream, OUT_CHUNK);
+    qcam_rtmp_cmd_simple(&b, "FCPublish", 3, p->url.stream, OUT_CHUNK);
+    qcam_rtmp_cmd_simple(&b, "createStream", 4, NULL, OUT_CHUNK);
+    if ((r = send_buf(p, &b)) < 0) return r;
+    if ((r = wait_command(p, deadline, "_result", 4, NULL)) < 0) return r;
+    if (!p->last_cmd.has_number || !(p->last_cmd.number >= 1 && p->last_cmd.number < 1e9))
+        return fail(p, -EPROTO, "createStream gave no stream id%s", NULL);
+    p->msid = (uint32_t)p->last_cmd.number;
+    p->phase = " (publish: stream refused?)";
+    qcam_rtmp_cmd_publish(&b, p->msid, 5, p->url.stream, OUT_CHUNK);
+    if ((r = send_buf(p, &b)) < 0) return r;
+    if ((r = wait_command(p, deadline, NULL, -1, "NetStream.Publish.Start")) < 0) return r;
+    qcam_rtmp_meta meta = {p->cfg.video, p->cfg.width, p->cfg.height, p->cfg.fps, p->cfg.audio};
+    qcam_rtmp_cmd_metadata(&b, p->msid, &meta, OUT_CHUNK);
+    return send_buf(p, &b);
+}
+
+static uint32_t rtmp_time(qcam_rtmp_publisher *p, int64_t pts_us)
+{
+    if (!p->have_t0) {
+        p->have_t0 = true;
+        p->t0_us = pts_us;
+    }
+    int64_t ms = (pts_us - p->t0_us) / 1000;
+    return ms < 0 ? 0 : (uint32_t)ms;
+}
+
+static int send_packet(qcam_rtmp_publisher *p, qcam_packet *k)
+{
+    qcam_rtmp_buf body = {0}, out = {0};
+    uint32_t ts = rtmp_time(p, k->pts_us);
+    bool video = !QCAM_CODEC_IS_AUDIO(k->codec);
+    if (video) {
+        pthread_mutex_lock(&p->lock);
+        unsigned version = p->params_version;
+        bool need = !p->sent_config || version != p->sent_params_version;
+        uint8_t *config = NULL;
+        size_t config_len = 0;
+        int cr = 0;
+        if (need && p->params[1])
+            cr = qcam_sps_make_config(k->codec, p->params[0], p->params_len[0], p->params[1], p->params_len[1],
+                                      p->params[2], p->params_len[2], &config, &config_len, NULL);
+        pthread_mutex_unlock(&p->lock);
+        if (need) {
+            if (!config || !k->keyframe) { /* nothing to start a decoder with yet */
+                free(config);
+                pthread_mutex_lock(&p->lock);
+                p->st.dropped++;
+                pthread_mutex_unlock(&p->lock);
+                return cr == -ENOMEM ? fail(p, -ENOMEM, "out of memory%s", NULL) : 0;
+            }
+            qcam_flv_video_config(&body, k->codec, config, config_len);
+            free(config);
+            qcam_rtmp_chunk_message(&out, QCAM_RTMP_CS_VIDEO, QCAM_RTMP_VIDEO, p->msid, ts, body.p, body.len, OUT_CHUNK);
+            if (body.oom) out.oom = true;
+            qcam_rtmp_buf_free(&body);
+            p->sent_config = true;
+            p->sent_params_version = version;
+        }
+        if (qcam_flv_video_frame(&body, k->codec, k->keyframe, k->data, k->size) == 0) {
+            qcam_rtmp_buf_free(&body);
+            return send_buf(p, &out);
+        }
+        qcam_rtmp_chunk_message(&out, QCAM_RTMP_CS_VIDEO, QCAM_RTMP_VIDEO, p->msid, ts, body.p, body.len, OUT_CHUNK);
+    } else {
+        qcam_flv_audio(&body, k->codec, k->data, k->size);
+        qcam_rtmp_chunk_message(&out, QCAM_RTMP_CS_AUDIO, QCAM_RTMP_AUDIO, p->msid, ts, body.p, body.len, OUT_CHUNK);
+    }
+    if (body.oom) out.oom = true;
+    qcam_rtmp_buf_free(&body);
+    int r = send_buf(p, &out);
+    if (r == 0) {
+        pthread_mutex_lock(&p->lock);
+        p->st.frames_sent++;
+        if (video) p->st.video_sent++;
+        else p->st.audio_sent++;
+        pthread_mutex_unlock(&p->lock);
+    }
+    return r;
+}
+
+/* Publishing: send what is queued, answer the server. Returns when the
+ * connection fails (< 0) or close() has drained the queue (0). */
+static int run_session(qcam_rtmp_publisher *p)
+{
+    for (;;) {
+        qcam_packet *k;
+        while ((k = pop(p)) != NULL) {
+            int r = send_packet(p, k);
+            qcam_packet_unref(k);
+            if (r < 0) { /* this one did not get out (whole): counted with the drops */
+                pthread_mutex_lock(&p->lock);
+                p->st.dropped++;
+                pthread_mutex_unlock(&p->lock);
+                return r;
+            }
+        }
+        pthread_mutex_lock(&p->lock);
+        bool stop = p->stopping && (p->count == 0 || now_us() >= p->drain_until_us);
+        pthread_mutex_unlock(&p->lock);
+        if (stop) {
+            qcam_rtmp_buf b = {0};
+            qcam_rtmp_cmd_simple(&b, "FCUnpublish", 6, p->url.stream, OUT_CHUNK);
+            qcam_rtmp_cmd_delete_stream(&b, p->msid, 7, OUT_CHUNK);
+            send_buf(p, &b);
+            return 0;
+        }
+        struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
+        int r = poll(fds, 2, 1000);
+        if (r < 0 && errno != EINTR) return fail(p, -errno, "%s", strerror(errno));
+        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+        if (r > 0 && fds[0].revents) {
+            int e = pump_input(p);
+            if (e < 0) return e;
+        }
+    }
+}
+
+static void end_session(qcam_rtmp_publisher *p)
+{
+    if (p->fd >= 0) close(p->fd);
+    p->fd = -1;
+    qcam_rtmp_reader_free(&p->reader);
+    p->rlen = 0;
+    p->window = 0;
+    p->acked = 0;
+    p->want_name = p->want_code = NULL;
+    p->matched = false;
+    p->sent_config = false;
+    p->msid = 0;
+}
+
+static void *io_thread(void *arg)
+{
+    qcam_rtmp_publisher *p = arg;
+    unsigned backoff = FIRST_BACKOFF_MS;
+    while (!stopping(p)) {
+        set_state(p, QCAM_PUB_CONNECTING, 0, NULL);
+        p->reason[0] = 0;
+        int r = start_session(p);
+        if (r == 0) {
+            p->phase = "";
+            set_state(p, QCAM_PUB_PUBLISHING, 0, NULL);
+            backoff = FIRST_BACKOFF_MS;
+            r = run_session(p);
+        }
+        end_session(p);
+        if (r == 0 || stopping(p)) break;
+        set_state(p, QCAM_PUB_WAITING, r, p->reason);
+        int64_t until = now_us() + (int64_t)backoff * 1000;
+        while (!stopping(p)) {
+            int64_t t = now_us();
+            if (t >= until) break;
+            struct pollfd fd = {p->wake[0], POLLIN, 0};
+            if (poll(&fd, 1, (int)((until - t) / 1000) + 1) > 0) drain_wake(p);
+        }
+        backoff = backoff * 2 > p->cfg.max_backoff_ms ? p->cfg.max_backoff_ms : backoff * 2;
+    }
+    set_state(p, QCAM_PUB_CLOSED, 0, NULL);
+    return NULL;
+}
+
+/* ---- open / close ---------------------------------------------------------------------------- */
+
+int qcam_rtmp_open(const qcam_rtmp_config *cfg, qcam_rtmp_publisher **out)
+{
+    *out = NULL;
+    if (cfg->video && cfg->video != QCAM_CODEC_H264 && cfg->video != QCAM_CODEC_H265) return -EINVAL;
+    if (cfg->audio && cfg->audio != QCAM_CODEC_ALAW && cfg->audio != QCAM_CODEC_ULAW) return -ENOTSUP;
+    if (!cfg->video && !cfg->audio) return -EINVAL;
+    qcam_rtmp_publisher *p = calloc(1, sizeof *p);
+    if (!p) return -ENOMEM;
+    int r = qcam_rtmp_parse_url(cfg->url, &p->url);
+    if (r < 0) {
+        free(p);
+        return r;
+    }
+    p->cfg = *cfg;
+    p->cfg.url = NULL;
+    if (!p->cfg.queue_bytes) p->cfg.queue_bytes = 4u << 20;
+    if (!p->cfg.queue_packets) p->cfg.queue_packets = 512;
+    if (!p->cfg.connect_timeout_ms) p->cfg.connect_timeout_ms = 5000;
+    if (!p->cfg.send_timeout_ms) p->cfg.send_timeout_ms = 5000;
+    if (!p->cfg.max_backoff_ms) p->cfg.max_backoff_ms = 8000;
+    if (p->cfg.max_backoff_ms < FIRST_BACKOFF_MS) p->cfg.max_backoff_ms = FIRST_BACKOFF_MS;
+    if (!p->cfg.drain_ms) p->cfg.drain_ms = 2000;
+    p->cap = p->cfg.queue_packets;
+    p->ring = calloc(p->cap, sizeof *p->ring);
+    if (!p->ring) {
+        free(p);
+        return -ENOMEM;
+    }
+    if (pipe(p->wake) < 0) {
+        r = -errno;
+        free(p->ring);
+        free(p);
+        return r;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(p->wake[i], F_SETFL, fcntl(p->wake[i], F_GETFL) | O_NONBLOCK);
+        fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
+    }
+    p->fd = -1;
+    p->need_key = cfg->video != 0;
+    p->base.ops = &rtmp_ops;
+    pthread_mutex_init(&p->lock, NULL);
+    qcam_rtmp_reader_init(&p->reader);
+    snprintf(p->st.url, sizeof p->st.url, "%s", p->url.masked);
+    p->st.state = QCAM_PUB_CONNECTING;
+    if (pthread_create(&p->thread, NULL, io_thread, p) != 0) {
+        pthread_mutex_destroy(&p->lock);
+        close(p->wake[0]);
+        close(p->wake[1]);
+        free(p->ring);
+        free(p);
+        return -EAGAIN;
+    }
+    *out = p;
+    return 0;
+}
+
+void qcam_rtmp_close(qcam_rtmp_publisher *p, qcam_rtmp_stats *final)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    p->drain_until_us = now_us() + (int64_t)p->cfg.drain_ms * 1000;
+    pthread_mutex_unlock(&p->lock);
+    poke(p);
+    pthread_join(p->thread, NULL);
+    pthread_mutex_lock(&p->lock);
+    drop_queue_locked(p);
+    pthread_mutex_unlock(&p->lock);
+    if (final) qcam_rtmp_stats_get(p, final);
+    for (int i = 0; i < 3; i++) free(p->params[i]);
+    qcam_rtmp_reader_free(&p->reader);
+    close(p->wake[0]);
+    close(p->wake[1]);
+    pthread_mutex_destroy(&p->lock);
+    free(p->ring);
+    free(p);
+}

@@ -1,0 +1,93 @@
+// What qcam:publish reads from a media server — the handshake's S0, the
+// chunk stream (every header form, Set Chunk Size, Abort, reassembly), the
+// AMF0 commands in it — and the URL parser, under libFuzzer with ASan and
+// UBSan (Debian's clang). The fuzzer lives beside the parser
+// (host-modules/publish/fuzz_rtmp.c); here a bounded run from seeds of what
+// nginx-rtmp sends a publisher, plus malformed ones. A crash, leak or broken
+// invariant fails the test and leaves the input in out/fuzz/artifacts/.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { OUT, ROOT } from "../../build/paths.ts";
+import { spawnSyncChild } from "../helpers.ts";
+
+const DIR = path.join(OUT, "fuzz");
+const BIN = path.join(DIR, "fuzz_rtmp");
+const SEEDS = path.join(DIR, "corpus-rtmp");
+const SRC = ["host-modules/publish/fuzz_rtmp.c", "host-modules/publish/rtmp_proto.c", "host-modules/video/annexb.c"];
+const DEPS = [...SRC, "host-modules/publish/rtmp_proto.h", "host-modules/video/annexb.h"];
+
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
+const str = (s: string) => Buffer.concat([Buffer.from([2, s.length >> 8, s.length & 255]), Buffer.from(s, "latin1")]);
+const num = (n: number) => {
+  const b = Buffer.alloc(9);
+  b[0] = 0;
+  b.writeDoubleBE(n, 1);
+  return b;
+};
+const obj = (kv: [string, Buffer][]) =>
+  Buffer.concat([Buffer.from([3]), ...kv.flatMap(([k, v]) => [Buffer.from([k.length >> 8, k.length & 255]), Buffer.from(k, "latin1"), v]), hex("000009")]);
+/** One message as a fmt 0 chunk (whole: the seeds keep to 128-byte payloads or less) on chunk stream `cs`. */
+const chunk = (cs: number, type: number, msid: number, payload: Buffer) => {
+  const h = Buffer.alloc(12);
+  h[0] = cs;
+  h.writeUIntBE(0, 1, 3);
+  h.writeUIntBE(payload.length, 4, 3);
+  h[7] = type;
+  h.writeUInt32LE(msid, 8);
+  const parts: Buffer[] = [h];
+  for (let i = 0; i < payload.length; i += 128) {
+    if (i) parts.push(Buffer.from([0xc0 | cs]));
+    parts.push(Buffer.from(payload.subarray(i, i + 128)));
+  }
+  return Buffer.concat(parts);
+};
+
+function seeds(): Buffer[] {
+  const s0s1s2 = Buffer.concat([Buffer.from([3]), Buffer.alloc(1536 * 2, 7)]);
+  const server = Buffer.concat([
+    chunk(2, 5, 0, hex("004c4b40")), // Window Acknowledgement Size
+    chunk(2, 6, 0, hex("004c4b4002")), // Set Peer Bandwidth
+    chunk(2, 1, 0, hex("00001000")), // Set Chunk Size 4096 (later chunks may be bigger)
+    chunk(3, 20, 0, Buffer.concat([str("_result"), num(1), obj([["fmsVer", str("FMS/3,0,1,123")], ["capabilities", num(31)]]),
+      obj([["level", str("status")], ["code", str("NetConnection.Connect.Success")], ["description", str("Connection succeeded.")], ["objectEncoding", num(0)]])])),
+    chunk(3, 20, 0, Buffer.concat([str("_result"), num(4), Buffer.from([5]), num(1)])),
+    chunk(5, 20, 1, Buffer.concat([str("onStatus"), num(0), Buffer.from([5]), obj([["level", str("status")], ["code", str("NetStream.Publish.Start")], ["description", str("Start publishing")]])])),
+    chunk(2, 4, 0, hex("0006 00000bb8")), // ping request
+  ]);
+  return [
+    Buffer.concat([Buffer.from([5]), server]),
+    Buffer.concat([Buffer.from([63]), server]),
+    Buffer.concat([Buffer.from([0]), s0s1s2, server]),
+    Buffer.concat([Buffer.from([1]), Buffer.from("rtmp://bob:pw@127.0.0.1:1936/live/cam?key=x")]),
+    Buffer.concat([Buffer.from([9]), hex("4300000500000112"), Buffer.from("g")]), // fmt 1 with no earlier header
+    Buffer.concat([Buffer.from([9]), hex("03 000000 000014 14 00000000"), str("onStatus"), num(0), hex("05 0a ffffffff 05")]),
+    Buffer.concat([Buffer.from([9]), hex("0006ffffff00000109010000000100000068")]), // two-byte csid, extended timestamp
+  ];
+}
+
+describe("qcam:publish's RTMP reader under libFuzzer (fuzz_rtmp.c)", function () {
+  this.timeout(300_000);
+  before(function () {
+    assert.equal(spawnSyncChild("clang", ["--version"]).status, 0, "clang (installed by node bin/setup.mjs test) builds the fuzzer");
+    fs.mkdirSync(SEEDS, { recursive: true });
+    fs.mkdirSync(path.join(DIR, "artifacts"), { recursive: true });
+    seeds().forEach((b, i) => fs.writeFileSync(path.join(SEEDS, `seed-${i}`), b));
+    const newest = Math.max(...DEPS.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
+    if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs > newest) return;
+    const r = spawnSyncChild("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
+      "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", ...SRC, "-o", BIN], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it("the seeds (what nginx-rtmp says to a publisher, and malformed chunks) run clean", function () {
+    const r = spawnSyncChild(BIN, ["-runs=0", SEEDS], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr.slice(-4000));
+  });
+
+  it("200000 inputs mutated from them break no invariant", function () {
+    const r = spawnSyncChild(BIN, ["-runs=200000", "-max_len=8192", `-artifact_prefix=${path.join(DIR, "artifacts", "rtmp-")}`, SEEDS], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr.slice(-4000));
+    assert.match(r.stderr, /Done 200000 runs/);
+  });
+});
