@@ -33,7 +33,7 @@ export function recordHeadless(cmd: CommandLine): void {
   const log = (line: string) => console.log(`  ${line}`);
   console.log(`${app.name} ${app.version} on ${app.platform}`);
   if (loaded.problem) log(loaded.problem);
-  if (loaded.newPassword) log(loaded.saveProblem ? `a new RTSP password for this run only (not saved: ${loaded.saveProblem})` : "a new RTSP password was made and saved with the settings");
+  if (loaded.saveProblem) log(`a new RTSP password, for this run only: not saved (${loaded.saveProblem})`);
   if (opts.rtsp && opts.rtspOpen) console.warn("warning: RTSP open access (--rtsp-open or the menu's setting): the live view has no password");
   for (const line of describePlan(opts, dir)) log(line);
   repairFolder(dir, log);

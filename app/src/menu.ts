@@ -170,7 +170,7 @@ export class MenuRecorder {
       this.ui.toast(loaded.problem.replace(/ \(.*\)/, ""), 6000);
       this.ui.status.set("msg", "SETTINGS RESET", { color: RED });
     }
-    if (loaded.newPassword) this.log(loaded.saveProblem ? `a new RTSP password for this run only (not saved: ${loaded.saveProblem})` : "a new RTSP password was made and saved with the settings");
+    if (loaded.saveProblem) this.log(`a new RTSP password, for this run only: not saved (${loaded.saveProblem})`);
     if (cardProblem) {
       this.log(`card: ${cardProblem}`);
       this.ui.status.set("msg", "CARD ERROR", { color: RED });
@@ -541,7 +541,7 @@ export class MenuRecorder {
         return;
       }
       this.#rtspUrl.detail = this.#server.url(RTSP_PATH);
-      this.log(`live at ${this.#rtspUrl.detail} (${rtspAccess(s, "on the board's screen, menu > RTSP password")})`); // (never the password)
+      this.log(`live at ${this.#rtspUrl.detail} (${rtspAccess(s)})`); // (never the password)
       if (s.rtspOpen) console.warn("warning: RTSP open access: the live view has no password");
     }
     if (this.session || this.#idle || !this.#cam) return;

@@ -176,11 +176,9 @@ export function rtspServerOptions(s: Pick<Settings, "rtspOpen" | "rtspPassword">
 }
 
 /** How to log in, for the console: never the password itself. */
-export function rtspAccess(s: Pick<Settings, "rtspOpen">, where: string): string {
-  return s.rtspOpen ? "OPEN ACCESS: no password, anyone on the network can watch" : `user ${RTSP_USER}, password: ${where}`;
+export function rtspAccess(s: Pick<Settings, "rtspOpen">): string {
+  return s.rtspOpen ? "OPEN ACCESS: no password, anyone on the network can watch" : `user ${RTSP_USER}, password: see the board's screen or settings`;
 }
-/** Where the console says the password is. */
-export const PASSWORD_WHERE = "see the board's screen (menu, RTSP) or its settings file";
 
 export function describePlan(o: RecorderOptions, videoDir: string): string[] {
   const { width, height } = RESOLUTION_SIZE[o.resolution];
@@ -191,7 +189,7 @@ export function describePlan(o: RecorderOptions, videoDir: string): string[] {
       : `length: ${o.recordSeconds} s`,
     `audio: ${o.audio ? `G.711 ${AUDIO.codec === "alaw" ? "A-law" : "mu-law"} ${AUDIO.sampleRate} Hz mono` : "off"}`,
   ];
-  if (o.rtsp) lines.push(`live: RTSP on port ${RTSP_PORT}, path ${RTSP_PATH}, ${rtspAccess(o, PASSWORD_WHERE)}`);
+  if (o.rtsp) lines.push(`live: RTSP on port ${RTSP_PORT}, path ${RTSP_PATH}, ${rtspAccess(o)}`);
   if (o.text !== undefined) lines.push(`text: ${JSON.stringify(o.text)} burned in, bottom left (times in UTC)`);
   return lines;
 }

@@ -16,7 +16,7 @@ import { Overlay } from "qcam:overlay";
 import { RtspServer } from "qcam:rtsp";
 import { TsWriter } from "qcam:ts";
 import { Encoder } from "qcam:video";
-import { AUDIO, OptionError, PASSWORD_WHERE, RESOLUTION_SIZE, RTSP_PATH, rtspAccess, rtspServerOptions, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
+import { AUDIO, OptionError, RESOLUTION_SIZE, RTSP_PATH, rtspAccess, rtspServerOptions, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
 import { makeRoom, SegmentBudget } from "./storage.ts";
 
 export const AUDIO_BITRATE = 64_000; // G.711: 8 bits a sample
@@ -138,7 +138,7 @@ export class Session {
       this.#ownServer = o.rtsp && !o.server;
       this.#server = o.rtsp ? (o.server ?? made(new RtspServer(rtspServerOptions(o)))) : null;
       this.#live = this.#server ? made(this.#server.stream(RTSP_PATH, { video: this.#enc, audio: audioTrack })) : null;
-      if (this.#server) o.log(`live at ${this.#server.url(RTSP_PATH)} (${rtspAccess(o, PASSWORD_WHERE)})`); // (the URL has no password in it)
+      if (this.#server) o.log(`live at ${this.#server.url(RTSP_PATH)} (${rtspAccess(o)})`); // (the URL has no password in it)
 
       const sinks: Sink[] = this.#live ? [this.#writer, this.#live] : [this.#writer];
       const fail = (e: Error & { code: string }) => this.#fail(e);
