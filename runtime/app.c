@@ -381,21 +381,26 @@ static JSValue js_get_random_values(JSContext *ctx, JSValueConst this_val, int a
         type == JS_TYPED_ARRAY_FLOAT64)
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_TYPE_MISMATCH",
                           "getRandomValues needs an integer typed array (Uint8Array, Int32Array, ...)");
-    size_t off = 0, len = 0, per = 0;
+    size_t off = 0, len = 0, per = 1;
     JSValue buffer = JS_GetTypedArrayBuffer(ctx, argv[0], &off, &len, &per);
-    if (JS_IsException(buffer)) return buffer;
-    if (len > QCAM_RANDOM_MAX) {
-        JS_FreeValue(ctx, buffer);
-        return qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_QUOTA_EXCEEDED",
-                          "getRandomValues: %zu bytes asked, at most %d at a time", len, QCAM_RANDOM_MAX);
+    if (JS_IsException(buffer)) {
+        /* detached, or a fixed view out of its resized buffer: no bytes (the Web's byteLength 0) */
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        return JS_DupValue(ctx, argv[0]);
     }
     size_t size = 0;
-    uint8_t *bytes = len ? JS_GetArrayBuffer(ctx, &size, buffer) : NULL;
+    uint8_t *bytes = JS_GetArrayBuffer(ctx, &size, buffer);
     JS_FreeValue(ctx, buffer); /* the typed array keeps it alive */
-    if (len && (!bytes || off + len > size)) {
+    if (!bytes) {
         JS_FreeValue(ctx, JS_GetException(ctx));
-        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_TYPE_MISMATCH", "getRandomValues: the array's buffer is detached");
+        size = 0;
     }
+    /* A view that tracks a resizable buffer's length has what is left of it, in whole elements. */
+    if (off > size) len = 0;
+    else if (len > size - off) len = (size - off) / per * per;
+    if (len > QCAM_RANDOM_MAX)
+        return qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_QUOTA_EXCEEDED",
+                          "getRandomValues: %zu bytes asked, at most %d at a time", len, QCAM_RANDOM_MAX);
     if (len && qcam_platform_random(bytes + off, len) != 0)
         return qcam_throw_errno(ctx, errno, "getRandomValues: no random bytes from the system");
     return JS_DupValue(ctx, argv[0]);

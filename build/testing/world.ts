@@ -710,7 +710,7 @@ class QcamWorld {
           throw qcamError("TypeError", "ERR_TYPE_MISMATCH", "getRandomValues needs an integer typed array (Uint8Array, Int32Array, ...)");
         if (array.byteLength > 65536)
           throw qcamError("RangeError", "ERR_QUOTA_EXCEEDED", `getRandomValues: ${array.byteLength} bytes asked, at most 65536 at a time`);
-        fill(array);
+        if (array.byteLength > 0) fill(array); // (0 too for a detached buffer, or a view out of its resized one)
         return array;
       },
       writable: true,

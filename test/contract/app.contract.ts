@@ -218,6 +218,20 @@ export default contract("qcam:app", (t) => {
     eq(crypto.getRandomValues(new Uint8Array(0)).length, 0, "an empty array is fine");
   });
 
+  t.test("crypto.getRandomValues on a resizable buffer: a length-tracking view fills what is left of it, a view out of bounds has nothing to fill", () => {
+    type Resizable = ArrayBuffer & { resize(n: number): void };
+    const rb = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable)(32, { maxByteLength: 64 });
+    const fixed = new Uint8Array(rb, 16, 16);
+    const tracking = new Uint32Array(rb, 4);
+    rb.resize(14);
+    eq(crypto.getRandomValues(fixed), fixed, "a view out of bounds: returned, no error");
+    eq(crypto.getRandomValues(tracking), tracking, "the tracking view");
+    const all = new Uint8Array(rb);
+    ok(all.subarray(0, 4).every((b) => b === 0), "before the view: untouched");
+    ok(all.subarray(4, 12).some((b) => b !== 0), "the view's two whole elements: filled");
+    ok(all.subarray(12).every((b) => b === 0), "the last two bytes (half an element): untouched");
+  });
+
   t.test("crypto.getRandomValues refuses what is not an integer typed array: TypeError ERR_TYPE_MISMATCH", () => {
     const grv = (x: unknown) => (crypto.getRandomValues as unknown as (a: unknown) => unknown).call(crypto, x);
     const MISMATCH = { name: "TypeError", code: "ERR_TYPE_MISMATCH" };
