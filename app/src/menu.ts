@@ -32,7 +32,7 @@ import { repairFolder, settingsPath } from "./headless.ts";
 import { RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, RTSP_USER, rtspAccess, rtspServerOptions, TIMESTAMP, type CommandLine } from "./options.ts";
 import { Player } from "./player.ts";
 import { AUDIO_BITRATE, makeOverlay, Session } from "./session.ts";
-import { FRAME_RATES, loadSettingsWithPassword, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
+import { FRAME_RATES, loadSettingsWithPassword, makePassword, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
 import { formatDate, formatDuration, formatSize, recordingInfos, recordings, type RecordingInfo } from "./storage.ts";
 
 const RED = 0xffff4040;
@@ -92,6 +92,7 @@ export class MenuRecorder {
   #rtspUser: Text;
   #rtspPassword: Text;
   #rtspOpen: Toggle;
+  #newPassword: Item;
 
   constructor(disp: Display, cmd: CommandLine) {
     this.disp = disp;
@@ -160,6 +161,15 @@ export class MenuRecorder {
       this.#change("rtspOpen", v);
       if (v) ui.toast("Open access: anyone on the network can watch", 5000);
       this.#menuItems();
+    });
+    this.#newPassword = new Item("New RTSP password", {
+      onSelect: (ui) =>
+        ui.confirm({
+          title: "Make a new RTSP password?",
+          message: "Viewers need the new one from then on.",
+          confirm: "New password",
+          onConfirm: () => this.newPassword(),
+        }),
     });
     this.#buildMenu();
     this.#fillAbout();
@@ -269,6 +279,7 @@ export class MenuRecorder {
       this.#rtspUser,
       this.#rtspPassword,
       this.#rtspOpen,
+      this.#newPassword,
       new Item("Recordings", { opens: this.recordingsScreen }),
       new Item("Storage", { opens: this.storageScreen }),
       new Item("About", { opens: this.aboutScreen }),
@@ -279,8 +290,14 @@ export class MenuRecorder {
   /** The menu's rows: the RTSP address and access only while RTSP is on, the user and password only without open access. */
   #menuItems(): void {
     const s = this.effective;
-    const hidden = new Set<Widget>(s.rtsp ? (s.rtspOpen ? [this.#rtspUser, this.#rtspPassword] : []) : [this.#rtspUrl, this.#rtspUser, this.#rtspPassword, this.#rtspOpen]);
+    const hidden = new Set<Widget>(s.rtsp ? (s.rtspOpen ? [this.#rtspUser, this.#rtspPassword, this.#newPassword] : []) : [this.#rtspUrl, this.#rtspUser, this.#rtspPassword, this.#rtspOpen, this.#newPassword]);
     this.menu.setItems(this.#allItems.filter((w) => !hidden.has(w)));
+  }
+
+  /** A new random RTSP password, saved; the server takes it now (after the recording, if one runs). */
+  newPassword(): void {
+    this.#change("rtspPassword", makePassword());
+    this.#rtspPassword.detail = this.settings.rtspPassword;
   }
 
   #fillRecordings(): void {

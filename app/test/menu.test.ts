@@ -462,6 +462,29 @@ describe("the menu-driven recorder", function () {
     t.close();
   });
 
+  it("New RTSP password (with confirm): another password, saved, shown, on a new server; the console does not show either", function () {
+    const t = rig();
+    const old = t.rec.effective.rtspPassword;
+    t.key("option");
+    t.keyItem("RTSP live view");
+    const server = world.openHandles("RtspServer")[0];
+    t.keyItem("New RTSP password");
+    t.tap("dialog:cancel");
+    assert.equal(t.saved().rtspPassword, old, "cancelled: the same");
+    t.keyItem("New RTSP password");
+    t.tap("dialog:confirm");
+    const pw = t.saved().rtspPassword as string;
+    assert.match(pw, PASSWORD);
+    assert.notEqual(pw, old);
+    assert.equal(t.widget<Item>("RTSP password").detail, pw);
+    assert.equal(world.openHandles("RtspServer").length, 1);
+    assert.notEqual(world.openHandles("RtspServer")[0], server, "a server with the new password");
+    assert.deepEqual(rtspServerOptions(t.rec.effective), { port: 8554, auth: { user: "admin", password: pw } });
+    assert.match(world.stdout, /setting rtspPassword = \(secret\) saved/);
+    for (const p of [old, pw]) assert.ok(!world.stdout.includes(p) && !world.stderr.includes(p), "never on the console");
+    t.close();
+  });
+
   it("--rtsp-open: RTSP with open access for this run, not saved", function () {
     const t = rig(["--menu", "--rtsp-open"]);
     assert.equal(t.rec.effective.rtsp, true);
