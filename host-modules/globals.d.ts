@@ -20,3 +20,19 @@ declare function setInterval<A extends unknown[]>(fn: (...args: A) => void, ms?:
 declare function clearTimeout(id: number | undefined): void;
 declare function clearInterval(id: number | undefined): void;
 declare function queueMicrotask(fn: () => void): void;
+
+/** The typed arrays `crypto.getRandomValues` fills (integer elements only, as on the Web). */
+type QcamIntegerArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+
+interface QcamCrypto {
+  /**
+   * Fill `array` with cryptographically secure random bytes from the kernel
+   * (getrandom(), else /dev/urandom) and return it. Web Crypto's shape and limits.
+   * @throws TypeError ERR_TYPE_MISMATCH for anything but an integer typed array
+   *   (a Float32Array, a DataView, a plain array; the Web's TypeMismatchError);
+   *   RangeError ERR_QUOTA_EXCEEDED for more than 65536 bytes (the Web's
+   *   QuotaExceededError): the array is then left as it was.
+   */
+  getRandomValues<T extends QcamIntegerArray>(array: T): T;
+}
+declare var crypto: QcamCrypto;

@@ -10,6 +10,7 @@
 #include "devlink/control.h"
 #include "engine.h"
 #include "loop.h"
+#include "platform.h"
 #include "store/store.h"
 
 typedef struct qcam_timer {
@@ -362,6 +363,53 @@ static const JSCFunctionListEntry timer_funcs[] = {
     JS_CFUNC_DEF("clearInterval", 1, js_clear_timer),
 };
 
+/* ---- crypto.getRandomValues ---------------------------------------------- */
+
+/* Web Crypto's limit for one call, in bytes. */
+#define QCAM_RANDOM_MAX 65536
+
+/* crypto.getRandomValues(typedArray): fills an integer typed array with bytes
+ * from the kernel's secure source and returns it. As the Web's: float arrays,
+ * DataViews and the rest are refused (TypeMismatchError there, ERR_TYPE_MISMATCH
+ * here), and so are more than 65536 bytes (QuotaExceededError there,
+ * ERR_QUOTA_EXCEEDED here), leaving the array as it was. */
+static JSValue js_get_random_values(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    int type = argc < 1 ? -1 : JS_GetTypedArrayType(argv[0]);
+    if (type < 0 || type == JS_TYPED_ARRAY_FLOAT16 || type == JS_TYPED_ARRAY_FLOAT32 ||
+        type == JS_TYPED_ARRAY_FLOAT64)
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_TYPE_MISMATCH",
+                          "getRandomValues needs an integer typed array (Uint8Array, Int32Array, ...)");
+    size_t off = 0, len = 0, per = 1;
+    JSValue buffer = JS_GetTypedArrayBuffer(ctx, argv[0], &off, &len, &per);
+    if (JS_IsException(buffer)) {
+        /* detached, or a fixed view out of its resized buffer: no bytes (the Web's byteLength 0) */
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        return JS_DupValue(ctx, argv[0]);
+    }
+    size_t size = 0;
+    uint8_t *bytes = JS_GetArrayBuffer(ctx, &size, buffer);
+    JS_FreeValue(ctx, buffer); /* the typed array keeps it alive */
+    if (!bytes) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        size = 0;
+    }
+    /* A view that tracks a resizable buffer's length has what is left of it, in whole elements. */
+    if (off > size) len = 0;
+    else if (len > size - off) len = (size - off) / per * per;
+    if (len > QCAM_RANDOM_MAX)
+        return qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_QUOTA_EXCEEDED",
+                          "getRandomValues: %zu bytes asked, at most %d at a time", len, QCAM_RANDOM_MAX);
+    if (len && qcam_platform_random(bytes + off, len) != 0)
+        return qcam_throw_errno(ctx, errno, "getRandomValues: no random bytes from the system");
+    return JS_DupValue(ctx, argv[0]);
+}
+
+static const JSCFunctionListEntry crypto_funcs[] = {
+    JS_CFUNC_DEF("getRandomValues", 1, js_get_random_values),
+};
+
 /* Fire the timers due now; each callback is followed by its promise jobs. */
 static void run_jobs(qcam_app *app);
 
@@ -548,6 +596,11 @@ static qcam_app *app_new(const qcam_run_options *opts)
     JSValue global = JS_GetGlobalObject(app->ctx);
     JS_SetPropertyFunctionList(app->ctx, global, timer_funcs,
                                sizeof timer_funcs / sizeof timer_funcs[0]);
+    JSValue crypto = JS_NewObject(app->ctx);
+    if (!JS_IsException(crypto)) {
+        JS_SetPropertyFunctionList(app->ctx, crypto, crypto_funcs, sizeof crypto_funcs / sizeof crypto_funcs[0]);
+        JS_DefinePropertyValueStr(app->ctx, global, "crypto", crypto, JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
+    }
     JS_FreeValue(app->ctx, global);
     qcam_console_init(app->ctx);
     qcam_signals_install(app->loop);

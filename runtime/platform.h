@@ -16,5 +16,8 @@ int qcam_platform_exe_dir(char *out, size_t n);
  * that a long sequential write is on its way while the writer goes on and
  * the fsync at its end waits for the tail only. Best effort. */
 void qcam_platform_writeback(int fd, uint64_t off, uint64_t len);
+/* Fill buf with n bytes from the kernel's cryptographically secure random
+ * source (getrandom(), else /dev/urandom). 0, or -1 with errno set. */
+int qcam_platform_random(void *buf, size_t n);
 
 #endif

@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "platform.h"
@@ -42,4 +44,42 @@ int qcam_platform_exe_dir(char *out, size_t n)
 void qcam_platform_writeback(int fd, uint64_t off, uint64_t len)
 {
     (void)sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
+}
+
+static int urandom(unsigned char *p, size_t n)
+{
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    close(fd);
+    return 0;
+}
+
+int qcam_platform_random(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        /* Blocks only until the kernel's pool was first seeded, early at boot. */
+        ssize_t r = getrandom(p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == ENOSYS || errno == EPERM)) return urandom(p, n); /* an old kernel, a seccomp filter */
+        if (r <= 0) {
+            if (r == 0) errno = EIO;
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
 }

@@ -21,6 +21,10 @@ export interface Settings {
   timestamp: boolean;
   container: Container;
   rtsp: boolean;
+  /** RTSP without a password: anyone on the network may watch. Never the default. */
+  rtspOpen: boolean;
+  /** The RTSP password (user RTSP_USER), made on the first start (settings.ts); "" until then. A secret: never logged. */
+  rtspPassword: string;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -34,5 +38,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   timestamp: false,
   container: "mp4",
   rtsp: false,
+  rtspOpen: false,
+  rtspPassword: "",
 });
 

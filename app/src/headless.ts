@@ -4,7 +4,7 @@ import { app, time } from "qcam:app";
 import { repair } from "qcam:mp4";
 import { describePlan, parseOptions, resolveSettings, type CommandLine, type RecorderOptions } from "./options.ts";
 import { Session } from "./session.ts";
-import { DEFAULT_SETTINGS, loadSettings } from "./settings.ts";
+import { loadSettingsWithPassword } from "./settings.ts";
 import { recordings } from "./storage.ts";
 
 export const settingsPath = () => `${app.dataPath()}/settings.json`;
@@ -20,11 +20,12 @@ export function repairFolder(dir: string, log: (line: string) => void): void {
 }
 
 export function recordHeadless(cmd: CommandLine): void {
-  let loaded: ReturnType<typeof loadSettings>;
+  let loaded: ReturnType<typeof loadSettingsWithPassword>;
   try {
-    loaded = loadSettings(settingsPath());
+    loaded = loadSettingsWithPassword(settingsPath());
   } catch (e) {
-    loaded = { settings: { ...DEFAULT_SETTINGS }, problem: `settings not read (${(e as Error).message}): defaults used` };
+    // no card: a password for this run only
+    loaded = { ...loadSettingsWithPassword(""), problem: `settings not read (${(e as Error).message}): defaults used` };
   }
   const base = resolveSettings({ ...cmd, overrides: {} }, loaded.settings);
   const opts: RecorderOptions = parseOptions(app.args, base);
@@ -32,6 +33,8 @@ export function recordHeadless(cmd: CommandLine): void {
   const log = (line: string) => console.log(`  ${line}`);
   console.log(`${app.name} ${app.version} on ${app.platform}`);
   if (loaded.problem) log(loaded.problem);
+  if (loaded.saveProblem) log(`a new RTSP password, for this run only: not saved (${loaded.saveProblem})`);
+  if (opts.rtsp && opts.rtspOpen) console.warn("warning: RTSP open access (--rtsp-open or the menu's setting): the live view has no password");
   for (const line of describePlan(opts, dir)) log(line);
   repairFolder(dir, log);
 

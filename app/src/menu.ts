@@ -9,6 +9,10 @@
 // Storage, About. Changes are saved on the card at once and apply to the next
 // recording.
 //
+// RTSP is secure by default: with RTSP on, the menu shows the address, the user
+// and the password made on the first start (settings.ts); "Open access" turns
+// the password off, with a warning on the screen and the console.
+//
 // Record and preview at once: the camera's main output (the recording's size)
 // feeds the encoder through a link, and a channel of the same camera at the
 // screen's size is the display's video layer (display.show(channel)); both
@@ -25,10 +29,10 @@ import type { Overlay } from "qcam:overlay";
 import { Encoder } from "qcam:video";
 import { Choice, Item, Screen, Stepper, Text, Toggle, Ui, type Widget } from "qcam/ui";
 import { repairFolder, settingsPath } from "./headless.ts";
-import { RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, TIMESTAMP, type CommandLine } from "./options.ts";
+import { RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, RTSP_USER, rtspAccess, rtspServerOptions, TIMESTAMP, type CommandLine } from "./options.ts";
 import { Player } from "./player.ts";
 import { AUDIO_BITRATE, makeOverlay, Session } from "./session.ts";
-import { DEFAULT_SETTINGS, FRAME_RATES, loadSettings, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
+import { FRAME_RATES, loadSettingsWithPassword, makePassword, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
 import { formatDate, formatDuration, formatSize, recordingInfos, recordings, type RecordingInfo } from "./storage.ts";
 
 const RED = 0xffff4040;
@@ -70,6 +74,8 @@ export class MenuRecorder {
   #cameraStale = false;
   /** RTSP: the server while RTSP is on; between recordings a link of its own feeds it. */
   #server: RtspServer | null = null;
+  /** The access the server was opened with ("open", or the password): another one needs a new server. */
+  #serverAccess = "";
   #idle: { enc: Encoder; stream: RtspStream; pipe: Pipe; overlay: Overlay | null } | null = null;
   #lastStatus = -1;
   #lastReport = -1;
@@ -83,6 +89,10 @@ export class MenuRecorder {
   readonly playbackScreen: Screen;
   #recordButton: Item;
   #rtspUrl: Text;
+  #rtspUser: Text;
+  #rtspPassword: Text;
+  #rtspOpen: Toggle;
+  #newPassword: Item;
 
   constructor(disp: Display, cmd: CommandLine) {
     this.disp = disp;
@@ -98,7 +108,7 @@ export class MenuRecorder {
     };
     this.dir = tryPath(() => app.videoPath(), "/sdcard/video");
     this.settingsFile = tryPath(() => settingsPath(), "");
-    const loaded = this.settingsFile ? loadSettings(this.settingsFile) : { settings: { ...DEFAULT_SETTINGS } };
+    const loaded = loadSettingsWithPassword(this.settingsFile); // (the first start makes the RTSP password)
     this.settings = loaded.settings;
     this.overrides = { ...cmd.overrides };
     this.text = cmd.text;
@@ -145,6 +155,22 @@ export class MenuRecorder {
       onHide: () => this.stopPlayback(),
     });
     this.#rtspUrl = new Text("RTSP address", `rtsp://<board>:${RTSP_PORT}${RTSP_PATH}`);
+    this.#rtspUser = new Text("RTSP user", RTSP_USER);
+    this.#rtspPassword = new Text("RTSP password", this.settings.rtspPassword);
+    this.#rtspOpen = new Toggle("Open access", this.effective.rtspOpen, (v, ui) => {
+      this.#change("rtspOpen", v);
+      if (v) ui.toast("Open access: anyone on the network can watch", 5000);
+      this.#menuItems();
+    });
+    this.#newPassword = new Item("New RTSP password", {
+      onSelect: (ui) =>
+        ui.confirm({
+          title: "Make a new RTSP password?",
+          message: "Viewers need the new one from then on.",
+          confirm: "New password",
+          onConfirm: () => this.newPassword(),
+        }),
+    });
     this.#buildMenu();
     this.#fillAbout();
 
@@ -154,6 +180,7 @@ export class MenuRecorder {
       this.ui.toast(loaded.problem.replace(/ \(.*\)/, ""), 6000);
       this.ui.status.set("msg", "SETTINGS RESET", { color: RED });
     }
+    if (loaded.saveProblem) this.log(`a new RTSP password, for this run only: not saved (${loaded.saveProblem})`);
     if (cardProblem) {
       this.log(`card: ${cardProblem}`);
       this.ui.status.set("msg", "CARD ERROR", { color: RED });
@@ -191,7 +218,7 @@ export class MenuRecorder {
     try {
       if (!this.settingsFile) throw Object.assign(new Error("the SD card cannot be used"), { code: "ECARD" });
       saveSettings(this.settingsFile, this.settings);
-      this.log(`setting ${key} = ${JSON.stringify(value)} saved`);
+      this.log(`setting ${key} = ${key === "rtspPassword" ? "(secret)" : JSON.stringify(value)} saved`);
     } catch (e) {
       // it applies to this run all the same; the card keeps what it had
       this.log(`setting ${key} not saved: ${(e as Error).message}`);
@@ -249,6 +276,10 @@ export class MenuRecorder {
       container,
       rtsp,
       this.#rtspUrl,
+      this.#rtspUser,
+      this.#rtspPassword,
+      this.#rtspOpen,
+      this.#newPassword,
       new Item("Recordings", { opens: this.recordingsScreen }),
       new Item("Storage", { opens: this.storageScreen }),
       new Item("About", { opens: this.aboutScreen }),
@@ -256,9 +287,17 @@ export class MenuRecorder {
     this.#menuItems();
   }
   #allItems: Widget[] = [];
-  /** The menu's rows: the RTSP address only while RTSP is on. */
+  /** The menu's rows: the RTSP address and access only while RTSP is on, the user and password only without open access. */
   #menuItems(): void {
-    this.menu.setItems(this.#allItems.filter((w) => w !== this.#rtspUrl || this.effective.rtsp));
+    const s = this.effective;
+    const hidden = new Set<Widget>(s.rtsp ? (s.rtspOpen ? [this.#rtspUser, this.#rtspPassword, this.#newPassword] : []) : [this.#rtspUrl, this.#rtspUser, this.#rtspPassword, this.#rtspOpen, this.#newPassword]);
+    this.menu.setItems(this.#allItems.filter((w) => !hidden.has(w)));
+  }
+
+  /** A new random RTSP password, saved; the server takes it now (after the recording, if one runs). */
+  newPassword(): void {
+    this.#change("rtspPassword", makePassword());
+    this.#rtspPassword.detail = this.settings.rtspPassword;
   }
 
   #fillRecordings(): void {
@@ -493,6 +532,13 @@ export class MenuRecorder {
   /** RTSP as the settings say: the server while on, and between recordings its own link. */
   #syncLive(): void {
     const s = this.effective;
+    const access = s.rtspOpen ? "open" : s.rtspPassword;
+    if (this.#server && !this.session && access !== this.#serverAccess) {
+      // open access turned on or off: a server with the other access
+      this.#stopIdle();
+      this.#server.close();
+      this.#server = null;
+    }
     if (!s.rtsp) {
       this.#stopIdle();
       if (!this.session && this.#server) {
@@ -504,14 +550,16 @@ export class MenuRecorder {
     }
     if (!this.#server) {
       try {
-        this.#server = new RtspServer({ port: RTSP_PORT });
+        this.#server = new RtspServer(rtspServerOptions(s));
+        this.#serverAccess = access;
       } catch (e) {
         this.log(`live view: ${(e as Error).message}`);
         this.ui.toast(`RTSP: ${(e as { code?: string }).code ?? "error"}`, 4000);
         return;
       }
       this.#rtspUrl.detail = this.#server.url(RTSP_PATH);
-      this.log(`live at ${this.#rtspUrl.detail}`);
+      this.log(`live at ${this.#rtspUrl.detail} (${rtspAccess(s)})`); // (never the password)
+      if (s.rtspOpen) console.warn("warning: RTSP open access: the live view has no password");
     }
     if (this.session || this.#idle || !this.#cam) return;
     const { width, height } = RESOLUTION_SIZE[s.resolution];
@@ -611,7 +659,11 @@ export class MenuRecorder {
       free = "card error";
     }
     st.set("free", free, { align: "right" });
-    if (this.#server) st.set("viewers", `${this.#server.stats().clients.length} live`, { align: "right" });
+    if (this.#server) {
+      const n = this.#server.stats().clients.length;
+      if (this.#serverAccess === "open") st.set("viewers", `OPEN ${n} live`, { align: "right", color: RED });
+      else st.set("viewers", `${n} live`, { align: "right", color: 0xffffffff });
+    }
     else st.remove("viewers");
   }
 

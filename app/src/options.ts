@@ -1,5 +1,5 @@
 // The recorder's command line: npm start -- [--record SECONDS] [--codec h264|h265]
-// [--container mp4|ts] [--audio] [--rtsp] [--segment SECONDS] [--text TEXT]
+// [--container mp4|ts] [--audio] [--rtsp] [--rtsp-open] [--segment SECONDS] [--text TEXT]
 // [--resolution 1080p|720p|480p] [--fps N] [--bitrate MBITS] [--headless] [--menu]
 //
 // Started with no recorder option (plain `npm start`), or with --menu, the
@@ -7,6 +7,11 @@
 // --headless) runs it headless, as before the menu existed. Either way the
 // options given override the settings saved on the card for this run (they are
 // not saved).
+//
+// There is deliberately no option for the RTSP password: a command line is
+// readable by every process on the board (ps, /proc) and stays in shell
+// histories. The password is made on the first start and kept in the settings
+// file (settings.ts); the menu shows it on the screen.
 import { DEFAULT_SETTINGS, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
 
 export type { Codec, Container } from "./defaults.ts";
@@ -17,6 +22,10 @@ export interface RecorderOptions {
   container: Container;
   audio: boolean;
   rtsp: boolean;
+  /** RTSP without a password (else Digest, user RTSP_USER, `rtspPassword`). */
+  rtspOpen: boolean;
+  /** A secret: never logged. */
+  rtspPassword: string;
   segmentSeconds: number;
   /** Text burned into the video (qcam:overlay fields, e.g. "%Y-%m-%d %H:%M:%S"); absent: none. */
   text?: string;
@@ -74,6 +83,10 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
         break;
       case "--rtsp":
         set.rtsp = true;
+        break;
+      case "--rtsp-open":
+        set.rtsp = true;
+        set.rtspOpen = true;
         break;
       case "--text": {
         const t = args[++i];
@@ -135,6 +148,8 @@ export function parseOptions(args: readonly string[], saved: Settings = DEFAULT_
     container: s.container,
     audio: s.audio,
     rtsp: s.rtsp,
+    rtspOpen: s.rtspOpen,
+    rtspPassword: s.rtspPassword,
     segmentSeconds: s.segmentSeconds,
     resolution: s.resolution,
     fps: s.fps,
@@ -152,6 +167,18 @@ export const TIMESTAMP = "%Y-%m-%d %H:%M:%S";
 export const AUDIO = { codec: "alaw", sampleRate: 8000 } as const;
 export const RTSP_PORT = 8554;
 export const RTSP_PATH = "/live";
+/** The RTSP user name (HTTP Digest); the password is the settings' rtspPassword. */
+export const RTSP_USER = "admin";
+
+/** qcam:rtsp's RtspServer options for these settings: Digest auth unless open access is on. */
+export function rtspServerOptions(s: Pick<Settings, "rtspOpen" | "rtspPassword">): { port: number; auth?: { user: string; password: string } } {
+  return s.rtspOpen ? { port: RTSP_PORT } : { port: RTSP_PORT, auth: { user: RTSP_USER, password: s.rtspPassword } };
+}
+
+/** How to log in, for the console: never the password itself. */
+export function rtspAccess(s: Pick<Settings, "rtspOpen">): string {
+  return s.rtspOpen ? "OPEN ACCESS: no password, anyone on the network can watch" : `user ${RTSP_USER}, password: see the board's screen or settings`;
+}
 
 export function describePlan(o: RecorderOptions, videoDir: string): string[] {
   const { width, height } = RESOLUTION_SIZE[o.resolution];
@@ -162,7 +189,7 @@ export function describePlan(o: RecorderOptions, videoDir: string): string[] {
       : `length: ${o.recordSeconds} s`,
     `audio: ${o.audio ? `G.711 ${AUDIO.codec === "alaw" ? "A-law" : "mu-law"} ${AUDIO.sampleRate} Hz mono` : "off"}`,
   ];
-  if (o.rtsp) lines.push(`live: RTSP on port ${RTSP_PORT}, path ${RTSP_PATH}`);
+  if (o.rtsp) lines.push(`live: RTSP on port ${RTSP_PORT}, path ${RTSP_PATH}, ${rtspAccess(o)}`);
   if (o.text !== undefined) lines.push(`text: ${JSON.stringify(o.text)} burned in, bottom left (times in UTC)`);
   return lines;
 }

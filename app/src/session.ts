@@ -16,7 +16,7 @@ import { Overlay } from "qcam:overlay";
 import { RtspServer } from "qcam:rtsp";
 import { TsWriter } from "qcam:ts";
 import { Encoder } from "qcam:video";
-import { AUDIO, OptionError, RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
+import { AUDIO, OptionError, RESOLUTION_SIZE, RTSP_PATH, rtspAccess, rtspServerOptions, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
 import { makeRoom, SegmentBudget } from "./storage.ts";
 
 export const AUDIO_BITRATE = 64_000; // G.711: 8 bits a sample
@@ -136,9 +136,9 @@ export class Session {
       // A transport stream has no audio (G.711 has no standard MPEG-TS mapping).
       this.#writer = made(o.container === "ts" ? new TsWriter(this.path, writerOptions) : new Mp4Writer(this.path, { ...writerOptions, audio: audioTrack }));
       this.#ownServer = o.rtsp && !o.server;
-      this.#server = o.rtsp ? (o.server ?? made(new RtspServer({ port: RTSP_PORT }))) : null;
+      this.#server = o.rtsp ? (o.server ?? made(new RtspServer(rtspServerOptions(o)))) : null;
       this.#live = this.#server ? made(this.#server.stream(RTSP_PATH, { video: this.#enc, audio: audioTrack })) : null;
-      if (this.#server) o.log(`live at ${this.#server.url(RTSP_PATH)}`);
+      if (this.#server) o.log(`live at ${this.#server.url(RTSP_PATH)} (${rtspAccess(o)})`); // (the URL has no password in it)
 
       const sinks: Sink[] = this.#live ? [this.#writer, this.#live] : [this.#writer];
       const fail = (e: Error & { code: string }) => this.#fail(e);

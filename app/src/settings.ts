@@ -4,13 +4,39 @@
 // is synced), so a power cut leaves the old settings or the new, never half.
 // A file that cannot be read or makes no sense gives the defaults and a
 // message for the screen, never an exception.
-import { exists, readText, writeFile } from "qcam:fs";
+//
+// Secure by default: the first start makes a random RTSP password
+// (makePassword, from crypto.getRandomValues) and saves it here at once, so
+// that it stays the same from one start to the next; the menu shows it on the
+// board's screen. An older file (version 1) keeps its settings and gets one; a
+// damaged file is kept beside as settings.json.damaged. The password is never
+// logged.
+import { exists, readText, rename, writeFile } from "qcam:fs";
 
 import { DEFAULT_SETTINGS, RESOLUTIONS, type Settings } from "./defaults.ts";
 
 export { DEFAULT_SETTINGS, FRAME_RATES, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
 
-export const SETTINGS_VERSION = 1;
+export const SETTINGS_VERSION = 2;
+
+/** Letters and digits nobody mistakes for one another on a small screen (no 0/O/o, 1/l/I, 2/Z, 5/S, 8/B, 9/g/q, u/v). */
+export const PASSWORD_ALPHABET = "abcdefhijkmnprstwxyzACDEFGHJKLMNPRTUVWXY3467";
+export const PASSWORD_LENGTH = 12;
+
+/** A password of PASSWORD_LENGTH characters, uniformly from PASSWORD_ALPHABET (about 65 bits). */
+export function makePassword(): string {
+  const n = PASSWORD_ALPHABET.length;
+  const limit = 256 - (256 % n); // bytes at or above it would favour the first letters
+  let out = "";
+  while (out.length < PASSWORD_LENGTH) {
+    for (const b of crypto.getRandomValues(new Uint8Array(32)))
+      if (b < limit && out.length < PASSWORD_LENGTH) out += PASSWORD_ALPHABET[b % n];
+  }
+  return out;
+}
+
+/** What qcam:rtsp takes as a Digest password: 8 to 64 printable ASCII characters, no quotes or backslashes. */
+export const goodPassword = (v: unknown): v is string => typeof v === "string" && /^[!#-[\]-~]{8,64}$/.test(v);
 
 type Check = (v: unknown) => boolean;
 const CHECKS: { [K in keyof Settings]: Check } = {
@@ -24,23 +50,37 @@ const CHECKS: { [K in keyof Settings]: Check } = {
   timestamp: (v) => typeof v === "boolean",
   container: (v) => v === "mp4" || v === "ts",
   rtsp: (v) => typeof v === "boolean",
+  rtspOpen: (v) => typeof v === "boolean",
+  rtspPassword: goodPassword,
 };
 
 export interface Loaded {
   settings: Settings;
   /** Why the saved file was not used (shown on the screen); absent when it was, or there was none. */
   problem?: string;
+  /** The file is there but makes no sense (kept as <path>.damaged when a password is saved over it). */
+  damaged?: boolean;
+  /** A password was made at this start (first start, a version 1 file, a damaged one). */
+  newPassword?: boolean;
+  /** Why the new password could not be saved (it then holds for this run only). */
+  saveProblem?: string;
 }
 
 /** Check a parsed settings object: every field present and valid, or the reason it is not. */
 export function validate(value: unknown): Settings | string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a JSON object";
-  const o = value as Record<string, unknown>;
-  if (o.version !== SETTINGS_VERSION) return `version ${JSON.stringify(o.version)}, not ${SETTINGS_VERSION}`;
+  let o = value as Record<string, unknown>;
+  const v1 = o.version === 1; // before the RTSP password: it keeps its settings and gets one
+  if (v1) o = { ...o, rtspOpen: false };
+  else if (o.version !== SETTINGS_VERSION) return `version ${JSON.stringify(o.version)}, not ${SETTINGS_VERSION}`;
   const out = {} as Record<string, unknown>;
   for (const k of Object.keys(CHECKS) as (keyof Settings)[]) {
+    if (v1 && k === "rtspPassword") {
+      out[k] = ""; // made by loadSettingsWithPassword
+      continue;
+    }
     if (!(k in o)) return `${k} is missing`;
-    if (!CHECKS[k](o[k])) return `${k} is ${JSON.stringify(o[k])}`;
+    if (!CHECKS[k](o[k])) return k === "rtspPassword" ? "rtspPassword is not 8 to 64 printable characters without quotes" : `${k} is ${JSON.stringify(o[k])}`; // (a secret: not shown)
     out[k] = o[k];
   }
   const s = out as unknown as Settings;
@@ -61,14 +101,42 @@ export function loadSettings(path: string): Loaded {
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { settings: { ...DEFAULT_SETTINGS }, problem: "the settings file is damaged: defaults used" };
+    return { settings: { ...DEFAULT_SETTINGS }, problem: "the settings file is damaged: defaults used", damaged: true };
   }
   const v = validate(parsed);
-  if (typeof v === "string") return { settings: { ...DEFAULT_SETTINGS }, problem: `the settings file is damaged (${v}): defaults used` };
+  if (typeof v === "string") return { settings: { ...DEFAULT_SETTINGS }, problem: `the settings file is damaged (${v}): defaults used`, damaged: true };
   return { settings: v };
 }
 
 /** Save atomically. Throws the card's error (ENOSPC, EIO, ...): the old file is then untouched. */
 export function saveSettings(path: string, s: Settings): void {
   writeFile(path, JSON.stringify({ version: SETTINGS_VERSION, ...s }, null, 1) + "\n");
+}
+
+/**
+ * The settings saved at `path`, with an RTSP password: when there is none yet
+ * (no file, a version 1 file, a damaged one: kept as <path>.damaged), one is
+ * made and saved at once, so that it is the same at the next start. A card that
+ * refuses says so in `saveProblem`; the password then holds for this run. With
+ * `path` "" (no card) nothing is read or saved.
+ */
+export function loadSettingsWithPassword(path: string): Loaded {
+  const loaded: Loaded = path ? loadSettings(path) : { settings: { ...DEFAULT_SETTINGS } };
+  if (loaded.settings.rtspPassword) return loaded;
+  loaded.settings = { ...loaded.settings, rtspPassword: makePassword() };
+  loaded.newPassword = true;
+  if (!path) return loaded;
+  try {
+    if (loaded.damaged) {
+      try {
+        rename(path, `${path}.damaged`);
+      } catch {
+        // unreadable junk that cannot be moved is overwritten
+      }
+    }
+    saveSettings(path, loaded.settings);
+  } catch (e) {
+    loaded.saveProblem = `${(e as { code?: string }).code ?? "ERROR"}: ${(e as Error).message}`;
+  }
+  return loaded;
 }

@@ -10,7 +10,7 @@ import { RtspServer } from "qcam:rtsp";
 import { displayList, runApp, sdcard, world } from "qcam:testing";
 import type { Item, Toggle, Widget } from "qcam/ui";
 import { MenuRecorder } from "../src/menu.ts";
-import { parseCommandLine } from "../src/options.ts";
+import { parseCommandLine, rtspServerOptions } from "../src/options.ts";
 import { DEFAULT_SETTINGS } from "../src/settings.ts";
 
 const APP = new URL("..", import.meta.url);
@@ -338,7 +338,11 @@ describe("the menu-driven recorder", function () {
     it(`corrupt settings (${what}): defaults and a message on the screen, no crash; the next change saves a good file`, function () {
       sdcard.write(SETTINGS, text);
       const t = rig();
-      assert.deepEqual({ ...t.rec.effective }, { ...DEFAULT_SETTINGS });
+      const { rtspPassword, ...rest } = t.rec.effective;
+      const { rtspPassword: _none, ...defaults } = DEFAULT_SETTINGS;
+      assert.deepEqual(rest, defaults);
+      assert.equal(t.saved().rtspPassword, rtspPassword, "a new password, saved at once");
+      assert.equal(sdcard.readText(`${SETTINGS}.damaged`), text, "the damaged file kept beside");
       assert.ok(t.texts().includes("SETTINGS RESET"), t.texts().join(" | "));
       assert.ok(t.texts().some((s) => /settings file is damaged/.test(s)), t.texts().join(" | "));
       t.key("option");
@@ -348,6 +352,147 @@ describe("the menu-driven recorder", function () {
       t.close();
     });
   }
+
+  // ------------------------------------------------------------ secure by default: the RTSP password
+
+  const PASSWORD = /^[abcdefhijkmnprstwxyzACDEFGHJKLMNPRTUVWXY3467]{12}$/;
+
+  it("the first start makes a 12-character password and saves it (settings version 2); the next start keeps it", function () {
+    let t = rig();
+    const pw = t.saved().rtspPassword as string;
+    assert.match(pw, PASSWORD);
+    assert.equal(t.saved().version, 2);
+    assert.equal(t.saved().rtspOpen, false, "open access is off");
+    assert.equal(t.rec.effective.rtspPassword, pw);
+    t.close();
+    t = rig();
+    assert.equal(t.rec.effective.rtspPassword, pw, "the same password at the next start");
+    assert.equal(t.saved().rtspPassword, pw);
+    t.close();
+    assert.ok(!world.stdout.includes(pw) && !world.stderr.includes(pw), "never on the console");
+  });
+
+  it("another board (a fresh card) gets another password; a seeded world gives the same one (tests only)", function () {
+    const make = (seed: number | null) => {
+      fresh();
+      world.seedRandom(seed);
+      const t = rig();
+      const pw = t.rec.effective.rtspPassword;
+      t.close();
+      return pw;
+    };
+    assert.notEqual(make(null), make(null));
+    assert.equal(make(7), make(7));
+    assert.notEqual(make(7), make(8));
+  });
+
+  it("a version 1 settings file keeps its settings and gets a password, saved at once; no SETTINGS RESET", function () {
+    const { rtspOpen: _o, rtspPassword: _p, ...v1 } = { ...DEFAULT_SETTINGS, resolution: "1080p", rtsp: true };
+    sdcard.write(SETTINGS, JSON.stringify({ version: 1, ...v1 }));
+    const t = rig();
+    assert.equal(t.rec.effective.resolution, "1080p");
+    assert.equal(t.rec.effective.rtsp, true);
+    assert.equal(t.rec.effective.rtspOpen, false);
+    assert.match(t.saved().rtspPassword as string, PASSWORD);
+    assert.equal(t.saved().version, 2);
+    assert.equal(t.saved().resolution, "1080p");
+    assert.ok(!t.texts().includes("SETTINGS RESET"), t.texts().join(" | "));
+    t.close();
+  });
+
+  it("a saved password that is not usable (too short, quotes) is a damaged file: a new one, and the console does not show the bad one", function () {
+    sdcard.write(SETTINGS, JSON.stringify({ ...DEFAULT_SETTINGS, version: 2, rtspPassword: 'se"cret1' }));
+    const t = rig();
+    assert.match(t.rec.effective.rtspPassword, PASSWORD);
+    assert.match(world.stdout, /settings file is damaged \(rtspPassword is not 8 to 64 printable characters without quotes\)/);
+    assert.ok(!world.stdout.includes("se\"cret1") && !world.stdout.includes('se"cret1'));
+    t.close();
+  });
+
+  it("a card that refuses the new password: it holds for this run, the console says so", function () {
+    world.fault("fs.write", { code: "EROFS" });
+    const t = rig();
+    assert.match(t.rec.effective.rtspPassword, PASSWORD);
+    assert.match(world.stdout, /a new RTSP password, for this run only: not saved \(EROFS/);
+    t.close();
+  });
+
+  it("RTSP on: the menu shows the address, user admin and the password; the console shows the address only", function () {
+    const t = rig();
+    const pw = t.rec.effective.rtspPassword;
+    t.key("option");
+    assert.ok(!t.rec.menu.items.some((w) => w.label === "RTSP password"), "no password row while RTSP is off");
+    t.keyItem("RTSP live view");
+    assert.equal(t.widget<Item>("RTSP user").detail, "admin");
+    assert.equal(t.widget<Item>("RTSP password").detail, pw);
+    for (let n = 0; n < 20 && !t.texts().includes(pw); n++) t.tap("page:down"); // scrolled into view
+    assert.ok(t.texts().includes(pw), t.texts().join(" | "));
+    assert.ok(t.texts().includes("admin"), t.texts().join(" | "));
+    assert.match(world.stdout, /live at rtsp:\/\/[\w.]+:8554\/live \(user admin, password: see the board's screen or settings\)\n/);
+    assert.ok(!world.stdout.includes(pw) && !world.stderr.includes(pw), "never on the console");
+    assert.deepEqual(rtspServerOptions(t.rec.effective), { port: 8554, auth: { user: "admin", password: pw } });
+    t.close();
+  });
+
+  it("Open access: a toggle, saved; a warning on the screen and the console; the server is reopened without auth; off again: the password is back", function () {
+    const t = rig();
+    const pw = t.rec.effective.rtspPassword;
+    t.key("option");
+    t.keyItem("RTSP live view");
+    const before = world.openHandles("RtspServer")[0];
+    t.keyItem("Open access");
+    assert.equal(t.saved().rtspOpen, true);
+    assert.equal(t.saved().rtspPassword, pw, "the password is kept");
+    assert.deepEqual(rtspServerOptions(t.rec.effective), { port: 8554 });
+    assert.equal(world.openHandles("RtspServer").length, 1);
+    assert.notEqual(world.openHandles("RtspServer")[0], before, "a new server");
+    assert.ok(t.texts().includes("Open access: anyone on the network can watch"), t.texts().join(" | "));
+    assert.ok(!t.rec.menu.items.some((w) => w.label === "RTSP password"), "no password row with open access");
+    assert.match(world.stdout, /live at rtsp:\S+ \(OPEN ACCESS: no password, anyone on the network can watch\)/);
+    assert.match(world.stderr, /warning: RTSP open access/);
+    t.tap("back");
+    t.run(6000);
+    assert.ok(t.texts().includes("OPEN 0 live"), t.texts().join(" | "));
+    t.key("option");
+    t.keyItem("Open access");
+    assert.equal(t.saved().rtspOpen, false);
+    assert.deepEqual(rtspServerOptions(t.rec.effective), { port: 8554, auth: { user: "admin", password: pw } });
+    assert.equal(t.widget<Item>("RTSP password").detail, pw);
+    assert.ok(!world.stdout.includes(pw) && !world.stderr.includes(pw), "never on the console");
+    t.close();
+  });
+
+  it("New RTSP password (with confirm): another password, saved, shown, on a new server; the console does not show either", function () {
+    const t = rig();
+    const old = t.rec.effective.rtspPassword;
+    t.key("option");
+    t.keyItem("RTSP live view");
+    const server = world.openHandles("RtspServer")[0];
+    t.keyItem("New RTSP password");
+    t.tap("dialog:cancel");
+    assert.equal(t.saved().rtspPassword, old, "cancelled: the same");
+    t.keyItem("New RTSP password");
+    t.tap("dialog:confirm");
+    const pw = t.saved().rtspPassword as string;
+    assert.match(pw, PASSWORD);
+    assert.notEqual(pw, old);
+    assert.equal(t.widget<Item>("RTSP password").detail, pw);
+    assert.equal(world.openHandles("RtspServer").length, 1);
+    assert.notEqual(world.openHandles("RtspServer")[0], server, "a server with the new password");
+    assert.deepEqual(rtspServerOptions(t.rec.effective), { port: 8554, auth: { user: "admin", password: pw } });
+    assert.match(world.stdout, /setting rtspPassword = \(secret\) saved/);
+    for (const p of [old, pw]) assert.ok(!world.stdout.includes(p) && !world.stderr.includes(p), "never on the console");
+    t.close();
+  });
+
+  it("--rtsp-open: RTSP with open access for this run, not saved", function () {
+    const t = rig(["--menu", "--rtsp-open"]);
+    assert.equal(t.rec.effective.rtsp, true);
+    assert.equal(t.rec.effective.rtspOpen, true);
+    assert.equal(t.saved().rtspOpen, false, "not saved");
+    assert.match(world.stderr, /warning: RTSP open access/);
+    t.close();
+  });
 
   it("a setting the card cannot take: a message, the saved file as it was, nothing left beside it", function () {
     const t = rig();

@@ -87,9 +87,32 @@ describe("recorder", function () {
   it("--audio and --rtsp: G.711 audio in the file, the live view announced", async function () {
     const r = await runApp(APP, { args: ["--record", "2", "--audio", "--rtsp"] });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /audio: G\.711 A-law 8000 Hz mono\n {2}live: RTSP on port 8554, path \/live\n/);
-    assert.match(r.stdout, /live at rtsp:\/\/[\w.]+:8554\/live\n/);
+    assert.match(r.stdout, /audio: G\.711 A-law 8000 Hz mono\n {2}live: RTSP on port 8554, path \/live, user admin, password: see the board's screen or settings\n/);
+    assert.match(r.stdout, /live at rtsp:\/\/[\w.]+:8554\/live \(user admin, password: see the board's screen or settings\)\n/);
     assert.match(r.stdout, /recording \d+ s, \d+ frames, \d+ audio frames, 0 live viewers\n/);
+  });
+
+  it("--rtsp: the password made on the first start, saved with the settings, kept at the next start, never printed", async function () {
+    const r = await runApp(APP, { args: ["--record", "1", "--rtsp"] });
+    assert.equal(r.code, 0, r.stderr);
+    const saved = JSON.parse(sdcard.readText("/sdcard/apps/recorder/data/settings.json")) as { version: number; rtspPassword: string; rtspOpen: boolean };
+    assert.equal(saved.version, 2);
+    assert.match(saved.rtspPassword, /^[abcdefhijkmnprstwxyzACDEFGHJKLMNPRTUVWXY3467]{12}$/);
+    assert.equal(saved.rtspOpen, false);
+    assert.ok(!r.stdout.includes(saved.rtspPassword) && !r.stderr.includes(saved.rtspPassword), "never on the console");
+    world.setArgs([]);
+    const again = await runApp(APP, { args: ["--record", "1", "--rtsp"] });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((JSON.parse(sdcard.readText("/sdcard/apps/recorder/data/settings.json")) as { rtspPassword: string }).rtspPassword, saved.rtspPassword, "kept");
+  });
+
+  it("--rtsp-open: the live view without a password, a warning on the console, nothing saved", async function () {
+    const r = await runApp(APP, { args: ["--record", "1", "--rtsp-open"] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /live: RTSP on port 8554, path \/live, OPEN ACCESS: no password, anyone on the network can watch\n/);
+    assert.match(r.stderr, /warning: RTSP open access/);
+    const saved = JSON.parse(sdcard.readText("/sdcard/apps/recorder/data/settings.json")) as { rtspOpen: boolean };
+    assert.equal(saved.rtspOpen, false, "open access for this run only");
   });
 
   it("--container ts records an MPEG-TS file; segments rotate and make room as MP4 ones do", async function () {

@@ -15,6 +15,7 @@
 //    when exit is requested by then.
 //  - timers: setTimeout/setInterval with the C argument rules, ordered by due
 //    time then creation, intervals at least 1 ms, ids counting from 1.
+import nodeCrypto from "node:crypto";
 import util from "node:util";
 import { qcamError } from "./errors.ts";
 import { makePromiseClass } from "./promise.ts";
@@ -53,6 +54,10 @@ export interface WorldOptions {
   /** The runtime's --board: the panel qcam:display opens ("maixcam" 552x368 touch,
    * "maixcam-pro" 640x480 touch, "k230-lcd" 800x480 touch, "k230-hdmi" 1280x720). Default "maixcam". */
   board?: string;
+  /** Seed crypto.getRandomValues: the same seed gives the same bytes (a test that
+   * needs to know a password). Without it (the default) the bytes are Node's
+   * secure random ones, different every run, as on a board. */
+  randomSeed?: number;
 }
 
 export interface WorldLimits {
@@ -193,6 +198,8 @@ class QcamWorld {
   #setupListeners = new Set<() => void>();
   #exposed = new Map<string, unknown>();
   #saved: Map<string, PropertyDescriptor | undefined> | null = null;
+  /** The seeded generator behind crypto.getRandomValues, or null: Node's secure one. */
+  #rng: (() => number) | null = null;
 
   constructor() {
     this.reset();
@@ -236,11 +243,42 @@ class QcamWorld {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.sdcardSizeMb = opts.sdcardSizeMb ?? DEFAULT_SDCARD_MB;
     this.board = opts.board ?? "maixcam";
+    this.seedRandom(opts.randomSeed ?? null);
     this.#parts.clear();
     this.#faults.clear();
     this.#handles.clear();
     this.#notifySetup();
     return this;
+  }
+
+  /** crypto.getRandomValues from now on: a seed makes its bytes repeatable
+   * (mulberry32: for tests, not secure); null goes back to Node's secure source. */
+  seedRandom(seed: number | null): this {
+    if (seed === null) {
+      this.#rng = null;
+      return this;
+    }
+    let a = seed >>> 0;
+    this.#rng = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return (t ^ (t >>> 14)) >>> 0;
+    };
+    return this;
+  }
+
+  #randomFill(view: ArrayBufferView): void {
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    if (!this.#rng) {
+      nodeCrypto.randomFillSync(bytes);
+      return;
+    }
+    for (let i = 0; i < bytes.length; i += 4) {
+      const r = this.#rng();
+      for (let j = 0; j < 4 && i + j < bytes.length; j++) bytes[i + j] = (r >>> (8 * j)) & 0xff;
+    }
   }
 
   /** Start parameters, as after `--` on the runtime's command line. */
@@ -662,8 +700,26 @@ class QcamWorld {
     const setTimer = (args: IArguments, repeat: boolean) => this.#setTimer(args, repeat);
     const clearTimer = (args: IArguments) => this.#clearTimer(args);
     const jobs = (fn: () => void) => this.#jobs.push(fn);
+    const fill = (view: ArrayBufferView) => this.#randomFill(view);
+    // As runtime/app.c: integer typed arrays only, at most 65536 bytes.
+    const crypto = {};
+    Object.defineProperty(crypto, "getRandomValues", {
+      value: function getRandomValues<T>(array: T): T {
+        if (!ArrayBuffer.isView(array) || array instanceof DataView || array instanceof Float32Array || array instanceof Float64Array ||
+          Object.prototype.toString.call(array) === "[object Float16Array]")
+          throw qcamError("TypeError", "ERR_TYPE_MISMATCH", "getRandomValues needs an integer typed array (Uint8Array, Int32Array, ...)");
+        if (array.byteLength > 65536)
+          throw qcamError("RangeError", "ERR_QUOTA_EXCEEDED", `getRandomValues: ${array.byteLength} bytes asked, at most 65536 at a time`);
+        if (array.byteLength > 0) fill(array); // (0 too for a detached buffer, or a view out of its resized one)
+        return array;
+      },
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
     return {
       console,
+      crypto,
       queueMicrotask(fn: () => void): void {
         if (typeof fn !== "function") throw new TypeError("queueMicrotask: not a function");
         jobs(() => fn());

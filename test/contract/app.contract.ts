@@ -181,6 +181,81 @@ export default contract("qcam:app", (t) => {
     deepEq(order, ["a", "m", "b"]);
   });
 
+  // ------------------------------------------------------------ the crypto global
+
+  t.test("crypto.getRandomValues: a non-enumerable method of length 1 on a global crypto", () => {
+    const g = globalThis as unknown as Record<string, object>;
+    eq(typeof g.crypto, "object", "typeof crypto");
+    eq(descriptor(g.crypto, "getRandomValues"), "method writable configurable", "getRandomValues");
+    eq(crypto.getRandomValues.name, "getRandomValues", "name");
+    eq(crypto.getRandomValues.length, 1, "length");
+  });
+
+  t.test("crypto.getRandomValues fills the array it is given and returns it; two calls differ", () => {
+    const a = new Uint8Array(64);
+    eq(crypto.getRandomValues(a), a, "the same array back");
+    ok(a.some((b) => b !== 0), "not all zeros (2^-512 of a chance)");
+    const b = crypto.getRandomValues(new Uint8Array(64));
+    ok(a.some((x, i) => x !== b[i]), "a second call gives other bytes");
+    // Every byte value turns up in 64 KiB of them (each one misses with a chance of e^-256).
+    const big = crypto.getRandomValues(new Uint8Array(65536));
+    eq(new Set(big).size, 256, "byte values seen in 65536 bytes");
+  });
+
+  t.test("crypto.getRandomValues fills every integer typed array, only inside the view", () => {
+    for (const make of [
+      () => new Int8Array(32), () => new Uint8ClampedArray(32), () => new Int16Array(16), () => new Uint16Array(16),
+      () => new Int32Array(8), () => new Uint32Array(8), () => new BigInt64Array(4), () => new BigUint64Array(4),
+    ]) {
+      const x = make();
+      eq(crypto.getRandomValues(x), x, x.constructor.name);
+      ok(new Uint8Array(x.buffer).some((b) => b !== 0), `${x.constructor.name} filled`);
+    }
+    const whole = new Uint8Array(48);
+    crypto.getRandomValues(whole.subarray(16, 32));
+    ok(whole.subarray(0, 16).every((b) => b === 0) && whole.subarray(32).every((b) => b === 0), "the bytes around the view stay 0");
+    ok(whole.subarray(16, 32).some((b) => b !== 0), "the view's bytes are filled");
+    eq(crypto.getRandomValues(new Uint8Array(0)).length, 0, "an empty array is fine");
+  });
+
+  t.test("crypto.getRandomValues on a resizable buffer: a length-tracking view fills what is left of it, a view out of bounds has nothing to fill", () => {
+    type Resizable = ArrayBuffer & { resize(n: number): void };
+    const rb = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable)(32, { maxByteLength: 64 });
+    const fixed = new Uint8Array(rb, 16, 16);
+    const tracking = new Uint32Array(rb, 4);
+    rb.resize(14);
+    eq(crypto.getRandomValues(fixed), fixed, "a view out of bounds: returned, no error");
+    eq(crypto.getRandomValues(tracking), tracking, "the tracking view");
+    const all = new Uint8Array(rb);
+    ok(all.subarray(0, 4).every((b) => b === 0), "before the view: untouched");
+    ok(all.subarray(4, 12).some((b) => b !== 0), "the view's two whole elements: filled");
+    ok(all.subarray(12).every((b) => b === 0), "the last two bytes (half an element): untouched");
+  });
+
+  t.test("crypto.getRandomValues refuses what is not an integer typed array: TypeError ERR_TYPE_MISMATCH", () => {
+    const grv = (x: unknown) => (crypto.getRandomValues as unknown as (a: unknown) => unknown).call(crypto, x);
+    const MISMATCH = { name: "TypeError", code: "ERR_TYPE_MISMATCH" };
+    const f = new Float64Array(4);
+    throws(() => grv(f), MISMATCH, "Float64Array");
+    ok(f.every((v) => v === 0), "the Float64Array untouched");
+    throws(() => grv(new Float32Array(4)), MISMATCH, "Float32Array");
+    throws(() => grv(new DataView(new ArrayBuffer(8))), MISMATCH, "DataView");
+    throws(() => grv(new ArrayBuffer(8)), MISMATCH, "ArrayBuffer");
+    throws(() => grv([1, 2, 3]), MISMATCH, "a plain array");
+    throws(() => grv(undefined), MISMATCH, "undefined");
+    throws(() => grv("abc"), MISMATCH, "a string");
+    throws(() => (crypto.getRandomValues as unknown as () => unknown)(), MISMATCH, "no argument");
+  });
+
+  t.test("crypto.getRandomValues: more than 65536 bytes is RangeError ERR_QUOTA_EXCEEDED, the array untouched", () => {
+    const QUOTA = { name: "RangeError", code: "ERR_QUOTA_EXCEEDED" };
+    const a = new Uint8Array(65537);
+    throws(() => crypto.getRandomValues(a), QUOTA, "65537 bytes");
+    ok(a.every((b) => b === 0), "untouched");
+    throws(() => crypto.getRandomValues(new Uint32Array(16385)), QUOTA, "16385 Uint32 (65540 bytes)");
+    eq(crypto.getRandomValues(new Uint32Array(16384)).length, 16384, "16384 Uint32 (65536 bytes) is fine");
+  });
+
   // ------------------------------------------------------------ the loop: timers
 
   t.test("setTimeout and setInterval: names, lengths, ids", () => {

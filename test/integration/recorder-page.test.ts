@@ -163,19 +163,28 @@ describe("the recorder in chromium: menus by keys and clicks, record, play, dele
     assert.match(r.stdout, /bye\n$/);
   });
 
-  it("RTSP on in the settings: the live view plays between recordings and while recording (ffprobe)", async function () {
+  it("RTSP on in a version 1 settings file: a password is added to it; the live view plays with it between recordings and while recording, and refuses without (ffprobe)", async function () {
     const sd = tmpDir("qcam-sd-");
     fs.mkdirSync(path.join(sd, "apps", "recorder", "data"), { recursive: true });
     fs.writeFileSync(path.join(sd, "apps", "recorder", "data", "settings.json"), JSON.stringify({ version: 1, resolution: "480p", fps: 30, codec: "h264", bitrate: 2_000_000,
       audio: false, segmentSeconds: 60, loop: true, timestamp: true, container: "mp4", rtsp: true }));
     const b = board("maixcam", sd, await freePort());
     await b.rt.waitFor("menu ready");
-    assert.match(b.out(), /live at rtsp:\/\/[\w.]+:8554\/live\n/);
+    assert.match(b.out(), /live at rtsp:\/\/[\w.]+:8554\/live \(user admin, password: see the board's screen or settings\)\n/);
+    const saved = JSON.parse(fs.readFileSync(path.join(sd, "apps", "recorder", "data", "settings.json"), "utf8")) as { version: number; rtspPassword: string; resolution: string };
+    assert.equal(saved.version, 2);
+    assert.equal(saved.resolution, "480p", "the version 1 settings kept");
+    assert.ok(!b.out().includes(saved.rtspPassword), "the password is not printed");
+    const ffprobe = (credentials: string) =>
+      spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", `rtsp://${credentials}127.0.0.1:8554/live`], { encoding: "utf8", timeout: 30_000 });
     const probe = () => {
-      const r = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", "rtsp://127.0.0.1:8554/live"], { encoding: "utf8", timeout: 30_000 });
+      const r = ffprobe(`admin:${saved.rtspPassword}@`);
       assert.equal(r.status, 0, r.stderr);
       return r.stdout.trim();
     };
+    const refused = ffprobe("");
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /401 Unauthorized/);
     assert.equal(probe(), "h264,854,480", "between recordings");
     const from = b.out().length;
     await fetch(`${b.url}key?name=ok&action=press`, { method: "POST" });

@@ -29,6 +29,10 @@ function probe(file: string): Probed {
 const startRecorder = (sd: string, args: string[]): Started => spawnChild(process.execPath, [CLI, "start", "--sdcard", sd, ...args], { cwd: ROOT });
 const recordFor = (sd: string, args: string[]) => run(process.execPath, [CLI, "start", "--sdcard", sd, ...args], { cwd: ROOT });
 
+/** ffprobe on the recorder's live view over RTSP/TCP. */
+const rtspProbe = (url: string) =>
+  spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height", "-of", "json", url], { encoding: "utf8", timeout: 30000 });
+
 const videoFiles = (sd: string) => fs.readdirSync(path.join(sd, "video")).filter((f) => f.endsWith(".mp4")).sort();
 
 /** "stopped after X s": how long the recorder ran, by its own clock (tenths, rounded). */
@@ -174,18 +178,42 @@ describe("recorder app (npm start)", function () {
     assertDecodesClean(path.join(sd, "video", cut));
   });
 
-  it("--rtsp serves the live picture at rtsp://127.0.0.1:8554/live while recording", async function () {
+  it("--rtsp serves the live picture at rtsp://127.0.0.1:8554/live while recording, to whoever has the password from the settings file only", async function () {
     const sd = tmpDir();
     const rec = startRecorder(sd, ["--rtsp", "--codec", "h264", "--segment", "60"]);
     await rec.waitFor("live at rtsp://");
-    const r = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height", "-of", "json", "rtsp://127.0.0.1:8554/live"], { encoding: "utf8", timeout: 30000 });
-    // Stopped once ffprobe has its answer, whatever it was.
+    const settings = JSON.parse(fs.readFileSync(path.join(sd, "apps", "recorder", "data", "settings.json"), "utf8")) as { rtspPassword: string };
+    const refused = rtspProbe("rtsp://127.0.0.1:8554/live");
+    const wrong = rtspProbe(`rtsp://admin:${settings.rtspPassword}x@127.0.0.1:8554/live`);
+    const r = rtspProbe(`rtsp://admin:${settings.rtspPassword}@127.0.0.1:8554/live`);
+    // Stopped once ffprobe has its answers, whatever they were.
     rec.child.kill("SIGINT");
     const end = await rec.done;
+    assert.notEqual(refused.status, 0, "no credentials: refused");
+    assert.match(refused.stderr, /401 Unauthorized/);
+    assert.notEqual(wrong.status, 0, "a wrong password: refused");
+    assert.match(wrong.stderr, /401 Unauthorized/);
     assert.equal(r.status, 0, r.stderr);
     const st = (JSON.parse(r.stdout) as Probed).streams[0];
     assert.deepEqual([st.codec_name, st.width, st.height], ["h264", 1280, 720]);
     assert.equal(end.code, 0, end.stdout + end.stderr);
+    const out = end.stdout + end.stderr;
+    assert.match(out, /live at rtsp:\/\/[\w.]+:8554\/live \(user admin, password: see the board's screen or settings\)\n/);
+    assert.ok(!out.includes(settings.rtspPassword), "the password is never printed");
     assertDecodesClean(path.join(sd, "video", videoFiles(sd)[0]));
+  });
+
+  it("--rtsp-open: the live view plays without credentials, with a warning", async function () {
+    const sd = tmpDir();
+    const rec = startRecorder(sd, ["--rtsp-open", "--codec", "h264", "--segment", "60"]);
+    await rec.waitFor("live at rtsp://");
+    const r = rtspProbe("rtsp://127.0.0.1:8554/live");
+    rec.child.kill("SIGINT");
+    const end = await rec.done;
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Probed).streams[0].codec_name, "h264");
+    assert.equal(end.code, 0, end.stdout + end.stderr);
+    assert.match(end.stdout, /OPEN ACCESS: no password/);
+    assert.match(end.stderr, /warning: RTSP open access/);
   });
 });

@@ -1,12 +1,12 @@
 // The recorder's own logic, tested in Node without the runtime.
 import assert from "node:assert/strict";
-import { describePlan, OptionError, parseCommandLine, parseOptions, segmentName, segmentPattern } from "../../app/src/options.ts";
-import { DEFAULT_SETTINGS } from "../../app/src/settings.ts";
+import { describePlan, OptionError, parseCommandLine, parseOptions, rtspServerOptions, segmentName, segmentPattern } from "../../app/src/options.ts";
+import { DEFAULT_SETTINGS, goodPassword, makePassword, PASSWORD_ALPHABET, PASSWORD_LENGTH, validate } from "../../app/src/settings.ts";
 
 describe("recorder options", function () {
   it("defaults: H.265 segments until stopped, no audio", function () {
     const o = parseOptions([]);
-    assert.deepEqual(o, { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, segmentSeconds: 60, resolution: "720p", fps: 30, bitrate: 3_000_000 });
+    assert.deepEqual(o, { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, rtspOpen: false, rtspPassword: "", segmentSeconds: 60, resolution: "720p", fps: 30, bitrate: 3_000_000 });
     assert.equal(parseCommandLine([]).headless, false, "no option: the menu");
     assert.equal(parseCommandLine(["--segment", "5"]).headless, true, "any option: headless");
     assert.equal(parseCommandLine(["--menu", "--codec", "h264"]).headless, false);
@@ -16,12 +16,53 @@ describe("recorder options", function () {
 
   it("--record, --codec, --audio, --rtsp, --segment", function () {
     const o = parseOptions(["--record", "2.5", "--codec", "h264", "--audio", "--rtsp", "--segment", "10"]);
-    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", container: "mp4", audio: true, rtsp: true, segmentSeconds: 10, resolution: "720p", fps: 30, bitrate: 3_000_000 });
+    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", container: "mp4", audio: true, rtsp: true, rtspOpen: false, rtspPassword: "", segmentSeconds: 10, resolution: "720p", fps: 30, bitrate: 3_000_000 });
     const plan = describePlan(o, "/sdcard/video");
     assert.ok(plan.includes("length: 2.5 s"));
     assert.ok(plan.includes("audio: G.711 A-law 8000 Hz mono"));
-    assert.ok(plan.includes("live: RTSP on port 8554, path /live"));
+    assert.ok(plan.includes("live: RTSP on port 8554, path /live, user admin, password: see the board's screen or settings"), plan.join("\n"));
     assert.match(plan[0], /H264 -> MP4 in \/sdcard\/video/);
+  });
+
+  it("--rtsp-open: RTSP without a password; the plan says so and never shows a password", function () {
+    const cmd = parseCommandLine(["--rtsp-open"]);
+    assert.deepEqual(cmd.overrides, { rtsp: true, rtspOpen: true });
+    assert.equal(cmd.headless, true);
+    const o = parseOptions(["--rtsp-open"], { ...DEFAULT_SETTINGS, rtspPassword: "Secret-1234" });
+    assert.deepEqual(rtspServerOptions(o), { port: 8554 });
+    assert.ok(describePlan(o, "/sdcard/video").includes("live: RTSP on port 8554, path /live, OPEN ACCESS: no password, anyone on the network can watch"));
+    const closed = parseOptions(["--rtsp"], { ...DEFAULT_SETTINGS, rtspPassword: "Secret-1234" });
+    assert.deepEqual(rtspServerOptions(closed), { port: 8554, auth: { user: "admin", password: "Secret-1234" } });
+    assert.ok(!describePlan(closed, "/sdcard/video").join("\n").includes("Secret-1234"));
+  });
+
+  it("settings: version 1 files are taken (a password is added later), a bad password is refused without being shown", function () {
+    const { rtspOpen: _o, rtspPassword: _p, ...v1 } = DEFAULT_SETTINGS;
+    const ok = validate({ version: 1, ...v1 });
+    assert.ok(typeof ok === "object", String(ok));
+    assert.equal(ok.rtspPassword, "");
+    assert.equal(ok.rtspOpen, false);
+    for (const bad of ["", "short", 'with"quote', "back\\slash1", "x".repeat(65), 12345678]) {
+      const v = validate({ ...DEFAULT_SETTINGS, version: 2, rtspPassword: bad });
+      assert.equal(v, "rtspPassword is not 8 to 64 printable characters without quotes", JSON.stringify(bad));
+    }
+    assert.equal(typeof validate({ ...DEFAULT_SETTINGS, version: 2, rtspPassword: "x".repeat(64) }), "object");
+    assert.match(validate({ ...DEFAULT_SETTINGS, version: 3, rtspPassword: "abcdefgh" }) as string, /^version 3, not 2$/);
+  });
+
+  it("makePassword: 12 characters of the unambiguous alphabet, every character of it in use", function () {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const p = makePassword();
+      assert.equal(p.length, PASSWORD_LENGTH);
+      for (const c of p) {
+        assert.ok(PASSWORD_ALPHABET.includes(c), c);
+        seen.add(c);
+      }
+      assert.ok(goodPassword(p));
+    }
+    assert.equal(seen.size, PASSWORD_ALPHABET.length, "2400 characters cover the alphabet");
+    assert.doesNotMatch(PASSWORD_ALPHABET, /[0O1lI]/, "no look-alikes");
   });
 
   it("saved settings under the command line: --resolution, --fps, --bitrate, the time stamp", function () {

@@ -140,6 +140,26 @@ describe("testing kit: the world", function () {
       assert.equal(globalThis.setTimeout, nodeSetTimeout);
     });
 
+    it("crypto.getRandomValues: Node's secure bytes unless a test seeds it; a seed repeats, reset() unseeds; restore() gives Node's crypto back", function () {
+      const nodeCrypto = globalThis.crypto;
+      world.install();
+      assert.notEqual(globalThis.crypto, nodeCrypto);
+      const bytes = () => Array.from(crypto.getRandomValues(new Uint8Array(16)));
+      assert.notDeepEqual(bytes(), bytes(), "unseeded: different every call");
+      world.seedRandom(42);
+      const a = bytes();
+      world.seedRandom(42);
+      assert.deepEqual(bytes(), a, "the same seed, the same bytes");
+      world.seedRandom(43);
+      assert.notDeepEqual(bytes(), a, "another seed, other bytes");
+      world.reset({ randomSeed: 42 });
+      assert.deepEqual(bytes(), a, "reset({ randomSeed })");
+      world.reset();
+      assert.notDeepEqual(bytes(), a, "reset() goes back to Node's secure source");
+      world.restore();
+      assert.equal(globalThis.crypto, nodeCrypto);
+    });
+
     it("a throwing timer is fatal: printed, needExit() true", function () {
       world.install();
       setTimeout(() => {
