@@ -11,6 +11,7 @@ import { BuildError } from "../log.ts";
 import { OUT, buildDir, runtimeBinary, type Flavor, type Target } from "../paths.ts";
 import { mapperFor } from "../run.ts";
 import { BoardLink, LinkError, type LinkHandlers } from "./link.ts";
+import { findPort } from "./tools.ts";
 
 /** The host end of the sim board's line, while `qcam board` runs. */
 export const BOARD_LINK = path.join(OUT, "board.tty");
@@ -95,10 +96,9 @@ export async function connect(port: string, handlers: LinkHandlers): Promise<{ l
   }
 }
 
-function portOf(port: string | undefined): string {
-  if (port) return port;
-  if (fs.existsSync(BOARD_LINK)) return BOARD_LINK;
-  throw new BuildError("no --port given and no sim board running (start one with `qcam board`)");
+/** --port, or the one board present (tools.ts). */
+async function portOf(port: string | undefined): Promise<string> {
+  return findPort(port);
 }
 
 /** An image for the board: built from source for the board's target, or given. */
@@ -214,7 +214,7 @@ export interface LinkOptions {
 }
 
 export async function push(input: string, opts: LinkOptions): Promise<number> {
-  const { link, caps } = await connect(portOf(opts.port), {});
+  const { link, caps } = await connect(await portOf(opts.port), {});
   try {
     await pushImage(link, await imageFor(input, targetOfBoard(caps), opts.typecheck !== false), (s) => process.stdout.write(s));
     return 0;
@@ -226,7 +226,7 @@ export async function push(input: string, opts: LinkOptions): Promise<number> {
 /** Build, push and run; then show the console until the app ends (its exit code). */
 export async function runOnBoard(input: string, opts: LinkOptions): Promise<number> {
   const printer = new ConsolePrinter();
-  const { link, caps } = await connect(portOf(opts.port), printer.handlers());
+  const { link, caps } = await connect(await portOf(opts.port), printer.handlers());
   try {
     const image = await imageFor(input, targetOfBoard(caps), opts.typecheck !== false);
     const hash = await pushImage(link, image, (s) => process.stderr.write(s));
@@ -247,7 +247,7 @@ export async function runOnBoard(input: string, opts: LinkOptions): Promise<numb
 }
 
 export async function stop(opts: LinkOptions): Promise<number> {
-  const { link } = await connect(portOf(opts.port), {});
+  const { link } = await connect(await portOf(opts.port), {});
   try {
     const exited = link.waitEvent((e) => e.event === "exited", 10000);
     if (!(await link.stop())) {
@@ -266,7 +266,7 @@ export async function stop(opts: LinkOptions): Promise<number> {
 export async function logs(opts: LinkOptions): Promise<number> {
   const printer = new ConsolePrinter();
   const { link, caps } = await connect(
-    portOf(opts.port),
+    await portOf(opts.port),
     printer.handlers({ event: (e) => process.stderr.write(`[board] ${e.event} ${e.image?.slice(0, 12) ?? ""}${e.code !== undefined ? ` code=${e.code} (${e.reason})` : ""}\n`) }),
   );
   printer.useImage(caps.image || undefined);
@@ -283,7 +283,7 @@ export async function logs(opts: LinkOptions): Promise<number> {
 // ---- qcam dev --------------------------------------------------------------------------
 
 export async function dev(input: string, opts: LinkOptions): Promise<number> {
-  const port = portOf(opts.port);
+  const port = await portOf(opts.port);
   const printer = new ConsolePrinter();
   const log = (s: string) => process.stderr.write(s);
   let link: BoardLink | undefined;

@@ -19,6 +19,8 @@
 #include "../platform.h"
 #include "../sha256.h"
 #include "quickjs.h"
+#include "files.h"
+#include "repl.h"
 #include "serve.h"
 
 void qcam_serve_flush_events(qcam_serve *s);
@@ -43,6 +45,8 @@ typedef struct {
     uint8_t last_type;
     uint8_t last_reply[QCAM_DL_MAX_PAYLOAD];
     size_t last_reply_len;
+    qcam_files *files; /* channel 4 (files.c) */
+    qcam_repl *repl;   /* channel 3 (repl.c) */
     bool tty_down; /* the line hung up: poll it again a little later */
     long long tty_retry_us;
 } agent;
@@ -332,7 +336,9 @@ static void on_frame(agent *a, const qcam_dl_frame *f)
         if (type == DL_DATA) on_data(a, f);
         return;
     }
-    if (f->channel != QCAM_DL_CH_CONTROL) return; /* reserved channels: dropped */
+    if (f->channel == QCAM_DL_CH_FILES) qcam_files_frame(a->files, f);
+    if (f->channel == QCAM_DL_CH_REPL) qcam_repl_frame(a->repl, f);
+    if (f->channel != QCAM_DL_CH_CONTROL) return; /* other channels: dropped */
     if (a->last_known && f->seq == a->last_seq && type == a->last_type && type != DL_HELLO && type != DL_STATS) {
         qcam_serve_send(a->s, QCAM_DL_CH_CONTROL, QCAM_DL_FLAG_REPLY, type, a->last_reply, a->last_reply_len, false);
         return;
@@ -441,6 +447,8 @@ static void *agent_main(void *arg)
     a->ooo_next = SIZE_MAX;
     qcam_platform_name_thread("qcam-devlink");
     if (getenv("QCAM_DL_TRACE")) trace_fd = s->echo_fd[1];
+    a->files = qcam_files_new(s, s->opts.sdcard_dir);
+    a->repl = qcam_repl_new(s);
     /* A host still connected from before (a board reset) learns that it
      * must run its app again. */
     qcam_serve_event(s, "event=boot\nruntime=%s\n", QCAM_VERSION);
@@ -469,6 +477,8 @@ static void *agent_main(void *arg)
         if (quit) break;
     }
     stage_drop(a);
+    qcam_files_free(a->files);
+    qcam_repl_free(a->repl);
     return NULL;
 }
 

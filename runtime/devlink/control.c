@@ -64,6 +64,14 @@ bool qcam_control_request_stop(qcam_app_control *c, qcam_stop_reason why)
     return attached;
 }
 
+bool qcam_control_post(qcam_app_control *c, qcam_loop_run_fn *run, qcam_loop_discard_fn *discard, void *data)
+{
+    pthread_mutex_lock(&c->lock);
+    bool ok = c->attached && qcam_loop_post(c->loop, run, discard, data) == 0;
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
+
 bool qcam_control_should_exit(qcam_app_control *c)
 {
     if (atomic_load(&c->stop) == QCAM_STOP_NONE) return false;

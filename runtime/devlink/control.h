@@ -48,6 +48,9 @@ bool qcam_control_request_stop(qcam_app_control *c, qcam_stop_reason why);
 bool qcam_control_should_exit(qcam_app_control *c);
 bool qcam_control_interrupt_due(qcam_app_control *c);
 qcam_stop_reason qcam_control_reason(qcam_app_control *c);
+/* Post an event to the attached app's loop (qcam_loop_post). Returns false,
+ * posting nothing, when no app is attached. Any thread. */
+bool qcam_control_post(qcam_app_control *c, qcam_loop_run_fn *run, qcam_loop_discard_fn *discard, void *data);
 void qcam_control_clear(qcam_app_control *c);
 
 #endif

@@ -33,7 +33,7 @@
 /* Bytes one encoded frame takes on the wire at most, both delimiters included. */
 #define QCAM_DL_MAX_WIRE (QCAM_DL_MAX_SPAN + 2)
 
-enum { QCAM_DL_CH_CONTROL = 0, QCAM_DL_CH_PUSH = 1, QCAM_DL_CH_CONSOLE = 2 };
+enum { QCAM_DL_CH_CONTROL = 0, QCAM_DL_CH_PUSH = 1, QCAM_DL_CH_CONSOLE = 2, QCAM_DL_CH_REPL = 3, QCAM_DL_CH_FILES = 4 };
 enum { QCAM_DL_FLAG_REPLY = 0x01 };
 
 typedef struct {

@@ -39,8 +39,12 @@ enum { DL_DATA = 1, DL_ACK = 2, DL_DONE = 3 };
 enum { DL_STDOUT = 1, DL_STDERR = 2, DL_DROPPED = 3 };
 enum {
     DL_OK = 0, DL_HAVE = 1, DL_IDLE = 2, DL_BAD = 3, DL_NOENT = 4, DL_REFUSED = 5, DL_NOSPACE = 6,
-    DL_UNKNOWN = 7,
+    DL_UNKNOWN = 7, DL_OUTSIDE = 8, DL_IO = 9, DL_THROWN = 10,
 };
+/* Files (channel 4): data, ack and done as on the push channel, then chunk
+ * (board -> host) and the requests. REPL (channel 3): eval. */
+enum { DL_CHUNK = 4, DL_LS = 16, DL_STAT = 17, DL_HASH = 18, DL_READ = 19, DL_PUT = 20, DL_RM = 21, DL_MKDIR = 22 };
+enum { DL_EVAL = 1 };
 
 typedef struct qcam_serve {
     int tty;
