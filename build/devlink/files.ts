@@ -148,10 +148,12 @@ export async function get(link: BoardLink, remote: string, local: string, progre
       let asked = have; // bytes asked for so far
       let timer: NodeJS.Timeout | undefined;
       let over = false;
+      let off: (() => void) | undefined = undefined;
       const finish = (e?: Error) => {
         if (over) return;
         over = true;
         clearTimeout(timer);
+        off?.();
         link.listen(Channel.files, undefined);
         if (e) reject(e);
         else resolve();
@@ -203,7 +205,7 @@ export async function get(link: BoardLink, remote: string, local: string, progre
           finish(new LinkError(`get ${remote}: ${STATUS_NAMES[status] ?? status}: ${f.payload.subarray(3).toString("utf8")}`, STATUS_NAMES[status]));
         }
       });
-      link.onClose(() => finish(new LinkError(`${link.path} closed during the get`)));
+      off = link.onEnd(() => finish(new LinkError(`${link.path} closed during the get`)));
       if (size === 0) finish();
       else fill();
     });

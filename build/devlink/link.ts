@@ -163,6 +163,16 @@ export class BoardLink {
     });
   }
 
+  /** Called when the port closes, by close() or under us; at once if it is closed already. */
+  onEnd(f: () => void): () => void {
+    if (!this.port.isOpen) {
+      f();
+      return () => undefined;
+    }
+    this.port.once("close", f);
+    return () => this.port.off("close", f);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -74,6 +74,7 @@ export function lockHolder(port: string): number | undefined {
 }
 
 const held = new Map<string, string>(); // lock file -> port, held by this process
+let exitHook = false;
 
 function releaseAll(): void {
   for (const file of held.keys()) fs.rmSync(file, { force: true });
@@ -99,7 +100,10 @@ export function lockPort(port: string): () => void {
       fs.rmSync(file, { force: true }); // its holder is gone: a stale lock
     }
   }
-  if (held.size === 0) process.once("exit", releaseAll);
+  if (!exitHook) {
+    exitHook = true;
+    process.once("exit", releaseAll);
+  }
   held.set(file, port);
   return () => {
     if (held.delete(file)) fs.rmSync(file, { force: true });
