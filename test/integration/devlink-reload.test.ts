@@ -67,7 +67,7 @@ describe("dev link: hot reload of a recording app, 20 times, on the ASan board",
     const port = /board: (\S+)/.exec(board.output().stdout)![1];
     const images: { bytes: Buffer; hash: string }[] = [];
     for (const edit of ["version A", "version B"]) {
-      const dir = tmpDir("qcam-devlink-reload-app-");
+      const dir = tmpDir("qcam-rl-");
       fs.writeFileSync(path.join(dir, "main.ts"), recorder(edit));
       const bytes = fs.readFileSync((await buildApp(dir, { typecheck: false })).image);
       images.push({ bytes, hash: createHash("sha256").update(bytes).digest("hex") });
