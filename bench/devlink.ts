@@ -114,6 +114,8 @@ async function editLoop(port: string, app: string, original: string, runs: numbe
     }
     log(`bench: dev-link edits (${tag}): ${edits.total.map((x) => x.toFixed(0)).join(" ")} ms`);
     return edits;
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; qcam dev said:\n${dev.err.slice(-2000)}`);
   } finally {
     await stopGroup(dev, "SIGINT");
   }

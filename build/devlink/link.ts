@@ -337,6 +337,8 @@ export class BoardLink {
     let next = acked;
     let rewoundTo = -1;
     let sent = 0;
+    let ackGap = 0; // ms between the last two acks
+    let lastAck = performance.now();
     const chunk = MAX_PAYLOAD - 5;
     const what = channel === Channel.push ? "push" : "put";
     return new Promise<number>((resolve, reject) => {
@@ -355,11 +357,14 @@ export class BoardLink {
       const arm = () => {
         clearTimeout(timer);
         if (over) return;
+        // Nothing heard for a while: from the last acknowledged byte again.
+        // "A while" grows with the line: four times the last gap between
+        // two acks (a frame takes 0.36 s at 115200 baud), at least 500 ms.
         timer = setTimeout(() => {
           next = acked;
-          rewoundTo = acked; // nothing heard for a while: from the last acknowledged byte again
+          rewoundTo = acked;
           pump();
-        }, ACK_TIMEOUT_MS);
+        }, Math.max(ACK_TIMEOUT_MS, 4 * ackGap));
       };
       const pump = () => {
         while (!over && next < size && next < acked + window) {
@@ -376,6 +381,9 @@ export class BoardLink {
       this.listen(channel, (f) => {
         const type = f.payload[0];
         if (type === Push.ack && f.payload.length >= 10) {
+          const now = performance.now();
+          ackGap = now - lastAck;
+          lastAck = now;
           const offset = f.payload.readUInt32LE(1);
           window = f.payload.readUInt32LE(5);
           const gap = (f.payload[9] & 1) !== 0;

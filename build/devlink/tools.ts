@@ -140,7 +140,7 @@ export async function getCmd(remote: string, local: string | undefined, opts: { 
     const t0 = performance.now();
     const r = await files.get(l, remote, dest, bar.update).finally(bar.end);
     const s = (performance.now() - t0) / 1000;
-    process.stdout.write(`${remote} -> ${dest}: ${r.bytes} bytes${r.resumedAt ? ` (went on from ${r.resumedAt})` : ""}, ${(r.sent / 1024 / s).toFixed(1)} KiB/s, sha256 ${r.hash}\n`);
+    process.stdout.write(`${remote} -> ${dest}: ${r.bytes} bytes${r.resumedAt ? ` (went on from ${r.resumedAt})` : ""}, ${((r.bytes - r.resumedAt) / 1024 / s).toFixed(1)} KiB/s, sha256 ${r.hash}\n`);
     return 0;
   });
 }
@@ -159,7 +159,7 @@ export async function putCmd(local: string, remote: string | undefined, opts: { 
     const r = await files.put(l, local, dest, bar.update).finally(bar.end);
     const s = (performance.now() - t0) / 1000;
     if (r.skipped) process.stdout.write(`${local} -> ${dest}: the board has it already\n`);
-    else process.stdout.write(`${local} -> ${dest}: ${r.bytes} bytes${r.resumedAt ? ` (went on from ${r.resumedAt})` : ""}, ${(r.sent / 1024 / s).toFixed(1)} KiB/s, sha256 ${r.hash}\n`);
+    else process.stdout.write(`${local} -> ${dest}: ${r.bytes} bytes${r.resumedAt ? ` (went on from ${r.resumedAt})` : ""}, ${((r.bytes - r.resumedAt) / 1024 / s).toFixed(1)} KiB/s, sha256 ${r.hash}\n`);
     return 0;
   });
 }

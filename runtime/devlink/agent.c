@@ -237,7 +237,7 @@ static void on_data(agent *a, const qcam_dl_frame *f)
     if (a->stage_have == a->stage_size) {
         send_ack(a, false);
         commit(a);
-    } else if (a->stage_have - a->last_ack >= QCAM_SERVE_WINDOW / 4) {
+    } else if (a->stage_have - a->last_ack >= QCAM_SERVE_ACK_STEP) {
         send_ack(a, false);
     }
 }

@@ -470,7 +470,7 @@ static void on_data(qcam_files *f, const qcam_dl_frame *fr)
     if (f->have == f->size) {
         send_ack(f, false);
         commit(f);
-    } else if (f->have - f->last_ack >= FILES_WINDOW / 4) {
+    } else if (f->have - f->last_ack >= QCAM_SERVE_ACK_STEP) {
         send_ack(f, false);
     }
 }

@@ -31,6 +31,9 @@
 
 #define QCAM_SERVE_CONSOLE_MAX (256u << 10)
 #define QCAM_SERVE_WINDOW (64u << 10) /* push credit, bytes */
+/* An ack goes out for every frame's worth of bytes taken, so a slow line
+ * (115200 baud: 0.36 s a frame) still hears from the board often. */
+#define QCAM_SERVE_ACK_STEP (QCAM_DL_MAX_PAYLOAD - 5u)
 #define QCAM_SERVE_MAX_IMAGE (64u << 20)
 
 /* Message types (docs/dev-link.md, section 3). */
