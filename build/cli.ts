@@ -425,7 +425,8 @@ const COMMANDS: Command[] = [
     positionals: [0, 1],
     more:
       "Default app: app/ (the recorder). Shows the board's console with stack traces mapped to TypeScript.\n" +
-      "A build or type error is shown with file:line and the board keeps running the last good app.",
+      "A build or type error is shown with file:line and the board keeps running the last good app.\n" +
+      "On a terminal, a line typed is evaluated in the running app (as `qcam repl` does; the port is qcam dev's).",
     async run(p) {
       const { dev } = await import("./devlink/commands.ts");
       return dev(p.positionals[0] ?? path.join(ROOT, "app"), { port: str(p.values.port), typecheck: !p.values["no-typecheck"] });

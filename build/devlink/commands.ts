@@ -11,7 +11,7 @@ import { BuildError } from "../log.ts";
 import { OUT, buildDir, runtimeBinary, type Flavor, type Target } from "../paths.ts";
 import { mapperFor } from "../run.ts";
 import { BoardLink, LinkError, type LinkHandlers } from "./link.ts";
-import { findPort } from "./tools.ts";
+import { findPort, replOnStdin } from "./tools.ts";
 
 /** The host end of the sim board's line, while `qcam board` runs. */
 export const BOARD_LINK = path.join(OUT, "board.tty");
@@ -56,6 +56,11 @@ export class ConsolePrinter {
   useImage(hash: string | undefined): void {
     const image = hash ? knownImages()[hash] : undefined;
     this.mapper = image && fs.existsSync(image) ? mapperFor(image) : undefined;
+  }
+
+  /** Stack traces in `text` mapped to TypeScript (the running image's map). */
+  map(text: string): string {
+    return this.mapper ? text.split("\n").map(this.mapper).join("\n") : text;
   }
 
   write(stream: "stdout" | "stderr", data: Buffer): void {
@@ -364,11 +369,13 @@ export async function dev(input: string, opts: LinkOptions): Promise<number> {
     clearTimeout(timer);
     timer = setTimeout(() => void deploy(), 30);
   });
-  log(`[dev] watching ${path.relative(process.cwd(), dir) || "."}; Ctrl-C stops\n`);
+  const replOff = replOnStdin(() => link, (t) => printer.map(t));
+  log(`[dev] watching ${path.relative(process.cwd(), dir) || "."}; ${process.stdin.isTTY ? "type an expression to evaluate it in the app; " : ""}Ctrl-C stops\n`);
   return new Promise<number>((resolve) => {
     const off = onSignals(() => {
       off();
       stopped = true;
+      replOff();
       watcher.close();
       clearTimeout(timer);
       printer.flush();

@@ -34,7 +34,8 @@ function lockDir(): string {
   return os.tmpdir();
 }
 
-function lockPath(port: string): string {
+/** The lock file of a port. */
+export function lockPath(port: string): string {
   let real = port;
   try {
     real = fs.realpathSync(port);

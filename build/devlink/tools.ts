@@ -206,6 +206,24 @@ function traceMapper(hash: string | undefined): (line: string) => string {
   return m ?? ((l) => l);
 }
 
+/** `qcam dev` with a terminal: each line typed is evaluated in the running
+ * app (the port is locked to `qcam dev`, so `qcam repl` cannot join it).
+ * Returns a function that stops listening. */
+export function replOnStdin(link: () => BoardLink | undefined, map: (text: string) => string): () => void {
+  if (!process.stdin.isTTY) return () => undefined;
+  const rl = readline.createInterface({ input: process.stdin, terminal: false });
+  rl.on("line", (line) => {
+    const l = link();
+    if (!line.trim()) return;
+    if (!l) return void process.stderr.write("[repl] no board connected\n");
+    evaluate(l, line).then(
+      (r) => (r.ok ? process.stdout.write(`${r.text}\n`) : process.stderr.write(map(r.text.endsWith("\n") ? r.text : `${r.text}\n`))),
+      (e: Error) => process.stderr.write(`[repl] ${e.message}\n`),
+    );
+  });
+  return () => rl.close();
+}
+
 export async function repl(opts: { port?: string; eval?: string[] }): Promise<number> {
   const link = await BoardLink.open(await findPort(opts.port), {});
   try {
