@@ -119,7 +119,7 @@ async function pushImage(link: BoardLink, image: string, log: (s: string) => voi
   remember(r.hash, image);
   const ms = (performance.now() - t0).toFixed(0);
   if (r.skipped) log(`[push] ${path.basename(image)}: the board has it already (${ms} ms)\n`);
-  else log(`[push] ${path.basename(image)}: ${bytes.length} bytes in ${ms} ms${r.resumedAt ? ` (resumed at ${r.resumedAt})` : ""}\n`);
+  else log(`[push] ${path.basename(image)}: ${bytes.length} bytes${r.delta !== undefined ? ` (as a ${r.delta}-byte delta)` : ""} in ${ms} ms${r.resumedAt ? ` (resumed at ${r.resumedAt})` : ""}\n`);
   return r.hash;
 }
 

@@ -7,6 +7,7 @@ import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import tty from "node:tty";
 import { BuildError } from "../log.ts";
+import { makeDelta, pushedBytes, rememberPushed } from "./delta.ts";
 import { lockPort } from "./ports.ts";
 import { Channel, Decoder, FLAG_REPLY, MAX_PAYLOAD, encodeFrame, type Frame } from "./codec.ts";
 
@@ -127,6 +128,7 @@ export interface PushResult {
   skipped: boolean;
   bytes: number; // bytes sent (0 when skipped)
   resumedAt: number;
+  delta?: number; // sent as a delta of this many bytes against the board's image
 }
 
 const ACK_TIMEOUT_MS = 500;
@@ -221,6 +223,7 @@ export class BoardLink {
       this.listeners.get(f.channel)!(f);
     } else if (f.channel === Channel.control && type === Control.event) {
       const e = parseKv(f.payload.subarray(1).toString("utf8"));
+      if (e.event === "started" && e.image) this.boardImage = e.image;
       this.handlers.event?.(e);
       for (const w of [...this.eventWaiters])
         if (w.test(e)) {
@@ -291,7 +294,9 @@ export class BoardLink {
   /** Say hello until the board answers (sent again every 250 ms, no fixed sleep before); its capabilities. */
   async hello(timeoutMs = 10000): Promise<Record<string, string>> {
     const r = await this.request(Control.hello, Buffer.from("host=qcam\nproto=1\n"), timeoutMs);
-    return parseKv(BoardLink.check("hello", r).body.toString("utf8"));
+    const caps = parseKv(BoardLink.check("hello", r).body.toString("utf8"));
+    if (caps.image) this.boardImage = caps.image;
+    return caps;
   }
 
   /** Wait for the next event that passes `test`. */
@@ -314,18 +319,37 @@ export class BoardLink {
 
   /** Push an image: skipped when the board has it; otherwise sent under the
    * board's credit window, resumed where an earlier cut-off push stopped. */
-  async push(image: Buffer, progress?: (sent: number, total: number) => void): Promise<PushResult> {
+  async push(image: Buffer, progress?: (sent: number, total: number) => void, opts: { delta?: boolean } = {}): Promise<PushResult> {
     const digest = createHash("sha256").update(image).digest();
     const hash = digest.toString("hex");
-    const begin = Buffer.alloc(36);
+    // A delta against the image the board runs (or last ran), when we kept a
+    // copy of it and the delta is clearly smaller (delta.ts).
+    const baseHash = this.boardImage;
+    const base = opts.delta !== false && baseHash !== hash ? pushedBytes(baseHash) : undefined;
+    const delta = base ? makeDelta(base, image) : undefined;
+    const useDelta = delta !== undefined && delta.length > 0 && delta.length < image.length * 0.8;
+    const begin = Buffer.alloc(useDelta ? 72 : 36);
     digest.copy(begin, 0);
     begin.writeUInt32LE(image.length, 32);
+    if (useDelta) {
+      Buffer.from(baseHash!, "hex").copy(begin, 36);
+      begin.writeUInt32LE(delta.length, 68);
+    }
     const r = BoardLink.check("push", await this.request(Control.push, begin), Status.have);
-    if (r.status === Status.have) return { hash, skipped: true, bytes: 0, resumedAt: 0 };
+    if (r.status === Status.have) {
+      rememberPushed(hash, image);
+      return { hash, skipped: true, bytes: 0, resumedAt: 0 };
+    }
     const at = r.body.readUInt32LE(0);
-    const sent = await this.upload(Channel.push, r, image.length, (off, n) => image.subarray(off, off + n), progress);
-    return { hash, skipped: false, bytes: sent, resumedAt: at };
+    const asDelta = useDelta && r.body.length >= 9 && r.body[8] === 1; // the board has the base
+    const payload = asDelta ? delta : image;
+    const sent = await this.upload(Channel.push, r, payload.length, (off, n) => payload.subarray(off, off + n), progress);
+    rememberPushed(hash, image);
+    return { hash, skipped: false, bytes: sent, resumedAt: at, ...(asDelta ? { delta: payload.length } : {}) };
   }
+
+  /** The image the board runs or last ran, as far as this link knows (hello, started events, run). */
+  boardImage: string | undefined;
 
   /** Send `size` bytes on `channel` (push, or a files put) under the board's
    * credit window, starting where `start` (the reply that began the
@@ -417,6 +441,7 @@ export class BoardLink {
 
   async run(hash: string): Promise<void> {
     BoardLink.check("run", await this.request(Control.run, Buffer.from(hash, "hex")));
+    this.boardImage = hash;
   }
 
   /** true when an app was running (its `exited` event follows). */

@@ -235,6 +235,41 @@ console.log("repl app mode " + state.mode);
     await assert.rejects(evaluate(l, "1 + 1"), /no app is running/);
   });
 
+  it("a push of an edited app goes as a small delta against the image the board runs; a delta that does not apply is refused", async function () {
+    const dir = tmpDir("qcam-delta-");
+    const src = (n: number) => `import { app, time } from "qcam:app";\nconsole.log("delta gen ${n}");\nconst pad = "${"x".repeat(6000)}";\nwhile (!app.needExit()) time.sleepMs(10);\nconsole.log(pad.length);\n`;
+    fs.writeFileSync(path.join(dir, "main.ts"), src(1));
+    const a = fs.readFileSync((await buildApp(dir, { typecheck: false })).image);
+    fs.writeFileSync(path.join(dir, "main.ts"), src(2));
+    const b = fs.readFileSync((await buildApp(dir, { typecheck: false })).image);
+    const l = await open();
+    const pa = await l.push(a);
+    await l.run(pa.hash);
+    await until("generation 1", () => consoleText.includes("delta gen 1"));
+    const pb = await l.push(b);
+    assert.ok(pb.delta !== undefined && pb.delta < b.length / 4, `sent as a delta of ${pb.delta} bytes for ${b.length}`);
+    assert.ok(pb.bytes < b.length / 4);
+    assert.equal(shaFile(path.join(sdcard, ".qcam", "images", `${pb.hash}.qcam`)), sha(b));
+    await l.run(pb.hash);
+    await until("generation 2", () => consoleText.includes("delta gen 2"));
+    // A delta the board cannot apply: refused, nothing stored.
+    const c = Buffer.concat([b, Buffer.from("tail")]);
+    const head = Buffer.alloc(72);
+    createHash("sha256").update(c).digest().copy(head, 0);
+    head.writeUInt32LE(c.length, 32);
+    Buffer.from(pb.hash, "hex").copy(head, 36);
+    const bogus = Buffer.from([1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x00]); // copy 16 MiB from a 10 KiB base
+    head.writeUInt32LE(bogus.length, 68);
+    const start = await l.request(2, head);
+    assert.equal(start.status, 0);
+    assert.equal(start.body[8], 1, "the board took the delta");
+    await assert.rejects(l.upload(1, start, bogus.length, (o, n) => bogus.subarray(o, o + n)), /refused: the delta does not apply/);
+    assert.ok(!fs.existsSync(path.join(sdcard, ".qcam", "images", `${sha(c)}.qcam`)));
+    const exited = l.waitEvent((e) => e.event === "exited");
+    await l.stop();
+    await exited;
+  });
+
   it("qcam ports marks the sim board; commands find the one board without --port", async function () {
     const r = qcam(["ports"]);
     assert.equal(await r.exited, 0, r.err());
