@@ -12,6 +12,7 @@ import { OUT, buildDir, runtimeBinary, type Flavor, type Target } from "../paths
 import { mapperFor } from "../run.ts";
 import { BoardLink, LinkError, type LinkHandlers } from "./link.ts";
 import { findPort, replOnStdin } from "./tools.ts";
+import { watchTree } from "./watch.ts";
 
 /** The host end of the sim board's line, while `qcam board` runs. */
 export const BOARD_LINK = path.join(OUT, "board.tty");
@@ -362,9 +363,7 @@ export async function dev(input: string, opts: LinkOptions): Promise<number> {
   await deploy();
   const dir = fs.statSync(input).isDirectory() ? path.resolve(input) : path.dirname(path.resolve(input));
   let timer: NodeJS.Timeout | undefined;
-  const watcher = fs.watch(dir, { recursive: true }, (_ev, file) => {
-    const f = String(file ?? "");
-    if (f.split(path.sep).some((p) => p === "node_modules" || p === "out" || p.startsWith("."))) return;
+  const unwatch = watchTree(dir, (f) => {
     if (!/\.(ts|mts|cts|tsx|js|mjs|cjs|jsx|json)$/.test(f)) return;
     clearTimeout(timer);
     timer = setTimeout(() => void deploy(), 30);
@@ -376,7 +375,7 @@ export async function dev(input: string, opts: LinkOptions): Promise<number> {
       off();
       stopped = true;
       replOff();
-      watcher.close();
+      unwatch();
       clearTimeout(timer);
       printer.flush();
       void (link?.close() ?? Promise.resolve()).then(() => resolve(0));

@@ -270,6 +270,32 @@ console.log("repl app mode " + state.mode);
     await exited;
   });
 
+  it("qcam dev sees saves made by renaming a new file over the old one (as editors and sed -i save), also in a new folder", async function () {
+    const dir = tmpDir("qcam-dev-rename-");
+    const src = (g: number) => `import { app, time } from "qcam:app";\nimport { tag } from "./lib/tag.ts";\nconsole.log("renamed gen " + ${g} + tag);\nwhile (!app.needExit()) time.sleepMs(10);\n`;
+    fs.mkdirSync(path.join(dir, "lib"));
+    fs.writeFileSync(path.join(dir, "lib", "tag.ts"), `export const tag = "";\n`);
+    fs.writeFileSync(path.join(dir, "main.ts"), src(1));
+    const dev = qcam(["dev", dir, "--port", port, "--no-typecheck"]);
+    try {
+      await until("generation 1", () => dev.out().includes("renamed gen 1"), 120000);
+      for (let g = 2; g <= 4; g++) {
+        const tmp = path.join(dir, `.main.ts.${g}.swp`);
+        fs.writeFileSync(tmp, src(g));
+        fs.renameSync(tmp, path.join(dir, "main.ts"));
+        await until(`generation ${g}`, () => dev.out().includes(`renamed gen ${g}`), 60000);
+      }
+      // A file in a subfolder, saved the same way.
+      const tmp = path.join(dir, "lib", ".tag.swp");
+      fs.writeFileSync(tmp, `export const tag = " (tagged)";\n`);
+      fs.renameSync(tmp, path.join(dir, "lib", "tag.ts"));
+      await until("the tagged generation", () => dev.out().includes("renamed gen 4 (tagged)"), 60000);
+    } finally {
+      dev.signal("SIGINT");
+      await dev.exited;
+    }
+  });
+
   it("qcam ports marks the sim board; commands find the one board without --port", async function () {
     const r = qcam(["ports"]);
     assert.equal(await r.exited, 0, r.err());
