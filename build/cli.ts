@@ -57,7 +57,7 @@ const ASAN: Flag = { type: "boolean", help: "run on the ASan+UBSan build of the 
 const NO_TYPECHECK: Flag = { type: "boolean", help: "skip the tsc type-check (TypeScript apps; JavaScript is never type-checked)" };
 const HELP: Flag = { type: "boolean", short: "h", help: "this help" };
 const SIGN: Flag = { type: "string", value: "KEY", help: "sign the image with this private key (qcam keygen makes one; docs/app-store.md)" };
-const PORT: Flag = { type: "string", value: "PATH", help: "the board's serial port (default out/board.tty, the sim board `qcam board` started)" };
+const PORT: Flag = { type: "string", value: "PATH", help: "the board's serial port (default: the one board present, see `qcam ports`)" };
 
 function targetOf(v: string | boolean | undefined): Target {
   const t = typeof v === "string" ? v : "host";
@@ -423,6 +423,104 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    name: "ports",
+    args: "",
+    summary: "list serial ports that may be boards, marking the boards (* : a known board, or one that answered)",
+    flags: { help: HELP },
+    positionals: [0, 0],
+    more: "Looks at /dev/ttyACM*, /dev/ttyUSB* (K230 CanMV: USB 1209:abd1) and the sim board's out/board.tty, and says hello on each.",
+    async run() {
+      const { ports } = await import("./devlink/tools.ts");
+      return ports();
+    },
+  },
+  {
+    name: "ls",
+    args: "[board-path]",
+    summary: "list a folder on the board's storage (default /, the SD card)",
+    flags: { port: PORT, long: { type: "boolean", short: "l", help: "type, size and time too" }, help: HELP },
+    positionals: [0, 1],
+    async run(p) {
+      const { lsCmd } = await import("./devlink/tools.ts");
+      return lsCmd(p.positionals[0], { port: str(p.values.port), long: p.values.long === true });
+    },
+  },
+  {
+    name: "stat",
+    args: "<board-path>",
+    summary: "a file's or folder's type, size, time (and a file's SHA-256) on the board",
+    flags: { port: PORT, help: HELP },
+    positionals: [1, 1],
+    async run(p) {
+      const { statCmd } = await import("./devlink/tools.ts");
+      return statCmd(p.positionals[0], { port: str(p.values.port) });
+    },
+  },
+  {
+    name: "get",
+    args: "<board-path> [local-path]",
+    summary: "copy a file from the board; an interrupted get goes on where it stopped",
+    flags: { port: PORT, help: HELP },
+    positionals: [1, 2],
+    more: "Written to LOCAL.part first and renamed when its SHA-256 matches the board's. Shows progress for long transfers.",
+    async run(p) {
+      const { getCmd } = await import("./devlink/tools.ts");
+      return getCmd(p.positionals[0], p.positionals[1], { port: str(p.values.port) });
+    },
+  },
+  {
+    name: "put",
+    args: "<local-file> [board-path]",
+    summary: "copy a file to the board (default: its name in /); an interrupted put goes on where it stopped",
+    flags: { port: PORT, help: HELP },
+    positionals: [1, 2],
+    more:
+      "The board stages the bytes and puts the file in place only when its SHA-256 matches; a file the\n" +
+      "board already holds is not sent again. Paths are on the board's storage (the SD card); a path\n" +
+      "leading out of it is refused (status outside). Shows progress for long transfers.",
+    async run(p) {
+      const { putCmd } = await import("./devlink/tools.ts");
+      return putCmd(p.positionals[0], p.positionals[1], { port: str(p.values.port) });
+    },
+  },
+  {
+    name: "rm",
+    args: "<board-path...>",
+    summary: "remove files or empty folders on the board",
+    flags: { port: PORT, help: HELP },
+    positionals: [1, 64],
+    async run(p) {
+      const { rmCmd } = await import("./devlink/tools.ts");
+      return rmCmd(p.positionals, { port: str(p.values.port) });
+    },
+  },
+  {
+    name: "mkdir",
+    args: "<board-path...>",
+    summary: "make folders on the board (with their parents)",
+    flags: { port: PORT, help: HELP },
+    positionals: [1, 64],
+    async run(p) {
+      const { mkdirCmd } = await import("./devlink/tools.ts");
+      return mkdirCmd(p.positionals, { port: str(p.values.port) });
+    },
+  },
+  {
+    name: "repl",
+    args: "",
+    summary: "evaluate expressions in the app running on the board (on its loop), print results or errors",
+    flags: { port: PORT, eval: { type: "string", short: "e", value: "EXPR", help: "evaluate EXPR, print its value and exit (status 1 if it threw)" }, help: HELP },
+    positionals: [0, 0],
+    more:
+      "Expressions run in the app's global scope: the app shares state with `globalThis.name = ...`.\n" +
+      "Errors show their stack mapped to TypeScript when the image was pushed from here.",
+    async run(p) {
+      const { repl } = await import("./devlink/tools.ts");
+      const e = str(p.values.eval);
+      return repl({ port: str(p.values.port), eval: e !== undefined ? [e] : undefined });
+    },
+  },
+  {
     name: "dev",
     args: "[app-dir | file.ts | file.js]",
     summary: "build, push and run the app on the board, then rebuild and reload it on every save",
@@ -430,7 +528,8 @@ const COMMANDS: Command[] = [
     positionals: [0, 1],
     more:
       "Default app: app/ (the recorder). Shows the board's console with stack traces mapped to TypeScript.\n" +
-      "A build or type error is shown with file:line and the board keeps running the last good app.",
+      "A build or type error is shown with file:line and the board keeps running the last good app.\n" +
+      "On a terminal, a line typed is evaluated in the running app (as `qcam repl` does; the port is qcam dev's).",
     async run(p) {
       const { dev } = await import("./devlink/commands.ts");
       return dev(p.positionals[0] ?? path.join(ROOT, "app"), { port: str(p.values.port), typecheck: !p.values["no-typecheck"] });

@@ -223,6 +223,19 @@ bool qcam_app_exit_requested(qcam_app *app)
            (app->opts->control && qcam_control_should_exit(app->opts->control));
 }
 
+const char *qcam_app_exit_reason(qcam_app *app)
+{
+    if (app->fatal) return "fatal";
+    switch (app->opts->control ? qcam_control_reason(app->opts->control) : QCAM_STOP_NONE) {
+    case QCAM_STOP_STOP: return "stop";
+    case QCAM_STOP_RELOAD: return "reload";
+    case QCAM_STOP_QUIT: return "signal";
+    default: break;
+    }
+    if (qcam_signals_count() > 0) return "signal";
+    return app->exit_flag ? "exit" : NULL;
+}
+
 /* The engine asks this every few thousand steps of JavaScript: non-zero ends
  * the running code with an uncatchable error (a dev-link stop of an app that
  * does not call needExit()). */

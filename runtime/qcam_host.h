@@ -114,6 +114,11 @@ int qcam_opt_keys(JSContext *ctx, JSValueConst opts, const char *what, const cha
 /* One non-blocking turn: promise jobs, due timers, host events. */
 void qcam_app_turn(qcam_app *app);
 bool qcam_app_exit_requested(qcam_app *app);
+/* Why the app is asked to stop, or NULL while nothing asks: "fatal" (a
+ * host-module fatal error or an uncaught error), "stop" / "reload" (the dev
+ * link), "signal" (SIGINT/SIGTERM, or the serving runtime quitting), "exit"
+ * (setExitFlag(true)). */
+const char *qcam_app_exit_reason(qcam_app *app);
 void qcam_app_set_exit_flag(qcam_app *app, bool on);
 void qcam_app_set_exit_message(qcam_app *app, int code, const char *msg);
 /* A host module hit an error the app cannot continue from: print it, make

@@ -13,7 +13,7 @@ export const MAX_PAYLOAD = 4096;
 export const MAX_RAW = HEADER + MAX_PAYLOAD + CRC;
 export const MAX_SPAN = MAX_RAW + Math.floor(MAX_RAW / 254) + 1;
 
-export const Channel = { control: 0, push: 1, console: 2 } as const;
+export const Channel = { control: 0, push: 1, console: 2, repl: 3, files: 4 } as const;
 export const FLAG_REPLY = 0x01;
 
 export interface Frame {

@@ -11,6 +11,8 @@ import { BuildError } from "../log.ts";
 import { OUT, buildDir, runtimeBinary, type Flavor, type Target } from "../paths.ts";
 import { mapperFor } from "../run.ts";
 import { BoardLink, LinkError, type LinkHandlers } from "./link.ts";
+import { findPort, replOnStdin } from "./tools.ts";
+import { watchTree } from "./watch.ts";
 
 /** The host end of the sim board's line, while `qcam board` runs. */
 export const BOARD_LINK = path.join(OUT, "board.tty");
@@ -57,6 +59,11 @@ export class ConsolePrinter {
     this.mapper = image && fs.existsSync(image) ? mapperFor(image) : undefined;
   }
 
+  /** Stack traces in `text` mapped to TypeScript (the running image's map). */
+  map(text: string): string {
+    return this.mapper ? text.split("\n").map(this.mapper).join("\n") : text;
+  }
+
   write(stream: "stdout" | "stderr", data: Buffer): void {
     const text = this.partial[stream] + data.toString("utf8");
     const cut = text.lastIndexOf("\n") + 1;
@@ -95,10 +102,9 @@ export async function connect(port: string, handlers: LinkHandlers): Promise<{ l
   }
 }
 
-function portOf(port: string | undefined): string {
-  if (port) return port;
-  if (fs.existsSync(BOARD_LINK)) return BOARD_LINK;
-  throw new BuildError("no --port given and no sim board running (start one with `qcam board`)");
+/** --port, or the one board present (tools.ts). */
+async function portOf(port: string | undefined): Promise<string> {
+  return findPort(port);
 }
 
 /** An image for the board: built from source for the board's target, or given. */
@@ -114,7 +120,7 @@ async function pushImage(link: BoardLink, image: string, log: (s: string) => voi
   remember(r.hash, image);
   const ms = (performance.now() - t0).toFixed(0);
   if (r.skipped) log(`[push] ${path.basename(image)}: the board has it already (${ms} ms)\n`);
-  else log(`[push] ${path.basename(image)}: ${bytes.length} bytes in ${ms} ms${r.resumedAt ? ` (resumed at ${r.resumedAt})` : ""}\n`);
+  else log(`[push] ${path.basename(image)}: ${bytes.length} bytes${r.delta !== undefined ? ` (as a ${r.delta}-byte delta)` : ""} in ${ms} ms${r.resumedAt ? ` (resumed at ${r.resumedAt})` : ""}\n`);
   return r.hash;
 }
 
@@ -217,7 +223,7 @@ export interface LinkOptions {
 }
 
 export async function push(input: string, opts: LinkOptions): Promise<number> {
-  const { link, caps } = await connect(portOf(opts.port), {});
+  const { link, caps } = await connect(await portOf(opts.port), {});
   try {
     await pushImage(link, await imageFor(input, targetOfBoard(caps), opts.typecheck !== false), (s) => process.stdout.write(s));
     return 0;
@@ -229,7 +235,7 @@ export async function push(input: string, opts: LinkOptions): Promise<number> {
 /** Build, push and run; then show the console until the app ends (its exit code). */
 export async function runOnBoard(input: string, opts: LinkOptions): Promise<number> {
   const printer = new ConsolePrinter();
-  const { link, caps } = await connect(portOf(opts.port), printer.handlers());
+  const { link, caps } = await connect(await portOf(opts.port), printer.handlers());
   try {
     const image = await imageFor(input, targetOfBoard(caps), opts.typecheck !== false);
     const hash = await pushImage(link, image, (s) => process.stderr.write(s));
@@ -250,7 +256,7 @@ export async function runOnBoard(input: string, opts: LinkOptions): Promise<numb
 }
 
 export async function stop(opts: LinkOptions): Promise<number> {
-  const { link } = await connect(portOf(opts.port), {});
+  const { link } = await connect(await portOf(opts.port), {});
   try {
     const exited = link.waitEvent((e) => e.event === "exited", 10000);
     if (!(await link.stop())) {
@@ -269,7 +275,7 @@ export async function stop(opts: LinkOptions): Promise<number> {
 export async function logs(opts: LinkOptions): Promise<number> {
   const printer = new ConsolePrinter();
   const { link, caps } = await connect(
-    portOf(opts.port),
+    await portOf(opts.port),
     printer.handlers({ event: (e) => process.stderr.write(`[board] ${e.event} ${e.image?.slice(0, 12) ?? ""}${e.code !== undefined ? ` code=${e.code} (${e.reason})` : ""}\n`) }),
   );
   printer.useImage(caps.image || undefined);
@@ -286,7 +292,7 @@ export async function logs(opts: LinkOptions): Promise<number> {
 // ---- qcam dev --------------------------------------------------------------------------
 
 export async function dev(input: string, opts: LinkOptions): Promise<number> {
-  const port = portOf(opts.port);
+  const port = await portOf(opts.port);
   const printer = new ConsolePrinter();
   const log = (s: string) => process.stderr.write(s);
   let link: BoardLink | undefined;
@@ -360,19 +366,19 @@ export async function dev(input: string, opts: LinkOptions): Promise<number> {
   await deploy();
   const dir = fs.statSync(input).isDirectory() ? path.resolve(input) : path.dirname(path.resolve(input));
   let timer: NodeJS.Timeout | undefined;
-  const watcher = fs.watch(dir, { recursive: true }, (_ev, file) => {
-    const f = String(file ?? "");
-    if (f.split(path.sep).some((p) => p === "node_modules" || p === "out" || p.startsWith("."))) return;
+  const unwatch = watchTree(dir, (f) => {
     if (!/\.(ts|mts|cts|tsx|js|mjs|cjs|jsx|json)$/.test(f)) return;
     clearTimeout(timer);
     timer = setTimeout(() => void deploy(), 30);
   });
-  log(`[dev] watching ${path.relative(process.cwd(), dir) || "."}; Ctrl-C stops\n`);
+  const replOff = replOnStdin(() => link, (t) => printer.map(t));
+  log(`[dev] watching ${path.relative(process.cwd(), dir) || "."}; ${process.stdin.isTTY ? "type an expression to evaluate it in the app; " : ""}Ctrl-C stops\n`);
   return new Promise<number>((resolve) => {
     const off = onSignals(() => {
       off();
       stopped = true;
-      watcher.close();
+      replOff();
+      unwatch();
       clearTimeout(timer);
       printer.flush();
       void (link?.close() ?? Promise.resolve()).then(() => resolve(0));

@@ -10,6 +10,7 @@ import path from "node:path";
 import { BuildError } from "../log.ts";
 import type { Target } from "../paths.ts";
 import { BoardLink, LinkError, parseKv, Status } from "./link.ts";
+import { progressBar } from "./progress.ts";
 
 export const STORE = 16; // the `store` control message (runtime/devlink/serve.h DL_STORE)
 
@@ -60,25 +61,6 @@ export async function storeRequest(link: BoardLink, fields: Record<string, strin
   }
 }
 
-/** A progress bar on stderr: redrawn in place on a terminal, a line per quarter otherwise. */
-export function progressBar(label: string, write: (s: string) => void = (s) => process.stderr.write(s), tty = process.stderr.isTTY === true) {
-  let lastQuarter = -1;
-  return (done: number, total: number) => {
-    const frac = total ? done / total : 1;
-    const width = 30;
-    const bar = "#".repeat(Math.round(frac * width)).padEnd(width, ".");
-    const line = `[flash] ${label} [${bar}] ${Math.floor(frac * 100).toString().padStart(3)}% ${(done / 1024).toFixed(0)}/${(total / 1024).toFixed(0)} KiB`;
-    if (tty) write(`\r${line}${done >= total ? "\n" : ""}`);
-    else {
-      const q = Math.floor(frac * 4);
-      if (q !== lastQuarter) {
-        lastQuarter = q;
-        write(`${line}\n`);
-      }
-    }
-  };
-}
-
 export interface PortFlashOptions {
   autostart: boolean;
   allowDowngrade: boolean;
@@ -87,8 +69,8 @@ export interface PortFlashOptions {
 /** Push and install `image` on the board behind `link`: the store's state of the app. */
 export async function flashOverLink(link: BoardLink, image: string, opts: PortFlashOptions, log: (s: string) => void): Promise<{ state: string; skipped: boolean; resumedAt: number; bytes: number }> {
   const bytes = fs.readFileSync(image);
-  const bar = progressBar(path.basename(image));
-  const pushed = await link.push(bytes, bar);
+  const bar = progressBar(`[flash] ${path.basename(image)}`);
+  const pushed = await link.push(bytes, bar.update).finally(bar.end);
   if (pushed.skipped) log(`[flash] ${path.basename(image)}: the board has it already\n`);
   else if (pushed.resumedAt) log(`[flash] resumed at byte ${pushed.resumedAt} of ${bytes.length}\n`);
   const fields: Record<string, string> = { op: "install", image: pushed.hash };

@@ -3,6 +3,13 @@ declare module "qcam:app" {
   import type { Time } from "qcam:time";
 
   export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+  /**
+   * Why the app is asked to stop: "stop" (`qcam stop` over the dev link),
+   * "reload" (a new version is about to run: `qcam dev`, `qcam run --port`),
+   * "signal" (SIGINT/SIGTERM), "exit" (`setExitFlag(true)`), "fatal" (an
+   * uncaught error or a host-module fatal error).
+   */
+  export type ExitReason = "stop" | "reload" | "signal" | "exit" | "fatal";
 
   export interface App {
     /**
@@ -12,6 +19,21 @@ declare module "qcam:app" {
      * The loop model: `while (!app.needExit()) { ... }`.
      */
     needExit(): boolean;
+    /** Why the app is asked to stop, or null while nothing asks (see ExitReason). */
+    exitReason(): ExitReason | null;
+    /**
+     * Hand a small JSON value to the next version of this app when it is
+     * reloaded over the dev link (like HMR's `module.hot.data`): the next
+     * generation gets it from `reloadState()`. The last value set counts; null
+     * or undefined clears it. It is carried only by a reload — a stop or an
+     * exit drops it — and never outside the dev link (qcam-runtime --serve).
+     * Throws TypeError ERR_INVALID_ARG for a value JSON cannot hold (a
+     * function, a cycle, a BigInt) and RangeError ERR_TOO_LARGE above 64 KiB
+     * of JSON.
+     */
+    setReloadState(value: unknown): void;
+    /** What the previous generation handed over with setReloadState(), parsed afresh; null when nothing. */
+    reloadState(): unknown;
     /** Ask the app to stop (true) or take the request back (false). */
     setExitFlag(flag: boolean): void;
     /** The process exit code (0..255) and a message printed when the app ends. */

@@ -45,6 +45,33 @@ function markGood(): boolean {
   return false;
 }
 
+/** qcam_app_exit_reason: the stub world has no dev link. */
+function exitReason(): Api.ExitReason | null {
+  if (world.fatal) return "fatal";
+  if (world.signals > 0) return "signal";
+  return world.exitFlag ? "exit" : null;
+}
+
+const RELOAD_STATE_MAX = 64 << 10;
+
+/** js_set_reload_state: checked, then kept nowhere (no dev link here). */
+function setReloadState(value: unknown): void {
+  if (arguments.length < 1 || value === undefined || value === null) return;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  if (typeof json !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", "reload state must be a JSON value");
+  const bytes = Buffer.byteLength(json);
+  if (bytes > RELOAD_STATE_MAX) throwQcam("RangeError", "ERR_TOO_LARGE", `reload state is ${bytes} bytes as JSON; at most ${RELOAD_STATE_MAX}`);
+}
+
+function reloadState(): unknown {
+  return null;
+}
+
 /** Board paths (backend_sim.c qcam_board_path); the folder "exists once asked for". */
 function boardPath(kind: "sdcard" | "data" | "video" | "picture" | "tmp"): string {
   const id = world.manifest.id || "app";
@@ -95,6 +122,9 @@ function makeApp(): Api.App {
     setExitFlag,
     setExitMessage,
     markGood,
+    exitReason,
+    setReloadState,
+    reloadState,
     sdcardPath,
     dataPath,
     videoPath,

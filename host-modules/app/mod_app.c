@@ -1,8 +1,10 @@
 /* qcam:app — the app's lifecycle (MaixPy's maix.app): the loop condition,
  * exit flag and message, start parameters, paths, log level. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../../runtime/devlink/control.h"
 #include "../../runtime/qcam_host.h"
 #include "../../runtime/store/store.h"
 #include "../modules.h"
@@ -54,6 +56,57 @@ static JSValue js_set_exit_message(JSContext *ctx, JSValueConst this_val, int ar
     return JS_UNDEFINED;
 }
 
+/* Why the app is asked to stop (qcam_app_exit_reason), or null. */
+static JSValue js_exit_reason(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val; (void)argc; (void)argv;
+    const char *why = qcam_app_exit_reason(qcam_app_of(ctx));
+    return why ? JS_NewString(ctx, why) : JS_NULL;
+}
+
+/* Reload state: a JSON value handed to the next generation when this one is
+ * reloaded over the dev link (runtime/devlink/control.h). Without the dev
+ * link it is checked and kept nowhere. null or undefined clears it. */
+static JSValue js_set_reload_state(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    qcam_app_control *control = qcam_app_options(qcam_app_of(ctx))->control;
+    if (argc < 1 || JS_IsUndefined(argv[0]) || JS_IsNull(argv[0])) {
+        if (control) qcam_control_set_state(control, NULL, 0);
+        return JS_UNDEFINED;
+    }
+    JSValue json = JS_JSONStringify(ctx, argv[0], JS_UNDEFINED, JS_UNDEFINED);
+    if (JS_IsException(json)) JS_FreeValue(ctx, JS_GetException(ctx));
+    if (!JS_IsString(json)) {
+        JS_FreeValue(ctx, json);
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "reload state must be a JSON value");
+    }
+    size_t len;
+    const char *text = JS_ToCStringLen(ctx, &len, json);
+    JS_FreeValue(ctx, json);
+    if (!text) return JS_EXCEPTION;
+    JSValue r = JS_UNDEFINED;
+    if (len > QCAM_RELOAD_STATE_MAX)
+        r = qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_TOO_LARGE", "reload state is %zu bytes as JSON; at most %u", len,
+                       QCAM_RELOAD_STATE_MAX);
+    else if (control && qcam_control_set_state(control, text, len) != 0)
+        r = qcam_throw_errno(ctx, ENOMEM, "cannot keep the reload state");
+    JS_FreeCString(ctx, text);
+    return r;
+}
+
+/* What the generation before this one handed over, parsed afresh, or null. */
+static JSValue js_reload_state(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val; (void)argc; (void)argv;
+    qcam_app_control *control = qcam_app_options(qcam_app_of(ctx))->control;
+    char *text = control ? qcam_control_state_in(control) : NULL;
+    if (!text) return JS_NULL;
+    JSValue v = JS_ParseJSON(ctx, text, strlen(text), "<reload state>");
+    free(text);
+    return v;
+}
+
 /* Paths: magic = qcam_path_kind. The folder is created on first ask. */
 static JSValue js_path(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
                        int magic)
@@ -96,6 +149,9 @@ static const JSCFunctionListEntry app_funcs[] = {
     JS_CFUNC_DEF("setExitFlag", 1, js_set_exit_flag),
     JS_CFUNC_DEF("setExitMessage", 2, js_set_exit_message),
     JS_CFUNC_DEF("markGood", 0, js_mark_good),
+    JS_CFUNC_DEF("exitReason", 0, js_exit_reason),
+    JS_CFUNC_DEF("setReloadState", 1, js_set_reload_state),
+    JS_CFUNC_DEF("reloadState", 0, js_reload_state),
     JS_CFUNC_MAGIC_DEF("sdcardPath", 0, js_path, QCAM_PATH_SDCARD),
     JS_CFUNC_MAGIC_DEF("dataPath", 0, js_path, QCAM_PATH_DATA),
     JS_CFUNC_MAGIC_DEF("videoPath", 0, js_path, QCAM_PATH_VIDEO),

@@ -158,6 +158,7 @@ struct qcam_link {
     sink_slot sinks[QCAM_LINK_MAX_SINKS];
     unsigned n_sinks;
     atomic_bool stopping;
+    atomic_bool discard; /* qcam_link_discard_queued */
     pthread_mutex_t stats_lock; /* guards everything below */
     uint64_t frames_in, frames_encoded, drops_queue, drops_encoder;
     samples encode_us, latency_us;
@@ -268,6 +269,13 @@ static void *encode_main(void *arg)
     qcam_platform_name_thread("qcam-encode");
     qcam_picture *pic;
     while ((pic = fifo_pop(&l->encode_q)) != NULL) {
+        if (atomic_load(&l->discard)) {
+            qcam_picture_unref(pic);
+            pthread_mutex_lock(&l->stats_lock);
+            l->drops_queue++;
+            pthread_mutex_unlock(&l->stats_lock);
+            continue;
+        }
         qcam_packet *pkt = NULL;
         if (l->overlay) qcam_overlay_draw(l->overlay, pic); /* a format it cannot draw on stays as it is */
         int64_t t0 = now_us();
@@ -428,6 +436,11 @@ qcam_picture *qcam_link_last_picture(qcam_link *l)
     qcam_picture *p = l->last ? qcam_picture_ref(l->last) : NULL;
     pthread_mutex_unlock(&l->stats_lock);
     return p;
+}
+
+void qcam_link_discard_queued(qcam_link *l)
+{
+    if (l) atomic_store(&l->discard, true);
 }
 
 void qcam_link_stop(qcam_link *l, qcam_link_stats *final)

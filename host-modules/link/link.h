@@ -121,5 +121,11 @@ qcam_picture *qcam_link_last_picture(qcam_link *link);
 /* Stop capturing, encode what is queued, write and flush every sink, join
  * the threads, fill *final (may be NULL) and free the link. */
 void qcam_link_stop(qcam_link *link, qcam_link_stats *final);
+/* From now on, pictures waiting for the encoder are dropped (counted in
+ * drops.queue) instead of encoded: for a stop that must be quick, the
+ * dev link's reload (a new version of the app waits to start). What the
+ * encoder has begun and every frame it made still reach the sinks, so the
+ * recording ends a few pictures early and stays whole. Any thread. */
+void qcam_link_discard_queued(qcam_link *link);
 
 #endif

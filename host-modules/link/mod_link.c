@@ -310,6 +310,10 @@ static JSValue stats_object(JSContext *ctx, const qcam_link_stats *st)
 static void pipe_stop(pipe_handle *p, qcam_link_stats *final)
 {
     if (!p->link) return;
+    /* A dev-link reload: the next version waits; what the encoder has not
+     * begun need not be encoded (link.h). */
+    const char *why = qcam_app_exit_reason(p->app);
+    if (why && strcmp(why, "reload") == 0) qcam_link_discard_queued(p->link);
     qcam_link_stop(p->link, final);
     p->link = NULL;
     qcam_resource_remove(p->app, &p->res);

@@ -19,6 +19,8 @@
 #include "../platform.h"
 #include "../sha256.h"
 #include "quickjs.h"
+#include "files.h"
+#include "repl.h"
 #include "serve.h"
 
 void qcam_serve_flush_events(qcam_serve *s);
@@ -35,6 +37,9 @@ typedef struct {
     uint8_t stage_hash[32];
     uint8_t *stage;
     size_t stage_size, stage_have, last_ack;
+    bool stage_delta;       /* the staged bytes are a delta against stage_base */
+    uint8_t stage_base[32];
+    size_t image_size;      /* the image the delta makes */
     size_t ooo_next; /* where the next out-of-order frame of the same run would start */
     /* The last control request and its reply: a repeat (the same seq and
      * type, sent again because the reply was lost) is answered from here. */
@@ -43,6 +48,8 @@ typedef struct {
     uint8_t last_type;
     uint8_t last_reply[QCAM_DL_MAX_PAYLOAD];
     size_t last_reply_len;
+    qcam_files *files; /* channel 4 (files.c) */
+    qcam_repl *repl;   /* channel 3 (repl.c) */
     bool tty_down; /* the line hung up: poll it again a little later */
     long long tty_retry_us;
 } agent;
@@ -130,7 +137,9 @@ static void stage_drop(agent *a)
 
 static void on_push(agent *a, const qcam_dl_frame *req)
 {
-    if (req->len != 1 + 32 + 4) {
+    /* sha256, size; a host that holds an image the board has may add its
+     * sha256 and the length of a delta against it (docs/dev-link.md, 3.2). */
+    if (req->len != 1 + 32 + 4 && req->len != 1 + 32 + 4 + 32 + 4) {
         reply_text(a, req, DL_BAD, "push wants a SHA-256 and a size");
         return;
     }
@@ -144,30 +153,86 @@ static void on_push(agent *a, const qcam_dl_frame *req)
         reply_text(a, req, DL_BAD, "an image of %u bytes (at most %u)", size, QCAM_SERVE_MAX_IMAGE);
         return;
     }
+    const uint8_t *base = req->len > 37 ? req->payload + 37 : NULL;
+    uint32_t delta_len = base ? qcam_dl_get32(req->payload + 69) : 0;
+    bool delta = base && delta_len > 0 && delta_len <= QCAM_SERVE_MAX_IMAGE && have_image(a, base);
+    size_t want = delta ? delta_len : size;
     /* The same image again, cut off before: go on from where it stopped. */
-    if (!(a->staging && memcmp(a->stage_hash, hash, 32) == 0 && a->stage_size == size)) {
+    if (!(a->staging && memcmp(a->stage_hash, hash, 32) == 0 && a->stage_delta == delta && a->stage_size == want &&
+          a->image_size == size && (!delta || memcmp(a->stage_base, base, 32) == 0))) {
         stage_drop(a);
-        if ((uint64_t)size > free_bytes(a->s->images_dir) || !(a->stage = malloc(size))) {
+        if ((uint64_t)size > free_bytes(a->s->images_dir) || !(a->stage = malloc(want))) {
             reply_text(a, req, DL_NOSPACE, "no room for %u bytes", size);
             return;
         }
         a->staging = true;
         memcpy(a->stage_hash, hash, 32);
-        a->stage_size = size;
+        a->stage_size = want;
         a->stage_have = 0;
+        a->stage_delta = delta;
+        a->image_size = size;
+        if (delta) memcpy(a->stage_base, base, 32);
     }
     a->last_ack = a->stage_have;
     a->ooo_next = SIZE_MAX;
-    uint8_t b[8];
+    uint8_t b[9];
     qcam_dl_put32(b, (uint32_t)a->stage_have);
     qcam_dl_put32(b + 4, QCAM_SERVE_WINDOW);
+    b[8] = delta ? 1 : 0; /* 1: send the delta */
     reply(a, req, DL_OK, b, sizeof b);
+}
+
+/* A delta is all there: make the image from it and the base it names.
+ * Returns 0, or -1 with `msg` set. */
+static int expand_delta(agent *a, char *msg, size_t n)
+{
+    char path[600];
+    qcam_serve_image_path(a->s, a->stage_base, path, sizeof path);
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    uint8_t *base = NULL, *image = NULL;
+    size_t got = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= QCAM_SERVE_MAX_IMAGE &&
+        (base = malloc((size_t)st.st_size))) {
+        while (got < (size_t)st.st_size) {
+            ssize_t r = read(fd, base + got, (size_t)st.st_size - got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+    }
+    if (fd >= 0) close(fd);
+    int r = -1;
+    if (!base || got != (size_t)st.st_size) snprintf(msg, n, "cannot read the delta's base image");
+    else if (!(image = malloc(a->image_size))) snprintf(msg, n, "no room for %zu bytes", a->image_size);
+    else if (qcam_dl_apply_delta(base, got, a->stage, a->stage_size, image, a->image_size) != 0)
+        snprintf(msg, n, "the delta does not apply to its base image");
+    else {
+        free(a->stage);
+        a->stage = image;
+        a->stage_size = a->image_size;
+        a->stage_delta = false;
+        image = NULL;
+        r = 0;
+    }
+    free(base);
+    free(image);
+    return r;
 }
 
 /* All bytes are there: hash, verify, write, sync, rename. */
 static void commit(agent *a)
 {
     uint8_t got[32];
+    char why[160];
+    if (a->stage_delta && expand_delta(a, why, sizeof why) != 0) {
+        uint8_t d[200];
+        int k = snprintf((char *)d + 2, sizeof d - 2, "%s", why);
+        qcam_dl_put16(d, DL_REFUSED);
+        qcam_serve_send(a->s, QCAM_DL_CH_PUSH, 0, DL_DONE, d, (size_t)(k < 0 ? 0 : k) + 2, false);
+        stage_drop(a);
+        return;
+    }
     char hex[65], path[600], tmp[640];
     qcam_sha256(a->stage, a->stage_size, got);
     qcam_hex(a->stage_hash, 32, hex);
@@ -233,7 +298,7 @@ static void on_data(agent *a, const qcam_dl_frame *f)
     if (a->stage_have == a->stage_size) {
         send_ack(a, false);
         commit(a);
-    } else if (a->stage_have - a->last_ack >= QCAM_SERVE_WINDOW / 4) {
+    } else if (a->stage_have - a->last_ack >= QCAM_SERVE_ACK_STEP) {
         send_ack(a, false);
     }
 }
@@ -332,7 +397,9 @@ static void on_frame(agent *a, const qcam_dl_frame *f)
         if (type == DL_DATA) on_data(a, f);
         return;
     }
-    if (f->channel != QCAM_DL_CH_CONTROL) return; /* reserved channels: dropped */
+    if (f->channel == QCAM_DL_CH_FILES) qcam_files_frame(a->files, f);
+    if (f->channel == QCAM_DL_CH_REPL) qcam_repl_frame(a->repl, f);
+    if (f->channel != QCAM_DL_CH_CONTROL) return; /* other channels: dropped */
     if (a->last_known && f->seq == a->last_seq && type == a->last_type && type != DL_HELLO && type != DL_STATS) {
         qcam_serve_send(a->s, QCAM_DL_CH_CONTROL, QCAM_DL_FLAG_REPLY, type, a->last_reply, a->last_reply_len, false);
         return;
@@ -448,6 +515,8 @@ static void *agent_main(void *arg)
     a->ooo_next = SIZE_MAX;
     qcam_platform_name_thread("qcam-devlink");
     if (getenv("QCAM_DL_TRACE")) trace_fd = s->echo_fd[1];
+    a->files = qcam_files_new(s, s->opts.sdcard_dir);
+    a->repl = qcam_repl_new(s);
     /* A host still connected from before (a board reset) learns that it
      * must run its app again. */
     qcam_serve_event(s, "event=boot\nruntime=%s\n", QCAM_VERSION);
@@ -476,6 +545,8 @@ static void *agent_main(void *arg)
         if (quit) break;
     }
     stage_drop(a);
+    qcam_files_free(a->files);
+    qcam_repl_free(a->repl);
     return NULL;
 }
 

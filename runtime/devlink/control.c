@@ -1,6 +1,8 @@
 #include "control.h"
 
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 
 void qcam_control_init(qcam_app_control *c)
 {
@@ -10,9 +12,49 @@ void qcam_control_init(qcam_app_control *c)
     atomic_store(&c->stop, QCAM_STOP_NONE);
     atomic_store(&c->stop_at_us, 0);
     atomic_store(&c->seen, 0);
+    c->state_out = c->state_in = NULL;
 }
 
-void qcam_control_destroy(qcam_app_control *c) { pthread_mutex_destroy(&c->lock); }
+void qcam_control_destroy(qcam_app_control *c)
+{
+    free(c->state_out);
+    free(c->state_in);
+    c->state_out = c->state_in = NULL;
+    pthread_mutex_destroy(&c->lock);
+}
+
+int qcam_control_set_state(qcam_app_control *c, const char *json, size_t len)
+{
+    char *copy = NULL;
+    if (json) {
+        if (!(copy = malloc(len + 1))) return -1;
+        memcpy(copy, json, len);
+        copy[len] = 0;
+    }
+    pthread_mutex_lock(&c->lock);
+    free(c->state_out);
+    c->state_out = copy;
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+}
+
+char *qcam_control_state_in(qcam_app_control *c)
+{
+    pthread_mutex_lock(&c->lock);
+    char *s = c->state_in ? strdup(c->state_in) : NULL;
+    pthread_mutex_unlock(&c->lock);
+    return s;
+}
+
+void qcam_control_hand_over(qcam_app_control *c, bool reloaded)
+{
+    pthread_mutex_lock(&c->lock);
+    free(c->state_in);
+    c->state_in = reloaded ? c->state_out : NULL;
+    if (!reloaded) free(c->state_out);
+    c->state_out = NULL;
+    pthread_mutex_unlock(&c->lock);
+}
 
 static void on_stop_signal(int sig) { (void)sig; }
 
@@ -62,6 +104,14 @@ bool qcam_control_request_stop(qcam_app_control *c, qcam_stop_reason why)
     }
     pthread_mutex_unlock(&c->lock);
     return attached;
+}
+
+bool qcam_control_post(qcam_app_control *c, qcam_loop_run_fn *run, qcam_loop_discard_fn *discard, void *data)
+{
+    pthread_mutex_lock(&c->lock);
+    bool ok = c->attached && qcam_loop_post(c->loop, run, discard, data) == 0;
+    pthread_mutex_unlock(&c->lock);
+    return ok;
 }
 
 bool qcam_control_should_exit(qcam_app_control *c)

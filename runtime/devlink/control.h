@@ -35,7 +35,13 @@ typedef struct qcam_app_control {
     atomic_int stop;        /* qcam_stop_reason */
     atomic_llong stop_at_us;
     atomic_int seen;        /* needExit() returned true since the request */
+    /* Reload state (app.setReloadState): JSON text, under lock. `state_out`
+     * is what the running app handed over, `state_in` what the app before
+     * it handed over when it was reloaded. */
+    char *state_out, *state_in;
 } qcam_app_control;
+
+#define QCAM_RELOAD_STATE_MAX (64u << 10) /* bytes of JSON */
 
 void qcam_control_init(qcam_app_control *c);
 void qcam_control_destroy(qcam_app_control *c);
@@ -48,6 +54,17 @@ bool qcam_control_request_stop(qcam_app_control *c, qcam_stop_reason why);
 bool qcam_control_should_exit(qcam_app_control *c);
 bool qcam_control_interrupt_due(qcam_app_control *c);
 qcam_stop_reason qcam_control_reason(qcam_app_control *c);
+/* Post an event to the attached app's loop (qcam_loop_post). Returns false,
+ * posting nothing, when no app is attached. Any thread. */
+bool qcam_control_post(qcam_app_control *c, qcam_loop_run_fn *run, qcam_loop_discard_fn *discard, void *data);
 void qcam_control_clear(qcam_app_control *c);
+/* The running app's reload state (JSON text, NULL: none); copied. Returns 0
+ * or -1 (out of memory). */
+int qcam_control_set_state(qcam_app_control *c, const char *json, size_t len);
+/* A copy of the state handed to this app (free() it), or NULL. */
+char *qcam_control_state_in(qcam_app_control *c);
+/* Between two apps: the state the last one handed over goes to the next
+ * one when the last was reloaded, and is dropped otherwise. */
+void qcam_control_hand_over(qcam_app_control *c, bool reloaded);
 
 #endif

@@ -159,3 +159,31 @@ qcam_dl_event_kind qcam_dl_decode(qcam_dl_decoder *d, const uint8_t *in, size_t 
     *used = n;
     return QCAM_DL_NONE;
 }
+
+int qcam_dl_apply_delta(const uint8_t *base, size_t base_len, const uint8_t *delta, size_t delta_len,
+                        uint8_t *out, size_t out_len)
+{
+    size_t at = 0, made = 0;
+    while (at < delta_len) {
+        uint8_t op = delta[at++];
+        if (op == 1) {
+            if (delta_len - at < 8) return -1;
+            uint32_t off = qcam_dl_get32(delta + at), len = qcam_dl_get32(delta + at + 4);
+            at += 8;
+            if (off > base_len || len > base_len - off || len > out_len - made) return -1;
+            memcpy(out + made, base + off, len);
+            made += len;
+        } else if (op == 2) {
+            if (delta_len - at < 4) return -1;
+            uint32_t len = qcam_dl_get32(delta + at);
+            at += 4;
+            if (len > delta_len - at || len > out_len - made) return -1;
+            memcpy(out + made, delta + at, len);
+            at += len;
+            made += len;
+        } else {
+            return -1;
+        }
+    }
+    return made == out_len ? 0 : -1;
+}

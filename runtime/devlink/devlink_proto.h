@@ -33,7 +33,7 @@
 /* Bytes one encoded frame takes on the wire at most, both delimiters included. */
 #define QCAM_DL_MAX_WIRE (QCAM_DL_MAX_SPAN + 2)
 
-enum { QCAM_DL_CH_CONTROL = 0, QCAM_DL_CH_PUSH = 1, QCAM_DL_CH_CONSOLE = 2 };
+enum { QCAM_DL_CH_CONTROL = 0, QCAM_DL_CH_PUSH = 1, QCAM_DL_CH_CONSOLE = 2, QCAM_DL_CH_REPL = 3, QCAM_DL_CH_FILES = 4 };
 enum { QCAM_DL_FLAG_REPLY = 0x01 };
 
 typedef struct {
@@ -92,6 +92,16 @@ void qcam_dl_decoder_init(qcam_dl_decoder *d);
  * a row) are no event. */
 qcam_dl_event_kind qcam_dl_decode(qcam_dl_decoder *d, const uint8_t *in, size_t n, size_t *used,
                                   qcam_dl_event *ev);
+
+/* A pushed image sent as a delta against an image the board holds
+ * (docs/dev-link.md, section 3.2): a sequence of ops,
+ *   01 off u32 len u32   copy base[off, off + len)
+ *   02 len u32 bytes     these len bytes
+ * that must build exactly out_len bytes. Returns 0, or -1 for any op that
+ * is cut short, unknown, reads outside base or writes past out_len, or a
+ * result of another length. Pure; fuzzed (fuzz_devlink.c). */
+int qcam_dl_apply_delta(const uint8_t *base, size_t base_len, const uint8_t *delta, size_t delta_len,
+                        uint8_t *out, size_t out_len);
 
 /* Little-endian helpers for message bodies. */
 static inline void qcam_dl_put16(uint8_t *p, uint16_t v)

@@ -8,7 +8,10 @@
  *     or take a final COBS code byte), every junk span's length is at most
  *     what was fed, and the spans account for every non-delimiter byte;
  *   - the data taken as a payload (its first 4096 bytes) encodes, and decodes
- *     to the same frame.
+ *     to the same frame;
+ *   - the data taken as a push delta (qcam_dl_apply_delta) against a fixed
+ *     base never reads or writes out of bounds, and a delta that applies
+ *     fills exactly the output.
  * Built and run by test/integration/devlink-fuzz.test.ts (ASan + UBSan).
  * Set QCAM_FUZZ_TRACE=1 to print one line per input. */
 #include <stdio.h>
@@ -133,6 +136,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(k == QCAM_DL_FRAME && off == m);
     CHECK(ev.frame.channel == f.channel && ev.frame.flags == f.flags && ev.frame.seq == f.seq);
     CHECK(ev.frame.len == f.len && memcmp(ev.frame.payload, b, f.len) == 0);
+    /* The data as a push delta: exact-size heap buffers, so ASan sees any overrun. */
+    static const uint8_t base_bytes[] = "the image the board holds already, as the base of a delta";
+    size_t base_len = (size_t)(data[0] % sizeof base_bytes), out_len = (size_t)(data[0] * 7u) % 97u;
+    uint8_t *base = malloc(base_len + 1), *delta = malloc(n + 1), *out = malloc(out_len + 1);
+    CHECK(base && delta && out);
+    memcpy(base, base_bytes, base_len);
+    memcpy(delta, b, n);
+    memset(out, 0xa5, out_len + 1);
+    if (qcam_dl_apply_delta(base, base_len, delta, n, out, out_len) == 0) CHECK(out[out_len] == 0xa5);
+    free(base);
+    free(delta);
+    free(out);
     if (trace)
         fprintf(stderr, "qcam-fuzz: frames=%u junk=%u bytes=%zu\n", whole.frames, whole.junk, n);
     return 0;

@@ -361,6 +361,7 @@ int qcam_serve_main(const char *device, const qcam_run_options *opts, bool echo,
         qcam_control_clear(&s->control);
         pthread_mutex_unlock(&s->lock);
         run_one(s, hash);
+        qcam_control_hand_over(&s->control, qcam_control_reason(&s->control) == QCAM_STOP_RELOAD);
         pthread_mutex_lock(&s->lock);
         s->running = false;
     }

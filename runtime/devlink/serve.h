@@ -31,6 +31,9 @@
 
 #define QCAM_SERVE_CONSOLE_MAX (256u << 10)
 #define QCAM_SERVE_WINDOW (64u << 10) /* push credit, bytes */
+/* An ack goes out for every frame's worth of bytes taken, so a slow line
+ * (115200 baud: 0.36 s a frame) still hears from the board often. */
+#define QCAM_SERVE_ACK_STEP (QCAM_DL_MAX_PAYLOAD - 5u)
 #define QCAM_SERVE_MAX_IMAGE (64u << 20)
 
 /* Message types (docs/dev-link.md, section 3). */
@@ -42,9 +45,13 @@ enum { DL_DATA = 1, DL_ACK = 2, DL_DONE = 3 };
 enum { DL_STDOUT = 1, DL_STDERR = 2, DL_DROPPED = 3 };
 enum {
     DL_OK = 0, DL_HAVE = 1, DL_IDLE = 2, DL_BAD = 3, DL_NOENT = 4, DL_REFUSED = 5, DL_NOSPACE = 6,
-    DL_UNKNOWN = 7,
+    DL_UNKNOWN = 7, DL_OUTSIDE = 8, DL_IO = 9, DL_THROWN = 10,
     DL_BUSY = 32, /* store: an app is running; stop it first (apart from the session statuses) */
 };
+/* Files (channel 4): data, ack and done as on the push channel, then chunk
+ * (board -> host) and the requests. REPL (channel 3): eval. */
+enum { DL_CHUNK = 4, DL_LS = 16, DL_STAT = 17, DL_HASH = 18, DL_READ = 19, DL_PUT = 20, DL_RM = 21, DL_MKDIR = 22 };
+enum { DL_EVAL = 1 };
 
 typedef struct qcam_serve {
     int tty;

@@ -8,6 +8,9 @@ const METHODS: Record<string, number> = {
   setExitFlag: 1,
   setExitMessage: 2,
   markGood: 0,
+  exitReason: 0,
+  setReloadState: 1,
+  reloadState: 0,
   sdcardPath: 0,
   dataPath: 0,
   videoPath: 0,
@@ -144,6 +147,34 @@ export default contract("qcam:app", (t) => {
       app.setExitFlag(false);
     }
     eq(app.needExit(), false);
+  });
+
+  t.test("exitReason(): null while nothing asks the app to stop, \"exit\" after setExitFlag(true)", () => {
+    eq(app.exitReason(), null);
+    app.setExitFlag(true);
+    try {
+      eq(app.exitReason(), "exit");
+    } finally {
+      app.setExitFlag(false);
+    }
+    eq(app.exitReason(), null, "and null again once taken back");
+  });
+
+  t.test("reload state: JSON values are taken (none carried outside the dev link); others are refused", () => {
+    eq(app.reloadState(), null, "nothing handed over");
+    app.setReloadState({ codec: "h265", segment: 60, tags: ["a", "b"] });
+    app.setReloadState("text");
+    app.setReloadState(null);
+    app.setReloadState(undefined);
+    eq(app.reloadState(), null, "this generation's own value is for the next one");
+    const NOT_JSON = { name: "TypeError", code: "ERR_INVALID_ARG", message: "reload state must be a JSON value" };
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    throws(call("setReloadState", () => 1), NOT_JSON, "a function");
+    throws(call("setReloadState", cyclic), NOT_JSON, "a cycle");
+    throws(call("setReloadState", 10n), NOT_JSON, "a BigInt");
+    throws(call("setReloadState", "x".repeat(70000)), { name: "RangeError", code: "ERR_TOO_LARGE", message: "reload state is 70002 bytes as JSON; at most 65536" });
+    app.setReloadState("x".repeat(65534)); // 65536 bytes with its quotes: just fits
   });
 
   t.test("setExitFlag needs a boolean", () => {

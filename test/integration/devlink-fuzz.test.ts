@@ -1,6 +1,7 @@
-// A bounded libFuzzer run (ASan + UBSan) over the dev link's frame decoder,
-// runtime/devlink/fuzz_devlink.c, seeded with the wire bytes of the shared
-// frame table (test/fixtures/devlink/frames.json). QCAM_FUZZ_SECONDS sets
+// Bounded libFuzzer runs (ASan + UBSan) over the dev link's frame decoder and
+// push deltas, runtime/devlink/fuzz_devlink.c, seeded with the wire bytes of
+// the shared frame table (test/fixtures/devlink/frames.json), and over the
+// files channel's requests, runtime/devlink/fuzz_files.c. QCAM_FUZZ_SECONDS sets
 // the length of the run (default 10 s).
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -57,6 +58,71 @@ describe("fuzz: dev-link frame decoder (libFuzzer, ASan, UBSan)", function () {
       assert.ok(execs > 1000, "the fuzzer ran");
     } finally {
       for (const d of [seeds, work, artifacts]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+// The files channel's requests (runtime/devlink/fuzz_files.c) against a real
+// storage root with a symbolic link leading out of it: nothing may land outside.
+const FILES_BIN = path.join(DIR, "fuzz_files");
+const FILES_SOURCES = ["runtime/devlink/fuzz_files.c", "runtime/devlink/files.c", "runtime/devlink/devlink_proto.c", "runtime/sha256.c"];
+
+function buildFiles(): void {
+  fs.mkdirSync(DIR, { recursive: true });
+  const headers = ["runtime/devlink/files.h", "runtime/devlink/serve.h", "runtime/devlink/devlink_proto.h", "runtime/sha256.h"];
+  const newest = Math.max(...[...FILES_SOURCES, ...headers].map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
+  if (fs.existsSync(FILES_BIN) && fs.statSync(FILES_BIN).mtimeMs > newest) return;
+  const args = ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
+    "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes", "-Ithird_party/quickjs-ng", ...FILES_SOURCES, "-o", `${FILES_BIN}.tmp`];
+  const r = spawnSyncChild("clang", args, { cwd: ROOT, encoding: "utf8" });
+  assert.equal(r.status, 0, `clang ${args.join(" ")}:\n${r.stderr}`);
+  fs.renameSync(`${FILES_BIN}.tmp`, FILES_BIN);
+}
+
+/** One fuzz input: frames as a length byte and the payload (type, body). */
+function framesInput(...payloads: Buffer[]): Buffer {
+  return Buffer.concat(payloads.flatMap((p) => [Buffer.of(p.length), p]));
+}
+const req = (type: number, head: number[], p: string) => Buffer.concat([Buffer.of(type, ...head), Buffer.from(p)]);
+
+describe("fuzz: dev-link files channel (libFuzzer, ASan, UBSan)", function () {
+  this.timeout((SECONDS + 150) * 1000);
+
+  before(function () {
+    if (!hasClang()) this.skip();
+    buildFiles();
+  });
+
+  it(`survives ${SECONDS} s of fuzzing; nothing lands outside the storage root`, async function () {
+    const seeds = tmpDir("qcam-fuzz-files-seeds-");
+    const work = tmpDir("qcam-fuzz-files-");
+    const artifacts = tmpDir("qcam-fuzz-files-art-");
+    const scratch = tmpDir("qcam-fuzz-files-root-"); // where the target makes its storage roots
+    try {
+      const u32 = (n: number) => [n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24];
+      const zeros = (n: number) => new Array<number>(n).fill(0);
+      const seedList = [
+        framesInput(req(16, u32(0), "/"), req(17, [], "clip.mp4"), req(18, u32(0xffffffff), "clip.mp4")),
+        framesInput(req(22, [], "a/b/c"), req(21, [], "a/b/c"), req(17, [], "escape/x"), req(22, [], "escape/new")),
+        framesInput(req(19, [...u32(0), ...u32(100)], "clip.mp4"), req(19, [...u32(4), ...u32(4)], "../x")),
+        framesInput(req(20, [...zeros(32), ...u32(8)], "video/p.bin"), Buffer.of(1, ...u32(0), 65, 66, 67, 68), Buffer.of(1, ...u32(4), 69, 70, 71, 72)),
+        framesInput(req(20, [...zeros(32), ...u32(4)], "escape/p.bin"), req(21, [], "/")),
+      ];
+      seedList.forEach((s, i) => fs.writeFileSync(path.join(seeds, `seed-${i}`), s));
+      const fuzz = spawnChild(FILES_BIN, [`-max_total_time=${SECONDS}`, "-max_len=2048", "-timeout=10", `-artifact_prefix=${artifacts}/`, work, seeds], {
+        stdout: "ignore",
+        env: { ...process.env, TMPDIR: scratch, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" },
+        timeoutMs: (SECONDS + 60) * 1000,
+      });
+      const { code, stderr } = await fuzz.done;
+      const out = stderr.slice(-20000);
+      const execs = Number(/Done (\d+) runs/.exec(out)?.[1] ?? 0);
+      console.log(`      ${execs} inputs in ${SECONDS} s`);
+      assert.deepEqual(fs.readdirSync(artifacts), [], out.split("\n").slice(-40).join("\n"));
+      assert.equal(code, 0, out.split("\n").slice(-40).join("\n"));
+      assert.ok(execs > 100, "the fuzzer ran");
+    } finally {
+      for (const d of [seeds, work, artifacts, scratch]) fs.rmSync(d, { recursive: true, force: true });
     }
   });
 });
