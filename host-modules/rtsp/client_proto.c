@@ -486,6 +486,14 @@ static bool put_param(qcam_sdp_info *s, size_t *used, const char *b64, size_t n,
     return true;
 }
 
+/* Bytes of s[0..n) before the first of `stop` (n when none): strcspn for text that is not NUL-terminated. */
+static size_t span_until(const char *s, size_t n, const char *stop)
+{
+    size_t i = 0;
+    while (i < n && !strchr(stop, s[i])) i++;
+    return i;
+}
+
 /* fmtp parameters of the video track: "a=fmtp:<pt> k=v;k=v". */
 static void parse_fmtp(qcam_sdp_info *s, const char *p, size_t n)
 {
@@ -518,14 +526,11 @@ static void parse_fmtp(qcam_sdp_info *s, const char *p, size_t n)
                     q = ce + 1;
                 }
             } else if (s->video == QCAM_CODEC_H265 && eq_nocase_n(f, kn, "sprop-vps") && !s->vps_len) {
-                size_t ce = strcspn(v, ",;");
-                put_param(s, &used, v, ce < vn ? ce : vn, &s->vps_at, &s->vps_len);
+                put_param(s, &used, v, span_until(v, vn, ","), &s->vps_at, &s->vps_len);
             } else if (s->video == QCAM_CODEC_H265 && eq_nocase_n(f, kn, "sprop-sps") && !s->sps_len) {
-                size_t ce = strcspn(v, ",;");
-                put_param(s, &used, v, ce < vn ? ce : vn, &s->sps_at, &s->sps_len);
+                put_param(s, &used, v, span_until(v, vn, ","), &s->sps_at, &s->sps_len);
             } else if (s->video == QCAM_CODEC_H265 && eq_nocase_n(f, kn, "sprop-pps") && !s->pps_len) {
-                size_t ce = strcspn(v, ",;");
-                put_param(s, &used, v, ce < vn ? ce : vn, &s->pps_at, &s->pps_len);
+                put_param(s, &used, v, span_until(v, vn, ","), &s->pps_at, &s->pps_len);
             }
         }
         if (!semi) break;
