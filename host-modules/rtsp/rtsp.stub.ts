@@ -459,3 +459,4 @@ Object.defineProperty(RtspSource.prototype, Symbol.dispose, { value: RtspSource.
 function noSource(): never {
   throwQcam("TypeError", "ERR_WRONG_THIS", "expected a RtspSource");
 }
+Object.defineProperty(RtspSource.prototype, Symbol.toStringTag, { value: "RtspSource", configurable: true });
