@@ -13,13 +13,14 @@ import { runMediaBenchmark } from "./media.ts";
 import { runMp4Benchmark } from "./mp4.ts";
 import { runNpmStartBenchmark } from "./npm-start.ts";
 import { runRtspBenchmark } from "./rtsp.ts";
+import { runIpcamBenchmark, runTsBenchmark } from "./ts.ts";
 import { runStartupBenchmark, type BenchResult, type BenchRow } from "./startup.ts";
 
 export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
 const BEGIN = "<!-- bench-results:begin (written by `npm run bench`; edits below this line are overwritten) -->";
 const END = "<!-- bench-results:end -->";
 
-const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay"] as const;
+const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay", "ts", "ipcam"] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: qcam bench [--runs N] [--no-docs] [--only PART[,PART]]
@@ -134,6 +135,8 @@ export async function runBenchmarks(args: string[]): Promise<number> {
     if (want("display")) results.push(await runDisplayBenchmark({ log: step }));
     if (want("devlink")) results.push(await runDevlinkBenchmark({ runs: parsed.runs, log: step }));
     if (want("overlay")) results.push(await runOverlayBenchmark({ log: step }));
+    if (want("ts")) results.push(await runTsBenchmark({ log: step }));
+    if (want("ipcam")) results.push(await runIpcamBenchmark({ log: step }));
   } catch (e) {
     process.stderr.write(`qcam bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -10,6 +10,8 @@
  *     --transport tcp|udp|any   the lower transports offered (default any)
  *     --auth basic|digest       require this authentication ...
  *     --user U --password P     ... for this user (default admin / secret)
+ *     --per-client              a pipeline per client, each from the clip's
+ *                               start (default: one shared pipeline)
  *
  * Prints "ready <port>" once listening; runs until SIGINT/SIGTERM. Built by
  * the tests with the flags of `pkg-config gstreamer-rtsp-server-1.0`. */
@@ -31,16 +33,18 @@ int main(int argc, char **argv)
     gst_init(&argc, &argv);
     if (argc < 4) {
         fprintf(stderr, "usage: %s <port> <clip.mkv> <h264|h265> [--transport tcp|udp|any] "
-                        "[--auth basic|digest] [--user U] [--password P]\n", argv[0]);
+                        "[--auth basic|digest] [--user U] [--password P] [--per-client]\n", argv[0]);
         return 2;
     }
     const char *port = argv[1], *clip = argv[2];
     const char *transport = "any", *auth_kind = NULL, *user = "admin", *password = "secret";
+    gboolean shared = TRUE;
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--transport") && i + 1 < argc) transport = argv[++i];
         else if (!strcmp(argv[i], "--auth") && i + 1 < argc) auth_kind = argv[++i];
         else if (!strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
         else if (!strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
+        else if (!strcmp(argv[i], "--per-client")) shared = FALSE;
         else {
             fprintf(stderr, "rtsp-gst-server: unknown option %s\n", argv[i]);
             return 2;
@@ -59,7 +63,7 @@ int main(int argc, char **argv)
         clip, h265 ? "h265parse" : "h264parse", h265 ? "rtph265pay" : "rtph264pay");
     gst_rtsp_media_factory_set_launch(factory, launch);
     g_free(launch);
-    gst_rtsp_media_factory_set_shared(factory, TRUE);
+    gst_rtsp_media_factory_set_shared(factory, shared);
     if (!strcmp(transport, "tcp")) gst_rtsp_media_factory_set_protocols(factory, GST_RTSP_LOWER_TRANS_TCP);
     else if (!strcmp(transport, "udp")) gst_rtsp_media_factory_set_protocols(factory, GST_RTSP_LOWER_TRANS_UDP);
 
