@@ -430,7 +430,8 @@ static int process_input(session *s, continuity *k)
 static int pump(session *s, continuity *k, int timeout_ms)
 {
     qcam_rtsp_client *c = s->c;
-    if (s->in_len && !(s->want_cseq >= 0 && s->got)) {
+    /* What an earlier read left (a partial frame after a reply): take what is whole first. */
+    if (s->in_len && !s->got) {
         int r = process_input(s, k);
         if (r < 0 || s->got) return r;
     }
@@ -511,6 +512,7 @@ static int request(session *s, continuity *k, const char *method, const char *ur
             if (r < 0) return r;
         }
         s->want_cseq = -1;
+        s->got = false; /* the reply is read: input goes on being taken */
         int status = s->reply->status;
         if (status == 401 && attempt == 0 && c->user[0]) {
             /* Prefer Digest over Basic when both are offered. */
