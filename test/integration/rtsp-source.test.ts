@@ -15,6 +15,118 @@ import { OUT, ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { assertDecodesClean, fixture, spawnChild, spawnSyncChild, tmpDir, type RunResult, type Started } from "../helpers.ts";
 
+// ---- a scripted camera: replies and RTP exactly as a test wants them ------------------------
+
+/** NAL units (without start codes) of an Annex B buffer. */
+function nalUnits(es: Buffer): Buffer[] {
+  const starts: number[] = [];
+  for (let i = 0; i + 3 <= es.length; i++) if (es[i] === 0 && es[i + 1] === 0 && es[i + 2] === 1) starts.push(i + 3);
+  return starts.map((st, k) => {
+    let end = k + 1 < starts.length ? starts[k + 1] - 3 : es.length;
+    while (end > st && es[end - 1] === 0) end--;
+    return es.subarray(st, end);
+  });
+}
+
+/** Access units of an all-IDR H.264 stream with repeated headers: each starts at its SPS. */
+function accessUnits(es: Buffer): Buffer[][] {
+  const aus: Buffer[][] = [];
+  for (const n of nalUnits(es)) {
+    if ((n[0] & 0x1f) === 7 || !aus.length) aus.push([]);
+    aus[aus.length - 1].push(n);
+  }
+  return aus;
+}
+
+function rtpPacket(seq: number, ts: number, marker: boolean, payload: Buffer): Buffer {
+  const h = Buffer.alloc(12);
+  h[0] = 0x80;
+  h[1] = (marker ? 0x80 : 0) | 96;
+  h.writeUInt16BE(seq & 0xffff, 2);
+  h.writeUInt32BE(ts >>> 0, 4);
+  h.writeUInt32BE(0x51c0ffee, 8);
+  return Buffer.concat([h, payload]);
+}
+
+interface Script {
+  /** What to answer a request with (the CSeq is filled in); undefined: the default answer. */
+  reply?: (method: string, cseq: string) => string | undefined;
+  /** Split the first interleaved frame after the PLAY reply: its first bytes go with the reply, the rest later. */
+  splitAfterPlay?: boolean;
+}
+
+/** A one-connection RTSP "camera" on a free port, speaking what `script` says; sends `aus` at 30 fps after PLAY. */
+async function scriptedCamera(aus: Buffer[][], script: Script): Promise<{ url: string; close(): void }> {
+  const sps = aus[0].find((n) => (n[0] & 0x1f) === 7)!;
+  const pps = aus[0].find((n) => (n[0] & 0x1f) === 8)!;
+  const sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=scripted\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n" +
+    `a=fmtp:96 packetization-mode=1;sprop-parameter-sets=${sps.toString("base64")},${pps.toString("base64")}\r\na=control:trackID=1\r\n`;
+  const timers: NodeJS.Timeout[] = [];
+  const server = net.createServer((sock) => {
+    let buf = "";
+    sock.on("error", () => undefined);
+    sock.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
+        const head = buf.slice(0, end);
+        buf = buf.slice(end + 4);
+        const method = head.split(" ")[0];
+        const cseq = /^CSeq:\s*(\d+)/im.exec(head)?.[1] ?? "0";
+        const custom = script.reply?.(method, cseq);
+        if (custom !== undefined) {
+          sock.write(custom, "latin1");
+          continue;
+        }
+        const ok = (extra = "", body = "") => `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n${extra}${body ? `Content-Length: ${body.length}\r\n` : ""}\r\n${body}`;
+        if (method === "OPTIONS") sock.write(ok("Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"));
+        else if (method === "DESCRIBE") sock.write(ok("Content-Type: application/sdp\r\n", sdp));
+        else if (method === "SETUP") sock.write(ok("Session: 5EC7;timeout=30\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"));
+        else if (method === "PLAY") {
+          const frames: Buffer[] = [];
+          let seq = 0;
+          aus.forEach((au, i) =>
+            au.forEach((nal, j) => {
+              const p = rtpPacket(seq++, i * 3000, j === au.length - 1, nal);
+              frames.push(Buffer.concat([Buffer.from([0x24, 0, p.length >> 8, p.length & 0xff]), p]));
+            }),
+          );
+          const reply = Buffer.from(ok(), "latin1");
+          if (script.splitAfterPlay) {
+            sock.write(Buffer.concat([reply, frames[0].subarray(0, 7)]));
+            frames[0] = frames[0].subarray(7);
+          } else sock.write(reply);
+          // The rest at 30 frames a second (all of one access unit at once).
+          let at = 0;
+          aus.forEach((au, i) => {
+            const part = frames.slice(at, at + au.length);
+            at += au.length;
+            timers.push(setTimeout(() => sock.write(Buffer.concat(part)), 300 + (i * 1000) / 30));
+          });
+        } else sock.write(ok());
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `rtsp://127.0.0.1:${port}/cam`,
+    close: () => {
+      timers.forEach(clearTimeout);
+      server.close();
+    },
+  };
+}
+
+function allIdrClip(): Buffer {
+  const file = path.join(DIR, "all-idr-160x120.h264");
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(DIR, { recursive: true });
+    const r = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-frames:v", "30", "-c:v", "libx264", "-g", "1", "-bf", "0", "-x264-params", "repeat-headers=1", "-f", "h264", file], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  return fs.readFileSync(file);
+}
+
 const DIR = path.join(OUT, "test-tools");
 const GST = path.join(DIR, "rtsp-gst-server");
 const SRC = path.join(ROOT, "test", "rtsp-gst-server.c");
@@ -253,6 +365,40 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
       assert.ok(r.audio > 0 && r.samples > 0, `audio blocks ${r.audio}`);
     } finally {
       srv.kill();
+    }
+  });
+
+  it("a reply that arrives with the first bytes of the next frame: the rest is still read (a scripted camera)", async function () {
+    const cam = await scriptedCamera(accessUnits(allIdrClip()), { splitAfterPlay: true });
+    try {
+      const out = await app(["pull", "--url", cam.url, "--frames", "20"], tmpDir("qcam-rtspsrc-sd-")).done;
+      assert.equal(out.code, 0, out.stderr);
+      const r = line<{ frames: number; pictures: number; width: number; height: number }>(out, "pull");
+      assert.deepEqual([r.frames, r.pictures, r.width, r.height], [20, 20, 160, 120]);
+    } finally {
+      cam.close();
+    }
+  });
+
+  it("malformed and unexpected replies from a scripted camera are clear errors, never a crash", async function () {
+    const aus = accessUnits(allIdrClip());
+    const cases: { name: string; reply: Script["reply"]; want: RegExp }[] = [
+      { name: "not RTSP", reply: (m) => (m === "DESCRIBE" ? "HTTP/1.1 200 OK\r\n\r\n" : undefined), want: /^open error EPROTO .*DESCRIBE: malformed reply/m },
+      { name: "no video", reply: (m, c) => (m === "DESCRIBE" ? `RTSP/1.0 200 OK\r\nCSeq: ${c}\r\nContent-Length: 26\r\n\r\nv=0\r\nm=audio 0 RTP/AVP 8\r\n` : undefined), want: /^open error ENOTSUP .*no H\.264 or H\.265 video/m },
+      { name: "an auth scheme we cannot answer", reply: (m, c) => (m === "DESCRIBE" ? `RTSP/1.0 401 Unauthorized\r\nCSeq: ${c}\r\nWWW-Authenticate: Bearer realm="x"\r\n\r\n` : undefined), want: /^open error EACCES .*DESCRIBE: 401/m },
+      { name: "a SETUP without a Transport", reply: (m, c) => (m === "SETUP" ? `RTSP/1.0 200 OK\r\nCSeq: ${c}\r\nSession: 1\r\n\r\n` : undefined), want: /^open error EPROTO .*SETUP: malformed reply/m },
+      { name: "a server error", reply: (m, c) => (m === "PLAY" ? `RTSP/1.0 500 Internal Server Error\r\nCSeq: ${c}\r\n\r\n` : undefined), want: /^open error EPROTO .*PLAY: 500 /m },
+      { name: "a reply that never ends", reply: (m) => (m === "OPTIONS" ? `RTSP/1.0 200 OK\r\n${"X-Pad: y\r\n".repeat(3000)}` : undefined), want: /^open error EPROTO /m },
+    ];
+    for (const c of cases) {
+      const cam = await scriptedCamera(aus, { reply: c.reply });
+      try {
+        const out = await app(["open", "--url", cam.url, "--user", "u", "--password", "p"], tmpDir("qcam-rtspsrc-sd-")).done;
+        assert.equal(out.code, 0, `${c.name}: ${out.stderr}`);
+        assert.match(out.stdout, c.want, `${c.name}: ${out.stdout}`);
+      } finally {
+        cam.close();
+      }
     }
   });
 
