@@ -19,11 +19,11 @@
  * before the first keyframe of a session. Timestamps come from RTP: a
  * session's first frame is stamped with the local monotonic clock and the
  * rest follow the camera's RTP clock (90 kHz), so the spacing of frames is
- * the camera's, not the network's. RTCP sender reports (when the camera
- * sends them) give the camera's wall clock; it is kept in the stats, and
- * after a reconnect, when both sessions had reports, the new session's
- * timestamps continue from the camera's wall-clock difference instead of
- * the local clock's.
+ * the camera's, not the network's. A new session after a reconnect starts
+ * again from the local clock (never before the last timestamp handed out),
+ * so the gap in a recording is as long as the camera was away. RTCP sender
+ * reports (when the camera sends them) give the camera's wall clock, kept in
+ * the stats.
  *
  * Reconnects. A connection that fails, closes, or brings no media for
  * `stall_ms` is dropped and made again with back-off (reconnect_min_ms
