@@ -37,7 +37,7 @@ if (mode === "remux") {
   const src = new RtspSource(url, { transport: "tcp" });
   const mp4 = new Mp4Writer(out, { video: src.video });
   const pipe = link(src, [mp4]);
-  while (!app.needExit() && pipe.stats().framesOut < Number(frames)) time.sleepMs(20);
+  while (!app.needExit() && pipe.stats().framesOut < Number(frames)) time.sleepMs(100); // a look at the stats now and then, as an app shows them
   const stats = pipe.close();
   result.frames = stats?.framesOut;
   result.cpuUs = stats?.cpuUs;
