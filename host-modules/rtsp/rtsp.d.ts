@@ -5,7 +5,9 @@
  * no JavaScript runs per frame or per packet. A stream is a sink, so
  * `link(cam, enc, server.stream("live", { video: enc }))` moves frames from
  * the camera to every client without JavaScript, and `stream.write(frame)`
- * serves pull mode. Details and the MaixPy/CanMV mapping: docs/api/rtsp.md.
+ * serves pull mode. `RtspSource` is the other direction: an RTSP client that
+ * reads an IP camera, a link source of encoded frames (`link(src, sinks)`).
+ * Details and the MaixPy/CanMV mapping: docs/api/rtsp.md.
  */
 declare module "qcam:rtsp" {
   import type { Encoder, Frame, Codec, ParameterSets } from "qcam:video";
