@@ -1,0 +1,39 @@
+/* qcam_ts_remux: a finished H.264 / H.265 elementary stream (Annex B) → an
+ * MPEG-TS file, in one pass. Plain C, no engine types.
+ *
+ * The input is read access unit by access unit (es_reader.h), each muxed
+ * (ts_mux.h: PAT + PMT before every keyframe, one PES per access unit, PTS
+ * at 90 kHz from the frame rate, PCR) into a 1 MiB buffer written out when
+ * full; the file is written beside the output, synced once and renamed over
+ * it. That is the difference from TsWriter, which syncs every second of
+ * video because it records; a conversion can simply be run again. Access
+ * units before the first keyframe that carries its parameter sets are left
+ * out (not decodable) and counted; a later keyframe without in-band sets gets
+ * the last ones in front. A failure leaves no output behind. */
+#ifndef QCAM_TS_REMUX_H
+#define QCAM_TS_REMUX_H
+
+#include <stdint.h>
+
+#include "../fs/fs.h"
+#include "../media/media.h"
+
+typedef struct {
+    qcam_codec codec; /* QCAM_CODEC_H264 or QCAM_CODEC_H265 */
+    double fps;       /* > 0: an elementary stream has no timestamps */
+} qcam_ts_remux_options;
+
+typedef struct {
+    uint64_t frames, keyframes, dropped;
+    double duration; /* frames / fps */
+    uint64_t size;   /* bytes of the TS file (a multiple of 188) */
+    int width, height;
+} qcam_ts_remux_result;
+
+/* 0 and *res, or -errno: from storage (-ENOENT, -ENOSPC: nothing left
+ * behind), -EFBIG (an access unit over QCAM_ES_MAX_AU), -EBADMSG (no
+ * keyframe with usable parameter sets). */
+int qcam_ts_remux(qcam_fs_card *card, const char *input, const char *output, const qcam_ts_remux_options *opts,
+                  qcam_ts_remux_result *res);
+
+#endif
