@@ -1,9 +1,11 @@
 // The MPEG-TS and IP-camera benchmarks' app: bench/ts.ts runs it (nothing
 // here is a test).
-//   remux <in.h264> <out.ts> <width> <height> [fps]
-//         an elementary stream into MPEG-TS as a user writes it: EsReader →
-//         TsWriter in pull mode (one PES per access unit, written and
-//         fsync'ed once per second of video)
+//   remux <in.h264> <out.ts> [fps]
+//         what a user writes to turn an elementary stream into MPEG-TS:
+//         qcam:ts's remux() (one pass, one sync)
+//   writer <in.h264> <out.ts> <width> <height> [fps]
+//         the same through the recording path: EsReader → TsWriter in pull
+//         mode (written and fsync'ed once per second of video)
 //   ipcam <rtsp url> <out.mp4> <frames>
 //         an IP camera recorded without re-encoding: RtspSource linked to an
 //         Mp4Writer (no encoder, no JavaScript per frame) until <frames>
@@ -13,13 +15,18 @@ import { app, time } from "qcam:app";
 import { link } from "qcam:link";
 import { Mp4Writer } from "qcam:mp4";
 import { RtspSource } from "qcam:rtsp";
-import { TsWriter } from "qcam:ts";
+import { TsWriter, remux } from "qcam:ts";
 import { EsReader } from "qcam:video";
 
 const [mode = "", ...args] = app.args;
 const result: Record<string, unknown> = { mode };
 
 if (mode === "remux") {
+  const [input, out, fps = "30"] = args;
+  const info = remux(input, out, { fps: Number(fps) });
+  result.frames = info.frames;
+  result.info = info;
+} else if (mode === "writer") {
   const [input, out, width, height, fps = "30"] = args;
   const es = new EsReader(input, { fps: Number(fps) });
   const ts = new TsWriter(out, { video: { codec: es.codec, width: Number(width), height: Number(height) } });
@@ -44,5 +51,5 @@ if (mode === "remux") {
   result.source = src.stats();
   result.info = mp4.close();
   src.close();
-} else throw new Error(`unknown mode '${mode}' (remux, ipcam)`);
+} else throw new Error(`unknown mode '${mode}' (remux, writer, ipcam)`);
 console.log(`result ${JSON.stringify(result)}`);
