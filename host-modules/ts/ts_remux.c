@@ -10,6 +10,7 @@
 #include "../video/annexb.h"
 #include "../video/es_reader.h"
 #include "../video/sps.h"
+#include "platform.h"
 #include "ts_mux.h"
 
 enum { OUT_BUF = 1 << 20 };
@@ -27,6 +28,7 @@ static int out_flush(out_file *o)
     if (!o->len) return 0;
     size_t done = 0;
     int r = qcam_fs_write_all(o->card, o->fd, o->buf, o->len, (int64_t)o->at, &done);
+    if (r == 0) qcam_platform_writeback(o->fd, o->at, done); /* on its way while the next MiB is muxed */
     o->at += done;
     o->len = 0;
     return r;

@@ -4,8 +4,9 @@
  * The input is read access unit by access unit (es_reader.h), each muxed
  * (ts_mux.h: PAT + PMT before every keyframe, one PES per access unit, PTS
  * at 90 kHz from the frame rate, PCR) into a 1 MiB buffer written out when
- * full; the file is written beside the output, synced once and renamed over
- * it. That is the difference from TsWriter, which syncs every second of
+ * full (and started on its way to storage at once, so the sync at the end
+ * waits for the tail only); the file is written beside the output, synced
+ * once and renamed over it. That is the difference from TsWriter, which syncs every second of
  * video because it records; a conversion can simply be run again. Access
  * units before the first keyframe that carries its parameter sets are left
  * out (not decodable) and counted; a later keyframe without in-band sets gets
