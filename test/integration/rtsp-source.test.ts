@@ -304,10 +304,11 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
     });
   }
 
-  it("the camera killed and restarted mid-recording: the TS recording goes on after a gap, plays whole, every frame counted", async function () {
+  for (const container of ["ts", "mp4"] as const) {
+  it(`the camera killed and restarted mid-recording: the ${container} recording goes on after a gap, plays whole, every frame counted`, async function () {
     const g1 = await gst("h264", ["--transport", "tcp"]);
     const sd = tmpDir("qcam-rtspsrc-sd-");
-    const a = app(["record", "--url", g1.url, "--container", "ts", "--frames", "150", "--reconnects", "1", "--out", "/sdcard/video/cam.ts"], sd);
+    const a = app(["record", "--url", g1.url, "--container", container, "--frames", "150", "--reconnects", "1", "--out", `/sdcard/video/cam.${container}`], sd);
     let g2: Gst | undefined;
     try {
       await a.waitFor(/^progress ([3-9]\d|\d{3,}) 0 true$/m, 60000);
@@ -321,7 +322,7 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
       const source = line<SourceStats>(out, "source");
       assert.ok(source.reconnects >= 1, JSON.stringify(source));
       assert.ok(link.framesOut >= 150);
-      const file = path.join(sd, "video", "cam.ts");
+      const file = path.join(sd, "video", `cam.${container}`);
       const p = probe(file);
       assert.equal(p.codec, "h264");
       assert.equal(p.frames, link.framesOut, "every frame written before and after the restart is in the file");
@@ -333,6 +334,7 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
       if (g2) await stopGst(g2);
     }
   });
+  }
 
   it("pull mode: read() frames decode to pictures of the camera's size (H.265 over UDP); timestamps only go forward", async function () {
     const g = await gst("h265", ["--transport", "udp"]);
