@@ -12,6 +12,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { OUT, ROOT } from "../../build/paths.ts";
+import { ensureFlavor } from "../../build/app-build.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { assertDecodesClean, fixture, spawnChild, spawnSyncChild, tmpDir, type RunResult, type Started } from "../helpers.ts";
 
@@ -185,8 +186,8 @@ async function stopGst(g: Gst): Promise<void> {
 
 let image = "";
 
-function app(args: string[], sdcard: string): Started {
-  const cmd = runtimeCommand("host", image, { args, sdcard });
+function app(args: string[], sdcard: string, flavor: "host" | "asan" = "host"): Started {
+  const cmd = runtimeCommand(flavor, image, { args, sdcard });
   return spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 120000 });
 }
 
@@ -401,6 +402,40 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
       } finally {
         cam.close();
       }
+    }
+  });
+
+  it("under ASan + UBSan: TCP and UDP, a camera killed mid-read, malformed replies — no report, no leak", async function () {
+    ensureFlavor("asan"); // the same image: the ASan runtime is a host flavor
+    const sd = tmpDir("qcam-rtspsrc-sd-");
+    const g = await gst("h264");
+    try {
+      for (const transport of ["tcp", "udp"]) {
+        const out = await app(["record", "--url", g.url, "--transport", transport, "--container", "ts", "--frames", "45"], sd, "asan").done;
+        assert.equal(out.code, 0, `${transport}: ${out.stderr}`);
+        assert.doesNotMatch(out.stderr, /AddressSanitizer|LeakSanitizer|runtime error/);
+      }
+      const a = app(["pull", "--url", g.url, "--frames", "100000"], sd, "asan");
+      await a.waitFor(/^open ok /m, 30000);
+      g.proc.kill(); // the reader sees the connection end and reconnects (in vain) until SIGINT
+      await g.proc.done;
+      await new Promise((r) => setTimeout(r, 1500));
+      a.signal("SIGINT");
+      const out = await a.done;
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stdout, /^source .*"reconnects":[1-9]/m);
+      assert.doesNotMatch(out.stderr, /AddressSanitizer|LeakSanitizer|runtime error/);
+    } finally {
+      g.proc.kill();
+    }
+    const cam = await scriptedCamera(accessUnits(allIdrClip()), { splitAfterPlay: true, reply: (m) => (m === "OPTIONS" ? `RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n` : undefined) });
+    try {
+      const out = await app(["open", "--url", cam.url], sd, "asan").done;
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stdout, /^open error EPROTO /m);
+      assert.doesNotMatch(out.stderr, /AddressSanitizer|LeakSanitizer|runtime error/);
+    } finally {
+      cam.close();
     }
   });
 
