@@ -371,6 +371,26 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
     }
   });
 
+  for (const transport of ["tcp", "udp"] as const) {
+    it(`keeps the session alive (${transport}): our RtspServer with a 2 s session timeout serves 7 s without a reconnect`, async function () {
+      const server = await fixture("rtsp");
+      const cmd = runtimeCommand("host", server.image, { args: ["codec=h264", "clients=1", "frames=400", "timeout=2"], sdcard: tmpDir("qcam-rtspsrc-srv-") });
+      const srv = spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 120000 });
+      try {
+        await srv.waitFor(/^url (\S+)$/m, 60000);
+        const url = /^url (\S+)$/m.exec(srv.output().stdout)![1];
+        const out = await app(["pull", "--url", url, "--transport", transport, "--frames", "210"], tmpDir("qcam-rtspsrc-sd-")).done;
+        assert.equal(out.code, 0, out.stderr);
+        assert.equal(line<{ frames: number }>(out, "pull").frames, 210);
+        const st = line<SourceStats>(out, "source");
+        assert.equal(st.reconnects, 0, `keep-alives (every timeout / 2) hold the session: ${JSON.stringify(st)}`);
+        assert.equal(st.transport, transport);
+      } finally {
+        srv.kill();
+      }
+    });
+  }
+
   it("a reply that arrives with the first bytes of the next frame: the rest is still read (a scripted camera)", async function () {
     const cam = await scriptedCamera(accessUnits(allIdrClip()), { splitAfterPlay: true });
     try {
