@@ -276,6 +276,32 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
     });
   }
 
+  it("restreams without re-encoding: link(src, [our RtspStream, Mp4Writer]); ffmpeg records the relay, every file plays", async function () {
+    const g = await gst("h265");
+    const sd = tmpDir("qcam-rtspsrc-sd-");
+    const a = app(["restream", "--url", g.url, "--frames", "240"], sd);
+    try {
+      await a.waitFor(/^relay (\S+)$/m, 30000);
+      const relay = /^relay (\S+)$/m.exec(a.output().stdout)![1];
+      const file = path.join(tmpDir(), "relay.mkv");
+      const rec = spawnSyncChild("ffmpeg", ["-v", "error", "-rtsp_transport", "tcp", "-i", relay, "-map", "0", "-c", "copy", "-frames:v", "60", "-y", file], { encoding: "utf8", timeout: 60000 });
+      assert.equal(rec.status, 0, rec.stderr);
+      const out = await a.done;
+      assert.equal(out.code, 0, out.stderr);
+      const link = line<LinkFinal & { sinkFrames: number[] }>(out, "link");
+      assert.ok(link.framesOut >= 240);
+      const p = probe(file);
+      assert.deepEqual([p.codec, p.width, p.height, p.frames], ["hevc", 640, 360, 60]);
+      assertDecodesClean(file);
+      const mp4 = probe(path.join(sd, "video", "relay.mp4"));
+      assert.deepEqual([mp4.codec, mp4.frames], ["hevc", link.sinkFrames[1]]);
+      assertDecodesClean(path.join(sd, "video", "relay.mp4"));
+    } finally {
+      a.kill();
+      await stopGst(g);
+    }
+  });
+
   for (const kind of ["basic", "digest"] as const) {
     it(`answers ${kind} authentication; a wrong password is EACCES, and no password is ever printed`, async function () {
       const g = await gst("h264", ["--auth", kind, "--user", "admin", "--password", "s3cr3t-pw"]);
