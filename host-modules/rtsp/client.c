@@ -97,6 +97,7 @@ static qcam_packet *ring_pop(pkt_ring *r)
 typedef struct {
     qcam_rtsp_client *c;
     int fd;
+    struct sockaddr_storage peer; /* the camera's address (UDP media must come from it) */
     int udp[4];                 /* video RTP, RTCP, audio RTP, RTCP (-1: none) */
     int ch[4];                  /* interleaved channels, same order */
     uint8_t *in;                /* TCP input */
@@ -424,6 +425,13 @@ static int process_input(session *s, continuity *k)
     return ret;
 }
 
+/* The same IPv4 address (what the UDP sockets take); anything else is not the camera. */
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != AF_INET || b->ss_family != AF_INET) return false;
+    return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+}
+
 /* Wait up to timeout_ms for input on the connection, the UDP sockets or the
  * wake pipe, and take it. 0, -ECANCELED (closing), -ECONNRESET (closed by the
  * server), -EPROTO, -errno. */
@@ -469,8 +477,11 @@ static int pump(session *s, continuity *k, int timeout_ms)
         } else {
             uint8_t buf[65536];
             for (int m = 0; m < 64; m++) {
-                ssize_t got = recv(s->udp[map[i]], buf, sizeof buf, MSG_DONTWAIT);
+                struct sockaddr_storage from;
+                socklen_t fl = sizeof from;
+                ssize_t got = recvfrom(s->udp[map[i]], buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
                 if (got <= 0) break;
+                if (!same_host(&from, &s->peer)) continue; /* not the camera's: not taken */
                 if (map[i] % 2 == 0) on_rtp(s, k, map[i] / 2, buf, (size_t)got);
                 else on_rtcp(s, buf, (size_t)got);
             }
@@ -619,6 +630,12 @@ static int sess_start(session *s, continuity *k)
     qcam_rtsp_client *c = s->c;
     int r = connect_tcp(c, &s->fd);
     if (r < 0) return r;
+    socklen_t pl = sizeof s->peer;
+    if (getpeername(s->fd, (struct sockaddr *)&s->peer, &pl) != 0) memset(&s->peer, 0, sizeof s->peer);
+    if (!c->cfg.tcp && s->peer.ss_family != AF_INET) {
+        set_error(c, -ENOTSUP, "%s: RTP over UDP needs an IPv4 camera (use transport \"tcp\")", c->url.masked);
+        return -ENOTSUP;
+    }
     int st = request(s, k, "OPTIONS", c->url.clean, NULL, true);
     if (st != 200) return status_error(c, "OPTIONS", st);
     const char *pub = qcam_rtsp_reply_header(s->reply, "Public", 0);
