@@ -13,6 +13,11 @@
 // stream to the qcam:fs stub's card (read it back with `sdcard` from
 // "qcam:testing"), starting at the first keyframe.
 //
+// link(source, sinks) — the form for sources of encoded frames (an
+// RtspSource) — checks its arguments as mod_link.c does, but no such source
+// exists in the stub's world (no network), so every source there needs an
+// encoder and the form ends in that error.
+//
 // Not modelled: encoding and writing take no virtual time, so the queues
 // never fill (drops.queue and drops.sinks stay 0 unless a sink fails, and
 // queues.* are 0); encodeUs and latencyUs come from a cost model (about
