@@ -16,13 +16,14 @@ import { runMp4Benchmark } from "./mp4.ts";
 import { runNpmStartBenchmark } from "./npm-start.ts";
 import { runPublishBenchmark } from "./publish.ts";
 import { runRtspBenchmark } from "./rtsp.ts";
+import { runIpcamBenchmark, runTsBenchmark } from "./ts.ts";
 import { runStartupBenchmark, type BenchResult, type BenchRow } from "./startup.ts";
 
 export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
 const BEGIN = "<!-- bench-results:begin (written by `npm run bench`; edits below this line are overwritten) -->";
 const END = "<!-- bench-results:end -->";
 
-const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay", "flash", "recorder", "publish"] as const;
+const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay", "flash", "recorder", "publish", "ts", "ipcam"] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: qcam bench [--runs N] [--no-docs] [--only PART[,PART]]
@@ -140,6 +141,8 @@ export async function runBenchmarks(args: string[]): Promise<number> {
     if (want("flash")) results.push(await runFlashBenchmark({ runs: parsed.runs, log: step }));
     if (want("recorder")) results.push(await runRecorderUiBenchmark({ log: step }));
     if (want("publish")) results.push(await runPublishBenchmark({ log: step }));
+    if (want("ts")) results.push(await runTsBenchmark({ log: step }));
+    if (want("ipcam")) results.push(await runIpcamBenchmark({ log: step }));
   } catch (e) {
     process.stderr.write(`qcam bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

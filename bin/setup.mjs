@@ -37,7 +37,8 @@ const GSTREAMER = [
 ];
 const PACKAGES = {
   start: BASE,
-  test: [...BASE, ...GSTREAMER, "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev",
+  // libgstrtspserver-1.0-dev: the RTSP client's tests run GStreamer's RTSP server (test/rtsp-gst.c)
+  test: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "qemu-user", "clang", "libclang-rt-14-dev",
     // the real browser the display page is tested in (driven by playwright-core)
     "chromium",
     // board packages are checked with other readers than ours (qcam package)

@@ -542,7 +542,7 @@ const COMMANDS: Command[] = [
     flags: {
       runs: { type: "string", value: "N", help: "runs per measurement, each cell is their median (default 20)" },
       "no-docs": { type: "boolean", help: "print the table only; leave docs/benchmarks.md alone" },
-      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp, display, devlink, overlay, flash, recorder, publish) and only print" },
+      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp, display, devlink, overlay, flash, recorder, publish, ts, ipcam) and only print" },
       help: HELP,
     },
     positionals: [0, 0],

@@ -95,6 +95,7 @@ static const char *errno_name(int err)
         E(EPIPE); E(ERANGE); E(ENAMETOOLONG); E(ENOTEMPTY); E(ETIMEDOUT); E(ECONNREFUSED);
         E(ECONNRESET); E(EADDRINUSE); E(ENODEV); E(EFBIG); E(EDQUOT); E(ENOTSUP);
         E(ELOOP); E(EXDEV); E(EMLINK); E(ETXTBSY); E(EOVERFLOW); E(ENXIO); E(EINTR); E(EBADMSG);
+        E(EPROTO);
 #undef E
     default: return "EIO";
     }

@@ -52,6 +52,7 @@ export const ERRNO: Readonly<Record<string, readonly [number, string]>> = {
   ECONNRESET: [104, "Connection reset by peer"],
   ETIMEDOUT: [110, "Connection timed out"],
   ECONNREFUSED: [111, "Connection refused"],
+  EPROTO: [71, "Protocol error"],
   EDQUOT: [122, "Disk quota exceeded"],
   EINTR: [4, "Interrupted system call"],
   ENXIO: [6, "No such device or address"],

@@ -173,6 +173,7 @@ struct qcam_link {
     qcam_picture *last; /* most recently encoded, for capture() */
     qcam_overlay *overlay; /* burned in before encode() (video only) */
     thread_cpu capture_cpu, encode_cpu;
+    bool encoded; /* the source gives packets: no encode thread */
 };
 
 static int64_t now_us(void)
@@ -213,6 +214,38 @@ static void report(qcam_link *l, int err, const char *what)
     if (first) l->error = err;
     pthread_mutex_unlock(&l->stats_lock);
     if (first && l->on_error) l->on_error(l->opaque, err, what);
+}
+
+static void deliver(qcam_link *l, qcam_packet *pkt);
+
+/* An encoded source: packets go straight to the sinks. */
+static void *passthrough_main(void *arg)
+{
+    qcam_link *l = arg;
+    qcam_platform_name_thread("qcam-capture");
+    uint64_t taken = 0;
+    while (!atomic_load(&l->stopping) && (!l->max_frames || taken < l->max_frames)) {
+        qcam_packet *pkt = NULL;
+        int r = l->src.read_packet(l->src.ctx, 100000, &pkt);
+        if (r == -ETIMEDOUT || r == -ENOBUFS || (r == 0 && !pkt)) continue;
+        if (r == -ENODATA) break;
+        if (r < 0) {
+            report(l, r, "source");
+            break;
+        }
+        taken++;
+        pthread_mutex_lock(&l->stats_lock);
+        l->frames_in++;
+        l->frames_encoded++;
+        pthread_mutex_unlock(&l->stats_lock);
+        if (!pkt->sample_rate) pkt->sample_rate = l->src.sample_rate;
+        deliver(l, pkt);
+        qcam_packet_unref(pkt);
+    }
+    for (unsigned i = 0; i < l->n_sinks; i++) fifo_close(&l->sinks[i].queue);
+    atomic_store(&l->finished, true);
+    thread_cpu_end(l, &l->capture_cpu);
+    return NULL;
 }
 
 static void *capture_main(void *arg)
@@ -353,7 +386,9 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
 {
     *err = 0;
     qcam_link_media media = src->media ? src->media : QCAM_LINK_VIDEO;
-    if (n_sinks == 0 || n_sinks > QCAM_LINK_MAX_SINKS || media != (enc->media ? enc->media : QCAM_LINK_VIDEO)) {
+    bool encoded = src->read_packet != NULL;
+    if (n_sinks == 0 || n_sinks > QCAM_LINK_MAX_SINKS || encoded != (enc == NULL) ||
+        (enc && media != (enc->media ? enc->media : QCAM_LINK_VIDEO))) {
         *err = -EINVAL;
         return NULL;
     }
@@ -380,7 +415,8 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
     l->max_frames = cfg ? cfg->max_frames : 0;
     l->overlay = cfg && media == QCAM_LINK_VIDEO ? qcam_overlay_ref(cfg->overlay) : NULL;
     l->src = *src;
-    l->enc = *enc;
+    if (enc) l->enc = *enc;
+    l->encoded = encoded;
     l->on_error = on_error;
     l->opaque = opaque;
     l->n_sinks = n_sinks;
@@ -393,9 +429,11 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
         pthread_create(&l->sinks[i].thread, NULL, sink_main, &l->sinks[i]);
         thread_cpu_start(l, &l->sinks[i].cpu, l->sinks[i].thread);
     }
-    pthread_create(&l->encode_thread, NULL, encode_main, l);
-    thread_cpu_start(l, &l->encode_cpu, l->encode_thread);
-    pthread_create(&l->capture_thread, NULL, capture_main, l);
+    if (!encoded) {
+        pthread_create(&l->encode_thread, NULL, encode_main, l);
+        thread_cpu_start(l, &l->encode_cpu, l->encode_thread);
+    }
+    pthread_create(&l->capture_thread, NULL, encoded ? passthrough_main : capture_main, l);
     thread_cpu_start(l, &l->capture_cpu, l->capture_thread);
     return l;
 }
@@ -448,7 +486,7 @@ void qcam_link_stop(qcam_link *l, qcam_link_stats *final)
     if (!l) return;
     atomic_store(&l->stopping, true);
     pthread_join(l->capture_thread, NULL);
-    pthread_join(l->encode_thread, NULL);
+    if (!l->encoded) pthread_join(l->encode_thread, NULL);
     for (unsigned i = 0; i < l->n_sinks; i++) pthread_join(l->sinks[i].thread, NULL);
     if (final) qcam_link_stats_get(l, final);
     for (unsigned i = 0; i < l->n_sinks; i++) {

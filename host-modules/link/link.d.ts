@@ -5,6 +5,7 @@ declare module "qcam:link" {
   import type { Encoder, Frame } from "qcam:video";
   import type { Image } from "qcam:image";
   import type { Overlay } from "qcam:overlay";
+  import type { RtspSource } from "qcam:rtsp";
 
   /** Something a link (or the app, in pull mode) writes encoded frames to. */
   export interface Sink {
@@ -123,5 +124,19 @@ declare module "qcam:link" {
     encoder: Encoder | AudioEncoder,
     sinks: Sink | Sink[],
     options?: LinkOptions,
+  ): Pipe;
+
+  /**
+   * A source of encoded frames (an `RtspSource`: an IP camera) linked
+   * straight to sinks, without an encoder: frames are recorded or restreamed
+   * as the camera sent them, on native threads. `framesEncoded` counts the
+   * frames passed on; `capture` and `overlay` need pictures and are refused
+   * (TypeError ERR_INVALID_ARG): decode in pull mode for those. A Camera
+   * here (no encoder) is refused the same way.
+   */
+  export function link(
+    source: RtspSource,
+    sinks: Sink | Sink[],
+    options?: Omit<LinkOptions, "capture" | "overlay" | "encodeQueue">,
   ): Pipe;
 }

@@ -35,6 +35,11 @@ typedef struct {
     uint64_t (*dropped)(void *ctx); /* frames the source itself dropped (may be NULL) */
     qcam_link_media media;          /* 0 means video */
     uint32_t sample_rate;           /* audio: samples per second, stamped on packets that carry none */
+    /* A source of encoded frames (an IP camera) sets read_packet instead of
+     * read and is linked without an encoder: the capture thread hands each
+     * packet straight to the sinks' queues (frames_encoded counts them as
+     * they pass). Same returns as read(). */
+    int (*read_packet)(void *ctx, int64_t timeout_us, qcam_packet **out);
 } qcam_link_source;
 
 /* What turns pictures into packets. encode() consumes nothing: it takes its
@@ -108,8 +113,10 @@ typedef struct {
  * it to the app's loop. */
 typedef void qcam_link_error_fn(void *opaque, int err, const char *what);
 
-/* -EINVAL: no sinks, too many, or a source and an encoder of different
- * media; -EBUSY: a sink already fed by a link of this media; -ENOMEM. */
+/* -EINVAL: no sinks, too many, a source and an encoder of different
+ * media, or an encoder missing (a picture source) or given (an encoded
+ * source: enc must be NULL); -EBUSY: a sink already fed by a link of this
+ * media; -ENOMEM. */
 qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder *enc,
                            qcam_sink *const *sinks, unsigned n_sinks, const qcam_link_config *cfg,
                            qcam_link_error_fn *on_error, void *opaque, int *err);

@@ -13,6 +13,11 @@
 // stream to the qcam:fs stub's card (read it back with `sdcard` from
 // "qcam:testing"), starting at the first keyframe.
 //
+// link(source, sinks) — the form for sources of encoded frames (an
+// RtspSource) — checks its arguments as mod_link.c does, but no such source
+// exists in the stub's world (no network), so every source there needs an
+// encoder and the form ends in that error.
+//
 // Not modelled: encoding and writing take no virtual time, so the queues
 // never fill (drops.queue and drops.sinks stay 0 unless a sink fails, and
 // queues.* are 0); encodeUs and latencyUs come from a cost model (about
@@ -373,12 +378,17 @@ function uintOpt(o: Record<string, unknown>, name: string, lo: number, hi: numbe
   return d;
 }
 
-export const link: typeof Api.link = function link(source, encoder, sinkArg) {
-  if (arguments.length < 3) throwQcam("TypeError", "ERR_INVALID_ARG", "link(source, encoder, sinks, options?)");
+export const link = function link(source: unknown, encoder: unknown, sinkArg?: unknown): Api.Pipe {
+  if (arguments.length < 2)
+    throwQcam("TypeError", "ERR_INVALID_ARG", "link(source, encoder, sinks, options?) or link(encodedSource, sinks, options?)");
   const ps = providerOf(source)?.source;
-  const pe = providerOf(encoder)?.encoder;
-  if (!ps) throwQcam("TypeError", "ERR_INVALID_ARG", "link: the source must be a Camera, a Channel or an AudioIn");
-  if (!pe) throwQcam("TypeError", "ERR_INVALID_ARG", "link: the encoder must be an Encoder or an AudioEncoder");
+  if (!ps) throwQcam("TypeError", "ERR_INVALID_ARG", "link: the source must be a Camera, a Channel, an AudioIn or an RtspSource");
+  // link(source, sinks, options?): the form for sources of encoded frames (mod_link.c).
+  const encodedForm = Array.isArray(encoder) || providerOf(encoder)?.sink !== undefined;
+  if (encodedForm) sinkArg = encoder;
+  else if (arguments.length < 3) throwQcam("TypeError", "ERR_INVALID_ARG", "link(source, encoder, sinks, options?)");
+  const pe = encodedForm ? undefined : providerOf(encoder)?.encoder;
+  if (!encodedForm && !pe) throwQcam("TypeError", "ERR_INVALID_ARG", "link: the encoder must be an Encoder or an AudioEncoder");
   let vals: unknown[];
   if (Array.isArray(sinkArg)) {
     if (sinkArg.length < 1 || sinkArg.length > MAX_SINKS) throwQcam("RangeError", "ERR_INVALID_ARG", `link: 1..${MAX_SINKS} sinks`);
@@ -392,7 +402,7 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
   let encodeQueue = 4, sinkQueue = 64, maxFrames = 0, keepLast = false;
   let overlay: LinkOverlay | null = null;
   let onError: Link["onError"];
-  const options = arguments[3] as unknown;
+  const options = arguments[encodedForm ? 2 : 3] as unknown;
   if (isObject(options)) {
     // The first bad option is the one thrown, as in mod_link.c.
     checkKeys(options, "link", ["encodeQueue", "sinkQueue", "frames", "capture", "overlay", "onError"]);
@@ -418,6 +428,12 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
   void encodeQueue; // the queues never fill on virtual time (see the top of this file)
   void sinkQueue;
   const src = ps!();
+  if (encodedForm) {
+    // Every source of the stub's world gives pictures: an RtspSource cannot be
+    // made without a network (see the qcam:rtsp stub).
+    src.release();
+    throwQcam("TypeError", "ERR_INVALID_ARG", "link: this source needs an encoder: link(source, encoder, sinks, options?)");
+  }
   let enc: LinkEncoder;
   try {
     enc = pe!();
@@ -474,4 +490,4 @@ export const link: typeof Api.link = function link(source, encoder, sinkArg) {
   pipes.set(pipe, { link: l });
   schedule(l);
   return pipe;
-};
+} as typeof Api.link;

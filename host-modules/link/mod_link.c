@@ -470,26 +470,34 @@ static int link_options(JSContext *ctx, JSValueConst o, qcam_link_config *cfg, J
 static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
-    if (argc < 3)
-        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link(source, encoder, sinks, options?)");
+    if (argc < 2)
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
+                          "link(source, encoder, sinks, options?) or link(encodedSource, sinks, options?)");
     const provider *ps = provider_of(argv[0]);
-    const provider *pe = provider_of(argv[1]);
     if (!ps || !ps->source)
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
-                          "link: the source must be a Camera, a Channel or an AudioIn");
-    if (!pe || !pe->encoder)
+                          "link: the source must be a Camera, a Channel, an AudioIn or an RtspSource");
+    /* link(source, sinks, options?): a source of encoded frames, no encoder. */
+    const provider *p1 = provider_of(argv[1]);
+    bool encoded_form = JS_IsArray(argv[1]) || (p1 && p1->sink);
+    JSValueConst sinks_arg = encoded_form ? argv[1] : (argc > 2 ? argv[2] : JS_UNDEFINED);
+    JSValueConst opts_arg = encoded_form ? (argc > 2 ? argv[2] : JS_UNDEFINED) : (argc > 3 ? argv[3] : JS_UNDEFINED);
+    const provider *pe = encoded_form ? NULL : p1;
+    if (!encoded_form && argc < 3)
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link(source, encoder, sinks, options?)");
+    if (!encoded_form && (!pe || !pe->encoder))
         return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: the encoder must be an Encoder or an AudioEncoder");
     JSValue sink_vals[QCAM_LINK_MAX_SINKS];
     qcam_sink *sinks[QCAM_LINK_MAX_SINKS];
     unsigned n = 0;
-    if (JS_IsArray(argv[2])) {
+    if (JS_IsArray(sinks_arg)) {
         int64_t len = 0;
-        JS_GetLength(ctx, argv[2], &len);
+        JS_GetLength(ctx, sinks_arg, &len);
         if (len < 1 || len > QCAM_LINK_MAX_SINKS)
             return qcam_throw(ctx, QCAM_RANGE_ERROR, "ERR_INVALID_ARG", "link: 1..%d sinks", QCAM_LINK_MAX_SINKS);
-        for (; n < (unsigned)len; n++) sink_vals[n] = JS_GetPropertyUint32(ctx, argv[2], n);
+        for (; n < (unsigned)len; n++) sink_vals[n] = JS_GetPropertyUint32(ctx, sinks_arg, n);
     } else {
-        sink_vals[n++] = JS_DupValue(ctx, argv[2]);
+        sink_vals[n++] = JS_DupValue(ctx, sinks_arg);
     }
     qcam_link_config cfg = {.encode_queue = 4, .sink_queue = 64};
     JSValue on_error = JS_UNDEFINED;
@@ -501,8 +509,7 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         else if (!(sinks[i] = pk->sink(ctx, sink_vals[i])))
             fail = JS_EXCEPTION;
     }
-    if (JS_IsUndefined(fail) && argc > 3 && JS_IsObject(argv[3]) &&
-        link_options(ctx, argv[3], &cfg, &on_error) < 0)
+    if (JS_IsUndefined(fail) && JS_IsObject(opts_arg) && link_options(ctx, opts_arg, &cfg, &on_error) < 0)
         fail = JS_EXCEPTION;
     if (!JS_IsUndefined(fail)) {
         for (unsigned i = 0; i < n; i++) JS_FreeValue(ctx, sink_vals[i]);
@@ -513,12 +520,28 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     qcam_link_source src = {0}; /* providers may leave `media` unset: video */
     qcam_link_encoder enc = {0};
     if (!p || ps->source(ctx, argv[0], &src) < 0) goto fail_early;
-    if (pe->encoder(ctx, argv[1], &enc) < 0) {
+    if ((src.read_packet != NULL) != encoded_form) {
+        if (ps->release) ps->release(ctx, argv[0]);
+        if (src.read_packet)
+            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
+                       "link: this source gives encoded frames: link(source, sinks, options?), no encoder");
+        else
+            qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "link: this source needs an encoder: link(source, encoder, sinks, options?)");
+        goto fail_early;
+    }
+    if (encoded_form && (cfg.keep_last || cfg.overlay)) {
+        if (ps->release) ps->release(ctx, argv[0]);
+        qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
+                   "link: %s needs pictures; decode the source's frames in pull mode (qcam:video Decoder)",
+                   cfg.keep_last ? "capture" : "overlay");
+        goto fail_early;
+    }
+    if (pe && pe->encoder(ctx, argv[1], &enc) < 0) {
         if (ps->release) ps->release(ctx, argv[0]);
         goto fail_early;
     }
     bool audio = src.media == QCAM_LINK_AUDIO;
-    if (audio != (enc.media == QCAM_LINK_AUDIO) || (audio && (cfg.keep_last || cfg.overlay))) {
+    if (pe && (audio != (enc.media == QCAM_LINK_AUDIO) || (audio && (cfg.keep_last || cfg.overlay)))) {
         if (ps->release) ps->release(ctx, argv[0]);
         if (pe->release) pe->release(ctx, argv[1]);
         if (audio && enc.media == QCAM_LINK_AUDIO)
@@ -533,18 +556,18 @@ static JSValue js_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     p->ctx = ctx;
     atomic_store(&p->refs, 1);
     p->source = JS_DupValue(ctx, argv[0]);
-    p->encoder = JS_DupValue(ctx, argv[1]);
+    p->encoder = pe ? JS_DupValue(ctx, argv[1]) : JS_UNDEFINED;
     p->release_source = ps->release;
-    p->release_encoder = pe->release;
+    p->release_encoder = pe ? pe->release : NULL;
     p->keep_last = cfg.keep_last;
     p->on_error = on_error;
     p->n_sinks = n;
     memcpy(p->sinks, sink_vals, n * sizeof(JSValue));
     int err = 0;
-    p->link = qcam_link_start(&src, &enc, sinks, n, &cfg, on_link_error, p, &err);
+    p->link = qcam_link_start(&src, pe ? &enc : NULL, sinks, n, &cfg, on_link_error, p, &err);
     if (!p->link) {
         ps->release ? ps->release(ctx, argv[0]) : (void)0;
-        pe->release ? pe->release(ctx, argv[1]) : (void)0;
+        pe && pe->release ? pe->release(ctx, argv[1]) : (void)0;
         JS_FreeValue(ctx, p->source);
         JS_FreeValue(ctx, p->encoder);
         for (unsigned i = 0; i < n; i++) JS_FreeValue(ctx, p->sinks[i]);

@@ -51,4 +51,27 @@ typedef struct {
     bool errors_handled;
 } qcam_writer_config;
 
+/* remux(): a finished H.264 / H.265 elementary stream (Annex B) into a
+ * container file (mp4_remux.h, ts_remux.h). */
+typedef struct {
+    qcam_codec codec; /* QCAM_CODEC_H264 or QCAM_CODEC_H265 */
+    double fps;       /* frames per second (an elementary stream has no timestamps); > 0 */
+} qcam_remux_options;
+
+typedef struct {
+    uint64_t frames;    /* access units written */
+    uint64_t keyframes; /* of which sync samples (IDR / IRAP) */
+    uint64_t dropped;   /* access units before the first keyframe (not decodable: left out) */
+    double duration;    /* seconds: frames / fps */
+    uint64_t size;      /* bytes of the output */
+    int width, height;  /* from the SPS */
+} qcam_remux_result;
+
+struct qcam_fs_card;
+/* Remux board path `input` into board path `output`: 0 and *res, or -errno
+ * (-EBADMSG: no keyframe with usable parameter sets; *what, when set, says
+ * more). A failure leaves no output behind. */
+typedef int qcam_remux_fn(struct qcam_fs_card *card, const char *input, const char *output,
+                          const qcam_remux_options *opts, qcam_remux_result *res, const char **what);
+
 #endif

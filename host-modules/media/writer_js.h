@@ -40,4 +40,8 @@ qcam_codec qcam_video_codec_of(const char *s);
  * after throwing. */
 int qcam_writer_class_init(JSContext *ctx, JSModuleDef *m, int slot, const qcam_writer_class *cls);
 
+/* remux(input, output, options?) of a module whose container `remux` writes:
+ * the arguments checked, the result object, errors with their codes. */
+JSValue qcam_remux_js(JSContext *ctx, int argc, JSValueConst *argv, qcam_remux_fn *remux);
+
 #endif

@@ -22,20 +22,10 @@
 
 #include "../fs/fs.h"
 #include "../media/media.h"
+#include "../media/segment.h"
 
-typedef struct {
-    qcam_codec codec; /* QCAM_CODEC_H264 or QCAM_CODEC_H265 */
-    double fps;       /* frames per second (an elementary stream has no timestamps); > 0 */
-} qcam_mp4_remux_options;
-
-typedef struct {
-    uint64_t frames;    /* samples in the MP4 */
-    uint64_t keyframes; /* of which sync samples (IDR / IRAP) */
-    uint64_t dropped;   /* access units before the first keyframe (not decodable: left out) */
-    double duration;    /* seconds: frames / fps */
-    uint64_t size;      /* bytes of the MP4 */
-    int width, height;  /* from the SPS */
-} qcam_mp4_remux_result;
+typedef qcam_remux_options qcam_mp4_remux_options; /* media/segment.h */
+typedef qcam_remux_result qcam_mp4_remux_result;
 
 /* Remux board path `input` into board path `output` (missing folders are
  * made). 0 and *res, or -errno: -ENOENT etc. from storage, -EBADMSG when

@@ -15,6 +15,7 @@
 #include "../modules.h"
 #include "../video/video_js.h"
 #include "server.h"
+#include "source_js.h"
 
 typedef struct stream_handle stream_handle;
 
@@ -631,7 +632,7 @@ static int rtsp_module_init(JSContext *ctx, JSModuleDef *m)
     qcam_link_provide_sink(stream_class, stream_sink_of);
     qcam_export_class(ctx, m, "RtspServer", server_class, server_ctor, 1, JS_CFUNC_constructor);
     qcam_export_class(ctx, m, "RtspStream", stream_class, stream_ctor, 0, JS_CFUNC_constructor);
-    return 0;
+    return qcam_rtsp_source_init(ctx, m) < 0 ? -1 : 0;
 }
 
 JSModuleDef *qcam_mod_rtsp_init(JSContext *ctx, const char *name)
@@ -640,5 +641,6 @@ JSModuleDef *qcam_mod_rtsp_init(JSContext *ctx, const char *name)
     if (!m) return NULL;
     JS_AddModuleExport(ctx, m, "RtspServer");
     JS_AddModuleExport(ctx, m, "RtspStream");
+    JS_AddModuleExport(ctx, m, "RtspSource");
     return m;
 }

@@ -5,7 +5,9 @@
  * no JavaScript runs per frame or per packet. A stream is a sink, so
  * `link(cam, enc, server.stream("live", { video: enc }))` moves frames from
  * the camera to every client without JavaScript, and `stream.write(frame)`
- * serves pull mode. Details and the MaixPy/CanMV mapping: docs/api/rtsp.md.
+ * serves pull mode. `RtspSource` is the other direction: an RTSP client that
+ * reads an IP camera, a link source of encoded frames (`link(src, sinks)`).
+ * Details and the MaixPy/CanMV mapping: docs/api/rtsp.md.
  */
 declare module "qcam:rtsp" {
   import type { Encoder, Frame, Codec, ParameterSets } from "qcam:video";
@@ -142,6 +144,96 @@ declare module "qcam:rtsp" {
      * its streams.
      */
     close(): RtspServerStats | undefined;
+    [Symbol.dispose](): void;
+  }
+
+  export interface RtspSourceOptions {
+    /** RTP over the RTSP connection ("tcp", interleaved: works through NAT and firewalls) or over UDP. Default "tcp". */
+    transport?: "tcp" | "udp";
+    /** Credentials for Basic or Digest (MD5) authentication, answered when the camera asks; override the URL's user:password. */
+    user?: string;
+    password?: string;
+    /** Connecting and each reply, and (twice this) the first keyframe when the SDP has no parameter sets; 100..600000 ms, default 5000. */
+    timeoutMs?: number;
+    /** A playing session that brings no media for this long is dropped and made again; 100..600000 ms, default 5000. */
+    stallTimeoutMs?: number;
+    /** Reconnect back-off: the first wait, doubling up to the last; 10..600000 ms, defaults 500 and 8000. */
+    reconnectMinMs?: number;
+    reconnectMaxMs?: number;
+    /** Frames waiting for the reader before the newest are dropped (to the next keyframe); 1..4096, default 64. */
+    queue?: number;
+    /** Also receive the camera's G.711 (PCMA/PCMU) track when it has one (`readAudio()`). Default true. */
+    audio?: boolean;
+  }
+
+  export interface RtspSourceStats {
+    /** The URL with its password masked ("rtsp://admin:***@cam/stream"). */
+    url: string;
+    /** A session is playing now (false while reconnecting). */
+    connected: boolean;
+    transport: "tcp" | "udp";
+    /** Video access units received whole and queued. */
+    frames: number;
+    audioFrames: number;
+    /** RTP payload bytes received. */
+    bytes: number;
+    /** Access units lost: RTP loss, malformed packets, a full queue (dropped to the next keyframe). */
+    dropped: number;
+    /** Sessions made again after the first (camera dropped, restarted, stalled). */
+    reconnects: number;
+    /** RTCP sender reports received. */
+    senderReports: number;
+    /** The camera's wall clock at its last sender report, ms since 1970; null before one. */
+    cameraTimeMs: number | null;
+    /** The last failure's code (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EACCES, ENOENT, EPROTO, ...); null once playing again. */
+    lastError: string | null;
+  }
+
+  /**
+   * Input from an IP camera: an RTSP client (RFC 2326) on a thread of its own,
+   * RTP over TCP (interleaved) or UDP, Basic and Digest authentication, H.264
+   * (RFC 6184) and H.265 (RFC 7798) video, G.711 audio when the camera has it.
+   *
+   * It is a link source of encoded frames: `link(src, [mp4, rtspStream])`
+   * records or restreams without decoding or re-encoding, with no JavaScript
+   * per frame. In pull mode `read()` gives Frames (Annex B; keyframes carry
+   * their parameter sets) that a `Decoder` turns into pictures for an
+   * overlay, a re-encode or a preview. Timestamps follow the camera's RTP
+   * clock. A camera that drops or restarts is reconnected with back-off;
+   * reads meanwhile return null (a link just waits), and frames resume at the
+   * next keyframe, so a recording goes on with a gap and never breaks.
+   *
+   * The constructor connects and waits (up to `timeoutMs`) until the camera
+   * plays and its picture size is known. The password never appears in
+   * `url`, `stats()` or error messages.
+   * @throws TypeError ERR_INVALID_ARG for a URL that is not rtsp://... or a
+   *   bad option; Error ECONNREFUSED, ENOENT (unknown host, 404), ETIMEDOUT,
+   *   EACCES (credentials missing or refused), EPROTO (a malformed or
+   *   unexpected reply), ENOTSUP (no H.264/H.265 track, transport refused).
+   */
+  export class RtspSource {
+    constructor(url: string, options?: RtspSourceOptions);
+    /** The URL with its password masked. */
+    readonly url: string;
+    readonly codec: Codec;
+    /** Picture size from the sequence parameter set. */
+    readonly width: number;
+    readonly height: number;
+    /** The track as Mp4Writer / TsWriter take it: `new TsWriter(path, { video: src.video })`. */
+    readonly video: { codec: Codec; width: number; height: number; parameterSets?: ParameterSets };
+    /** The camera's G.711 track, or null (none, or `audio: false`). */
+    readonly audio: { codec: "alaw" | "ulaw"; sampleRate: number } | null;
+    /**
+     * The next video access unit, waiting up to `timeoutMs` (default 1000);
+     * null when none came (also while reconnecting).
+     * @throws ERR_BUSY while a link reads it.
+     */
+    read(timeoutMs?: number): Frame | null;
+    /** The next G.711 block (default: no wait); null when none is waiting. */
+    readAudio(timeoutMs?: number): Frame | null;
+    stats(): RtspSourceStats;
+    /** TEARDOWN and disconnect. Throws ERR_BUSY while linked. Idempotent. */
+    close(): void;
     [Symbol.dispose](): void;
   }
 }

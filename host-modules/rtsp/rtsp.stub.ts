@@ -332,3 +332,131 @@ export class RtspServer {
   declare [Symbol.dispose]: () => void;
 }
 Object.defineProperty(RtspServer.prototype, Symbol.dispose, { value: RtspServer.prototype.close, writable: true, configurable: true });
+
+// ------------------------------------------------------------------ RtspSource (source_js.c, client.c)
+//
+// What the stub can model without a network: the constructor's checks (the
+// URL, every option, in mod order) and its failure. The stub's world has no
+// cameras, so every well-formed URL is refused with ECONNREFUSED, as the
+// runtime refuses a port nobody listens on; no RtspSource object is ever
+// made, so read(), stats() and link(src, sinks) cannot be reached here. Test
+// an app's camera input on the runtime against a real server
+// (test/integration/rtsp-source.test.ts runs GStreamer's and ours).
+
+/** qcam_rtsp_url_parse: the masked URL, or null when it is not rtsp://... */
+function parseRtspUrl(url: string): string | null {
+  if (!/^rtsp:\/\//i.test(url)) return null;
+  for (const ch of url) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c <= 0x20 || c === 0x7f) return null;
+  }
+  const a = url.slice(7);
+  const slash = a.indexOf("/");
+  const auth = slash >= 0 ? a.slice(0, slash) : a;
+  const at = auth.lastIndexOf("@");
+  const pctOk = (s: string) => /^([^%]|%[0-9a-fA-F]{2})*$/.test(s) && !/%00/.test(s);
+  let hp = a;
+  let masked = "";
+  if (at >= 0) {
+    const info = auth.slice(0, at);
+    const colon = info.indexOf(":");
+    const user = colon >= 0 ? info.slice(0, colon) : info;
+    if (!pctOk(user) || user === "" || (colon >= 0 && !pctOk(info.slice(colon + 1)))) return null;
+    hp = a.slice(at + 1);
+    masked = `rtsp://${a.slice(0, Math.min(...[a.indexOf(":"), a.indexOf("@")].filter((i) => i >= 0)))}${colon >= 0 ? ":***" : ""}@${hp}`;
+  }
+  const hostPort = at >= 0 ? auth.slice(at + 1) : auth;
+  let host: string;
+  let port: string | null = null;
+  if (hostPort.startsWith("[")) {
+    const close = hostPort.indexOf("]");
+    if (close < 0) return null;
+    host = hostPort.slice(1, close);
+    const rest = hostPort.slice(close + 1);
+    if (rest !== "") {
+      if (!rest.startsWith(":")) return null;
+      port = rest.slice(1);
+    }
+  } else {
+    const colon = hostPort.indexOf(":");
+    host = colon >= 0 ? hostPort.slice(0, colon) : hostPort;
+    if (colon >= 0) port = hostPort.slice(colon + 1);
+  }
+  if (host === "" || new TextEncoder().encode(host).length >= 256) return null;
+  if (port !== null && (!/^\d{1,9}$/.test(port) || Number(port) < 1 || Number(port) > 65535)) return null;
+  return masked || `rtsp://${hp}`;
+}
+
+function sourceStr(o: Record<string, unknown>, name: string, cap: number): void {
+  const v = o[name];
+  if (v === undefined) return;
+  if (typeof v !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", `option \`${name}\` must be a string`);
+  if (new TextEncoder().encode(v).length >= cap || v.includes("\0") || /[\r\n]/.test(v))
+    throwQcam("RangeError", "ERR_INVALID_ARG", `option \`${name}\` must be at most ${cap - 1} characters, no line breaks`);
+}
+
+export class RtspSource {
+  constructor(url: string, options?: Api.RtspSourceOptions) {
+    const usage =
+      "new RtspSource(url: string, options?: {transport, user, password, timeoutMs, stallTimeoutMs, reconnectMinMs, reconnectMaxMs, queue, audio})";
+    if (arguments.length < 1 || typeof url !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+    const o = options as unknown;
+    if (o !== undefined && (!isObject(o) || typeof o === "function" || Array.isArray(o))) throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+    if (isObject(o)) {
+      checkKeys(o, "RtspSource", ["transport", "user", "password", "timeoutMs", "stallTimeoutMs", "reconnectMinMs", "reconnectMaxMs", "queue", "audio"]);
+      sourceStr(o, "transport", 8);
+      sourceStr(o, "user", 128);
+      sourceStr(o, "password", 128);
+      optUint(o, "timeoutMs", 5000, 100, 600000);
+      optUint(o, "stallTimeoutMs", 5000, 100, 600000);
+      const min = optUint(o, "reconnectMinMs", 500, 10, 600000);
+      const max = optUint(o, "reconnectMaxMs", 8000, 10, 600000);
+      optUint(o, "queue", 64, 1, 4096);
+      if (o.audio !== undefined && typeof o.audio !== "boolean") throwQcam("TypeError", "ERR_INVALID_ARG", "RtspSource audio must be a boolean");
+      const t = o.transport ?? "tcp";
+      if (t !== "tcp" && t !== "udp") throwQcam("RangeError", "ERR_INVALID_ARG", 'option `transport` must be "tcp" or "udp"');
+      if (max < min) throwQcam("RangeError", "ERR_INVALID_ARG", "option `reconnectMaxMs` must be at least reconnectMinMs");
+    }
+    const masked = parseRtspUrl(url);
+    if (masked === null) throwQcam("TypeError", "ERR_INVALID_ARG", "RtspSource: the URL must be rtsp://[user[:password]@]host[:port]/path");
+    throw errnoError("ECONNREFUSED", `RtspSource: ${masked}: cannot connect`);
+  }
+  get url(): string {
+    return noSource();
+  }
+  get codec(): "h264" | "h265" {
+    return noSource();
+  }
+  get width(): number {
+    return noSource();
+  }
+  get height(): number {
+    return noSource();
+  }
+  get video(): Api.RtspSource["video"] {
+    return noSource();
+  }
+  get audio(): Api.RtspSource["audio"] {
+    return noSource();
+  }
+  read(_timeoutMs?: number): Frame | null {
+    return noSource();
+  }
+  readAudio(_timeoutMs?: number): Frame | null {
+    return noSource();
+  }
+  stats(): Api.RtspSourceStats {
+    return noSource();
+  }
+  close(): void {
+    noSource();
+  }
+  declare [Symbol.dispose]: () => void;
+}
+Object.defineProperty(RtspSource.prototype, Symbol.dispose, { value: RtspSource.prototype.close, writable: true, configurable: true });
+
+/** Every method of an RtspSource the stub never made: as C for a foreign `this`. */
+function noSource(): never {
+  throwQcam("TypeError", "ERR_WRONG_THIS", "expected a RtspSource");
+}
+Object.defineProperty(RtspSource.prototype, Symbol.toStringTag, { value: "RtspSource", configurable: true });

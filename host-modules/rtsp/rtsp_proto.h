@@ -204,4 +204,112 @@ int qcam_rtp_depack_push(qcam_rtp_depack *d, const uint8_t *pkt, size_t len);
 int qcam_rtcp_sender_report(uint8_t *out, size_t cap, const qcam_rtp_stream *s, uint64_t ntp,
                             uint32_t rtp_ts, const char *cname);
 
+/* ---- the client side (RtspSource, client.c) ----------------------------------
+ * The reverse of the server's half: responses are parsed, requests built,
+ * challenges answered, session descriptions read. Pure, bounded, no
+ * allocation; fuzzed by host-modules/rtsp/fuzz_client.c; tested by the same
+ * tables as the server half (test/c/test_rtsp_proto.c: what one side builds
+ * the other side parses). */
+
+#define QCAM_RTSP_MAX_RESPONSE 16384 /* status line + headers + body (SDP) */
+
+typedef struct {
+    int status;              /* 100..999 */
+    const char *reason;
+    int cseq;                /* -1 when missing or not a number */
+    const qcam_rtsp_header *headers;
+    unsigned n_headers;
+    const uint8_t *body;     /* Content-Length bytes (NUL-terminated copy), or NULL */
+    size_t body_len;
+    /* private */
+    char text[QCAM_RTSP_MAX_RESPONSE + 1];
+    qcam_rtsp_header header_store[QCAM_RTSP_MAX_HEADERS];
+} qcam_rtsp_reply;
+
+/* Parse one response at the front of buf[0..len):
+ *   > 0 bytes consumed, *res filled; 0 incomplete (never when len >=
+ *   QCAM_RTSP_MAX_RESPONSE); -1 malformed (not "RTSP/1.0 nnn ..", a bad
+ *   header line, too many headers, a bad Content-Length); -2 too big. */
+int qcam_rtsp_parse_reply(const uint8_t *buf, size_t len, qcam_rtsp_reply *res);
+/* The value of header `name` (case-insensitive), the `nth` one (0: first), or NULL. */
+const char *qcam_rtsp_reply_header(const qcam_rtsp_reply *res, const char *name, unsigned nth);
+
+/* "<METHOD> <uri> RTSP/1.0\r\nCSeq: n\r\nUser-Agent: qcam\r\n<extra>\r\n" into
+ * out[0..cap). `extra`: whole header lines, may be NULL. Length or -1 (does
+ * not fit, or a CR/LF/space in method or uri). */
+int qcam_rtsp_build_request(char *out, size_t cap, const char *method, const char *uri, int cseq,
+                            const char *extra);
+
+/* An rtsp:// URL: rtsp://[user[:password]@]host[:port][/path]. Userinfo is
+ * percent-decoded; host may be [v6]. `clean` is the URL without the userinfo
+ * (what goes on the wire), `masked` the URL with the password as "***" (what
+ * goes in logs and stats). 0, or -1 when it is not such a URL or does not fit. */
+typedef struct {
+    char user[128], password[128];
+    char host[256];
+    int port; /* 554 when not given */
+    char clean[1024], masked[1024];
+} qcam_rtsp_url;
+int qcam_rtsp_url_parse(const char *url, qcam_rtsp_url *out);
+
+/* A WWW-Authenticate value. */
+typedef struct {
+    bool digest;          /* false: Basic */
+    bool qop_auth;        /* qop offered and includes "auth" */
+    bool stale;
+    char realm[128], nonce[128], opaque[128];
+} qcam_rtsp_challenge;
+/* 0, or -1: malformed, or a scheme / algorithm we cannot answer (Digest with
+ * an algorithm other than MD5; qop without "auth"). */
+int qcam_rtsp_parse_challenge(const char *value, qcam_rtsp_challenge *out);
+/* The whole "Authorization: ...\r\n" line answering `c` for method and uri
+ * (RFC 7617 Basic; RFC 2617/7616 Digest, MD5, qop=auth with nc and cnonce
+ * when offered). Length, or -1 when it does not fit or a field cannot be quoted. */
+int qcam_rtsp_authorization(char *out, size_t cap, const qcam_rtsp_challenge *c, const char *user,
+                            const char *password, const char *method, const char *uri, uint32_t nc,
+                            const char *cnonce);
+
+/* What a client needs from a session description: the first H.264/H.265
+ * video track and the first PCMA/PCMU audio track. */
+#define QCAM_SDP_MAX_PARAMS 1024
+typedef struct {
+    qcam_codec video;         /* 0: none */
+    int video_pt;
+    uint32_t video_clock;     /* 90000 */
+    char video_control[512];
+    /* sprop parameter sets, decoded: each NAL unit without start code, in params[] */
+    uint8_t params[QCAM_SDP_MAX_PARAMS];
+    size_t vps_at, vps_len, sps_at, sps_len, pps_at, pps_len;
+    int audio;                /* 0, QCAM_SDP_PCMA, QCAM_SDP_PCMU */
+    int audio_pt;
+    uint32_t audio_rate;
+    char audio_control[512];
+    char session_control[512]; /* session-level a=control, "" when absent */
+} qcam_sdp_info;
+/* 0, or -1 when there is no video track we can take (or the text is malformed). */
+int qcam_sdp_parse(const char *sdp, size_t len, qcam_sdp_info *out);
+/* Standard base64 (padding optional) into out[0..cap): length or -1. */
+int qcam_base64_decode(uint8_t *out, size_t cap, const char *in, size_t len);
+
+/* A track's URL from the base (Content-Base / Content-Location / the request
+ * URL) and its a=control (RFC 2326 C.1.1): absolute, "*", or relative. -1 when it does not fit. */
+int qcam_rtsp_control_url(char *out, size_t cap, const char *base, const char *control);
+
+/* "Session: <id>[;timeout=<s>]": the id into id[cap], *timeout_s (60 when
+ * absent). 0 or -1. */
+int qcam_rtsp_parse_session(const char *value, char *id, size_t cap, unsigned *timeout_s);
+
+/* The reply's Transport: what the server chose. */
+typedef struct {
+    bool tcp;
+    int interleaved[2];  /* -1 when absent */
+    int server_port[2];  /* -1 when absent */
+    bool has_ssrc;
+    uint32_t ssrc;
+} qcam_rtsp_transport_reply;
+int qcam_rtsp_parse_transport_reply(const char *value, qcam_rtsp_transport_reply *out);
+
+/* The first sender report in a compound RTCP packet: 1 (filled), 0 (none), -1 malformed. */
+int qcam_rtcp_parse_sr(const uint8_t *pkt, size_t len, uint32_t *ssrc, uint64_t *ntp, uint32_t *rtp_ts);
+
 #endif

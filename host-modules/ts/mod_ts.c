@@ -3,6 +3,7 @@
  * Mp4Writer). */
 #include "../modules.h"
 #include "../media/writer_js.h"
+#include "ts_remux.h"
 #include "ts_write.h"
 
 static int ts_open(qcam_fs_card *card, const qcam_writer_config *cfg, qcam_sink **out)
@@ -41,8 +42,20 @@ static const qcam_writer_class ts_writer_class = {
     .close = ts_close,
 };
 
+/* remux(input, output, {fps, codec}): as qcam:mp4's, into MPEG-TS (media/writer_js.c). */
+static JSValue js_remux(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    return qcam_remux_js(ctx, argc, argv, qcam_ts_remux);
+}
+
+static const JSCFunctionListEntry ts_funcs[] = {
+    JS_CFUNC_DEF("remux", 2, js_remux),
+};
+
 static int ts_module_init(JSContext *ctx, JSModuleDef *m)
 {
+    if (JS_SetModuleExportList(ctx, m, ts_funcs, 1) < 0) return -1;
     return qcam_writer_class_init(ctx, m, QCAM_WRITER_TS, &ts_writer_class);
 }
 
@@ -51,5 +64,6 @@ JSModuleDef *qcam_mod_ts_init(JSContext *ctx, const char *name)
     JSModuleDef *m = JS_NewCModule(ctx, name, ts_module_init);
     if (!m) return NULL;
     JS_AddModuleExport(ctx, m, "TsWriter");
+    JS_AddModuleExportList(ctx, m, ts_funcs, 1);
     return m;
 }

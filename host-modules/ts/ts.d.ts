@@ -99,4 +99,36 @@ declare module "qcam:ts" {
     close(): TsSegmentInfo | undefined;
     [Symbol.dispose](): void;
   }
+
+  export interface TsRemuxOptions {
+    /** Frames per second (an elementary stream has no timestamps), 0 < fps <= 240. Default 30. */
+    fps?: number;
+    /** Default: from the input's extension (.h264/.264/.avc, .h265/.265/.hevc). */
+    codec?: Codec;
+  }
+
+  export interface TsRemuxResult {
+    frames: number;
+    keyframes: number;
+    /** Access units before the first keyframe with parameter sets (not decodable): left out. */
+    dropped: number;
+    /** Seconds: frames / fps. */
+    duration: number;
+    /** Bytes of the TS file. */
+    size: number;
+    codec: Codec;
+    width: number;
+    height: number;
+  }
+
+  /**
+   * Turn a finished H.264 / H.265 elementary stream into MPEG-TS in one pass
+   * (qcam:mp4's `remux`, for TS): the same packets a TsWriter writes, but one
+   * sync at the end instead of one per second of video; written beside
+   * `output` and renamed over it, so a failure leaves nothing behind.
+   * @throws TypeError ERR_INVALID_ARG (bad arguments, unknown option, codec
+   *   not given and not in the name); Error EBADMSG (no keyframe with usable
+   *   parameter sets); POSIX codes from storage (ENOENT, ENOSPC, ...).
+   */
+  export function remux(input: string, output: string, options?: TsRemuxOptions): TsRemuxResult;
 }

@@ -12,8 +12,8 @@ import type * as Api from "qcam:ts";
 import type { Frame } from "qcam:video";
 import type * as Self from "./ts.stub.ts";
 import "qcam:video";
-import { open as fsOpen, remove as fsRemove, stat as fsStat, type File as FsFile } from "qcam:fs";
-import { findParams, parseH264Sps, parseH265Sps } from "../../build/testing/annexb.ts";
+import { open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, stat as fsStat, type File as FsFile } from "qcam:fs";
+import { annexbInit, classify, findParams, parseH264Sps, parseH265Sps, splitAus } from "../../build/testing/annexb.ts";
 import { provide, providerOf, type LinkSink, type Packet } from "../../build/testing/media.ts";
 import { checkKeys, conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 import { ERRNO } from "../../build/testing/errors.ts";
@@ -630,3 +630,107 @@ export class TsWriter {
 }
 Object.defineProperty(TsWriter.prototype, "kind", { value: "ts", configurable: true, writable: false, enumerable: false });
 Object.defineProperty(TsWriter.prototype, Symbol.dispose, { value: TsWriter.prototype.close, writable: true, configurable: true });
+
+// ------------------------------------------------------------------ remux (ts_remux.c)
+
+/** remux(): the same packets as qcam_ts_remux (the whole input read at once: memory is not modelled), written beside the output and renamed over it. */
+export function remux(input: string, output: string, ...rest: [options?: Api.TsRemuxOptions]): Api.TsRemuxResult {
+  const options = rest[0];
+  const usage = 'remux(input: string, output: string, options?: {fps?: number, codec?: "h264" | "h265"})';
+  if (arguments.length < 2) throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+  let fps = 30;
+  let codec: "h264" | "h265" | undefined;
+  if (options !== undefined) {
+    if (!isObject(options)) throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+    const o = options as Record<string, unknown>;
+    checkKeys(o, "remux", ["fps", "codec"]);
+    if (o.fps !== undefined) {
+      const num = typeof o.fps === "number";
+      if (!num || !((o.fps as number) > 0 && (o.fps as number) <= 240))
+        throwQcam(num ? "RangeError" : "TypeError", "ERR_INVALID_ARG", "remux: fps must be a number (0 < fps <= 240)");
+      fps = o.fps as number;
+    }
+    if (o.codec !== undefined) {
+      if (o.codec !== "h264" && o.codec !== "h265") throwQcam("TypeError", "ERR_INVALID_ARG", 'remux: codec must be "h264" or "h265"');
+      codec = o.codec as "h264" | "h265";
+    }
+  }
+  for (const p of [input, output]) {
+    if (typeof p !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", usage);
+    if (p.includes("\0")) throwQcam("TypeError", "ERR_INVALID_ARG", "remux: a path contains a NUL byte");
+  }
+  if (!codec) {
+    const dot = input.lastIndexOf(".");
+    const ext = dot >= 0 && !input.slice(dot).includes("/") ? input.slice(dot) : "";
+    codec = [".h264", ".264", ".avc"].includes(ext) ? "h264" : [".h265", ".265", ".hevc"].includes(ext) ? "h265" : undefined;
+  }
+  if (!codec) throwQcam("TypeError", "ERR_INVALID_ARG", 'remux: cannot tell the codec from the file name: pass {codec: "h264" | "h265"}');
+  const c = codec!;
+  const failed = (e: unknown): never => {
+    throw errnoOf(codeOf(e), `cannot remux ${input} to ${output}`);
+  };
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fsReadFile(input));
+  } catch (e) {
+    return failed(e);
+  }
+  const mux = new Mux(c);
+  const st = annexbInit(c);
+  const chunks: Uint8Array[] = [];
+  let size = 0, frames = 0, keyframes = 0, dropped = 0, width = 0, height = 0;
+  let ps: Uint8Array | null = null;
+  for (const au of splitAus(c, bytes)) {
+    const ai = classify(st, au);
+    if (ai.keyframe && ai.hasParams) {
+      const p = findParams(c, au);
+      const sps = p.sps && p.pps && (c === "h264" || p.vps) ? (c === "h264" ? parseH264Sps(p.sps) : parseH265Sps(p.sps)) : null;
+      if (sps && sps.width > 0) {
+        ps = annexB(p.vps, p.sps, p.pps);
+        width = sps.width;
+        height = sps.height;
+      }
+    }
+    if (ai.type === "header") continue;
+    if (!ps) {
+      dropped++;
+      continue;
+    }
+    const extra = ai.keyframe && !ai.hasParams ? ps : null;
+    const out = new Uint8Array(Mux.bound(au.length, extra ? extra.length : 0));
+    const n = mux.au(au, extra, Math.round((frames * 90000) / fps), ai.keyframe, out, 0);
+    chunks.push(out.subarray(0, n));
+    size += n;
+    frames++;
+    if (ai.keyframe) keyframes++;
+  }
+  if (!frames)
+    throwQcam("Error", "EBADMSG", `no keyframe with usable parameter sets in ${input} (not an ${c === "h264" ? "H.264" : "H.265"} elementary stream, or cut before its first picture)`);
+  const slash = output.lastIndexOf("/");
+  const dir = slash > 0 ? output.slice(0, slash) : "/";
+  const base = output.slice(slash + 1);
+  if (!base) failed(Object.assign(new Error("a folder"), { code: "EISDIR" }));
+  const tmp = `${dir === "/" ? "" : dir}/.${base}.remux`;
+  let f: FsFile | null = null; // (a writer's open makes missing folders)
+  try {
+    f = fsOpen(tmp, "w");
+    let at = 0;
+    for (const ch of chunks) {
+      f.write(ch, at);
+      at += ch.length;
+    }
+    f.close();
+    f = null;
+    fsRename(tmp, output);
+  } catch (e) {
+    try {
+      f?.close();
+      fsRemove(tmp);
+    } catch {
+      /* not made, or gone already */
+    }
+    failed(e);
+  }
+  return { frames, keyframes, dropped, duration: frames / fps, size, codec: c, width, height };
+}
+

@@ -7,7 +7,9 @@
  *                            per group, failures on stderr, exit 1 on any
  *                            groups: md5 digest request interleaved transport
  *                            response sdp base64 rtp-table rtp-loss rtp-depack
- *                            audio rtcp
+ *                            audio rtcp reply client-auth client-sdp
+ *                            client-misc (the client half: what one side
+ *                            builds, the other parses)
  *   send <h264|h265> <file> <port> [mtu] [fps] [loops]
  *                            an Annex B file, access unit by access unit,
  *                            packetized and sent over UDP to 127.0.0.1:<port>
@@ -1318,6 +1320,323 @@ static void t_rtcp(void)
     EQ_INT(qcam_rtcp_sender_report(out, sizeof out, &s, 0, 0, long_name), -1);
 }
 
+/* ---- the client half: what one side builds, the other parses --------------------------- */
+
+static qcam_rtsp_reply reply;
+
+static int parse_reply_s(const char *text)
+{
+    size_t n = strlen(text);
+    uint8_t *b = dup_exact(text, n);
+    int r = qcam_rtsp_parse_reply(b, n, &reply);
+    free(b);
+    return r;
+}
+
+static void t_reply(void)
+{
+    /* Both directions: the server's responses parse back to what was built. */
+    static const struct {
+        int code, cseq;
+        const char *extra, *body;
+    } built[] = {
+        {200, 1, "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER\r\n", NULL},
+        {200, 2, "Content-Type: application/sdp\r\nContent-Base: rtsp://h/live/\r\n", "v=0\r\ns=x\r\n"},
+        {401, 3, "WWW-Authenticate: Digest realm=\"qcam\", nonce=\"abc\"\r\nWWW-Authenticate: Basic realm=\"qcam\"\r\n", NULL},
+        {404, 999999999, NULL, NULL},
+        {461, -1, NULL, NULL},
+        {200, 7, "Session: 12345678;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n", NULL},
+    };
+    char buf[1024];
+    for (size_t i = 0; i < sizeof built / sizeof built[0]; i++) {
+        size_t bl = built[i].body ? strlen(built[i].body) : 0;
+        int n = qcam_rtsp_response(buf, sizeof buf, built[i].code, built[i].cseq, built[i].extra, built[i].body, bl);
+        CHECK(n > 0);
+        uint8_t *b = dup_exact(buf, (size_t)n);
+        EQ_INT(qcam_rtsp_parse_reply(b, (size_t)n, &reply), n);
+        EQ_INT(reply.status, built[i].code);
+        EQ_INT(reply.cseq, built[i].cseq);
+        EQ_STR(reply.reason, qcam_rtsp_reason(built[i].code));
+        EQ_INT(reply.body_len, bl);
+        if (bl) CHECK(memcmp(reply.body, built[i].body, bl) == 0);
+        /* Every prefix is incomplete. */
+        for (size_t k = 0; k < (size_t)n; k++) {
+            uint8_t *pfx = dup_exact(buf, k);
+            int r = qcam_rtsp_parse_reply(pfx, k, &reply);
+            CHECKF(r == 0, "prefix %zu of reply %zu: %d", k, i, r);
+            free(pfx);
+        }
+        free(b);
+    }
+    EQ_INT(parse_reply_s("RTSP/1.0 401 Unauthorized\r\nCSeq: 3\r\nWWW-Authenticate: Digest realm=\"a\"\r\nwww-authenticate: Basic realm=\"b\"\r\n\r\n") > 0, 1);
+    EQ_STR(qcam_rtsp_reply_header(&reply, "WWW-Authenticate", 0), "Digest realm=\"a\"");
+    EQ_STR(qcam_rtsp_reply_header(&reply, "WWW-Authenticate", 1), "Basic realm=\"b\"");
+    CHECK(qcam_rtsp_reply_header(&reply, "WWW-Authenticate", 2) == NULL);
+    /* Malformed and odd replies. */
+    static const struct {
+        const char *text;
+        int want; /* -1 malformed, 0 incomplete, 1 whole */
+    } rows[] = {
+        {"HTTP/1.1 200 OK\r\n\r\n", -1},
+        {"RTSP/1.0 20 OK\r\n\r\n", -1},
+        {"RTSP/1.0 2000 OK\r\n\r\n", -1},
+        {"RTSP/1.0 099 Low\r\n\r\n", -1},
+        {"RTSP/1.0 200\r\n\r\n", 1},
+        {"RTSP/1.0 200 OK\r\nBad Header\r\n\r\n", -1},
+        {"RTSP/1.0 200 OK\r\n: empty\r\n\r\n", -1},
+        {"RTSP/1.0 200 OK\r\nContent-Length: x\r\n\r\n", -1},
+        {"RTSP/1.0 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc", -1},
+        {"RTSP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nabc", 0},
+        {"RTSP/1.0 200 OK\r\nCSeq: 1\r\n folded\r\n\r\n", 1},
+        {" folded\r\n\r\n", -1},
+        {"RTSP/1.0 200 OK\nCSeq: 4\n\n", 1},
+        {"RTSP/1.0 200 OK\r\nX: a\rb\r\n\r\n", -1},
+        {"RTSP/1.0 200 OK\r\n", 0},
+        {"RTSP/1.0 200 OK\r\nContent-Length: 99999\r\n\r\n", -2},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int r = parse_reply_s(rows[i].text);
+        int got = r > 0 ? 1 : r;
+        CHECKF(got == rows[i].want, "row %zu: %d, want %d", i, r, rows[i].want);
+    }
+    /* Too many headers; too big. */
+    char big[QCAM_RTSP_MAX_RESPONSE + 64];
+    size_t bl = (size_t)snprintf(big, sizeof big, "RTSP/1.0 200 OK\r\n");
+    for (int i = 0; i <= QCAM_RTSP_MAX_HEADERS; i++) bl += (size_t)snprintf(big + bl, sizeof big - bl, "X%d: y\r\n", i);
+    snprintf(big + bl, sizeof big - bl, "\r\n");
+    EQ_INT(parse_reply_s(big), -1);
+    memset(big, 'a', sizeof big - 1);
+    memcpy(big, "RTSP/1.0 200 OK\r\nX: ", 20);
+    big[sizeof big - 1] = '\0';
+    EQ_INT(parse_reply_s(big), -2);
+
+    /* The client's requests parse as the server parses them. */
+    static const char *const methods[] = {"OPTIONS", "DESCRIBE", "SETUP", "PLAY", "GET_PARAMETER", "TEARDOWN"};
+    for (size_t i = 0; i < 6; i++) {
+        int n = qcam_rtsp_build_request(buf, sizeof buf, methods[i], "rtsp://127.0.0.1:8554/live/track0", (int)i + 1,
+                                        "Session: 1234\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+        CHECK(n > 0);
+        EQ_INT(parse(buf, (size_t)n), n);
+        EQ_INT(req.method, (int)i == 4 ? QCAM_RTSP_GET_PARAMETER : (int)i == 5 ? QCAM_RTSP_TEARDOWN : (int)i + 1);
+        EQ_INT(req.cseq, (int)i + 1);
+        EQ_STR(req.uri, "rtsp://127.0.0.1:8554/live/track0");
+        EQ_STR(qcam_rtsp_header_get(&req, "Session"), "1234");
+        qcam_rtsp_transport t;
+        EQ_INT(qcam_rtsp_parse_transport(qcam_rtsp_header_get(&req, "Transport"), &t), 0);
+        CHECK(t.tcp && t.interleaved[0] == 0 && t.interleaved[1] == 1);
+    }
+    EQ_INT(qcam_rtsp_build_request(buf, sizeof buf, "PLAY", "rtsp://a b", 1, NULL), -1);
+    EQ_INT(qcam_rtsp_build_request(buf, sizeof buf, "PLAY\r\n", "rtsp://a", 1, NULL), -1);
+    EQ_INT(qcam_rtsp_build_request(buf, 20, "PLAY", "rtsp://a", 1, NULL), -1);
+}
+
+static void t_client_auth(void)
+{
+    /* The server's challenge, answered by the client, passes the server's check. */
+    char line[512], auth[2048];
+    const char *nonce = "0123456789abcdef0123456789abcdef";
+    int n = qcam_digest_challenge(line, sizeof line, "qcam", nonce);
+    CHECK(n > 0);
+    const char *v = line + strlen("WWW-Authenticate: ");
+    line[n - 2] = '\0';
+    qcam_rtsp_challenge c;
+    EQ_INT(qcam_rtsp_parse_challenge(v, &c), 0);
+    CHECK(c.digest && !c.qop_auth);
+    EQ_STR(c.realm, "qcam");
+    EQ_STR(c.nonce, nonce);
+    static const char *const methods[] = {"DESCRIBE", "SETUP", "PLAY"};
+    for (int i = 0; i < 3; i++) {
+        n = qcam_rtsp_authorization(auth, sizeof auth, &c, "admin", "pa:ss word", methods[i], "rtsp://h/live", 1, "c0ffee");
+        CHECK(n > 0);
+        CHECK(strncmp(auth, "Authorization: Digest ", 22) == 0);
+        auth[n - 2] = '\0';
+        EQ_INT(qcam_digest_check(auth + 15, methods[i], "admin", "pa:ss word", "qcam", nonce), 1);
+        EQ_INT(qcam_digest_check(auth + 15, methods[i], "admin", "wrong", "qcam", nonce), 0);
+        EQ_INT(qcam_digest_check(auth + 15, "TEARDOWN", "admin", "pa:ss word", "qcam", nonce), 0);
+    }
+    /* qop=auth (RFC 7616) with nc and cnonce: the server's check takes it. */
+    EQ_INT(qcam_rtsp_parse_challenge("Digest realm=\"r\", nonce=\"n1\", qop=\"auth,auth-int\", algorithm=MD5, opaque=\"op\"", &c), 0);
+    CHECK(c.qop_auth);
+    EQ_STR(c.opaque, "op");
+    n = qcam_rtsp_authorization(auth, sizeof auth, &c, "u", "p", "PLAY", "rtsp://h/x", 2, "abcd");
+    CHECK(n > 0 && strstr(auth, "nc=00000002") && strstr(auth, "cnonce=\"abcd\"") && strstr(auth, "opaque=\"op\""));
+    auth[n - 2] = '\0';
+    EQ_INT(qcam_digest_check(auth + 15, "PLAY", "u", "p", "r", "n1"), 1);
+    /* RFC 2617 3.5's example response (qop=auth, MD5). */
+    EQ_INT(qcam_rtsp_parse_challenge("Digest realm=\"testrealm@host.com\", qop=\"auth,auth-int\", "
+                                     "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"",
+                                     &c),
+           0);
+    n = qcam_rtsp_authorization(auth, sizeof auth, &c, "Mufasa", "Circle Of Life", "GET", "/dir/index.html", 1, "0a4f113b");
+    CHECK(n > 0 && strstr(auth, "response=\"6629fae49393a05397450978507c4ef1\""));
+    /* Basic (RFC 7617's example). */
+    EQ_INT(qcam_rtsp_parse_challenge("Basic realm=\"WallyWorld\"", &c), 0);
+    CHECK(!c.digest);
+    n = qcam_rtsp_authorization(auth, sizeof auth, &c, "Aladdin", "open sesame", "DESCRIBE", "rtsp://h/", 1, "x");
+    EQ_STR(auth, "Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n");
+    /* What cannot be answered. */
+    static const char *const bad[] = {"Bearer x", "Digest realm=\"r\"", "Digest nonce=\"n\", algorithm=SHA-256",
+                                      "Digest nonce=\"n\", qop=\"auth-int\"", "Digest nonce=\"unterminated", "", "Digest nonce=n, =x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECKF(qcam_rtsp_parse_challenge(bad[i], &c) == -1, "bad[%zu]", i);
+    /* Fields that cannot be quoted are refused, not sent. */
+    EQ_INT(qcam_rtsp_parse_challenge("Digest nonce=\"n\"", &c), 0);
+    EQ_INT(qcam_rtsp_authorization(auth, sizeof auth, &c, "us\"er", "p", "PLAY", "rtsp://h/", 1, "x"), -1);
+    EQ_INT(qcam_rtsp_authorization(auth, 40, &c, "user", "p", "PLAY", "rtsp://h/", 1, "x"), -1);
+}
+
+static void t_client_sdp(void)
+{
+    /* Our server's session descriptions parse back to their tracks and parameter sets. */
+    char sdp[2048];
+    for (int codec = QCAM_CODEC_H264; codec <= QCAM_CODEC_H265; codec++) {
+        for (int audio = 0; audio <= QCAM_SDP_PCMU; audio++) {
+            qcam_sdp_stream st = {.codec = (qcam_codec)codec, .audio = audio, .audio_rate = audio == QCAM_SDP_PCMU ? 16000 : 8000};
+            if (codec == QCAM_CODEC_H264) {
+                st.sps = SPS264, st.sps_len = sizeof SPS264, st.pps = PPS264, st.pps_len = sizeof PPS264;
+            } else {
+                st.vps = VPS265, st.vps_len = sizeof VPS265, st.sps = SPS265, st.sps_len = sizeof SPS265;
+                st.pps = PPS265, st.pps_len = sizeof PPS265;
+            }
+            int n = qcam_sdp_build(sdp, sizeof sdp, &st, 42, "127.0.0.1");
+            CHECK(n > 0);
+            qcam_sdp_info in;
+            char *b = (char *)dup_exact(sdp, (size_t)n);
+            EQ_INT(qcam_sdp_parse(b, (size_t)n, &in), 0);
+            free(b);
+            EQ_INT(in.video, codec);
+            EQ_INT(in.video_pt, 96);
+            EQ_INT(in.video_clock, 90000);
+            EQ_STR(in.video_control, "track0");
+            EQ_STR(in.session_control, "*");
+            EQ_INT(in.sps_len, st.sps_len);
+            CHECK(memcmp(in.params + in.sps_at, st.sps, st.sps_len) == 0);
+            EQ_INT(in.pps_len, st.pps_len);
+            CHECK(memcmp(in.params + in.pps_at, st.pps, st.pps_len) == 0);
+            EQ_INT(in.vps_len, st.vps_len);
+            if (st.vps_len) CHECK(memcmp(in.params + in.vps_at, st.vps, st.vps_len) == 0);
+            EQ_INT(in.audio, audio);
+            if (audio) {
+                EQ_INT(in.audio_rate, st.audio_rate);
+                EQ_INT(in.audio_pt, st.audio_rate == 8000 ? (audio == QCAM_SDP_PCMA ? 8 : 0) : 97);
+                EQ_STR(in.audio_control, "track1");
+            }
+        }
+    }
+    /* A GStreamer-like description: dynamic type 97, sprop with three sets, absolute control. */
+    static const char gst[] =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=Session\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=control:*\r\n"
+        "m=audio 0 RTP/AVP 0\r\na=control:rtsp://h/live/stream=1\r\n"
+        "m=video 0 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n"
+        "a=fmtp:97 packetization-mode=1;profile-level-id=42c01e;sprop-parameter-sets=Z0LAHtkAoEf+yA==,aM48gA==,aM48gA==\r\n"
+        "a=control:rtsp://h/live/stream=0\r\n";
+    qcam_sdp_info in;
+    EQ_INT(qcam_sdp_parse(gst, sizeof gst - 1, &in), 0);
+    EQ_INT(in.video, QCAM_CODEC_H264);
+    EQ_INT(in.video_pt, 97);
+    EQ_INT(in.sps_len, sizeof SPS264);
+    EQ_INT(in.pps_len, sizeof PPS264);
+    EQ_STR(in.video_control, "rtsp://h/live/stream=0");
+    EQ_INT(in.audio, QCAM_SDP_PCMU);
+    EQ_STR(in.audio_control, "rtsp://h/live/stream=1");
+    /* No usable video. */
+    static const char *const none[] = {"", "v=0\r\nm=audio 0 RTP/AVP 8\r\n", "v=0\r\nm=video 0 RTP/AVP 26\r\na=rtpmap:26 JPEG/90000\r\n",
+                                       "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:97 H264/90000\r\n", "v=0\r\nm=video 0 RTP/SAVP 96\r\na=rtpmap:96 H264/90000\r\n"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+        CHECKF(qcam_sdp_parse(none[i], strlen(none[i]), &in) == -1, "none[%zu]", i);
+    /* Broken base64 is skipped, not fatal. */
+    static const char brk[] = "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 sprop-parameter-sets=!!!,aM48gA==\r\n";
+    EQ_INT(qcam_sdp_parse(brk, sizeof brk - 1, &in), 0);
+    EQ_INT(in.sps_len, 0);
+    EQ_INT(in.pps_len, sizeof PPS264);
+    uint8_t dec[8];
+    EQ_INT(qcam_base64_decode(dec, sizeof dec, "QWxh", 4), 3);
+    EQ_INT(qcam_base64_decode(dec, sizeof dec, "QWx", 3), 2);
+    EQ_INT(qcam_base64_decode(dec, sizeof dec, "Q", 1), -1);
+    EQ_INT(qcam_base64_decode(dec, 2, "QWxh", 4), -1);
+}
+
+static void t_client_misc(void)
+{
+    static const struct {
+        const char *url;
+        int ok;
+        const char *user, *password, *host;
+        int port;
+        const char *clean, *masked;
+    } urls[] = {
+        {"rtsp://127.0.0.1:8554/live", 0, "", "", "127.0.0.1", 8554, "rtsp://127.0.0.1:8554/live", "rtsp://127.0.0.1:8554/live"},
+        {"rtsp://cam/stream1", 0, "", "", "cam", 554, "rtsp://cam/stream1", "rtsp://cam/stream1"},
+        {"RTSP://admin:se%40cret@10.0.0.2/h264?ch=1", 0, "admin", "se@cret", "10.0.0.2", 554, "rtsp://10.0.0.2/h264?ch=1",
+         "rtsp://admin:***@10.0.0.2/h264?ch=1"},
+        {"rtsp://admin@[::1]:10554/", 0, "admin", "", "::1", 10554, "rtsp://[::1]:10554/", "rtsp://admin@[::1]:10554/"},
+        {"rtsp://u:p:q@h", 0, "u", "p:q", "h", 554, "rtsp://h", "rtsp://u:***@h"},
+        {"http://h/x", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://h:0/x", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://h:70000/x", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://h:x/", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://h /x", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://:p@h/", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://u:%zz@h/", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://u:%00@h/", -1, 0, 0, 0, 0, 0, 0},
+        {"rtsp://[::1/", -1, 0, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        qcam_rtsp_url u;
+        int r = qcam_rtsp_url_parse(urls[i].url, &u);
+        CHECKF(r == urls[i].ok, "url %s: %d", urls[i].url, r);
+        if (r || urls[i].ok) continue;
+        EQ_STR(u.user, urls[i].user);
+        EQ_STR(u.password, urls[i].password);
+        EQ_STR(u.host, urls[i].host);
+        EQ_INT(u.port, urls[i].port);
+        EQ_STR(u.clean, urls[i].clean);
+        EQ_STR(u.masked, urls[i].masked);
+        if (urls[i].password[0]) CHECK(strstr(u.masked, urls[i].password) == NULL);
+    }
+    char out[256];
+    static const struct {
+        const char *base, *control, *want;
+    } ctl[] = {{"rtsp://h/live", "track0", "rtsp://h/live/track0"}, {"rtsp://h/live/", "track0", "rtsp://h/live/track0"},
+               {"rtsp://h/live", "*", "rtsp://h/live"},         {"rtsp://h/live", "", "rtsp://h/live"},
+               {"rtsp://h/live", "rtsp://o/x", "rtsp://o/x"},    {"rtsp://h/live/", "/stream=0", "rtsp://h/live/stream=0"}};
+    for (size_t i = 0; i < sizeof ctl / sizeof ctl[0]; i++) {
+        EQ_INT(qcam_rtsp_control_url(out, sizeof out, ctl[i].base, ctl[i].control), 0);
+        EQ_STR(out, ctl[i].want);
+    }
+    EQ_INT(qcam_rtsp_control_url(out, 8, "rtsp://h/live", "track0"), -1);
+    char id[64];
+    unsigned t;
+    EQ_INT(qcam_rtsp_parse_session("12345678;timeout=30", id, sizeof id, &t), 0);
+    EQ_STR(id, "12345678");
+    EQ_INT(t, 30);
+    EQ_INT(qcam_rtsp_parse_session(" abc", id, sizeof id, &t), 0);
+    EQ_STR(id, "abc");
+    EQ_INT(t, 60);
+    EQ_INT(qcam_rtsp_parse_session(";timeout=3", id, sizeof id, &t), -1);
+    EQ_INT(qcam_rtsp_parse_session("0123456789", id, 5, &t), -1);
+    qcam_rtsp_transport_reply tr;
+    EQ_INT(qcam_rtsp_parse_transport_reply("RTP/AVP/TCP;unicast;interleaved=2-3;ssrc=DEADBEEF;mode=\"PLAY\"", &tr), 0);
+    CHECK(tr.tcp && tr.interleaved[0] == 2 && tr.interleaved[1] == 3 && tr.has_ssrc && tr.ssrc == 0xdeadbeef);
+    EQ_INT(qcam_rtsp_parse_transport_reply("RTP/AVP;unicast;client_port=5000-5001;server_port=6970-6971", &tr), 0);
+    CHECK(!tr.tcp && tr.server_port[0] == 6970 && tr.server_port[1] == 6971 && tr.interleaved[0] == -1);
+    EQ_INT(qcam_rtsp_parse_transport_reply("RAW/RAW/UDP;unicast", &tr), -1);
+    EQ_INT(qcam_rtsp_parse_transport_reply("RTP/AVP/TCP;interleaved=x", &tr), -1);
+    EQ_INT(qcam_rtsp_parse_transport_reply("RTP/AVP;ssrc=123456789", &tr), -1);
+    /* The server's sender report, read back. */
+    qcam_rtp_stream s = {.ssrc = 0x11223344};
+    uint8_t sr[128];
+    int n = qcam_rtcp_sender_report(sr, sizeof sr, &s, 0xe123456789abcdefull, 0x01020304, "qcam");
+    uint32_t ssrc, ts;
+    uint64_t ntp;
+    EQ_INT(qcam_rtcp_parse_sr(sr, (size_t)n, &ssrc, &ntp, &ts), 1);
+    CHECK(ssrc == 0x11223344 && ntp == 0xe123456789abcdefull && ts == 0x01020304);
+    EQ_INT(qcam_rtcp_parse_sr(sr + 28, (size_t)n - 28, &ssrc, &ntp, &ts), 0); /* SDES alone */
+    EQ_INT(qcam_rtcp_parse_sr(sr, 20, &ssrc, &ntp, &ts), -1);
+    sr[0] = 0x40;
+    EQ_INT(qcam_rtcp_parse_sr(sr, (size_t)n, &ssrc, &ntp, &ts), -1);
+}
+
 /* ---- the modes ------------------------------------------------------------------------ */
 
 static const struct {
@@ -1328,7 +1647,8 @@ static const struct {
     {"interleaved", t_interleaved}, {"transport", t_transport}, {"response", t_response},
     {"base64", t_base64},     {"sdp", t_sdp},             {"rtp-table", t_rtp_table},
     {"rtp-loss", t_rtp_loss}, {"rtp-depack", t_rtp_depack}, {"audio", t_audio},
-    {"rtcp", t_rtcp},
+    {"rtcp", t_rtcp},         {"reply", t_reply},         {"client-auth", t_client_auth},
+    {"client-sdp", t_client_sdp}, {"client-misc", t_client_misc},
 };
 
 static int run_unit(int argc, char **argv)

@@ -477,7 +477,7 @@ export default contract(
       const cam = new Camera({ width: 64, height: 48 });
       const sink = new EsFileSink("/sdcard/args.alaw");
       try {
-        throws(() => link({} as never, enc, sink), TYPE("link: the source must be a Camera, a Channel or an AudioIn"));
+        throws(() => link({} as never, enc, sink), TYPE("link: the source must be a Camera, a Channel, an AudioIn or an RtspSource"));
         throws(() => link(mic, {} as never, sink), TYPE("link: the encoder must be an Encoder or an AudioEncoder"));
         throws(() => link(cam, enc, sink), TYPE("link: a video source needs an Encoder"));
         throws(() => link(mic, enc, sink, { capture: true }), TYPE("link: capture is for video links"));

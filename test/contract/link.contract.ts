@@ -139,8 +139,8 @@ export default contract(
       const cam = new Camera({ width: 64, height: 48 });
       try {
         throws(() => (link as AnyFn)(cam, cam), TYPE("link(source, encoder, sinks, options?)"));
-        throws(() => link({} as never, {} as never, sink), TYPE("link: the source must be a Camera, a Channel or an AudioIn"));
-        throws(() => link(sink as never, {} as never, sink), TYPE("link: the source must be a Camera, a Channel or an AudioIn"));
+        throws(() => link({} as never, {} as never, sink), TYPE("link: the source must be a Camera, a Channel, an AudioIn or an RtspSource"));
+        throws(() => link(sink as never, {} as never, sink), TYPE("link: the source must be a Camera, a Channel, an AudioIn or an RtspSource"));
         throws(() => link(cam, cam as never, sink), TYPE("link: the encoder must be an Encoder or an AudioEncoder"));
         const img = cam.read();
         img.close();

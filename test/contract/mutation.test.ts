@@ -322,6 +322,12 @@ const MUTANTS: Mutant[] = [
     caught: ["a stream as a link's sink: ERR_BUSY while linked (stream and server), frames counted, closes after"],
   },
   {
+    bug: "RtspSource's errors show the URL's password",
+    module: "qcam:rtsp",
+    replace: [[String.raw`colon >= 0 \? ":\*\*\*" : ""`, "", 'colon >= 0 ? info.slice(colon) : ""']],
+    caught: ["RtspSource: nobody listening is ECONNREFUSED, the password masked in the message"],
+  },
+  {
     bug: "close() does not free the port",
     module: "qcam:rtsp",
     replace: [[String.raw`state\(\)\.ports\.delete\(s\.port\);`, "", ""]],

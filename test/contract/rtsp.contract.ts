@@ -8,7 +8,7 @@ import { AudioEncoder } from "qcam:audio";
 import { Camera } from "qcam:camera";
 import { link, type Pipe } from "qcam:link";
 import * as rtspModule from "qcam:rtsp";
-import { RtspServer, RtspStream, type RtspServerStats } from "qcam:rtsp";
+import { RtspServer, RtspSource, RtspStream, type RtspServerStats } from "qcam:rtsp";
 import { Encoder } from "qcam:video";
 import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
 
@@ -32,7 +32,7 @@ const emptyStream = (path: string) => ({ path, clients: 0, videoFrames: 0, audio
 
 export default contract("qcam:rtsp", (t) => {
   t.test("exports: RtspServer and RtspStream, their shapes", () => {
-    deepEq(Object.keys(rtspModule).sort(), ["RtspServer", "RtspStream"]);
+    deepEq(Object.keys(rtspModule).sort(), ["RtspServer", "RtspSource", "RtspStream"]);
     eq(RtspServer.name, "RtspServer");
     eq(RtspServer.length, 1);
     const sp = RtspServer.prototype as unknown as Record<string | symbol, unknown>;
@@ -278,4 +278,64 @@ export default contract("qcam:rtsp", (t) => {
       cam.close();
     }
   }, { needs: ["encoder"] });
+
+  // RtspSource: what both sides can show without a camera. The stub's world
+  // has no network (every well-formed URL is refused, as the runtime's is for
+  // a port nobody listens on); reading a camera is tested on the runtime
+  // against GStreamer's server and ours (test/integration/rtsp-source.test.ts).
+  t.test("RtspSource: its shape; methods on something else are ERR_WRONG_THIS", () => {
+    eq(RtspSource.name, "RtspSource");
+    eq(RtspSource.length, 2);
+    const p = RtspSource.prototype as unknown as Record<string | symbol, unknown>;
+    deepEq(Object.getOwnPropertyNames(p).filter((n) => n !== "constructor").sort(), ["audio", "close", "codec", "height", "read", "readAudio", "stats", "url", "video", "width"]);
+    for (const m of ["read", "readAudio", "stats", "close"]) eq(descriptor(p, m), "method writable configurable", m);
+    deepEq([(p.read as AnyFn).length, (p.readAudio as AnyFn).length, (p.stats as AnyFn).length, (p.close as AnyFn).length], [1, 1, 0, 0]);
+    for (const g of ["url", "codec", "width", "height", "video", "audio"]) eq(descriptor(p, g), "get configurable", g);
+    eq(p[dispose], p.close);
+    throws(() => (p.read as AnyFn).call({}), { name: "TypeError", code: "ERR_WRONG_THIS", message: "expected a RtspSource" });
+    throws(() => (p.close as AnyFn).call({}), { name: "TypeError", code: "ERR_WRONG_THIS", message: "expected a RtspSource" });
+  });
+
+  t.test("RtspSource: the URL and every option are checked before connecting, the first bad one named", () => {
+    const mk = (url: unknown, o?: unknown) => () => new RtspSource(url as never, o as never);
+    const usage = "new RtspSource(url: string, options?: {transport, user, password, timeoutMs, stallTimeoutMs, reconnectMinMs, reconnectMaxMs, queue, audio})";
+    throws(mk(5), TYPE(usage));
+    throws(mk("rtsp://127.0.0.1:1/live", 5), TYPE(usage));
+    throws(mk("rtsp://127.0.0.1:1/live", [1]), TYPE(usage));
+    throws(mk("rtsp://127.0.0.1:1/live", { latency: 200 }), TYPE('unknown RtspSource option "latency" (known: transport, user, password, timeoutMs, stallTimeoutMs, reconnectMinMs, reconnectMaxMs, queue, audio)'));
+    throws(mk("rtsp://127.0.0.1:1/live", { transport: 1 }), TYPE("option `transport` must be a string"));
+    throws(mk("rtsp://127.0.0.1:1/live", { transport: "http" }), RANGE('option `transport` must be "tcp" or "udp"'));
+    throws(mk("rtsp://127.0.0.1:1/live", { user: "a\nb" }), RANGE("option `user` must be at most 127 characters, no line breaks"));
+    throws(mk("rtsp://127.0.0.1:1/live", { timeoutMs: 50 }), RANGE("option `timeoutMs` must be 100..600000, got 50"));
+    throws(mk("rtsp://127.0.0.1:1/live", { queue: 1.5 }), TYPE("option `queue` must be an integer"));
+    throws(mk("rtsp://127.0.0.1:1/live", { audio: 1 }), TYPE("RtspSource audio must be a boolean"));
+    throws(mk("rtsp://127.0.0.1:1/live", { reconnectMinMs: 1000, reconnectMaxMs: 500 }), RANGE("option `reconnectMaxMs` must be at least reconnectMinMs"));
+    const badUrl = TYPE("RtspSource: the URL must be rtsp://[user[:password]@]host[:port]/path");
+    for (const u of ["http://127.0.0.1/live", "rtsp://", "rtsp://h:0/x", "rtsp://h:70000/x", "rtsp://h x/", "rtsp://:pw@h/", "rtsp://u:%zz@h/"]) throws(mk(u), badUrl);
+  });
+
+  t.test("RtspSource: nobody listening is ECONNREFUSED, the password masked in the message", () => {
+    throws(() => new RtspSource("rtsp://127.0.0.1:1/live"), { name: "Error", code: "ECONNREFUSED", message: "RtspSource: rtsp://127.0.0.1:1/live: cannot connect: Connection refused" });
+    throws(() => new RtspSource("rtsp://admin:hunter2@127.0.0.1:1/live", { transport: "udp" }), {
+      name: "Error",
+      code: "ECONNREFUSED",
+      message: "RtspSource: rtsp://admin:***@127.0.0.1:1/live: cannot connect: Connection refused",
+    });
+  });
+
+  t.test("link(source, sinks) is for sources of encoded frames: a camera there needs its encoder", () => {
+    const cam = new Camera({ width: 64, height: 48, fps: 30 });
+    const srv = new RtspServer(LOCAL);
+    try {
+      const s = srv.stream("live", { video: { codec: "h264" } });
+      throws(() => (link as AnyFn)(cam, [s]), TYPE("link: this source needs an encoder: link(source, encoder, sinks, options?)"));
+      throws(() => (link as AnyFn)(cam, s, {}), TYPE("link: this source needs an encoder: link(source, encoder, sinks, options?)"));
+      // Nothing was claimed: the camera and the stream are free.
+      s.close();
+      cam.read().close();
+    } finally {
+      srv.close();
+      cam.close();
+    }
+  });
 });

@@ -8,7 +8,7 @@ import { Camera } from "qcam:camera";
 import { link, type Pipe } from "qcam:link";
 import * as fs from "qcam:fs";
 import * as tsModule from "qcam:ts";
-import { TsWriter, type TsSegmentInfo } from "qcam:ts";
+import { TsWriter, remux, type TsSegmentInfo } from "qcam:ts";
 import { Encoder, EsReader, type Frame } from "qcam:video";
 import { H264_B64, H265_B64 } from "./es-streams.ts";
 import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
@@ -100,7 +100,7 @@ function pesStarts(path: string): number {
 
 export default contract("qcam:ts", (t) => {
   t.test("exports; TsWriter's shape", () => {
-    deepEq(Object.keys(tsModule).sort(), ["TsWriter"]);
+    deepEq(Object.keys(tsModule).sort(), ["TsWriter", "remux"]);
     eq(TsWriter.name, "TsWriter");
     eq(TsWriter.length, 2);
     const proto = TsWriter.prototype as unknown as Record<string | symbol, unknown>;
@@ -348,4 +348,44 @@ export default contract("qcam:ts", (t) => {
         cam.close();
       }
     }), { needs: ["encoder"] });
+  t.test("remux(): shape and bad arguments, the first one reported", () =>
+    inDir(() => {
+      eq(remux.name, "remux");
+      eq(remux.length, 2);
+      const R = remux as unknown as (...a: unknown[]) => unknown;
+      const usage = 'remux(input: string, output: string, options?: {fps?: number, codec?: "h264" | "h265"})';
+      const input = `${DIR}/in.h264`;
+      throws(() => R(input), TYPE(usage));
+      throws(() => R(input, 5), TYPE(usage));
+      throws(() => R(input, `${DIR}/o.ts`, 5), TYPE(usage));
+      throws(() => R(input, `${DIR}/o.ts`, { speed: 2 }), TYPE('unknown remux option "speed" (known: fps, codec)'));
+      throws(() => R(input, `${DIR}/o.ts`, { fps: "30" }), TYPE("remux: fps must be a number (0 < fps <= 240)"));
+      throws(() => R(input, `${DIR}/o.ts`, { fps: 0 }), RANGE("remux: fps must be a number (0 < fps <= 240)"));
+      throws(() => R(input, `${DIR}/o.ts`, { codec: "vp9" }), TYPE('remux: codec must be "h264" or "h265"'));
+      throws(() => R(`${DIR}/in.bin`, `${DIR}/o.ts`), TYPE('remux: cannot tell the codec from the file name: pass {codec: "h264" | "h265"}'));
+      throws(() => R(`${DIR}/none.h264`, `${DIR}/o.ts`), { name: "Error", code: "ENOENT", message: `cannot remux ${DIR}/none.h264 to ${DIR}/o.ts: No such file or directory` });
+      fs.writeFile(`${DIR}/junk.h264`, new Uint8Array(1000).fill(7));
+      throws(() => R(`${DIR}/junk.h264`, `${DIR}/o.ts`), { name: "Error", code: "EBADMSG", message: `no keyframe with usable parameter sets in ${DIR}/junk.h264 (not an H.264 elementary stream, or cut before its first picture)` });
+      deepEq(fs.list(DIR).sort(), ["junk.h264"], "a failed remux leaves nothing behind");
+    }),
+  );
+
+  for (const codec of ["h264", "h265"] as const) {
+    t.test(`remux(): ${codec} stream → the packets a TsWriter writes, in one go; the same bytes on both sides`, () =>
+      inDir(() => {
+        const input = `${DIR}/in.${codec}`;
+        fs.writeFile(input, base64(codec === "h264" ? H264_B64 : H265_B64));
+        const out = `${DIR}/sub/out.ts`;
+        const res = remux(input, out);
+        deepEq(res, { frames: 20, keyframes: 2, dropped: 0, duration: 20 / 30, size: EXPECT[codec], codec, width: 64, height: 48 });
+        eq(fs.stat(out).size, res.size);
+        const pids = packets(out);
+        eq(pids[0], 2, "a PAT per keyframe");
+        eq(pesStarts(out), 20, "a PES per frame");
+        deepEq(fs.list(`${DIR}/sub`), ["out.ts"], "the temporary file was renamed over the output");
+        const slow = remux(input, `${DIR}/slow.ts`, { fps: 10 });
+        eq(slow.duration, 2);
+      }),
+    );
+  }
 }, { sdcardSizeMb: 1 });

@@ -6,7 +6,7 @@ import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import net from "node:net";
-import { assertDecodesClean, fixture, probeStream, spawnSyncChild, start, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, probeStream, spawnChild, spawnSyncChild, start, tmpDir } from "../helpers.ts";
 
 const EXAMPLES = path.join(ROOT, "app", "examples");
 
@@ -142,6 +142,54 @@ describe("examples (app/examples)", function () {
     assert.deepEqual([Number(m[1]), Number(m[2])], [60, 60]);
     assert.ok(Number(m[3]) > 0, out);
     assert.equal(judge(path.join(empty, "examples", "test.mp4"), "hevc", 1280, 720), 60);
+  });
+
+  it("7. Tegra camera recorder, board camera: its defaults (640x480, 30 fps, 5 s, output.ts, \"TX2 DEMO\") as MPEG-TS", async function () {
+    this.timeout(180000);
+    const out = await runExample("tegra_cam_rec", sd);
+    const m = out.match(/^recorded (\d+) frames of 640x480 from the board camera to \/sdcard\/video\/output\.ts \((\d+) captured\)$/m);
+    assert.ok(m, out);
+    assert.equal(Number(m[2]), 150, "5 s at 30 fps");
+    assert.equal(judge(path.join(sd, "video", "output.ts"), "h264", 640, 480), Number(m[1]));
+    const small = await runExample("tegra_cam_rec", sd, ["--width", "320", "--height", "240", "--fps", "15", "--rec", "2", "--ts", "/sdcard/tegra/small.ts", "--text", "qcam %H:%M:%S"]);
+    assert.match(small, /^recorded \d+ frames of 320x240 from the board camera to \/sdcard\/tegra\/small\.ts \(30 captured\)$/m);
+    assert.equal(judge(path.join(sd, "tegra", "small.ts"), "h264", 320, 240), Number(/^recorded (\d+)/m.exec(small)![1]));
+  });
+
+  it("7. Tegra camera recorder, --rtsp --uri: an IP camera (our RtspServer) decoded, stamped, encoded to TS", async function () {
+    this.timeout(180000);
+    const server = await fixture("rtsp");
+    const cmd = runtimeCommand("host", server.image, { args: ["codec=h265", "clients=1", "frames=300"], sdcard: tmpDir("qcam-examples-cam-") });
+    const srv = spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 170000 });
+    try {
+      await srv.waitFor(/^url (\S+)$/m, 60000);
+      const url = /^url (\S+)$/m.exec(srv.output().stdout)![1];
+      const out = await runExample("tegra_cam_rec", sd, ["--rtsp", "--uri", url, "--latency", "1000", "--rec", "2", "--ts", "ip.ts"]);
+      const m = out.match(/^recorded (\d+) frames of 640x480 from (\S+) to \/sdcard\/video\/ip\.ts$/m);
+      assert.ok(m, out);
+      assert.equal(m[2], url);
+      const n = Number(m[1]);
+      assert.ok(n >= 55 && n <= 61, `2 s of a 30 fps camera by its timestamps: ${n}`);
+      assert.equal(judge(path.join(sd, "video", "ip.ts"), "h264", 640, 480), n);
+    } finally {
+      srv.kill();
+    }
+  });
+
+  it("7. Tegra camera recorder: --usb is refused with a clear message, as is a bad command line", async function () {
+    const built = await fixture(path.join(EXAMPLES, "tegra_cam_rec.ts"));
+    const cases = [
+      { args: ["--usb", "--vid", "1"], line: /^app exit \(2\): --usb --vid 1: qcam has no USB camera source on sim; use the board camera \(no option\) or an IP camera \(--rtsp --uri URI\)\n$/ },
+      { args: ["--rtsp"], line: /^app exit \(2\): --rtsp needs --uri rtsp:\/\/\.\.\.\n$/ },
+      { args: ["--fps", "x"], line: /^app exit \(2\): --fps must be a whole number, not x\n$/ },
+      { args: ["--size", "2"], line: /^app exit \(2\): unknown option --size\nusage: tegra_cam_rec / },
+    ];
+    for (const c of cases) {
+      const cmd = runtimeCommand("host", built.image, { args: c.args, sdcard: tmpDir("qcam-examples-tegra-") });
+      const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 60000 });
+      assert.equal(r.status, 2, `${c.args.join(" ")}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, c.line, c.args.join(" "));
+    }
   });
 
   it("empty card: an input that cannot be made is one line naming the example that makes it, no stack", async function () {

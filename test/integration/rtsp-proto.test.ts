@@ -18,7 +18,7 @@ import path from "node:path";
 import { buildDir, type Flavor } from "../../build/paths.ts";
 import { spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
-const GROUPS = ["md5", "digest", "request", "interleaved", "transport", "response", "base64", "sdp", "rtp-table", "rtp-loss", "rtp-depack", "audio", "rtcp"];
+const GROUPS = ["md5", "digest", "request", "interleaved", "transport", "response", "base64", "sdp", "rtp-table", "rtp-loss", "rtp-depack", "audio", "rtcp", "reply", "client-auth", "client-sdp", "client-misc"];
 const CODECS = ["h264", "h265"] as const;
 type Codec = (typeof CODECS)[number];
 const FRAMES = 60;

@@ -281,3 +281,37 @@ describe("qcam:ts SIGKILL trials with the recorder app (npm start -- --container
     }
   });
 });
+
+describe("qcam:ts remux() (runtime)", function () {
+  let image: string;
+  before(async function () {
+    this.timeout(300_000);
+    image = (await fixture("ts")).image;
+  });
+
+  for (const codec of ["h264", "h265"] as const) {
+    it(`remux() of a ${codec} elementary stream: ffprobe sees every frame at 25 fps, a clean decode`, function () {
+      const sd = tmpDir("qcam-sd-");
+      try {
+        const es = path.join(sd, `in.${codec}`);
+        const enc = codec === "h264" ? ["-c:v", "libx264"] : ["-c:v", "libx265", "-x265-params", "log-level=error"];
+        const mk = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "75", ...enc, "-g", "25", "-bf", "0", "-f", codec === "h264" ? "h264" : "hevc", es], { encoding: "utf8" });
+        assert.equal(mk.status, 0, mk.stderr);
+        const cmd = runtimeCommand("host", image, { args: ["remux", "--in", `/sdcard/in.${codec}`, "--out", "/sdcard/video/out.ts", "--fps", "25"], sdcard: sd });
+        const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+        assert.equal(r.status, 0, r.stderr);
+        const res = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("remux "))!.slice(6)) as { frames: number; keyframes: number; duration: number; width: number; height: number; size: number };
+        assert.deepEqual([res.frames, res.keyframes, res.duration, res.width, res.height], [75, 3, 3, 320, 240]);
+        const file = path.join(sd, "video", "out.ts");
+        assert.equal(fs.statSync(file).size, res.size);
+        const p = ffprobe(file);
+        assert.deepEqual([p.codec, p.width, p.height, p.frames, p.corrupt], [FF[codec], 320, 240, 75, 0]);
+        const d = spawnSyncChild("ffprobe", ["-v", "error", "-show_entries", "stream=avg_frame_rate", "-of", "csv=p=0", file], { encoding: "utf8" });
+        assert.equal(d.stdout.trim().split("\n")[0], "25/1");
+        assertDecodesClean(file);
+      } finally {
+        fs.rmSync(sd, { recursive: true, force: true });
+      }
+    });
+  }
+});
