@@ -478,12 +478,6 @@ int qcam_writer_class_init(JSContext *ctx, JSModuleDef *m, int slot, const qcam_
 
 /* ---- remux(input, output, {fps, codec}) ------------------------------------------------- */
 
-static int bad(JSContext *ctx, qcam_error_kind kind, const char *msg)
-{
-    qcam_throw(ctx, kind, "ERR_INVALID_ARG", "%s", msg);
-    return -1;
-}
-
 static qcam_codec codec_of_extension(const char *path)
 {
     const char *dot = strrchr(path, '.');
