@@ -183,6 +183,9 @@ int qcam_segmenter_flush(qcam_segmenter *s)
     return r;
 }
 
+int qcam_segmenter_sink_write(qcam_sink *sink, qcam_packet *pkt) { return qcam_segmenter_write((qcam_segmenter *)sink, pkt); }
+int qcam_segmenter_sink_flush(qcam_sink *sink) { return qcam_segmenter_flush((qcam_segmenter *)sink); }
+
 void qcam_segmenter_path(qcam_segmenter *s, char *out, size_t n)
 {
     pthread_mutex_lock(&s->lock);

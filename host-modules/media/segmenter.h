@@ -2,7 +2,8 @@
  * what a writer does with files, whatever the container. Plain C, no engine
  * types, negative errno returns.
  *
- * Model. A writer embeds a qcam_segmenter and hands it a table of
+ * Model. A writer begins with a qcam_segmenter (whose own first member is
+ * the writer's qcam_sink, link.h) and hands it a table of
  * qcam_segmenter_ops, the container's part: take a packet, write out what is
  * buffered, forget it, begin and end a file. The core owns the files: it
  * names each one from the path pattern (segments: qcam_mp4_expand_path),
@@ -44,6 +45,7 @@
 #include <stdint.h>
 
 #include "../fs/fs.h"
+#include "../link/link.h"
 #include "../video/video.h"
 #include "segment.h"
 
@@ -85,6 +87,7 @@ typedef struct {
 } qcam_segmenter_ops;
 
 struct qcam_segmenter {
+    qcam_sink sink; /* first; the writer's first member is its segmenter */
     const qcam_segmenter_ops *ops;
     pthread_mutex_t lock;
     qcam_writer_config cfg; /* path: `pattern`; parameter sets and encoder cleared */
@@ -120,6 +123,9 @@ void qcam_segmenter_release(qcam_segmenter *s);
  * for the packet), -EBADF (closed) or stopped(). */
 int qcam_segmenter_write(qcam_segmenter *s, qcam_packet *pkt);
 int qcam_segmenter_flush(qcam_segmenter *s);
+/* The same for the writer's qcam_sink_ops (link.h). */
+int qcam_segmenter_sink_write(qcam_sink *sink, qcam_packet *pkt);
+int qcam_segmenter_sink_flush(qcam_sink *sink);
 void qcam_segmenter_path(qcam_segmenter *s, char *out, size_t n);
 /* Finish the last file (*last, may be NULL, describes it) and mark the
  * writer closed: 0, or an error nobody heard of. The caller then frees the

@@ -54,8 +54,7 @@ typedef struct {
 } wtrack;
 
 struct qcam_mp4_writer {
-    qcam_sink base; /* first: the link sees a qcam_sink */
-    qcam_segmenter seg; /* files, errors, a full card, the mutex (media/segmenter.h) */
+    qcam_segmenter seg; /* first (the link sees its qcam_sink): files, errors, a full card, the mutex (media/segmenter.h) */
     uint8_t *params[3]; /* vps, sps, pps given in the config */
     size_t params_len[3];
     uint8_t *config;    /* avcC / hvcC once known */
@@ -646,12 +645,9 @@ static const qcam_segmenter_ops seg_ops = {
 int qcam_mp4_writer_write(qcam_mp4_writer *w, qcam_packet *pkt) { return qcam_segmenter_write(&w->seg, pkt); }
 int qcam_mp4_writer_flush(qcam_mp4_writer *w) { return qcam_segmenter_flush(&w->seg); }
 
-static int sink_write(qcam_sink *sink, qcam_packet *pkt) { return qcam_mp4_writer_write(qcam_mp4_writer_of(sink), pkt); }
-static int sink_flush(qcam_sink *sink) { return qcam_mp4_writer_flush(qcam_mp4_writer_of(sink)); }
+static const qcam_sink_ops mp4_ops = {"mp4", qcam_segmenter_sink_write, qcam_segmenter_sink_flush};
 
-static const qcam_sink_ops mp4_ops = {"mp4", sink_write, sink_flush};
-
-qcam_sink *qcam_mp4_writer_sink(qcam_mp4_writer *w) { return &w->base; }
+qcam_sink *qcam_mp4_writer_sink(qcam_mp4_writer *w) { return &w->seg.sink; }
 qcam_mp4_writer *qcam_mp4_writer_of(qcam_sink *sink) { return (qcam_mp4_writer *)sink; }
 
 void qcam_mp4_writer_stats_get(qcam_mp4_writer *w, qcam_mp4_writer_stats *out)
@@ -708,7 +704,7 @@ int qcam_mp4_writer_open(qcam_fs_card *card, const qcam_mp4_writer_config *cfg, 
         free(w);
         return r;
     }
-    w->base.ops = &mp4_ops;
+    w->seg.sink.ops = &mp4_ops;
     w->tracks[0].on = video;
     w->tracks[0].video = true;
     w->tracks[1].on = audio;

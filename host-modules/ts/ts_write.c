@@ -20,8 +20,7 @@
 #define CLOCK 90000u
 
 struct qcam_ts_writer {
-    qcam_sink base; /* first: the link sees a qcam_sink */
-    qcam_segmenter seg; /* files, errors, a full card, the mutex (media/segmenter.h) */
+    qcam_segmenter seg; /* first (the link sees its qcam_sink): files, errors, a full card, the mutex (media/segmenter.h) */
     uint8_t *ps;        /* Annex B parameter sets for keyframes without them */
     size_t ps_len;
     qcam_ts_mux mux;
@@ -227,12 +226,9 @@ static const qcam_segmenter_ops seg_ops = {
 int qcam_ts_writer_write(qcam_ts_writer *w, qcam_packet *pkt) { return qcam_segmenter_write(&w->seg, pkt); }
 int qcam_ts_writer_flush(qcam_ts_writer *w) { return qcam_segmenter_flush(&w->seg); }
 
-static int sink_write(qcam_sink *sink, qcam_packet *pkt) { return qcam_ts_writer_write(qcam_ts_writer_of(sink), pkt); }
-static int sink_flush(qcam_sink *sink) { return qcam_ts_writer_flush(qcam_ts_writer_of(sink)); }
+static const qcam_sink_ops ts_ops = {"ts", qcam_segmenter_sink_write, qcam_segmenter_sink_flush};
 
-static const qcam_sink_ops ts_ops = {"ts", sink_write, sink_flush};
-
-qcam_sink *qcam_ts_writer_sink(qcam_ts_writer *w) { return &w->base; }
+qcam_sink *qcam_ts_writer_sink(qcam_ts_writer *w) { return &w->seg.sink; }
 qcam_ts_writer *qcam_ts_writer_of(qcam_sink *sink) { return (qcam_ts_writer *)sink; }
 
 void qcam_ts_writer_stats_get(qcam_ts_writer *w, qcam_ts_writer_stats *out)
@@ -269,7 +265,7 @@ int qcam_ts_writer_open(qcam_fs_card *card, const qcam_ts_writer_config *cfg, qc
         free(w);
         return r;
     }
-    w->base.ops = &ts_ops;
+    w->seg.sink.ops = &ts_ops;
     if (cfg->sps) {
         /* given parameter sets must parse */
         uint8_t *c = NULL;
