@@ -1,5 +1,5 @@
 // qcam:mp4's contract, on a 1 MiB SD card (the runtime's --sdcard-size 1).
-// The video comes from two small Annex B streams embedded below (64x48, 20
+// The video comes from two small Annex B streams (es-streams.ts: 64x48, 20
 // frames, keyframes at 0 and 10; made once with ffmpeg: libx264 / libx265,
 // no B-frames) read with EsReader, so every side writes the same frames with
 // the same timestamps — riscv64 included, which has no encoder — and the
@@ -13,71 +13,13 @@ import * as fs from "qcam:fs";
 import * as mp4Module from "qcam:mp4";
 import { Mp4Reader, Mp4Writer, remux, repair, type SegmentInfo } from "qcam:mp4";
 import { Encoder, EsReader, splitAccessUnits, type Frame } from "qcam:video";
-import { H264_B64, H265_B64 } from "./es-streams.ts";
+import { H264_B64 } from "./es-streams.ts";
 import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
+import { RANGE, TYPE, VIDEO, base64, dispose, turns, writeAll, writerDir, type AnyFn } from "./writer-kit.ts";
 
-type AnyFn = (...args: unknown[]) => unknown;
-const dispose = (Symbol as unknown as { dispose: symbol }).dispose;
-const TYPE = (message: string) => ({ name: "TypeError", code: "ERR_INVALID_ARG", message });
-const RANGE = (message: string) => ({ name: "RangeError", code: "ERR_INVALID_ARG", message });
 const DIR = "/sdcard/mp4c";
-
-function base64(s: string): Uint8Array {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const clean = s.replace(/=+$/, "");
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0, acc = 0, o = 0;
-  for (const c of clean) {
-    acc = (acc << 6) | abc.indexOf(c);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
-}
-
-/** The embedded stream on the card (once per case: cases leave the card as they found it). */
-function stream(codec: "h264" | "h265"): string {
-  const path = `${DIR}/in.${codec}`;
-  fs.writeFile(path, base64(codec === "h264" ? H264_B64 : H265_B64));
-  return path;
-}
-
-function frames(codec: "h264" | "h265", skip = 0): Frame[] {
-  const es = new EsReader(stream(codec), { fps: 30 });
-  const out: Frame[] = [];
-  for (let f = es.read(), i = 0; f; f = es.read(), i++) {
-    if (i < skip) f.close();
-    else out.push(f);
-  }
-  es.close();
-  return out;
-}
-
-function writeAll(w: Mp4Writer, fs_: Frame[]): void {
-  for (const f of fs_) {
-    w.write(f);
-    f.close();
-  }
-}
-
-function setup(): void {
-  fs.mkdir(DIR, { recursive: true });
-}
-function cleanup(): void {
-  fs.removeTree(DIR);
-}
-/** Run `fn` with the folder made and removed afterwards, whatever happens. */
-function inDir(fn: () => void): void {
-  setup();
-  try {
-    fn();
-  } finally {
-    cleanup();
-  }
-}
+/** The streams stay on the card while a case runs (the full-card cases count their room). */
+const { stream, frames, inDir } = writerDir(DIR, { keepStreams: true });
 
 function bytesOf(path: string): Uint8Array {
   return new Uint8Array(fs.readFile(path));
@@ -107,13 +49,6 @@ function topBoxes(path: string): string[] {
  * close()'s) and the files onFull named. */
 const EXPECT_LOOP: [number, number, boolean][] = [[0, 10, false], [1, 10, false], [2, 10, false], [3, 10, false], [4, 6, true], [5, 10, false], [6, 10, false], [7, 10, false]];
 const EXPECT_FULL = ["s003.mp4", "s004.mp4", "s004.mp4", "s006.mp4", "s007.mp4"];
-
-/** Let posted events (onSegment, onError) run. */
-function turns(n = 3): void {
-  for (let i = 0; i < n; i++) app.needExit();
-}
-
-const VIDEO = (codec: "h264" | "h265") => ({ codec, width: 64, height: 48 });
 
 export default contract(
   "qcam:mp4",
@@ -258,7 +193,7 @@ export default contract(
     t.test("frames before the first keyframe are dropped and counted", () =>
       inDir(() => {
         const w = new Mp4Writer(`${DIR}/d.mp4`, { video: VIDEO("h264") });
-        writeAll(w, frames("h264", 3));
+        writeAll(w, frames("h264", { skip: 3 }));
         eq(w.stats().dropped, 7);
         const info = w.close()!;
         eq(info.frames, 10);
@@ -286,7 +221,7 @@ export default contract(
         }
         const nal = (type: number) => units.find((u) => (u[0] & 0x1f) === type)!.slice().buffer;
         const w = new Mp4Writer(`${DIR}/p.mp4`, { video: { ...VIDEO("h264"), parameterSets: { sps: nal(7), pps: nal(8) } } });
-        writeAll(w, frames("h264", 3));
+        writeAll(w, frames("h264", { skip: 3 }));
         eq(w.stats().dropped, 7);
         eq(w.close()!.frames, 10);
         const r = new Mp4Reader(`${DIR}/p.mp4`);

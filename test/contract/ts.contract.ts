@@ -10,68 +10,14 @@ import * as fs from "qcam:fs";
 import * as tsModule from "qcam:ts";
 import { TsWriter, type TsSegmentInfo } from "qcam:ts";
 import { Encoder, EsReader, type Frame } from "qcam:video";
-import { H264_B64, H265_B64 } from "./es-streams.ts";
 import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
+import { RANGE, TYPE, VIDEO, dispose, turns, writeAll, writerDir, type AnyFn } from "./writer-kit.ts";
 
-type AnyFn = (...args: unknown[]) => unknown;
-const dispose = (Symbol as unknown as { dispose: symbol }).dispose;
-const TYPE = (message: string) => ({ name: "TypeError", code: "ERR_INVALID_ARG", message });
-const RANGE = (message: string) => ({ name: "RangeError", code: "ERR_INVALID_ARG", message });
 const DIR = "/sdcard/tsc";
-const VIDEO = (codec: "h264" | "h265") => ({ codec, width: 64, height: 48 });
+const { frames, inDir } = writerDir(DIR, { keepStreams: false });
 
 /** Sizes of the writer's files for the embedded streams (the same on every side). */
 const EXPECT = { h264: 6204, h265: 10904 };
-
-function base64(s: string): Uint8Array {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const clean = s.replace(/=+$/, "");
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0, acc = 0, o = 0;
-  for (const c of clean) {
-    acc = (acc << 6) | abc.indexOf(c);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
-}
-
-function frames(codec: "h264" | "h265", opts: { skip?: number; fps?: number } = {}): Frame[] {
-  const path = `${DIR}/in.${codec}`;
-  fs.writeFile(path, base64(codec === "h264" ? H264_B64 : H265_B64));
-  const es = new EsReader(path, { fps: opts.fps ?? 30 });
-  const out: Frame[] = [];
-  for (let f = es.read(), i = 0; f; f = es.read(), i++) {
-    if (i < (opts.skip ?? 0)) f.close();
-    else out.push(f);
-  }
-  es.close();
-  fs.remove(path);
-  return out;
-}
-
-function writeAll(w: TsWriter, fr: Frame[]): void {
-  for (const f of fr) {
-    w.write(f);
-    f.close();
-  }
-}
-
-function inDir(fn: () => void): void {
-  fs.mkdir(DIR, { recursive: true });
-  try {
-    fn();
-  } finally {
-    fs.removeTree(DIR);
-  }
-}
-
-function turns(n = 3): void {
-  for (let i = 0; i < n; i++) app.needExit();
-}
 
 /** The packet layer: whole 188-byte packets, sync bytes, continuity per PID; packets per PID. */
 function packets(path: string): Record<number, number> {
