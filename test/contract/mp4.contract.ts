@@ -5,21 +5,20 @@
 // the same timestamps — riscv64 included, which has no encoder — and the
 // writer's files must come out the same size on both sides, byte for byte
 // the same layout. Audio frames come from qcam:audio's AudioEncoder.
-import { app, time } from "qcam:app";
 import { AudioEncoder } from "qcam:audio";
-import { Camera } from "qcam:camera";
-import { link, type Pipe } from "qcam:link";
 import * as fs from "qcam:fs";
 import * as mp4Module from "qcam:mp4";
-import { Mp4Reader, Mp4Writer, remux, repair, type SegmentInfo } from "qcam:mp4";
-import { Encoder, EsReader, splitAccessUnits, type Frame } from "qcam:video";
+import { Mp4Reader, Mp4Writer, remux, repair, type Mp4WriterOptions, type SegmentInfo } from "qcam:mp4";
+import { EsReader, splitAccessUnits } from "qcam:video";
 import { H264_B64 } from "./es-streams.ts";
-import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
-import { RANGE, TYPE, VIDEO, base64, dispose, turns, writeAll, writerDir, type AnyFn } from "./writer-kit.ts";
+import { contract, deepEq, eq, ok, throws } from "./kit.ts";
+import { RANGE, TYPE, VIDEO, base64, turns, writeAll, writerCases, writerDir } from "./writer-kit.ts";
 
 const DIR = "/sdcard/mp4c";
 /** The streams stay on the card while a case runs (the full-card cases count their room). */
-const { stream, frames, inDir } = writerDir(DIR, { keepStreams: true });
+const streams = writerDir(DIR, { keepStreams: true });
+const { stream, frames, inDir } = streams;
+const cases = writerCases(streams, DIR, { name: "Mp4Writer", ext: "mp4", prototype: Mp4Writer.prototype, open: (p, o) => new Mp4Writer(p, o as unknown as Mp4WriterOptions) });
 
 function bytesOf(path: string): Uint8Array {
   return new Uint8Array(fs.readFile(path));
@@ -57,14 +56,7 @@ export default contract(
       deepEq(Object.keys(mp4Module).sort(), ["Mp4Reader", "Mp4Writer", "remux", "repair"]);
       eq(Mp4Writer.name, "Mp4Writer");
       eq(Mp4Writer.length, 2);
-      const proto = Mp4Writer.prototype as unknown as Record<string | symbol, unknown>;
-      deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "flush", "kind", "path", "stats", "write"]);
-      eq(descriptor(proto, "path"), "get configurable");
-      eq(descriptor(proto, "write"), "method writable configurable");
-      eq((proto.write as AnyFn).length, 1);
-      eq(descriptor(proto, "kind"), "value configurable");
-      eq(proto.kind, "mp4");
-      eq(proto[dispose], proto.close);
+      cases.shape();
     });
 
     t.test("bad options: the first one is reported", () => {
@@ -104,20 +96,7 @@ export default contract(
       }),
     );
 
-    t.test("missing folders are made; a file that cannot be created throws its code", () =>
-      inDir(() => {
-        const w = new Mp4Writer(`${DIR}/a/b/c.mp4`, { video: VIDEO("h264") });
-        ok(fs.stat(`${DIR}/a/b`).isDirectory, "the folders were made");
-        w.close();
-        fs.writeFile(`${DIR}/file`, "x");
-        throws(() => new Mp4Writer(`${DIR}/file/a.mp4`, { video: VIDEO("h264") }), {
-          name: "Error",
-          code: "ENOTDIR",
-          message: `cannot open ${DIR}/file/a.mp4: Not a directory`,
-        });
-        throws(() => new Mp4Writer("relative.mp4", { video: VIDEO("h264") }), { name: "Error", code: "EINVAL" });
-      }),
-    );
+    t.test("missing folders are made; a file that cannot be created throws its code", () => cases.missingFolders());
 
     for (const codec of ["h264", "h265"] as const) {
       t.test(`pull mode, ${codec}: fragments, flush, close → a regular MP4 the reader reads back`, () =>
@@ -230,64 +209,18 @@ export default contract(
       }),
     );
 
-    t.test("write(): what is not a frame, a codec without a track, a writer closed", () =>
-      inDir(() => {
-        const w = new Mp4Writer(`${DIR}/w.mp4`, { video: VIDEO("h264") });
-        throws(() => (w.write as AnyFn)(), TYPE("write(frame: Frame)"));
-        throws(() => w.write({} as Frame), TYPE("write(frame: Frame)"));
-        const f265 = frames("h265")[0];
-        throws(() => w.write(f265), TYPE("this writer has no track for h265 frames"));
-        f265.close();
-        const info = w.close();
-        eq(info!.frames, 0);
-        eq(info!.size, 0);
-        eq(fs.exists(`${DIR}/w.mp4`), false, "nothing recorded: no file");
-        const f = frames("h264")[0];
-        throws(() => w.write(f), { name: "TypeError", code: "ERR_CLOSED", message: "Mp4Writer is closed" });
-        f.close();
-        (w as unknown as Record<symbol, AnyFn>)[dispose]();
-      }),
-    );
+    t.test("write(): what is not a frame, a codec without a track, a writer closed", () => cases.writeErrors());
 
     t.test("segments by size: split at keyframes; onSegment for each finished file at a loop turn, close() returns the last", () =>
-      inDir(() => {
-        const seen: SegmentInfo[] = [];
-        const w = new Mp4Writer(`${DIR}/s_%02i.mp4`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s) => seen.push(s) });
-        eq(w.path, `${DIR}/s_00.mp4`);
-        writeAll(w, frames("h264"));
-        eq(w.path, `${DIR}/s_01.mp4`);
-        eq(seen.length, 0, "events wait for the loop");
-        turns();
-        eq(seen.length, 1);
-        eq(w.stats().segments, 1);
-        const last = w.close()!;
-        turns();
-        eq(seen.length, 1, "the last file is close()'s to tell");
-        deepEq([...seen, last].map((s) => [s.path, s.index, s.frames]), [[`${DIR}/s_00.mp4`, 0, 10], [`${DIR}/s_01.mp4`, 1, 10]]);
-        for (const s of [...seen, last]) {
-          eq(s.size, fs.stat(s.path).size);
-          eq(s.duration, 10 / 30);
-          const r = new Mp4Reader(s.path);
-          eq(r.tracks[0].samples, 10);
-          eq(r.samples()[0].keyframe, true);
-          r.close();
-        }
+      cases.segmentsBySize((path) => {
+        const r = new Mp4Reader(path);
+        eq(r.tracks[0].samples, 10);
+        eq(r.samples()[0].keyframe, true);
+        r.close();
       }),
     );
 
-    t.test("segments by time; close() delivers the reports the loop has not yet", () =>
-      inDir(() => {
-        const seen: SegmentInfo[] = [];
-        const w = new Mp4Writer(`${DIR}/t%i.mp4`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s) => seen.push(s) });
-        writeAll(w, frames("h265"));
-        eq(seen.length, 0);
-        const last = w.close()!;
-        deepEq(seen.map((s) => [s.path, s.frames]), [[`${DIR}/t0.mp4`, 10]], "delivered inside close()");
-        deepEq([last.path, last.frames], [`${DIR}/t1.mp4`, 10]);
-        turns();
-        eq(seen.length, 1, "and only once");
-      }),
-    );
+    t.test("segments by time; close() delivers the reports the loop has not yet", () => cases.segmentsByTime());
 
     t.test("video and G.711 audio: both tracks, in sync from the first keyframe", () =>
       inDir(() => {
@@ -414,39 +347,11 @@ export default contract(
     );
 
     t.test("linked: camera → encoder → Mp4Writer; ERR_BUSY while linked; every frame the link wrote is in the file", () =>
-      inDir(() => {
-        const cam = new Camera({ width: 64, height: 48, fps: 30 });
-        const enc = new Encoder({ codec: "h264", width: 64, height: 48, gop: 10 });
-        const w = new Mp4Writer(`${DIR}/l.mp4`, { video: enc, fragmentMs: 100 });
-        let p: Pipe | undefined;
-        try {
-          p = link(cam, enc, w, { frames: 20, encodeQueue: 64 });
-          const busy = { name: "Error", code: "ERR_BUSY" };
-          throws(() => w.close(), { ...busy, message: "close the link feeding this writer first" });
-          const f = frames("h264")[0];
-          throws(() => w.write(f), { ...busy, message: "this writer is fed by a link; write() is for pull mode" });
-          f.close();
-          const t0 = time.ticksMs();
-          while (!(p.stats().finished && p.stats().framesOut === 20) && time.ticksMs() - t0 < 10_000) {
-            app.needExit();
-            time.sleepMs(5);
-          }
-          const st = p.close()!;
-          p = undefined;
-          eq(st.framesOut, 20);
-          eq(w.stats().videoFrames, 20, "the link's flush wrote the last fragment");
-          const info = w.close()!;
-          eq(info.frames, 20);
-          const r = new Mp4Reader(`${DIR}/l.mp4`);
-          deepEq(r.tracks.map((x) => [x.codec, x.width, x.height, x.samples]), [["h264", 64, 48, 20]]);
-          deepEq(r.samples().filter((x) => x.keyframe).map((x) => x.index), [0, 10]);
-          r.close();
-        } finally {
-          p?.close();
-          w.close();
-          enc.close();
-          cam.close();
-        }
+      cases.linked({ fragmentMs: 100 }, (path) => {
+        const r = new Mp4Reader(path);
+        deepEq(r.tracks.map((x) => [x.codec, x.width, x.height, x.samples]), [["h264", 64, 48, 20]]);
+        deepEq(r.samples().filter((x) => x.keyframe).map((x) => x.index), [0, 10]);
+        r.close();
       }), { needs: ["encoder"] });
 
     t.test("a full card: ENOSPC to onError at a loop turn, the writer stops, what was written reads back", () =>

@@ -3,18 +3,16 @@
 // the same frames with the same timestamps (riscv64 included, which has no
 // encoder) and the writer's files must come out the same size on both
 // sides, packet for packet the same.
-import { app, time } from "qcam:app";
-import { Camera } from "qcam:camera";
-import { link, type Pipe } from "qcam:link";
 import * as fs from "qcam:fs";
 import * as tsModule from "qcam:ts";
-import { TsWriter, type TsSegmentInfo } from "qcam:ts";
-import { Encoder, EsReader, type Frame } from "qcam:video";
-import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
-import { RANGE, TYPE, VIDEO, dispose, turns, writeAll, writerDir, type AnyFn } from "./writer-kit.ts";
+import { TsWriter, type TsWriterOptions } from "qcam:ts";
+import { contract, deepEq, eq, ok, throws } from "./kit.ts";
+import { RANGE, TYPE, VIDEO, writeAll, writerCases, writerDir } from "./writer-kit.ts";
 
 const DIR = "/sdcard/tsc";
-const { frames, inDir } = writerDir(DIR, { keepStreams: false });
+const streams = writerDir(DIR, { keepStreams: false });
+const { frames, inDir } = streams;
+const cases = writerCases(streams, DIR, { name: "TsWriter", ext: "ts", prototype: TsWriter.prototype, open: (p, o) => new TsWriter(p, o as unknown as TsWriterOptions) });
 
 /** Sizes of the writer's files for the embedded streams (the same on every side). */
 const EXPECT = { h264: 6204, h265: 10904 };
@@ -49,13 +47,7 @@ export default contract("qcam:ts", (t) => {
     deepEq(Object.keys(tsModule).sort(), ["TsWriter"]);
     eq(TsWriter.name, "TsWriter");
     eq(TsWriter.length, 2);
-    const proto = TsWriter.prototype as unknown as Record<string | symbol, unknown>;
-    deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "flush", "kind", "path", "stats", "write"]);
-    eq(descriptor(proto, "path"), "get configurable");
-    eq(descriptor(proto, "write"), "method writable configurable");
-    eq((proto.write as AnyFn).length, 1);
-    eq(proto.kind, "ts");
-    eq(proto[dispose], proto.close);
+    cases.shape();
   });
 
   t.test("bad options: the first one is reported; an audio track is refused (no standard G.711 mapping)", () => {
@@ -90,15 +82,7 @@ export default contract("qcam:ts", (t) => {
     eq(fs.exists(DIR), false);
   });
 
-  t.test("missing folders are made; a file that cannot be created throws its code", () =>
-    inDir(() => {
-      const w = new TsWriter(`${DIR}/a/b/c.ts`, { video: VIDEO("h264") });
-      ok(fs.stat(`${DIR}/a/b`).isDirectory, "the folders were made");
-      w.close();
-      fs.writeFile(`${DIR}/file`, "x");
-      throws(() => new TsWriter(`${DIR}/file/a.ts`, { video: VIDEO("h264") }), { name: "Error", code: "ENOTDIR", message: `cannot open ${DIR}/file/a.ts: Not a directory` });
-    }),
-  );
+  t.test("missing folders are made; a file that cannot be created throws its code", () => cases.missingFolders());
 
   for (const codec of ["h264", "h265"] as const) {
     t.test(`pull mode, ${codec}: buffered, flush writes whole packets; PAT/PMT at each keyframe; the same bytes on both sides`, () =>
@@ -157,61 +141,16 @@ export default contract("qcam:ts", (t) => {
     }),
   );
 
-  t.test("write(): what is not a frame, another codec, a writer closed; nothing recorded: no file", () =>
-    inDir(() => {
-      const w = new TsWriter(`${DIR}/w.ts`, { video: VIDEO("h264") });
-      throws(() => (w.write as AnyFn)(), TYPE("write(frame: Frame)"));
-      throws(() => w.write({} as Frame), TYPE("write(frame: Frame)"));
-      const f265 = frames("h265")[0];
-      throws(() => w.write(f265), TYPE("this writer has no track for h265 frames"));
-      f265.close();
-      const info = w.close()!;
-      eq(info.frames, 0);
-      eq(info.size, 0);
-      eq(fs.exists(`${DIR}/w.ts`), false, "nothing recorded: no file");
-      const f = frames("h264")[0];
-      throws(() => w.write(f), { name: "TypeError", code: "ERR_CLOSED", message: "TsWriter is closed" });
-      f.close();
-      (w as unknown as Record<symbol, AnyFn>)[dispose]();
-    }),
-  );
+  t.test("write(): what is not a frame, another codec, a writer closed; nothing recorded: no file", () => cases.writeErrors());
 
   t.test("segments by size: split at keyframes; onSegment at a loop turn, close() returns the last", () =>
-    inDir(() => {
-      const seen: TsSegmentInfo[] = [];
-      const w = new TsWriter(`${DIR}/s_%02i.ts`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s) => seen.push(s) });
-      eq(w.path, `${DIR}/s_00.ts`);
-      writeAll(w, frames("h264"));
-      eq(w.path, `${DIR}/s_01.ts`);
-      eq(seen.length, 0, "events wait for the loop");
-      turns();
-      eq(seen.length, 1);
-      eq(w.stats().segments, 1);
-      const last = w.close()!;
-      turns();
-      eq(seen.length, 1, "the last file is close()'s to tell");
-      deepEq([...seen, last].map((s) => [s.path, s.index, s.frames, s.duration]), [[`${DIR}/s_00.ts`, 0, 10, 10 / 30], [`${DIR}/s_01.ts`, 1, 10, 10 / 30]]);
-      for (const s of [...seen, last]) {
-        eq(s.size, fs.stat(s.path).size);
-        eq(packets(s.path)[0], 1, "each file starts with its PAT");
-        eq(pesStarts(s.path), 10);
-      }
+    cases.segmentsBySize((path) => {
+      eq(packets(path)[0], 1, "each file starts with its PAT");
+      eq(pesStarts(path), 10);
     }),
   );
 
-  t.test("segments by time; close() delivers the reports the loop has not yet", () =>
-    inDir(() => {
-      const seen: TsSegmentInfo[] = [];
-      const w = new TsWriter(`${DIR}/t%i.ts`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s) => seen.push(s) });
-      writeAll(w, frames("h265"));
-      eq(seen.length, 0);
-      const last = w.close()!;
-      deepEq(seen.map((s) => [s.path, s.frames]), [[`${DIR}/t0.ts`, 10]], "delivered inside close()");
-      deepEq([last.path, last.frames], [`${DIR}/t1.ts`, 10]);
-      turns();
-      eq(seen.length, 1, "and only once");
-    }),
-  );
+  t.test("segments by time; close() delivers the reports the loop has not yet", () => cases.segmentsByTime());
 
   t.test("a full card: ENOSPC to onError at a loop turn (or thrown without it), the file cut back to whole packets", () =>
     inDir(() => {
@@ -262,36 +201,8 @@ export default contract("qcam:ts", (t) => {
   );
 
   t.test("linked: camera → encoder → TsWriter; ERR_BUSY while linked; every frame the link wrote is in the file", () =>
-    inDir(() => {
-      const cam = new Camera({ width: 64, height: 48, fps: 30 });
-      const enc = new Encoder({ codec: "h264", width: 64, height: 48, gop: 10 });
-      const w = new TsWriter(`${DIR}/l.ts`, { video: enc });
-      let p: Pipe | undefined;
-      try {
-        p = link(cam, enc, w, { frames: 20, encodeQueue: 64 });
-        const busy = { name: "Error", code: "ERR_BUSY" };
-        throws(() => w.close(), { ...busy, message: "close the link feeding this writer first" });
-        const f = frames("h264")[0];
-        throws(() => w.write(f), { ...busy, message: "this writer is fed by a link; write() is for pull mode" });
-        f.close();
-        const t0 = time.ticksMs();
-        while (!(p.stats().finished && p.stats().framesOut === 20) && time.ticksMs() - t0 < 10_000) {
-          app.needExit();
-          time.sleepMs(5);
-        }
-        const st = p.close()!;
-        p = undefined;
-        eq(st.framesOut, 20);
-        eq(w.stats().videoFrames, 20, "the link's flush wrote the rest");
-        const info = w.close()!;
-        eq(info.frames, 20);
-        eq(pesStarts(`${DIR}/l.ts`), 20);
-        eq(packets(`${DIR}/l.ts`)[0], 2, "a PAT per keyframe");
-      } finally {
-        p?.close();
-        w.close();
-        enc.close();
-        cam.close();
-      }
+    cases.linked({}, (path) => {
+      eq(pesStarts(path), 20);
+      eq(packets(path)[0], 2, "a PAT per keyframe");
     }), { needs: ["encoder"] });
 }, { sdcardSizeMb: 1 });

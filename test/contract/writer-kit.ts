@@ -1,10 +1,16 @@
 // What the recording writers' contract suites (mp4, ts) share: the embedded
 // streams (es-streams.ts) on the card read with EsReader, a case's folder,
-// the expected errors and loop turns.
-import { app } from "qcam:app";
+// the expected errors and loop turns, and the cases every writer passes the
+// same way (writerCases: the class binding and the segmenting core are
+// shared, media/writer_js.c and media/segmenter.c), each with the checks of
+// its own container.
+import { app, time } from "qcam:app";
+import { Camera } from "qcam:camera";
 import * as fs from "qcam:fs";
-import { EsReader, type Frame } from "qcam:video";
+import { link, type Pipe } from "qcam:link";
+import { Encoder, EsReader, type Frame } from "qcam:video";
 import { H264_B64, H265_B64 } from "./es-streams.ts";
+import { deepEq, descriptor, eq, ok, throws } from "./kit.ts";
 
 export type AnyFn = (...args: unknown[]) => unknown;
 export const dispose = (Symbol as unknown as { dispose: symbol }).dispose;
@@ -80,4 +86,150 @@ export function writeAll(w: { write(f: Frame): void }, fr: Frame[]): void {
 /** Let posted events (onSegment, onError, onFull) run. */
 export function turns(n = 3): void {
   for (let i = 0; i < n; i++) app.needExit();
+}
+
+// ------------------------------------------------------------------ cases every writer passes
+
+interface Info {
+  path: string;
+  index: number;
+  duration: number;
+  size: number;
+  frames: number;
+}
+interface AnyWriter {
+  readonly path: string;
+  write(frame: Frame): void;
+  close(): Info | undefined;
+  stats(): { segments: number; videoFrames: number };
+}
+
+export interface WriterUnderTest {
+  /** "Mp4Writer" */
+  name: string;
+  /** The files' extension: "mp4" */
+  ext: string;
+  prototype: object;
+  open(path: string, options: Record<string, unknown>): AnyWriter;
+}
+
+export function writerCases(d: WriterDir, dir: string, W: WriterUnderTest) {
+  const file = (name: string) => `${dir}/${name}.${W.ext}`;
+  return {
+    /** The class's prototype: its methods, `path`, `kind`, Symbol.dispose. */
+    shape(): void {
+      const proto = W.prototype as unknown as Record<string | symbol, unknown>;
+      deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "flush", "kind", "path", "stats", "write"]);
+      eq(descriptor(proto, "path"), "get configurable");
+      eq(descriptor(proto, "write"), "method writable configurable");
+      eq((proto.write as AnyFn).length, 1);
+      eq(descriptor(proto, "kind"), "value configurable");
+      eq(proto.kind, W.ext);
+      eq(proto[dispose], proto.close);
+    },
+
+    missingFolders(): void {
+      d.inDir(() => {
+        const w = W.open(file("a/b/c"), { video: VIDEO("h264") });
+        ok(fs.stat(`${dir}/a/b`).isDirectory, "the folders were made");
+        w.close();
+        fs.writeFile(`${dir}/file`, "x");
+        throws(() => W.open(file("file/a"), { video: VIDEO("h264") }), { name: "Error", code: "ENOTDIR", message: `cannot open ${file("file/a")}: Not a directory` });
+      });
+    },
+
+    /** write() of what is not a frame, of another codec, after close(); a file with nothing recorded is removed. */
+    writeErrors(): void {
+      d.inDir(() => {
+        const w = W.open(file("w"), { video: VIDEO("h264") });
+        throws(() => (w.write as AnyFn)(), TYPE("write(frame: Frame)"));
+        throws(() => w.write({} as Frame), TYPE("write(frame: Frame)"));
+        const f265 = d.frames("h265")[0];
+        throws(() => w.write(f265), TYPE("this writer has no track for h265 frames"));
+        f265.close();
+        const info = w.close()!;
+        eq(info.frames, 0);
+        eq(info.size, 0);
+        eq(fs.exists(file("w")), false, "nothing recorded: no file");
+        const f = d.frames("h264")[0];
+        throws(() => w.write(f), { name: "TypeError", code: "ERR_CLOSED", message: `${W.name} is closed` });
+        f.close();
+        (w as unknown as Record<symbol, AnyFn>)[dispose]();
+      });
+    },
+
+    /** Two segments of 10 frames by size; `check` looks into each file. */
+    segmentsBySize(check: (path: string) => void): void {
+      d.inDir(() => {
+        const seen: Info[] = [];
+        const w = W.open(`${dir}/s_%02i.${W.ext}`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s: Info) => seen.push(s) });
+        eq(w.path, file("s_00"));
+        writeAll(w, d.frames("h264"));
+        eq(w.path, file("s_01"));
+        eq(seen.length, 0, "events wait for the loop");
+        turns();
+        eq(seen.length, 1);
+        eq(w.stats().segments, 1);
+        const last = w.close()!;
+        turns();
+        eq(seen.length, 1, "the last file is close()'s to tell");
+        deepEq([...seen, last].map((s) => [s.path, s.index, s.frames]), [[file("s_00"), 0, 10], [file("s_01"), 1, 10]]);
+        for (const s of [...seen, last]) {
+          eq(s.size, fs.stat(s.path).size);
+          eq(s.duration, 10 / 30);
+          check(s.path);
+        }
+      });
+    },
+
+    segmentsByTime(): void {
+      d.inDir(() => {
+        const seen: Info[] = [];
+        const w = W.open(`${dir}/t%i.${W.ext}`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s: Info) => seen.push(s) });
+        writeAll(w, d.frames("h265"));
+        eq(seen.length, 0);
+        const last = w.close()!;
+        deepEq(seen.map((s) => [s.path, s.frames]), [[file("t0"), 10]], "delivered inside close()");
+        deepEq([last.path, last.frames], [file("t1"), 10]);
+        turns();
+        eq(seen.length, 1, "and only once");
+      });
+    },
+
+    /** camera → encoder → writer for 20 frames (`options` beside the
+     * encoder); `check` looks into the file. */
+    linked(options: Record<string, unknown>, check: (path: string) => void): void {
+      d.inDir(() => {
+        const cam = new Camera({ width: 64, height: 48, fps: 30 });
+        const enc = new Encoder({ codec: "h264", width: 64, height: 48, gop: 10 });
+        const w = W.open(file("l"), { video: enc, ...options });
+        let p: Pipe | undefined;
+        try {
+          p = link(cam, enc, w as unknown as Parameters<typeof link>[2], { frames: 20, encodeQueue: 64 });
+          const busy = { name: "Error", code: "ERR_BUSY" };
+          throws(() => w.close(), { ...busy, message: "close the link feeding this writer first" });
+          const f = d.frames("h264")[0];
+          throws(() => w.write(f), { ...busy, message: "this writer is fed by a link; write() is for pull mode" });
+          f.close();
+          const t0 = time.ticksMs();
+          while (!(p.stats().finished && p.stats().framesOut === 20) && time.ticksMs() - t0 < 10_000) {
+            app.needExit();
+            time.sleepMs(5);
+          }
+          const st = p.close()!;
+          p = undefined;
+          eq(st.framesOut, 20);
+          eq(w.stats().videoFrames, 20, "the link's flush wrote the rest");
+          const info = w.close()!;
+          eq(info.frames, 20);
+          check(file("l"));
+        } finally {
+          p?.close();
+          w.close();
+          enc.close();
+          cam.close();
+        }
+      });
+    },
+  };
 }
