@@ -185,6 +185,11 @@ int qcam_segmenter_flush(qcam_segmenter *s)
 
 int qcam_segmenter_sink_write(qcam_sink *sink, qcam_packet *pkt) { return qcam_segmenter_write((qcam_segmenter *)sink, pkt); }
 int qcam_segmenter_sink_flush(qcam_sink *sink) { return qcam_segmenter_flush((qcam_segmenter *)sink); }
+void qcam_segmenter_sink_path(qcam_sink *sink, char *out, size_t n) { qcam_segmenter_path((qcam_segmenter *)sink, out, n); }
+int qcam_segmenter_sink_close(qcam_sink *sink, qcam_segment_info *last)
+{
+    return sink ? qcam_segmenter_close((qcam_segmenter *)sink, last) : 0;
+}
 
 void qcam_segmenter_path(qcam_segmenter *s, char *out, size_t n)
 {
@@ -204,6 +209,9 @@ int qcam_segmenter_close(qcam_segmenter *s, qcam_segment_info *last)
     bool unheard = r < 0 && before == 0 && !s->error_reported;
     s->closed = true;
     pthread_mutex_unlock(&s->lock);
+    qcam_fs_card *card = s->card;
+    s->ops->free(s);
+    qcam_fs_card_close(card);
     return unheard ? r : 0;
 }
 
@@ -227,7 +235,9 @@ int qcam_segmenter_open_first(qcam_segmenter *s, const qcam_writer_config *cfg, 
 {
     if (r == 0 && cfg->encoder) s->encoder = qcam_encoder_ref(cfg->encoder);
     s->card = card;
-    return r == 0 ? open_file(s) : r;
+    if (r == 0) r = open_file(s);
+    if (r < 0) s->ops->free(s); /* the caller keeps the card */
+    return r;
 }
 
 void qcam_segmenter_release(qcam_segmenter *s)

@@ -26,9 +26,10 @@
  * handles errors, else the error). close() returns an error only when nobody
  * heard of it before.
  *
- * Lifetimes. init() before anything else; on success open_first() hands the
- * card to the core (close() gives it back to the caller, who closes it after
- * freeing the writer); release() frees what the core holds (not the card).
+ * Lifetimes. init() before anything else; open_first() opens the first file
+ * and takes over the card (when it fails, it frees the writer and the caller
+ * keeps the card). close() finishes the last file, frees the writer (the
+ * free op, which calls release()) and closes the card.
  *
  * Threads. write(), flush(), close() and path() take the core's mutex
  * (`lock`), which is the writer's: a writer's other entry points take it too.
@@ -81,6 +82,8 @@ typedef struct {
      * `end` is where the next file starts in this one's clock (0: not
      * known). */
     int (*finished)(qcam_segmenter *s, qcam_segment_info *info, uint64_t end, bool kept);
+    /* Free the writer: release() and the container's own memory. */
+    void (*free)(qcam_segmenter *s);
     /* true: the first error counts as heard once on_error has it (MP4);
      * false: only when the app handles errors (errors_handled). */
     bool on_error_hears;
@@ -114,7 +117,7 @@ struct qcam_segmenter {
  * else 0 (the mutex is then live: release() it). */
 int qcam_segmenter_init(qcam_segmenter *s, const qcam_segmenter_ops *ops, const qcam_writer_config *cfg);
 /* Take a reference on cfg->encoder (when `r` is 0) and the card, and open
- * the first file: `r`, or the error of the open. */
+ * the first file: 0, or `r` or the error of the open, the writer freed. */
 int qcam_segmenter_open_first(qcam_segmenter *s, const qcam_writer_config *cfg, qcam_fs_card *card, int r);
 /* Close the file (not finished), drop the encoder, destroy the mutex. */
 void qcam_segmenter_release(qcam_segmenter *s);
@@ -123,13 +126,15 @@ void qcam_segmenter_release(qcam_segmenter *s);
  * for the packet), -EBADF (closed) or stopped(). */
 int qcam_segmenter_write(qcam_segmenter *s, qcam_packet *pkt);
 int qcam_segmenter_flush(qcam_segmenter *s);
-/* The same for the writer's qcam_sink_ops (link.h). */
+/* The same for the writer's sink (qcam_sink_ops, link.h; the class binding's
+ * path and close, writer_js.h). */
 int qcam_segmenter_sink_write(qcam_sink *sink, qcam_packet *pkt);
 int qcam_segmenter_sink_flush(qcam_sink *sink);
+void qcam_segmenter_sink_path(qcam_sink *sink, char *out, size_t n);
+int qcam_segmenter_sink_close(qcam_sink *sink, qcam_segment_info *last);
 void qcam_segmenter_path(qcam_segmenter *s, char *out, size_t n);
-/* Finish the last file (*last, may be NULL, describes it) and mark the
- * writer closed: 0, or an error nobody heard of. The caller then frees the
- * writer and closes the card. */
+/* Finish the last file (*last, may be NULL, describes it), free the writer
+ * and close the card: 0, or an error nobody heard of. */
 int qcam_segmenter_close(qcam_segmenter *s, qcam_segment_info *last);
 
 /* For the ops, with the mutex held. */

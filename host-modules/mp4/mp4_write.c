@@ -629,6 +629,8 @@ static int write_packet(qcam_segmenter *s, qcam_packet *pkt, bool video)
 /* Out with the fragment in progress, the held-back video sample too. */
 static int emit_all(qcam_segmenter *s) { return emit_fragment(writer_of(s), true); }
 
+static void writer_free(qcam_segmenter *s);
+
 static const qcam_segmenter_ops seg_ops = {
     .track = track_of,
     .write = write_packet,
@@ -639,6 +641,7 @@ static const qcam_segmenter_ops seg_ops = {
     .has_media = has_fragments,
     .kept = started,
     .finished = finished,
+    .free = writer_free,
     .on_error_hears = true,
 };
 
@@ -674,8 +677,9 @@ int qcam_mp4_writer_error(qcam_mp4_writer *w)
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
-static void writer_free(qcam_mp4_writer *w)
+static void writer_free(qcam_segmenter *s)
 {
+    qcam_mp4_writer *w = writer_of(s);
     qcam_segmenter_release(&w->seg);
     drop_early(w);
     for (int i = 0; i < 2; i++) {
@@ -725,20 +729,11 @@ int qcam_mp4_writer_open(qcam_fs_card *card, const qcam_mp4_writer_config *cfg, 
         if (r < 0) r = -EINVAL;
     }
     r = qcam_segmenter_open_first(&w->seg, cfg, card, r);
-    if (r < 0) {
-        writer_free(w); /* the caller keeps the card */
-        return r;
-    }
-    *out = w;
-    return 0;
+    if (r == 0) *out = w;
+    return r;
 }
 
 int qcam_mp4_writer_close(qcam_mp4_writer *w, qcam_mp4_segment_info *last)
 {
-    if (!w) return 0;
-    int r = qcam_segmenter_close(&w->seg, last);
-    qcam_fs_card *card = w->seg.card;
-    writer_free(w);
-    qcam_fs_card_close(card);
-    return r;
+    return w ? qcam_segmenter_close(&w->seg, last) : 0;
 }

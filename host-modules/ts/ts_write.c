@@ -210,6 +210,8 @@ static int write_video(qcam_segmenter *s, qcam_packet *pkt, bool video)
 
 static int track_of(qcam_segmenter *s, const qcam_packet *pkt) { return pkt->codec == s->cfg.video_codec; }
 
+static void writer_free(qcam_segmenter *s);
+
 static const qcam_segmenter_ops seg_ops = {
     .track = track_of,
     .write = write_video,
@@ -220,6 +222,7 @@ static const qcam_segmenter_ops seg_ops = {
     .has_media = has_packets,
     .kept = has_packets,
     .finished = finished,
+    .free = writer_free,
     .on_error_hears = false,
 };
 
@@ -245,8 +248,9 @@ void qcam_ts_writer_path(qcam_ts_writer *w, char *out, size_t n) { qcam_segmente
 
 /* ---- lifetime ---------------------------------------------------------------------- */
 
-static void writer_free(qcam_ts_writer *w)
+static void writer_free(qcam_segmenter *s)
 {
+    qcam_ts_writer *w = writer_of(s);
     qcam_segmenter_release(&w->seg);
     free(w->buf);
     free(w->ps);
@@ -277,20 +281,11 @@ int qcam_ts_writer_open(qcam_fs_card *card, const qcam_ts_writer_config *cfg, qc
         r = r < 0 ? -EINVAL : set_params(w, cfg->vps, cfg->vps_len, cfg->sps, cfg->sps_len, cfg->pps, cfg->pps_len);
     }
     r = qcam_segmenter_open_first(&w->seg, cfg, card, r);
-    if (r < 0) {
-        writer_free(w); /* the caller keeps the card */
-        return r;
-    }
-    *out = w;
-    return 0;
+    if (r == 0) *out = w;
+    return r;
 }
 
 int qcam_ts_writer_close(qcam_ts_writer *w, qcam_ts_segment_info *last)
 {
-    if (!w) return 0;
-    int r = qcam_segmenter_close(&w->seg, last);
-    qcam_fs_card *card = w->seg.card;
-    writer_free(w);
-    qcam_fs_card_close(card);
-    return r;
+    return w ? qcam_segmenter_close(&w->seg, last) : 0;
 }
