@@ -109,16 +109,17 @@ export interface WriterUnderTest {
   name: string;
   /** The files' extension: "mp4" */
   ext: string;
-  prototype: object;
-  open(path: string, options: Record<string, unknown>): AnyWriter;
+  /** The class, taken as one whose options are not checked by the compiler. */
+  cls: new (...args: unknown[]) => AnyWriter;
 }
 
 export function writerCases(d: WriterDir, dir: string, W: WriterUnderTest) {
   const file = (name: string) => `${dir}/${name}.${W.ext}`;
+  const open = (...a: unknown[]) => new W.cls(...a);
   return {
     /** The class's prototype: its methods, `path`, `kind`, Symbol.dispose. */
     shape(): void {
-      const proto = W.prototype as unknown as Record<string | symbol, unknown>;
+      const proto = W.cls.prototype as unknown as Record<string | symbol, unknown>;
       deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "flush", "kind", "path", "stats", "write"]);
       eq(descriptor(proto, "path"), "get configurable");
       eq(descriptor(proto, "write"), "method writable configurable");
@@ -128,20 +129,36 @@ export function writerCases(d: WriterDir, dir: string, W: WriterUnderTest) {
       eq(proto[dispose], proto.close);
     },
 
+    /** Bad options every writer reports the same way: the arguments, `video`,
+     * `segment`, the callbacks, a segment path pattern. */
+    badOptions(): void {
+      const p = file("x");
+      throws(() => open(), TYPE(`new ${W.name}(path: string, options)`));
+      throws(() => open(p, { video: 5 }), TYPE("video must be an Encoder or {codec, width, height, parameterSets?}"));
+      throws(() => open(p, { video: { codec: "vp9", width: 64, height: 48 } }), TYPE('video.codec must be "h264" or "h265"'));
+      throws(() => open(p, { video: { codec: "h264", width: 8, height: 48 } }), RANGE("video.width must be an integer 16..8192"));
+      throws(() => open(p, { video: { codec: "h264", width: 64 } }), TYPE("video needs width and height"));
+      throws(() => open(p, { video: VIDEO("h264"), segment: {} }), TYPE("segment needs seconds or bytes"));
+      throws(() => open(p, { video: VIDEO("h264"), segment: { seconds: -1 } }), RANGE("segment.seconds must be a number > 0"));
+      throws(() => open(p, { video: VIDEO("h264"), segment: { bytes: 0.5 } }), RANGE("segment.bytes must be an integer >= 1"));
+      for (const name of ["onSegment", "onError", "onFull"]) throws(() => open(p, { video: VIDEO("h264"), [name]: 1 }), TYPE(`${name} must be a function`));
+      throws(() => open(file("%q"), { video: VIDEO("h264"), segment: { seconds: 1 } }), TYPE("path pattern: %i, %03i, %Y %m %d %H %M %S or %% only"));
+    },
+
     missingFolders(): void {
       d.inDir(() => {
-        const w = W.open(file("a/b/c"), { video: VIDEO("h264") });
+        const w = open(file("a/b/c"), { video: VIDEO("h264") });
         ok(fs.stat(`${dir}/a/b`).isDirectory, "the folders were made");
         w.close();
         fs.writeFile(`${dir}/file`, "x");
-        throws(() => W.open(file("file/a"), { video: VIDEO("h264") }), { name: "Error", code: "ENOTDIR", message: `cannot open ${file("file/a")}: Not a directory` });
+        throws(() => open(file("file/a"), { video: VIDEO("h264") }), { name: "Error", code: "ENOTDIR", message: `cannot open ${file("file/a")}: Not a directory` });
       });
     },
 
     /** write() of what is not a frame, of another codec, after close(); a file with nothing recorded is removed. */
     writeErrors(): void {
       d.inDir(() => {
-        const w = W.open(file("w"), { video: VIDEO("h264") });
+        const w = open(file("w"), { video: VIDEO("h264") });
         throws(() => (w.write as AnyFn)(), TYPE("write(frame: Frame)"));
         throws(() => w.write({} as Frame), TYPE("write(frame: Frame)"));
         const f265 = d.frames("h265")[0];
@@ -162,7 +179,7 @@ export function writerCases(d: WriterDir, dir: string, W: WriterUnderTest) {
     segmentsBySize(check: (path: string) => void): void {
       d.inDir(() => {
         const seen: Info[] = [];
-        const w = W.open(`${dir}/s_%02i.${W.ext}`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s: Info) => seen.push(s) });
+        const w = open(`${dir}/s_%02i.${W.ext}`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s: Info) => seen.push(s) });
         eq(w.path, file("s_00"));
         writeAll(w, d.frames("h264"));
         eq(w.path, file("s_01"));
@@ -185,7 +202,7 @@ export function writerCases(d: WriterDir, dir: string, W: WriterUnderTest) {
     segmentsByTime(): void {
       d.inDir(() => {
         const seen: Info[] = [];
-        const w = W.open(`${dir}/t%i.${W.ext}`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s: Info) => seen.push(s) });
+        const w = open(`${dir}/t%i.${W.ext}`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s: Info) => seen.push(s) });
         writeAll(w, d.frames("h265"));
         eq(seen.length, 0);
         const last = w.close()!;
@@ -202,7 +219,7 @@ export function writerCases(d: WriterDir, dir: string, W: WriterUnderTest) {
       d.inDir(() => {
         const cam = new Camera({ width: 64, height: 48, fps: 30 });
         const enc = new Encoder({ codec: "h264", width: 64, height: 48, gop: 10 });
-        const w = W.open(file("l"), { video: enc, ...options });
+        const w = open(file("l"), { video: enc, ...options });
         let p: Pipe | undefined;
         try {
           p = link(cam, enc, w as unknown as Parameters<typeof link>[2], { frames: 20, encodeQueue: 64 });
