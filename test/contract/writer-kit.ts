@@ -117,8 +117,10 @@ export function writerCases(d: WriterDir, dir: string, W: WriterUnderTest) {
   const file = (name: string) => `${dir}/${name}.${W.ext}`;
   const open = (...a: unknown[]) => new W.cls(...a);
   return {
-    /** The class's prototype: its methods, `path`, `kind`, Symbol.dispose. */
+    /** The class: its name and length; its prototype's methods, `path`, `kind`, Symbol.dispose. */
     shape(): void {
+      eq(W.cls.name, W.name);
+      eq(W.cls.length, 2);
       const proto = W.cls.prototype as unknown as Record<string | symbol, unknown>;
       deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "flush", "kind", "path", "stats", "write"]);
       eq(descriptor(proto, "path"), "get configurable");
