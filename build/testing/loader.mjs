@@ -13,7 +13,10 @@
 //                 marks the entry: its evaluation starting is reported to runApp.
 //  ?qcam-mutant=… on an importing module replaces one stub by a mutated copy
 //                 of its source (test/contract/mutation.test.ts): proof that
-//                 the contract suites catch a stub that drifts.
+//                 the contract suites catch a stub that drifts. A mutant with
+//                 a `file` (under host-modules/, e.g. "media/writer.stub.ts")
+//                 mutates that file instead, as the module's stub imports it
+//                 (a file several stubs share: only this module's copy).
 // Everything else goes to the next loader (tsx for .ts files).
 import { existsSync } from "node:fs";
 
@@ -42,7 +45,7 @@ function paramOf(url, name) {
   }
 }
 
-/** A mutant: { module: "qcam:time", replace: [[pattern, flags, replacement], ...] }, base64url JSON. */
+/** A mutant: { module: "qcam:time", file?: "media/x.stub.ts", replace: [[pattern, flags, replacement], ...] }, base64url JSON. */
 export function decodeMutant(text) {
   return JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
 }
@@ -65,6 +68,11 @@ export async function resolve(specifier, context, nextResolve) {
     return r;
   }
   const r = await nextResolve(specifier === "qcam/ui" ? UI_KIT.href : specifier, context);
+  const parentMutant = paramOf(context.parentURL, MUTANT);
+  if (parentMutant && context.parentURL.startsWith(HOST_MODULES.href)) {
+    const file = decodeMutant(parentMutant).file;
+    if (file && r.url === new URL(file, HOST_MODULES).href) return { ...r, url: withParam(r.url, MUTANT, parentMutant) };
+  }
   const run = paramOf(context.parentURL, RUN);
   if (run && r.url.startsWith("file:") && !r.url.includes("/node_modules/") && !KIT_DIRS.some((d) => r.url.startsWith(d)))
     return { ...r, url: withParam(r.url, RUN, run) };
@@ -135,14 +143,18 @@ async function lowerAroundTopLevelAwait(esbuild, source, common, lowered) {
   return `${out.code}\nawait __qcam_main__();\n`;
 }
 
-/** The stub's TypeScript source with the mutant's replacements, compiled here. */
+/** The stub's TypeScript source with the mutant's replacements, compiled here
+ * (the module's stub as it is when the mutant names another file it imports). */
 async function loadMutant(url, mutant) {
   const { readFile } = await import("node:fs/promises");
   const { fileURLToPath } = await import("node:url");
   const esbuild = await import("esbuild");
   const file = fileURLToPath(url);
   let source = await readFile(file, "utf8");
-  for (const [pattern, flags, replacement] of mutant.replace) {
+  const target = mutant.file ? new URL(mutant.file, HOST_MODULES).href : null;
+  const u = new URL(url);
+  u.search = "";
+  for (const [pattern, flags, replacement] of target && u.href !== target ? [] : mutant.replace) {
     const re = new RegExp(pattern, flags);
     if (!re.test(source)) throw new Error(`qcam testing: mutant pattern /${pattern}/ not found in ${file}`);
     re.lastIndex = 0;

@@ -20,6 +20,9 @@
 // cuts the file back to its last complete fragment, reports ENOSPC (onError,
 // else thrown by write(), else the link's error), and the writer stops.
 //
+// Files, segments, a full card, errors and the class shell are the writers'
+// shared part (media/writer.stub.ts, as media/segmenter.c and writer_js.c).
+//
 // Not modelled: threads (a link's writes run on virtual time, see
 // qcam:link's stub), fsync (the card is memory).
 //
@@ -28,17 +31,13 @@ import type * as Api from "qcam:mp4";
 import type { Frame } from "qcam:video";
 import type * as Self from "./mp4.stub.ts";
 import "qcam:video";
-import { open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, space as fsSpace, stat as fsStat, type File as FsFile } from "qcam:fs";
+import { open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, space as fsSpace, type File as FsFile } from "qcam:fs";
 import { findParams, nals, parseH264Sps, parseH265Sps, splitAus } from "../../build/testing/annexb.ts";
-import { provide, providerOf, type LinkSink, type Packet } from "../../build/testing/media.ts";
-import { checkKeys, conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
-import { ERRNO } from "../../build/testing/errors.ts";
+import { provide, type Packet } from "../../build/testing/media.ts";
+import { checkKeys, conforms, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
+import { bad, codeOf, errnoOf, intProp, isObject, parseSegmentAndCallbacks, parseVideo, Segmenter, WriterClass, type PendingEvent, type SegmenterCfg } from "../media/writer.stub.ts";
 
 conforms<typeof Api, typeof Self>(true);
-
-const isObject = (v: unknown): v is Record<string, unknown> => (typeof v === "object" || typeof v === "function") && v !== null;
-const codeOf = (e: unknown): string => (isObject(e) && typeof e.code === "string" && ERRNO[e.code] ? e.code : "EIO");
-const errnoOf = (name: string, what: string) => errnoError(ERRNO[name] ? name : "EIO", what);
 
 // ------------------------------------------------------------------ boxes (mp4_box.c)
 
@@ -654,8 +653,7 @@ interface WTrack {
   written: number;
 }
 
-interface Cfg {
-  pattern: string;
+interface Cfg extends SegmenterCfg {
   videoCodec: "h264" | "h265" | null;
   width: number;
   height: number;
@@ -665,98 +663,31 @@ interface Cfg {
   sampleRate: number;
   fragmentMs: number;
   finalize: boolean;
-  segSeconds: number;
-  segBytes: number;
-  onSegment: ((i: Api.SegmentInfo) => void) | undefined;
-  onError: ((e: Error & { code: string }) => void) | undefined;
-  onFull: ((path: string) => void) | undefined;
 }
 
-function expandPath(pattern: string, index: number, wallMs: number): string | null {
-  const d = new Date(wallMs);
-  const two = (n: number) => String(n).padStart(2, "0");
-  let out = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c !== "%") {
-      out += c;
-      continue;
-    }
-    i++;
-    const zero = pattern[i] === "0";
-    let width = 0;
-    while (pattern[i] >= "0" && pattern[i] <= "9") width = width * 10 + Number(pattern[i++]);
-    if (width > 20) return null;
-    switch (pattern[i]) {
-      case "i": out += String(index).padStart(width, zero ? "0" : " "); break;
-      case "Y": out += String(d.getUTCFullYear()).padStart(4, "0"); break;
-      case "m": out += two(d.getUTCMonth() + 1); break;
-      case "d": out += two(d.getUTCDate()); break;
-      case "H": out += two(d.getUTCHours()); break;
-      case "M": out += two(d.getUTCMinutes()); break;
-      case "S": out += two(d.getUTCSeconds()); break;
-      case "%": out += "%"; break;
-      default: return null;
-    }
-  }
-  return new TextEncoder().encode(out).length >= 512 ? null : out;
-}
-
-class Writer {
-  path = "";
-  file: FsFile | null = null;
-  started = false;
-  originUs = 0;
+/** The MP4 part of the segmenting core (media/writer.stub.ts). */
+class Writer extends Segmenter<Cfg> {
   mehdAt = 0;
-  fileLen = 0;
   seq = 0;
   idx: Index = { tracks: [], creationTime: 0 };
   tracks: [WTrack, WTrack];
   config: { config: Uint8Array; width: number; height: number } | null = null;
-  segIndex = 0;
   fragments = 0;
-  segments = 0;
-  dropped = 0;
   early: Packet[] = [];
-  error: string | null = null;
-  closed = false;
-  full = false; // segments: the card was full; waiting for room
-  retryUs = 0; // the pts from which the next file may start
-  lastPtsUs = 0;
-  sink: LinkSink;
 
-  constructor(readonly cfg: Cfg, readonly post: (ev: PendingEvent) => void) {
+  constructor(cfg: Cfg, post: (ev: PendingEvent) => void) {
+    super("mp4", cfg, post);
     const mk = (on: boolean, video: boolean): WTrack => ({ on, video, t: null, data: [], dataLen: 0, fs: [], fragDts: 0, nextDts: 0, pending: false, provisional: false, started: false, lastDur: 0, written: 0 });
     this.tracks = [mk(!!cfg.videoCodec, true), mk(!!cfg.audioCodec, false)];
     if (cfg.params && cfg.videoCodec) {
       this.config = makeConfig(cfg.videoCodec, cfg.params.vps, cfg.params.sps, cfg.params.pps);
       if (!this.config) throw Object.assign(new Error("bad parameter sets"), { code: "EINVAL" });
     }
-    this.sink = { kind: "mp4", busy: 0, write: (p) => this.write(p), flush: () => this.flush() };
     this.openFile(); // throws the fs error
   }
 
-  get segmented(): boolean {
-    return this.cfg.segSeconds > 0 || this.cfg.segBytes > 0;
-  }
-
-  /** The first error stops the writer; a full card does not stop a segmented one (cardFull() answers it). */
-  fail(code: string): string {
-    if (code === "ENOSPC" && this.segmented) return code;
-    if (!this.error) {
-      this.error = code;
-      if (this.cfg.onError) this.post({ error: { code, path: this.path } });
-    }
-    return this.error;
-  }
-  stoppedResult(): 0 | string {
-    return this.cfg.onError ? 0 : this.error!;
-  }
-
-  resetFileState(): void {
+  protected resetFile(): void {
     this.idx = { tracks: [], creationTime: 0 };
-    this.started = false;
-    this.fileLen = 0;
     this.seq = 0;
     this.fragments = 0;
     for (const k of this.tracks) {
@@ -777,15 +708,6 @@ class Writer {
       k.t = t;
       this.idx.tracks.push(t);
     }
-  }
-
-  openFile(): void {
-    const p = this.segmented ? expandPath(this.cfg.pattern, this.segIndex, world.wallUs() / 1000) : this.cfg.pattern;
-    if (p === null) throw Object.assign(new Error("bad pattern"), { code: "EINVAL" });
-    this.path = p;
-    // a writer's open makes missing folders; what cannot be made shows in its error
-    this.file = fsOpen(p, "w");
-    this.resetFileState();
   }
 
   writeOut(bytes: Uint8Array): 0 | string {
@@ -920,32 +842,31 @@ class Writer {
     }
   }
 
+  protected emit(): 0 | string {
+    return this.emitFragment(true);
+  }
+
   /** Forget the samples of the fragment in progress (a full card). */
-  dropFragment(): void {
+  protected drop(): void {
     for (const k of this.tracks) {
       if (k.video) this.dropped += k.fs.length;
       Object.assign(k, { data: [], dataLen: 0, fs: [], pending: false });
     }
   }
 
-  finishFile(): { r: 0 | string; info: Api.SegmentInfo } {
-    const info: Api.SegmentInfo = { path: this.path, index: this.segIndex, duration: 0, size: 0, frames: 0, full: false };
-    if (!this.file) return { r: 0, info }; // a next segment that could not be created: nothing to finish
+  /** A file is kept once it has its origin (and init segment); it has media once a fragment went out. */
+  protected kept(): boolean {
+    return this.started;
+  }
+  protected hasMedia(): boolean {
+    return this.fragments > 0;
+  }
+
+  /** The closed file: finalized (or its mehd given the duration), described. */
+  protected finished(info: Api.SegmentInfo, _end: number, kept: boolean): 0 | string {
     let r: 0 | string = 0;
-    if (!this.error) r = this.emitFragment(true);
-    if (r === "ENOSPC" && this.segmented) {
-      this.dropFragment(); // the last fragment did not fit: the file ends before it
-      r = 0;
-      info.full = true;
-    }
-    this.file.close();
-    this.file = null;
-    if (!this.started) {
-      try {
-        fsRemove(this.path);
-      } catch {
-        /* nothing there */
-      }
+    if (!kept) {
+      /* nothing was recorded: removed */
     } else if (this.cfg.finalize && this.fragments > 0) {
       try {
         finalizeFile(this.path, this.idx);
@@ -957,18 +878,10 @@ class Writer {
       }
     } else if (this.fragments > 0) this.patchDuration();
     const main = this.tracks[0].on ? this.tracks[0] : this.tracks[1];
-    if (this.started) {
-      try {
-        info.size = fsStat(this.path).size;
-      } catch {
-        info.size = this.fileLen;
-      }
-    }
+    if (kept) info.size = this.fileSize();
     info.duration = main.t && main.t.timescale ? trackDuration(main.t) / main.t.timescale : 0;
     info.frames = this.tracks[0].t ? this.tracks[0].t.samples.length : 0;
-    if (this.started) this.segments++;
-    this.started = false;
-    return { r, info };
+    return r;
   }
 
   setConfig(pkt: Packet): boolean {
@@ -985,15 +898,8 @@ class Writer {
     return true;
   }
 
-  startFile(ptsUs: number): 0 | string {
-    if (!this.file) {
-      try {
-        this.openFile();
-      } catch (e) {
-        return this.fail(codeOf(e));
-      }
-    }
-    this.originUs = ptsUs;
+  /** The file's origin: the video track's configuration and the init segment. */
+  protected begin(): 0 | string {
     this.idx.creationTime = Math.floor(world.wallUs() / 1e6) + 2082844800;
     if (this.tracks[0].on) {
       const t = this.tracks[0].t!;
@@ -1001,56 +907,14 @@ class Writer {
       t.width = this.config!.width;
       t.height = this.config!.height;
     }
-    this.started = true;
+    this.started = true; // before the write: an init segment that did not fit ends a started file
     const r = this.writeInit();
-    if (r) return this.fail(r);
-    this.full = false;
-    return 0;
+    return r ? this.fail(r) : 0;
   }
 
-  segmentDue(k: WTrack, dts: number): boolean {
-    if (this.cfg.segSeconds > 0 && dts >= this.cfg.segSeconds * k.t!.timescale - 0.5) return true;
-    return this.cfg.segBytes > 0 && this.fileLen + this.tracks[0].dataLen + this.tracks[1].dataLen >= this.cfg.segBytes;
+  due(k: WTrack, dts: number): boolean {
+    return this.segmentDue(dts, k.t!.timescale, this.tracks[0].dataLen + this.tracks[1].dataLen);
   }
-
-  /** card_full: tell onFull, end this file at its last complete fragment and wait for
-   * room from `ptsUs` + 1 s on. A file without one fragment on the card is removed, not reported. */
-  cardFull(ptsUs: number): void {
-    this.dropFragment();
-    this.full = true;
-    this.retryUs = ptsUs + 1_000_000;
-    this.post({ full: this.path });
-    if (!this.file) return;
-    if (this.fragments === 0) {
-      this.file.close();
-      this.file = null;
-      try {
-        fsRemove(this.path);
-      } catch {
-        /* nothing there */
-      }
-      this.started = false;
-      return;
-    }
-    const { info } = this.finishFile();
-    this.post({ segment: { ...info, full: true } });
-    this.segIndex++;
-  }
-
-  nextSegment(ptsUs: number): 0 | string {
-    const { r, info } = this.finishFile();
-    if (r) return r;
-    this.post({ segment: info });
-    this.segIndex++;
-    try {
-      this.openFile();
-    } catch (e) {
-      return this.fail(codeOf(e));
-    }
-    return this.startFile(ptsUs);
-  }
-
-
 
   appendVideo(k: WTrack, pkt: Packet): number {
     let size = 0;
@@ -1096,8 +960,8 @@ class Writer {
       k.fragDts = dts;
       k.provisional = false;
     }
-    if (pkt.keyframe && k.started && this.segmented && this.segmentDue(k, dts)) {
-      const r = this.nextSegment(pkt.ptsUs);
+    if (pkt.keyframe && k.started && this.segmented && this.due(k, dts)) {
+      const r = this.nextSegment(pkt.ptsUs, 0);
       if (r) return r;
       dts = 0;
     } else if (k.fs.length > 0) {
@@ -1137,8 +1001,8 @@ class Writer {
       k.nextDts = Math.floor((rel * rate + 500000) / 1000000);
     }
     const video = this.tracks[0].on;
-    if (!video && k.started && this.segmented && this.segmentDue(k, k.nextDts)) {
-      const r = this.nextSegment(pkt.ptsUs);
+    if (!video && k.started && this.segmented && this.due(k, k.nextDts)) {
+      const r = this.nextSegment(pkt.ptsUs, 0);
       if (r) return r;
       k.nextDts = 0;
     } else if (k.fs.length > 0) {
@@ -1158,42 +1022,19 @@ class Writer {
     return 0;
   }
 
-  /** qcam_mp4_writer_write: 0, "EINVAL" (no track for the codec) or the error. */
-  write(pkt: Packet): 0 | string {
-    if (this.closed) return "EBADF";
-    if (this.error) return this.stoppedResult();
-    const video = pkt.codec === this.cfg.videoCodec;
-    if (!video && pkt.codec !== this.cfg.audioCodec) return "EINVAL";
-    if (this.full && pkt.ptsUs < this.retryUs) {
-      if (video) this.dropped++; // waiting for room on a full card
-      return 0;
-    }
-    this.lastPtsUs = pkt.ptsUs;
-    let r = video ? this.writeVideo(pkt) : this.writeAudio(pkt);
-    if (r === "ENOSPC" && this.segmented) {
-      if (video) this.dropped++; // a packet that meets a full card is not kept
-      this.cardFull(pkt.ptsUs);
-      r = 0;
-    }
-    return r ? this.stoppedResult() : 0;
+  protected track(pkt: Packet): 0 | 1 | 2 {
+    if (pkt.codec === this.cfg.videoCodec) return 1;
+    return pkt.codec === this.cfg.audioCodec ? 2 : 0;
   }
 
-  flush(): 0 | string {
-    if (this.closed) return "EBADF";
-    let r = this.error ? this.stoppedResult() : this.emitFragment(true);
-    if (r === "ENOSPC" && this.segmented) {
-      this.cardFull(this.lastPtsUs);
-      r = 0;
-    }
-    return r ? this.stoppedResult() : 0;
+  protected writePacket(pkt: Packet, video: boolean): 0 | string {
+    return video ? this.writeVideo(pkt) : this.writeAudio(pkt);
   }
 
   close(): { r: 0 | string; info: Api.SegmentInfo } {
-    const before = this.error;
-    const { r, info } = this.finishFile();
-    this.closed = true;
+    const out = super.close();
     this.early = [];
-    return { r: r && !before && !this.cfg.onError ? r : 0, info };
+    return out;
   }
 }
 
@@ -1210,69 +1051,16 @@ function concat(parts: Uint8Array[], len: number): Uint8Array {
 
 // ------------------------------------------------------------------ Mp4Writer (mp4_writer_js.c)
 
-type PendingEvent = { segment?: Api.SegmentInfo; error?: { code: string; path: string }; full?: string };
-interface WriterState {
-  w: Writer | null;
-  handle: Handle | null;
-  pending: PendingEvent[];
-  drain: () => void;
-}
-const writers = new WeakMap<object, WriterState>();
-
-function writerOf(self: unknown): Writer {
-  if (!isObject(self) || !writers.has(self)) throwQcam("TypeError", "ERR_WRONG_THIS", "expected a Mp4Writer");
-  const s = writers.get(self)!;
-  if (!s.w) throwQcam("TypeError", "ERR_CLOSED", "Mp4Writer is closed");
-  return s.w;
-}
-
-const bad = (kind: "TypeError" | "RangeError", msg: string): never => throwQcam(kind, "ERR_INVALID_ARG", msg);
-
-function intProp(o: Record<string, unknown>, name: string, lo: number, hi: number, msg: string): number | undefined {
-  const v = o[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== "number") bad("TypeError", msg);
-  const d = v as number;
-  if (!(d >= lo && d <= hi) || d !== Math.floor(d)) bad("RangeError", msg);
-  return d;
-}
-
 function parseOptions(opts: Record<string, unknown>, path: string): Cfg {
   const cfg: Cfg = { pattern: path, videoCodec: null, width: 0, height: 0, params: null, encoder: null, audioCodec: null, sampleRate: 0, fragmentMs: 1000, finalize: true, segSeconds: 0, segBytes: 0, onSegment: undefined, onError: undefined, onFull: undefined };
   checkKeys(opts, "Mp4Writer", ["video", "audio", "fragmentMs", "finalize", "segment", "onSegment", "onFull", "onError"]);
-  const v = opts.video;
-  if (v !== undefined) {
-    if (!isObject(v)) bad("TypeError", "video must be an Encoder or {codec, width, height, parameterSets?}");
-    const vo = v as Record<string, unknown>;
-    checkKeys(vo, "Mp4Writer video", ["codec", "width", "height", "parameterSets"]);
-    const isEncoder = !!providerOf(vo)?.encoder; // a class object: the Encoder (closed ones throw on codec)
-    const c = vo.codec;
-    cfg.videoCodec = c === "h264" || c === "h265" ? c : null;
-    if (!cfg.videoCodec) bad("TypeError", "video.codec must be \"h264\" or \"h265\"");
-    const w = intProp(vo, "width", 16, 8192, "video.width must be an integer 16..8192");
-    const h = intProp(vo, "height", 16, 8192, "video.height must be an integer 16..8192");
-    if (w === undefined || h === undefined) bad("TypeError", "video needs width and height");
-    cfg.width = w!;
-    cfg.height = h!;
-    if (isEncoder) cfg.encoder = vo as unknown as Cfg["encoder"];
-    else {
-      const ps = vo.parameterSets;
-      if (ps !== undefined && ps !== null) {
-        if (!isObject(ps)) bad("TypeError", "video.parameterSets must be {vps?, sps, pps}");
-        checkKeys(ps, "video.parameterSets", ["vps", "sps", "pps"]);
-        const got: Record<string, Uint8Array> = {};
-        for (const name of ["vps", "sps", "pps"]) {
-          const b = (ps as Record<string, unknown>)[name];
-          if (b === undefined && (name !== "vps" || cfg.videoCodec === "h264")) {
-            if (name === "vps") continue;
-            bad("TypeError", "video.parameterSets needs sps and pps (and vps for h265)");
-          }
-          if (!(b instanceof ArrayBuffer) || b.byteLength === 0) bad("TypeError", "video.parameterSets: each one an ArrayBuffer with a NAL unit");
-          got[name] = new Uint8Array((b as ArrayBuffer).slice(0));
-        }
-        cfg.params = { vps: got.vps, sps: got.sps, pps: got.pps };
-      }
-    }
+  if (opts.video !== undefined) {
+    const v = parseVideo(opts.video, "Mp4Writer");
+    cfg.videoCodec = v.codec;
+    cfg.width = v.width;
+    cfg.height = v.height;
+    cfg.encoder = v.encoder as Cfg["encoder"];
+    cfg.params = v.params;
   }
   const a = opts.audio;
   if (a !== undefined) {
@@ -1291,105 +1079,44 @@ function parseOptions(opts: Record<string, unknown>, path: string): Cfg {
   const fin = opts.finalize;
   if (fin !== undefined && typeof fin !== "boolean") bad("TypeError", "finalize must be a boolean");
   cfg.finalize = fin === undefined || fin === true;
-  const seg = opts.segment;
-  if (seg !== undefined) {
-    if (!isObject(seg)) bad("TypeError", "segment must be {seconds?, bytes?}");
-    const so = seg as Record<string, unknown>;
-    checkKeys(so, "Mp4Writer segment", ["seconds", "bytes"]);
-    if (so.seconds !== undefined) {
-      if (typeof so.seconds !== "number") bad("TypeError", "segment.seconds must be a number > 0");
-      const s = so.seconds as number;
-      if (!(s > 0 && s <= 86400 * 7)) bad("RangeError", "segment.seconds must be a number > 0");
-      cfg.segSeconds = s;
-    }
-    cfg.segBytes = intProp(so, "bytes", 1, Number.MAX_SAFE_INTEGER, "segment.bytes must be an integer >= 1") ?? 0;
-    if (cfg.segSeconds <= 0 && cfg.segBytes === 0) bad("TypeError", "segment needs seconds or bytes");
-  }
-  for (const name of ["onSegment", "onError", "onFull"] as const) {
-    const f = opts[name];
-    if (f !== undefined && typeof f !== "function") bad("TypeError", `${name} must be a function`);
-  }
-  cfg.onSegment = opts.onSegment as Cfg["onSegment"];
-  cfg.onFull = opts.onFull as Cfg["onFull"];
-  cfg.onError = opts.onError as Cfg["onError"];
+  parseSegmentAndCallbacks(opts, "Mp4Writer", cfg);
   return cfg;
 }
 
+const cls = new WriterClass<Writer>("Mp4Writer");
+
 export class Mp4Writer {
   constructor(path: string, options: Api.Mp4WriterOptions) {
-    if (arguments.length < 1 || typeof path !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", "new Mp4Writer(path: string, options)");
-    if (arguments.length < 2 || !isObject(options)) throwQcam("TypeError", "ERR_INVALID_ARG", "new Mp4Writer(path, {video?, audio?, ...})");
+    cls.checkArgs(arguments.length, path, options, "{video?, audio?, ...}");
     const cfg = parseOptions(options as unknown as Record<string, unknown>, path);
-    if ((cfg.segSeconds > 0 || cfg.segBytes > 0) && expandPath(path, 0, 0) === null)
-      throwQcam("TypeError", "ERR_INVALID_ARG", "path pattern: %i, %03i, %Y %m %d %H %M %S or %% only");
-    const state: WriterState = { w: null, handle: null, pending: [], drain: () => {} };
-    // Reports queue up and a drain is posted to the loop; close() drains what is left itself.
-    state.drain = () => {
-      for (let ev = state.pending.shift(); ev; ev = state.pending.shift()) {
-        try {
-          if (ev.segment && typeof cfg.onSegment === "function") cfg.onSegment({ ...ev.segment });
-          if (ev.full !== undefined && typeof cfg.onFull === "function") cfg.onFull(ev.full);
-          if (ev.error && typeof cfg.onError === "function") cfg.onError(errnoOf(ev.error.code, `cannot write ${ev.error.path}`) as Error & { code: string });
-        } catch (e) {
-          world.reportUncaught(e);
-        }
-      }
-    };
-    const post = (ev: PendingEvent) => {
-      state.pending.push(ev);
-      world.post(state.drain);
-    };
-    try {
-      state.w = new Writer(cfg, post);
-    } catch (e) {
+    cls.checkPattern(path, cfg);
+    cls.open(this, cfg, (post) => new Writer(cfg, post), (e) => {
       const code = codeOf(e);
       if (code === "EINVAL" && cfg.params) throwQcam("TypeError", "ERR_INVALID_ARG", "video.parameterSets: not a usable SPS/PPS");
       throw errnoOf(code, `cannot open ${path}`);
-    }
-    state.handle = world.track("Mp4Writer", this);
-    writers.set(this, state);
-    provide(this, { sink: () => writerOf(this).sink });
+    });
+    provide(this, { sink: () => cls.of(this).sink });
   }
   get path(): string {
-    return writerOf(this).path;
+    return cls.of(this).path;
   }
   stats(): Api.Mp4WriterStats {
-    const w = writerOf(this);
+    const w = cls.of(this);
     return { videoFrames: w.tracks[0].written, audioFrames: w.tracks[1].written, fragments: w.fragments, bytes: w.fileLen, segments: w.segments, dropped: w.dropped };
   }
   write(frame: Frame): void {
-    const w = writerOf(this);
-    if (w.sink.busy) throwQcam("Error", "ERR_BUSY", "this writer is fed by a link; write() is for pull mode");
-    const get = arguments.length > 0 ? providerOf(frame)?.packet : undefined;
-    if (!get) throwQcam("TypeError", "ERR_INVALID_ARG", "write(frame: Frame)");
-    const pkt = get!();
-    const r = w.write(pkt);
-    if (r === "EINVAL") throwQcam("TypeError", "ERR_INVALID_ARG", `this writer has no track for ${pkt.codec} frames`);
-    if (r) throw errnoOf(r, `cannot write ${w.path}`);
+    cls.write(this, arguments.length, frame);
   }
   flush(): void {
-    const w = writerOf(this);
-    const r = w.flush();
-    if (r) throw errnoOf(r, `cannot write ${w.path}`);
+    cls.flush(this);
   }
   close(): Api.SegmentInfo | undefined {
-    if (!isObject(this) || !writers.has(this)) throwQcam("TypeError", "ERR_WRONG_THIS", "expected a Mp4Writer");
-    const s = writers.get(this)!;
-    const w = s.w;
-    if (!w) return undefined;
-    if (w.sink.busy) throwQcam("Error", "ERR_BUSY", "close the link feeding this writer first");
-    s.w = null;
-    s.handle?.release();
-    const { r, info } = w.close();
-    s.drain(); // what the app has not heard yet, before close() returns
-    if (r) throw errnoOf(r, `cannot finish ${info.path}`);
-    return info;
+    return cls.close(this);
   }
   declare readonly kind: "mp4";
   declare [Symbol.dispose]: () => void;
 }
-Object.defineProperty(Mp4Writer.prototype, "kind", { value: "mp4", configurable: true, writable: false, enumerable: false });
-Object.defineProperty(Mp4Writer.prototype, Symbol.dispose, { value: Mp4Writer.prototype.close, writable: true, configurable: true });
+WriterClass.finish(Mp4Writer, "mp4");
 
 // ------------------------------------------------------------------ reading (mp4_read.c)
 

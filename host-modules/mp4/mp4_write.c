@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "../video/annexb.h"
 #include "../video/sps.h"
+#include "../media/segmenter.h"
 #include "mp4_box.h"
 
 #define VIDEO_TIMESCALE 90000u
@@ -52,38 +54,23 @@ typedef struct {
 } wtrack;
 
 struct qcam_mp4_writer {
-    qcam_sink base; /* first: the link sees a qcam_sink */
-    pthread_mutex_t lock;
-    qcam_mp4_writer_config cfg;
-    char pattern[512];
-    char path[512];
-    qcam_fs_card *card;
-    qcam_encoder *encoder;
+    qcam_segmenter seg; /* first (the link sees its qcam_sink): files, errors, a full card, the mutex (media/segmenter.h) */
     uint8_t *params[3]; /* vps, sps, pps given in the config */
     size_t params_len[3];
     uint8_t *config;    /* avcC / hvcC once known */
     size_t config_len;
     int width, height;
-    int fd;             /* the current file, -1 when none */
-    bool started;       /* the current file has its origin (and init segment) */
-    int64_t origin_us;
     size_t mehd_at;     /* where the mehd's fragment_duration is in the file */
-    uint64_t file_len;  /* bytes of complete fragments (the end of the playable part) */
     uint32_t seq;       /* moof sequence number */
     qcam_mp4_index idx;
     wtrack tracks[2];   /* [0] video, [1] audio */
     qcam_mp4_buf out;   /* the fragment being assembled */
-    unsigned seg_index;
-    uint64_t fragments, segments, dropped;
+    uint64_t fragments;
     qcam_packet *early[EARLY_AUDIO]; /* audio that came before the first keyframe */
     unsigned n_early;
-    int error;
-    bool error_reported;
-    bool closed;
-    bool full;          /* segments: the card was full; waiting for room */
-    int64_t retry_us;   /* the pts from which the next file may start */
-    int64_t last_pts_us; /* of the newest packet */
 };
+
+static qcam_mp4_writer *writer_of(qcam_segmenter *s) { return (qcam_mp4_writer *)((char *)s - offsetof(qcam_mp4_writer, seg)); }
 
 /* ---- paths --------------------------------------------------------------- */
 
@@ -130,32 +117,17 @@ int qcam_mp4_expand_path(const char *pattern, unsigned index, int64_t when, char
 
 /* ---- errors --------------------------------------------------------------- */
 
-static bool segmented(const qcam_mp4_writer *w) { return w->cfg.segment_seconds > 0 || w->cfg.segment_bytes > 0; }
-
-/* The first error stops the writer; a full card does not stop a segmented
- * one (card_full() answers it). */
-static int fail(qcam_mp4_writer *w, int err)
-{
-    if (err == -ENOSPC && segmented(w)) return err;
-    if (!w->error) {
-        w->error = err;
-        if (w->cfg.on_error) w->cfg.on_error(w->cfg.opaque, err, w->path);
-        w->error_reported = w->cfg.on_error != NULL;
-    }
-    return w->error;
-}
-
-/* What a write returns once the writer has stopped. */
-static int stopped_result(qcam_mp4_writer *w) { return w->cfg.errors_handled ? 0 : w->error; }
+static bool segmented(const qcam_mp4_writer *w) { return qcam_segmenter_segmented(&w->seg); }
+static int fail(qcam_mp4_writer *w, int err) { return qcam_segmenter_fail(&w->seg, err); }
 
 /* ---- files ------------------------------------------------------------------ */
 
-static void reset_file_state(qcam_mp4_writer *w)
+/* A new file: an empty index, no fragments (the segmenter's reset op). */
+static void reset_file_state(qcam_segmenter *s)
 {
+    qcam_mp4_writer *w = writer_of(s);
     qcam_mp4_index_clear(&w->idx);
     w->idx.movie_timescale = 1000;
-    w->started = false;
-    w->file_len = 0;
     w->seq = 0;
     w->fragments = 0;
     unsigned n = 0;
@@ -171,15 +143,15 @@ static void reset_file_state(qcam_mp4_writer *w)
         qcam_mp4_track *t = &w->idx.tracks[n];
         t->id = n + 1;
         if (k->video) {
-            t->codec = w->cfg.video_codec == QCAM_CODEC_H264 ? QCAM_MP4_AVC : QCAM_MP4_HEVC;
+            t->codec = w->seg.cfg.video_codec == QCAM_CODEC_H264 ? QCAM_MP4_AVC : QCAM_MP4_HEVC;
             t->timescale = VIDEO_TIMESCALE;
-            t->width = w->cfg.width;
-            t->height = w->cfg.height;
+            t->width = w->seg.cfg.width;
+            t->height = w->seg.cfg.height;
         } else {
-            t->codec = w->cfg.audio_codec == QCAM_CODEC_ALAW ? QCAM_MP4_ALAW : QCAM_MP4_ULAW;
-            t->timescale = w->cfg.sample_rate;
-            t->sample_rate = w->cfg.sample_rate;
-            t->channels = w->cfg.channels ? w->cfg.channels : 1;
+            t->codec = w->seg.cfg.audio_codec == QCAM_CODEC_ALAW ? QCAM_MP4_ALAW : QCAM_MP4_ULAW;
+            t->timescale = w->seg.cfg.sample_rate;
+            t->sample_rate = w->seg.cfg.sample_rate;
+            t->channels = w->seg.cfg.channels ? w->seg.cfg.channels : 1;
         }
         k->t = t;
         n++;
@@ -187,34 +159,17 @@ static void reset_file_state(qcam_mp4_writer *w)
     w->idx.n_tracks = n;
 }
 
-static int open_file(qcam_mp4_writer *w)
-{
-    if (segmented(w)) {
-        int r = qcam_mp4_expand_path(w->pattern, w->seg_index, (int64_t)time(NULL), w->path, sizeof w->path);
-        if (r < 0) return r;
-    } else {
-        snprintf(w->path, sizeof w->path, "%s", w->pattern);
-    }
-    /* a writer's open makes missing folders (a pattern may name a new one
-     * per day); what cannot be made shows in its error */
-    int fd = qcam_fs_open(w->card, w->path, QCAM_FS_WRITE);
-    if (fd < 0) return fd;
-    w->fd = fd;
-    reset_file_state(w);
-    return 0;
-}
-
 static int write_out(qcam_mp4_writer *w, const void *p, size_t len)
 {
     size_t done = 0;
-    int r = qcam_fs_write_all(w->card, w->fd, p, len, (int64_t)w->file_len, &done);
+    int r = qcam_fs_write_all(w->seg.card, w->seg.fd, p, len, (int64_t)w->seg.file_len, &done);
     if (r < 0) {
         /* cut back to the last complete fragment: the file stays playable */
-        if (done) qcam_fs_truncate(w->card, w->fd, w->file_len);
+        if (done) qcam_fs_truncate(w->seg.card, w->seg.fd, w->seg.file_len);
         return r;
     }
-    w->file_len += len;
-    r = qcam_fs_sync(w->fd);
+    w->seg.file_len += len;
+    r = qcam_fs_sync(w->seg.fd);
     return r == -EINVAL ? 0 : r;
 }
 
@@ -267,8 +222,8 @@ static int push_frag_sample(wtrack *k, uint32_t size, bool key)
  * when `with_pending` (taking its predecessor's duration for now). */
 static int emit_fragment(qcam_mp4_writer *w, bool with_pending)
 {
-    if (w->error) return w->error;
-    if (!w->started) return 0;
+    if (w->seg.error) return w->seg.error;
+    if (!w->seg.started) return 0;
     size_t n[2] = {0, 0};
     size_t bytes[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
@@ -332,7 +287,7 @@ static int emit_fragment(qcam_mp4_writer *w, bool with_pending)
         qcam_mp4_buf_free(b);
         return fail(w, -ENOMEM);
     }
-    uint64_t base = w->file_len;
+    uint64_t base = w->seg.file_len;
     int r = write_out(w, b->p, b->len);
     if (r < 0) return fail(w, r);
     w->fragments++;
@@ -368,12 +323,6 @@ static int emit_fragment(qcam_mp4_writer *w, bool with_pending)
 
 /* ---- finishing a file ------------------------------------------------------------ */
 
-static uint64_t file_size(qcam_mp4_writer *w)
-{
-    qcam_fs_stat_info st;
-    return qcam_fs_stat(w->card, w->path, &st) == 0 ? st.size : w->file_len;
-}
-
 /* A file kept fragmented: its mehd gets the movie's duration (players show
  * it without reading every fragment). One 8-byte write in place. */
 static void patch_duration(qcam_mp4_writer *w)
@@ -386,68 +335,58 @@ static void patch_duration(qcam_mp4_writer *w)
     }
     uint8_t be[8];
     for (int i = 0; i < 8; i++) be[i] = (uint8_t)(dur >> (56 - 8 * i));
-    int fd = qcam_fs_open(w->card, w->path, QCAM_FS_READ_WRITE);
+    int fd = qcam_fs_open(w->seg.card, w->seg.path, QCAM_FS_READ_WRITE);
     if (fd < 0) return;
     size_t done;
-    if (qcam_fs_write_all(w->card, fd, be, sizeof be, (int64_t)w->mehd_at, &done) == 0) qcam_fs_sync(fd);
+    if (qcam_fs_write_all(w->seg.card, fd, be, sizeof be, (int64_t)w->mehd_at, &done) == 0) qcam_fs_sync(fd);
     qcam_fs_close(fd);
 }
 
 /* Forget the samples of the fragment in progress (a full card). */
-static void drop_fragment(qcam_mp4_writer *w)
+static void drop_fragment(qcam_segmenter *s)
 {
+    qcam_mp4_writer *w = writer_of(s);
     for (int i = 0; i < 2; i++) {
         wtrack *k = &w->tracks[i];
-        if (k->video) w->dropped += k->n_fs;
+        if (k->video) w->seg.dropped += k->n_fs;
         k->data.len = 0;
         k->n_fs = 0;
         k->pending = false;
     }
 }
 
-/* Write the rest, close the file and finalize it. Without an open file (a
- * next segment that could not be created) there is nothing to finish. */
-static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
+/* A file is kept once it has its origin (and init segment); it has media on
+ * the card once a fragment went out. */
+static bool started(qcam_segmenter *s) { return s->started; }
+static bool has_fragments(qcam_segmenter *s) { return writer_of(s)->fragments > 0; }
+
+/* The closed file: finalize it (or give its mehd the duration) and describe
+ * it. */
+static int finished(qcam_segmenter *s, qcam_mp4_segment_info *info, uint64_t end, bool kept)
 {
-    if (info) {
-        memset(info, 0, sizeof *info);
-        snprintf(info->path, sizeof info->path, "%s", w->path);
-        info->index = w->seg_index;
-    }
-    if (w->fd < 0) return 0;
+    (void)end; /* a file's duration is its main track's */
+    qcam_mp4_writer *w = writer_of(s);
     int r = 0;
-    if (!w->error) r = emit_fragment(w, true);
-    if (r == -ENOSPC && segmented(w)) {
-        /* the last fragment did not fit: the file ends before it */
-        drop_fragment(w);
-        r = 0;
-        if (info) info->full = true;
-    }
-    qcam_fs_close(w->fd);
-    w->fd = -1;
-    if (!w->started) {
-        /* nothing was recorded: no file to keep */
-        qcam_fs_remove(w->card, w->path);
-    } else if (w->cfg.finalize && w->fragments > 0) {
-        int f = qcam_mp4_finalize(w->card, w->path, &w->idx);
+    if (!kept) {
+        /* nothing was recorded: no file to keep (removed) */
+    } else if (s->cfg.finalize && w->fragments > 0) {
+        int f = qcam_mp4_finalize(s->card, s->path, &w->idx);
         if (f < 0) {
             /* it stays fragmented (and playable); segments on a full card
              * carry on, repair finalizes it later */
-            if (!w->error && !(f == -ENOSPC && segmented(w))) r = fail(w, f);
+            if (!s->error && !(f == -ENOSPC && segmented(w))) r = fail(w, f);
             patch_duration(w);
         }
     } else if (w->fragments > 0) {
         patch_duration(w);
     }
     if (info) {
-        info->size = w->started ? file_size(w) : 0;
+        info->size = kept ? qcam_segmenter_file_size(s) : 0;
         wtrack *main = w->tracks[0].on ? &w->tracks[0] : &w->tracks[1];
         if (main->t && main->t->timescale)
             info->duration = (double)qcam_mp4_track_duration(main->t) / main->t->timescale;
         info->frames = w->tracks[0].t ? w->tracks[0].t->n_samples : 0;
     }
-    if (w->started) w->segments++;
-    w->started = false;
     return r;
 }
 
@@ -455,7 +394,7 @@ static int finish_file(qcam_mp4_writer *w, qcam_mp4_segment_info *info)
 
 static int set_config(qcam_mp4_writer *w, const qcam_packet *pkt)
 {
-    qcam_codec codec = w->cfg.video_codec;
+    qcam_codec codec = w->seg.cfg.video_codec;
     const uint8_t *p[3] = {w->params[0], w->params[1], w->params[2]};
     size_t l[3] = {w->params_len[0], w->params_len[1], w->params_len[2]};
     qcam_annexb_params inband;
@@ -466,7 +405,7 @@ static int set_config(qcam_mp4_writer *w, const qcam_packet *pkt)
             p[0] = inband.vps, l[0] = inband.vps_len;
             p[1] = inband.sps, l[1] = inband.sps_len;
             p[2] = inband.pps, l[2] = inband.pps_len;
-        } else if (w->encoder && qcam_encoder_parameter_sets(w->encoder, &enc_ps) == 0) {
+        } else if (w->seg.encoder && qcam_encoder_parameter_sets(w->seg.encoder, &enc_ps) == 0) {
             if (enc_ps.vps) p[0] = enc_ps.vps->data, l[0] = enc_ps.vps->size;
             p[1] = enc_ps.sps->data, l[1] = enc_ps.sps->size;
             p[2] = enc_ps.pps->data, l[2] = enc_ps.pps->size;
@@ -486,14 +425,11 @@ static int set_config(qcam_mp4_writer *w, const qcam_packet *pkt)
     return 0;
 }
 
-/* The file's origin: the first keyframe (or audio frame without video). */
-static int start_file(qcam_mp4_writer *w, int64_t pts_us)
+/* The file's origin (the first keyframe, or audio frame without video):
+ * the video track's configuration and the init segment. */
+static int begin_file(qcam_segmenter *s)
 {
-    if (w->fd < 0) {
-        int r = open_file(w);
-        if (r < 0) return fail(w, r);
-    }
-    w->origin_us = pts_us;
+    qcam_mp4_writer *w = writer_of(s);
     w->idx.creation_time = (uint64_t)time(NULL) + 2082844800u; /* since 1904 */
     if (w->tracks[0].on) {
         qcam_mp4_track *t = w->tracks[0].t;
@@ -504,59 +440,14 @@ static int start_file(qcam_mp4_writer *w, int64_t pts_us)
         t->width = w->width;
         t->height = w->height;
     }
-    w->started = true;
+    s->started = true; /* before the write: an init segment that did not fit ends a started file */
     int r = write_init(w);
-    if (r < 0) return fail(w, r);
-    w->full = false;
-    return 0;
+    return r < 0 ? fail(w, r) : 0;
 }
 
 static bool segment_due(qcam_mp4_writer *w, const wtrack *k, uint64_t dts)
 {
-    if (w->cfg.segment_seconds > 0 && (double)dts >= w->cfg.segment_seconds * k->t->timescale - 0.5)
-        return true;
-    if (w->cfg.segment_bytes > 0) {
-        uint64_t size = w->file_len + w->tracks[0].data.len + w->tracks[1].data.len;
-        if (size >= w->cfg.segment_bytes) return true;
-    }
-    return false;
-}
-
-/* Close this file and start the next at `pts_us`. */
-static int next_segment(qcam_mp4_writer *w, int64_t pts_us)
-{
-    qcam_mp4_segment_info info;
-    int r = finish_file(w, &info);
-    if (r < 0) return r;
-    if (w->cfg.on_segment) w->cfg.on_segment(w->cfg.opaque, &info);
-    w->seg_index++;
-    r = open_file(w);
-    if (r < 0) return fail(w, r);
-    return start_file(w, pts_us);
-}
-
-/* Segments on a full card (see mp4_write.h): tell on_full, end this file
- * at its last complete fragment and wait for room from `pts_us` + 1 s on. A
- * file that did not get one fragment on the card is removed, not reported. */
-static void card_full(qcam_mp4_writer *w, int64_t pts_us)
-{
-    drop_fragment(w);
-    w->full = true;
-    w->retry_us = pts_us + 1000000;
-    if (w->cfg.on_full) w->cfg.on_full(w->cfg.opaque, w->path);
-    if (w->fd < 0) return;
-    if (w->fragments == 0) {
-        qcam_fs_close(w->fd);
-        w->fd = -1;
-        qcam_fs_remove(w->card, w->path);
-        w->started = false;
-        return;
-    }
-    qcam_mp4_segment_info info;
-    finish_file(w, &info);
-    info.full = true;
-    if (w->cfg.on_segment) w->cfg.on_segment(w->cfg.opaque, &info);
-    w->seg_index++;
+    return qcam_segmenter_due(&w->seg, dts, k->t->timescale, w->tracks[0].data.len + w->tracks[1].data.len);
 }
 
 /* The next 00 00 01 at or after p, or end. memchr finds the zero bytes (rare
@@ -577,7 +468,7 @@ static const uint8_t *find_start_code(const uint8_t *p, const uint8_t *end)
  * access unit delimiters (they live in the sample entry). */
 static int append_video(qcam_mp4_writer *w, wtrack *k, const qcam_packet *pkt, uint32_t *size)
 {
-    bool h264 = w->cfg.video_codec == QCAM_CODEC_H264;
+    bool h264 = w->seg.cfg.video_codec == QCAM_CODEC_H264;
     size_t before = k->data.len;
     const uint8_t *end = pkt->data + pkt->size;
     /* every NAL gains at most one byte (a 3-byte start code becomes a 4-byte length) */
@@ -611,19 +502,19 @@ static void drop_early(qcam_mp4_writer *w);
 static int write_video(qcam_mp4_writer *w, qcam_packet *pkt)
 {
     wtrack *k = &w->tracks[0];
-    if (!w->started || !k->started) {
+    if (!w->seg.started || !k->started) {
         if (!pkt->keyframe || set_config(w, pkt) < 0) {
-            w->dropped++;
+            w->seg.dropped++;
             return 0;
         }
-        if (!w->started) {
-            int r = start_file(w, pkt->pts_us);
+        if (!w->seg.started) {
+            int r = qcam_segmenter_start(&w->seg, pkt->pts_us);
             for (unsigned i = 0; i < w->n_early && r == 0; i++) r = write_audio(w, w->early[i]);
             drop_early(w);
             if (r < 0) return r;
         }
     }
-    int64_t rel = pkt->pts_us - w->origin_us;
+    int64_t rel = pkt->pts_us - w->seg.origin_us;
     uint64_t dts = rel <= 0 ? 0 : (uint64_t)((rel * (int64_t)VIDEO_TIMESCALE + 500000) / 1000000);
     if (k->started && dts <= k->next_dts) dts = k->next_dts + 1;
     if (k->pending) {
@@ -641,11 +532,11 @@ static int write_video(qcam_mp4_writer *w, qcam_packet *pkt)
         k->provisional = false;
     }
     if (pkt->keyframe && k->started && segmented(w) && segment_due(w, k, dts)) {
-        int r = next_segment(w, pkt->pts_us);
+        int r = qcam_segmenter_next(&w->seg, pkt->pts_us, 0);
         if (r < 0) return r;
         dts = 0;
     } else if (k->n_fs > 0) {
-        uint64_t limit = (uint64_t)w->cfg.fragment_ms * (VIDEO_TIMESCALE / 1000);
+        uint64_t limit = (uint64_t)w->seg.cfg.fragment_ms * (VIDEO_TIMESCALE / 1000);
         uint64_t elapsed = dts - k->frag_dts;
         if (elapsed >= limit || (pkt->keyframe && elapsed + k->last_dur / 2 >= limit)) {
             int r = emit_fragment(w, false);
@@ -672,7 +563,7 @@ static void drop_early(qcam_mp4_writer *w)
 static int write_audio(qcam_mp4_writer *w, qcam_packet *pkt)
 {
     wtrack *k = &w->tracks[1];
-    if (!w->started) {
+    if (!w->seg.started) {
         if (w->tracks[0].on) {
             /* audio waits for the first video keyframe: keep the newest few
              * (those at or after the keyframe's pts go in then) */
@@ -684,26 +575,26 @@ static int write_audio(qcam_mp4_writer *w, qcam_packet *pkt)
             w->early[w->n_early++] = qcam_packet_ref(pkt);
             return 0;
         }
-        int r = start_file(w, pkt->pts_us);
+        int r = qcam_segmenter_start(&w->seg, pkt->pts_us);
         if (r < 0) return r;
     }
-    uint32_t rate = w->cfg.sample_rate;
-    uint16_t ch = w->cfg.channels ? w->cfg.channels : 1;
+    uint32_t rate = w->seg.cfg.sample_rate;
+    uint16_t ch = w->seg.cfg.channels ? w->seg.cfg.channels : 1;
     uint32_t n = pkt->samples ? pkt->samples : (uint32_t)(pkt->size / ch);
     if (n == 0 || pkt->size != (size_t)n * ch) return 0;
-    int64_t rel = pkt->pts_us - w->origin_us;
+    int64_t rel = pkt->pts_us - w->seg.origin_us;
     if (!k->started) {
         if (rel < 0) return 0; /* before the file's origin */
         k->next_dts = (uint64_t)((rel * (int64_t)rate + 500000) / 1000000);
     }
     bool video = w->tracks[0].on;
     if (!video && k->started && segmented(w) && segment_due(w, k, k->next_dts)) {
-        int r = next_segment(w, pkt->pts_us);
+        int r = qcam_segmenter_next(&w->seg, pkt->pts_us, 0);
         if (r < 0) return r;
         k->next_dts = 0;
     } else if (k->n_fs > 0) {
         /* fragments follow the video; alone (or with video stalled) audio cuts its own */
-        uint64_t limit = (uint64_t)w->cfg.fragment_ms * rate / 1000;
+        uint64_t limit = (uint64_t)w->seg.cfg.fragment_ms * rate / 1000;
         if (video) limit *= 2;
         if (k->next_dts - k->frag_dts >= limit) {
             int r = emit_fragment(w, false);
@@ -722,84 +613,74 @@ static int write_audio(qcam_mp4_writer *w, qcam_packet *pkt)
 
 /* ---- the sink ------------------------------------------------------------------------ */
 
-int qcam_mp4_writer_write(qcam_mp4_writer *w, qcam_packet *pkt)
+static int track_of(qcam_segmenter *s, const qcam_packet *pkt)
 {
-    pthread_mutex_lock(&w->lock);
-    bool video = pkt->codec == w->cfg.video_codec && w->tracks[0].on;
-    bool audio = !video && pkt->codec == w->cfg.audio_codec && w->tracks[1].on;
-    bool waiting = w->full && pkt->pts_us < w->retry_us; /* for room on a full card */
-    int r = 0;
-    if (w->closed) r = -EBADF;
-    else if (w->error) r = stopped_result(w);
-    else if (!video && !audio) r = -EINVAL;
-    else if (waiting) w->dropped += video;
-    else {
-        w->last_pts_us = pkt->pts_us;
-        r = video ? write_video(w, pkt) : write_audio(w, pkt);
-        if (r == -ENOSPC && segmented(w)) {
-            w->dropped += video; /* a packet that meets a full card is not kept */
-            card_full(w, pkt->pts_us);
-            r = 0;
-        }
-    }
-    if (r < 0 && r != -EINVAL && r != -EBADF) r = stopped_result(w);
-    pthread_mutex_unlock(&w->lock);
-    return r;
+    qcam_mp4_writer *w = writer_of(s);
+    if (pkt->codec == s->cfg.video_codec && w->tracks[0].on) return 1;
+    return pkt->codec == s->cfg.audio_codec && w->tracks[1].on ? 2 : 0;
 }
 
-int qcam_mp4_writer_flush(qcam_mp4_writer *w)
+static int write_packet(qcam_segmenter *s, qcam_packet *pkt, bool video)
 {
-    pthread_mutex_lock(&w->lock);
-    int r = w->closed ? -EBADF : w->error ? stopped_result(w) : emit_fragment(w, true);
-    if (r == -ENOSPC && segmented(w)) {
-        card_full(w, w->last_pts_us);
-        r = 0;
-    }
-    if (r < 0 && r != -EBADF) r = stopped_result(w);
-    pthread_mutex_unlock(&w->lock);
-    return r;
+    qcam_mp4_writer *w = writer_of(s);
+    return video ? write_video(w, pkt) : write_audio(w, pkt);
 }
 
-static int sink_write(qcam_sink *sink, qcam_packet *pkt) { return qcam_mp4_writer_write(qcam_mp4_writer_of(sink), pkt); }
-static int sink_flush(qcam_sink *sink) { return qcam_mp4_writer_flush(qcam_mp4_writer_of(sink)); }
+/* Out with the fragment in progress, the held-back video sample too. */
+static int emit_all(qcam_segmenter *s) { return emit_fragment(writer_of(s), true); }
 
-static const qcam_sink_ops mp4_ops = {"mp4", sink_write, sink_flush};
+static void writer_free(qcam_segmenter *s);
 
-qcam_sink *qcam_mp4_writer_sink(qcam_mp4_writer *w) { return &w->base; }
+static const qcam_segmenter_ops seg_ops = {
+    .track = track_of,
+    .write = write_packet,
+    .emit = emit_all,
+    .drop = drop_fragment,
+    .reset = reset_file_state,
+    .begin = begin_file,
+    .has_media = has_fragments,
+    .kept = started,
+    .finished = finished,
+    .free = writer_free,
+    .on_error_hears = true,
+};
+
+int qcam_mp4_writer_write(qcam_mp4_writer *w, qcam_packet *pkt) { return qcam_segmenter_write(&w->seg, pkt); }
+int qcam_mp4_writer_flush(qcam_mp4_writer *w) { return qcam_segmenter_flush(&w->seg); }
+
+static const qcam_sink_ops mp4_ops = {"mp4", qcam_segmenter_sink_write, qcam_segmenter_sink_flush};
+
+qcam_sink *qcam_mp4_writer_sink(qcam_mp4_writer *w) { return &w->seg.sink; }
 qcam_mp4_writer *qcam_mp4_writer_of(qcam_sink *sink) { return (qcam_mp4_writer *)sink; }
 
 void qcam_mp4_writer_stats_get(qcam_mp4_writer *w, qcam_mp4_writer_stats *out)
 {
-    pthread_mutex_lock(&w->lock);
+    pthread_mutex_lock(&w->seg.lock);
     out->video_frames = w->tracks[0].written;
     out->audio_frames = w->tracks[1].written;
     out->fragments = w->fragments;
-    out->bytes = w->file_len;
-    out->segments = w->segments;
-    out->dropped = w->dropped;
-    pthread_mutex_unlock(&w->lock);
+    out->bytes = w->seg.file_len;
+    out->segments = w->seg.segments;
+    out->dropped = w->seg.dropped;
+    pthread_mutex_unlock(&w->seg.lock);
 }
 
-void qcam_mp4_writer_path(qcam_mp4_writer *w, char *out, size_t n)
-{
-    pthread_mutex_lock(&w->lock);
-    snprintf(out, n, "%s", w->path);
-    pthread_mutex_unlock(&w->lock);
-}
+void qcam_mp4_writer_path(qcam_mp4_writer *w, char *out, size_t n) { qcam_segmenter_path(&w->seg, out, n); }
 
 int qcam_mp4_writer_error(qcam_mp4_writer *w)
 {
-    pthread_mutex_lock(&w->lock);
-    int e = w->error;
-    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_lock(&w->seg.lock);
+    int e = w->seg.error;
+    pthread_mutex_unlock(&w->seg.lock);
     return e;
 }
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
-static void writer_free(qcam_mp4_writer *w)
+static void writer_free(qcam_segmenter *s)
 {
-    if (w->fd >= 0) qcam_fs_close(w->fd);
+    qcam_mp4_writer *w = writer_of(s);
+    qcam_segmenter_release(&w->seg);
     drop_early(w);
     for (int i = 0; i < 2; i++) {
         qcam_mp4_buf_free(&w->tracks[i].data);
@@ -809,8 +690,6 @@ static void writer_free(qcam_mp4_writer *w)
     qcam_mp4_buf_free(&w->out);
     qcam_mp4_index_clear(&w->idx);
     free(w->config);
-    if (w->encoder) qcam_encoder_close(w->encoder);
-    pthread_mutex_destroy(&w->lock);
     free(w);
 }
 
@@ -822,21 +701,19 @@ int qcam_mp4_writer_open(qcam_fs_card *card, const qcam_mp4_writer_config *cfg, 
     if ((!video && cfg->video_codec) || (!audio && cfg->audio_codec) || (!video && !audio)) return -EINVAL;
     if (audio && (cfg->sample_rate == 0 || cfg->channels > 8)) return -EINVAL;
     if (cfg->fragment_ms < 100 || cfg->fragment_ms > 10000 || !cfg->path) return -EINVAL;
-    if (strlen(cfg->path) >= sizeof ((qcam_mp4_writer *)0)->pattern) return -ENAMETOOLONG;
     qcam_mp4_writer *w = calloc(1, sizeof *w);
     if (!w) return -ENOMEM;
-    pthread_mutex_init(&w->lock, NULL);
-    w->base.ops = &mp4_ops;
-    w->cfg = *cfg;
-    w->fd = -1;
-    snprintf(w->pattern, sizeof w->pattern, "%s", cfg->path);
-    w->cfg.path = w->pattern;
+    int r = qcam_segmenter_init(&w->seg, &seg_ops, cfg);
+    if (r < 0) {
+        free(w);
+        return r;
+    }
+    w->seg.sink.ops = &mp4_ops;
     w->tracks[0].on = video;
     w->tracks[0].video = true;
     w->tracks[1].on = audio;
     const uint8_t *p[3] = {cfg->vps, cfg->sps, cfg->pps};
     size_t l[3] = {cfg->vps_len, cfg->sps_len, cfg->pps_len};
-    int r = 0;
     for (int i = 0; i < 3 && video; i++) {
         if (!p[i] || !l[i]) continue;
         w->params[i] = malloc(l[i]);
@@ -851,33 +728,12 @@ int qcam_mp4_writer_open(qcam_fs_card *card, const qcam_mp4_writer_config *cfg, 
         r = set_config(w, &none);
         if (r < 0) r = -EINVAL;
     }
-    if (r == 0 && cfg->encoder) w->encoder = qcam_encoder_ref(cfg->encoder);
-    w->cfg.vps = w->cfg.sps = w->cfg.pps = NULL;
-    w->cfg.encoder = NULL;
-    w->card = card;
-    if (r == 0) r = open_file(w);
-    if (r < 0) {
-        writer_free(w); /* the caller keeps the card */
-        return r;
-    }
-    *out = w;
-    return 0;
+    r = qcam_segmenter_open_first(&w->seg, cfg, card, r);
+    if (r == 0) *out = w;
+    return r;
 }
 
 int qcam_mp4_writer_close(qcam_mp4_writer *w, qcam_mp4_segment_info *last)
 {
-    if (!w) return 0;
-    pthread_mutex_lock(&w->lock);
-    int before = w->error;
-    qcam_mp4_segment_info info;
-    int r = finish_file(w, &info);
-    if (last) *last = info;
-    /* an error that came up now and that no on_error has heard of */
-    bool unheard = r < 0 && before == 0 && !w->error_reported;
-    w->closed = true;
-    pthread_mutex_unlock(&w->lock);
-    qcam_fs_card *card = w->card;
-    writer_free(w);
-    qcam_fs_card_close(card);
-    return unheard ? r : 0;
+    return w ? qcam_segmenter_close(&w->seg, last) : 0;
 }

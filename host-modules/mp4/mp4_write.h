@@ -3,7 +3,10 @@
  * one fsync'ed write per fragment, optionally split into segments and
  * finalized into regular MP4s. Plain C, no engine types.
  *
- * Threads. Every entry point takes the writer's mutex: one video link, one
+ * Files, errors and a full card are the segmenting core's
+ * (media/segmenter.h); this writer is its MP4 part.
+ *
+ * Threads. Every entry point takes the writer's mutex (the core's): one video link, one
  * audio link and the app's thread may call in at the same time. The
  * callbacks run on the calling thread with the mutex held: they must only
  * hand their data to the app's loop (qcam_app_post).

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../runtime/qcam_host.h"
+#include "../media/segmenter.h"
 #include "../media/writer_js.h"
 #include "mp4_js.h"
 #include "mp4_remux.h"
@@ -22,10 +23,6 @@ static int mp4_open(qcam_fs_card *card, const qcam_writer_config *cfg, qcam_sink
     *out = w ? qcam_mp4_writer_sink(w) : NULL;
     return r;
 }
-
-static void mp4_path(qcam_sink *w, char *out, size_t n) { qcam_mp4_writer_path(qcam_mp4_writer_of(w), out, n); }
-
-static int mp4_close(qcam_sink *w, qcam_segment_info *last) { return qcam_mp4_writer_close(qcam_mp4_writer_of(w), last); }
 
 static JSValue mp4_stats(JSContext *ctx, qcam_sink *w)
 {
@@ -47,9 +44,9 @@ static const qcam_writer_class mp4_writer_class = {
     .keys = (const char *const[]){"video", "audio", "fragmentMs", "finalize", "segment", "onSegment", "onFull", "onError", NULL},
     .fragments = true,
     .open = mp4_open,
-    .path = mp4_path,
+    .path = qcam_segmenter_sink_path,   /* the writer's sink is its segmenter's */
     .stats = mp4_stats,
-    .close = mp4_close,
+    .close = qcam_segmenter_sink_close,
 };
 
 /* ---- remux(input, output, {fps, codec}) (media/writer_js.c) ------------------------- */

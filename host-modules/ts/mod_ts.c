@@ -2,6 +2,7 @@
  * media/writer_js.c (the options, errors and methods it shares with
  * Mp4Writer). */
 #include "../modules.h"
+#include "../media/segmenter.h"
 #include "../media/writer_js.h"
 #include "ts_remux.h"
 #include "ts_write.h"
@@ -13,10 +14,6 @@ static int ts_open(qcam_fs_card *card, const qcam_writer_config *cfg, qcam_sink 
     *out = w ? qcam_ts_writer_sink(w) : NULL;
     return r;
 }
-
-static void ts_path(qcam_sink *w, char *out, size_t n) { qcam_ts_writer_path(qcam_ts_writer_of(w), out, n); }
-
-static int ts_close(qcam_sink *w, qcam_segment_info *last) { return qcam_ts_writer_close(qcam_ts_writer_of(w), last); }
 
 static JSValue ts_stats(JSContext *ctx, qcam_sink *w)
 {
@@ -37,9 +34,9 @@ static const qcam_writer_class ts_writer_class = {
     /* G.711 has no standard MPEG-TS mapping */
     .no_audio = "TsWriter has no audio: G.711 has no standard MPEG-TS mapping (record audio with Mp4Writer)",
     .open = ts_open,
-    .path = ts_path,
+    .path = qcam_segmenter_sink_path,   /* the writer's sink is its segmenter's */
     .stats = ts_stats,
-    .close = ts_close,
+    .close = qcam_segmenter_sink_close,
 };
 
 /* remux(input, output, {fps, codec}): as qcam:mp4's, into MPEG-TS (media/writer_js.c). */

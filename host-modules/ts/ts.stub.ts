@@ -7,22 +7,21 @@
 // to the app's loop (close() delivers what is still queued), a full card
 // (world.sdcardSizeMb, or the fs.write fault) as in ts_write.h.
 //
+// Files, segments, a full card, errors and the class shell are the writers'
+// shared part (media/writer.stub.ts, as media/segmenter.c and writer_js.c).
+//
 // Not modelled: threads (a link's writes run on virtual time), fsync.
 import type * as Api from "qcam:ts";
 import type { Frame } from "qcam:video";
 import type * as Self from "./ts.stub.ts";
 import "qcam:video";
-import { open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, stat as fsStat, type File as FsFile } from "qcam:fs";
+import { open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, type File as FsFile } from "qcam:fs";
 import { annexbInit, classify, findParams, parseH264Sps, parseH265Sps, splitAus } from "../../build/testing/annexb.ts";
-import { provide, providerOf, type LinkSink, type Packet } from "../../build/testing/media.ts";
-import { checkKeys, conforms, errnoError, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
-import { ERRNO } from "../../build/testing/errors.ts";
+import { provide, type Packet } from "../../build/testing/media.ts";
+import { checkKeys, conforms, throwQcam } from "../../build/testing/stub-kit.ts";
+import { annexB, bad, codeOf, errnoOf, isObject, parseSegmentAndCallbacks, parseVideo, Segmenter, WriterClass, type PendingEvent, type SegmenterCfg } from "../media/writer.stub.ts";
 
 conforms<typeof Api, typeof Self>(true);
-
-const isObject = (v: unknown): v is Record<string, unknown> => (typeof v === "object" || typeof v === "function") && v !== null;
-const codeOf = (e: unknown): string => (isObject(e) && typeof e.code === "string" && ERRNO[e.code] ? e.code : "EIO");
-const errnoOf = (name: string, what: string) => errnoError(ERRNO[name] ? name : "EIO", what);
 
 // ------------------------------------------------------------------ the muxer (ts_mux.c)
 
@@ -142,71 +141,16 @@ class Mux {
 
 // ------------------------------------------------------------------ the writer (ts_write.c)
 
-interface Cfg {
-  pattern: string;
+interface Cfg extends SegmenterCfg {
   codec: "h264" | "h265";
   params: Uint8Array | null; // Annex B
   encoder: { parameterSets(): { vps?: ArrayBuffer; sps: ArrayBuffer; pps: ArrayBuffer } | null } | null;
-  segSeconds: number;
-  segBytes: number;
-  onSegment: ((i: Api.TsSegmentInfo) => void) | undefined;
-  onError: ((e: Error & { code: string }) => void) | undefined;
-  onFull: ((path: string) => void) | undefined;
 }
 
-/** qcam_mp4_expand_path (mp4_write.c), which the runtime's TsWriter shares with Mp4Writer. */
-function expandPath(pattern: string, index: number, wallMs: number): string | null {
-  const d = new Date(wallMs);
-  const two = (n: number) => String(n).padStart(2, "0");
-  let out = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c !== "%") {
-      out += c;
-      continue;
-    }
-    i++;
-    const zero = pattern[i] === "0";
-    let width = 0;
-    while (pattern[i] >= "0" && pattern[i] <= "9") width = width * 10 + Number(pattern[i++]);
-    if (width > 20) return null;
-    switch (pattern[i]) {
-      case "i": out += String(index).padStart(width, zero ? "0" : " "); break;
-      case "Y": out += String(d.getUTCFullYear()).padStart(4, "0"); break;
-      case "m": out += two(d.getUTCMonth() + 1); break;
-      case "d": out += two(d.getUTCDate()); break;
-      case "H": out += two(d.getUTCHours()); break;
-      case "M": out += two(d.getUTCMinutes()); break;
-      case "S": out += two(d.getUTCSeconds()); break;
-      case "%": out += "%"; break;
-      default: return null;
-    }
-  }
-  return new TextEncoder().encode(out).length >= 512 ? null : out;
-}
-
-function annexB(...nals: (Uint8Array | undefined)[]): Uint8Array {
-  const parts = nals.filter((n): n is Uint8Array => !!n && n.length > 0);
-  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set([0, 0, 0, 1], o);
-    out.set(p, o + 4);
-    o += 4 + p.length;
-  }
-  return out;
-}
-
-type PendingEvent = { segment?: Api.TsSegmentInfo; error?: { code: string; path: string }; full?: string };
-
-class Writer {
-  path = "";
-  file: FsFile | null = null;
+/** The MPEG-TS part of the segmenting core (media/writer.stub.ts). */
+class Writer extends Segmenter<Cfg> {
   ps: Uint8Array | null;
   mux: Mux;
-  started = false;
-  originUs = 0;
-  fileLen = 0;
   buf = new Uint8Array(0);
   bufLen = 0;
   bufFrames = 0;
@@ -216,46 +160,17 @@ class Writer {
   fileFrames = 0;
   writtenDts = 0;
   writtenDur = 0;
-  segIndex = 0;
   videoFrames = 0;
-  segments = 0;
-  dropped = 0;
-  error: string | null = null;
-  closed = false;
-  full = false;
-  retryUs = 0;
-  lastPtsUs = 0;
-  sink: LinkSink;
 
-  constructor(readonly cfg: Cfg, readonly post: (ev: PendingEvent) => void) {
+  constructor(cfg: Cfg, post: (ev: PendingEvent) => void) {
+    super("ts", cfg, post);
     this.ps = cfg.params;
     this.mux = new Mux(cfg.codec);
-    this.sink = { kind: "ts", busy: 0, write: (p) => this.write(p), flush: () => this.flush() };
     this.openFile(); // throws the fs error
   }
 
-  get segmented(): boolean {
-    return this.cfg.segSeconds > 0 || this.cfg.segBytes > 0;
-  }
-
-  fail(code: string): string {
-    if (code === "ENOSPC" && this.segmented) return code;
-    if (!this.error) {
-      this.error = code;
-      if (this.cfg.onError) this.post({ error: { code, path: this.path } });
-    }
-    return this.error;
-  }
-  stoppedResult(): 0 | string {
-    return this.cfg.onError ? 0 : this.error!;
-  }
-
-  openFile(): void {
-    const p = this.segmented ? expandPath(this.cfg.pattern, this.segIndex, world.wallUs() / 1000) : this.cfg.pattern;
-    if (p === null) throw Object.assign(new Error("bad pattern"), { code: "EINVAL" });
-    this.path = p;
-    this.file = fsOpen(p, "w"); // makes missing folders
-    Object.assign(this, { started: false, fileLen: 0, bufLen: 0, bufFrames: 0, fileFrames: 0, writtenDts: 0, writtenDur: 0, lastDur: 0 });
+  protected resetFile(): void {
+    Object.assign(this, { bufLen: 0, bufFrames: 0, fileFrames: 0, writtenDts: 0, writtenDur: 0, lastDur: 0 });
     this.mux = new Mux(this.cfg.codec);
   }
 
@@ -281,98 +196,29 @@ class Writer {
     this.bufFrames = 0;
     return 0;
   }
+  protected emit(): 0 | string {
+    return this.writeBuffer();
+  }
 
-  dropBuffer(): void {
+  protected drop(): void {
     this.dropped += this.bufFrames;
     this.bufLen = 0;
     this.bufFrames = 0;
   }
 
-  finishFile(end: number): { r: 0 | string; info: Api.TsSegmentInfo } {
-    const info: Api.TsSegmentInfo = { path: this.path, index: this.segIndex, duration: 0, size: 0, frames: 0, full: false };
-    if (!this.file) return { r: 0, info };
-    let r: 0 | string = this.error ? 0 : this.writeBuffer();
-    if (r || this.bufFrames) end = 0;
-    if (r === "ENOSPC" && this.segmented) {
-      this.dropBuffer();
-      r = 0;
-      info.full = true;
-    }
-    this.file.close();
-    this.file = null;
-    const kept = this.fileLen > 0;
-    if (!kept) {
-      try {
-        fsRemove(this.path);
-      } catch {
-        /* nothing there */
-      }
-    } else {
-      try {
-        info.size = fsStat(this.path).size;
-      } catch {
-        info.size = this.fileLen;
-      }
+  protected hasMedia(): boolean {
+    return this.fileLen > 0;
+  }
+  protected kept(): boolean {
+    return this.fileLen > 0;
+  }
+
+  protected finished(info: Api.TsSegmentInfo, end: number, kept: boolean): 0 {
+    if (kept) {
+      info.size = this.fileSize();
       info.frames = this.fileFrames;
       info.duration = (end ? end : this.writtenDts + (this.writtenDur || 3000)) / CLOCK;
-      this.segments++;
     }
-    this.started = false;
-    return { r, info };
-  }
-
-  startFile(ptsUs: number): 0 | string {
-    if (!this.file) {
-      try {
-        this.openFile();
-      } catch (e) {
-        return this.fail(codeOf(e));
-      }
-    }
-    this.originUs = ptsUs;
-    this.started = true;
-    this.full = false;
-    return 0;
-  }
-
-  segmentDue(dts: number): boolean {
-    if (this.cfg.segSeconds > 0 && dts >= this.cfg.segSeconds * CLOCK - 0.5) return true;
-    return this.cfg.segBytes > 0 && this.fileLen + this.bufLen >= this.cfg.segBytes;
-  }
-
-  nextSegment(ptsUs: number, end: number): 0 | string {
-    const { r, info } = this.finishFile(end);
-    if (r) return r;
-    this.post({ segment: info });
-    this.segIndex++;
-    try {
-      this.openFile();
-    } catch (e) {
-      return this.fail(codeOf(e));
-    }
-    return this.startFile(ptsUs);
-  }
-
-  cardFull(ptsUs: number): 0 {
-    this.dropBuffer();
-    this.full = true;
-    this.retryUs = ptsUs + 1_000_000;
-    this.post({ full: this.path });
-    if (!this.file) return 0;
-    if (this.fileLen === 0) {
-      this.file.close();
-      this.file = null;
-      try {
-        fsRemove(this.path);
-      } catch {
-        /* nothing there */
-      }
-      this.started = false;
-      return 0;
-    }
-    const { info } = this.finishFile(0);
-    this.post({ segment: { ...info, full: true } });
-    this.segIndex++;
     return 0;
   }
 
@@ -390,7 +236,11 @@ class Writer {
     return this.ps ? { add: true } : null;
   }
 
-  writeVideo(pkt: Packet): 0 | string {
+  protected track(pkt: Packet): 0 | 1 {
+    return pkt.codec === this.cfg.codec ? 1 : 0;
+  }
+
+  protected writePacket(pkt: Packet): 0 | string {
     let add = false;
     if (!this.started) {
       const k = pkt.keyframe ? this.keyframeParams(pkt) : null;
@@ -406,7 +256,7 @@ class Writer {
     const rel = pkt.ptsUs - this.originUs;
     let dts = rel <= 0 ? 0 : Math.floor((rel * CLOCK + 500000) / 1000000);
     if (!first && dts <= this.lastDts) dts = this.lastDts + 1;
-    if (!first && pkt.keyframe && this.segmented && this.segmentDue(dts)) {
+    if (!first && pkt.keyframe && this.segmented && this.segmentDue(dts, CLOCK, this.bufLen)) {
       const r = this.nextSegment(pkt.ptsUs, dts);
       if (r) return r;
       dts = 0;
@@ -431,205 +281,65 @@ class Writer {
     this.lastDts = dts;
     return 0;
   }
-
-  write(pkt: Packet): 0 | string {
-    if (this.closed) return "EBADF";
-    if (this.error) return this.stoppedResult();
-    if (pkt.codec !== this.cfg.codec) return "EINVAL";
-    if (this.full && pkt.ptsUs < this.retryUs) {
-      this.dropped++;
-      return 0;
-    }
-    this.lastPtsUs = pkt.ptsUs;
-    let r = this.writeVideo(pkt);
-    if (r === "ENOSPC" && this.segmented) {
-      this.dropped++;
-      r = this.cardFull(pkt.ptsUs);
-    }
-    return r ? this.stoppedResult() : 0;
-  }
-
-  flush(): 0 | string {
-    if (this.closed) return "EBADF";
-    let r = this.error ? this.stoppedResult() : this.writeBuffer();
-    if (r === "ENOSPC" && this.segmented) r = this.cardFull(this.lastPtsUs);
-    return r ? this.stoppedResult() : 0;
-  }
-
-  close(): { r: 0 | string; info: Api.TsSegmentInfo } {
-    const before = this.error;
-    const { r, info } = this.finishFile(0);
-    this.closed = true;
-    return { r: r && !before && !this.cfg.onError ? r : 0, info };
-  }
 }
 
-// ------------------------------------------------------------------ TsWriter (mod_ts.c)
-
-interface WriterState {
-  w: Writer | null;
-  handle: Handle | null;
-  pending: PendingEvent[];
-  drain: () => void;
-}
-const writers = new WeakMap<object, WriterState>();
-
-function writerOf(self: unknown): Writer {
-  if (!isObject(self) || !writers.has(self)) throwQcam("TypeError", "ERR_WRONG_THIS", "expected a TsWriter");
-  const s = writers.get(self)!;
-  if (!s.w) throwQcam("TypeError", "ERR_CLOSED", "TsWriter is closed");
-  return s.w;
-}
-
-const bad = (kind: "TypeError" | "RangeError", msg: string): never => throwQcam(kind, "ERR_INVALID_ARG", msg);
-
-function intProp(o: Record<string, unknown>, name: string, lo: number, hi: number, msg: string): number | undefined {
-  const v = o[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== "number") bad("TypeError", msg);
-  const d = v as number;
-  if (!(d >= lo && d <= hi) || d !== Math.floor(d)) bad("RangeError", msg);
-  return d;
-}
+// ------------------------------------------------------------------ TsWriter (mod_ts.c, media/writer_js.c)
 
 function parseOptions(opts: Record<string, unknown>, path: string): Cfg & { given: boolean } {
   const cfg: Cfg & { given: boolean } = { pattern: path, codec: "h264", params: null, encoder: null, segSeconds: 0, segBytes: 0, onSegment: undefined, onError: undefined, onFull: undefined, given: false };
   checkKeys(opts, "TsWriter", ["video", "audio", "segment", "onSegment", "onFull", "onError"]);
-  const v = opts.video;
   let codec: "h264" | "h265" | null = null;
-  if (v !== undefined) {
-    if (!isObject(v)) bad("TypeError", "video must be an Encoder or {codec, width, height, parameterSets?}");
-    const vo = v as Record<string, unknown>;
-    checkKeys(vo, "TsWriter video", ["codec", "width", "height", "parameterSets"]);
-    const isEncoder = !!providerOf(vo)?.encoder;
-    const c = vo.codec;
-    codec = c === "h264" || c === "h265" ? c : null;
-    if (!codec) bad("TypeError", "video.codec must be \"h264\" or \"h265\"");
-    const w = intProp(vo, "width", 16, 8192, "video.width must be an integer 16..8192");
-    const h = intProp(vo, "height", 16, 8192, "video.height must be an integer 16..8192");
-    if (w === undefined || h === undefined) bad("TypeError", "video needs width and height");
-    if (isEncoder) cfg.encoder = vo as unknown as Cfg["encoder"];
-    else {
-      const ps = vo.parameterSets;
-      if (ps !== undefined && ps !== null) {
-        if (!isObject(ps)) bad("TypeError", "video.parameterSets must be {vps?, sps, pps}");
-        checkKeys(ps, "video.parameterSets", ["vps", "sps", "pps"]);
-        const got: Record<string, Uint8Array> = {};
-        for (const name of ["vps", "sps", "pps"]) {
-          const b = (ps as Record<string, unknown>)[name];
-          if (b === undefined && (name !== "vps" || codec === "h264")) {
-            if (name === "vps") continue;
-            bad("TypeError", "video.parameterSets needs sps and pps (and vps for h265)");
-          }
-          if (!(b instanceof ArrayBuffer) || b.byteLength === 0) bad("TypeError", "video.parameterSets: each one an ArrayBuffer with a NAL unit");
-          got[name] = new Uint8Array((b as ArrayBuffer).slice(0));
-        }
-        cfg.given = true;
-        const info = codec === "h264" ? parseH264Sps(got.sps) : parseH265Sps(got.sps);
-        cfg.params = info && (codec === "h264" || got.vps) ? annexB(got.vps, got.sps, got.pps) : null;
-      }
+  if (opts.video !== undefined) {
+    const v = parseVideo(opts.video, "TsWriter");
+    codec = v.codec;
+    if (v.encoder) cfg.encoder = v.encoder as Cfg["encoder"];
+    else if (v.params) {
+      const got = v.params;
+      cfg.given = true;
+      const info = codec === "h264" ? parseH264Sps(got.sps) : parseH265Sps(got.sps);
+      cfg.params = info && (codec === "h264" || got.vps) ? annexB(got.vps, got.sps, got.pps) : null;
     }
   }
   if (opts.audio !== undefined) bad("TypeError", "TsWriter has no audio: G.711 has no standard MPEG-TS mapping (record audio with Mp4Writer)");
   if (!codec) bad("TypeError", "TsWriter needs a video track");
   cfg.codec = codec!;
-  const seg = opts.segment;
-  if (seg !== undefined) {
-    if (!isObject(seg)) bad("TypeError", "segment must be {seconds?, bytes?}");
-    const so = seg as Record<string, unknown>;
-    checkKeys(so, "TsWriter segment", ["seconds", "bytes"]);
-    if (so.seconds !== undefined) {
-      if (typeof so.seconds !== "number") bad("TypeError", "segment.seconds must be a number > 0");
-      const s = so.seconds as number;
-      if (!(s > 0 && s <= 86400 * 7)) bad("RangeError", "segment.seconds must be a number > 0");
-      cfg.segSeconds = s;
-    }
-    cfg.segBytes = intProp(so, "bytes", 1, Number.MAX_SAFE_INTEGER, "segment.bytes must be an integer >= 1") ?? 0;
-    if (cfg.segSeconds <= 0 && cfg.segBytes === 0) bad("TypeError", "segment needs seconds or bytes");
-  }
-  for (const name of ["onSegment", "onError", "onFull"] as const) {
-    const f = opts[name];
-    if (f !== undefined && typeof f !== "function") bad("TypeError", `${name} must be a function`);
-  }
-  cfg.onSegment = opts.onSegment as Cfg["onSegment"];
-  cfg.onFull = opts.onFull as Cfg["onFull"];
-  cfg.onError = opts.onError as Cfg["onError"];
+  parseSegmentAndCallbacks(opts, "TsWriter", cfg);
   return cfg;
 }
 
+const cls = new WriterClass<Writer>("TsWriter");
+
 export class TsWriter {
   constructor(path: string, options: Api.TsWriterOptions) {
-    if (arguments.length < 1 || typeof path !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", "new TsWriter(path: string, options)");
-    if (arguments.length < 2 || !isObject(options)) throwQcam("TypeError", "ERR_INVALID_ARG", "new TsWriter(path, {video, segment?, ...})");
+    cls.checkArgs(arguments.length, path, options, "{video, segment?, ...}");
     const cfg = parseOptions(options as unknown as Record<string, unknown>, path);
-    if ((cfg.segSeconds > 0 || cfg.segBytes > 0) && expandPath(path, 0, 0) === null)
-      throwQcam("TypeError", "ERR_INVALID_ARG", "path pattern: %i, %03i, %Y %m %d %H %M %S or %% only");
+    cls.checkPattern(path, cfg);
     if (cfg.given && !cfg.params) throwQcam("TypeError", "ERR_INVALID_ARG", "video.parameterSets: not a usable SPS/PPS");
-    const state: WriterState = { w: null, handle: null, pending: [], drain: () => {} };
-    state.drain = () => {
-      for (let ev = state.pending.shift(); ev; ev = state.pending.shift()) {
-        try {
-          if (ev.segment && typeof cfg.onSegment === "function") cfg.onSegment({ ...ev.segment });
-          if (ev.full !== undefined && typeof cfg.onFull === "function") cfg.onFull(ev.full);
-          if (ev.error && typeof cfg.onError === "function") cfg.onError(errnoOf(ev.error.code, `cannot write ${ev.error.path}`) as Error & { code: string });
-        } catch (e) {
-          world.reportUncaught(e);
-        }
-      }
-    };
-    const post = (ev: PendingEvent) => {
-      state.pending.push(ev);
-      world.post(state.drain);
-    };
-    try {
-      state.w = new Writer(cfg, post);
-    } catch (e) {
+    cls.open(this, cfg, (post) => new Writer(cfg, post), (e) => {
       throw errnoOf(codeOf(e), `cannot open ${path}`);
-    }
-    state.handle = world.track("TsWriter", this);
-    writers.set(this, state);
-    provide(this, { sink: () => writerOf(this).sink });
+    });
+    provide(this, { sink: () => cls.of(this).sink });
   }
   get path(): string {
-    return writerOf(this).path;
+    return cls.of(this).path;
   }
   stats(): Api.TsWriterStats {
-    const w = writerOf(this);
+    const w = cls.of(this);
     return { videoFrames: w.videoFrames, bytes: w.fileLen, segments: w.segments, dropped: w.dropped };
   }
   write(frame: Frame): void {
-    const w = writerOf(this);
-    if (w.sink.busy) throwQcam("Error", "ERR_BUSY", "this writer is fed by a link; write() is for pull mode");
-    const get = arguments.length > 0 ? providerOf(frame)?.packet : undefined;
-    if (!get) throwQcam("TypeError", "ERR_INVALID_ARG", "write(frame: Frame)");
-    const pkt = get!();
-    const r = w.write(pkt);
-    if (r === "EINVAL") throwQcam("TypeError", "ERR_INVALID_ARG", `this writer has no track for ${pkt.codec} frames`);
-    if (r) throw errnoOf(r, `cannot write ${w.path}`);
+    cls.write(this, arguments.length, frame);
   }
   flush(): void {
-    const w = writerOf(this);
-    const r = w.flush();
-    if (r) throw errnoOf(r, `cannot write ${w.path}`);
+    cls.flush(this);
   }
   close(): Api.TsSegmentInfo | undefined {
-    if (!isObject(this) || !writers.has(this)) throwQcam("TypeError", "ERR_WRONG_THIS", "expected a TsWriter");
-    const s = writers.get(this)!;
-    const w = s.w;
-    if (!w) return undefined;
-    if (w.sink.busy) throwQcam("Error", "ERR_BUSY", "close the link feeding this writer first");
-    s.w = null;
-    s.handle?.release();
-    const { r, info } = w.close();
-    s.drain();
-    if (r) throw errnoOf(r, `cannot finish ${info.path}`);
-    return info;
+    return cls.close(this);
   }
   declare readonly kind: "ts";
   declare [Symbol.dispose]: () => void;
 }
-Object.defineProperty(TsWriter.prototype, "kind", { value: "ts", configurable: true, writable: false, enumerable: false });
-Object.defineProperty(TsWriter.prototype, Symbol.dispose, { value: TsWriter.prototype.close, writable: true, configurable: true });
+WriterClass.finish(TsWriter, "ts");
 
 // ------------------------------------------------------------------ remux (ts_remux.c)
 

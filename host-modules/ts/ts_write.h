@@ -9,11 +9,14 @@
  * a write the card takes only part of is cut back to where it began, so the
  * file is always a run of whole packets, every prefix of it playable.
  *
- * Threads. Every entry point takes the writer's mutex. The callbacks run on
+ * Files, errors and a full card are the segmenting core's
+ * (media/segmenter.h); this writer is its MPEG-TS part.
+ *
+ * Threads. Every entry point takes the writer's mutex (the core's). The callbacks run on
  * the calling thread with the mutex held: they must only hand their data to
  * the app's loop (qcam_app_post).
  *
- * A full card: as mp4_write.h. Without segments -ENOSPC stops the writer
+ * A full card: as media/segmenter.h. Without segments -ENOSPC stops the writer
  * (on_error; what was written stays playable). With segments on_full hears
  * of it, the buffered frames are dropped, the file ends at its last complete
  * write (reported to on_segment with `full` set; a file with nothing in it

@@ -1,83 +1,24 @@
 // qcam:mp4's contract, on a 1 MiB SD card (the runtime's --sdcard-size 1).
-// The video comes from two small Annex B streams embedded below (64x48, 20
+// The video comes from two small Annex B streams (es-streams.ts: 64x48, 20
 // frames, keyframes at 0 and 10; made once with ffmpeg: libx264 / libx265,
 // no B-frames) read with EsReader, so every side writes the same frames with
 // the same timestamps — riscv64 included, which has no encoder — and the
 // writer's files must come out the same size on both sides, byte for byte
 // the same layout. Audio frames come from qcam:audio's AudioEncoder.
-import { app, time } from "qcam:app";
 import { AudioEncoder } from "qcam:audio";
-import { Camera } from "qcam:camera";
-import { link, type Pipe } from "qcam:link";
 import * as fs from "qcam:fs";
 import * as mp4Module from "qcam:mp4";
 import { Mp4Reader, Mp4Writer, remux, repair, type SegmentInfo } from "qcam:mp4";
-import { Encoder, EsReader, splitAccessUnits, type Frame } from "qcam:video";
-import { H264_B64, H265_B64 } from "./es-streams.ts";
-import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
+import { EsReader, splitAccessUnits } from "qcam:video";
+import { H264_B64 } from "./es-streams.ts";
+import { contract, deepEq, eq, ok, throws } from "./kit.ts";
+import { RANGE, TYPE, VIDEO, base64, turns, writeAll, writerCases, writerDir } from "./writer-kit.ts";
 
-type AnyFn = (...args: unknown[]) => unknown;
-const dispose = (Symbol as unknown as { dispose: symbol }).dispose;
-const TYPE = (message: string) => ({ name: "TypeError", code: "ERR_INVALID_ARG", message });
-const RANGE = (message: string) => ({ name: "RangeError", code: "ERR_INVALID_ARG", message });
 const DIR = "/sdcard/mp4c";
-
-function base64(s: string): Uint8Array {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const clean = s.replace(/=+$/, "");
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0, acc = 0, o = 0;
-  for (const c of clean) {
-    acc = (acc << 6) | abc.indexOf(c);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
-}
-
-/** The embedded stream on the card (once per case: cases leave the card as they found it). */
-function stream(codec: "h264" | "h265"): string {
-  const path = `${DIR}/in.${codec}`;
-  fs.writeFile(path, base64(codec === "h264" ? H264_B64 : H265_B64));
-  return path;
-}
-
-function frames(codec: "h264" | "h265", skip = 0): Frame[] {
-  const es = new EsReader(stream(codec), { fps: 30 });
-  const out: Frame[] = [];
-  for (let f = es.read(), i = 0; f; f = es.read(), i++) {
-    if (i < skip) f.close();
-    else out.push(f);
-  }
-  es.close();
-  return out;
-}
-
-function writeAll(w: Mp4Writer, fs_: Frame[]): void {
-  for (const f of fs_) {
-    w.write(f);
-    f.close();
-  }
-}
-
-function setup(): void {
-  fs.mkdir(DIR, { recursive: true });
-}
-function cleanup(): void {
-  fs.removeTree(DIR);
-}
-/** Run `fn` with the folder made and removed afterwards, whatever happens. */
-function inDir(fn: () => void): void {
-  setup();
-  try {
-    fn();
-  } finally {
-    cleanup();
-  }
-}
+/** The streams stay on the card while a case runs (the full-card cases count their room). */
+const streams = writerDir(DIR, { keepStreams: true });
+const { stream, frames, inDir } = streams;
+const cases = writerCases(streams, DIR, { name: "Mp4Writer", ext: "mp4", cls: Mp4Writer as unknown as new (...a: unknown[]) => Mp4Writer });
 
 function bytesOf(path: string): Uint8Array {
   return new Uint8Array(fs.readFile(path));
@@ -108,40 +49,20 @@ function topBoxes(path: string): string[] {
 const EXPECT_LOOP: [number, number, boolean][] = [[0, 10, false], [1, 10, false], [2, 10, false], [3, 10, false], [4, 6, true], [5, 10, false], [6, 10, false], [7, 10, false]];
 const EXPECT_FULL = ["s003.mp4", "s004.mp4", "s004.mp4", "s006.mp4", "s007.mp4"];
 
-/** Let posted events (onSegment, onError) run. */
-function turns(n = 3): void {
-  for (let i = 0; i < n; i++) app.needExit();
-}
-
-const VIDEO = (codec: "h264" | "h265") => ({ codec, width: 64, height: 48 });
-
 export default contract(
   "qcam:mp4",
   (t) => {
     t.test("exports; Mp4Writer's shape", () => {
       deepEq(Object.keys(mp4Module).sort(), ["Mp4Reader", "Mp4Writer", "remux", "repair"]);
-      eq(Mp4Writer.name, "Mp4Writer");
-      eq(Mp4Writer.length, 2);
-      const proto = Mp4Writer.prototype as unknown as Record<string | symbol, unknown>;
-      deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "flush", "kind", "path", "stats", "write"]);
-      eq(descriptor(proto, "path"), "get configurable");
-      eq(descriptor(proto, "write"), "method writable configurable");
-      eq((proto.write as AnyFn).length, 1);
-      eq(descriptor(proto, "kind"), "value configurable");
-      eq(proto.kind, "mp4");
-      eq(proto[dispose], proto.close);
+      cases.shape();
     });
 
     t.test("bad options: the first one is reported", () => {
       const W = Mp4Writer as unknown as new (...a: unknown[]) => Mp4Writer;
       const p = `${DIR}/x.mp4`;
-      throws(() => new W(), TYPE("new Mp4Writer(path: string, options)"));
+      cases.badOptions();
       throws(() => new W(p), TYPE("new Mp4Writer(path, {video?, audio?, ...})"));
       throws(() => new W(p, {}), TYPE("Mp4Writer needs a video or an audio track"));
-      throws(() => new W(p, { video: 5 }), TYPE("video must be an Encoder or {codec, width, height, parameterSets?}"));
-      throws(() => new W(p, { video: { codec: "vp9", width: 64, height: 48 } }), TYPE('video.codec must be "h264" or "h265"'));
-      throws(() => new W(p, { video: { codec: "h264", width: 8, height: 48 } }), RANGE("video.width must be an integer 16..8192"));
-      throws(() => new W(p, { video: { codec: "h264", width: 64 } }), TYPE("video needs width and height"));
       throws(() => new W(p, { video: { codec: "h264", width: 64, height: 48, parameterSets: { sps: "x", pps: new ArrayBuffer(4) } } }), TYPE("video.parameterSets: each one an ArrayBuffer with a NAL unit"));
       throws(() => new W(p, { audio: { codec: "opus", sampleRate: 8000 } }), TYPE('audio.codec must be "alaw" or "ulaw"'));
       throws(() => new W(p, { audio: { codec: "alaw", sampleRate: 11025 } }), RANGE("audio.sampleRate must be 8000 or 16000"));
@@ -150,12 +71,7 @@ export default contract(
       throws(() => new W(p, { video: VIDEO("h264"), fragmentMs: 50 }), RANGE("fragmentMs must be an integer 100..10000"));
       throws(() => new W(p, { video: VIDEO("h264"), fragmentMs: "1000" }), TYPE("fragmentMs must be an integer 100..10000"));
       throws(() => new W(p, { video: VIDEO("h264"), finalize: 1 }), TYPE("finalize must be a boolean"));
-      throws(() => new W(p, { video: VIDEO("h264"), segment: {} }), TYPE("segment needs seconds or bytes"));
-      throws(() => new W(p, { video: VIDEO("h264"), segment: { seconds: -1 } }), RANGE("segment.seconds must be a number > 0"));
-      throws(() => new W(p, { video: VIDEO("h264"), segment: { bytes: 0.5 } }), RANGE("segment.bytes must be an integer >= 1"));
-      throws(() => new W(p, { video: VIDEO("h264"), onSegment: 1 }), TYPE("onSegment must be a function"));
       throws(() => new W(p, { video: VIDEO("h264"), onError: "x" }), TYPE("onError must be a function"));
-      throws(() => new W(`${DIR}/%q.mp4`, { video: VIDEO("h264"), segment: { seconds: 1 } }), TYPE("path pattern: %i, %03i, %Y %m %d %H %M %S or %% only"));
       eq(fs.exists(DIR), false, "nothing was created");
     });
 
@@ -169,20 +85,7 @@ export default contract(
       }),
     );
 
-    t.test("missing folders are made; a file that cannot be created throws its code", () =>
-      inDir(() => {
-        const w = new Mp4Writer(`${DIR}/a/b/c.mp4`, { video: VIDEO("h264") });
-        ok(fs.stat(`${DIR}/a/b`).isDirectory, "the folders were made");
-        w.close();
-        fs.writeFile(`${DIR}/file`, "x");
-        throws(() => new Mp4Writer(`${DIR}/file/a.mp4`, { video: VIDEO("h264") }), {
-          name: "Error",
-          code: "ENOTDIR",
-          message: `cannot open ${DIR}/file/a.mp4: Not a directory`,
-        });
-        throws(() => new Mp4Writer("relative.mp4", { video: VIDEO("h264") }), { name: "Error", code: "EINVAL" });
-      }),
-    );
+    t.test("missing folders are made; a file that cannot be created throws its code", () => cases.missingFolders());
 
     for (const codec of ["h264", "h265"] as const) {
       t.test(`pull mode, ${codec}: fragments, flush, close → a regular MP4 the reader reads back`, () =>
@@ -258,7 +161,7 @@ export default contract(
     t.test("frames before the first keyframe are dropped and counted", () =>
       inDir(() => {
         const w = new Mp4Writer(`${DIR}/d.mp4`, { video: VIDEO("h264") });
-        writeAll(w, frames("h264", 3));
+        writeAll(w, frames("h264", { skip: 3 }));
         eq(w.stats().dropped, 7);
         const info = w.close()!;
         eq(info.frames, 10);
@@ -286,7 +189,7 @@ export default contract(
         }
         const nal = (type: number) => units.find((u) => (u[0] & 0x1f) === type)!.slice().buffer;
         const w = new Mp4Writer(`${DIR}/p.mp4`, { video: { ...VIDEO("h264"), parameterSets: { sps: nal(7), pps: nal(8) } } });
-        writeAll(w, frames("h264", 3));
+        writeAll(w, frames("h264", { skip: 3 }));
         eq(w.stats().dropped, 7);
         eq(w.close()!.frames, 10);
         const r = new Mp4Reader(`${DIR}/p.mp4`);
@@ -295,64 +198,18 @@ export default contract(
       }),
     );
 
-    t.test("write(): what is not a frame, a codec without a track, a writer closed", () =>
-      inDir(() => {
-        const w = new Mp4Writer(`${DIR}/w.mp4`, { video: VIDEO("h264") });
-        throws(() => (w.write as AnyFn)(), TYPE("write(frame: Frame)"));
-        throws(() => w.write({} as Frame), TYPE("write(frame: Frame)"));
-        const f265 = frames("h265")[0];
-        throws(() => w.write(f265), TYPE("this writer has no track for h265 frames"));
-        f265.close();
-        const info = w.close();
-        eq(info!.frames, 0);
-        eq(info!.size, 0);
-        eq(fs.exists(`${DIR}/w.mp4`), false, "nothing recorded: no file");
-        const f = frames("h264")[0];
-        throws(() => w.write(f), { name: "TypeError", code: "ERR_CLOSED", message: "Mp4Writer is closed" });
-        f.close();
-        (w as unknown as Record<symbol, AnyFn>)[dispose]();
-      }),
-    );
+    t.test("write(): what is not a frame, a codec without a track, a writer closed", () => cases.writeErrors());
 
     t.test("segments by size: split at keyframes; onSegment for each finished file at a loop turn, close() returns the last", () =>
-      inDir(() => {
-        const seen: SegmentInfo[] = [];
-        const w = new Mp4Writer(`${DIR}/s_%02i.mp4`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s) => seen.push(s) });
-        eq(w.path, `${DIR}/s_00.mp4`);
-        writeAll(w, frames("h264"));
-        eq(w.path, `${DIR}/s_01.mp4`);
-        eq(seen.length, 0, "events wait for the loop");
-        turns();
-        eq(seen.length, 1);
-        eq(w.stats().segments, 1);
-        const last = w.close()!;
-        turns();
-        eq(seen.length, 1, "the last file is close()'s to tell");
-        deepEq([...seen, last].map((s) => [s.path, s.index, s.frames]), [[`${DIR}/s_00.mp4`, 0, 10], [`${DIR}/s_01.mp4`, 1, 10]]);
-        for (const s of [...seen, last]) {
-          eq(s.size, fs.stat(s.path).size);
-          eq(s.duration, 10 / 30);
-          const r = new Mp4Reader(s.path);
-          eq(r.tracks[0].samples, 10);
-          eq(r.samples()[0].keyframe, true);
-          r.close();
-        }
+      cases.segmentsBySize((path) => {
+        const r = new Mp4Reader(path);
+        eq(r.tracks[0].samples, 10);
+        eq(r.samples()[0].keyframe, true);
+        r.close();
       }),
     );
 
-    t.test("segments by time; close() delivers the reports the loop has not yet", () =>
-      inDir(() => {
-        const seen: SegmentInfo[] = [];
-        const w = new Mp4Writer(`${DIR}/t%i.mp4`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s) => seen.push(s) });
-        writeAll(w, frames("h265"));
-        eq(seen.length, 0);
-        const last = w.close()!;
-        deepEq(seen.map((s) => [s.path, s.frames]), [[`${DIR}/t0.mp4`, 10]], "delivered inside close()");
-        deepEq([last.path, last.frames], [`${DIR}/t1.mp4`, 10]);
-        turns();
-        eq(seen.length, 1, "and only once");
-      }),
-    );
+    t.test("segments by time; close() delivers the reports the loop has not yet", () => cases.segmentsByTime());
 
     t.test("video and G.711 audio: both tracks, in sync from the first keyframe", () =>
       inDir(() => {
@@ -479,39 +336,11 @@ export default contract(
     );
 
     t.test("linked: camera → encoder → Mp4Writer; ERR_BUSY while linked; every frame the link wrote is in the file", () =>
-      inDir(() => {
-        const cam = new Camera({ width: 64, height: 48, fps: 30 });
-        const enc = new Encoder({ codec: "h264", width: 64, height: 48, gop: 10 });
-        const w = new Mp4Writer(`${DIR}/l.mp4`, { video: enc, fragmentMs: 100 });
-        let p: Pipe | undefined;
-        try {
-          p = link(cam, enc, w, { frames: 20, encodeQueue: 64 });
-          const busy = { name: "Error", code: "ERR_BUSY" };
-          throws(() => w.close(), { ...busy, message: "close the link feeding this writer first" });
-          const f = frames("h264")[0];
-          throws(() => w.write(f), { ...busy, message: "this writer is fed by a link; write() is for pull mode" });
-          f.close();
-          const t0 = time.ticksMs();
-          while (!(p.stats().finished && p.stats().framesOut === 20) && time.ticksMs() - t0 < 10_000) {
-            app.needExit();
-            time.sleepMs(5);
-          }
-          const st = p.close()!;
-          p = undefined;
-          eq(st.framesOut, 20);
-          eq(w.stats().videoFrames, 20, "the link's flush wrote the last fragment");
-          const info = w.close()!;
-          eq(info.frames, 20);
-          const r = new Mp4Reader(`${DIR}/l.mp4`);
-          deepEq(r.tracks.map((x) => [x.codec, x.width, x.height, x.samples]), [["h264", 64, 48, 20]]);
-          deepEq(r.samples().filter((x) => x.keyframe).map((x) => x.index), [0, 10]);
-          r.close();
-        } finally {
-          p?.close();
-          w.close();
-          enc.close();
-          cam.close();
-        }
+      cases.linked({ fragmentMs: 100 }, (path) => {
+        const r = new Mp4Reader(path);
+        deepEq(r.tracks.map((x) => [x.codec, x.width, x.height, x.samples]), [["h264", 64, 48, 20]]);
+        deepEq(r.samples().filter((x) => x.keyframe).map((x) => x.index), [0, 10]);
+        r.close();
       }), { needs: ["encoder"] });
 
     t.test("a full card: ENOSPC to onError at a loop turn, the writer stops, what was written reads back", () =>

@@ -10,6 +10,8 @@ import { contractFiles, loadSuite, runStubSide } from "./harness.ts";
 interface Mutant {
   bug: string;
   module: string;
+  /** The file mutated, under host-modules/, when not the module's stub: one its stub imports (media/writer.stub.ts). */
+  file?: string;
   /** [regex source, flags, replacement] on the stub's JavaScript (after the TypeScript transform). */
   replace: [string, string, string][];
   /** The cases that must fail. */
@@ -261,12 +263,14 @@ const MUTANTS: Mutant[] = [
   {
     bug: "a full card is not reported to onError",
     module: "qcam:mp4",
+    file: "media/writer.stub.ts",
     replace: [[String.raw`if \(this\.cfg\.onError\) this\.post\(\{ error: \{ code, path: this\.path \} \}\);`, "", ""]],
     caught: ["a full card: ENOSPC to onError at a loop turn, the writer stops, what was written reads back"],
   },
   {
     bug: "the last file is reported by onSegment as well as by close()",
     module: "qcam:mp4",
+    file: "media/writer.stub.ts",
     replace: [[String.raw`const \{ r, info \} = w\.close\(\);`, "", "const { r, info } = w.close(); if (info.size) w.post({ segment: info });"]],
     caught: [
       "segments by size: split at keyframes; onSegment for each finished file at a loop turn, close() returns the last",
@@ -372,7 +376,8 @@ const MUTANTS: Mutant[] = [
   {
     bug: "Mp4Writer's segment takes unknown options",
     module: "qcam:mp4",
-    replace: [[String.raw`checkKeys\(so, "Mp4Writer segment", `, "", '(so, "Mp4Writer segment", ']],
+    file: "media/writer.stub.ts",
+    replace: [[String.raw`checkKeys\(so, \`\$\{cls\} segment\`, `, "", "(so, `${cls} segment`, "]],
     caught: ["unknown option keys are refused, naming the key: Mp4Writer (and its video, audio, segment, parameterSets), remux, repair"],
   },
   {
@@ -404,7 +409,7 @@ describe("contract suites catch a stub that drifts (mutants)", function () {
       assert.ok(file, `no contract suite for ${m.module}`);
       const exposed = world.saveExposed();
       try {
-        const suite = await loadSuite(file, { module: m.module, replace: m.replace });
+        const suite = await loadSuite(file, { module: m.module, file: m.file, replace: m.replace });
         const results = await runStubSide(suite);
         const failed = results.filter((r) => r.status === "fail").map((r) => r.name);
         assert.ok(failed.length > 0, `the ${m.module} contract passed against a stub where ${m.bug}`);

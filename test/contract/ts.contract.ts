@@ -3,75 +3,21 @@
 // the same frames with the same timestamps (riscv64 included, which has no
 // encoder) and the writer's files must come out the same size on both
 // sides, packet for packet the same.
-import { app, time } from "qcam:app";
-import { Camera } from "qcam:camera";
-import { link, type Pipe } from "qcam:link";
 import * as fs from "qcam:fs";
 import * as tsModule from "qcam:ts";
-import { TsWriter, remux, type TsSegmentInfo } from "qcam:ts";
+import { TsWriter, remux } from "qcam:ts";
 import { Encoder, EsReader, type Frame } from "qcam:video";
 import { H264_B64, H265_B64 } from "./es-streams.ts";
-import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
+import { contract, deepEq, eq, ok, throws } from "./kit.ts";
+import { base64, RANGE, TYPE, VIDEO, writeAll, writerCases, writerDir } from "./writer-kit.ts";
 
-type AnyFn = (...args: unknown[]) => unknown;
-const dispose = (Symbol as unknown as { dispose: symbol }).dispose;
-const TYPE = (message: string) => ({ name: "TypeError", code: "ERR_INVALID_ARG", message });
-const RANGE = (message: string) => ({ name: "RangeError", code: "ERR_INVALID_ARG", message });
 const DIR = "/sdcard/tsc";
-const VIDEO = (codec: "h264" | "h265") => ({ codec, width: 64, height: 48 });
+const streams = writerDir(DIR, { keepStreams: false });
+const { frames, inDir } = streams;
+const cases = writerCases(streams, DIR, { name: "TsWriter", ext: "ts", cls: TsWriter as unknown as new (...a: unknown[]) => TsWriter });
 
 /** Sizes of the writer's files for the embedded streams (the same on every side). */
 const EXPECT = { h264: 6204, h265: 10904 };
-
-function base64(s: string): Uint8Array {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const clean = s.replace(/=+$/, "");
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0, acc = 0, o = 0;
-  for (const c of clean) {
-    acc = (acc << 6) | abc.indexOf(c);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
-}
-
-function frames(codec: "h264" | "h265", opts: { skip?: number; fps?: number } = {}): Frame[] {
-  const path = `${DIR}/in.${codec}`;
-  fs.writeFile(path, base64(codec === "h264" ? H264_B64 : H265_B64));
-  const es = new EsReader(path, { fps: opts.fps ?? 30 });
-  const out: Frame[] = [];
-  for (let f = es.read(), i = 0; f; f = es.read(), i++) {
-    if (i < (opts.skip ?? 0)) f.close();
-    else out.push(f);
-  }
-  es.close();
-  fs.remove(path);
-  return out;
-}
-
-function writeAll(w: TsWriter, fr: Frame[]): void {
-  for (const f of fr) {
-    w.write(f);
-    f.close();
-  }
-}
-
-function inDir(fn: () => void): void {
-  fs.mkdir(DIR, { recursive: true });
-  try {
-    fn();
-  } finally {
-    fs.removeTree(DIR);
-  }
-}
-
-function turns(n = 3): void {
-  for (let i = 0; i < n; i++) app.needExit();
-}
 
 /** The packet layer: whole 188-byte packets, sync bytes, continuity per PID; packets per PID. */
 function packets(path: string): Record<number, number> {
@@ -101,35 +47,17 @@ function pesStarts(path: string): number {
 export default contract("qcam:ts", (t) => {
   t.test("exports; TsWriter's shape", () => {
     deepEq(Object.keys(tsModule).sort(), ["TsWriter", "remux"]);
-    eq(TsWriter.name, "TsWriter");
-    eq(TsWriter.length, 2);
-    const proto = TsWriter.prototype as unknown as Record<string | symbol, unknown>;
-    deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "flush", "kind", "path", "stats", "write"]);
-    eq(descriptor(proto, "path"), "get configurable");
-    eq(descriptor(proto, "write"), "method writable configurable");
-    eq((proto.write as AnyFn).length, 1);
-    eq(proto.kind, "ts");
-    eq(proto[dispose], proto.close);
+    cases.shape();
   });
 
   t.test("bad options: the first one is reported; an audio track is refused (no standard G.711 mapping)", () => {
     const W = TsWriter as unknown as new (...a: unknown[]) => TsWriter;
     const p = `${DIR}/x.ts`;
-    throws(() => new W(), TYPE("new TsWriter(path: string, options)"));
+    cases.badOptions();
     throws(() => new W(p), TYPE("new TsWriter(path, {video, segment?, ...})"));
     throws(() => new W(p, {}), TYPE("TsWriter needs a video track"));
-    throws(() => new W(p, { video: 5 }), TYPE("video must be an Encoder or {codec, width, height, parameterSets?}"));
-    throws(() => new W(p, { video: { codec: "vp9", width: 64, height: 48 } }), TYPE('video.codec must be "h264" or "h265"'));
-    throws(() => new W(p, { video: { codec: "h264", width: 8, height: 48 } }), RANGE("video.width must be an integer 16..8192"));
-    throws(() => new W(p, { video: { codec: "h264", width: 64 } }), TYPE("video needs width and height"));
     throws(() => new W(p, { video: VIDEO("h264"), audio: { codec: "alaw", sampleRate: 8000 } }),
       TYPE("TsWriter has no audio: G.711 has no standard MPEG-TS mapping (record audio with Mp4Writer)"));
-    throws(() => new W(p, { video: VIDEO("h264"), segment: {} }), TYPE("segment needs seconds or bytes"));
-    throws(() => new W(p, { video: VIDEO("h264"), segment: { seconds: -1 } }), RANGE("segment.seconds must be a number > 0"));
-    throws(() => new W(p, { video: VIDEO("h264"), segment: { bytes: 0.5 } }), RANGE("segment.bytes must be an integer >= 1"));
-    throws(() => new W(p, { video: VIDEO("h264"), onSegment: 1 }), TYPE("onSegment must be a function"));
-    throws(() => new W(p, { video: VIDEO("h264"), onFull: 1 }), TYPE("onFull must be a function"));
-    throws(() => new W(`${DIR}/%q.ts`, { video: VIDEO("h264"), segment: { seconds: 1 } }), TYPE("path pattern: %i, %03i, %Y %m %d %H %M %S or %% only"));
     throws(() => new W(p, { video: { ...VIDEO("h264"), parameterSets: { sps: new Uint8Array([0x67, 1]).buffer, pps: new Uint8Array([0x68, 1]).buffer } } }),
       TYPE("video.parameterSets: not a usable SPS/PPS"));
     eq(fs.exists(DIR), false, "nothing was created");
@@ -144,15 +72,7 @@ export default contract("qcam:ts", (t) => {
     eq(fs.exists(DIR), false);
   });
 
-  t.test("missing folders are made; a file that cannot be created throws its code", () =>
-    inDir(() => {
-      const w = new TsWriter(`${DIR}/a/b/c.ts`, { video: VIDEO("h264") });
-      ok(fs.stat(`${DIR}/a/b`).isDirectory, "the folders were made");
-      w.close();
-      fs.writeFile(`${DIR}/file`, "x");
-      throws(() => new TsWriter(`${DIR}/file/a.ts`, { video: VIDEO("h264") }), { name: "Error", code: "ENOTDIR", message: `cannot open ${DIR}/file/a.ts: Not a directory` });
-    }),
-  );
+  t.test("missing folders are made; a file that cannot be created throws its code", () => cases.missingFolders());
 
   for (const codec of ["h264", "h265"] as const) {
     t.test(`pull mode, ${codec}: buffered, flush writes whole packets; PAT/PMT at each keyframe; the same bytes on both sides`, () =>
@@ -211,61 +131,16 @@ export default contract("qcam:ts", (t) => {
     }),
   );
 
-  t.test("write(): what is not a frame, another codec, a writer closed; nothing recorded: no file", () =>
-    inDir(() => {
-      const w = new TsWriter(`${DIR}/w.ts`, { video: VIDEO("h264") });
-      throws(() => (w.write as AnyFn)(), TYPE("write(frame: Frame)"));
-      throws(() => w.write({} as Frame), TYPE("write(frame: Frame)"));
-      const f265 = frames("h265")[0];
-      throws(() => w.write(f265), TYPE("this writer has no track for h265 frames"));
-      f265.close();
-      const info = w.close()!;
-      eq(info.frames, 0);
-      eq(info.size, 0);
-      eq(fs.exists(`${DIR}/w.ts`), false, "nothing recorded: no file");
-      const f = frames("h264")[0];
-      throws(() => w.write(f), { name: "TypeError", code: "ERR_CLOSED", message: "TsWriter is closed" });
-      f.close();
-      (w as unknown as Record<symbol, AnyFn>)[dispose]();
-    }),
-  );
+  t.test("write(): what is not a frame, another codec, a writer closed; nothing recorded: no file", () => cases.writeErrors());
 
   t.test("segments by size: split at keyframes; onSegment at a loop turn, close() returns the last", () =>
-    inDir(() => {
-      const seen: TsSegmentInfo[] = [];
-      const w = new TsWriter(`${DIR}/s_%02i.ts`, { video: VIDEO("h264"), segment: { bytes: 1000 }, onSegment: (s) => seen.push(s) });
-      eq(w.path, `${DIR}/s_00.ts`);
-      writeAll(w, frames("h264"));
-      eq(w.path, `${DIR}/s_01.ts`);
-      eq(seen.length, 0, "events wait for the loop");
-      turns();
-      eq(seen.length, 1);
-      eq(w.stats().segments, 1);
-      const last = w.close()!;
-      turns();
-      eq(seen.length, 1, "the last file is close()'s to tell");
-      deepEq([...seen, last].map((s) => [s.path, s.index, s.frames, s.duration]), [[`${DIR}/s_00.ts`, 0, 10, 10 / 30], [`${DIR}/s_01.ts`, 1, 10, 10 / 30]]);
-      for (const s of [...seen, last]) {
-        eq(s.size, fs.stat(s.path).size);
-        eq(packets(s.path)[0], 1, "each file starts with its PAT");
-        eq(pesStarts(s.path), 10);
-      }
+    cases.segmentsBySize((path) => {
+      eq(packets(path)[0], 1, "each file starts with its PAT");
+      eq(pesStarts(path), 10);
     }),
   );
 
-  t.test("segments by time; close() delivers the reports the loop has not yet", () =>
-    inDir(() => {
-      const seen: TsSegmentInfo[] = [];
-      const w = new TsWriter(`${DIR}/t%i.ts`, { video: VIDEO("h265"), segment: { seconds: 0.3 }, onSegment: (s) => seen.push(s) });
-      writeAll(w, frames("h265"));
-      eq(seen.length, 0);
-      const last = w.close()!;
-      deepEq(seen.map((s) => [s.path, s.frames]), [[`${DIR}/t0.ts`, 10]], "delivered inside close()");
-      deepEq([last.path, last.frames], [`${DIR}/t1.ts`, 10]);
-      turns();
-      eq(seen.length, 1, "and only once");
-    }),
-  );
+  t.test("segments by time; close() delivers the reports the loop has not yet", () => cases.segmentsByTime());
 
   t.test("a full card: ENOSPC to onError at a loop turn (or thrown without it), the file cut back to whole packets", () =>
     inDir(() => {
@@ -316,37 +191,9 @@ export default contract("qcam:ts", (t) => {
   );
 
   t.test("linked: camera → encoder → TsWriter; ERR_BUSY while linked; every frame the link wrote is in the file", () =>
-    inDir(() => {
-      const cam = new Camera({ width: 64, height: 48, fps: 30 });
-      const enc = new Encoder({ codec: "h264", width: 64, height: 48, gop: 10 });
-      const w = new TsWriter(`${DIR}/l.ts`, { video: enc });
-      let p: Pipe | undefined;
-      try {
-        p = link(cam, enc, w, { frames: 20, encodeQueue: 64 });
-        const busy = { name: "Error", code: "ERR_BUSY" };
-        throws(() => w.close(), { ...busy, message: "close the link feeding this writer first" });
-        const f = frames("h264")[0];
-        throws(() => w.write(f), { ...busy, message: "this writer is fed by a link; write() is for pull mode" });
-        f.close();
-        const t0 = time.ticksMs();
-        while (!(p.stats().finished && p.stats().framesOut === 20) && time.ticksMs() - t0 < 10_000) {
-          app.needExit();
-          time.sleepMs(5);
-        }
-        const st = p.close()!;
-        p = undefined;
-        eq(st.framesOut, 20);
-        eq(w.stats().videoFrames, 20, "the link's flush wrote the rest");
-        const info = w.close()!;
-        eq(info.frames, 20);
-        eq(pesStarts(`${DIR}/l.ts`), 20);
-        eq(packets(`${DIR}/l.ts`)[0], 2, "a PAT per keyframe");
-      } finally {
-        p?.close();
-        w.close();
-        enc.close();
-        cam.close();
-      }
+    cases.linked({}, (path) => {
+      eq(pesStarts(path), 20);
+      eq(packets(path)[0], 2, "a PAT per keyframe");
     }), { needs: ["encoder"] });
   t.test("remux(): shape and bad arguments, the first one reported", () =>
     inDir(() => {
