@@ -20,7 +20,7 @@ int qcam_segmenter_fail(qcam_segmenter *s, int err)
     if (!s->error) {
         s->error = err;
         if (s->cfg.on_error) s->cfg.on_error(s->cfg.opaque, err, s->path);
-        s->error_reported = s->ops->on_error_hears ? s->cfg.on_error != NULL : s->cfg.errors_handled;
+        s->error_reported = s->cfg.errors_handled; /* the app heard of it: close() need not say it again */
     }
     return s->error;
 }

@@ -84,9 +84,6 @@ typedef struct {
     int (*finished)(qcam_segmenter *s, qcam_segment_info *info, uint64_t end, bool kept);
     /* Free the writer: release() and the container's own memory. */
     void (*free)(qcam_segmenter *s);
-    /* true: the first error counts as heard once on_error has it (MP4);
-     * false: only when the app handles errors (errors_handled). */
-    bool on_error_hears;
 } qcam_segmenter_ops;
 
 struct qcam_segmenter {

@@ -642,7 +642,6 @@ static const qcam_segmenter_ops seg_ops = {
     .kept = started,
     .finished = finished,
     .free = writer_free,
-    .on_error_hears = true,
 };
 
 int qcam_mp4_writer_write(qcam_mp4_writer *w, qcam_packet *pkt) { return qcam_segmenter_write(&w->seg, pkt); }

@@ -223,7 +223,6 @@ static const qcam_segmenter_ops seg_ops = {
     .kept = has_packets,
     .finished = finished,
     .free = writer_free,
-    .on_error_hears = false,
 };
 
 int qcam_ts_writer_write(qcam_ts_writer *w, qcam_packet *pkt) { return qcam_segmenter_write(&w->seg, pkt); }
