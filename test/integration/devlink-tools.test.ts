@@ -80,7 +80,7 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link tools: files,
     assert.equal(await mk.exited, 0, mk.err());
     const put = qcam(["put", big, "/clips/2026/", "--port", port]);
     assert.equal(await put.exited, 0, put.err());
-    assert.match(put.err(), /put \/clips\/2026\/big\.bin: \d+% /, "progress lines");
+    assert.match(put.err(), /put \/clips\/2026\/big\.bin \[[#.]+\] +\d+% /, "progress lines");
     assert.equal(shaFile(path.join(sdcard, "clips", "2026", "big.bin")), shaFile(big));
     const back = path.join(dir, "back.bin");
     const get = qcam(["get", "/clips/2026/big.bin", back, "--port", port]);
