@@ -14,6 +14,9 @@
 
 typedef struct pub_proto {
     const char *kind; /* "rtmp", "rtsp" */
+    /* queue (rather than drop) while connecting: RTSP describes the stream
+     * from its first keyframe, so the session starts after the stream does */
+    bool queue_connecting;
     /* connect and set up: 0 when the server takes media */
     int (*start)(qcam_rtmp_publisher *p);
     /* send one queued packet: 0, or < 0 when the connection is finished */

@@ -98,7 +98,8 @@ static void pub_set_state(qcam_rtmp_publisher *p, qcam_pub_state s, int err, con
     pthread_mutex_lock(&p->lock);
     bool changed = p->st.state != s;
     p->st.state = s;
-    if (s != QCAM_PUB_PUBLISHING && s != QCAM_PUB_CLOSED) drop_queue_locked(p);
+    if (s != QCAM_PUB_PUBLISHING && s != QCAM_PUB_CLOSED && !(s == QCAM_PUB_CONNECTING && p->proto->queue_connecting))
+        drop_queue_locked(p);
     if (err) {
         p->st.last_error = err;
         if (snprintf(p->st.last_reason, sizeof p->st.last_reason, "%s", reason ? reason : "") >= (int)sizeof p->st.last_reason) {
@@ -147,7 +148,8 @@ int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
     if (video && pkt->type == QCAM_PKT_HEADER) return 0; /* parameter sets alone: learnt */
     pthread_mutex_lock(&p->lock);
     bool wake = false;
-    if (p->stopping || p->st.state != QCAM_PUB_PUBLISHING) {
+    bool taking = p->st.state == QCAM_PUB_PUBLISHING || (p->st.state == QCAM_PUB_CONNECTING && p->proto->queue_connecting);
+    if (p->stopping || !taking) {
         p->st.dropped++;
         if (p->cfg.video) p->need_key = true;
     } else if (video && p->need_key && !pkt->keyframe) {
@@ -610,7 +612,7 @@ static void rtmp_end(qcam_rtmp_publisher *p)
 
 static void rtmp_free(qcam_rtmp_publisher *p) { qcam_rtmp_reader_free(&p->reader); }
 
-static const pub_proto rtmp_proto = {"rtmp", rtmp_start, rtmp_send, rtmp_stop, rtmp_input, rtmp_end, NULL, rtmp_free};
+static const pub_proto rtmp_proto = {"rtmp", false, rtmp_start, rtmp_send, rtmp_stop, rtmp_input, rtmp_end, NULL, rtmp_free};
 
 static void end_session(qcam_rtmp_publisher *p)
 {

@@ -312,7 +312,7 @@ static void rtsp_free(qcam_rtmp_publisher *p)
     p->rtsp = NULL;
 }
 
-static const pub_proto rtsp_proto = {"rtsp", rtsp_start, rtsp_send, rtsp_stop, rtsp_input, rtsp_end, rtsp_tick, rtsp_free};
+static const pub_proto rtsp_proto = {"rtsp", true, rtsp_start, rtsp_send, rtsp_stop, rtsp_input, rtsp_end, rtsp_tick, rtsp_free};
 
 static int rtsp_init(qcam_rtmp_publisher *p, const char *url)
 {

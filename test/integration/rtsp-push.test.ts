@@ -1,0 +1,169 @@
+// qcam:publish's RtspPublisher on the real runtime against a server we did
+// not write: GStreamer's RTSP server (libgstrtspserver-1.0) in record mode,
+// through our harness test/rtsp-record.c, run as a child of the test on a
+// free port. It depayloads what the publisher pushes (ANNOUNCE + RECORD, RTP
+// over the RTSP connection) into files ffprobe judges: codec, size, frame
+// count, a clean decode. Also Digest and Basic credentials (and a wrong
+// password), a server that is not there, and the server killed and
+// restarted mid-push (the publisher reconnects; the MP4 of the same link has
+// every frame).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { ensureFlavor } from "../../build/app-build.ts";
+import { buildDir } from "../../build/paths.ts";
+import { runtimeCommand } from "../../build/run.ts";
+import { assertDecodesClean, fixture, reportLine, spawnChild, spawnSyncChild, tmpDir, type Started } from "../helpers.ts";
+import { buildRtspRecord, freePort, startRtspRecord, type RtspRecord } from "../servers.ts";
+
+interface Stats { state: string; url: string; bytes: number; videoFrames: number; audioFrames: number; dropped: number; connects: number; reconnects: number; lastError: string | null }
+
+function frames(file: string): { codec: string; width: number; height: number; frames: number } {
+  const r = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+    "stream=codec_name,width,height,nb_read_frames", "-of", "json", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, `ffprobe ${file}: ${r.stderr}`);
+  const s = (JSON.parse(r.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
+  assert.ok(s, `no video in ${file}`);
+  return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames) };
+}
+
+describe("qcam:publish (RtspPublisher) against GStreamer's RTSP server in record mode", function () {
+  this.timeout(180_000);
+  let image = "";
+  let bin = "";
+  const servers: RtspRecord[] = [];
+
+  before(async function () {
+    image = (await fixture("publish")).image;
+    bin = buildRtspRecord(path.join(buildDir("host"), "test-tools"));
+  });
+
+  after(function () {
+    for (const s of servers) s.proc.kill();
+  });
+
+  async function server(auth: string[] = []): Promise<RtspRecord> {
+    const s = await startRtspRecord(bin, auth);
+    servers.push(s);
+    return s;
+  }
+
+  function app(args: string[], sdcard = tmpDir("qcam-sd-"), flavor: "host" | "asan" = "host"): Started & { sdcard: string } {
+    const cmd = runtimeCommand(flavor, image, { args, sdcard });
+    return { ...spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 150_000 }), sdcard };
+  }
+
+  /** The file the server wrote, once it has stopped growing (it writes as packets arrive). */
+  async function settled(file: string): Promise<string> {
+    let last = -1;
+    for (let i = 0; i < 200; i++) {
+      const n = fs.existsSync(file) ? fs.statSync(file).size : -1;
+      if (n > 0 && n === last) return file;
+      last = n;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return file;
+  }
+
+  for (const codec of ["h264", "h265"] as const) {
+    it(`link: camera → ${codec} → [MP4, RtspPublisher]; the server receives 90 frames 320x240 that decode clean`, async function () {
+      const s = await server();
+      const a = app(["link", "--url", `rtsp://127.0.0.1:${s.port}/${codec}`, "--codec", codec, "--frames", "90"]);
+      const r = await a.done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const st = reportLine<Stats>(r.stdout, "stats");
+      assert.equal(st.state, "closed");
+      assert.equal(st.videoFrames, 90, JSON.stringify(st));
+      assert.equal(st.dropped, 0);
+      assert.equal(st.connects, 1);
+      assert.ok(st.bytes > 0);
+      const file = await settled(path.join(s.dir, `${codec}.${codec}`));
+      const v = frames(file);
+      assert.equal(v.codec, codec === "h264" ? "h264" : "hevc");
+      assert.deepEqual([v.width, v.height], [320, 240]);
+      assert.ok(Math.abs(v.frames - 90) <= 1, `frames the server wrote: ${v.frames}`);
+      assertDecodesClean(file);
+      assert.equal(reportLine<{ frames: number }>(r.stdout, "mp4").frames, 90);
+    });
+  }
+
+  for (const scheme of ["digest", "basic"] as const) {
+    it(`${scheme} credentials: user:pass@ is answered to the server's 401 and the push goes through; the password shows nowhere`, async function () {
+      const s = await server(["cam", "s3cr:et", scheme]);
+      const a = app(["link", "--url", `rtsp://cam:s3cr%3Aet@127.0.0.1:${s.port}/h264`, "--frames", "45"]);
+      const r = await a.done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const st = reportLine<Stats>(r.stdout, "stats");
+      assert.equal(st.videoFrames, 45, JSON.stringify(st));
+      assert.equal(st.url, `rtsp://cam:***@127.0.0.1:${s.port}/h264`);
+      assert.equal(reportLine<string>(r.stdout, "url"), st.url);
+      assert.ok(!(r.stdout + r.stderr).includes("s3cr"), "the password leaked");
+      const v = frames(await settled(path.join(s.dir, "h264.h264")));
+      assert.ok(Math.abs(v.frames - 45) <= 1, `frames: ${v.frames}`);
+    });
+  }
+
+  it("a wrong password: the publisher waits and retries with the reason, the app is never blocked; close() ends it", async function () {
+    const s = await server(["cam", "right", "digest"]);
+    const a = app(["link", "--url", `rtsp://cam:wrong@127.0.0.1:${s.port}/h264`, "--frames", "60", "--backoff", "500"]);
+    const r = await a.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = reportLine<Stats>(r.stdout, "stats");
+    assert.equal(st.connects, 0);
+    assert.equal(st.videoFrames, 0);
+    assert.equal(st.dropped, 60, "every frame counted as dropped");
+    assert.match(st.lastError ?? "", /401 Unauthorized: wrong user or password/);
+    assert.ok(!(r.stdout + r.stderr).includes("wrong@"), "the password leaked");
+    assert.equal(reportLine<{ frames: number }>(r.stdout, "mp4").frames, 60);
+  });
+
+  it("nobody listening: every frame is counted as dropped, the local MP4 has them all", async function () {
+    const port = await freePort();
+    const a = app(["link", "--url", `rtsp://127.0.0.1:${port}/h264`, "--frames", "60", "--backoff", "500"]);
+    const r = await a.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = reportLine<Stats>(r.stdout, "stats");
+    assert.equal(st.connects, 0);
+    assert.equal(st.dropped, 60);
+    assert.match(st.lastError ?? "", /refused/i);
+    assert.equal(reportLine<{ frames: number }>(r.stdout, "mp4").frames, 60);
+  });
+
+  it("the server killed and restarted mid-push: the publisher reconnects at a keyframe; the MP4 of the same link has every frame", async function () {
+    let s = await server();
+    const a = app(["link", "--url", `rtsp://127.0.0.1:${s.port}/h264`, "--frames", "300", "--backoff", "500"]);
+    await a.waitFor('"frames":60,');
+    s.proc.kill(); // SIGKILL: no goodbye to the publisher
+    await s.proc.done;
+    await a.waitFor('"state":"waiting"');
+    s = await startRtspRecord(bin, [], s);
+    servers.push(s);
+    const r = await a.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = reportLine<Stats>(r.stdout, "stats");
+    assert.ok(st.reconnects >= 1, `reconnects: ${st.reconnects}`);
+    assert.ok(st.dropped > 0, "frames were dropped while the server was down");
+    assert.equal(st.videoFrames + st.dropped, 300, "every frame sent or counted as dropped");
+    const mp4 = reportLine<{ path: string; frames: number }>(r.stdout, "mp4");
+    assert.equal(mp4.frames, 300);
+    const local = path.join(a.sdcard, mp4.path.replace(/^\/sdcard\//, ""));
+    assert.equal(frames(local).frames, 300);
+    assertDecodesClean(local);
+    // what the restarted server wrote starts at a keyframe and decodes clean
+    const after = await settled(path.join(s.dir, "h264.h264"));
+    const v = frames(after);
+    assert.ok(v.frames > 0 && v.frames < 300, `frames after the restart: ${v.frames}`);
+    assertDecodesClean(after);
+  });
+
+  it("under ASan+UBSan: a push, a refused one, nobody listening — clean, nothing leaked", async function () {
+    await ensureFlavor("asan");
+    const s = await server(["cam", "pw", "digest"]);
+    for (const url of [`rtsp://cam:pw@127.0.0.1:${s.port}/h264`, `rtsp://cam:no@127.0.0.1:${s.port}/h264`, `rtsp://127.0.0.1:${await freePort()}/x`]) {
+      const a = app(["link", "--url", url, "--frames", "30", "--backoff", "500"], tmpDir("qcam-sd-"), "asan");
+      const r = await a.done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stderr, /AddressSanitizer|LeakSanitizer|runtime error/);
+    }
+  });
+});
