@@ -3,7 +3,8 @@
 // through our harness test/rtsp-record.c, run as a child of the test on a
 // free port. It depayloads what the publisher pushes (ANNOUNCE + RECORD, RTP
 // over the RTSP connection) into files ffprobe judges: codec, size, frame
-// count, a clean decode. Also Digest and Basic credentials (and a wrong
+// count, a clean decode. Also the protocol layer's table test
+// (test/c/test_rtsp_push_proto.c), Digest and Basic credentials (and a wrong
 // password), a server that is not there, and the server killed and
 // restarted mid-push (the publisher reconnects; the MP4 of the same link has
 // every frame).
@@ -64,6 +65,12 @@ describe("qcam:publish (RtspPublisher) against GStreamer's RTSP server in record
     }
     return file;
   }
+
+  it("the RTSP push layer: URLs, replies, challenges, Digest per RFC 2617's example (test_rtsp_push_proto.c)", function () {
+    const r = spawnSyncChild(path.join(buildDir("host"), "qcam-test-rtsp-push"), [], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ok: \d+ checks, 0 failed/m);
+  });
 
   for (const codec of ["h264", "h265"] as const) {
     it(`link: camera → ${codec} → [MP4, RtspPublisher]; the server receives 90 frames 320x240 that decode clean`, async function () {
