@@ -5,11 +5,13 @@
 // over the RTSP connection) into files ffprobe judges: codec, size, frame
 // count, a clean decode. Also the protocol layer's table test
 // (test/c/test_rtsp_push_proto.c), Digest and Basic credentials (and a wrong
-// password), a server that is not there, and the server killed and
+// password), a server that is not there, one of ours that stops reading
+// (whole GOPs dropped, the link never waits), and the server killed and
 // restarted mid-push (the publisher reconnects; the MP4 of the same link has
 // every frame).
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { ensureFlavor } from "../../build/app-build.ts";
 import { buildDir } from "../../build/paths.ts";
@@ -26,6 +28,35 @@ function frames(file: string): { codec: string; width: number; height: number; f
   const s = (JSON.parse(r.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] }).streams[0];
   assert.ok(s, `no video in ${file}`);
   return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames) };
+}
+
+/** Enough RTSP to get a publisher recording (200 to every request), then it reads nothing more. */
+function stallingServer(): Promise<{ port: number; server: net.Server; methods: string[] }> {
+  const methods: string[] = [];
+  const server = net.createServer((sock) => {
+    let got = Buffer.alloc(0);
+    sock.on("error", () => undefined);
+    sock.on("data", (d) => {
+      got = Buffer.concat([got, d]);
+      for (;;) {
+        const end = got.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const head = got.subarray(0, end).toString("latin1");
+        const len = Number(/\r\nContent-Length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (got.length < end + 4 + len) return;
+        got = got.subarray(end + 4 + len);
+        const method = head.split(" ")[0];
+        methods.push(method);
+        const cseq = /\r\nCSeq: *(\d+)/i.exec(head)?.[1] ?? "0";
+        sock.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nSession: 12345678;timeout=60\r\n\r\n`);
+        if (method === "RECORD") {
+          sock.pause(); // a server that has stopped taking anything
+          return;
+        }
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as net.AddressInfo).port, server, methods })));
 }
 
 describe("qcam:publish (RtspPublisher) against GStreamer's RTSP server in record mode", function () {
@@ -134,6 +165,26 @@ describe("qcam:publish (RtspPublisher) against GStreamer's RTSP server in record
     assert.equal(st.dropped, 60);
     assert.match(st.lastError ?? "", /refused/i);
     assert.equal(reportLine<{ frames: number }>(r.stdout, "mp4").frames, 60);
+  });
+
+  it("a server that stops reading: the bounded queue drops whole GOPs, the link and the MP4 lose nothing", async function () {
+    const srv = await stallingServer();
+    try {
+      const a = app(["link", "--url", `rtsp://127.0.0.1:${srv.port}/stall`, "--frames", "300", "--width", "1280", "--height", "720",
+        "--gop", "2", "--bitrate", "20000000", "--queue", "65536"]);
+      const r = await a.done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.deepEqual(srv.methods.slice(0, 3), ["ANNOUNCE", "SETUP", "RECORD"]);
+      const st = reportLine<Stats>(r.stdout, "stats");
+      assert.ok(st.dropped > 0, `nothing dropped: ${JSON.stringify(st)}`);
+      assert.equal(st.videoFrames + st.dropped, 300, "every frame sent or counted as dropped");
+      const pipe = reportLine<{ drops: { sinks: number[] }; sinkFrames: number[] }>(r.stdout, "pipe");
+      assert.deepEqual(pipe.drops.sinks, [0, 0], "the link's queues never filled: write() never waited for the network");
+      assert.deepEqual(pipe.sinkFrames, [300, 300]);
+      assert.equal(reportLine<{ frames: number }>(r.stdout, "mp4").frames, 300);
+    } finally {
+      srv.server.close();
+    }
   });
 
   it("the server killed and restarted mid-push: the publisher reconnects at a keyframe; the MP4 of the same link has every frame", async function () {
