@@ -39,6 +39,7 @@ struct rtsp_push {
     int64_t last_keepalive;
     qcam_rtmp_buf out;
     int cur_ch; /* the interleaved channel of the packets being made */
+    bool closing; /* TEARDOWN sent at close(): its reply is worth a short wait */
 };
 
 /* ---- requests --------------------------------------------------------------------------------- */
@@ -80,7 +81,7 @@ static int wait_reply(qcam_rtmp_publisher *p, int64_t deadline)
         if (s->got) return 0;
         int64_t t = pub_now_us();
         if (t >= deadline) return pub_fail(p, -ETIMEDOUT, "no answer from the server%s", p->phase);
-        if (pub_stopping(p)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
+        if (!s->closing && pub_stopping(p)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
         struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
         int ms = (int)((deadline - t) / 1000) + 1;
         int r = poll(fds, 2, ms > 100 ? 100 : ms);
@@ -289,7 +290,9 @@ static void rtsp_stop(qcam_rtmp_publisher *p)
 {
     struct rtsp_push *s = p->rtsp;
     p->phase = " (TEARDOWN)";
+    s->closing = true; /* so the server has closed its recording before the connection goes */
     if (send_request(p, "TEARDOWN", s->url.uri, NULL, NULL, 0) == 0) wait_reply(p, pub_now_us() + 1000000);
+    s->closing = false;
 }
 
 static void rtsp_end(qcam_rtmp_publisher *p)

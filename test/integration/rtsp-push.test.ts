@@ -125,6 +125,30 @@ describe("qcam:publish (RtspPublisher) against GStreamer's RTSP server in record
     });
   }
 
+  it("G.711 A-law beside H.264 (PCMA, payload type 8): the server gets both tracks, 8 kHz, in one session", async function () {
+    const s = await server();
+    const a = app(["av", "--url", `rtsp://127.0.0.1:${s.port}/av`, "--frames", "90"]);
+    const r = await a.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = reportLine<Stats>(r.stdout, "stats");
+    assert.equal(st.videoFrames, 90, JSON.stringify(st));
+    assert.equal(st.dropped, 0);
+    assert.equal(st.audioFrames, 150, "3 s of 20 ms blocks");
+    const file = await settled(path.join(s.dir, "av.mkv"));
+    const p = spawnSyncChild("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_type,codec_name,sample_rate,nb_read_frames",
+      "-of", "json", file], { encoding: "utf8" });
+    assert.equal(p.status, 0, p.stderr);
+    const streams = (JSON.parse(p.stdout) as { streams: { codec_type: string; codec_name: string; sample_rate?: string; nb_read_frames: string }[] }).streams;
+    const v = streams.find((x) => x.codec_type === "video");
+    const au = streams.find((x) => x.codec_type === "audio");
+    assert.ok(v && au, JSON.stringify(streams));
+    assert.equal(v.codec_name, "h264");
+    assert.ok(Math.abs(Number(v.nb_read_frames) - 90) <= 1, `video frames: ${v.nb_read_frames}`);
+    assert.equal(au.codec_name, "pcm_alaw");
+    assert.equal(au.sample_rate, "8000");
+    assert.ok(Number(au.nb_read_frames) > 0, "audio arrived");
+  });
+
   for (const scheme of ["digest", "basic"] as const) {
     it(`${scheme} credentials: user:pass@ is answered to the server's 401 and the push goes through; the password shows nowhere`, async function () {
       const s = await server(["cam", "s3cr:et", scheme]);
