@@ -30,8 +30,9 @@ function frames(file: string): { codec: string; width: number; height: number; f
   return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames) };
 }
 
-/** Enough RTSP to get a publisher recording (200 to every request), then it reads nothing more. */
-function stallingServer(): Promise<{ port: number; server: net.Server; methods: string[] }> {
+/** Enough RTSP to get a publisher recording (200 to every request, sessions of `timeout` s); then,
+ * when `stall`, it reads nothing more. */
+function stallingServer(stall = true, timeout = 60): Promise<{ port: number; server: net.Server; methods: string[] }> {
   const methods: string[] = [];
   const server = net.createServer((sock) => {
     let got = Buffer.alloc(0);
@@ -39,6 +40,11 @@ function stallingServer(): Promise<{ port: number; server: net.Server; methods: 
     sock.on("data", (d) => {
       got = Buffer.concat([got, d]);
       for (;;) {
+        while (got.length >= 4 && got[0] === 0x24) { // '$' frames: RTP, skipped
+          const n = 4 + got.readUInt16BE(2);
+          if (got.length < n) return;
+          got = got.subarray(n);
+        }
         const end = got.indexOf("\r\n\r\n");
         if (end < 0) return;
         const head = got.subarray(0, end).toString("latin1");
@@ -48,8 +54,8 @@ function stallingServer(): Promise<{ port: number; server: net.Server; methods: 
         const method = head.split(" ")[0];
         methods.push(method);
         const cseq = /\r\nCSeq: *(\d+)/i.exec(head)?.[1] ?? "0";
-        sock.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nSession: 12345678;timeout=60\r\n\r\n`);
-        if (method === "RECORD") {
+        sock.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nSession: 12345678;timeout=${timeout}\r\n\r\n`);
+        if (method === "RECORD" && stall) {
           sock.pause(); // a server that has stopped taking anything
           return;
         }
@@ -206,6 +212,22 @@ describe("qcam:publish (RtspPublisher) against GStreamer's RTSP server in record
       assert.deepEqual(pipe.drops.sinks, [0, 0], "the link's queues never filled: write() never waited for the network");
       assert.deepEqual(pipe.sinkFrames, [300, 300]);
       assert.equal(reportLine<{ frames: number }>(r.stdout, "mp4").frames, 300);
+    } finally {
+      srv.server.close();
+    }
+  });
+
+  it("a session timeout of 4 s: OPTIONS keeps the session alive while recording; TEARDOWN at close", async function () {
+    const srv = await stallingServer(false, 4);
+    try {
+      const a = app(["link", "--url", `rtsp://127.0.0.1:${srv.port}/alive`, "--frames", "240"]);
+      const r = await a.done;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const st = reportLine<Stats>(r.stdout, "stats");
+      assert.equal(st.videoFrames, 240, JSON.stringify(st));
+      assert.deepEqual(srv.methods.slice(0, 3), ["ANNOUNCE", "SETUP", "RECORD"]);
+      assert.ok(srv.methods.includes("OPTIONS"), srv.methods.join(" "));
+      assert.equal(srv.methods.at(-1), "TEARDOWN");
     } finally {
       srv.server.close();
     }
