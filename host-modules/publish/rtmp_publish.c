@@ -33,8 +33,6 @@ const char *qcam_pub_state_name(qcam_pub_state s)
     }
 }
 
-
-
 int64_t pub_now_us(void)
 {
     struct timespec ts;
