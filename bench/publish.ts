@@ -168,6 +168,6 @@ export async function runPublishBenchmark(opts: { log: (m: string) => void }): P
   }
   return {
     rows,
-    notes: ["Publish: CPU is each whole process' (GNU time, user + sys), best of 3, qcam and ffmpeg pushing the same clip to the same nginx one after the other. The MQTT round trip is measured in the board's app with both clients (board and fleet) in one runtime: two trips through the broker and two deliveries on the app's loop."],
+    notes: ["Publish: CPU is each whole process' (GNU time, user + sys), best of 3, qcam and ffmpeg pushing the same clip to the same server (nginx-rtmp; GStreamer's RTSP server in record mode) one after the other. The MQTT round trip is measured in the board's app with both clients (board and fleet) in one runtime: two trips through the broker and two deliveries on the app's loop."],
   };
 }

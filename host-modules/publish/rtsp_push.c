@@ -131,7 +131,8 @@ static int request(qcam_rtmp_publisher *p, const char *method, const char *uri, 
         if ((r = wait_reply(p, deadline)) < 0) return r;
         if (s->reply.code != 401) return s->reply.code;
         if (!s->url.user[0]) return pub_fail(p, -EACCES, "401 Unauthorized: the server wants credentials%s", p->phase);
-        if (attempt > 0 && !(s->chal.digest && strstr(s->reply.auth[0], "stale=")))
+        /* once more only for a Digest nonce the server calls stale, and not forever */
+        if (attempt > 0 && (attempt > 2 || !(s->chal.digest && strstr(s->reply.auth[0], "stale="))))
             return pub_fail(p, -EACCES, "401 Unauthorized: wrong user or password%s", p->phase);
         /* prefer Digest when both are offered */
         int pick = -1;
