@@ -5,7 +5,11 @@
 //     → RtmpPublisher.write, the whole runtime process) and by
 //     `ffmpeg -re -i clip.h264 -c copy -f flv rtmp://…` — whole-process CPU
 //     (GNU time, user + sys) of each, in the same run. Best of 3.
-//  2. MQTT command → acknowledged state change through mosquitto: a fleet
+//  2. RTSP push CPU: the same clip pushed with ANNOUNCE + RECORD (TCP
+//     interleaved) to GStreamer's RTSP server in record mode
+//     (test/rtsp-record.c) by qcam (RtspPublisher.write) and by
+//     `ffmpeg -re -i clip.h264 -c copy -f rtsp -rtsp_transport tcp rtsp://…`.
+//  3. MQTT command → acknowledged state change through mosquitto: a fleet
 //     client publishes a command, the board client changes its state and
 //     publishes an ack; p50 of the round trip over 50 commands.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -107,6 +111,38 @@ export async function runPublishBenchmark(opts: { log: (m: string) => void }): P
       command: `qcam: \`${show([GNU_TIME, "-f", "gnutime %U %S", ...qcamArgv])}\`<br>peer: \`${show([GNU_TIME, "-f", "gnutime %U %S", ...ffArgv])}\``,
     });
 
+    // GStreamer's RTSP server in record mode (test/rtsp-record.c)
+    const recBin = path.join(WORK, "rtsp-record");
+    const flags = spawnSync("pkg-config", ["--cflags", "--libs", "gstreamer-rtsp-server-1.0"], { encoding: "utf8" });
+    if (flags.status !== 0) throw new Error("pkg-config gstreamer-rtsp-server-1.0 failed (Debian: libgstrtspserver-1.0-dev)");
+    const cc = spawnSync("cc", ["-O2", "-o", recBin, path.join(ROOT, "test", "rtsp-record.c"), ...flags.stdout.trim().split(/\s+/)], { encoding: "utf8" });
+    if (cc.status !== 0) throw new Error(`rtsp-record: ${cc.stderr}`);
+    const rtspPort = await freePort();
+    fs.mkdirSync(path.join(WORK, "rtsp"), { recursive: true });
+    const rec = spawn(recBin, [String(rtspPort), path.join(WORK, "rtsp")], { stdio: "ignore" });
+    children.push(rec);
+    await listening(rtspPort, rec);
+    const qRtspArgv = [runtime, "--sdcard", rel(path.join(WORK, "sdcard")), image, "--", "rtsp", `rtsp://127.0.0.1:${rtspPort}/h264`, "/sdcard/clip.h264", "30"];
+    const ffRtspArgv = ["ffmpeg", "-v", "error", "-re", "-i", rel(clip), "-c", "copy", "-f", "rtsp", "-rtsp_transport", "tcp", `rtsp://127.0.0.1:${rtspPort}/h264`];
+    let qs = Infinity, fs2 = Infinity;
+    for (let i = 0; i < 3; i++) {
+      opts.log(`publish: RTSP push, run ${i + 1} of 3 (qcam, then ffmpeg; 20 s each)`);
+      const qr = timed(qRtspArgv);
+      const res = JSON.parse(qr.out.split("\n").find((l) => l.startsWith("result "))!.slice(7)) as { frames: number; sent: number };
+      if (res.sent !== 600) throw new Error(`qcam sent ${res.sent} of ${res.frames} frames over RTSP`);
+      qs = Math.min(qs, qr.cpuUs);
+      fs2 = Math.min(fs2, timed(ffRtspArgv).cpuUs);
+    }
+    const rtspRatio = qs / fs2;
+    rows.push({
+      benchmark: "RTSP push (ANNOUNCE + RECORD, TCP interleaved) to GStreamer's RTSP server in record mode of the same clip in real time: whole-process CPU",
+      qcam: `${(qs / 1000).toFixed(0)} ms`,
+      peer: `${(fs2 / 1000).toFixed(0)} ms (ffmpeg -re -c copy -f rtsp -rtsp_transport tcp)`,
+      ratio: `${rtspRatio.toFixed(2)}×`,
+      goal: `≤ ${GOAL_CPU}× — ${rtspRatio <= GOAL_CPU ? "met" : "**missed**"}`,
+      command: `qcam: \`${show([GNU_TIME, "-f", "gnutime %U %S", ...qRtspArgv])}\`<br>peer: \`${show([GNU_TIME, "-f", "gnutime %U %S", ...ffRtspArgv])}\``,
+    });
+
     // mosquitto
     const mqttPort = await freePort();
     const mconf = path.join(WORK, "mosquitto.conf");
@@ -132,6 +168,6 @@ export async function runPublishBenchmark(opts: { log: (m: string) => void }): P
   }
   return {
     rows,
-    notes: ["Publish: CPU is each whole process' (GNU time, user + sys), best of 3, qcam and ffmpeg pushing the same clip to the same nginx one after the other. The MQTT round trip is measured in the board's app with both clients (board and fleet) in one runtime: two trips through the broker and two deliveries on the app's loop."],
+    notes: ["Publish: CPU is each whole process' (GNU time, user + sys), best of 3, qcam and ffmpeg pushing the same clip to the same server (nginx-rtmp; GStreamer's RTSP server in record mode) one after the other. The MQTT round trip is measured in the board's app with both clients (board and fleet) in one runtime: two trips through the broker and two deliveries on the app's loop."],
   };
 }

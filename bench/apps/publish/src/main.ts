@@ -1,12 +1,13 @@
 // The publish benchmarks' board side (bench/publish.ts):
 //   rtmp URL FILE FPS   push an H.264 elementary stream at its frame rate
 //                        (EsReader, pull-mode write()), then close
+//   rtsp URL FILE FPS   the same with RtspPublisher (ANNOUNCE + RECORD)
 //   mqtt URL N          N commands: a fleet client publishes one, the board
 //                        client changes its state and publishes an ack; the
 //                        round trip of each, command sent → ack heard
 import { app, time } from "qcam:app";
 import { MqttClient } from "qcam:mqtt";
-import { RtmpPublisher } from "qcam:publish";
+import { RtmpPublisher, RtspPublisher } from "qcam:publish";
 import { EsReader } from "qcam:video";
 
 const [mode, url, a, b] = app.args;
@@ -17,11 +18,12 @@ function waitFor(cond: () => boolean, ms: number): boolean {
   return cond();
 }
 
-if (mode === "rtmp") {
+if (mode === "rtmp" || mode === "rtsp") {
   const fps = Number(b);
   const es = new EsReader(a, { fps });
-  const pub = new RtmpPublisher(url, { video: { codec: "h264", fps } });
-  if (!waitFor(() => pub.state === "publishing", 10000)) throw new Error(`not publishing: ${pub.stats().lastError}`);
+  const pub = mode === "rtmp" ? new RtmpPublisher(url, { video: { codec: "h264", fps } }) : new RtspPublisher(url, { video: { codec: "h264", fps } });
+  // RTSP describes the stream from its first keyframe: it connects once frames flow (queuing them)
+  if (mode === "rtmp" && !waitFor(() => pub.state === "publishing", 10000)) throw new Error(`not publishing: ${pub.stats().lastError}`);
   const t0 = time.ticksUs();
   let n = 0;
   for (let f = es.read(); f; f = es.read(), n++) {
