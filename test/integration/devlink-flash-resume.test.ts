@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { buildApp } from "../../build/app-build.ts";
 import { BoardLink } from "../../build/devlink/link.ts";
 import { ROOT } from "../../build/paths.ts";
 import { makeImages } from "../flash-kill-trial.ts";
@@ -145,5 +146,33 @@ describe("flash over the dev link survives a board reset", function () {
     assert.deepEqual(stagingFiles(), []);
     await reset(b);
     await until("the new app booted", () => /running demo 2\.0\.0 \(1500\)/.test(b.output().stdout));
+  });
+
+  it("a re-flash of a slightly changed app goes as a delta against the installed version: a small share of its bytes", async function () {
+    // 2.0.1: the 2.0.0 app (installed by the test before) with one line changed.
+    const src = path.join(work, "src", "2.0.1");
+    fs.cpSync(path.join(work, "src", "2.0.0"), src, { recursive: true });
+    fs.writeFileSync(path.join(src, "app.json"), JSON.stringify({ id: "demo", name: "demo", version: "2.0.1" }));
+    const main = path.join(src, "main.ts");
+    fs.writeFileSync(main, fs.readFileSync(main, "utf8").replace("console.log(`running", "console.log(`now running"));
+    const image = (await buildApp(src, { typecheck: false, out: path.join(work, "demo-2.0.1.qcam") })).image;
+    const bytes = fs.readFileSync(image);
+    // Safe mode: nothing runs, so the board names no running image to diff against;
+    // the base is the installed version, asked of the store.
+    await boardUp(["--skip-autostart"]);
+    const r = await qcam(["flash", image, "--port", port]).done;
+    assert.equal(r.code, 0, r.stderr);
+    const m = /\[flash\] sent (\d+) bytes \(a delta against the installed version; the image is (\d+)\)/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    assert.equal(Number(m[2]), bytes.length);
+    assert.ok(Number(m[1]) < bytes.length / 10, `${m[1]} of ${bytes.length} bytes sent`);
+    console.log(`      re-flash sent ${m[1]} of ${bytes.length} bytes`);
+    const slot = /good 2\.0\.0 \(slot [ab]\) · on trial 2\.0\.1 \(slot ([ab])/.exec(r.stdout);
+    assert.ok(slot, r.stdout);
+    // The slot holds the image itself, and it boots.
+    assert.deepEqual(fs.readFileSync(path.join(sd, "qcam", "apps", "demo", slot[1], "app.qcam")), bytes);
+    await boardDown();
+    const b = await boardUp();
+    await until("the changed app booted", () => /now running demo 2\.0\.1 \(1500\)/.test(b.output().stdout));
   });
 });
