@@ -4,7 +4,9 @@
 // runtime killed mid-push goes on from its last checkpoint at the next
 // `qcam flash --port`; and power cuts during the staging (the sim fs HAL's
 // QCAM_FS_CUT_AFTER) leave a board that boots the old verified app and
-// takes the next flash.
+// takes the next flash. A re-flash of a changed app goes as a delta against
+// the installed version. The board's output is checked for sanitizer reports
+// (the ASan board) whenever it goes down.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -31,7 +33,8 @@ function qcam(argv: string[], env: Record<string, string> = {}): Started {
   return spawnChild(process.execPath, [CLI, ...argv], { cwd: ROOT, stdin: "pipe", group: true, env: e });
 }
 
-describe("flash over the dev link survives a board reset", function () {
+for (const flavor of ["host", "asan"] as const)
+describe(`flash over the dev link survives a board reset (${flavor} runtime; the tests build on each other)`, function () {
   this.timeout(180000);
   let work: string;
   let sd: string;
@@ -43,12 +46,13 @@ describe("flash over the dev link survives a board reset", function () {
   const stagingFiles = () => (fs.existsSync(staging()) ? fs.readdirSync(staging()).sort() : []);
 
   async function boardUp(extra: string[] = [], env: Record<string, string> = {}): Promise<Started> {
-    board = qcam(["board", "--sdcard", sd, "--link", port, ...extra], env);
+    board = qcam(["board", ...(flavor === "asan" ? ["--asan"] : []), "--sdcard", sd, "--link", port, ...extra], env);
     await until("the board", () => /board: \S+/.test(board!.output().stdout), 60000);
     return board;
   }
 
   async function boardDown(): Promise<void> {
+    if (board) assert.doesNotMatch(board.output().stderr + board.output().stdout, /Sanitizer|runtime error:/);
     board?.signal("SIGKILL");
     await board?.done;
     board = undefined;
