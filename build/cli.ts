@@ -375,17 +375,18 @@ const COMMANDS: Command[] = [
       sdcard: SDCARD,
       baud: { type: "string", value: "N", help: "pace the line to N baud (8N1), like a USB-UART bridge; default: pty speed, like USB CDC" },
       "skip-autostart": { type: "boolean", help: "the key held at power-on: start no app (safe mode), only serve the link" },
+      link: { type: "string", value: "PATH", help: "where to link the host end (default out/board.tty): a stable port path across board restarts" },
       help: HELP,
     },
     positionals: [0, 0],
     more:
       "Starts like a board at power-on: the card's autostart app runs through trial boot (qcam-runtime\n" +
       "--boot), the dev link up throughout; with nothing to run it stays in safe mode, serving the link.\n" +
-      "Prints the host end's path (also linked as out/board.tty) and runs until Ctrl-C. Every dev-link\n" +
+      "Prints the host end's path (also linked as out/board.tty, or --link PATH) and runs until Ctrl-C. Every dev-link\n" +
       "command talks to it as to a real board's serial port (docs/dev-link.md).",
     async run(p) {
       const { board } = await import("./devlink/commands.ts");
-      return board({ target: targetOf(p.values.target), asan: p.values.asan === true, sdcard: str(p.values.sdcard), baud: str(p.values.baud), skipAutostart: p.values["skip-autostart"] === true });
+      return board({ target: targetOf(p.values.target), asan: p.values.asan === true, sdcard: str(p.values.sdcard), baud: str(p.values.baud), skipAutostart: p.values["skip-autostart"] === true, link: str(p.values.link) });
     },
   },
   {
