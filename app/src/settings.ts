@@ -13,7 +13,7 @@
 // logged.
 import { exists, readText, rename, writeFile } from "qcam:fs";
 
-import { DEFAULT_SETTINGS, RESOLUTIONS, type Settings } from "./defaults.ts";
+import { checkPublishUrl, DEFAULT_SETTINGS, RESOLUTIONS, type Settings } from "./defaults.ts";
 
 export { DEFAULT_SETTINGS, FRAME_RATES, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
 
@@ -52,7 +52,11 @@ const CHECKS: { [K in keyof Settings]: Check } = {
   rtsp: (v) => typeof v === "boolean",
   rtspOpen: (v) => typeof v === "boolean",
   rtspPassword: goodPassword,
+  publish: (v) => typeof v === "boolean",
+  publishUrl: (v) => v === "" || checkPublishUrl(v) === null,
 };
+/** Fields added after version 2 was first written: a file without them takes the default. */
+const LATER: readonly (keyof Settings)[] = ["publish", "publishUrl"];
 
 export interface Loaded {
   settings: Settings;
@@ -79,8 +83,12 @@ export function validate(value: unknown): Settings | string {
       out[k] = ""; // made by loadSettingsWithPassword
       continue;
     }
+    if (!(k in o) && LATER.includes(k)) {
+      out[k] = DEFAULT_SETTINGS[k];
+      continue;
+    }
     if (!(k in o)) return `${k} is missing`;
-    if (!CHECKS[k](o[k])) return k === "rtspPassword" ? "rtspPassword is not 8 to 64 printable characters without quotes" : `${k} is ${JSON.stringify(o[k])}`; // (a secret: not shown)
+    if (!CHECKS[k](o[k])) return k === "rtspPassword" ? "rtspPassword is not 8 to 64 printable characters without quotes" : k === "publishUrl" ? "publishUrl is not an rtmp:// URL" : `${k} is ${JSON.stringify(o[k])}`; // (secrets: not shown)
     out[k] = o[k];
   }
   const s = out as unknown as Settings;
