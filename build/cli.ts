@@ -1,5 +1,6 @@
 // qcam — the command line: build, run, start, verify, test, repair, bench,
-// and the dev link's board, push, stop, logs, dev (docs/dev-link.md).
+// and the dev link's board, push, stop, logs, dev (docs/dev-link.md), and fleet
+// (boards reporting over MQTT, build/fleet.ts).
 // Each command's flags are declared once in COMMANDS; node's util.parseArgs
 // (strict) parses them and the same table writes the help. Unknown commands
 // and flags, missing values and app arguments given without `--` are refused
@@ -84,6 +85,9 @@ export const RECORDER_HELP: Record<string, { value?: string; help: string }> = {
   resolution: { value: "1080p|720p|480p", help: "the picture size (default 720p)" },
   fps: { value: "N", help: "frames per second, 1..60 (default 30)" },
   bitrate: { value: "MBITS", help: "video megabits per second (default 3)" },
+  rtmp: { value: "URL", help: "also push the recording to rtmp://host[:port]/app/stream[?key] (nginx-rtmp, SRS, mediamtx, ...): the same encoder as the card; a server that is down never stops the recording; logged and reported masked" },
+  mqtt: { value: "URL", help: "report to this broker and take its commands (start, stop, apply, status): mqtt://[user:password@]host[:port]; the board stays up between recordings (docs/api/mqtt.md, qcam fleet)" },
+  "board-id": { value: "ID", help: "with --mqtt: the board's name in the topics qcam/<ID>/... (default <platform>-board)" },
   headless: { help: "record without the screen's menu (what any other option does too)" },
   menu: { help: "the menu on the screen even with other options (they override the saved settings, unsaved)" },
 };
@@ -533,6 +537,32 @@ const COMMANDS: Command[] = [
     async run(p) {
       const { dev } = await import("./devlink/commands.ts");
       return dev(p.positionals[0] ?? path.join(ROOT, "app"), { port: str(p.values.port), typecheck: !p.values["no-typecheck"] });
+    },
+  },
+  {
+    name: "fleet",
+    args: "[send <board-id|all> start|stop|apply|status ['<json>']]",
+    summary: "list the boards a broker knows (recorders started with --mqtt) or send them a command",
+    flags: {
+      broker: { type: "string", value: "URL", help: "the MQTT broker: mqtt://[user:password@]host[:port] (required)" },
+      user: { type: "string", value: "U", help: "the broker account's user name" },
+      password: { type: "string", value: "P", help: "its password" },
+      timeout: { type: "string", value: "SECONDS", help: "how long to wait for statuses and answers (default 5)" },
+      help: HELP,
+    },
+    positionals: [0, 4],
+    more:
+      "Without words it prints one line per board from the statuses the boards keep on the broker (retained): online, recording, segment, fps, drops, live viewers, publish state, free space. " +
+      "`send` publishes the command to qcam/<id>/cmd/<name> (to every online board with `all`) and prints each answer; a board that does not answer in time is named and the exit code is 1. " +
+      "apply takes settings as JSON, e.g. '{\"fps\": 15, \"publish\": null}' (docs/api/mqtt.md).",
+    async run(p) {
+      const broker = str(p.values.broker);
+      if (!broker) throw new UsageError("qcam fleet needs --broker mqtt://host[:port]", "fleet");
+      const t = str(p.values.timeout);
+      const timeout = t === undefined ? 5 : Number(t);
+      if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout needs seconds > 0, not ${t}`, "fleet");
+      const { runFleet } = await import("./fleet.ts");
+      return runFleet({ broker, user: str(p.values.user), password: str(p.values.password), timeoutMs: timeout * 1000, words: p.positionals });
     },
   },
   {
