@@ -3,11 +3,11 @@
 import { app, time } from "qcam:app";
 import { repair } from "qcam:mp4";
 import { space } from "qcam:fs";
-import { checkPublishUrl, maskUrl } from "./defaults.ts";
+import { maskUrl } from "./defaults.ts";
 import { commandError, Fleet, type CommandReply } from "./fleet.ts";
 import { describePlan, recorderOptions, resolveSettings, RESOLUTION_SIZE, type CommandLine, type RecorderOptions } from "./options.ts";
 import { Session, type SessionSummary } from "./session.ts";
-import { loadSettingsWithPassword, SETTINGS_VERSION, validate, type Settings } from "./settings.ts";
+import { applySettings, loadSettingsWithPassword, publicSettings } from "./settings.ts";
 import { recordings } from "./storage.ts";
 
 export const settingsPath = () => `${app.dataPath()}/settings.json`;
@@ -20,36 +20,6 @@ export function repairFolder(dir: string, log: (line: string) => void): void {
       log(`repaired ${path}: ${r.videoFrames} frames, ${r.duration.toFixed(1)} s kept, ${r.droppedBytes} bytes of torn tail dropped`);
     else if (r.status === "unrecoverable") log(`cannot repair ${path}: ${r.reason ?? "not an MP4"}`);
   }
-}
-
-/** The settings a fleet's `apply` command may change (never the RTSP password or open access). */
-const REMOTE_SETTINGS = ["resolution", "fps", "bitrate", "codec", "segmentSeconds", "container", "audio", "timestamp", "publish"] as const;
-
-/** The settings as the fleet may see them: no password, the publish URL masked. */
-export function publicSettings(s: Settings): Record<string, unknown> {
-  const { rtspPassword: _secret, publishUrl, ...rest } = s;
-  return { ...rest, publishUrl: publishUrl ? maskUrl(publishUrl) : "" };
-}
-
-/** `apply`'s arguments over the settings in force: the new settings, or what is wrong. */
-export function applySettings(s: Settings, args: Record<string, unknown>): Settings | string {
-  const next: Record<string, unknown> = { ...s };
-  for (const [k, v] of Object.entries(args)) {
-    if (!(REMOTE_SETTINGS as readonly string[]).includes(k)) return `${k} cannot be set (settings: ${REMOTE_SETTINGS.join(", ")})`;
-    if (k === "publish") {
-      if (v === null || v === false) next.publish = false;
-      else if (v === true) next.publish = true;
-      else if (typeof v === "string") {
-        const bad = checkPublishUrl(v);
-        if (bad) return `publish: ${bad}`;
-        next.publish = true;
-        next.publishUrl = v;
-      } else return "publish is an rtmp:// URL, true, false or null";
-    } else next[k] = v;
-  }
-  if (next.publish && !next.publishUrl) return "publish: no URL known: give one";
-  const checked = validate({ version: SETTINGS_VERSION, ...next });
-  return typeof checked === "string" ? checked : checked;
 }
 
 export function recordHeadless(cmd: CommandLine): void {
