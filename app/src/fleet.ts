@@ -10,6 +10,14 @@
 import { app, time } from "qcam:app";
 import { MqttClient, type MqttMessage } from "qcam:mqtt";
 
+// The versions, put in by `qcam build` (as for the menu's About); Node tests have none.
+declare const QCAM_ENGINE_VERSION: string | undefined;
+declare const QCAM_RUNTIME_VERSION: string | undefined;
+const VERSIONS = {
+  runtime: typeof QCAM_RUNTIME_VERSION === "string" ? QCAM_RUNTIME_VERSION : "(stub)",
+  engine: typeof QCAM_ENGINE_VERSION === "string" ? QCAM_ENGINE_VERSION : "(stub)",
+};
+
 /** How often the status is sent when nothing changes. */
 export const STATUS_EVERY_MS = 10_000;
 
@@ -70,7 +78,7 @@ export class Fleet {
   }
 
   statusObject(): Record<string, unknown> {
-    return { online: true, at: new Date(time.timeMs()).toISOString(), versions: { app: app.version, platform: app.platform }, ...this.#o.status() };
+    return { online: true, at: new Date(time.timeMs()).toISOString(), versions: { app: app.version, ...VERSIONS }, platform: app.platform, ...this.#o.status() };
   }
 
   event(e: Record<string, unknown>): void {

@@ -55,12 +55,14 @@ describe("recorder in a fleet (--rtmp, --mqtt; qcam fleet) against nginx-rtmp an
     // the status: retained, recording, the push publishing, its URL masked
     await waitFor(seen, /^qcam\/b1\/event \{.*"type":"publish","state":"publishing"/m, "publish event");
     const st = await waitFor(seen, /^qcam\/b1\/status (\{.*"recording":true.*"state":"publishing".*\})$/m, "status");
-    const status = JSON.parse(st[1]) as { online: boolean; versions: { app: string }; video: { codec: string; width: number }; card: { freeBytes: number }; publish: { url: string } };
+    const status = JSON.parse(st[1]) as { online: boolean; versions: { app: string; runtime: string; engine: string }; video: { codec: string; width: number }; card: { freeBytes: number }; publish: { url: string } };
     assert.equal(status.online, true);
     assert.equal(status.video.codec, "h264");
     assert.equal(status.video.width, 854);
     assert.ok(status.card.freeBytes > 0);
-    assert.ok(status.versions.app);
+    assert.match(status.versions.app, /^\d+\.\d+\.\d+/);
+    assert.match(status.versions.runtime, /^\d+\.\d+\.\d+/);
+    assert.match(status.versions.engine, /^\d+\.\d+\.\d+/);
     assert.equal(status.publish.url, `rtmp://127.0.0.1:${ngx.rtmpPort}/live/b1?key=***`);
 
     // stop with mosquitto_pub: answered on the reply topic with the file, which plays
@@ -99,6 +101,13 @@ describe("recorder in a fleet (--rtmp, --mqtt; qcam fleet) against nginx-rtmp an
     assert.match(f.stdout, /^b1: \{"id":"c-[0-9a-f]+","ok":false,"code":"ERR_INVALID_ARG","message":"fps is 99"\}/m);
     f = await fleet([...creds, "send", "b1", "apply", '{"rtspOpen": true}']);
     assert.match(f.stdout, /"ok":false,"code":"ERR_INVALID_ARG","message":"rtspOpen cannot be set/);
+    // apply while recording: the recording is cut and goes on with the new settings
+    f = await fleet([...creds, "send", "b1", "apply", '{"fps": 5, "publish": null}']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    const applied = JSON.parse(f.stdout.replace(/^b1: /, "")) as { ok: boolean; recording: boolean; settings: Record<string, unknown> };
+    assert.deepEqual([applied.ok, applied.recording, applied.settings.fps, applied.settings.publish, applied.settings.publishUrl], [true, true, 5, false, `rtmp://127.0.0.1:${ngx.rtmpPort}/live/b1?key=***`]);
+    assert.equal(applied.settings.rtspPassword, undefined);
+    await waitFor(seen, /^qcam\/b1\/status \{.*"recording":true.*"fps":5,.*"publish":null/m, "status after apply");
     f = await fleet([...creds, "send", "b1", "apply", "{oops"]);
     assert.equal(f.code, 1);
     assert.match(f.stderr, /qcam fleet: the command's arguments are not JSON/);
@@ -133,6 +142,13 @@ describe("recorder in a fleet (--rtmp, --mqtt; qcam fleet) against nginx-rtmp an
     const f = await fleet(["--broker", `mqtt://127.0.0.1:${mq.secure}`, "--user", "board1", "--password", "nope"]);
     assert.equal(f.code, 1);
     assert.match(f.stderr, /^qcam fleet: cannot use the broker mqtt:\/\/127\.0\.0\.1:\d+: refused \(.*\): check --user and --password/m);
+    // bad command lines: said, nothing sent
+    let u = await fleet([]);
+    assert.equal(u.code, 2);
+    assert.match(u.stderr, /qcam fleet needs --broker mqtt:\/\/host/);
+    u = await fleet(["--broker", `mqtt://127.0.0.1:${mq.open}`, "send", "bw", "dance"]);
+    assert.equal(u.code, 1);
+    assert.match(u.stderr, /^qcam fleet: unknown command 'dance' \(start, stop, apply, status\)/m);
     // anonymous commands on the secure listener: refused by the broker
     const p = await run("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(mq.secure), "-t", "qcam/bw/cmd/stop", "-q", "1", "-m", "{}"]);
     assert.notEqual(p.code, 0);
