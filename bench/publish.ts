@@ -65,8 +65,8 @@ async function glassToServer(runtime: string, image: string, nginxDir: string, r
   });
   const code = await boardDone;
   if (code !== 0) throw new Error(`${show(argv)}: exit ${code}\n${err}`);
-  await new Promise((r) => setTimeout(r, 1500));
-  ff.kill("SIGINT");
+  await new Promise((r) => setTimeout(r, 1500)); // the last tags on their way
+  ff.kill("SIGKILL"); // (what it wrote is read as it came; nothing to finish)
   await ffDone;
   const res = JSON.parse(out.split("\n").find((l) => l.startsWith("result "))!.slice(7)) as { first: number; sent: number };
   const lat = tags.slice(30).map((t) => t.at - (res.first + t.ts));
