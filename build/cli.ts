@@ -87,6 +87,7 @@ export const RECORDER_HELP: Record<string, { value?: string; help: string; examp
   fps: { value: "N", help: "frames per second, 1..60 (default 30)" },
   bitrate: { value: "MBITS", help: "video megabits per second (default 3)" },
   rtmp: { value: "URL", example: ["--rtmp", "rtmp://media.lan/live/board7"], help: "also push the recording to rtmp://host[:port]/app/stream[?key] (nginx-rtmp, SRS, mediamtx, ...): the same encoder as the card; a server that is down never stops the recording; logged and reported masked" },
+  "rtsp-push": { value: "URL", example: ["--rtsp-push", "rtsp://media.lan:8554/board7"], help: "or push it to an RTSP server that takes ANNOUNCE + RECORD (mediamtx, an NVR): rtsp://[user:pass@]host[:port]/path, Digest or Basic; logged and reported masked" },
   mqtt: { value: "URL", example: ["--mqtt", "mqtt://broker.lan"], help: "report to this broker and take its commands (start, stop, apply, status): mqtt://[user:password@]host[:port]; the board stays up between recordings (docs/api/mqtt.md, qcam fleet)" },
   "board-id": { value: "ID", example: ["--mqtt", "mqtt://broker.lan", "--board-id", "board7"], help: "with --mqtt: the board's name in the topics qcam/<ID>/... (default <platform>-board)" },
   headless: { help: "record without the screen's menu (what any other option does too)" },

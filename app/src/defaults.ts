@@ -48,13 +48,18 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   publishUrl: "",
 });
 
-/** What the recorder takes as a publish URL: rtmp:// (rtmps:// needs TLS, which the runtime lacks); else the reason. */
+/** What the recorder takes as a publish URL: rtmp://host/app/stream (RTMP) or rtsp://host/path
+ * (RTSP ANNOUNCE + RECORD); rtmps:// needs TLS, which the runtime lacks. Else the reason. */
 export function checkPublishUrl(v: unknown): string | null {
   if (typeof v !== "string") return "not a string";
   if (/^rtmps:\/\//i.test(v)) return "rtmps:// is not supported (no TLS in the runtime yet): use rtmp://";
+  if (/^rtsp:\/\//i.test(v)) return /^rtsp:\/\/[^/\s]+\/\S+$/i.test(v) ? null : "not an rtsp://host[:port]/path URL";
   if (!/^rtmp:\/\/[^/\s]+\/[^/\s]+\/\S+$/i.test(v)) return "not an rtmp://host[:port]/app/stream URL";
   return null;
 }
+
+/** The protocol a publish URL pushes with. */
+export const publishProtocol = (url: string): "RTMP" | "RTSP" => (/^rtsp:/i.test(url) ? "RTSP" : "RTMP");
 
 /** A URL as it may be shown or logged: no user:password, no query values (stream keys). */
 export function maskUrl(url: string): string {

@@ -253,13 +253,13 @@ export class MenuRecorder {
       }
       this.#change("container", c);
     });
-    // Publish: push the recording to the RTMP URL given with --rtmp or in the settings
-    // file (publishUrl); the screen shows it masked (a stream key is a secret).
+    // Publish: push the recording to the media server given with --rtmp or --rtsp-push, or in
+    // the settings file (publishUrl); the screen shows it masked (a stream key is a secret).
     const publishTo = new Text("Publish to", s.publishUrl ? maskUrl(s.publishUrl) : "none: --rtmp URL or the settings file");
-    const publish = new Toggle("Publish (RTMP)", s.publish && s.publishUrl !== "", (v, ui) => {
+    const publish = new Toggle("Publish", s.publish && s.publishUrl !== "", (v, ui) => {
       if (v && !this.effective.publishUrl) {
         publish.value = false;
-        ui.toast("No RTMP URL: give --rtmp URL or publishUrl in the settings file", 5000);
+        ui.toast("No server: give --rtmp or --rtsp-push URL, or publishUrl in the settings file", 5000);
         return;
       }
       this.#change("publish", v);

@@ -1,6 +1,6 @@
 // The recorder's command line: npm start -- [--record SECONDS] [--codec h264|h265]
 // [--container mp4|ts] [--audio] [--rtsp] [--rtsp-open] [--segment SECONDS] [--text TEXT]
-// [--resolution 1080p|720p|480p] [--fps N] [--bitrate MBITS] [--rtmp URL]
+// [--resolution 1080p|720p|480p] [--fps N] [--bitrate MBITS] [--rtmp URL | --rtsp-push URL]
 // [--mqtt URL [--board-id ID]] [--headless] [--menu]
 //
 // Started with no recorder option (plain `npm start`), or with --menu, the
@@ -13,7 +13,7 @@
 // readable by every process on the board (ps, /proc) and stays in shell
 // histories. The password is made on the first start and kept in the settings
 // file (settings.ts); the menu shows it on the screen.
-import { checkPublishUrl, DEFAULT_SETTINGS, maskUrl, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
+import { checkPublishUrl, DEFAULT_SETTINGS, maskUrl, publishProtocol, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
 
 export type { Codec, Container } from "./defaults.ts";
 export { maskUrl } from "./defaults.ts";
@@ -122,10 +122,12 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
         set.bitrate = Math.round(n * 1e6);
         break;
       }
-      case "--rtmp": {
+      case "--rtmp":
+      case "--rtsp-push": {
         const u = args[++i];
-        const bad = u === undefined ? "nothing" : checkPublishUrl(u);
-        if (bad) throw new OptionError(`--rtmp needs an rtmp://host[:port]/app/stream URL: ${bad}`);
+        const rtmp = a === "--rtmp";
+        const bad = u === undefined ? "nothing" : rtmp === /^rtmp:/i.test(u) ? checkPublishUrl(u) : `not an ${rtmp ? "rtmp" : "rtsp"}:// URL`;
+        if (bad) throw new OptionError(`${a} needs an ${rtmp ? "rtmp://host[:port]/app/stream" : "rtsp://host[:port]/path"} URL: ${bad}`);
         set.publish = true;
         set.publishUrl = u;
         break;
@@ -226,7 +228,7 @@ export function describePlan(o: RecorderOptions, videoDir: string): string[] {
     `audio: ${o.audio ? `G.711 ${AUDIO.codec === "alaw" ? "A-law" : "mu-law"} ${AUDIO.sampleRate} Hz mono` : "off"}`,
   ];
   if (o.rtsp) lines.push(`live: RTSP on port ${RTSP_PORT}, path ${RTSP_PATH}, ${rtspAccess(o)}`);
-  if (o.publishUrl) lines.push(`publish: RTMP to ${maskUrl(o.publishUrl)}`);
+  if (o.publishUrl) lines.push(`publish: ${publishProtocol(o.publishUrl)} to ${maskUrl(o.publishUrl)}`);
   if (o.text !== undefined) lines.push(`text: ${JSON.stringify(o.text)} burned in, bottom left (times in UTC)`);
   return lines;
 }

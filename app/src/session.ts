@@ -13,10 +13,11 @@ import { Camera } from "qcam:camera";
 import { link, type Pipe, type Sink } from "qcam:link";
 import { Mp4Writer, type SegmentInfo } from "qcam:mp4";
 import { Overlay } from "qcam:overlay";
-import { RtmpPublisher, type PublishState, type PublishStats } from "qcam:publish";
+import { RtmpPublisher, RtspPublisher, type PublishState, type PublishStats } from "qcam:publish";
 import { RtspServer } from "qcam:rtsp";
 import { TsWriter } from "qcam:ts";
 import { Encoder } from "qcam:video";
+import { publishProtocol } from "./defaults.ts";
 import { AUDIO, OptionError, RESOLUTION_SIZE, RTSP_PATH, rtspAccess, rtspServerOptions, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
 import { makeRoom, SegmentBudget } from "./storage.ts";
 
@@ -89,7 +90,7 @@ export class Session {
   #server: RtspServer | null;
   #ownServer: boolean;
   #live: ReturnType<RtspServer["stream"]> | null;
-  #pub: RtmpPublisher | null = null;
+  #pub: RtmpPublisher | RtspPublisher | null = null;
   #pubFinal: PublishStats | null = null;
   #pipes: Pipe[];
   #closed: SessionSummary | null = null;
@@ -155,7 +156,8 @@ export class Session {
       // The push to a media server: one more sink on the same encoder. It only queues
       // (its own thread talks to the server), so a server that is down never holds up the card.
       if (o.publishUrl) {
-        const pub = made(new RtmpPublisher(o.publishUrl, {
+        const Publisher = publishProtocol(o.publishUrl) === "RTSP" ? RtspPublisher : RtmpPublisher;
+        const pub = made(new Publisher(o.publishUrl, {
           video: this.#enc,
           audio: audioTrack,
           onState: (state, reason) => {

@@ -14,7 +14,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { ensureFlavor } from "../../build/app-build.ts";
-import { buildDir } from "../../build/paths.ts";
+import { buildDir, ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import { assertDecodesClean, fixture, reportLine, spawnChild, spawnSyncChild, tmpDir, type Started } from "../helpers.ts";
 import { buildRtspRecord, freePort, startRtspRecord, type RtspRecord } from "../servers.ts";
@@ -268,6 +268,34 @@ describe("qcam:publish (RtspPublisher) against GStreamer's RTSP server in record
       const r = await a.done;
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.doesNotMatch(r.stderr, /AddressSanitizer|LeakSanitizer|runtime error/);
+    }
+  });
+
+  it("the recorder's --rtsp-push: the same encoder feeds the card and the server (Digest); the server's copy decodes clean, the password is shown nowhere", async function () {
+    const recorder = (await fixture(path.join(ROOT, "app"))).image;
+    const s = await server(["cam", "s3cret", "digest"]);
+    const cmd = runtimeCommand("host", recorder, {
+      args: ["--record", "3", "--codec", "h264", "--resolution", "480p", "--fps", "10", "--bitrate", "0.3", "--rtsp-push", `rtsp://cam:s3cret@127.0.0.1:${s.port}/h264`],
+      sdcard: tmpDir("qcam-sd-"),
+    });
+    const r = await spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 120_000 }).done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /publish: RTSP to rtsp:\/\/\*\*\*@127\.0\.0\.1:\d+\/h264/);
+    assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
+    const v = frames(await settled(path.join(s.dir, "h264.h264")));
+    assert.equal(v.codec, "h264");
+    assert.deepEqual([v.width, v.height], [640, 480]);
+    assert.ok(v.frames >= 20, `frames the server wrote: ${v.frames}`);
+    assertDecodesClean(path.join(s.dir, "h264.h264"));
+  });
+
+  it("the recorder refuses a --rtsp-push URL that is not rtsp://, and an --rtmp URL that is not rtmp://", async function () {
+    const recorder = (await fixture(path.join(ROOT, "app"))).image;
+    for (const [flag, url] of [["--rtsp-push", "rtmp://h/app/s"], ["--rtmp", "rtsp://h/p"]]) {
+      const cmd = runtimeCommand("host", recorder, { args: ["--record", "1", flag, url], sdcard: tmpDir("qcam-sd-") });
+      const r = await spawnChild(cmd[0], cmd.slice(1), { timeoutMs: 60_000 }).done;
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, new RegExp(`${flag} needs an`));
     }
   });
 });
