@@ -200,6 +200,41 @@ async function slowLine(opts: DevlinkOptions, app: string, original: string): Pr
   return rows;
 }
 
+/** The whole board unplugged and plugged back on the same path: from the new
+ * board's port being there to `qcam dev` having the app running on it again
+ * (its first console line), over `runs` replugs. */
+export async function replug(runs: number, log: (m: string) => void): Promise<number[]> {
+  const app = path.join(DIR, "replug");
+  fs.rmSync(app, { recursive: true, force: true });
+  fs.mkdirSync(path.join(app, "src"), { recursive: true });
+  fs.writeFileSync(path.join(app, "app.json"), JSON.stringify({ id: "bench-devlink-replug", name: "dev-link bench (replug)", version: "0.1.0" }));
+  fs.writeFileSync(path.join(app, "src", "main.ts"), `import { app, time } from "qcam:app";\nconsole.log("replug up");\nwhile (!app.needExit()) time.sleepMs(20);\n`);
+  const sdcard = path.join(DIR, "replug-sdcard");
+  fs.rmSync(sdcard, { recursive: true, force: true });
+  const port = path.join(DIR, "replug.tty");
+  let board = qcam(["board", "--sdcard", sdcard, "--link", port]);
+  const dev = qcam(["dev", app, "--port", port, "--no-typecheck"]);
+  const times: number[] = [];
+  try {
+    await until("the replug app", () => dev.out.includes("replug up"));
+    for (let i = 0; i < runs; i++) {
+      await stopGroup(board, "SIGKILL");
+      await until("qcam dev noticing the board gone", () => dev.err.split("lost the board").length - 1 > i);
+      const mark = dev.out.length;
+      board = qcam(["board", "--sdcard", sdcard, "--link", port]);
+      await until("the port back", () => /board: \S+/.test(board.out));
+      const t0 = performance.now();
+      await until("the app running again", () => dev.out.slice(mark).includes("replug up"));
+      times.push(performance.now() - t0);
+      log(`bench: replug ${i + 1}: ${ms(times[times.length - 1])}`);
+    }
+  } finally {
+    await stopGroup(dev, "SIGINT");
+    await stopGroup(board, "SIGTERM");
+  }
+  return times;
+}
+
 export async function runDevlinkBenchmark(opts: DevlinkOptions): Promise<BenchResult> {
   fs.mkdirSync(DIR, { recursive: true });
   const app = recorderCopy();
@@ -239,6 +274,8 @@ export async function runDevlinkBenchmark(opts: DevlinkOptions): Promise<BenchRe
     }
     await stopGroup(board, "SIGTERM");
     const slow = await slowLine(opts, app, original);
+    const replugs = await replug(Math.min(opts.runs, 10), opts.log);
+    const p50replug = pct(replugs, 0.5);
     const cmd = `\`qcam board\`; \`qcam dev ${path.relative(ROOT, app)} --port PTY\`; edit src/main.ts, wait for its first line on the console`;
     const row = (what: string, e: Edits, goal: string): BenchRow => {
       const p50 = pct(e.total, 0.5);
@@ -272,6 +309,14 @@ export async function runDevlinkBenchmark(opts: DevlinkOptions): Promise<BenchRe
           command: "`BoardLink.push(image)` (bench/devlink.ts) on `qcam board`, the board holding the image",
         },
         ...slow,
+        {
+          benchmark: `the board unplugged and plugged back: the port there again → \`qcam dev\` has the app running on it again (${replugs.length} replugs)`,
+          qcam: `p50 ${ms(p50replug)}, p95 ${ms(pct(replugs, 0.95))}`,
+          peer: "—",
+          ratio: "—",
+          goal: `≤ 2 s — ${pct(replugs, 0.95) <= 2000 ? "met" : "**missed**"}`,
+          command: "`qcam board --link L` killed (its process group: the pty pair goes) and started again on L, `qcam dev APP --port L` left alone; from the new board's `board:` line to the app's first console line",
+        },
       ],
       notes: [
         "Dev link: the edits run the recorder for real between them (1280×720 H.265 on the sim encoder), so each reload stops a busy app. " +

@@ -5,7 +5,8 @@
 // `qcam-runtime app.qcam`. The flashes run in this process over one open
 // BoardLink (push + store install, what `qcam flash --port` does after
 // start-up); each flash is of a new variant of the image (one more assets
-// section), so no push is skipped.
+// section), so no push is skipped; and a flash of a changed app as a delta
+// against the installed version (what flashOverLink does).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -124,7 +125,18 @@ export async function runFlashBenchmark(opts: FlashBenchOptions): Promise<BenchR
           if (!f.skipped) throw new Error("flash bench: the unchanged image was pushed again");
           again.push(performance.now() - t0);
         }
-        return { push: median(push), total: median(total), again: median(again), n };
+        // A changed app: sent as a delta against the version installed (flashOverLink asks the store).
+        const changed: number[] = [];
+        const sent: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const img = variant(recorderImage, k++);
+          const t0 = performance.now();
+          const f = await flashOverLink(link, img, { autostart: false, allowDowngrade: true }, () => undefined);
+          changed.push(performance.now() - t0);
+          if (f.delta === undefined) throw new Error("flash bench: the changed image did not go as a delta");
+          sent.push(f.bytes);
+        }
+        return { push: median(push), total: median(total), again: median(again), changed: median(changed), sent: median(sent), n };
       } finally {
         await link.close();
       }
@@ -146,6 +158,14 @@ export async function runFlashBenchmark(opts: FlashBenchOptions): Promise<BenchR
       ratio: "—",
       goal: "≤ 100 ms",
       command: `qcam flash app --port PTY (again)`,
+    });
+    rows.push({
+      benchmark: `re-flash of ${appName}, changed (one more section), at ${baud ? `${baud} baud` : "pty speed"}: sent as a delta against the installed version (median of ${r.n})`,
+      qcam: `${r.sent} of ${size} bytes sent (${((r.sent / size) * 100).toFixed(1)} %); ${r.changed.toFixed(0)} ms with the install`,
+      peer: `a whole flash: ${r.total.toFixed(0)} ms`,
+      ratio: `${(r.changed / r.total).toFixed(2)}×`,
+      goal: "—",
+      command: `qcam flash app --port PTY (a changed image, the old one installed)`,
     });
   }
   // Boot to the app's first statement: --boot against running the image.

@@ -5,7 +5,17 @@
 //     → RtmpPublisher.write, the whole runtime process) and by
 //     `ffmpeg -re -i clip.h264 -c copy -f flv rtmp://…` — whole-process CPU
 //     (GNU time, user + sys) of each, in the same run. Best of 3.
-//  2. MQTT command → acknowledged state change through mosquitto: a fleet
+//  2. RTSP push CPU: the same clip pushed with ANNOUNCE + RECORD (TCP
+//     interleaved) to GStreamer's RTSP server in record mode
+//     (test/rtsp-record.c) by qcam (RtspPublisher.write) and by
+//     `ffmpeg -re -i clip.h264 -c copy -f rtsp -rtsp_transport tcp rtsp://…`.
+//  3. Glass-to-server latency: camera (1280x720, 30 fps) → H.264 →
+//     RtmpPublisher → nginx-rtmp → ffmpeg pulling the stream back (-c copy to
+//     a pipe, parsed here tag by tag). Each frame carries its capture time
+//     (CLOCK_MONOTONIC, the camera's timestamp) as its stream time from the
+//     first frame; its latency is when its FLV tag arrives here (hrtime, the
+//     same clock) minus that capture time. p50 over 10 s, the first second left out.
+//  4. MQTT command → acknowledged state change through mosquitto: a fleet
 //     client publishes a command, the board client changes its state and
 //     publishes an ack; p50 of the round trip over 50 commands.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -21,6 +31,51 @@ const WORK = path.join(OUT, "bench", "publish");
 const GNU_TIME = "/usr/bin/time";
 const GOAL_CPU = 0.5;
 const GOAL_MQTT_MS = 20;
+const LATENCY_SECONDS = 10;
+
+/** Glass-to-server latency (see 2. above): the latencies of the frames pulled back, ms. */
+async function glassToServer(runtime: string, image: string, nginxDir: string, rtmpPort: number): Promise<{ lat: number[]; sent: number; pulled: number; argv: string[] }> {
+  const url = `rtmp://127.0.0.1:${rtmpPort}/live/latency`;
+  const argv = [runtime, "--sdcard", rel(path.join(WORK, "sdcard")), image, "--", "latency", url, String(LATENCY_SECONDS)];
+  const board = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  board.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  board.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const boardDone = new Promise<number | null>((r) => board.on("exit", r));
+  const log = path.join(nginxDir, "error.log");
+  for (let i = 0; !fs.readFileSync(log, "utf8").includes("publish: name='latency'"); i++) {
+    if (i > 1000 || board.exitCode !== null) throw new Error(`the latency board did not publish: ${err}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const ff = spawn("ffmpeg", ["-v", "error", "-fflags", "nobuffer", "-probesize", "32", "-analyzeduration", "0", "-i", url, "-c", "copy", "-copyts", "-flush_packets", "1", "-f", "flv", "pipe:1"],
+    { stdio: ["ignore", "pipe", "ignore"] });
+  const ffDone = new Promise((r) => ff.on("exit", r));
+  const tags: { ts: number; at: number }[] = [];
+  let buf = Buffer.alloc(0);
+  ff.stdout!.on("data", (d: Buffer) => {
+    const at = Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC, as the camera's timestamps
+    buf = Buffer.concat([buf, d]);
+    let off = 0;
+    if (buf.length >= 13 && buf.toString("latin1", 0, 3) === "FLV") off = 13; // the header, once
+    for (;;) {
+      if (buf.length < off + 11) break;
+      const size = buf.readUIntBE(off + 1, 3);
+      if (buf.length < off + 11 + size + 4) break;
+      const ts = buf.readUIntBE(off + 4, 3) | (buf[off + 7] << 24);
+      if (buf[off] === 9 && buf[off + 12] === 1) tags.push({ ts, at }); // an AVC NALU tag (not the sequence header)
+      off += 11 + size + 4;
+    }
+    buf = buf.subarray(off);
+  });
+  const code = await boardDone;
+  if (code !== 0) throw new Error(`${show(argv)}: exit ${code}\n${err}`);
+  await new Promise((r) => setTimeout(r, 1500)); // the last tags on their way
+  ff.kill("SIGKILL"); // (what it wrote is read as it came; nothing to finish)
+  await ffDone;
+  const res = JSON.parse(out.split("\n").find((l) => l.startsWith("result "))!.slice(7)) as { first: number; sent: number };
+  const lat = tags.slice(30).map((t) => t.at - (res.first + t.ts));
+  return { lat, sent: res.sent, pulled: tags.length, argv };
+}
 const rel = (p: string) => path.relative(ROOT, p);
 const show = (argv: readonly string[]) => argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" ");
 
@@ -80,7 +135,7 @@ export async function runPublishBenchmark(opts: { log: (m: string) => void }): P
     const rtmpPort = await freePort();
     fs.mkdirSync(path.join(WORK, "nginx"), { recursive: true });
     const conf = path.join(WORK, "nginx", "nginx.conf");
-    fs.writeFileSync(conf, `daemon off;\nmaster_process off;\npid ${WORK}/nginx/nginx.pid;\nerror_log ${WORK}/nginx/error.log warn;\n` +
+    fs.writeFileSync(conf, `daemon off;\nmaster_process off;\npid ${WORK}/nginx/nginx.pid;\nerror_log ${WORK}/nginx/error.log info;\n` +
       `load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\nevents { worker_connections 64; }\n` +
       `rtmp { server { listen 127.0.0.1:${rtmpPort}; application live { live on; } } }\n`);
     const nginx = spawn("nginx", ["-p", path.join(WORK, "nginx"), "-c", conf, "-e", path.join(WORK, "nginx", "error.log")], { stdio: "ignore" });
@@ -105,6 +160,52 @@ export async function runPublishBenchmark(opts: { log: (m: string) => void }): P
       ratio: `${ratio.toFixed(2)}×`,
       goal: `≤ ${GOAL_CPU}× — ${ratio <= GOAL_CPU ? "met" : "**missed**"}`,
       command: `qcam: \`${show([GNU_TIME, "-f", "gnutime %U %S", ...qcamArgv])}\`<br>peer: \`${show([GNU_TIME, "-f", "gnutime %U %S", ...ffArgv])}\``,
+    });
+
+    // GStreamer's RTSP server in record mode (test/rtsp-record.c)
+    const recBin = path.join(WORK, "rtsp-record");
+    const flags = spawnSync("pkg-config", ["--cflags", "--libs", "gstreamer-rtsp-server-1.0"], { encoding: "utf8" });
+    if (flags.status !== 0) throw new Error("pkg-config gstreamer-rtsp-server-1.0 failed (Debian: libgstrtspserver-1.0-dev)");
+    const cc = spawnSync("cc", ["-O2", "-o", recBin, path.join(ROOT, "test", "rtsp-record.c"), ...flags.stdout.trim().split(/\s+/)], { encoding: "utf8" });
+    if (cc.status !== 0) throw new Error(`rtsp-record: ${cc.stderr}`);
+    const rtspPort = await freePort();
+    fs.mkdirSync(path.join(WORK, "rtsp"), { recursive: true });
+    const rec = spawn(recBin, [String(rtspPort), path.join(WORK, "rtsp")], { stdio: "ignore" });
+    children.push(rec);
+    await listening(rtspPort, rec);
+    const qRtspArgv = [runtime, "--sdcard", rel(path.join(WORK, "sdcard")), image, "--", "rtsp", `rtsp://127.0.0.1:${rtspPort}/h264`, "/sdcard/clip.h264", "30"];
+    const ffRtspArgv = ["ffmpeg", "-v", "error", "-re", "-i", rel(clip), "-c", "copy", "-f", "rtsp", "-rtsp_transport", "tcp", `rtsp://127.0.0.1:${rtspPort}/h264`];
+    let qs = Infinity, fs2 = Infinity;
+    for (let i = 0; i < 3; i++) {
+      opts.log(`publish: RTSP push, run ${i + 1} of 3 (qcam, then ffmpeg; 20 s each)`);
+      const qr = timed(qRtspArgv);
+      const res = JSON.parse(qr.out.split("\n").find((l) => l.startsWith("result "))!.slice(7)) as { frames: number; sent: number };
+      if (res.sent !== 600) throw new Error(`qcam sent ${res.sent} of ${res.frames} frames over RTSP`);
+      qs = Math.min(qs, qr.cpuUs);
+      fs2 = Math.min(fs2, timed(ffRtspArgv).cpuUs);
+    }
+    const rtspRatio = qs / fs2;
+    rows.push({
+      benchmark: "RTSP push (ANNOUNCE + RECORD, TCP interleaved) to GStreamer's RTSP server in record mode of the same clip in real time: whole-process CPU",
+      qcam: `${(qs / 1000).toFixed(0)} ms`,
+      peer: `${(fs2 / 1000).toFixed(0)} ms (ffmpeg -re -c copy -f rtsp -rtsp_transport tcp)`,
+      ratio: `${rtspRatio.toFixed(2)}×`,
+      goal: `≤ ${GOAL_CPU}× — ${rtspRatio <= GOAL_CPU ? "met" : "**missed**"}`,
+      command: `qcam: \`${show([GNU_TIME, "-f", "gnutime %U %S", ...qRtspArgv])}\`<br>peer: \`${show([GNU_TIME, "-f", "gnutime %U %S", ...ffRtspArgv])}\``,
+    });
+
+    opts.log(`publish: glass-to-server latency, ${LATENCY_SECONDS} s of camera → H.264 → nginx-rtmp → ffmpeg`);
+    const g = await glassToServer(runtime, image, path.join(WORK, "nginx"), rtmpPort);
+    if (g.lat.length < 100) throw new Error(`only ${g.pulled} of ${g.sent} frames pulled back from nginx`);
+    const ls = [...g.lat].sort((x, y) => x - y);
+    const pct = (p: number) => ls[Math.min(ls.length - 1, Math.floor(ls.length * p))];
+    rows.push({
+      benchmark: `Glass-to-server latency: camera 1280x720 30 fps → H.264 → RtmpPublisher → nginx-rtmp → ffmpeg pulling it back (${g.lat.length} frames after the first second)`,
+      qcam: `p50 ${pct(0.5).toFixed(1)} ms (p90 ${pct(0.9).toFixed(1)}, max ${ls[ls.length - 1].toFixed(1)})`,
+      peer: "—",
+      ratio: "—",
+      goal: "report p50",
+      command: `\`${show(g.argv)}\` + \`ffmpeg -fflags nobuffer -i rtmp://…/live/latency -c copy -copyts -f flv pipe:1\``,
     });
 
     // mosquitto
@@ -132,6 +233,6 @@ export async function runPublishBenchmark(opts: { log: (m: string) => void }): P
   }
   return {
     rows,
-    notes: ["Publish: CPU is each whole process' (GNU time, user + sys), best of 3, qcam and ffmpeg pushing the same clip to the same nginx one after the other. The MQTT round trip is measured in the board's app with both clients (board and fleet) in one runtime: two trips through the broker and two deliveries on the app's loop."],
+    notes: ["Publish: CPU is each whole process' (GNU time, user + sys), best of 3, qcam and ffmpeg pushing the same clip to the same server (nginx-rtmp; GStreamer's RTSP server in record mode) one after the other. The latency is from the camera's capture timestamp (carried by each frame as its stream time) to its FLV tag arriving from nginx through ffmpeg, both on CLOCK_MONOTONIC: it includes the sim encoder, the publisher's thread, nginx and ffmpeg's relay. The MQTT round trip is measured in the board's app with both clients (board and fleet) in one runtime: two trips through the broker and two deliveries on the app's loop."],
   };
 }

@@ -44,7 +44,9 @@ const PACKAGES = {
     // board packages are checked with other readers than ours (qcam package)
     "unzip",
     // the media server and the broker qcam:publish and qcam:mqtt are tested against
-    "nginx", "libnginx-mod-rtmp", "mosquitto", "mosquitto-clients"],
+    "nginx", "libnginx-mod-rtmp", "mosquitto", "mosquitto-clients",
+    // the RTSP server in record mode RtspPublisher is tested against (test/rtsp-record.c)
+    "libgstrtspserver-1.0-dev"],
   bench: [...BASE, ...GSTREAMER, "libgstrtspserver-1.0-dev", "time", "chromium", "nginx", "libnginx-mod-rtmp", "mosquitto"],
 };
 

@@ -1,5 +1,6 @@
 // qcam — the command line: build, run, start, verify, test, repair, bench,
-// and the dev link's board, push, stop, logs, dev (docs/dev-link.md).
+// and the dev link's board, push, stop, logs, dev (docs/dev-link.md), and fleet
+// (boards reporting over MQTT, build/fleet.ts).
 // Each command's flags are declared once in COMMANDS; node's util.parseArgs
 // (strict) parses them and the same table writes the help. Unknown commands
 // and flags, missing values and app arguments given without `--` are refused
@@ -72,7 +73,8 @@ const str = (v: string | boolean | undefined): string | undefined => (typeof v =
 // each takes a value (asked of the parser itself). The words here only explain them.
 
 const OPTIONS_TS = path.join(ROOT, "app", "src", "options.ts");
-export const RECORDER_HELP: Record<string, { value?: string; help: string }> = {
+/** `example`: a command line the recorder accepts with the option (for options whose value the help only names). */
+export const RECORDER_HELP: Record<string, { value?: string; help: string; example?: string[] }> = {
   record: { value: "SECONDS", help: "record this long into one file, then exit" },
   segment: { value: "SECONDS", help: "without --record: the length of each segment, recorded until stopped (default 60)" },
   codec: { value: "h264|h265", help: "the video codec (default h265)" },
@@ -84,6 +86,10 @@ export const RECORDER_HELP: Record<string, { value?: string; help: string }> = {
   resolution: { value: "1080p|720p|480p", help: "the picture size (default 720p)" },
   fps: { value: "N", help: "frames per second, 1..60 (default 30)" },
   bitrate: { value: "MBITS", help: "video megabits per second (default 3)" },
+  rtmp: { value: "URL", example: ["--rtmp", "rtmp://media.lan/live/board7"], help: "also push the recording to rtmp://host[:port]/app/stream[?key] (nginx-rtmp, SRS, mediamtx, ...): the same encoder as the card; a server that is down never stops the recording; logged and reported masked" },
+  "rtsp-push": { value: "URL", example: ["--rtsp-push", "rtsp://media.lan:8554/board7"], help: "or push it to an RTSP server that takes ANNOUNCE + RECORD (mediamtx, an NVR): rtsp://[user:pass@]host[:port]/path, Digest or Basic; logged and reported masked" },
+  mqtt: { value: "URL", example: ["--mqtt", "mqtt://broker.lan"], help: "report to this broker and take its commands (start, stop, apply, status): mqtt://[user:password@]host[:port]; the board stays up between recordings (docs/api/mqtt.md, qcam fleet)" },
+  "board-id": { value: "ID", example: ["--mqtt", "mqtt://broker.lan", "--board-id", "board7"], help: "with --mqtt: the board's name in the topics qcam/<ID>/... (default <platform>-board)" },
   headless: { help: "record without the screen's menu (what any other option does too)" },
   menu: { help: "the menu on the screen even with other options (they override the saved settings, unsaved)" },
 };
@@ -375,17 +381,18 @@ const COMMANDS: Command[] = [
       sdcard: SDCARD,
       baud: { type: "string", value: "N", help: "pace the line to N baud (8N1), like a USB-UART bridge; default: pty speed, like USB CDC" },
       "skip-autostart": { type: "boolean", help: "the key held at power-on: start no app (safe mode), only serve the link" },
+      link: { type: "string", value: "PATH", help: "where to link the host end (default out/board.tty): a stable port path across board restarts" },
       help: HELP,
     },
     positionals: [0, 0],
     more:
       "Starts like a board at power-on: the card's autostart app runs through trial boot (qcam-runtime\n" +
       "--boot), the dev link up throughout; with nothing to run it stays in safe mode, serving the link.\n" +
-      "Prints the host end's path (also linked as out/board.tty) and runs until Ctrl-C. Every dev-link\n" +
+      "Prints the host end's path (also linked as out/board.tty, or --link PATH) and runs until Ctrl-C. Every dev-link\n" +
       "command talks to it as to a real board's serial port (docs/dev-link.md).",
     async run(p) {
       const { board } = await import("./devlink/commands.ts");
-      return board({ target: targetOf(p.values.target), asan: p.values.asan === true, sdcard: str(p.values.sdcard), baud: str(p.values.baud), skipAutostart: p.values["skip-autostart"] === true });
+      return board({ target: targetOf(p.values.target), asan: p.values.asan === true, sdcard: str(p.values.sdcard), baud: str(p.values.baud), skipAutostart: p.values["skip-autostart"] === true, link: str(p.values.link) });
     },
   },
   {
@@ -536,6 +543,32 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    name: "fleet",
+    args: "[send <board-id|all> start|stop|apply|status ['<json>']]",
+    summary: "list the boards a broker knows (recorders started with --mqtt) or send them a command",
+    flags: {
+      broker: { type: "string", value: "URL", help: "the MQTT broker: mqtt://[user:password@]host[:port] (required)" },
+      user: { type: "string", value: "U", help: "the broker account's user name" },
+      password: { type: "string", value: "P", help: "its password" },
+      timeout: { type: "string", value: "SECONDS", help: "how long to wait for statuses and answers (default 5)" },
+      help: HELP,
+    },
+    positionals: [0, 4],
+    more:
+      "Without words it prints one line per board from the statuses the boards keep on the broker (retained): online, recording, segment, fps, drops, live viewers, publish state, free space. " +
+      "`send` publishes the command to qcam/<id>/cmd/<name> (to every online board with `all`) and prints each answer; a board that does not answer in time is named and the exit code is 1. " +
+      "apply takes settings as JSON, e.g. '{\"fps\": 15, \"publish\": null}' (docs/api/mqtt.md).",
+    async run(p) {
+      const broker = str(p.values.broker);
+      if (!broker) throw new UsageError("qcam fleet needs --broker mqtt://host[:port]", "fleet");
+      const t = str(p.values.timeout);
+      const timeout = t === undefined ? 5 : Number(t);
+      if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout needs seconds > 0, not ${t}`, "fleet");
+      const { runFleet } = await import("./fleet.ts");
+      return runFleet({ broker, user: str(p.values.user), password: str(p.values.password), timeoutMs: timeout * 1000, words: p.positionals });
+    },
+  },
+  {
     name: "bench",
     args: "",
     summary: "run the benchmarks (what `npm run bench` runs) and write docs/benchmarks.md",
@@ -621,13 +654,15 @@ export async function usage(): Promise<string> {
 
 // ---- parsing ------------------------------------------------------------------------
 
-/** Edit distance, for "did you mean". */
+/** Edit distance (a swap of two neighbours counts as one edit), for "did you mean". */
 function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
+    for (let j = 1; j <= b.length; j++) {
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1); // two letters swapped: one edit
+    }
   return d[a.length][b.length];
 }
 

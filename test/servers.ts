@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { ROOT } from "../build/paths.ts";
 import { spawnChild, spawnSyncChild, tmpDir, type Started } from "./helpers.ts";
 
 export const NGINX_RTMP = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
@@ -155,3 +156,31 @@ password_file ${pw}
   return { dir, open, secure, proc };
 }
 
+
+// ---- GStreamer's RTSP server in record mode (test/rtsp-record.c): what RtspPublisher is tested against
+
+export interface RtspRecord { dir: string; port: number; proc: Started; auth: string[] }
+
+/** Build test/rtsp-record.c with pkg-config (Debian: libgstrtspserver-1.0-dev) into `out`, when it is older than its source. */
+export function buildRtspRecord(out: string): string {
+  const src = path.join(ROOT, "test", "rtsp-record.c");
+  const bin = path.join(out, "rtsp-record");
+  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
+  const flags = spawnSyncChild("pkg-config", ["--cflags", "--libs", "gstreamer-rtsp-server-1.0"], { encoding: "utf8" });
+  assert.equal(flags.status, 0, "pkg-config gstreamer-rtsp-server-1.0 (installed by node bin/setup.mjs test)");
+  fs.mkdirSync(out, { recursive: true });
+  const r = spawnSyncChild("cc", ["-O1", "-Wall", "-Wextra", "-Werror", "-o", `${bin}.part`, src, ...flags.stdout.trim().split(/\s+/)], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  fs.renameSync(`${bin}.part`, bin);
+  return bin;
+}
+
+/** Start the record-mode server (a fresh folder and port, or `reuse`'s: a restart). `auth`: [user, pass, "digest" | "basic"]. */
+export async function startRtspRecord(bin: string, auth: string[] = [], reuse?: RtspRecord): Promise<RtspRecord> {
+  const dir = reuse?.dir ?? tmpDir("qcam-rtsprec-");
+  const port = reuse?.port ?? (await freePort());
+  const a = reuse?.auth ?? auth;
+  const proc = spawnChild(bin, [String(port), dir, ...a], { lifetime: "suite" });
+  await proc.waitFor(`ready ${port}`, 20_000);
+  return { dir, port, proc, auth: a };
+}

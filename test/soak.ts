@@ -3,10 +3,13 @@
 // over, on a 12 MB and a 40 MB card, H.264 and H.265 with audio, each judged as test/integration/loop-recording.test.ts
 // judges its short trial; prints one line of figures per trial. Then 20
 // SIGKILLs of the host during `qcam flash --port` (test/flash-kill-trial.ts;
-// the test suite runs 4).
+// the test suite runs 4). Then a fleet: ten recorders pushing to one nginx-rtmp
+// (killed and restarted halfway) and reporting to one mosquitto for the same
+// time (test/fleet-trial.ts; the test suite runs ten for a few seconds).
 import { judgeLoopTrial, runLoopTrial, type LoopTrialOptions } from "./loop-trial.ts";
 import { envCount, tmpDir } from "./helpers.ts";
 import { runFlashKillTrials } from "./flash-kill-trial.ts";
+import { runFleetTrial } from "./fleet-trial.ts";
 
 const seconds = Number(process.env.QCAM_SOAK_SECONDS ?? 180);
 if (!(seconds >= 60)) throw new Error(`QCAM_SOAK_SECONDS=${process.env.QCAM_SOAK_SECONDS}: a soak runs 60 s or more`);
@@ -44,5 +47,12 @@ for (const sizeMb of [12, 40])
       `${trials.length - bad.length} booted a verified app and flashed again: ${bad.length ? "FAIL" : "ok"}`,
   );
   if (bad.length) failed++;
+}
+{
+  const boards = envCount("QCAM_FLEET_BOARDS", 10, 1);
+  const problems = await runFleetTrial({ boards, seconds, log: (l) => console.log(`fleet: ${l}`) });
+  console.log(`fleet: ${boards} boards ${seconds} s, nginx restarted halfway: ${problems.length ? "FAIL" : "ok"}`);
+  for (const p of problems) console.log(`  ${p}`);
+  if (problems.length) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -25,6 +25,10 @@ export interface Settings {
   rtspOpen: boolean;
   /** The RTSP password (user RTSP_USER), made on the first start (settings.ts); "" until then. A secret: never logged. */
   rtspPassword: string;
+  /** Push the recording to a media server (RTMP) while it records. */
+  publish: boolean;
+  /** rtmp://host[:port]/app/stream[?key]: "" until given (--rtmp, the settings file). May hold a stream key or a password: a secret, shown and logged masked only. */
+  publishUrl: string;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -40,5 +44,25 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   rtsp: false,
   rtspOpen: false,
   rtspPassword: "",
+  publish: false,
+  publishUrl: "",
 });
+
+/** What the recorder takes as a publish URL: rtmp://host/app/stream (RTMP) or rtsp://host/path
+ * (RTSP ANNOUNCE + RECORD); rtmps:// needs TLS, which the runtime lacks. Else the reason. */
+export function checkPublishUrl(v: unknown): string | null {
+  if (typeof v !== "string") return "not a string";
+  if (/^rtmps:\/\//i.test(v)) return "rtmps:// is not supported (no TLS in the runtime yet): use rtmp://";
+  if (/^rtsp:\/\//i.test(v)) return /^rtsp:\/\/[^/\s]+\/\S+$/i.test(v) ? null : "not an rtsp://host[:port]/path URL";
+  if (!/^rtmp:\/\/[^/\s]+\/[^/\s]+\/\S+$/i.test(v)) return "not an rtmp://host[:port]/app/stream URL";
+  return null;
+}
+
+/** The protocol a publish URL pushes with. */
+export const publishProtocol = (url: string): "RTMP" | "RTSP" => (/^rtsp:/i.test(url) ? "RTSP" : "RTMP");
+
+/** A URL as it may be shown or logged: no user:password, no query values (stream keys). */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1***@").replace(/([?&][^=&#]+)=[^&#]*/g, "$1=***");
+}
 

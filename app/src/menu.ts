@@ -29,7 +29,7 @@ import type { Overlay } from "qcam:overlay";
 import { Encoder } from "qcam:video";
 import { Choice, Item, Screen, Stepper, Text, Toggle, Ui, type Widget } from "qcam/ui";
 import { repairFolder, settingsPath } from "./headless.ts";
-import { RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, RTSP_USER, rtspAccess, rtspServerOptions, TIMESTAMP, type CommandLine } from "./options.ts";
+import { maskUrl, RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, RTSP_USER, rtspAccess, rtspServerOptions, TIMESTAMP, type CommandLine } from "./options.ts";
 import { Player } from "./player.ts";
 import { AUDIO_BITRATE, makeOverlay, Session } from "./session.ts";
 import { FRAME_RATES, loadSettingsWithPassword, makePassword, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
@@ -218,7 +218,7 @@ export class MenuRecorder {
     try {
       if (!this.settingsFile) throw Object.assign(new Error("the SD card cannot be used"), { code: "ECARD" });
       saveSettings(this.settingsFile, this.settings);
-      this.log(`setting ${key} = ${key === "rtspPassword" ? "(secret)" : JSON.stringify(value)} saved`);
+      this.log(`setting ${key} = ${key === "rtspPassword" ? "(secret)" : key === "publishUrl" ? maskUrl(String(value)) : JSON.stringify(value)} saved`);
     } catch (e) {
       // it applies to this run all the same; the card keeps what it had
       this.log(`setting ${key} not saved: ${(e as Error).message}`);
@@ -253,6 +253,17 @@ export class MenuRecorder {
       }
       this.#change("container", c);
     });
+    // Publish: push the recording to the media server given with --rtmp or --rtsp-push, or in
+    // the settings file (publishUrl); the screen shows it masked (a stream key is a secret).
+    const publishTo = new Text("Publish to", s.publishUrl ? maskUrl(s.publishUrl) : "none: --rtmp URL or the settings file");
+    const publish = new Toggle("Publish", s.publish && s.publishUrl !== "", (v, ui) => {
+      if (v && !this.effective.publishUrl) {
+        publish.value = false;
+        ui.toast("No server: give --rtmp or --rtsp-push URL, or publishUrl in the settings file", 5000);
+        return;
+      }
+      this.#change("publish", v);
+    });
     const rtsp = new Toggle("RTSP live view", s.rtsp, (v) => {
       this.#change("rtsp", v);
       this.#menuItems();
@@ -280,6 +291,8 @@ export class MenuRecorder {
       this.#rtspPassword,
       this.#rtspOpen,
       this.#newPassword,
+      publish,
+      publishTo,
       new Item("Recordings", { opens: this.recordingsScreen }),
       new Item("Storage", { opens: this.storageScreen }),
       new Item("About", { opens: this.aboutScreen }),
@@ -467,7 +480,7 @@ export class MenuRecorder {
     if (this.#cameraStale || !this.#cam) this.#reopenCamera();
     const s = this.effective;
     const text = this.text ?? (s.timestamp ? TIMESTAMP : undefined);
-    const opts = { ...s, recordSeconds: null, dir: this.dir, loop: s.loop, camera: this.#cam!, log: this.log, ...(text !== undefined ? { text } : {}) };
+    const opts = { ...s, publishUrl: s.publish && s.publishUrl ? s.publishUrl : null, recordSeconds: null, dir: this.dir, loop: s.loop, camera: this.#cam!, log: this.log, ...(text !== undefined ? { text } : {}) };
     let budget;
     try {
       if (s.loop) {

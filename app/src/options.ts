@@ -1,6 +1,7 @@
 // The recorder's command line: npm start -- [--record SECONDS] [--codec h264|h265]
 // [--container mp4|ts] [--audio] [--rtsp] [--rtsp-open] [--segment SECONDS] [--text TEXT]
-// [--resolution 1080p|720p|480p] [--fps N] [--bitrate MBITS] [--headless] [--menu]
+// [--resolution 1080p|720p|480p] [--fps N] [--bitrate MBITS] [--rtmp URL | --rtsp-push URL]
+// [--mqtt URL [--board-id ID]] [--headless] [--menu]
 //
 // Started with no recorder option (plain `npm start`), or with --menu, the
 // recorder is menu-driven on the board's screen; any other option (or
@@ -12,9 +13,10 @@
 // readable by every process on the board (ps, /proc) and stays in shell
 // histories. The password is made on the first start and kept in the settings
 // file (settings.ts); the menu shows it on the screen.
-import { DEFAULT_SETTINGS, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
+import { checkPublishUrl, DEFAULT_SETTINGS, maskUrl, publishProtocol, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
 
 export type { Codec, Container } from "./defaults.ts";
+export { maskUrl } from "./defaults.ts";
 
 export interface RecorderOptions {
   recordSeconds: number | null; // null: record in segments until stopped
@@ -33,6 +35,8 @@ export interface RecorderOptions {
   fps: number;
   /** Video bits per second. */
   bitrate: number;
+  /** Push the recording to this RTMP URL (a secret: logged masked), or null. */
+  publishUrl: string | null;
 }
 
 /** What the command line said: the run's mode and the settings it overrides. */
@@ -43,6 +47,10 @@ export interface CommandLine {
   /** Settings given on the command line: they win over the saved ones for this run. */
   overrides: Partial<Settings>;
   text?: string;
+  /** --mqtt: report to this broker and take its commands (fleet.ts). A secret: logged masked. */
+  mqtt?: string;
+  /** --board-id: the board's name in the fleet's topics. */
+  boardId?: string;
 }
 
 export class OptionError extends Error {}
@@ -114,6 +122,29 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
         set.bitrate = Math.round(n * 1e6);
         break;
       }
+      case "--rtmp":
+      case "--rtsp-push": {
+        const u = args[++i];
+        const rtmp = a === "--rtmp";
+        const bad = u === undefined ? "nothing" : rtmp === /^rtmp:/i.test(u) ? checkPublishUrl(u) : `not an ${rtmp ? "rtmp" : "rtsp"}:// URL`;
+        if (bad) throw new OptionError(`${a} needs an ${rtmp ? "rtmp://host[:port]/app/stream" : "rtsp://host[:port]/path"} URL: ${bad}`);
+        set.publish = true;
+        set.publishUrl = u;
+        break;
+      }
+      case "--mqtt": {
+        const u = args[++i];
+        if (u !== undefined && /^mqtts:\/\//i.test(u)) throw new OptionError("--mqtt: mqtts:// is not supported (no TLS in the runtime yet): use mqtt://");
+        if (u === undefined || !/^mqtt:\/\/[^/\s]+\/?$/i.test(u)) throw new OptionError("--mqtt needs the broker as mqtt://[user:password@]host[:port]");
+        o.mqtt = u;
+        break;
+      }
+      case "--board-id": {
+        const v = args[++i];
+        if (v === undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new OptionError(`--board-id needs 1 to 64 letters, digits, '.', '_' or '-', not ${v ?? "nothing"}`);
+        o.boardId = v;
+        break;
+      }
       case "--headless":
         o.headless = true;
         break;
@@ -125,6 +156,8 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
     }
   }
   if (set.audio && set.container === "ts") throw new OptionError("--audio needs --container mp4 (G.711 has no standard MPEG-TS mapping)");
+  if (o.boardId !== undefined && o.mqtt === undefined) throw new OptionError("--board-id goes with --mqtt");
+  if (menu && o.mqtt !== undefined) throw new OptionError("--mqtt runs with the headless recorder: not with --menu");
   if (menu && (o.headless || o.recordSeconds !== null)) throw new OptionError("--menu runs the recorder on the screen: not with --headless or --record");
   if (!menu && args.length > 0) o.headless = true;
   return o;
@@ -141,9 +174,13 @@ export function resolveSettings(cmd: CommandLine, saved: Settings = DEFAULT_SETT
 /** The headless recorder's options: the saved settings under the command line's. */
 export function parseOptions(args: readonly string[], saved: Settings = DEFAULT_SETTINGS): RecorderOptions {
   const cmd = parseCommandLine(args);
-  const s = resolveSettings(cmd, saved);
+  return recorderOptions(resolveSettings(cmd, saved), cmd.recordSeconds, cmd.text);
+}
+
+/** A recording's options from the settings in force (and --record, --text). */
+export function recorderOptions(s: Settings, recordSeconds: number | null, text?: string): RecorderOptions {
   const o: RecorderOptions = {
-    recordSeconds: cmd.recordSeconds,
+    recordSeconds,
     codec: s.codec,
     container: s.container,
     audio: s.audio,
@@ -154,9 +191,10 @@ export function parseOptions(args: readonly string[], saved: Settings = DEFAULT_
     resolution: s.resolution,
     fps: s.fps,
     bitrate: s.bitrate,
+    publishUrl: s.publish && s.publishUrl ? s.publishUrl : null,
   };
-  const text = cmd.text ?? (s.timestamp ? TIMESTAMP : undefined);
-  if (text !== undefined) o.text = text;
+  const t = text ?? (s.timestamp ? TIMESTAMP : undefined);
+  if (t !== undefined) o.text = t;
   return o;
 }
 
@@ -190,6 +228,7 @@ export function describePlan(o: RecorderOptions, videoDir: string): string[] {
     `audio: ${o.audio ? `G.711 ${AUDIO.codec === "alaw" ? "A-law" : "mu-law"} ${AUDIO.sampleRate} Hz mono` : "off"}`,
   ];
   if (o.rtsp) lines.push(`live: RTSP on port ${RTSP_PORT}, path ${RTSP_PATH}, ${rtspAccess(o)}`);
+  if (o.publishUrl) lines.push(`publish: ${publishProtocol(o.publishUrl)} to ${maskUrl(o.publishUrl)}`);
   if (o.text !== undefined) lines.push(`text: ${JSON.stringify(o.text)} burned in, bottom left (times in UTC)`);
   return lines;
 }

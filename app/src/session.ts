@@ -13,9 +13,11 @@ import { Camera } from "qcam:camera";
 import { link, type Pipe, type Sink } from "qcam:link";
 import { Mp4Writer, type SegmentInfo } from "qcam:mp4";
 import { Overlay } from "qcam:overlay";
+import { RtmpPublisher, RtspPublisher, type PublishState, type PublishStats } from "qcam:publish";
 import { RtspServer } from "qcam:rtsp";
 import { TsWriter } from "qcam:ts";
 import { Encoder } from "qcam:video";
+import { publishProtocol } from "./defaults.ts";
 import { AUDIO, OptionError, RESOLUTION_SIZE, RTSP_PATH, rtspAccess, rtspServerOptions, segmentName, segmentPattern, type RecorderOptions } from "./options.ts";
 import { makeRoom, SegmentBudget } from "./storage.ts";
 
@@ -33,7 +35,15 @@ export interface SessionOptions extends RecorderOptions {
   log: (line: string) => void;
   /** With `rtsp`: serve the stream from this server (kept open at the end) instead of one of its own. */
   server?: RtspServer;
+  /** What happens along the way, for the fleet (fleet.ts): segments saved, a full card, errors, the push's state. */
+  onEvent?: (e: SessionEvent) => void;
 }
+
+export type SessionEvent =
+  | { type: "segment"; path: string; seconds: number; bytes: number; frames: number }
+  | { type: "card-full"; path: string }
+  | { type: "error"; code: string; message: string }
+  | { type: "publish"; state: PublishState; reason?: string };
 
 export interface SessionSummary {
   saved: SegmentInfo[];
@@ -80,6 +90,8 @@ export class Session {
   #server: RtspServer | null;
   #ownServer: boolean;
   #live: ReturnType<RtspServer["stream"]> | null;
+  #pub: RtmpPublisher | RtspPublisher | null = null;
+  #pubFinal: PublishStats | null = null;
   #pipes: Pipe[];
   #closed: SessionSummary | null = null;
 
@@ -127,6 +139,7 @@ export class Session {
         },
         onFull: (path: string) => {
           o.log(`the card is full: ${path} cut short`);
+          o.onEvent?.({ type: "card-full", path });
           if (this.#stopping) return;
           if (o.loop) this.#makeRoom();
           else this.stopReason ??= "ENOSPC: the SD card is full";
@@ -140,7 +153,24 @@ export class Session {
       this.#live = this.#server ? made(this.#server.stream(RTSP_PATH, { video: this.#enc, audio: audioTrack })) : null;
       if (this.#server) o.log(`live at ${this.#server.url(RTSP_PATH)} (${rtspAccess(o)})`); // (the URL has no password in it)
 
-      const sinks: Sink[] = this.#live ? [this.#writer, this.#live] : [this.#writer];
+      // The push to a media server: one more sink on the same encoder. It only queues
+      // (its own thread talks to the server), so a server that is down never holds up the card.
+      if (o.publishUrl) {
+        const Publisher = publishProtocol(o.publishUrl) === "RTSP" ? RtspPublisher : RtmpPublisher;
+        const pub = made(new Publisher(o.publishUrl, {
+          video: this.#enc,
+          audio: audioTrack,
+          onState: (state, reason) => {
+            o.log(`publish: ${state}${reason ? ` (${reason})` : ""}`);
+            o.onEvent?.(reason ? { type: "publish", state, reason } : { type: "publish", state });
+          },
+        }));
+        this.#pub = pub;
+        o.log(`publishing to ${pub.url}`); // (masked: no stream key or password)
+      }
+      const sinks: Sink[] = [this.#writer];
+      if (this.#live) sinks.push(this.#live);
+      if (this.#pub) sinks.push(this.#pub);
       const fail = (e: Error & { code: string }) => this.#fail(e);
       this.#pipes = [made(link(this.#cam, this.#enc, sinks, this.#overlay ? { onError: fail, overlay: this.#overlay } : { onError: fail }))];
       if (this.#mic && this.#g711) this.#pipes.push(made(link(this.#mic, this.#g711, sinks, { onError: fail })));
@@ -157,12 +187,14 @@ export class Session {
   }
 
   #fail(e: Error & { code: string }): void {
+    if (this.failure === null) this.#o.onEvent?.({ type: "error", code: e.code, message: e.message });
     this.failure ??= `${e.code}: ${e.message}`;
     this.stopReason ??= this.failure;
   }
   #saved(s: SegmentInfo): void {
     this.#stored += s.frames;
     this.saved.push(s);
+    this.#o.onEvent?.({ type: "segment", path: s.path, seconds: s.duration, bytes: s.size, frames: s.frames });
     this.#o.log(`saved ${s.path}: ${s.frames} frames, ${s.duration.toFixed(1)} s, ${mb(s.size)} MB${s.full ? " (the card was full)" : ""}`);
   }
   #makeRoom(): void {
@@ -184,6 +216,10 @@ export class Session {
     const w = { audioFrames: 0, ...this.#writer.stats() };
     return { videoFrames: w.videoFrames, audioFrames: w.audioFrames, viewers: this.#server ? this.#server.stats().clients.length : 0 };
   }
+  /** The push's counters (its URL masked), or null without one. */
+  publishStats(): PublishStats | null {
+    return this.#pubFinal ?? this.#pub?.stats() ?? null;
+  }
   /** The link's counters now (the bench reads them). */
   pipeStats() {
     return this.#pipes[0].stats();
@@ -200,6 +236,7 @@ export class Session {
     // Every picture the link took is in a file or dropped on the way, counted where it was.
     const lost = video.drops.queue + video.drops.encoder + video.drops.sinks[0] + writerDropped;
     this.#live?.close();
+    if (this.#pub) this.#pubFinal = this.#pub.close() ?? null;
     if (this.#ownServer) this.#server?.close();
     this.#g711?.close();
     this.#mic?.close();

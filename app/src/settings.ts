@@ -13,7 +13,7 @@
 // logged.
 import { exists, readText, rename, writeFile } from "qcam:fs";
 
-import { DEFAULT_SETTINGS, RESOLUTIONS, type Settings } from "./defaults.ts";
+import { checkPublishUrl, DEFAULT_SETTINGS, maskUrl, RESOLUTIONS, type Settings } from "./defaults.ts";
 
 export { DEFAULT_SETTINGS, FRAME_RATES, RESOLUTIONS, type Codec, type Container, type Resolution, type Settings } from "./defaults.ts";
 
@@ -52,7 +52,11 @@ const CHECKS: { [K in keyof Settings]: Check } = {
   rtsp: (v) => typeof v === "boolean",
   rtspOpen: (v) => typeof v === "boolean",
   rtspPassword: goodPassword,
+  publish: (v) => typeof v === "boolean",
+  publishUrl: (v) => v === "" || checkPublishUrl(v) === null,
 };
+/** Fields added after version 2 was first written: a file without them takes the default. */
+const LATER: readonly (keyof Settings)[] = ["publish", "publishUrl"];
 
 export interface Loaded {
   settings: Settings;
@@ -79,8 +83,12 @@ export function validate(value: unknown): Settings | string {
       out[k] = ""; // made by loadSettingsWithPassword
       continue;
     }
+    if (!(k in o) && LATER.includes(k)) {
+      out[k] = DEFAULT_SETTINGS[k];
+      continue;
+    }
     if (!(k in o)) return `${k} is missing`;
-    if (!CHECKS[k](o[k])) return k === "rtspPassword" ? "rtspPassword is not 8 to 64 printable characters without quotes" : `${k} is ${JSON.stringify(o[k])}`; // (a secret: not shown)
+    if (!CHECKS[k](o[k])) return k === "rtspPassword" ? "rtspPassword is not 8 to 64 printable characters without quotes" : k === "publishUrl" ? "publishUrl is not an rtmp:// URL" : `${k} is ${JSON.stringify(o[k])}`; // (secrets: not shown)
     out[k] = o[k];
   }
   const s = out as unknown as Settings;
@@ -139,4 +147,33 @@ export function loadSettingsWithPassword(path: string): Loaded {
     loaded.saveProblem = `${(e as { code?: string }).code ?? "ERROR"}: ${(e as Error).message}`;
   }
   return loaded;
+}
+
+/** The settings a fleet's `apply` command may change (never the RTSP password or open access). */
+const REMOTE_SETTINGS = ["resolution", "fps", "bitrate", "codec", "segmentSeconds", "container", "audio", "timestamp", "publish"] as const;
+
+/** The settings as the fleet may see them: no password, the publish URL masked. */
+export function publicSettings(s: Settings): Record<string, unknown> {
+  const { rtspPassword: _secret, publishUrl, ...rest } = s;
+  return { ...rest, publishUrl: publishUrl ? maskUrl(publishUrl) : "" };
+}
+
+/** `apply`'s arguments over the settings in force: the new settings, or what is wrong. */
+export function applySettings(s: Settings, args: Record<string, unknown>): Settings | string {
+  const next: Record<string, unknown> = { ...s };
+  for (const [k, v] of Object.entries(args)) {
+    if (!(REMOTE_SETTINGS as readonly string[]).includes(k)) return `${k} cannot be set (settings: ${REMOTE_SETTINGS.join(", ")})`;
+    if (k === "publish") {
+      if (v === null || v === false) next.publish = false;
+      else if (v === true) next.publish = true;
+      else if (typeof v === "string") {
+        const bad = checkPublishUrl(v);
+        if (bad) return `publish: ${bad}`;
+        next.publish = true;
+        next.publishUrl = v;
+      } else return "publish is an rtmp:// URL, true, false or null";
+    } else next[k] = v;
+  }
+  if (next.publish && !next.publishUrl) return "publish: no URL known: give one";
+  return validate({ version: SETTINGS_VERSION, ...next });
 }

@@ -142,6 +142,8 @@ export interface BoardOptions {
   baud?: string;
   /** The held key at power-on: start no app (safe mode), just serve. */
   skipAutostart?: boolean;
+  /** Where to link the host end (default out/board.tty). */
+  link?: string;
 }
 
 export async function board(opts: BoardOptions): Promise<number> {
@@ -158,7 +160,9 @@ export async function board(opts: BoardOptions): Promise<number> {
   process.on("exit", killAll);
   try {
     // The relay exits by itself when our end of its stdin closes (we are gone).
-    const args = [BOARD_LINK, BOARD_SIDE_LINK, ...(opts.baud ? ["--baud", opts.baud] : [])];
+    const hostLink = path.resolve(opts.link ?? BOARD_LINK);
+    const sideLink = opts.link ? `${hostLink}.board-side` : BOARD_SIDE_LINK;
+    const args = [hostLink, sideLink, ...(opts.baud ? ["--baud", opts.baud] : [])];
     const ptys = spawn(relay, args, { stdio: ["pipe", "pipe", "inherit"] });
     children.push(ptys);
     const line = await new Promise<string>((resolve, reject) => {
@@ -171,7 +175,7 @@ export async function board(opts: BoardOptions): Promise<number> {
     // Like a board at power-on: the card's autostart app through trial boot, the link up throughout.
     const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo", "--boot", ...(opts.skipAutostart ? ["--skip-autostart"] : [])];
     const cmd = opts.target === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
-    process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), BOARD_LINK) || BOARD_LINK})${opts.baud ? ` at ${opts.baud} baud` : ""}; the board's own end: ${m[2]}\n`);
+    process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), hostLink) || hostLink})${opts.baud ? ` at ${opts.baud} baud` : ""}; the board's own end: ${m[2]}\n`);
     return await new Promise<number>((resolve) => {
       let done = false;
       const end = (code: number) => {
@@ -273,18 +277,43 @@ export async function stop(opts: LinkOptions): Promise<number> {
 }
 
 export async function logs(opts: LinkOptions): Promise<number> {
+  const port = await portOf(opts.port);
   const printer = new ConsolePrinter();
-  const { link, caps } = await connect(
-    await portOf(opts.port),
-    printer.handlers({ event: (e) => process.stderr.write(`[board] ${e.event} ${e.image?.slice(0, 12) ?? ""}${e.code !== undefined ? ` code=${e.code} (${e.reason})` : ""}\n`) }),
-  );
-  printer.useImage(caps.image || undefined);
-  process.stderr.write(`[board] ${caps.board} ${caps.target}, runtime ${caps.runtime}, ${caps.state}${caps.image ? ` (${caps.image.slice(0, 12)})` : ""}\n`);
+  const log = (s: string) => process.stderr.write(s);
+  let link: BoardLink | undefined;
+  let stopped = false;
+  const handlers = printer.handlers({ event: (e) => log(`[board] ${e.event} ${e.image?.slice(0, 12) ?? ""}${e.code !== undefined ? ` code=${e.code} (${e.reason})` : ""}\n`) });
+  // Like qcam dev: a port that goes away (unplugged, reset) is waited for and reopened.
+  const connectLoop = async (initial = false): Promise<void> => {
+    for (let first = true; !stopped; first = false) {
+      try {
+        const c = await connect(port, handlers);
+        if (stopped) return void (await c.link.close());
+        link = c.link;
+        printer.useImage(c.caps.image || undefined);
+        log(`[board] ${c.caps.board} ${c.caps.target}, runtime ${c.caps.runtime}, ${c.caps.state}${c.caps.image ? ` (${c.caps.image.slice(0, 12)})` : ""}\n`);
+        link.onClose(() => {
+          link = undefined;
+          if (stopped) return;
+          printer.flush();
+          log(`[board] lost the board on ${port}; waiting for it to come back\n`);
+          void connectLoop();
+        });
+        return;
+      } catch (e) {
+        if (initial) throw e; // no board at the start: say so and end
+        if (first) log(`[board] ${(e as Error).message}; waiting for the board\n`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  };
+  await connectLoop(true);
   return new Promise<number>((resolve) => {
     const off = onSignals(() => {
       off();
+      stopped = true;
       printer.flush();
-      void link.close().then(() => resolve(0));
+      void (link?.close() ?? Promise.resolve()).then(() => resolve(0));
     });
   });
 }

@@ -7,6 +7,7 @@
 // first (the store answers `busy` while one runs).
 import fs from "node:fs";
 import path from "node:path";
+import { readImage, SectionType } from "../image.ts";
 import { BuildError } from "../log.ts";
 import type { Target } from "../paths.ts";
 import { BoardLink, LinkError, parseKv, Status } from "./link.ts";
@@ -66,19 +67,48 @@ export interface PortFlashOptions {
   allowDowngrade: boolean;
 }
 
-/** Push and install `image` on the board behind `link`: the store's state of the app. */
-export async function flashOverLink(link: BoardLink, image: string, opts: PortFlashOptions, log: (s: string) => void): Promise<{ state: string; skipped: boolean; resumedAt: number; bytes: number }> {
+/** The app id in an image's manifest, if it has one. */
+function appIdOf(bytes: Buffer): string | undefined {
+  try {
+    const man = readImage(bytes).sections.find((s) => s.type === SectionType.Manifest);
+    const id = man ? (JSON.parse(man.data.toString("utf8")) as { id?: unknown }).id : undefined;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The sha256 of the image the board has installed for app `id` (its good
+ * slot, else the one on trial), now also in the board's push cache so a push
+ * may be a delta against it; undefined when there is none (or the board's
+ * runtime does not know the question). */
+export async function installedBase(link: BoardLink, id: string): Promise<string | undefined> {
+  const r = await link.request(STORE, Buffer.from(`op=base\nid=${id}\n`), 60_000).catch(() => undefined);
+  if (r?.status !== Status.ok) return undefined;
+  const hash = parseKv(r.body.toString("utf8")).image;
+  return hash && /^[0-9a-f]{64}$/.test(hash) ? hash : undefined;
+}
+
+/** Push and install `image` on the board behind `link`: the store's state of
+ * the app. The push goes as a delta against the version installed for the
+ * same app id when the board has one and we kept its bytes (delta.ts). */
+export async function flashOverLink(link: BoardLink, image: string, opts: PortFlashOptions, log: (s: string) => void): Promise<{ state: string; skipped: boolean; resumedAt: number; bytes: number; delta?: number }> {
   const bytes = fs.readFileSync(image);
+  const id = appIdOf(bytes);
+  const base = id ? await installedBase(link, id) : undefined;
   const bar = progressBar(`[flash] ${path.basename(image)}`);
-  const pushed = await link.push(bytes, bar.update).finally(bar.end);
+  const pushed = await link.push(bytes, bar.update, base ? { base } : {}).finally(bar.end);
   if (pushed.skipped) log(`[flash] ${path.basename(image)}: the board has it already\n`);
-  else if (pushed.resumedAt) log(`[flash] resumed at byte ${pushed.resumedAt} of ${bytes.length}\n`);
+  else {
+    if (pushed.resumedAt) log(`[flash] resumed at byte ${pushed.resumedAt} of ${pushed.delta ?? bytes.length}\n`);
+    log(`[flash] sent ${pushed.bytes} bytes${pushed.delta !== undefined ? ` (a delta against the installed version; the image is ${bytes.length})` : ` of ${bytes.length}`}\n`);
+  }
   const fields: Record<string, string> = { op: "install", image: pushed.hash };
   if (opts.autostart) fields.autostart = "1";
   if (opts.allowDowngrade) fields.allow_downgrade = "1";
   const a = await storeRequest(link, fields, log);
   if (!a.ok) throw new StoreRefusal(`qcam: refusing ${path.basename(image)}: ${a.text}`, a.code);
-  return { state: a.text.trim(), skipped: pushed.skipped, resumedAt: pushed.resumedAt, bytes: pushed.bytes };
+  return { state: a.text.trim(), skipped: pushed.skipped, resumedAt: pushed.resumedAt, bytes: pushed.bytes, ...(pushed.delta !== undefined ? { delta: pushed.delta } : {}) };
 }
 
 export type { Target };

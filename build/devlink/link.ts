@@ -319,12 +319,13 @@ export class BoardLink {
 
   /** Push an image: skipped when the board has it; otherwise sent under the
    * board's credit window, resumed where an earlier cut-off push stopped. */
-  async push(image: Buffer, progress?: (sent: number, total: number) => void, opts: { delta?: boolean } = {}): Promise<PushResult> {
+  async push(image: Buffer, progress?: (sent: number, total: number) => void, opts: { delta?: boolean; base?: string } = {}): Promise<PushResult> {
     const digest = createHash("sha256").update(image).digest();
     const hash = digest.toString("hex");
-    // A delta against the image the board runs (or last ran), when we kept a
-    // copy of it and the delta is clearly smaller (delta.ts).
-    const baseHash = this.boardImage;
+    // A delta against the image the board runs (or last ran), or `base` (an
+    // image the board holds: qcam flash names the one installed for the
+    // app), when we kept a copy of it and the delta is clearly smaller (delta.ts).
+    const baseHash = opts.base ?? this.boardImage;
     const base = opts.delta !== false && baseHash !== hash ? pushedBytes(baseHash) : undefined;
     const delta = base ? makeDelta(base, image) : undefined;
     const useDelta = delta !== undefined && delta.length > 0 && delta.length < image.length * 0.8;

@@ -1,4 +1,5 @@
-/* qcam:publish — the RtmpPublisher class: options, pull-mode write(), the link
+/* qcam:publish — the RtmpPublisher and RtspPublisher classes (one binding,
+ * the publisher core tells them apart only by the session it speaks): options, pull-mode write(), the link
  * sink provider, stats, and state changes posted from the I/O thread to the
  * app's loop (onState). */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "../video/video_js.h"
 #include "publish.h"
 #include "rtmp_proto.h"
+#include "rtsp_push_proto.h"
 
 /* The state reports: shared by the handle and the events in flight. */
 typedef struct {
@@ -40,7 +42,15 @@ typedef struct {
     bool closed;
 } pub_handle;
 
-static JSClassID pub_class;
+static JSClassID pub_class, rtsp_class;
+
+/* The class of `obj` (RTSP or, for anything else, RTMP) and its name. */
+static JSClassID class_of(JSValueConst obj, const char **name)
+{
+    bool rtsp = JS_GetClassID(obj) == rtsp_class;
+    *name = rtsp ? "RtspPublisher" : "RtmpPublisher";
+    return rtsp ? rtsp_class : pub_class;
+}
 
 static void reports_unref(reports *r)
 {
@@ -111,7 +121,8 @@ static void release_res(qcam_resource *res)
 
 static void pub_finalizer(JSRuntime *rt, JSValue val)
 {
-    pub_handle *h = JS_GetOpaque(val, pub_class);
+    const char *name;
+    pub_handle *h = JS_GetOpaque(val, class_of(val, &name));
     if (!h) return;
     if (h->p) {
         qcam_resource_remove(JS_GetRuntimeOpaque(rt), &h->res);
@@ -126,16 +137,20 @@ static void pub_finalizer(JSRuntime *rt, JSValue val)
 
 static void pub_mark(JSRuntime *rt, JSValueConst val, JS_MarkFunc *mark)
 {
-    pub_handle *h = JS_GetOpaque(val, pub_class);
+    const char *name;
+    pub_handle *h = JS_GetOpaque(val, class_of(val, &name));
     if (h) JS_MarkValue(rt, h->rep->on_state, mark);
 }
 
 static const JSClassDef pub_def = {"RtmpPublisher", .finalizer = pub_finalizer, .gc_mark = pub_mark};
+static const JSClassDef rtsp_def = {"RtspPublisher", .finalizer = pub_finalizer, .gc_mark = pub_mark};
 
 static pub_handle *pub_get(JSContext *ctx, JSValueConst obj)
 {
-    pub_handle *h = qcam_handle(ctx, obj, pub_class, "RtmpPublisher");
-    return h && !h->p ? qcam_closed(ctx, "RtmpPublisher") : h;
+    const char *name;
+    JSClassID id = class_of(obj, &name);
+    pub_handle *h = qcam_handle(ctx, obj, id, name);
+    return h && !h->p ? qcam_closed(ctx, name) : h;
 }
 
 /* ---- options --------------------------------------------------------------------------- */
@@ -163,35 +178,46 @@ static bool native(JSValueConst v)
     return JS_GetAnyOpaque(v, &id) != NULL;
 }
 
-static int video_option(JSContext *ctx, JSValueConst v, qcam_rtmp_config *cfg)
+static int video_option(JSContext *ctx, JSValueConst v, qcam_rtmp_config *cfg, const char *who)
 {
-    if (!JS_IsObject(v)) return bad(ctx, QCAM_TYPE_ERROR, "RtmpPublisher video must be an Encoder or {codec, width?, height?, fps?}");
+    char what[48];
+    snprintf(what, sizeof what, "%s video", who);
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s video must be an Encoder or {codec, width?, height?, fps?}", who);
+    if (!JS_IsObject(v)) return bad(ctx, QCAM_TYPE_ERROR, msg);
     static const char *const keys[] = {"codec", "width", "height", "fps", NULL};
-    if (!native(v) && qcam_opt_keys(ctx, v, "RtmpPublisher video", keys)) return -1;
+    if (!native(v) && qcam_opt_keys(ctx, v, what, keys)) return -1;
     char codec[16];
     if (codec_prop(ctx, v, codec, sizeof codec) < 0) return -1;
     cfg->video = !strcmp(codec, "h264") ? QCAM_CODEC_H264 : !strcmp(codec, "h265") ? QCAM_CODEC_H265 : 0;
-    if (!cfg->video) return bad(ctx, QCAM_TYPE_ERROR, "RtmpPublisher video codec must be \"h264\" or \"h265\"");
+    snprintf(msg, sizeof msg, "%s video codec must be \"h264\" or \"h265\"", who);
+    if (!cfg->video) return bad(ctx, QCAM_TYPE_ERROR, msg);
     int fps = 0;
-    if (qcam_opt_int(ctx, v, "RtmpPublisher video", "width", 16, 8192, 1, "", 0, &cfg->width) < 0 ||
-        qcam_opt_int(ctx, v, "RtmpPublisher video", "height", 16, 8192, 1, "", 0, &cfg->height) < 0 ||
-        qcam_opt_int(ctx, v, "RtmpPublisher video", "fps", 1, 240, 1, "", 0, &fps) < 0)
+    if (qcam_opt_int(ctx, v, what, "width", 16, 8192, 1, "", 0, &cfg->width) < 0 ||
+        qcam_opt_int(ctx, v, what, "height", 16, 8192, 1, "", 0, &cfg->height) < 0 ||
+        qcam_opt_int(ctx, v, what, "fps", 1, 240, 1, "", 0, &fps) < 0)
         return -1;
     cfg->fps = fps;
     return 0;
 }
 
-static int audio_option(JSContext *ctx, JSValueConst v, qcam_rtmp_config *cfg)
+static int audio_option(JSContext *ctx, JSValueConst v, qcam_rtmp_config *cfg, const char *who)
 {
-    if (!JS_IsObject(v)) return bad(ctx, QCAM_TYPE_ERROR, "RtmpPublisher audio must be an AudioEncoder or {codec, sampleRate?}");
+    char what[48], msg[128];
+    snprintf(what, sizeof what, "%s audio", who);
+    snprintf(msg, sizeof msg, "%s audio must be an AudioEncoder or {codec, sampleRate?}", who);
+    if (!JS_IsObject(v)) return bad(ctx, QCAM_TYPE_ERROR, msg);
     static const char *const keys[] = {"codec", "sampleRate", NULL};
-    if (!native(v) && qcam_opt_keys(ctx, v, "RtmpPublisher audio", keys)) return -1;
+    if (!native(v) && qcam_opt_keys(ctx, v, what, keys)) return -1;
     char codec[16];
     if (codec_prop(ctx, v, codec, sizeof codec) < 0) return -1;
     cfg->audio = !strcmp(codec, "alaw") ? QCAM_CODEC_ALAW : !strcmp(codec, "ulaw") ? QCAM_CODEC_ULAW : 0;
-    if (!cfg->audio) return bad(ctx, QCAM_TYPE_ERROR, "RtmpPublisher audio codec must be \"alaw\" or \"ulaw\"");
+    snprintf(msg, sizeof msg, "%s audio codec must be \"alaw\" or \"ulaw\"", who);
+    if (!cfg->audio) return bad(ctx, QCAM_TYPE_ERROR, msg);
     int rate = 0;
-    if (qcam_opt_int(ctx, v, "RtmpPublisher audio", "sampleRate", 8000, 8000, 1, " (FLV carries G.711 at 8 kHz only)", 8000,
+    bool rtsp = !strcmp(who, "RtspPublisher");
+    if (qcam_opt_int(ctx, v, what, "sampleRate", 8000, 8000, 1,
+                     rtsp ? " (the RTSP publisher sends G.711 at 8 kHz only)" : " (FLV carries G.711 at 8 kHz only)", 8000,
                      &rate) < 0)
         return -1;
     return 0;
@@ -203,26 +229,28 @@ typedef struct {
     JSValue on_state;
 } options;
 
-static int parse_options(JSContext *ctx, JSValueConst opts, options *o)
+static int parse_options(JSContext *ctx, JSValueConst opts, options *o, const char *who)
 {
+    char msg[96];
     static const char *const keys[] = {"video", "audio", "queueBytes", "maxBackoffMs", "connectTimeoutMs", "onState", NULL};
-    if (qcam_opt_keys(ctx, opts, "RtmpPublisher", keys)) return -1;
+    if (qcam_opt_keys(ctx, opts, who, keys)) return -1;
     JSValue v;
     int r = qcam_opt_get(ctx, opts, "video", &v);
     if (r < 0) return -1;
-    if (r > 0) r = video_option(ctx, v, &o->cfg);
+    if (r > 0) r = video_option(ctx, v, &o->cfg, who);
     JS_FreeValue(ctx, v);
     if (r < 0) return -1;
     r = qcam_opt_get(ctx, opts, "audio", &v);
     if (r < 0) return -1;
-    if (r > 0) r = audio_option(ctx, v, &o->cfg);
+    if (r > 0) r = audio_option(ctx, v, &o->cfg, who);
     JS_FreeValue(ctx, v);
     if (r < 0) return -1;
-    if (!o->cfg.video && !o->cfg.audio) return bad(ctx, QCAM_TYPE_ERROR, "RtmpPublisher needs a video or an audio track");
+    snprintf(msg, sizeof msg, "%s needs a video or an audio track", who);
+    if (!o->cfg.video && !o->cfg.audio) return bad(ctx, QCAM_TYPE_ERROR, msg);
     int kib = 0, backoff = 0, connect = 0;
-    if (qcam_opt_int(ctx, opts, "RtmpPublisher", "queueBytes", 65536, 268435456, 1, "", 4 << 20, &kib) < 0 ||
-        qcam_opt_int(ctx, opts, "RtmpPublisher", "maxBackoffMs", 500, 600000, 1, "", 8000, &backoff) < 0 ||
-        qcam_opt_int(ctx, opts, "RtmpPublisher", "connectTimeoutMs", 100, 600000, 1, "", 5000, &connect) < 0)
+    if (qcam_opt_int(ctx, opts, who, "queueBytes", 65536, 268435456, 1, "", 4 << 20, &kib) < 0 ||
+        qcam_opt_int(ctx, opts, who, "maxBackoffMs", 500, 600000, 1, "", 8000, &backoff) < 0 ||
+        qcam_opt_int(ctx, opts, who, "connectTimeoutMs", 100, 600000, 1, "", 5000, &connect) < 0)
         return -1;
     o->cfg.queue_bytes = (size_t)kib;
     o->cfg.max_backoff_ms = (unsigned)backoff;
@@ -231,33 +259,49 @@ static int parse_options(JSContext *ctx, JSValueConst opts, options *o)
     if (r < 0) return -1;
     if (r > 0 && !JS_IsFunction(ctx, v)) {
         JS_FreeValue(ctx, v);
-        return bad(ctx, QCAM_TYPE_ERROR, "RtmpPublisher onState must be a function");
+        snprintf(msg, sizeof msg, "%s onState must be a function", who);
+        return bad(ctx, QCAM_TYPE_ERROR, msg);
     }
     o->on_state = r > 0 ? v : JS_UNDEFINED;
     return 0;
 }
 
-static JSValue pub_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSValueConst *argv)
+static JSValue ctor_common(JSContext *ctx, JSValueConst new_target, int argc, JSValueConst *argv, bool rtsp)
 {
+    const char *who = rtsp ? "RtspPublisher" : "RtmpPublisher";
     if (argc < 1 || !JS_IsString(argv[0]))
-        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "new RtmpPublisher(url: string, options)");
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "new %s(url: string, options)", who);
     if (argc < 2 || !qcam_opt_is_object(ctx, argv[1]))
-        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "new RtmpPublisher(url, {video?, audio?, ...})");
+        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "new %s(url, {video?, audio?, ...})", who);
     options o = {.on_state = JS_UNDEFINED};
     const char *url = JS_ToCString(ctx, argv[0]);
     if (!url) return JS_EXCEPTION;
     bool long_url = strlen(url) >= sizeof o.url;
     snprintf(o.url, sizeof o.url, "%s", url);
     JS_FreeCString(ctx, url);
-    if (long_url) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "RtmpPublisher url is too long");
-    qcam_rtmp_url probe;
-    int ur = qcam_rtmp_parse_url(o.url, &probe);
-    if (ur == -ENOTSUP)
-        return qcam_throw(ctx, QCAM_ERROR, "ERR_UNSUPPORTED", "rtmps:// (RTMP over TLS) is not supported; use rtmp://");
-    if (ur < 0)
-        return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
-                          "RtmpPublisher url must be rtmp://[user:pass@]host[:port]/app/stream[?query]");
-    if (parse_options(ctx, argv[1], &o) < 0) {
+    if (long_url) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "%s url is too long", who);
+    char masked[900];
+    if (rtsp) {
+        qcam_rtsp_push_url probe;
+        int ur = qcam_rtsp_push_parse_url(o.url, &probe);
+        memset(probe.pass, 0, sizeof probe.pass);
+        if (ur == -ENOTSUP)
+            return qcam_throw(ctx, QCAM_ERROR, "ERR_UNSUPPORTED", "rtsps:// (RTSP over TLS) is not supported; use rtsp://");
+        if (ur < 0)
+            return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
+                              "RtspPublisher url must be rtsp://[user[:pass]@]host[:port]/path");
+        snprintf(masked, sizeof masked, "%s", probe.masked);
+    } else {
+        qcam_rtmp_url probe;
+        int ur = qcam_rtmp_parse_url(o.url, &probe);
+        if (ur == -ENOTSUP)
+            return qcam_throw(ctx, QCAM_ERROR, "ERR_UNSUPPORTED", "rtmps:// (RTMP over TLS) is not supported; use rtmp://");
+        if (ur < 0)
+            return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG",
+                              "RtmpPublisher url must be rtmp://[user:pass@]host[:port]/app/stream[?query]");
+        snprintf(masked, sizeof masked, "%s", probe.masked);
+    }
+    if (parse_options(ctx, argv[1], &o, who) < 0) {
         JS_FreeValue(ctx, o.on_state);
         return JS_EXCEPTION;
     }
@@ -275,7 +319,7 @@ static JSValue pub_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
     atomic_store(&rep->refs, 1);
     h->rep = rep;
     JSValue proto = JS_GetPropertyStr(ctx, new_target, "prototype");
-    JSValue obj = JS_NewObjectProtoClass(ctx, proto, pub_class);
+    JSValue obj = JS_NewObjectProtoClass(ctx, proto, rtsp ? rtsp_class : pub_class);
     JS_FreeValue(ctx, proto);
     if (JS_IsException(obj)) {
         free(h);
@@ -289,18 +333,29 @@ static JSValue pub_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSVal
     rep->on_state = o.on_state;
     rep->alive = true;
     atomic_fetch_add(&rep->refs, 1); /* the publisher's reports */
-    int err = qcam_rtmp_open(&o.cfg, &h->p);
+    int err = rtsp ? qcam_rtsp_push_open(&o.cfg, &h->p) : qcam_rtmp_open(&o.cfg, &h->p);
+    memset(o.url, 0, sizeof o.url);
     if (err < 0) {
         reports_unref(rep);
         JS_SetOpaque(obj, h); /* the finalizer frees h, rep and the callback */
         JS_FreeValue(ctx, obj);
-        return qcam_throw_errno(ctx, -err, "cannot start publishing to %s", probe.masked);
+        return qcam_throw_errno(ctx, -err, "cannot start publishing to %s", masked);
     }
-    h->res.kind = "RtmpPublisher";
+    h->res.kind = who;
     h->res.release = release_res;
     qcam_resource_add(app, &h->res);
     JS_SetOpaque(obj, h);
     return obj;
+}
+
+static JSValue pub_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSValueConst *argv)
+{
+    return ctor_common(ctx, new_target, argc, argv, false);
+}
+
+static JSValue rtsp_ctor(JSContext *ctx, JSValueConst new_target, int argc, JSValueConst *argv)
+{
+    return ctor_common(ctx, new_target, argc, argv, true);
 }
 
 static JSValue pub_write(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
@@ -352,7 +407,9 @@ static JSValue pub_stats(JSContext *ctx, JSValueConst this_val, int argc, JSValu
 
 static JSValue pub_state(JSContext *ctx, JSValueConst this_val)
 {
-    pub_handle *h = qcam_handle(ctx, this_val, pub_class, "RtmpPublisher");
+    const char *name;
+    JSClassID id = class_of(this_val, &name);
+    pub_handle *h = qcam_handle(ctx, this_val, id, name);
     if (!h) return JS_EXCEPTION;
     if (!h->p) return JS_NewString(ctx, "closed");
     qcam_rtmp_stats st;
@@ -373,7 +430,9 @@ static JSValue pub_close(JSContext *ctx, JSValueConst this_val, int argc, JSValu
 {
     (void)argc; (void)argv;
     void *opaque;
-    if (qcam_handle_closing(ctx, this_val, pub_class, "RtmpPublisher", &opaque) < 0) return JS_EXCEPTION;
+    const char *name;
+    JSClassID id = class_of(this_val, &name);
+    if (qcam_handle_closing(ctx, this_val, id, name, &opaque) < 0) return JS_EXCEPTION;
     pub_handle *h = opaque;
     if (!h || !h->p) return JS_UNDEFINED;
     if (atomic_load(&qcam_rtmp_sink(h->p)->busy))
@@ -392,6 +451,15 @@ static const JSCFunctionListEntry pub_proto[] = {
     JS_PROP_STRING_DEF("kind", "rtmp", JS_PROP_CONFIGURABLE),
 };
 
+static const JSCFunctionListEntry rtsp_proto_funcs[] = {
+    JS_CFUNC_DEF("write", 1, pub_write),
+    JS_CFUNC_DEF("stats", 0, pub_stats),
+    JS_CFUNC_DEF("close", 0, pub_close),
+    JS_CGETSET_DEF("state", pub_state, NULL),
+    JS_CGETSET_DEF("url", pub_url, NULL),
+    JS_PROP_STRING_DEF("kind", "rtsp", JS_PROP_CONFIGURABLE),
+};
+
 static qcam_sink *pub_sink_of(JSContext *ctx, JSValueConst obj)
 {
     pub_handle *h = pub_get(ctx, obj);
@@ -403,8 +471,13 @@ static int publish_module_init(JSContext *ctx, JSModuleDef *m)
     if (qcam_video_class_init(ctx) < 0) return -1;
     if (qcam_class_init(ctx, &pub_class, &pub_def, pub_proto, sizeof pub_proto / sizeof pub_proto[0], "close") < 0)
         return -1;
+    if (qcam_class_init(ctx, &rtsp_class, &rtsp_def, rtsp_proto_funcs, sizeof rtsp_proto_funcs / sizeof rtsp_proto_funcs[0],
+                        "close") < 0)
+        return -1;
     qcam_link_provide_sink(pub_class, pub_sink_of);
-    return qcam_export_class(ctx, m, "RtmpPublisher", pub_class, pub_ctor, 2, JS_CFUNC_constructor);
+    qcam_link_provide_sink(rtsp_class, pub_sink_of);
+    if (qcam_export_class(ctx, m, "RtmpPublisher", pub_class, pub_ctor, 2, JS_CFUNC_constructor) < 0) return -1;
+    return qcam_export_class(ctx, m, "RtspPublisher", rtsp_class, rtsp_ctor, 2, JS_CFUNC_constructor);
 }
 
 JSModuleDef *qcam_mod_publish_init(JSContext *ctx, const char *name)
@@ -412,5 +485,6 @@ JSModuleDef *qcam_mod_publish_init(JSContext *ctx, const char *name)
     JSModuleDef *m = JS_NewCModule(ctx, name, publish_module_init);
     if (!m) return NULL;
     JS_AddModuleExport(ctx, m, "RtmpPublisher");
+    JS_AddModuleExport(ctx, m, "RtspPublisher");
     return m;
 }

@@ -6,12 +6,15 @@
  * Frames are queued and sent by the publisher's own thread: a server that is
  * down, slow or restarting never blocks the camera or the other sinks. The
  * publisher reconnects by itself (back-off from 0.5 s, doubling up to
- * `maxBackoffMs`) and resumes at the next keyframe. Details: docs/api/publish.md.
+ * `maxBackoffMs`) and resumes at the next keyframe. RtspPublisher does the
+ * same to a server that takes RTSP ingest (ANNOUNCE + RECORD: mediamtx,
+ * GStreamer's RTSP server, Wowza). Details: docs/api/publish.md.
  */
 declare module "qcam:publish" {
   import type { Frame } from "qcam:video";
 
-  /** connecting: TCP, handshake, connect/createStream/publish; publishing:
+  /** connecting: TCP, handshake, connect/createStream/publish (RTSP: the
+   * stream's first keyframe, then ANNOUNCE/SETUP/RECORD); publishing:
    * the server accepted the stream; waiting: the last attempt failed, the
    * next one comes after a back-off; closed: after close(). */
   export type PublishState = "connecting" | "publishing" | "waiting" | "closed";
@@ -47,6 +50,9 @@ declare module "qcam:publish" {
     /** Called on the app's loop at each state change but the last (close() is the app's own doing); `reason` says why an attempt failed ("Connection refused", "NetStream.Publish.BadName", ...). */
     onState?: (state: PublishState, reason?: string) => void;
   }
+
+  /** RtspPublisher's options: the same as RtmpPublisher's. */
+  export type RtspPublisherOptions = RtmpPublisherOptions;
 
   export interface PublishStats {
     state: PublishState;
@@ -88,6 +94,34 @@ declare module "qcam:publish" {
     write(frame: Frame): void;
     stats(): PublishStats;
     /** Send what is queued (up to 2 s), end the publication and close. Returns the final stats (undefined if already closed). ERR_BUSY while a link feeds it. Idempotent. */
+    close(): PublishStats | undefined;
+    [Symbol.dispose](): void;
+  }
+
+  /**
+   * Pushes H.264 / H.265 and G.711 (8 kHz) to `rtsp://[user[:pass]@]host[:port]/path`
+   * (RFC 2326 §10.11): ANNOUNCE with the stream's SDP, SETUP per track with
+   * RTP over the RTSP connection (TCP interleaved, mode=record), RECORD, then
+   * RTP (RFC 6184 / RFC 7798 / PCMA, PCMU); OPTIONS keeps the session alive;
+   * close() sends TEARDOWN. The SDP carries the parameter sets, so a video
+   * publisher starts its first attempt at the stream's first keyframe and
+   * queues the frames meanwhile. A 401 is answered with `user:pass@`
+   * (Digest, or Basic when that is all the server offers; %-escapes
+   * decoded); the password never appears in `url`, stats, errors or logs.
+   * The queue, drops, reconnects and stats are RtmpPublisher's.
+   * @throws TypeError/RangeError ERR_INVALID_ARG for a bad URL or options;
+   *   Error ERR_UNSUPPORTED for rtsps://.
+   */
+  export class RtspPublisher {
+    constructor(url: string, options: RtspPublisherOptions);
+    readonly kind: "rtsp";
+    /** The masked URL. */
+    readonly url: string;
+    readonly state: PublishState;
+    /** As RtmpPublisher's. */
+    write(frame: Frame): void;
+    stats(): PublishStats;
+    /** Send what is queued (up to 2 s), TEARDOWN and close. Returns the final stats (undefined if already closed). ERR_BUSY while a link feeds it. Idempotent. */
     close(): PublishStats | undefined;
     [Symbol.dispose](): void;
   }

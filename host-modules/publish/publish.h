@@ -1,4 +1,5 @@
-/* qcam:publish — pushing a live stream to a media server (RTMP now).
+/* qcam:publish — pushing a live stream to a media server: RTMP, or RTSP
+ * (ANNOUNCE + RECORD, RFC 2326 §10.11, RTP over the RTSP connection).
  *
  * The model: a publisher is a sink (link.h) with a thread of its own. write()
  * never does network I/O: it takes a reference to the packet and puts it on a
@@ -91,5 +92,16 @@ int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt);
 void qcam_rtmp_stats_get(qcam_rtmp_publisher *p, qcam_rtmp_stats *out);
 /* Stop: drain, unpublish, join, free. Fills *final (may be NULL). */
 void qcam_rtmp_close(qcam_rtmp_publisher *p, qcam_rtmp_stats *final);
+
+/* The RTSP publisher: the same queue, thread, reconnect, stats and
+ * functions (qcam_rtmp_sink / _write / _stats_get / _close take it), with
+ * cfg->url = rtsp://[user[:pass]@]host[:port]/path. A session waits for the
+ * stream's parameter sets (they go in the SDP), then ANNOUNCE, SETUP per
+ * track (RTP/AVP/TCP interleaved, mode=record: video channels 0-1, audio
+ * 2-3), RECORD; OPTIONS keeps the session alive; close() sends TEARDOWN.
+ * A 401 is answered once with the URL's credentials (Digest MD5 with or
+ * without qop=auth, or Basic). 0, or -EINVAL (URL, codecs), -ENOTSUP
+ * (rtsps://, audio other than G.711), -ENOMEM, -EAGAIN. */
+int qcam_rtsp_push_open(const qcam_rtmp_config *cfg, qcam_rtmp_publisher **out);
 
 #endif

@@ -1,5 +1,7 @@
-/* The RTMP publisher: the bounded queue and the I/O thread (publish.h). The
- * protocol itself is rtmp_proto.c. POSIX sockets, poll(), one thread. */
+/* The publisher core (pub_core.h: the bounded queue, the I/O thread, the
+ * reconnect, the stats; shared with RTSP, rtsp_push.c) and the RTMP session
+ * (publish.h). The RTMP protocol itself is rtmp_proto.c. POSIX sockets,
+ * poll(), one thread. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -16,8 +18,7 @@
 
 #include "../video/annexb.h"
 #include "../video/sps.h"
-#include "publish.h"
-#include "rtmp_proto.h"
+#include "pub_core.h"
 
 #define OUT_CHUNK 4096
 #define FIRST_BACKOFF_MS 500
@@ -32,68 +33,28 @@ const char *qcam_pub_state_name(qcam_pub_state s)
     }
 }
 
-struct qcam_rtmp_publisher {
-    qcam_sink base; /* first: the link sees a qcam_sink */
-    qcam_rtmp_config cfg;
-    qcam_rtmp_url url;
-    pthread_t thread;
-    int wake[2]; /* the thread sleeps on wake[0]; write()/close() poke wake[1] */
-
-    pthread_mutex_t lock; /* the queue, the parameter sets, the stats, the flags */
-    qcam_packet **ring;
-    unsigned head, count, cap;
-    size_t qbytes;
-    bool need_key;   /* drop video until a keyframe */
-    bool stopping;   /* close() was called */
-    int64_t drain_until_us;
-    uint8_t *params[3]; /* vps, sps, pps as last seen */
-    size_t params_len[3];
-    unsigned params_version;
-    qcam_rtmp_stats st;
-
-    /* the I/O thread's own */
-    int fd;
-    qcam_rtmp_reader reader;
-    uint8_t rbuf[8192];
-    size_t rlen;
-    uint32_t window;        /* the server's window acknowledgement size */
-    uint64_t acked;         /* bytes received when we last acknowledged */
-    /* what the session waits for: a command by name and transaction, or a status code */
-    const char *want_name, *want_code;
-    double want_txn; /* < 0: any */
-    bool matched;
-    qcam_rtmp_command last_cmd; /* the one that matched */
-    uint32_t msid;
-    unsigned sent_params_version;
-    bool sent_config;
-    bool have_t0;
-    int64_t t0_us;
-    char reason[128];
-    const char *phase; /* what the session was doing, for reasons */
-};
-
-static int64_t now_us(void)
+int64_t pub_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void poke(qcam_rtmp_publisher *p)
+void pub_poke(qcam_rtmp_publisher *p)
 {
     char c = 1;
     ssize_t r = write(p->wake[1], &c, 1);
     (void)r; /* a full pipe already wakes the thread */
 }
 
-static void drain_wake(qcam_rtmp_publisher *p)
+void pub_drain_wake(qcam_rtmp_publisher *p)
 {
     char buf[256]; /* one read: pokes left over wake the next poll, which is harmless */
     ssize_t r = read(p->wake[0], buf, sizeof buf);
     (void)r;
 }
 
-static bool stopping(qcam_rtmp_publisher *p)
+bool pub_stopping(qcam_rtmp_publisher *p)
 {
     pthread_mutex_lock(&p->lock);
     bool s = p->stopping;
@@ -130,12 +91,13 @@ static qcam_packet *pop(qcam_rtmp_publisher *p)
     return k;
 }
 
-static void set_state(qcam_rtmp_publisher *p, qcam_pub_state s, int err, const char *reason)
+static void pub_set_state(qcam_rtmp_publisher *p, qcam_pub_state s, int err, const char *reason)
 {
     pthread_mutex_lock(&p->lock);
     bool changed = p->st.state != s;
     p->st.state = s;
-    if (s != QCAM_PUB_PUBLISHING && s != QCAM_PUB_CLOSED) drop_queue_locked(p);
+    if (s != QCAM_PUB_PUBLISHING && s != QCAM_PUB_CLOSED && !(s == QCAM_PUB_CONNECTING && p->proto->queue_connecting))
+        drop_queue_locked(p);
     if (err) {
         p->st.last_error = err;
         if (snprintf(p->st.last_reason, sizeof p->st.last_reason, "%s", reason ? reason : "") >= (int)sizeof p->st.last_reason) {
@@ -173,6 +135,7 @@ static void learn_params(qcam_rtmp_publisher *p, const qcam_packet *pkt)
         p->params_version++;
     }
     pthread_mutex_unlock(&p->lock);
+    if (!same) pub_poke(p); /* RTSP waits for them to describe the stream */
 }
 
 int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
@@ -183,7 +146,8 @@ int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
     if (video && pkt->type == QCAM_PKT_HEADER) return 0; /* parameter sets alone: learnt */
     pthread_mutex_lock(&p->lock);
     bool wake = false;
-    if (p->stopping || p->st.state != QCAM_PUB_PUBLISHING) {
+    bool taking = p->st.state == QCAM_PUB_PUBLISHING || (p->st.state == QCAM_PUB_CONNECTING && p->proto->queue_connecting);
+    if (p->stopping || !taking) {
         p->st.dropped++;
         if (p->cfg.video) p->need_key = true;
     } else if (video && p->need_key && !pkt->keyframe) {
@@ -208,7 +172,7 @@ int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
         }
     }
     pthread_mutex_unlock(&p->lock);
-    if (wake) poke(p);
+    if (wake) pub_poke(p);
     return 0;
 }
 
@@ -219,6 +183,7 @@ static int sink_flush(qcam_sink *sink)
     return 0;
 }
 static const qcam_sink_ops rtmp_ops = {"rtmp", sink_write, sink_flush};
+static const qcam_sink_ops rtsp_ops = {"rtsp", sink_write, sink_flush};
 
 qcam_sink *qcam_rtmp_sink(qcam_rtmp_publisher *p) { return &p->base; }
 
@@ -234,7 +199,7 @@ void qcam_rtmp_stats_get(qcam_rtmp_publisher *p, qcam_rtmp_stats *out)
 /* ---- I/O -------------------------------------------------------------------------------------- */
 
 /* Fail the session with a reason. Always returns err (< 0). */
-static int fail(qcam_rtmp_publisher *p, int err, const char *fmt, const char *arg)
+int pub_fail(qcam_rtmp_publisher *p, int err, const char *fmt, const char *arg)
 {
     if (snprintf(p->reason, sizeof p->reason, fmt, arg ? arg : "") >= (int)sizeof p->reason) {
         /* cut: reasons are for people, the start says it */
@@ -246,81 +211,91 @@ static int handle_message(qcam_rtmp_publisher *p, const qcam_rtmp_message *m);
 
 /* Read what the socket has and handle the messages in it. 0, or < 0 when
  * the connection is finished. */
-static int pump_input(qcam_rtmp_publisher *p)
+int pub_pump_input(qcam_rtmp_publisher *p)
 {
     for (;;) {
         ssize_t n = recv(p->fd, p->rbuf + p->rlen, sizeof p->rbuf - p->rlen, 0);
-        if (n == 0) return fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
+        if (n == 0) return pub_fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
             if (errno == EINTR) continue;
-            return fail(p, -errno, "%s", strerror(errno));
+            return pub_fail(p, -errno, "%s", strerror(errno));
         }
         p->rlen += (size_t)n;
         size_t off = 0;
-        for (;;) {
-            qcam_rtmp_message m;
-            int got = 0;
-            int r = qcam_rtmp_reader_feed(&p->reader, p->rbuf + off, p->rlen - off, &m, &got);
-            if (r < 0) return fail(p, r, "bad chunk from the server%s", NULL);
-            if (r == 0) break;
-            off += (size_t)r;
-            if (got) {
-                int h = handle_message(p, &m);
-                if (h < 0) return h;
-            }
-        }
+        int r = p->proto->input(p, &off);
         memmove(p->rbuf, p->rbuf + off, p->rlen - off);
         p->rlen -= off;
-        if (p->rlen == sizeof p->rbuf) return fail(p, -EPROTO, "a chunk larger than the read buffer%s", NULL);
+        if (r < 0) return r;
+        if (p->rlen == sizeof p->rbuf) return pub_fail(p, -EPROTO, "a message larger than the read buffer%s", NULL);
     }
+}
+
+/* RTMP: the chunks in p->rbuf */
+static int rtmp_input(qcam_rtmp_publisher *p, size_t *consumed)
+{
+    size_t off = 0;
+    for (;;) {
+        qcam_rtmp_message m;
+        int got = 0;
+        int r = qcam_rtmp_reader_feed(&p->reader, p->rbuf + off, p->rlen - off, &m, &got);
+        if (r < 0) return pub_fail(p, r, "bad chunk from the server%s", NULL);
+        if (r == 0) break;
+        off += (size_t)r;
+        *consumed = off;
+        if (got) {
+            int h = handle_message(p, &m);
+            if (h < 0) return h;
+        }
+    }
+    return 0;
 }
 
 /* Send everything, reading the server meanwhile. Progress must come within
  * send_timeout_ms; while draining at close, before drain_until. */
-static int send_all(qcam_rtmp_publisher *p, const uint8_t *buf, size_t len)
+int pub_send_all(qcam_rtmp_publisher *p, const uint8_t *buf, size_t len)
 {
     size_t off = 0;
-    int64_t last = now_us();
+    int64_t last = pub_now_us();
     while (off < len) {
         ssize_t n = send(p->fd, buf + off, len - off, MSG_NOSIGNAL);
         if (n > 0) {
             off += (size_t)n;
-            last = now_us();
+            last = pub_now_us();
             pthread_mutex_lock(&p->lock);
             p->st.bytes_sent += (uint64_t)n;
             pthread_mutex_unlock(&p->lock);
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return fail(p, -errno, "%s", strerror(errno));
-        int64_t t = now_us();
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return pub_fail(p, -errno, "%s", strerror(errno));
+        int64_t t = pub_now_us();
         pthread_mutex_lock(&p->lock);
         bool stop = p->stopping;
         int64_t until = p->drain_until_us;
         pthread_mutex_unlock(&p->lock);
-        if (stop && t >= until) return fail(p, -ECANCELED, "closed%s", NULL);
+        if (stop && t >= until) return pub_fail(p, -ECANCELED, "closed%s", NULL);
         if (t - last >= (int64_t)p->cfg.send_timeout_ms * 1000)
-            return fail(p, -ETIMEDOUT, "the server took nothing for a while%s", NULL);
+            return pub_fail(p, -ETIMEDOUT, "the server took nothing for a while%s", NULL);
         struct pollfd fds[2] = {{p->fd, POLLOUT | POLLIN, 0}, {p->wake[0], POLLIN, 0}};
         int r = poll(fds, 2, 100);
-        if (r < 0 && errno != EINTR) return fail(p, -errno, "%s", strerror(errno));
-        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+        if (r < 0 && errno != EINTR) return pub_fail(p, -errno, "%s", strerror(errno));
+        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
         if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-            int e = pump_input(p);
+            int e = pub_pump_input(p);
             if (e < 0) return e;
         }
     }
     return 0;
 }
 
-static int send_buf(qcam_rtmp_publisher *p, qcam_rtmp_buf *b)
+int pub_send_buf(qcam_rtmp_publisher *p, qcam_rtmp_buf *b)
 {
     if (b->oom) {
         qcam_rtmp_buf_free(b);
-        return fail(p, -ENOMEM, "out of memory%s", NULL);
+        return pub_fail(p, -ENOMEM, "out of memory%s", NULL);
     }
-    int r = send_all(p, b->p, b->len);
+    int r = pub_send_all(p, b->p, b->len);
     qcam_rtmp_buf_free(b);
     return r;
 }
@@ -333,16 +308,16 @@ static int handle_message(qcam_rtmp_publisher *p, const qcam_rtmp_message *m)
         qcam_rtmp_buf b = {0};
         uint32_t t = (uint32_t)m->payload[2] << 24 | (uint32_t)m->payload[3] << 16 | (uint32_t)m->payload[4] << 8 | m->payload[5];
         qcam_rtmp_pong(&b, t);
-        int r = send_buf(p, &b);
+        int r = pub_send_buf(p, &b);
         if (r < 0) return r;
     } else if (m->type == QCAM_RTMP_COMMAND_AMF0) {
         qcam_rtmp_command c;
-        if (qcam_rtmp_parse_command(m->payload, m->len, &c) < 0) return fail(p, -EPROTO, "bad command from the server%s", NULL);
+        if (qcam_rtmp_parse_command(m->payload, m->len, &c) < 0) return pub_fail(p, -EPROTO, "bad command from the server%s", NULL);
         if (!strcmp(c.name, "onStatus") && !strcmp(c.level, "error"))
-            return fail(p, strstr(c.code, "BadName") ? -EADDRINUSE : -EACCES, "%s", c.code[0] ? c.code : "onStatus error");
+            return pub_fail(p, strstr(c.code, "BadName") ? -EADDRINUSE : -EACCES, "%s", c.code[0] ? c.code : "onStatus error");
         bool txn_ok = p->want_txn < 0 || c.txn == p->want_txn;
         if (!strcmp(c.name, "_error") && p->want_txn >= 0 && c.txn == p->want_txn)
-            return fail(p, -EACCES, "%s", c.code[0] ? c.code : c.description[0] ? c.description : "refused");
+            return pub_fail(p, -EACCES, "%s", c.code[0] ? c.code : c.description[0] ? c.description : "refused");
         if (!p->matched && ((p->want_name && !strcmp(c.name, p->want_name) && txn_ok) ||
                             (p->want_code && !strcmp(c.code, p->want_code)))) {
             p->matched = true;
@@ -353,7 +328,7 @@ static int handle_message(qcam_rtmp_publisher *p, const qcam_rtmp_message *m)
         p->acked = p->reader.bytes;
         qcam_rtmp_buf b = {0};
         qcam_rtmp_ack(&b, (uint32_t)p->reader.bytes);
-        return send_buf(p, &b);
+        return pub_send_buf(p, &b);
     }
     return 0;
 }
@@ -371,16 +346,16 @@ static int wait_command(qcam_rtmp_publisher *p, int64_t deadline, const char *na
             p->want_name = p->want_code = NULL;
             return 0;
         }
-        int64_t t = now_us();
-        if (t >= deadline) return fail(p, -ETIMEDOUT, "no answer from the server%s", NULL);
-        if (stopping(p)) return fail(p, -ECANCELED, "closed%s", NULL);
+        int64_t t = pub_now_us();
+        if (t >= deadline) return pub_fail(p, -ETIMEDOUT, "no answer from the server%s", NULL);
+        if (pub_stopping(p)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
         struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
         int ms = (int)((deadline - t) / 1000) + 1;
         int r = poll(fds, 2, ms > 100 ? 100 : ms);
-        if (r < 0 && errno != EINTR) return fail(p, -errno, "%s", strerror(errno));
-        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+        if (r < 0 && errno != EINTR) return pub_fail(p, -errno, "%s", strerror(errno));
+        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
         if (r > 0 && fds[0].revents) {
-            int e = pump_input(p);
+            int e = pub_pump_input(p);
             if (e < 0) return e;
         }
     }
@@ -395,28 +370,28 @@ static int read_exact(qcam_rtmp_publisher *p, uint8_t *buf, size_t len, int64_t 
             off += (size_t)n;
             continue;
         }
-        if (n == 0) return fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
+        if (n == 0) return pub_fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
         if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(p, -errno, "%s", strerror(errno));
-        int64_t t = now_us();
-        if (t >= deadline) return fail(p, -ETIMEDOUT, "no handshake from the server%s", NULL);
-        if (stopping(p)) return fail(p, -ECANCELED, "closed%s", NULL);
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return pub_fail(p, -errno, "%s", strerror(errno));
+        int64_t t = pub_now_us();
+        if (t >= deadline) return pub_fail(p, -ETIMEDOUT, "no handshake from the server%s", NULL);
+        if (pub_stopping(p)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
         struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
         int r = poll(fds, 2, 100);
-        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
     }
     return 0;
 }
 
-static int tcp_connect(qcam_rtmp_publisher *p, int64_t deadline)
+int pub_tcp_connect(qcam_rtmp_publisher *p, const char *host, int port_no, int64_t deadline)
 {
     char port[16];
-    snprintf(port, sizeof port, "%d", p->url.port);
+    snprintf(port, sizeof port, "%d", port_no);
     struct addrinfo hints = {0}, *ai = NULL;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_family = AF_UNSPEC;
-    int g = getaddrinfo(p->url.host, port, &hints, &ai);
-    if (g != 0) return fail(p, -EHOSTUNREACH, "cannot resolve the host: %s", gai_strerror(g));
+    int g = getaddrinfo(host, port, &hints, &ai);
+    if (g != 0) return pub_fail(p, -EHOSTUNREACH, "cannot resolve the host: %s", gai_strerror(g));
     int err = -ECONNREFUSED;
     for (struct addrinfo *a = ai; a; a = a->ai_next) {
         int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
@@ -431,14 +406,14 @@ static int tcp_connect(qcam_rtmp_publisher *p, int64_t deadline)
         int r = connect(fd, a->ai_addr, a->ai_addrlen);
         if (r < 0 && errno == EINPROGRESS) {
             for (;;) {
-                int64_t t = now_us();
-                if (t >= deadline || stopping(p)) {
+                int64_t t = pub_now_us();
+                if (t >= deadline || pub_stopping(p)) {
                     errno = t >= deadline ? ETIMEDOUT : ECANCELED;
                     break;
                 }
                 struct pollfd fds[2] = {{fd, POLLOUT, 0}, {p->wake[0], POLLIN, 0}};
                 int pr = poll(fds, 2, 100);
-                if (pr > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+                if (pr > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
                 if (pr > 0 && fds[0].revents) {
                     int so = 0;
                     socklen_t sl = sizeof so;
@@ -458,54 +433,54 @@ static int tcp_connect(qcam_rtmp_publisher *p, int64_t deadline)
         close(fd);
     }
     freeaddrinfo(ai);
-    return fail(p, err, "%s", strerror(-err));
+    return pub_fail(p, err, "%s", strerror(-err));
 }
 
 /* Connect, handshake, connect/createStream/publish. 0 when publishing. */
-static int start_session(qcam_rtmp_publisher *p)
+static int rtmp_start(qcam_rtmp_publisher *p)
 {
-    int64_t deadline = now_us() + (int64_t)p->cfg.connect_timeout_ms * 1000;
+    int64_t deadline = pub_now_us() + (int64_t)p->cfg.connect_timeout_ms * 1000;
     p->phase = " (connecting)";
-    int r = tcp_connect(p, deadline);
+    int r = pub_tcp_connect(p, p->url.host, p->url.port, deadline);
     if (r < 0) return r;
     uint8_t c0c1[1 + QCAM_RTMP_HANDSHAKE], s0s1[1 + QCAM_RTMP_HANDSHAKE], c2[QCAM_RTMP_HANDSHAKE];
     uint8_t rnd[64];
-    uint64_t seed = (uint64_t)now_us() ^ (uint64_t)(uintptr_t)p;
+    uint64_t seed = (uint64_t)pub_now_us() ^ (uint64_t)(uintptr_t)p;
     for (size_t i = 0; i < sizeof rnd; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         rnd[i] = (uint8_t)(seed >> 56);
     }
     p->phase = " (handshake)";
     qcam_rtmp_c0c1(c0c1, 0, rnd, sizeof rnd);
-    if ((r = send_all(p, c0c1, sizeof c0c1)) < 0) return r;
+    if ((r = pub_send_all(p, c0c1, sizeof c0c1)) < 0) return r;
     if ((r = read_exact(p, s0s1, sizeof s0s1, deadline)) < 0) return r;
-    if (qcam_rtmp_c2(s0s1, 0, c2) < 0) return fail(p, -EPROTO, "not an RTMP server (handshake version)%s", NULL);
-    if ((r = send_all(p, c2, sizeof c2)) < 0) return r;
+    if (qcam_rtmp_c2(s0s1, 0, c2) < 0) return pub_fail(p, -EPROTO, "not an RTMP server (handshake version)%s", NULL);
+    if ((r = pub_send_all(p, c2, sizeof c2)) < 0) return r;
     if ((r = read_exact(p, c0c1 + 1, QCAM_RTMP_HANDSHAKE, deadline)) < 0) return r; /* S2: not checked */
 
     qcam_rtmp_buf b = {0};
     p->phase = " (connect: app refused?)";
     qcam_rtmp_set_chunk_size(&b, OUT_CHUNK);
     qcam_rtmp_cmd_connect(&b, &p->url, p->cfg.video == QCAM_CODEC_H265, OUT_CHUNK);
-    if ((r = send_buf(p, &b)) < 0) return r;
+    if ((r = pub_send_buf(p, &b)) < 0) return r;
     if ((r = wait_command(p, deadline, "_result", 1, NULL)) < 0) return r;
     p->phase = " (createStream)";
     qcam_rtmp_window_ack(&b, 2500000);
     qcam_rtmp_cmd_simple(&b, "releaseStream", 2, p->url.stream, OUT_CHUNK);
     qcam_rtmp_cmd_simple(&b, "FCPublish", 3, p->url.stream, OUT_CHUNK);
     qcam_rtmp_cmd_simple(&b, "createStream", 4, NULL, OUT_CHUNK);
-    if ((r = send_buf(p, &b)) < 0) return r;
+    if ((r = pub_send_buf(p, &b)) < 0) return r;
     if ((r = wait_command(p, deadline, "_result", 4, NULL)) < 0) return r;
     if (!p->last_cmd.has_number || !(p->last_cmd.number >= 1 && p->last_cmd.number < 1e9))
-        return fail(p, -EPROTO, "createStream gave no stream id%s", NULL);
+        return pub_fail(p, -EPROTO, "createStream gave no stream id%s", NULL);
     p->msid = (uint32_t)p->last_cmd.number;
     p->phase = " (publish: stream refused?)";
     qcam_rtmp_cmd_publish(&b, p->msid, 5, p->url.stream, OUT_CHUNK);
-    if ((r = send_buf(p, &b)) < 0) return r;
+    if ((r = pub_send_buf(p, &b)) < 0) return r;
     if ((r = wait_command(p, deadline, NULL, -1, "NetStream.Publish.Start")) < 0) return r;
     qcam_rtmp_meta meta = {p->cfg.video, p->cfg.width, p->cfg.height, p->cfg.fps, p->cfg.audio};
     qcam_rtmp_cmd_metadata(&b, p->msid, &meta, OUT_CHUNK);
-    return send_buf(p, &b);
+    return pub_send_buf(p, &b);
 }
 
 static uint32_t rtmp_time(qcam_rtmp_publisher *p, int64_t pts_us)
@@ -518,7 +493,7 @@ static uint32_t rtmp_time(qcam_rtmp_publisher *p, int64_t pts_us)
     return ms < 0 ? 0 : (uint32_t)ms;
 }
 
-static int send_packet(qcam_rtmp_publisher *p, qcam_packet *k)
+static int rtmp_send(qcam_rtmp_publisher *p, qcam_packet *k)
 {
     qcam_rtmp_buf body = {0}, out = {0};
     uint32_t ts = rtmp_time(p, k->pts_us);
@@ -540,7 +515,7 @@ static int send_packet(qcam_rtmp_publisher *p, qcam_packet *k)
                 pthread_mutex_lock(&p->lock);
                 p->st.dropped++;
                 pthread_mutex_unlock(&p->lock);
-                return cr == -ENOMEM ? fail(p, -ENOMEM, "out of memory%s", NULL) : 0;
+                return cr == -ENOMEM ? pub_fail(p, -ENOMEM, "out of memory%s", NULL) : 0;
             }
             qcam_flv_video_config(&body, k->codec, config, config_len);
             free(config);
@@ -552,7 +527,7 @@ static int send_packet(qcam_rtmp_publisher *p, qcam_packet *k)
         }
         if (qcam_flv_video_frame(&body, k->codec, k->keyframe, k->data, k->size) == 0) {
             qcam_rtmp_buf_free(&body);
-            return send_buf(p, &out);
+            return pub_send_buf(p, &out);
         }
         qcam_rtmp_chunk_message(&out, QCAM_RTMP_CS_VIDEO, QCAM_RTMP_VIDEO, p->msid, ts, body.p, body.len, OUT_CHUNK);
     } else {
@@ -561,7 +536,7 @@ static int send_packet(qcam_rtmp_publisher *p, qcam_packet *k)
     }
     if (body.oom) out.oom = true;
     qcam_rtmp_buf_free(&body);
-    int r = send_buf(p, &out);
+    int r = pub_send_buf(p, &out);
     if (r == 0) {
         pthread_mutex_lock(&p->lock);
         p->st.frames_sent++;
@@ -574,12 +549,21 @@ static int send_packet(qcam_rtmp_publisher *p, qcam_packet *k)
 
 /* Publishing: send what is queued, answer the server. Returns when the
  * connection fails (< 0) or close() has drained the queue (0). */
+static void rtmp_stop(qcam_rtmp_publisher *p)
+{
+    qcam_rtmp_buf b = {0};
+    qcam_rtmp_cmd_simple(&b, "FCUnpublish", 6, p->url.stream, OUT_CHUNK);
+    qcam_rtmp_cmd_delete_stream(&b, p->msid, 7, OUT_CHUNK);
+    pub_send_buf(p, &b);
+}
+
 static int run_session(qcam_rtmp_publisher *p)
 {
+    int64_t last_tick = pub_now_us();
     for (;;) {
         qcam_packet *k;
         while ((k = pop(p)) != NULL) {
-            int r = send_packet(p, k);
+            int r = p->proto->send(p, k);
             qcam_packet_unref(k);
             if (r < 0) { /* this one did not get out (whole): counted with the drops */
                 pthread_mutex_lock(&p->lock);
@@ -589,30 +573,31 @@ static int run_session(qcam_rtmp_publisher *p)
             }
         }
         pthread_mutex_lock(&p->lock);
-        bool stop = p->stopping && (p->count == 0 || now_us() >= p->drain_until_us);
+        bool stop = p->stopping && (p->count == 0 || pub_now_us() >= p->drain_until_us);
         pthread_mutex_unlock(&p->lock);
         if (stop) {
-            qcam_rtmp_buf b = {0};
-            qcam_rtmp_cmd_simple(&b, "FCUnpublish", 6, p->url.stream, OUT_CHUNK);
-            qcam_rtmp_cmd_delete_stream(&b, p->msid, 7, OUT_CHUNK);
-            send_buf(p, &b);
+            p->proto->stop(p);
             return 0;
         }
+        int64_t t = pub_now_us();
+        if (p->proto->tick && t - last_tick >= 1000000) {
+            last_tick = t;
+            int e = p->proto->tick(p);
+            if (e < 0) return e;
+        }
         struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
-        int r = poll(fds, 2, 1000);
-        if (r < 0 && errno != EINTR) return fail(p, -errno, "%s", strerror(errno));
-        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(p);
+        int r = poll(fds, 2, p->proto->tick ? 500 : 1000);
+        if (r < 0 && errno != EINTR) return pub_fail(p, -errno, "%s", strerror(errno));
+        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
         if (r > 0 && fds[0].revents) {
-            int e = pump_input(p);
+            int e = pub_pump_input(p);
             if (e < 0) return e;
         }
     }
 }
 
-static void end_session(qcam_rtmp_publisher *p)
+static void rtmp_end(qcam_rtmp_publisher *p)
 {
-    if (p->fd >= 0) close(p->fd);
-    p->fd = -1;
     qcam_rtmp_reader_free(&p->reader);
     p->rlen = 0;
     p->window = 0;
@@ -623,39 +608,66 @@ static void end_session(qcam_rtmp_publisher *p)
     p->msid = 0;
 }
 
+static void rtmp_free(qcam_rtmp_publisher *p) { qcam_rtmp_reader_free(&p->reader); }
+
+static const pub_proto rtmp_proto = {"rtmp", false, rtmp_start, rtmp_send, rtmp_stop, rtmp_input, rtmp_end, NULL, rtmp_free};
+
+static void end_session(qcam_rtmp_publisher *p)
+{
+    if (p->fd >= 0) close(p->fd);
+    p->fd = -1;
+    p->rlen = 0;
+    p->proto->end(p);
+}
+
 static void *io_thread(void *arg)
 {
     qcam_rtmp_publisher *p = arg;
     unsigned backoff = FIRST_BACKOFF_MS;
-    while (!stopping(p)) {
-        set_state(p, QCAM_PUB_CONNECTING, 0, NULL);
+    while (!pub_stopping(p)) {
+        pub_set_state(p, QCAM_PUB_CONNECTING, 0, NULL);
         p->reason[0] = 0;
-        int r = start_session(p);
+        int r = p->proto->start(p);
         if (r == 0) {
             p->phase = "";
-            set_state(p, QCAM_PUB_PUBLISHING, 0, NULL);
+            pub_set_state(p, QCAM_PUB_PUBLISHING, 0, NULL);
             backoff = FIRST_BACKOFF_MS;
             r = run_session(p);
         }
         end_session(p);
-        if (r == 0 || stopping(p)) break;
-        set_state(p, QCAM_PUB_WAITING, r, p->reason);
-        int64_t until = now_us() + (int64_t)backoff * 1000;
-        while (!stopping(p)) {
-            int64_t t = now_us();
+        if (r == 0 || pub_stopping(p)) break;
+        pub_set_state(p, QCAM_PUB_WAITING, r, p->reason);
+        int64_t until = pub_now_us() + (int64_t)backoff * 1000;
+        while (!pub_stopping(p)) {
+            int64_t t = pub_now_us();
             if (t >= until) break;
             struct pollfd fd = {p->wake[0], POLLIN, 0};
-            if (poll(&fd, 1, (int)((until - t) / 1000) + 1) > 0) drain_wake(p);
+            if (poll(&fd, 1, (int)((until - t) / 1000) + 1) > 0) pub_drain_wake(p);
         }
         backoff = backoff * 2 > p->cfg.max_backoff_ms ? p->cfg.max_backoff_ms : backoff * 2;
     }
-    set_state(p, QCAM_PUB_CLOSED, 0, NULL);
+    pub_set_state(p, QCAM_PUB_CLOSED, 0, NULL);
     return NULL;
 }
 
 /* ---- open / close ---------------------------------------------------------------------------- */
 
+static int rtmp_init(qcam_rtmp_publisher *p, const char *url)
+{
+    int r = qcam_rtmp_parse_url(url, &p->url);
+    if (r < 0) return r;
+    qcam_rtmp_reader_init(&p->reader);
+    snprintf(p->st.url, sizeof p->st.url, "%s", p->url.masked);
+    return 0;
+}
+
 int qcam_rtmp_open(const qcam_rtmp_config *cfg, qcam_rtmp_publisher **out)
+{
+    return pub_open(cfg, &rtmp_proto, rtmp_init, out);
+}
+
+int pub_open(const qcam_rtmp_config *cfg, const pub_proto *proto, int (*init)(qcam_rtmp_publisher *p, const char *url),
+             qcam_rtmp_publisher **out)
 {
     *out = NULL;
     if (cfg->video && cfg->video != QCAM_CODEC_H264 && cfg->video != QCAM_CODEC_H265) return -EINVAL;
@@ -663,8 +675,12 @@ int qcam_rtmp_open(const qcam_rtmp_config *cfg, qcam_rtmp_publisher **out)
     if (!cfg->video && !cfg->audio) return -EINVAL;
     qcam_rtmp_publisher *p = calloc(1, sizeof *p);
     if (!p) return -ENOMEM;
-    int r = qcam_rtmp_parse_url(cfg->url, &p->url);
+    p->proto = proto;
+    p->cfg = *cfg;
+    p->cfg.url = NULL;
+    int r = init(p, cfg->url);
     if (r < 0) {
+        if (proto->free) proto->free(p);
         free(p);
         return r;
     }
@@ -680,12 +696,14 @@ int qcam_rtmp_open(const qcam_rtmp_config *cfg, qcam_rtmp_publisher **out)
     p->cap = p->cfg.queue_packets;
     p->ring = calloc(p->cap, sizeof *p->ring);
     if (!p->ring) {
+        proto->free(p);
         free(p);
         return -ENOMEM;
     }
     if (pipe(p->wake) < 0) {
         r = -errno;
         free(p->ring);
+        proto->free(p);
         free(p);
         return r;
     }
@@ -695,16 +713,15 @@ int qcam_rtmp_open(const qcam_rtmp_config *cfg, qcam_rtmp_publisher **out)
     }
     p->fd = -1;
     p->need_key = cfg->video != 0;
-    p->base.ops = &rtmp_ops;
+    p->base.ops = !strcmp(proto->kind, "rtsp") ? &rtsp_ops : &rtmp_ops;
     pthread_mutex_init(&p->lock, NULL);
-    qcam_rtmp_reader_init(&p->reader);
-    snprintf(p->st.url, sizeof p->st.url, "%s", p->url.masked);
     p->st.state = QCAM_PUB_CONNECTING;
     if (pthread_create(&p->thread, NULL, io_thread, p) != 0) {
         pthread_mutex_destroy(&p->lock);
         close(p->wake[0]);
         close(p->wake[1]);
         free(p->ring);
+        proto->free(p);
         free(p);
         return -EAGAIN;
     }
@@ -717,16 +734,16 @@ void qcam_rtmp_close(qcam_rtmp_publisher *p, qcam_rtmp_stats *final)
     if (!p) return;
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
-    p->drain_until_us = now_us() + (int64_t)p->cfg.drain_ms * 1000;
+    p->drain_until_us = pub_now_us() + (int64_t)p->cfg.drain_ms * 1000;
     pthread_mutex_unlock(&p->lock);
-    poke(p);
+    pub_poke(p);
     pthread_join(p->thread, NULL);
     pthread_mutex_lock(&p->lock);
     drop_queue_locked(p);
     pthread_mutex_unlock(&p->lock);
     if (final) qcam_rtmp_stats_get(p, final);
     for (int i = 0; i < 3; i++) free(p->params[i]);
-    qcam_rtmp_reader_free(&p->reader);
+    p->proto->free(p);
     close(p->wake[0]);
     close(p->wake[1]);
     pthread_mutex_destroy(&p->lock);

@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "../../host-modules/fs/fs.h"
 #include "../build_facts.h"
 #include "../image.h"
 #include "../loop.h"
@@ -40,6 +41,12 @@ typedef struct {
     bool stage_delta;       /* the staged bytes are a delta against stage_base */
     uint8_t stage_base[32];
     size_t image_size;      /* the image the delta makes */
+    /* The staged bytes also go to a file on the card (stage_open), so a push
+     * cut off by a board reset goes on from its last checkpoint. */
+    qcam_fs_card *card;
+    int stage_fd;           /* the .part file, or -1 (bytes kept in RAM only) */
+    size_t stage_synced;    /* the bytes of it known to be on the card (the .at checkpoint) */
+    char stage_name[160];   /* "<sha256>" or "<sha256>.from-<base sha256>" */
     size_t ooo_next; /* where the next out-of-order frame of the same run would start */
     /* The last control request and its reply: a repeat (the same seq and
      * type, sent again because the reply was lost) is answered from here. */
@@ -128,11 +135,115 @@ static void send_ack(agent *a, bool gap)
     a->last_ack = a->stage_have;
 }
 
-static void stage_drop(agent *a)
+/* ---- staging on the card -------------------------------------------------------
+ * /sdcard/qcam/staging/<name>.part holds the bytes of the push being staged
+ * (each checked by its frame's CRC), <name>.at the checkpoint "have want
+ * image\n": how many of them were fsynced. A board that resets mid-push goes
+ * on from there; whatever the file holds, the image is hashed and verified
+ * whole before it is committed (commit()), so a half-staged or damaged one
+ * never runs. Only one image is staged at a time: beginning another removes
+ * every other file there. */
+#define STAGE_DIR "/sdcard/qcam/staging"
+
+static void stage_file(const agent *a, const char *ext, char *out, size_t n)
 {
+    snprintf(out, n, STAGE_DIR "/%s.%s", a->stage_name, ext);
+}
+
+static void stage_close(agent *a)
+{
+    if (a->stage_fd >= 0) qcam_fs_close(a->stage_fd);
+    a->stage_fd = -1;
     free(a->stage);
     a->stage = NULL;
     a->staging = false;
+}
+
+/* Remove the staging files but those named `keep` (NULL: all). */
+static void stage_clean(agent *a, const char *keep)
+{
+    if (!a->card) return;
+    char **names = NULL;
+    size_t count = 0;
+    if (qcam_fs_list(a->card, STAGE_DIR, &names, &count) != 0) return;
+    for (size_t i = 0; i < count; i++) {
+        size_t k = keep ? strlen(keep) : 0;
+        const char *rest = names[i] + k;
+        if (keep && strncmp(names[i], keep, k) == 0 && (strcmp(rest, ".part") == 0 || strcmp(rest, ".at") == 0)) continue;
+        char path[400];
+        snprintf(path, sizeof path, STAGE_DIR "/%s", names[i]);
+        qcam_fs_remove_tree(a->card, path);
+    }
+    qcam_fs_list_free(names, count);
+}
+
+/* The push is over (committed or refused): its files go. */
+static void stage_drop(agent *a)
+{
+    bool had = a->staging;
+    stage_close(a);
+    if (had) stage_clean(a, NULL);
+}
+
+/* A new staging of a->stage_size bytes: resume from the card's checkpoint
+ * when it is of the same push, else start the file afresh. */
+static void stage_open(agent *a)
+{
+    a->stage_fd = -1;
+    a->stage_synced = 0;
+    if (!a->card) a->card = qcam_fs_card_open(a->s->opts.sdcard_dir, a->s->opts.sdcard_cap);
+    if (!a->card) return;
+    stage_clean(a, a->stage_name);
+    char part[400], at[400], rec[96] = "";
+    stage_file(a, "part", part, sizeof part);
+    stage_file(a, "at", at, sizeof at);
+    unsigned long long have = 0, want = 0, image = 0;
+    int fd = qcam_fs_open(a->card, at, QCAM_FS_READ);
+    if (fd >= 0) {
+        ssize_t r = qcam_fs_read(fd, rec, sizeof rec - 1, 0);
+        rec[r > 0 ? r : 0] = 0;
+        qcam_fs_close(fd);
+    }
+    if (sscanf(rec, "%llu %llu %llu", &have, &want, &image) == 3 && want == a->stage_size &&
+        image == a->image_size && have > 0 && have < want &&
+        (fd = qcam_fs_open(a->card, part, QCAM_FS_READ_WRITE)) >= 0) {
+        size_t got = 0;
+        while (got < have) {
+            ssize_t r = qcam_fs_read(fd, a->stage + got, (size_t)have - got, (int64_t)got);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        if (got == have && qcam_fs_truncate(a->card, fd, have) == 0) {
+            a->stage_fd = fd;
+            a->stage_have = a->stage_synced = (size_t)have;
+            return;
+        }
+        qcam_fs_close(fd);
+    }
+    qcam_fs_remove(a->card, at);
+    a->stage_fd = qcam_fs_open(a->card, part, QCAM_FS_WRITE);
+    if (a->stage_fd < 0) a->stage_fd = -1;
+}
+
+/* Bytes [off, off+n) arrived: onto the card, and a checkpoint every
+ * QCAM_SERVE_STAGE_SYNC bytes. A card that fails only ends the staging
+ * file: the push goes on in RAM. */
+#define QCAM_SERVE_STAGE_SYNC (32 * 1024)
+static void stage_write(agent *a, size_t off, const uint8_t *b, size_t n)
+{
+    if (a->stage_fd < 0) return;
+    size_t w = 0;
+    if (qcam_fs_write_all(a->card, a->stage_fd, b, n, (int64_t)off, &w) != 0) {
+        qcam_fs_close(a->stage_fd);
+        a->stage_fd = -1;
+        return;
+    }
+    size_t have = off + n;
+    if (have - a->stage_synced < QCAM_SERVE_STAGE_SYNC || have >= a->stage_size) return;
+    char at[400], rec[96];
+    stage_file(a, "at", at, sizeof at);
+    int k = snprintf(rec, sizeof rec, "%zu %zu %zu\n", have, a->stage_size, a->image_size);
+    if (qcam_fs_sync(a->stage_fd) == 0 && qcam_fs_write_file(a->card, at, rec, (size_t)k) == 0) a->stage_synced = have;
 }
 
 static void on_push(agent *a, const qcam_dl_frame *req)
@@ -160,7 +271,7 @@ static void on_push(agent *a, const qcam_dl_frame *req)
     /* The same image again, cut off before: go on from where it stopped. */
     if (!(a->staging && memcmp(a->stage_hash, hash, 32) == 0 && a->stage_delta == delta && a->stage_size == want &&
           a->image_size == size && (!delta || memcmp(a->stage_base, base, 32) == 0))) {
-        stage_drop(a);
+        stage_close(a); /* another push's files go in stage_open */
         if ((uint64_t)size > free_bytes(a->s->images_dir) || !(a->stage = malloc(want))) {
             reply_text(a, req, DL_NOSPACE, "no room for %u bytes", size);
             return;
@@ -172,6 +283,11 @@ static void on_push(agent *a, const qcam_dl_frame *req)
         a->stage_delta = delta;
         a->image_size = size;
         if (delta) memcpy(a->stage_base, base, 32);
+        char hex[65], bhex[65];
+        qcam_hex(hash, 32, hex);
+        if (delta) qcam_hex(base, 32, bhex);
+        snprintf(a->stage_name, sizeof a->stage_name, "%s%s%s", hex, delta ? ".from-" : "", delta ? bhex : "");
+        stage_open(a);
     }
     a->last_ack = a->stage_have;
     a->ooo_next = SIZE_MAX;
@@ -293,6 +409,7 @@ static void on_data(agent *a, const qcam_dl_frame *f)
     }
     if (n > a->stage_size - a->stage_have) n = a->stage_size - a->stage_have;
     memcpy(a->stage + a->stage_have, f->payload + 5, n);
+    stage_write(a, a->stage_have, f->payload + 5, n);
     a->stage_have += n;
     a->ooo_next = SIZE_MAX;
     if (a->stage_have == a->stage_size) {
@@ -513,6 +630,7 @@ static void *agent_main(void *arg)
     qcam_serve *s = a->s;
     qcam_dl_decoder_init(&a->dec);
     a->ooo_next = SIZE_MAX;
+    a->stage_fd = -1;
     qcam_platform_name_thread("qcam-devlink");
     if (getenv("QCAM_DL_TRACE")) trace_fd = s->echo_fd[1];
     a->files = qcam_files_new(s, s->opts.sdcard_dir);
@@ -544,7 +662,8 @@ static void *agent_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         if (quit) break;
     }
-    stage_drop(a);
+    stage_close(a); /* its files stay: the next start goes on from them */
+    if (a->card) qcam_fs_card_close(a->card);
     qcam_files_free(a->files);
     qcam_repl_free(a->repl);
     return NULL;

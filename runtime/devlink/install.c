@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "../app.h"
+#include "../sha256.h"
 #include "../store/store.h"
 #include "serve.h"
 
@@ -50,12 +54,60 @@ static uint16_t refused(char *out, size_t cap, size_t *out_len, int code, const 
     return DL_REFUSED;
 }
 
+/* op=base id=<id>: the image installed for `id` (its good slot; without one,
+ * the slot on trial), as a base a push may be a delta against: copied into
+ * the push cache if it is not there, then its sha256 as `image=<hex>`. */
+static uint16_t base_op(qcam_serve *s, qcam_fs_card *card, const char *id, char *out, size_t cap,
+                        size_t *out_len)
+{
+    qcam_app_state st;
+    char msg[160];
+    if (!id[0] || qcam_store_read_state(card, id, &st) != 0 || st.removed || !(st.active || st.pending))
+        return refused(out, cap, out_len, QCAM_STORE_ERR_NOT_INSTALLED, "no such app installed");
+    char board[200], real[600], cache[600], tmp[640], hex[65];
+    snprintf(board, sizeof board, "/sdcard/qcam/apps/%s/%c/app.qcam", id, st.active ? st.active : st.pending);
+    size_t n = 0;
+    uint8_t *img = qcam_fs_map(card, board, real, sizeof real) == 0 ? read_whole(real, &n) : NULL;
+    if (!img) return refused(out, cap, out_len, QCAM_STORE_ERR_IO, "cannot read the installed image");
+    uint8_t hash[32];
+    qcam_sha256(img, n, hash);
+    qcam_hex(hash, 32, hex);
+    qcam_serve_image_path(s, hash, cache, sizeof cache);
+    if (access(cache, F_OK) != 0) {
+        snprintf(tmp, sizeof tmp, "%s.base", cache);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        size_t off = 0;
+        while (fd >= 0 && off < n) {
+            ssize_t w = write(fd, img + off, n - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) break;
+            off += (size_t)w;
+        }
+        bool ok = fd >= 0 && off == n && fsync(fd) == 0;
+        if (fd >= 0) close(fd);
+        if (!ok || rename(tmp, cache) != 0) {
+            unlink(tmp);
+            free(img);
+            snprintf(msg, sizeof msg, "cannot keep the installed image as a base: %s", strerror(errno));
+            return refused(out, cap, out_len, QCAM_STORE_ERR_IO, msg);
+        }
+    }
+    free(img);
+    int k = snprintf(out, cap, "image=%s\nslot=%c\n", hex, st.active ? st.active : st.pending);
+    *out_len = k < 0 ? 0 : (size_t)k;
+    return DL_OK;
+}
+
 static uint16_t run_op(qcam_serve *s, qcam_fs_card *card, const uint8_t *body, size_t len,
                        char *out, size_t cap, size_t *out_len)
 {
     char op[16], arg[80], msg[320];
     qcam_app_state st;
     qcam_kv_field(body, len, "op", op, sizeof op);
+    if (strcmp(op, "base") == 0) {
+        qcam_kv_field(body, len, "id", arg, sizeof arg);
+        return base_op(s, card, arg, out, cap, out_len);
+    }
     FILE *mem = NULL;
     int code = 0;
     if (strcmp(op, "install") == 0) {
@@ -99,8 +151,11 @@ uint16_t qcam_serve_store(qcam_serve *s, const uint8_t *body, size_t len, char *
                           size_t *out_len)
 {
     *out_len = 0;
+    char op[16];
+    qcam_kv_field(body, len, "op", op, sizeof op);
     pthread_mutex_lock(&s->lock);
-    if (s->running || s->pending) {
+    /* op=base only reads the store (and fills the push cache): fine while an app runs. */
+    if ((s->running || s->pending) && strcmp(op, "base") != 0) {
         pthread_mutex_unlock(&s->lock);
         int n = snprintf(out, cap, "an app is running: stop it first\n");
         *out_len = n < 0 ? 0 : (size_t)n;

@@ -4,11 +4,12 @@
 // written is dropped and counted. The frames are the small Annex B streams
 // of es-streams.ts read with EsReader (riscv64 included, which has no
 // encoder). Publishing itself is tested against nginx-rtmp in
-// test/integration/publish.test.ts.
+// test/integration/publish.test.ts, and RtspPublisher against GStreamer's
+// RTSP server in record mode in test/integration/rtsp-push.test.ts.
 import { app, time } from "qcam:app";
 import * as fs from "qcam:fs";
 import * as publishModule from "qcam:publish";
-import { RtmpPublisher, type PublishState } from "qcam:publish";
+import { RtmpPublisher, RtspPublisher, type PublishState } from "qcam:publish";
 import { EsReader, type Frame } from "qcam:video";
 import { H264_B64, H265_B64 } from "./es-streams.ts";
 import { contract, deepEq, descriptor, eq, ok, throws } from "./kit.ts";
@@ -58,7 +59,7 @@ function until(done: () => boolean): void {
 
 export default contract("qcam:publish", (t) => {
   t.test("exports; RtmpPublisher's shape", () => {
-    deepEq(Object.keys(publishModule).sort(), ["RtmpPublisher"]);
+    deepEq(Object.keys(publishModule).sort(), ["RtmpPublisher", "RtspPublisher"]);
     eq(RtmpPublisher.name, "RtmpPublisher");
     eq(RtmpPublisher.length, 2);
     const proto = RtmpPublisher.prototype as unknown as Record<string | symbol, unknown>;
@@ -153,5 +154,84 @@ export default contract("qcam:publish", (t) => {
     (p as unknown as Record<symbol, AnyFn>)[dispose]();
     throws(() => (RtmpPublisher.prototype.stats as AnyFn).call({}), { name: "TypeError", code: "ERR_WRONG_THIS" });
     for (const f of f264) f.close();
+  });
+
+  // ---- RtspPublisher: the same core, rtsp:// URLs
+
+  const RTSP_NOBODY = "rtsp://127.0.0.1:9/cam";
+  const RTSP_URL_FORM = "RtspPublisher url must be rtsp://[user[:pass]@]host[:port]/path";
+
+  t.test("RtspPublisher's shape", () => {
+    eq(RtspPublisher.name, "RtspPublisher");
+    eq(RtspPublisher.length, 2);
+    const proto = RtspPublisher.prototype as unknown as Record<string | symbol, unknown>;
+    deepEq(Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor").sort(), ["close", "kind", "state", "stats", "url", "write"]);
+    eq(descriptor(proto, "url"), "get configurable");
+    eq(proto.kind, "rtsp");
+    eq(proto[dispose], proto.close);
+  });
+
+  t.test("RtspPublisher: bad URLs and options", () => {
+    const P = RtspPublisher as unknown as new (...a: unknown[]) => RtspPublisher;
+    const V = { codec: "h264" };
+    throws(() => new P(), TYPE("new RtspPublisher(url: string, options)"));
+    throws(() => new P(RTSP_NOBODY), TYPE("new RtspPublisher(url, {video?, audio?, ...})"));
+    throws(() => new P("rtsps://h/cam", { video: V }), { name: "Error", code: "ERR_UNSUPPORTED", message: "rtsps:// (RTSP over TLS) is not supported; use rtsp://" });
+    for (const bad of ["rtmp://h/live/cam", "rtsp://h", "rtsp://h/", "rtsp:///cam", "rtsp://h:0/cam", "rtsp://h:70000/cam", "rtsp://h:/cam",
+      "rtsp://h/c am", "rtsp://:pw@h/cam", "rtsp://u:p%zz@h/cam", "rtsp://u:%00@h/cam", "rtsp://[::1/cam"])
+      throws(() => new P(bad, { video: V }), TYPE(RTSP_URL_FORM), bad);
+    throws(() => new P(RTSP_NOBODY, {}), TYPE("RtspPublisher needs a video or an audio track"));
+    throws(() => new P(RTSP_NOBODY, { video: { codec: "vp9" } }), TYPE('RtspPublisher video codec must be "h264" or "h265"'));
+    throws(() => new P(RTSP_NOBODY, { video: { codec: "h264", size: 1 } }), TYPE('unknown RtspPublisher video option "size" (known: codec, width, height, fps)'));
+    throws(() => new P(RTSP_NOBODY, { audio: { codec: "alaw", sampleRate: 16000 } }),
+      RANGE("RtspPublisher audio sampleRate must be an integer from 8000 to 8000 (the RTSP publisher sends G.711 at 8 kHz only), not 16000"));
+    throws(() => new P(RTSP_NOBODY, { video: V, queueBytes: 10 }), RANGE("RtspPublisher queueBytes must be an integer from 65536 to 268435456, not 10"));
+    throws(() => new P(RTSP_NOBODY, { video: V, server: "x" }),
+      TYPE('unknown RtspPublisher option "server" (known: video, audio, queueBytes, maxBackoffMs, connectTimeoutMs, onState)'));
+  });
+
+  t.test("RtspPublisher: the URL is masked: a password never shows", () => {
+    const cases: [string, string][] = [
+      ["rtsp://bob:pw@127.0.0.1:9/cam?x=1", "rtsp://bob:***@127.0.0.1:9/cam?x=1"],
+      ["rtsp://bob%40home:p%3Aw@127.0.0.1:9/live/cam", "rtsp://bob%40home:***@127.0.0.1:9/live/cam"],
+      ["rtsp://bob@127.0.0.1:9/cam", "rtsp://bob@127.0.0.1:9/cam"],
+      ["RTSP://[::1]:9/cam", "rtsp://[::1]:9/cam"],
+      ["rtsp://127.0.0.1/cam", "rtsp://127.0.0.1/cam"],
+    ];
+    for (const [url, masked] of cases) {
+      const p = new RtspPublisher(url, { video: { codec: "h264" } });
+      eq(p.url, masked);
+      eq(p.stats().url, masked);
+      eq(p.close()!.url, masked);
+    }
+  });
+
+  t.test("RtspPublisher, nobody listening: it tries once it has a keyframe; every frame ends up dropped and counted", () => {
+    const seen: string[] = [];
+    const p = new RtspPublisher(RTSP_NOBODY, { video: { codec: "h265" }, onState: (s: PublishState, r?: string) => seen.push(`${s}:${r}`) });
+    for (let i = 0; i < 20; i++) { // a few loop turns: nothing to try with yet
+      app.needExit();
+      time.sleepMs(5);
+    }
+    eq(p.state, "connecting", "no attempt before the stream's parameter sets");
+    eq(seen.length, 0);
+    const fr = frames("h265");
+    for (const f of fr) {
+      p.write(f);
+      f.close();
+    }
+    until(() => seen.length > 0);
+    eq(seen[0], "waiting:Connection refused");
+    until(() => p.stats().dropped === fr.length);
+    const st = p.stats();
+    eq(st.dropped, fr.length, "every frame dropped");
+    eq(st.videoFrames, 0);
+    eq(st.connects, 0);
+    eq(st.lastError, "Connection refused");
+    const final = p.close()!;
+    eq(final.state, "closed");
+    eq(final.dropped, fr.length);
+    throws(() => p.url, { name: "TypeError", code: "ERR_CLOSED", message: "RtspPublisher is closed" });
+    eq(p.close(), undefined, "close twice");
   });
 });

@@ -110,7 +110,9 @@ describe("qcam command line", function () {
         const f = flags.find((x) => x.name === name);
         assert.ok(f, name);
         // a value the help names (h264|h265, mp4|ts), or a number
-        const accepted = (f.takesValue ? ["1", ...(f.value?.split("|") ?? [])] : [undefined]).some((v) => {
+        const example = RECORDER_HELP[name]?.example;
+        if (example) assert.doesNotThrow(() => parseOptions(example), `the recorder accepts ${example.join(" ")}`);
+        const accepted = example !== undefined || (f.takesValue ? ["1", ...(f.value?.split("|") ?? [])] : [undefined]).some((v) => {
           try {
             parseOptions(v === undefined ? [`--${name}`] : [`--${name}`, v]);
             return true;

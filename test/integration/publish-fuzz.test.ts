@@ -1,4 +1,4 @@
-// What qcam:publish reads from a media server — the handshake's S0, the
+// What qcam:publish reads from a media server (RTMP; RTSP below) — the handshake's S0, the
 // chunk stream (every header form, Set Chunk Size, Abort, reassembly), the
 // AMF0 commands in it — and the URL parser, under libFuzzer with ASan and
 // UBSan (Debian's clang). The fuzzer lives beside the parser
@@ -87,6 +87,65 @@ describe("qcam:publish's RTMP reader under libFuzzer (fuzz_rtmp.c)", function ()
 
   it("200000 inputs mutated from them break no invariant", function () {
     const r = spawnSyncChild(BIN, ["-runs=200000", "-max_len=8192", `-artifact_prefix=${path.join(DIR, "artifacts", "rtmp-")}`, SEEDS], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr.slice(-4000));
+    assert.match(r.stderr, /Done 200000 runs/);
+  });
+});
+
+// The same for RtspPublisher (host-modules/publish/fuzz_rtsp_push.c): what an
+// RTSP server sends a publisher — replies (401 with Digest and Basic
+// challenges, SETUP's Session and Transport, bodies) and interleaved '$'
+// frames on the same connection — the challenges and the Authorization
+// answers made from them, and the push URL parser.
+const RTSP_BIN = path.join(DIR, "fuzz_rtsp_push");
+const RTSP_SEEDS = path.join(DIR, "corpus-rtsp-push");
+const RTSP_SRC = ["host-modules/publish/fuzz_rtsp_push.c", "host-modules/publish/rtsp_push_proto.c", "host-modules/rtsp/digest.c",
+  "host-modules/rtsp/sdp.c", "host-modules/rtsp/rtsp_msg.c"];
+const RTSP_DEPS = [...RTSP_SRC, "host-modules/publish/rtsp_push_proto.h", "host-modules/rtsp/rtsp_proto.h"];
+
+function rtspSeeds(): Buffer[] {
+  const reply = (code: string, cseq: number, headers: string[] = [], body = "") =>
+    Buffer.from(`RTSP/1.0 ${code}\r\nCSeq: ${cseq}\r\n${headers.map((h) => `${h}\r\n`).join("")}${body ? `Content-Length: ${body.length}\r\n` : ""}\r\n${body}`, "latin1");
+  const server = Buffer.concat([
+    reply("401 Unauthorized", 1, ['WWW-Authenticate: Digest realm="GStreamer RTSP Server", nonce="6b2c3f0e9a"', 'WWW-Authenticate: Basic realm="GStreamer RTSP Server"']),
+    reply("200 OK", 2),
+    reply("200 OK", 3, ["Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record", "Session: 1fVSeRvLqJ2ctCjD;timeout=60"]),
+    reply("200 OK", 4, ["Session: 1fVSeRvLqJ2ctCjD", "RTP-Info: url=rtsp://127.0.0.1:8554/h264/track0"]),
+    hex("24 01 0020 81c90007 12345678 00000000 00000000 00000000 00000000 00000000 00000000"), // an RTCP receiver report on channel 1
+    reply("200 OK", 5, ["Public: OPTIONS, ANNOUNCE, SETUP, RECORD, TEARDOWN", "Content-Type: text/parameters"], "x: y\r\n"),
+  ]);
+  return [
+    Buffer.concat([Buffer.from([5]), server]),
+    Buffer.concat([Buffer.from([63]), server]),
+    Buffer.concat([Buffer.from([0]), Buffer.from('Digest realm="r", nonce="n", qop="auth,auth-int", opaque="o", algorithm=MD5')]),
+    Buffer.concat([Buffer.from([1]), Buffer.from("rtsp://bob:p%3Aw@127.0.0.1:8554/live/cam?x=1")]),
+    Buffer.concat([Buffer.from([2]), Buffer.from("rtsp://u@[::1]:554/x")]),
+    Buffer.concat([Buffer.from([9]), Buffer.from("RTSP/1.0 20x OK\r\n\r\n")]),
+    Buffer.concat([Buffer.from([9]), Buffer.from("RTSP/1.0 200 OK\r\nContent-Length: 99999999\r\n\r\n")]),
+  ];
+}
+
+describe("qcam:publish's RTSP push reader under libFuzzer (fuzz_rtsp_push.c)", function () {
+  this.timeout(300_000);
+  before(function () {
+    assert.equal(spawnSyncChild("clang", ["--version"]).status, 0, "clang (installed by node bin/setup.mjs test) builds the fuzzer");
+    fs.mkdirSync(RTSP_SEEDS, { recursive: true });
+    fs.mkdirSync(path.join(DIR, "artifacts"), { recursive: true });
+    rtspSeeds().forEach((b, i) => fs.writeFileSync(path.join(RTSP_SEEDS, `seed-${i}`), b));
+    const newest = Math.max(...RTSP_DEPS.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
+    if (fs.existsSync(RTSP_BIN) && fs.statSync(RTSP_BIN).mtimeMs > newest) return;
+    const r = spawnSyncChild("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
+      "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", ...RTSP_SRC, "-o", RTSP_BIN], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it("the seeds (what GStreamer's RTSP server says to a publisher, and malformed replies) run clean", function () {
+    const r = spawnSyncChild(RTSP_BIN, ["-runs=0", RTSP_SEEDS], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr.slice(-4000));
+  });
+
+  it("200000 inputs mutated from them break no invariant", function () {
+    const r = spawnSyncChild(RTSP_BIN, ["-runs=200000", "-max_len=8192", `-artifact_prefix=${path.join(DIR, "artifacts", "rtsp-push-")}`, RTSP_SEEDS], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr.slice(-4000));
     assert.match(r.stderr, /Done 200000 runs/);
   });

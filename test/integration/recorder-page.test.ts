@@ -17,6 +17,7 @@ import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "../../build/paths.ts";
 import { fixture, probeStream, spawnChild, spawnSyncChild, start, tmpDir, type Started } from "../helpers.ts";
+import { startNginx } from "../servers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -196,6 +197,41 @@ describe("the recorder in chromium: menus by keys and clicks, record, play, dele
     await b.rt.done;
   });
 
+  it("Publish (RTMP): the URL from the settings file shown masked; turned on in the menu, the recording is pushed to nginx-rtmp too (ffprobe)", async function () {
+    const ngx = await startNginx();
+    const sd = tmpDir("qcam-sd-");
+    fs.mkdirSync(path.join(sd, "apps", "recorder", "data"), { recursive: true });
+    const url = `rtmp://127.0.0.1:${ngx.rtmpPort}/live/menu1?key=s3cret`;
+    fs.writeFileSync(path.join(sd, "apps", "recorder", "data", "settings.json"), JSON.stringify({ version: 2, resolution: "480p", fps: 30, codec: "h264", bitrate: 1_000_000,
+      audio: false, segmentSeconds: 60, loop: true, timestamp: false, container: "mp4", rtsp: false, rtspOpen: false, rtspPassword: "Abcdefhijk34", publish: false, publishUrl: url }));
+    const b = board("maixcam", sd, await freePort());
+    await b.rt.waitFor("menu ready");
+    const key = (name: string) => fetch(`${b.url}key?name=${name}&action=press`, { method: "POST" });
+    let from = b.out().length;
+    await key("option");
+    await b.screen("Settings", from);
+    for (let i = 0; i < 10; i++) await key("next"); // ... Container, RTSP live view, Publish (RTMP)
+    await key("ok");
+    await b.waitOut(/setting publish = true saved/, from);
+    await key("option"); // back home
+    await b.screen("home", from);
+    from = b.out().length;
+    await key("ok");
+    await b.waitOut(/publishing to rtmp:\/\/127\.0\.0\.1:\d+\/live\/menu1\?key=\*\*\*/, from);
+    await b.waitOut(/publish: publishing/, from);
+    await new Promise((r) => setTimeout(r, 1500));
+    await key("ok");
+    const saved = await b.waitOut(/saved (\/sdcard\/video\/rec_\S+\.mp4): (\d+) frames/, from);
+    b.rt.child.kill("SIGTERM");
+    await b.rt.done;
+    assert.doesNotMatch(b.out() + b.rt.output().stderr, /s3cret/);
+    const flv = fs.readdirSync(ngx.rec).filter((n) => n.startsWith("menu1-"));
+    assert.equal(flv.length, 1, fs.readdirSync(ngx.rec).join(" "));
+    const pushed = probeStream(path.join(ngx.rec, flv[0]));
+    assert.deepEqual([pushed.codec, pushed.width, pushed.height], ["h264", 854, 480]);
+    assert.ok(pushed.frames > 0 && pushed.frames <= Number(saved[2]), `${pushed.frames} pushed, ${saved[2]} saved`);
+  });
+
   it("maixcam 552x368, keys only: home and menu look as they should; record 3 s, find it in Recordings, play it, delete it", async function () {
     const sd = tmpDir("qcam-sd-");
     const b = board("maixcam", sd, await freePort());
@@ -225,7 +261,7 @@ describe("the recorder in chromium: menus by keys and clicks, record, play, dele
     await keys("o");
     const menu = await b.screen("Settings", from);
     assert.ok(menu.some((t) => t.name === "Resolution"));
-    for (let i = 0; i < 10; i++) await keys("ArrowDown"); // ... Container, RTSP live view, Recordings
+    for (let i = 0; i < 11; i++) await keys("ArrowDown"); // ... Container, RTSP live view, Publish (RTMP), Recordings
     from = b.out().length;
     await keys("Enter");
     await b.screen("Recordings (1)", from);

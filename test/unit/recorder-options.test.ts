@@ -1,12 +1,12 @@
 // The recorder's own logic, tested in Node without the runtime.
 import assert from "node:assert/strict";
-import { describePlan, OptionError, parseCommandLine, parseOptions, rtspServerOptions, segmentName, segmentPattern } from "../../app/src/options.ts";
-import { DEFAULT_SETTINGS, goodPassword, makePassword, PASSWORD_ALPHABET, PASSWORD_LENGTH, validate } from "../../app/src/settings.ts";
+import { describePlan, maskUrl, OptionError, parseCommandLine, parseOptions, rtspServerOptions, segmentName, segmentPattern } from "../../app/src/options.ts";
+import { applySettings, DEFAULT_SETTINGS, goodPassword, makePassword, PASSWORD_ALPHABET, PASSWORD_LENGTH, publicSettings, validate } from "../../app/src/settings.ts";
 
 describe("recorder options", function () {
   it("defaults: H.265 segments until stopped, no audio", function () {
     const o = parseOptions([]);
-    assert.deepEqual(o, { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, rtspOpen: false, rtspPassword: "", segmentSeconds: 60, resolution: "720p", fps: 30, bitrate: 3_000_000 });
+    assert.deepEqual(o, { recordSeconds: null, codec: "h265", container: "mp4", audio: false, rtsp: false, rtspOpen: false, rtspPassword: "", segmentSeconds: 60, resolution: "720p", fps: 30, bitrate: 3_000_000, publishUrl: null });
     assert.equal(parseCommandLine([]).headless, false, "no option: the menu");
     assert.equal(parseCommandLine(["--segment", "5"]).headless, true, "any option: headless");
     assert.equal(parseCommandLine(["--menu", "--codec", "h264"]).headless, false);
@@ -16,7 +16,7 @@ describe("recorder options", function () {
 
   it("--record, --codec, --audio, --rtsp, --segment", function () {
     const o = parseOptions(["--record", "2.5", "--codec", "h264", "--audio", "--rtsp", "--segment", "10"]);
-    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", container: "mp4", audio: true, rtsp: true, rtspOpen: false, rtspPassword: "", segmentSeconds: 10, resolution: "720p", fps: 30, bitrate: 3_000_000 });
+    assert.deepEqual(o, { recordSeconds: 2.5, codec: "h264", container: "mp4", audio: true, rtsp: true, rtspOpen: false, rtspPassword: "", segmentSeconds: 10, resolution: "720p", fps: 30, bitrate: 3_000_000, publishUrl: null });
     const plan = describePlan(o, "/sdcard/video");
     assert.ok(plan.includes("length: 2.5 s"));
     assert.ok(plan.includes("audio: G.711 A-law 8000 Hz mono"));
@@ -72,6 +72,48 @@ describe("recorder options", function () {
     assert.match(describePlan(o, "/sdcard/video")[0], /^video: 1920x1080 nv21 25 fps -> H264 -> TS/);
   });
 
+  it("--rtmp: publish on, the URL kept for the run and shown masked; --mqtt and --board-id", function () {
+    const cmd = parseCommandLine(["--rtmp", "rtmp://u:pw@media.lan:1936/live/b7?key=k3y", "--mqtt", "mqtt://b7:pw@broker", "--board-id", "b7"]);
+    assert.deepEqual(cmd.overrides, { publish: true, publishUrl: "rtmp://u:pw@media.lan:1936/live/b7?key=k3y" });
+    assert.deepEqual([cmd.headless, cmd.mqtt, cmd.boardId], [true, "mqtt://b7:pw@broker", "b7"]);
+    const o = parseOptions(["--rtmp", "rtmp://u:pw@media.lan:1936/live/b7?key=k3y"]);
+    assert.equal(o.publishUrl, "rtmp://u:pw@media.lan:1936/live/b7?key=k3y");
+    const plan = describePlan(o, "/sdcard/video").join("\n");
+    assert.match(plan, /publish: RTMP to rtmp:\/\/\*\*\*@media\.lan:1936\/live\/b7\?key=\*\*\*/);
+    assert.doesNotMatch(plan, /pw|k3y/);
+    // saved: a URL with publish off is not used; on, it is
+    assert.equal(parseOptions(["--segment", "5"], { ...DEFAULT_SETTINGS, publishUrl: "rtmp://h/live/s" }).publishUrl, null);
+    assert.equal(parseOptions(["--segment", "5"], { ...DEFAULT_SETTINGS, publish: true, publishUrl: "rtmp://h/live/s" }).publishUrl, "rtmp://h/live/s");
+    assert.equal(maskUrl("rtmp://h/live/s?a=1&b=2"), "rtmp://h/live/s?a=***&b=***");
+  });
+
+  it("settings: a version 2 file from before publishing loads (publish off); a bad publishUrl is refused without being shown", function () {
+    const { publish: _p, publishUrl: _u, ...old } = { ...DEFAULT_SETTINGS, rtspPassword: "Secret-1234" };
+    const v = validate({ version: 2, ...old });
+    assert.ok(typeof v !== "string", String(v));
+    assert.deepEqual([v.publish, v.publishUrl], [false, ""]);
+    assert.equal(validate({ version: 2, ...old, publish: true, publishUrl: "http://s3cret@h/x" }), "publishUrl is not an rtmp:// URL");
+  });
+
+  it("apply (fleet command): only the settings a fleet may change, checked; the settings shown without secrets", function () {
+    const s = { ...DEFAULT_SETTINGS, rtspPassword: "Secret-1234", publishUrl: "rtmp://h/live/s?key=k3y" };
+    const a = applySettings(s, { fps: 15, codec: "h264", publish: true });
+    assert.ok(typeof a !== "string", String(a));
+    assert.deepEqual([a.fps, a.codec, a.publish, a.rtspPassword], [15, "h264", true, "Secret-1234"]);
+    const b = applySettings(s, { publish: "rtmp://other/live/x" });
+    assert.ok(typeof b !== "string" && b.publishUrl === "rtmp://other/live/x" && b.publish);
+    const c = applySettings(s, { publish: null });
+    assert.ok(typeof c !== "string" && !c.publish);
+    assert.equal(applySettings(s, { fps: 99 }), "fps is 99");
+    assert.match(String(applySettings(s, { rtspPassword: "x" })), /^rtspPassword cannot be set/);
+    assert.match(String(applySettings(s, { rtspOpen: true })), /^rtspOpen cannot be set/);
+    assert.match(String(applySettings(s, { publish: "rtmps://h/live/x" })), /^publish: rtmps:\/\/ is not supported/);
+    assert.equal(applySettings({ ...DEFAULT_SETTINGS }, { publish: true }), "publish: no URL known: give one");
+    const shown = JSON.stringify(publicSettings(s));
+    assert.doesNotMatch(shown, /Secret-1234|k3y/);
+    assert.match(shown, /"publishUrl":"rtmp:\/\/h\/live\/s\?key=\*\*\*"/);
+  });
+
   it("segment names: UTC start time and a zero-padded index", function () {
     assert.equal(segmentName(new Date(Date.UTC(2026, 10, 22, 5, 7, 9)), 3, "h265"), "rec_20261122_050709_003.h265");
     assert.equal(segmentName(new Date(0), 12, "mp4"), "rec_19700101_000000_012.mp4");
@@ -88,6 +130,17 @@ describe("recorder options", function () {
     [["--fps", "0"], /--fps needs a whole number/],
     [["--bitrate", "x"], /--bitrate needs megabits/],
     [["--menu", "--record", "2"], /--menu runs the recorder on the screen/],
+    [["--rtmp"], /--rtmp needs an rtmp:\/\/host\[:port\]\/app\/stream URL: nothing/],
+    [["--rtmp", "http://x/live/a"], /--rtmp needs .*: not an rtmp:/],
+    [["--rtmp", "rtmps://x/live/a"], /rtmps:\/\/ is not supported/],
+    [["--rtmp", "rtmp://x/live"], /not an rtmp:\/\/host\[:port\]\/app\/stream URL/],
+    [["--mqtt"], /--mqtt needs the broker as mqtt:\/\//],
+    [["--mqtt", "mqtts://h"], /mqtts:\/\/ is not supported/],
+    [["--mqtt", "mqtt://h/some/path"], /--mqtt needs the broker/],
+    [["--board-id", "b1"], /--board-id goes with --mqtt/],
+    [["--mqtt", "mqtt://h", "--board-id", "a/b"], /--board-id needs 1 to 64 letters/],
+    [["--mqtt", "mqtt://h", "--board-id"], /--board-id needs/],
+    [["--menu", "--mqtt", "mqtt://h"], /--mqtt runs with the headless recorder/],
   ] as const) {
     it(`rejects ${args.join(" ")}`, function () {
       assert.throws(() => parseOptions(args), (e: Error) => e instanceof OptionError && msg.test(e.message));

@@ -1,13 +1,18 @@
 // The publish benchmarks' board side (bench/publish.ts):
 //   rtmp URL FILE FPS   push an H.264 elementary stream at its frame rate
 //                        (EsReader, pull-mode write()), then close
+//   rtsp URL FILE FPS   the same with RtspPublisher (ANNOUNCE + RECORD)
 //   mqtt URL N          N commands: a fleet client publishes one, the board
 //                        client changes its state and publishes an ack; the
 //                        round trip of each, command sent → ack heard
+//   latency URL SECONDS  camera (1280x720, 30 fps) → H.264 → RtmpPublisher for
+//                        SECONDS, printing each frame's capture time
+//                        (CLOCK_MONOTONIC, ms) and its time in the stream
 import { app, time } from "qcam:app";
+import { Camera } from "qcam:camera";
 import { MqttClient } from "qcam:mqtt";
-import { RtmpPublisher } from "qcam:publish";
-import { EsReader } from "qcam:video";
+import { RtmpPublisher, RtspPublisher } from "qcam:publish";
+import { Encoder, EsReader } from "qcam:video";
 
 const [mode, url, a, b] = app.args;
 
@@ -17,11 +22,12 @@ function waitFor(cond: () => boolean, ms: number): boolean {
   return cond();
 }
 
-if (mode === "rtmp") {
+if (mode === "rtmp" || mode === "rtsp") {
   const fps = Number(b);
   const es = new EsReader(a, { fps });
-  const pub = new RtmpPublisher(url, { video: { codec: "h264", fps } });
-  if (!waitFor(() => pub.state === "publishing", 10000)) throw new Error(`not publishing: ${pub.stats().lastError}`);
+  const pub = mode === "rtmp" ? new RtmpPublisher(url, { video: { codec: "h264", fps } }) : new RtspPublisher(url, { video: { codec: "h264", fps } });
+  // RTSP describes the stream from its first keyframe: it connects once frames flow (queuing them)
+  if (mode === "rtmp" && !waitFor(() => pub.state === "publishing", 10000)) throw new Error(`not publishing: ${pub.stats().lastError}`);
   const t0 = time.ticksUs();
   let n = 0;
   for (let f = es.read(); f; f = es.read(), n++) {
@@ -33,6 +39,30 @@ if (mode === "rtmp") {
   es.close();
   const st = pub.close()!;
   console.log(`result ${JSON.stringify({ frames: n, sent: st.videoFrames, dropped: st.dropped, bytes: st.bytes })}`);
+} else if (mode === "latency") {
+  const seconds = Number(a);
+  const cam = new Camera({ width: 1280, height: 720, format: "nv21", fps: 30 });
+  const enc = new Encoder({ codec: "h264", width: 1280, height: 720, fps: 30, bitrate: 3_000_000, gop: 30 });
+  const pub = new RtmpPublisher(url, { video: enc });
+  if (!waitFor(() => pub.state === "publishing", 10000)) throw new Error(`not publishing: ${pub.stats().lastError}`);
+  console.log("publishing");
+  const t0 = time.ticksMs();
+  let first = -1;
+  const captures: number[] = [];
+  while (!app.needExit() && time.ticksMs() - t0 < seconds * 1000) {
+    const img = cam.read();
+    const f = enc.encode(img);
+    img.close();
+    if (first < 0) first = f.ptsUs;
+    captures.push(f.ptsUs / 1000); // the capture time (the camera's timestamp carried by the frame)
+    pub.write(f);
+    f.close();
+  }
+  const st = pub.close()!;
+  enc.close();
+  cam.close();
+  // the stream's time of frame i is (captures[i] - first) ms (the publisher counts from its first frame)
+  console.log(`result ${JSON.stringify({ sent: st.videoFrames, dropped: st.dropped, first: first / 1000, captures })}`);
 } else if (mode === "mqtt") {
   const count = Number(a);
   let state = false;
