@@ -20,10 +20,10 @@ static void challenge(const char *value)
     if (qcam_rtsp_parse_challenge(value, &c) != 0) return;
     if (c.digest && !c.nonce[0]) abort(); /* Digest without a nonce is refused */
     char out[1200];
-    int n = qcam_rtsp_authorization(out, sizeof out, &c, "user", "pass", "ANNOUNCE", "rtsp://h/p", "0123abcd", 1);
+    int n = qcam_rtsp_authorization(out, sizeof out, &c, "user", "pass", "ANNOUNCE", "rtsp://h/p", 1, "0123abcd");
     if (n >= 0 && ((size_t)n >= sizeof out || strlen(out) != (size_t)n || strncmp(out, "Authorization: ", 15))) abort();
     char small[40];
-    if (qcam_rtsp_authorization(small, sizeof small, &c, "user", "pass", "RECORD", "rtsp://h/p", "0123abcd", 2) >= (int)sizeof small)
+    if (qcam_rtsp_authorization(small, sizeof small, &c, "user", "pass", "RECORD", "rtsp://h/p", 2, "0123abcd") >= (int)sizeof small)
         abort();
 }
 
@@ -69,8 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 off += used;
                 continue;
             }
-            qcam_rtsp_reply r;
-            int m = qcam_rtsp_parse_reply(buf + off, have - off, &r);
+            qcam_rtsp_push_reply r;
+            int m = qcam_rtsp_push_parse_reply(buf + off, have - off, &r);
             if (m < 0) {
                 bad = 1;
                 break;

@@ -33,7 +33,7 @@ struct rtsp_push {
     /* the reply waited for */
     int want_cseq;
     bool got;
-    qcam_rtsp_reply reply;
+    qcam_rtsp_push_reply reply;
     qcam_rtp_stream rtp[2]; /* video, audio */
     uint32_t rtp_base[2];
     int64_t last_keepalive;
@@ -59,8 +59,8 @@ static int rtsp_input(qcam_rtmp_publisher *p, size_t *consumed)
             *consumed = off;
             continue;
         }
-        qcam_rtsp_reply r;
-        int n = qcam_rtsp_parse_reply(p->rbuf + off, p->rlen - off, &r);
+        qcam_rtsp_push_reply r;
+        int n = qcam_rtsp_push_parse_reply(p->rbuf + off, p->rlen - off, &r);
         if (n < 0) return pub_fail(p, -EPROTO, "not an RTSP reply from the server%s", p->phase);
         if (n == 0) break;
         off += (size_t)n;
@@ -102,8 +102,8 @@ static int send_request(qcam_rtmp_publisher *p, const char *method, const char *
     char auth[1200] = "", session[160] = "";
     if (s->have_chal) {
         s->nc++;
-        if (qcam_rtsp_authorization(auth, sizeof auth, &s->chal, s->url.user, s->url.pass, method, uri, s->cnonce,
-                                    s->nc) < 0)
+        if (qcam_rtsp_authorization(auth, sizeof auth, &s->chal, s->url.user, s->url.pass, method, uri, s->nc,
+                                    s->cnonce) < 0)
             return pub_fail(p, -EINVAL, "credentials too long%s", NULL);
     }
     if (s->session[0]) snprintf(session, sizeof session, "Session: %s\r\n", s->session);

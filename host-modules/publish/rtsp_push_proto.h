@@ -40,32 +40,14 @@ typedef struct {
     char auth[2][512];   /* WWW-Authenticate values, the first two ("" when none) */
     char transport[256]; /* the Transport header ("" when none) */
     size_t body_len;     /* the body was skipped: replies to a publisher have nothing we use */
-} qcam_rtsp_reply;
+} qcam_rtsp_push_reply;
 
-/* One reply at the front of buf[0..len): > 0 bytes consumed (headers and
- * body), 0 incomplete (never once len >= QCAM_RTSP_MAX_REPLY plus the
- * body), -EPROTO malformed (not RTSP/1.0, bad status, header without ':',
- * bad Content-Length, headers longer than QCAM_RTSP_MAX_REPLY). */
-int qcam_rtsp_parse_reply(const uint8_t *buf, size_t len, qcam_rtsp_reply *out);
+/* One reply at the front of buf[0..len), read by qcam_rtsp_parse_reply
+ * (../rtsp/rtsp_proto.h): > 0 bytes consumed (headers and body), 0
+ * incomplete, -EPROTO malformed or too big. */
+int qcam_rtsp_push_parse_reply(const uint8_t *buf, size_t len, qcam_rtsp_push_reply *out);
 
-/* ---- authentication -------------------------------------------------------------- */
-
-typedef struct {
-    bool digest;         /* false: Basic */
-    bool qop_auth;       /* Digest offered qop="auth" */
-    char realm[128], nonce[128], opaque[128];
-} qcam_rtsp_challenge;
-
-/* A WWW-Authenticate value. 0, or -EINVAL (malformed, unknown scheme,
- * Digest without a nonce), -ENOTSUP (a Digest algorithm other than MD5 or
- * a qop without "auth"). */
-int qcam_rtsp_parse_challenge(const char *value, qcam_rtsp_challenge *out);
-
-/* "Authorization: ...\r\n" answering c for method and uri. `cnonce` (hex
- * digits) and nc are used with qop=auth. Returns the length, or -1 when it
- * does not fit. */
-int qcam_rtsp_authorization(char *out, size_t cap, const qcam_rtsp_challenge *c, const char *user,
-                            const char *pass, const char *method, const char *uri, const char *cnonce,
-                            unsigned nc);
+/* Authentication: qcam_rtsp_parse_challenge and qcam_rtsp_authorization in
+ * ../rtsp/rtsp_proto.h, shared with RtspSource. */
 
 #endif
