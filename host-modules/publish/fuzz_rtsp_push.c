@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     challenge(url);
 
     /* the connection: as much as has arrived, consumed message by message */
-    uint8_t buf[QCAM_RTSP_MAX_REPLY * 2];
+    uint8_t buf[QCAM_RTSP_MAX_RESPONSE * 2];
     size_t have = 0, fed = 0;
     while (fed < size || have) {
         size_t n = size - fed < piece ? size - fed : piece;

@@ -30,8 +30,6 @@ int qcam_rtsp_push_parse_url(const char *url, qcam_rtsp_push_url *out);
 
 /* ---- replies ------------------------------------------------------------------ */
 
-#define QCAM_RTSP_MAX_REPLY 8192
-
 typedef struct {
     int code;            /* the status */
     int cseq;            /* -1 when missing */

@@ -106,7 +106,7 @@ static void replies(void)
     CHECK(reply("RTSP/1.0 200 OK\r\nContent-Length: -1\r\n\r\n", &r) == -EPROTO, "bad length");
     CHECK(reply("RTSP/1.0 200 OK\r\nContent-Length: 9999999\r\n\r\n", &r) == -EPROTO, "body too big");
     CHECK(reply("RTSP/1.0 200 OK\r\nCSeq: x\r\n\r\n", &r) > 0 && r.cseq == -1, "bad CSeq: not a match for any request");
-    static char huge[QCAM_RTSP_MAX_REPLY + 64];
+    static char huge[QCAM_RTSP_MAX_RESPONSE + 64];
     memset(huge, 'a', sizeof huge - 1);
     memcpy(huge, "RTSP/1.0 200 OK\r\nX: ", 20);
     CHECK(reply(huge, &r) == -EPROTO, "headers too long");

@@ -85,7 +85,7 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link tools: files,
     const back = path.join(dir, "back.bin");
     const get = qcam(["get", "/clips/2026/big.bin", back, "--port", port]);
     assert.equal(await get.exited, 0, get.err());
-    assert.match(get.err(), /get \/clips\/2026\/big\.bin: \d+% /);
+    assert.match(get.err(), /get \/clips\/2026\/big\.bin \[[#.]+\] +\d+% /);
     assert.equal(shaFile(back), shaFile(big));
     assert.ok(!fs.existsSync(`${back}.part`));
     const again = qcam(["put", big, "/clips/2026/big.bin", "--port", port]);

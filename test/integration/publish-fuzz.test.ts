@@ -100,7 +100,7 @@ describe("qcam:publish's RTMP reader under libFuzzer (fuzz_rtmp.c)", function ()
 const RTSP_BIN = path.join(DIR, "fuzz_rtsp_push");
 const RTSP_SEEDS = path.join(DIR, "corpus-rtsp-push");
 const RTSP_SRC = ["host-modules/publish/fuzz_rtsp_push.c", "host-modules/publish/rtsp_push_proto.c", "host-modules/rtsp/digest.c",
-  "host-modules/rtsp/sdp.c", "host-modules/rtsp/rtsp_msg.c"];
+  "host-modules/rtsp/sdp.c", "host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/client_proto.c"];
 const RTSP_DEPS = [...RTSP_SRC, "host-modules/publish/rtsp_push_proto.h", "host-modules/rtsp/rtsp_proto.h"];
 
 function rtspSeeds(): Buffer[] {

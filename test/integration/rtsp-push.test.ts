@@ -284,7 +284,7 @@ describe("qcam:publish (RtspPublisher) against GStreamer's RTSP server in record
     assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
     const v = frames(await settled(path.join(s.dir, "h264.h264")));
     assert.equal(v.codec, "h264");
-    assert.deepEqual([v.width, v.height], [640, 480]);
+    assert.deepEqual([v.width, v.height], [854, 480]);
     assert.ok(v.frames >= 20, `frames the server wrote: ${v.frames}`);
     assertDecodesClean(path.join(s.dir, "h264.h264"));
   });
