@@ -5,9 +5,10 @@
 // SIGKILLs of the host during `qcam flash --port` (test/flash-kill-trial.ts;
 // the test suite runs 4). Then a fleet: ten recorders pushing to one nginx-rtmp
 // (killed and restarted halfway) and reporting to one mosquitto for the same
-// time (test/fleet-trial.ts; the test suite runs ten for a few seconds).
+// time (test/fleet-trial.ts; the test suite runs ten for a few seconds). Then
+// the MP4 crash trials at full length (the suite runs fewer).
 import { judgeLoopTrial, runLoopTrial, type LoopTrialOptions } from "./loop-trial.ts";
-import { envCount, tmpDir } from "./helpers.ts";
+import { envCount, spawnSyncChild, tmpDir } from "./helpers.ts";
 import { runFlashKillTrials } from "./flash-kill-trial.ts";
 import { runFleetTrial } from "./fleet-trial.ts";
 
@@ -54,5 +55,16 @@ for (const sizeMb of [12, 40])
   console.log(`fleet: ${boards} boards ${seconds} s, nginx restarted halfway: ${problems.length ? "FAIL" : "ok"}`);
   for (const p of problems) console.log(`  ${p}`);
   if (problems.length) failed++;
+}
+{
+  // The MP4 crash trials at full length (npm test runs 12 and 8).
+  const env = { ...process.env, QCAM_CRASH_TRIALS: "24", QCAM_CRASH_RECORDER_TRIALS: "20" };
+  const r = spawnSyncChild("npx", ["mocha", "test/integration/mp4-crash.test.ts"], { encoding: "utf8", env, maxBuffer: 64 << 20 });
+  const summary = /(\d+) passing[\s\S]*?(?:(\d+) failing)?\s*$/.exec(r.stdout);
+  console.log(`mp4 crash trials (24 seeded cuts, 20 seeded recorder kills): ${summary ? `${summary[1]} passing, ${summary[2] ?? 0} failing` : "no summary"}: ${r.status === 0 ? "ok" : "FAIL"}`);
+  if (r.status !== 0) {
+    console.log(r.stdout.slice(-4000));
+    failed++;
+  }
 }
 process.exit(failed ? 1 : 0);

@@ -33,8 +33,8 @@ import { prng, probePackets } from "../fuzz-mp4.ts";
 import { assertDecodesClean, envCount, fixture, killRuntime, run, spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 // Fewer trials than these would leave kill moments (at the end, in link mode, h265) untried.
-const TRIALS = envCount("QCAM_CRASH_TRIALS", 24, 12);
-const RECORDER_TRIALS = envCount("QCAM_CRASH_RECORDER_TRIALS", 20, 4);
+const TRIALS = envCount("QCAM_CRASH_TRIALS", 12, 12); // npm run soak: 24
+const RECORDER_TRIALS = envCount("QCAM_CRASH_RECORDER_TRIALS", 8, 4); // npm run soak: 20
 const FRAMES = 60; // 2 s at 30 fps, then close() (finalize)
 const GOP = 10;
 const FRAGMENT_MS = 300;
