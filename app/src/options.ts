@@ -126,7 +126,7 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
       case "--rtsp-push": {
         const u = args[++i];
         const rtmp = a === "--rtmp";
-        const bad = u === undefined ? "nothing" : rtmp === /^rtmp:/i.test(u) ? checkPublishUrl(u) : `not an ${rtmp ? "rtmp" : "rtsp"}:// URL`;
+        const bad = u === undefined ? "nothing" : rtmp === /^rtmps?:/i.test(u) ? checkPublishUrl(u) : `not an ${rtmp ? "rtmp" : "rtsp"}:// URL`;
         if (bad) throw new OptionError(`${a} needs an ${rtmp ? "rtmp://host[:port]/app/stream" : "rtsp://host[:port]/path"} URL: ${bad}`);
         set.publish = true;
         set.publishUrl = u;

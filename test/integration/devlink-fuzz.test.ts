@@ -2,7 +2,7 @@
 // push deltas, runtime/devlink/fuzz_devlink.c, seeded with the wire bytes of
 // the shared frame table (test/fixtures/devlink/frames.json), and over the
 // files channel's requests, runtime/devlink/fuzz_files.c. QCAM_FUZZ_SECONDS sets
-// the length of the run (default 10 s).
+// the length of the run (default 5 s).
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { OUT, ROOT } from "../../build/paths.ts";
 import { spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 import { hasClang } from "../fuzz.ts";
 
-const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 10);
+const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 5);
 const DIR = path.join(OUT, "fuzz");
 const BIN = path.join(DIR, "fuzz_devlink");
 const SOURCES = ["runtime/devlink/fuzz_devlink.c", "runtime/devlink/devlink_proto.c"];

@@ -1,7 +1,7 @@
 // Bounded libFuzzer runs (ASan + UBSan) over every parser of untrusted input:
 // one per target in runtime/fuzz/ (see test/fuzz.ts). Each target's seeds are
 // first run once with tracing, to show they reach what they were made for.
-// QCAM_FUZZ_SECONDS overrides the length of each run (default 10 s); the
+// QCAM_FUZZ_SECONDS overrides the length of each run (default 5 s); the
 // long run is `npm run fuzz` (test/fuzz-long.ts).
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -9,7 +9,7 @@ import { envCount, tmpDir } from "../helpers.ts";
 import { Status, TARGET_NAMES, checkSeeds, describeRun, hasClang, prepareFuzz, runFuzzer, targetTitle, type Prepared } from "../fuzz.ts";
 
 // At least a second of fuzzing: 0 would run nothing and pass.
-const SECONDS = envCount("QCAM_FUZZ_SECONDS", 10, 1);
+const SECONDS = envCount("QCAM_FUZZ_SECONDS", 5, 1);
 
 for (const name of TARGET_NAMES) {
   describe(`fuzz: ${targetTitle(name)} (libFuzzer, ASan, UBSan)`, function () {

@@ -3,7 +3,7 @@
 // URLs, RTP into the depacketizer (host-modules/rtsp/fuzz_client.c, beside
 // the parser). Seeds are what real servers send (GStreamer's and ours, in the
 // shapes rtsp-source.test.ts meets) and RTP packets of every kind the
-// depacketizer takes. QCAM_FUZZ_SECONDS sets the length (default 10 s).
+// depacketizer takes. QCAM_FUZZ_SECONDS sets the length (default 5 s).
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,7 +11,7 @@ import { OUT, ROOT } from "../../build/paths.ts";
 import { hasClang } from "../fuzz.ts";
 import { spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
-const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 10);
+const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 5);
 const DIR = path.join(OUT, "fuzz");
 const BIN = path.join(DIR, "fuzz_rtsp_client");
 const SOURCES = ["host-modules/rtsp/fuzz_client.c", "host-modules/rtsp/client_proto.c", "host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/rtp.c",
