@@ -431,6 +431,7 @@ export class BoardLink {
               rewoundTo = offset;
               next = offset;
             }
+            if (offset > acked) lastGain = now;
             acked = offset;
           } else if (offset > acked) {
             acked = offset;
