@@ -19,7 +19,10 @@
 // Either way the board, started again after that next flash, boots the new
 // version. test/integration/app-store-flash-link.test.ts runs a few
 // (QCAM_FLASH_KILLS) through all three modes; `npm run soak` runs 20, all
-// of them kills of the board (board reset and power cut, BOARD_KILLS).
+// of them kills of the board (board reset and power cut, BOARD_KILLS), with
+// images 96 KiB bigger (padBytes) so cut pushes resume past 0. Each kill is
+// reported: its mode and moment, where it landed, how the flash ended (board
+// reset), what booted, the next flash's resume offset.
 import fs from "node:fs";
 import path from "node:path";
 import { buildApp } from "../build/app-build.ts";
@@ -87,9 +90,13 @@ export async function makeImages(work: string): Promise<Record<string, string>> 
 /** The image with one more (assets) section, different for every trial, so
  * no push is skipped because the board holds those bytes already. (Editing
  * the bytecode would not do: the engine checksums it.) */
-export function variant(image: string, k: number): string {
+export function variant(image: string, k: number, padBytes = 0): string {
   const img = readImage(fs.readFileSync(image));
-  img.sections.push({ type: SectionType.Assets, data: Buffer.from(`trial ${k} `.repeat(8)) });
+  // `padBytes` of seeded noise on top: a push longer than the board's 32 KiB staging checkpoint, so a cut one can resume.
+  const noise = rng(k + 1);
+  const pad = Buffer.alloc(padBytes);
+  for (let i = 0; i < padBytes; i++) pad[i] = Math.floor(noise() * 256);
+  img.sections.push({ type: SectionType.Assets, data: Buffer.concat([Buffer.from(`trial ${k} `.repeat(8)), pad]) });
   const out = image.replace(/\.qcam$/, `-${k}.qcam`);
   fs.writeFileSync(out, packImage(img));
   return out;
@@ -159,7 +166,8 @@ const restarts = (board: Board) => (board.b.output().stderr.match(/the runtime e
 /** A flash that runs longer than this has hung (no link wait in build/devlink is longer than 60 s). */
 const HUNG_MS = 90_000;
 
-export async function runFlashKillTrials(n: number, seed: number, log: (s: string) => void = () => undefined, modes: readonly KillMode[] = ALL_MODES): Promise<KillTrial[]> {
+/** `padBytes`: every flashed image carries that much more (variant()); the soak's pushes outgrow the board's staging checkpoint so cut ones resume past 0. */
+export async function runFlashKillTrials(n: number, seed: number, log: (s: string) => void = () => undefined, modes: readonly KillMode[] = ALL_MODES, padBytes = 0): Promise<KillTrial[]> {
   const work = tmpDir("qcam-flashkill-");
   const images = await makeImages(work);
   const sd = path.join(work, "card");
@@ -174,7 +182,7 @@ export async function runFlashKillTrials(n: number, seed: number, log: (s: strin
     await stopBoard(board, "SIGKILL");
     board = await startBoard(sd);
     if ((await bootedVersion(board)) !== "1.0.0") throw new Error(`the board did not boot 1.0.0: ${board.b.output().stdout}`);
-    const baseline = await fullFlash(images["2.0.0"], board.port);
+    const baseline = await fullFlash(variant(images["2.0.0"], 0, padBytes), board.port);
     if (baseline.code !== 0) throw new Error(`the baseline flash failed: ${baseline.stderr}`);
     await stopBoard(board, "SIGKILL");
     board = await startBoard(sd);
@@ -184,7 +192,7 @@ export async function runFlashKillTrials(n: number, seed: number, log: (s: strin
     const from = Math.max(0, baseline.firstProgressMs * 0.8);
     for (let k = 1; k <= n; k++) {
       const other = good === "1.0.0" ? "2.0.0" : "1.0.0";
-      const image = variant(images[other], k);
+      const image = variant(images[other], k, padBytes);
       const delayMs = Math.round(from + random() * (baseline.ms * 1.1 - from));
       const mode = modes[(k - 1) % modes.length];
       const problems: string[] = [];

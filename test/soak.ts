@@ -3,7 +3,8 @@
 // over, on a 12 MB and a 40 MB card, H.264 and H.265 with audio, each judged as test/integration/loop-recording.test.ts
 // judges its short trial; prints one line of figures per trial. Then 20
 // SIGKILLs of the board during `qcam flash --port`, board resets (its runtime
-// alone) and power cuts (host and board) in turn (test/flash-kill-trial.ts;
+// alone) and power cuts (host and board) in turn, each image 96 KiB bigger so
+// cut pushes resume past the board's 32 KiB checkpoints (test/flash-kill-trial.ts;
 // the test suite runs 4, through every mode). Then a fleet: ten recorders pushing to one nginx-rtmp
 // (killed and restarted halfway) and reporting to one mosquitto for the same
 // time (test/fleet-trial.ts; the test suite runs ten for a few seconds). Then
@@ -41,7 +42,7 @@ for (const sizeMb of [12, 40])
   }
 {
   const kills = envCount("QCAM_FLASH_KILLS", 20, 20);
-  const trials = await runFlashKillTrials(kills, envCount("QCAM_FLASH_KILL_SEED", 12, 0), (l) => console.log(`flash: ${l}`), BOARD_KILLS);
+  const trials = await runFlashKillTrials(kills, envCount("QCAM_FLASH_KILL_SEED", 12, 0), (l) => console.log(`flash: ${l}`), BOARD_KILLS, 96 * 1024);
   const bad = trials.filter((t) => t.problems.length);
   const landed = (w: string) => trials.filter((t) => t.landed === w).length;
   console.log(
