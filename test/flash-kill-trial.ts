@@ -5,8 +5,10 @@
 // (before, during and after the push, during the store's install). The
 // trial cycles through its modes (`modes`):
 //   - board reset: the board's runtime alone is killed while `qcam flash`
-//     runs on; the flash ends with a clear error (or finishes, when the
-//     kill came after the install) and never hangs; the board starts its
+//     runs on; the flash ends with a clear error (or finishes: the kill
+//     came after the install, or before the push and the restarted runtime
+//     answered the host's repeated request) and never hangs (HUNG_MS);
+//     the board starts its
 //     runtime again (as `qcam board` does when it dies) and boots a
 //     verified app, the old version or the new one; the next flash
 //     completes (resumed from the board's last verified byte when the kill
