@@ -2,14 +2,16 @@
 // for three minutes (QCAM_SOAK_SECONDS), and on until the card has rolled
 // over, on a 12 MB and a 40 MB card, H.264 and H.265 with audio, each judged as test/integration/loop-recording.test.ts
 // judges its short trial; prints one line of figures per trial. Then 20
-// SIGKILLs of the host during `qcam flash --port` (test/flash-kill-trial.ts;
-// the test suite runs 4). Then a fleet: ten recorders pushing to one nginx-rtmp
+// SIGKILLs of the board during `qcam flash --port`, board resets (its runtime
+// alone) and power cuts (host and board) in turn, each image 96 KiB bigger so
+// cut pushes resume past the board's 32 KiB checkpoints (test/flash-kill-trial.ts;
+// the test suite runs 4, through every mode). Then a fleet: ten recorders pushing to one nginx-rtmp
 // (killed and restarted halfway) and reporting to one mosquitto for the same
 // time (test/fleet-trial.ts; the test suite runs ten for a few seconds). Then
 // the MP4 crash trials at full length (the suite runs fewer).
 import { judgeLoopTrial, runLoopTrial, type LoopTrialOptions } from "./loop-trial.ts";
 import { envCount, spawnSyncChild, tmpDir } from "./helpers.ts";
-import { runFlashKillTrials } from "./flash-kill-trial.ts";
+import { BOARD_KILLS, runFlashKillTrials } from "./flash-kill-trial.ts";
 import { runFleetTrial } from "./fleet-trial.ts";
 
 const seconds = Number(process.env.QCAM_SOAK_SECONDS ?? 180);
@@ -40,12 +42,13 @@ for (const sizeMb of [12, 40])
   }
 {
   const kills = envCount("QCAM_FLASH_KILLS", 20, 20);
-  const trials = await runFlashKillTrials(kills, envCount("QCAM_FLASH_KILL_SEED", 12, 0), (l) => console.log(`flash: ${l}`));
+  const trials = await runFlashKillTrials(kills, envCount("QCAM_FLASH_KILL_SEED", 12, 0), (l) => console.log(`flash: ${l}`), BOARD_KILLS, 96 * 1024);
   const bad = trials.filter((t) => t.problems.length);
   const landed = (w: string) => trials.filter((t) => t.landed === w).length;
   console.log(
-    `flash: ${kills} SIGKILLs of the host (${landed("before the push")} before the push, ${landed("during the push")} during, ${landed("after the push")} after): ` +
-      `${trials.length - bad.length} booted a verified app and flashed again: ${bad.length ? "FAIL" : "ok"}`,
+    `flash: ${kills} SIGKILLs of the board (${trials.filter((t) => t.mode === "board reset").length} resets, ${trials.filter((t) => t.mode === "power cut").length} power cuts; ` +
+      `${landed("before the push")} before the push, ${landed("during the push")} during, ${landed("during the install")} during the install, ${landed("after the install")} after): ` +
+      `${trials.length - bad.length} ended the flash cleanly, booted a verified app and flashed again: ${bad.length ? "FAIL" : "ok"}`,
   );
   if (bad.length) failed++;
 }

@@ -132,6 +132,8 @@ export interface PushResult {
 }
 
 const ACK_TIMEOUT_MS = 500;
+/** An upload with no byte acknowledged for this long (or 20 ack gaps) gives up. */
+const STALL_MS = 10_000;
 const RETRY_MS = 250;
 
 export class BoardLink {
@@ -364,6 +366,7 @@ export class BoardLink {
     let sent = 0;
     let ackGap = 0; // ms between the last two acks
     let lastAck = performance.now();
+    let lastGain = lastAck; // when `acked` last went forward
     const chunk = MAX_PAYLOAD - 5;
     const what = channel === Channel.push ? "push" : "put";
     return new Promise<number>((resolve, reject) => {
@@ -386,6 +389,11 @@ export class BoardLink {
         // "A while" grows with the line: four times the last gap between
         // two acks (a frame takes 0.36 s at 115200 baud), at least 500 ms.
         timer = setTimeout(() => {
+          // No byte acknowledged for long (the board was reset, or the line
+          // is dead): give up with the way on; the next push resumes from
+          // the board's last verified byte.
+          if (performance.now() - lastGain > Math.max(STALL_MS, 20 * ackGap))
+            return finish(new LinkError(`the board stopped acknowledging the ${what} at byte ${acked} of ${size} (was it reset?); ${channel === Channel.push ? "flash or push again to resume" : "try again"}`));
           next = acked;
           rewoundTo = acked;
           pump();
@@ -423,9 +431,11 @@ export class BoardLink {
               rewoundTo = offset;
               next = offset;
             }
+            if (offset > acked) lastGain = now;
             acked = offset;
           } else if (offset > acked) {
             acked = offset;
+            lastGain = now;
             if (offset > rewoundTo) rewoundTo = -1;
           }
           progress?.(acked, size);
