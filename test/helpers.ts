@@ -253,9 +253,13 @@ export function probeStream(file: string): { codec: string; width: number; heigh
   return { codec: st.codec_name, width: st.width, height: st.height, frames: Number(st.nb_read_frames) };
 }
 
-/** ffmpeg decodes the whole file and says nothing. */
-export function assertDecodesClean(file: string): void {
-  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
+/** ffmpeg decodes the whole file and says nothing. `keepTimestamps`: frames keep the file's own
+ * times (-fps_mode passthrough) instead of being fitted to a constant rate, as for streams pulled
+ * back from a media server, whose millisecond times ffmpeg's constant-rate fitting can land two
+ * in one frame slot and complain about although every frame decodes. */
+export function assertDecodesClean(file: string, opts: { keepTimestamps?: boolean } = {}): void {
+  const timing = opts.keepTimestamps ? ["-fps_mode", "passthrough"] : [];
+  const r = spawnSyncChild("ffmpeg", ["-v", "error", "-i", file, ...timing, "-f", "null", "-"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "", `ffmpeg decode of ${file}:\n${r.stderr}`);
 }

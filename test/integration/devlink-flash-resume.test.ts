@@ -150,6 +150,10 @@ describe(`flash over the dev link survives a board reset (${flavor} runtime; the
     assert.deepEqual(stagingFiles(), []);
     await reset(b);
     await until("the new app booted", () => /running demo 2\.0\.0 \(1500\)/.test(b.output().stdout));
+    // It calls markGood() right after that line: wait for the store to record it (no slot pending),
+    // so that the next test's base is 2.0.0 whatever this machine's speed.
+    const state = path.join(sd, "qcam", "apps", "demo", "state");
+    await until("2.0.0 marked good", () => fs.existsSync(state) && /^pending -$/m.test(fs.readFileSync(state, "utf8")));
   });
 
   it("a re-flash of a slightly changed app goes as a delta against the installed version: a small share of its bytes", async function () {
