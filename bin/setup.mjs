@@ -43,6 +43,8 @@ const PACKAGES = {
     "chromium",
     // board packages are checked with other readers than ours (qcam package)
     "unzip",
+    // VLC judges transport streams beside ffprobe and GStreamer (no RTSP client in Debian's build)
+    "vlc-bin", "vlc-plugin-base",
     // the media server and the broker qcam:publish and qcam:mqtt are tested against
     "nginx", "libnginx-mod-rtmp", "mosquitto", "mosquitto-clients",
     // the RTSP server in record mode RtspPublisher is tested against (test/rtsp-record.c)

@@ -264,6 +264,42 @@ export function assertDecodesClean(file: string, opts: { keepTimestamps?: boolea
   assert.equal(r.stderr, "", `ffmpeg decode of ${file}:\n${r.stderr}`);
 }
 
+/** VLC's reading of a transport stream: its TS demuxer and video packetizer copy the video out
+ * as an elementary stream (`--sout #std{mux=raw}`), whose pictures ffprobe then counts, and every
+ * warning VLC prints about the stream (a continuity break, a broken PES) is returned in `warnings`.
+ * VLC emits a video PES whose header gives no length (PES_packet_length 0, as ffmpeg's mpegts muxer
+ * writes every video PES) only when the next one begins, so such a file's last frame is not counted;
+ * a PES that carries its length is read to the end. VLC will not run as root: as root it runs as
+ * the user nobody, on a copy in a folder open to it. */
+export function vlcRead(file: string): { codec: string; width: number; height: number; frames: number; warnings: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qcam-vlc-"));
+  try {
+    fs.chmodSync(dir, 0o777);
+    const input = path.join(dir, "in.ts");
+    fs.copyFileSync(file, input);
+    fs.chmodSync(input, 0o644);
+    const es = path.join(dir, "video.es");
+    const vlc = ["cvlc", "-I", "dummy", "--aout=dummy", "--no-dbus", "--no-audio", "-v", input, "--sout", `#std{access=file,mux=raw,dst=${es}}`, "vlc://quit"];
+    const asNobody = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+    const cmd = [...asNobody, ...vlc];
+    const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", env: { ...process.env, HOME: dir }, timeout: 60_000 });
+    assert.equal(r.status, 0, `cvlc ${file}: ${r.stderr}`);
+    // VLC's own start-up chatter (no interface, no session bus) and the end of input are not about the stream.
+    const warnings = r.stderr.split("\n").filter((l) => / (warning|error): /.test(l) && !/interface|no more input streams/.test(l));
+    assert.ok(fs.existsSync(es) && fs.statSync(es).size > 0, `VLC wrote no video from ${file}:\n${r.stderr}`);
+    return { ...probeStream(es), warnings };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** VLC reads the whole transport stream without a warning: its codec ("h264"/"hevc"), size and
+ * frames (every frame when the last PES gives its length, as qcam:ts writes whatever fits). */
+export function assertVlcReads(file: string, want: { codec: string; width: number; height: number; frames: number }): void {
+  const v = vlcRead(file);
+  assert.deepEqual({ ...v }, { ...want, warnings: [] }, `VLC's reading of ${file}`);
+}
+
 /** The JSON a fixture printed as `<label> {...}`: its first stdout line that starts so. */
 export function reportLine<T>(stdout: string, label: string): T {
   const l = stdout.split("\n").find((x) => x.startsWith(`${label} `));

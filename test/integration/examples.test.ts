@@ -6,7 +6,7 @@ import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
 import net from "node:net";
-import { assertDecodesClean, fixture, probeStream, spawnChild, spawnSyncChild, start, tmpDir } from "../helpers.ts";
+import { assertDecodesClean, fixture, probeStream, spawnChild, spawnSyncChild, start, tmpDir, assertVlcReads } from "../helpers.ts";
 
 const EXAMPLES = path.join(ROOT, "app", "examples");
 
@@ -46,6 +46,7 @@ function judge(file: string, codec: "h264" | "hevc", width: number, height: numb
   const p = probeStream(file);
   assert.deepEqual([p.codec, p.width, p.height], [codec, width, height], file);
   assertDecodesClean(file);
+  if (file.endsWith(".ts")) assertVlcReads(file, { codec, width, height, frames: p.frames });
   return p.frames;
 }
 

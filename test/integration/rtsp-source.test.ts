@@ -3,7 +3,7 @@
 // test/rtsp-gst-server.c, built here) over TCP and UDP, H.264 and H.265,
 // Basic and Digest authentication, killed and restarted mid-recording — and
 // against our own RtspServer (with G.711 audio). What the app records is
-// judged by ffprobe and ffmpeg: codec, size, frame count, a clean decode,
+// judged by ffprobe and ffmpeg (and VLC, for TS): codec, size, frame count, a clean decode,
 // and the file's timing (the camera's 30 fps, from RTP timestamps).
 //
 // The fixture app is test/fixtures/rtsp-source (modes record, pull, open).
@@ -14,7 +14,7 @@ import path from "node:path";
 import { OUT, ROOT } from "../../build/paths.ts";
 import { ensureFlavor } from "../../build/app-build.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, fixture, spawnChild, spawnSyncChild, tmpDir, type RunResult, type Started } from "../helpers.ts";
+import { assertDecodesClean, assertVlcReads, fixture, spawnChild, spawnSyncChild, tmpDir, type RunResult, type Started } from "../helpers.ts";
 
 // ---- a scripted camera: replies and RTP exactly as a test wants them ------------------------
 
@@ -245,6 +245,7 @@ async function recordAndJudge(url: string, codec: Codec, opts: { transport: "tcp
   assert.equal(p.frames, link.framesOut, "every frame the link wrote is in the file");
   assert.ok(link.framesOut >= frames);
   assertDecodesClean(file);
+  if (container === "ts") assertVlcReads(file, { codec: p.codec, width: p.width, height: p.height, frames: p.frames });
   return { file, out, p, link, source };
 }
 
@@ -354,6 +355,7 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
       assert.equal(p.codec, "h264");
       assert.equal(p.frames, link.framesOut, "every frame written before and after the restart is in the file");
       assertDecodesClean(file);
+      if (container === "ts") assertVlcReads(file, { codec: "h264", width: 640, height: 360, frames: p.frames });
       // The gap shows in the timing: the file lasts longer than its frames at 30 fps.
       assert.ok(p.duration > link.framesOut / FPS, `duration ${p.duration} for ${link.framesOut} frames`);
     } finally {

@@ -1,7 +1,8 @@
 // qcam:ts's TsWriter on the real runtime (test/fixtures/ts): files judged by
 // ffprobe (codec, size, frame count, no packet flagged corrupt by a
 // continuity error), `ffmpeg -v error … -f null -` (silent) and GStreamer
-// (tsdemux → parser → libav decoder). The cut-file trial cuts a written file
+// (tsdemux → parser → libav decoder) and VLC (its TS demuxer and packetizer,
+// test/helpers.ts vlcRead). The cut-file trial cuts a written file
 // at seeded random offsets: every prefix (less a trailing partial packet)
 // must still decode cleanly, losing at most the last second. And SIGKILL
 // trials with the recorder app (--container ts).
@@ -10,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, assertLinkAddsUp, fixture, killRuntime, spawnChild, spawnSyncChild, tmpDir, type LinkStats } from "../helpers.ts";
+import { assertDecodesClean, assertLinkAddsUp, fixture, killRuntime, spawnChild, spawnSyncChild, tmpDir, assertVlcReads, vlcRead, type LinkStats } from "../helpers.ts";
 
 type Codec = "h264" | "h265";
 const FF: Record<Codec, string> = { h264: "h264", h265: "hevc" };
@@ -82,6 +83,8 @@ function judge(file: string, want: { codec: Codec; width: number; height: number
   assert.equal(p.corrupt, 0, "packets flagged corrupt (continuity)");
   assertDecodesClean(file);
   assert.equal(gstFrames(file, want.codec), want.frames, "frames GStreamer decodes");
+  // every frame: the writer gives each PES its length when it fits in 16 bits, the last one too
+  assertVlcReads(file, { codec: FF[want.codec], width: want.width, height: want.height, frames: want.frames });
   assert.deepEqual([...packetLayer(file).pids].sort((a, b) => a - b), [0, 0x100, 0x1000]);
 }
 
@@ -239,6 +242,9 @@ describe("qcam:ts TsWriter (runtime)", function () {
         const d = spawnSyncChild("ffmpeg", ["-v", "error", "-fflags", "+discardcorrupt", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
         assert.equal(d.status, 0, d.stderr);
         assert.equal(d.stderr, "", `ffmpeg decode of cut ${i} at ${keep}`);
+        const v = vlcRead(file);
+        assert.deepEqual(v.warnings, [], `VLC's warnings on cut ${i} at ${keep}`);
+        assert.equal(v.frames, complete, `cut ${i} at ${keep}: frames VLC reads`);
       }
     });
   }
@@ -275,6 +281,10 @@ describe("qcam:ts SIGKILL trials with the recorder app (npm start -- --container
         assert.ok(p.frames >= stored, `${say}: frames reported stored were lost`);
         assert.ok(p.frames - stored <= 60, `${say}: more than two seconds past the last report`);
         assertDecodesClean(file);
+        const v = vlcRead(file);
+        assert.deepEqual(v.warnings, [], `${say}: VLC's warnings`);
+        // a 1080p frame's PES is too long to give its length, and VLC holds back an unbounded last PES
+        assert.ok(v.frames >= Math.min(stored, p.frames - 1), `${say}: VLC reads ${v.frames}`);
       } finally {
         fs.rmSync(sd, { recursive: true, force: true });
       }
