@@ -439,7 +439,7 @@ function linkSource(self: object, magic: 0 | 1): LinkSource {
         chn.delivered++;
         return new Picture(chn, k, captureDue(sensor, k));
       },
-      dropped: () => chn.dropped,
+      dropped: () => halStats(chn).dropped, // as the C side: stats() of the channel, the due frames nobody took included
       release() {
         if (slot.link !== hold) return;
         slot.link = null;

@@ -150,6 +150,7 @@ typedef struct {
 
 struct qcam_link {
     qcam_link_source src;
+    uint64_t src_dropped0; /* the source's drop count when the link started: drops before it are not the link's */
     qcam_link_encoder enc;
     qcam_link_error_fn *on_error;
     void *opaque;
@@ -415,6 +416,7 @@ qcam_link *qcam_link_start(const qcam_link_source *src, const qcam_link_encoder 
     l->max_frames = cfg ? cfg->max_frames : 0;
     l->overlay = cfg && media == QCAM_LINK_VIDEO ? qcam_overlay_ref(cfg->overlay) : NULL;
     l->src = *src;
+    l->src_dropped0 = src->dropped ? src->dropped(src->ctx) : 0;
     if (enc) l->enc = *enc;
     l->encoded = encoded;
     l->on_error = on_error;
@@ -455,7 +457,7 @@ void qcam_link_stats_get(qcam_link *l, qcam_link_stats *out)
     out->cpu_encode_us = thread_cpu_us(&l->encode_cpu);
     for (unsigned i = 0; i < l->n_sinks; i++) out->sink_cpu_us[i] = thread_cpu_us(&l->sinks[i].cpu);
     pthread_mutex_unlock(&l->stats_lock);
-    out->drops_source = l->src.dropped ? l->src.dropped(l->src.ctx) : 0;
+    out->drops_source = l->src.dropped ? l->src.dropped(l->src.ctx) - l->src_dropped0 : 0;
     out->sinks = l->n_sinks;
     out->frames_out = UINT64_MAX;
     for (unsigned i = 0; i < l->n_sinks; i++) {

@@ -63,7 +63,8 @@ declare module "qcam:link" {
     /** Frames every sink wrote (the smallest count over the sinks). */
     framesOut: number;
     drops: {
-      /** Dropped by the source itself (camera: late reader, no free buffer; microphone: ring overrun). */
+      /** Dropped by the source itself while linked (camera: late reader, no free buffer; microphone:
+       * ring overrun); what it dropped before the link started (a camera nobody read) is not counted. */
       source: number;
       /** The encode queue was full. */
       queue: number;

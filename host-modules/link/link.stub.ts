@@ -178,6 +178,8 @@ interface SinkSlot {
 
 interface Link {
   src: LinkSource;
+  /** The source's drop count when the link started: drops before it are not the link's. */
+  srcDropped0: number;
   enc: LinkEncoder;
   slots: SinkSlot[];
   maxFrames: number;
@@ -297,7 +299,7 @@ function statsOf(l: Link): Api.LinkStats {
     framesIn: l.framesIn,
     framesEncoded: l.framesEncoded,
     framesOut: Math.min(...sinkFrames),
-    drops: { source: l.src.dropped(), queue: 0, encoder: l.dropsEncoder, sinks: sinkDrops },
+    drops: { source: l.src.dropped() - l.srcDropped0, queue: 0, encoder: l.dropsEncoder, sinks: sinkDrops },
     queues: { encode: 0, sinks: l.slots.map(() => 0) },
     sinkFrames,
     encodeUs: l.encodeUs.percentiles(),
@@ -463,6 +465,7 @@ export const link = function link(source: unknown, encoder: unknown, sinkArg?: u
   const pipe = Object.create(PipeProto) as Api.Pipe;
   const l: Link = {
     src,
+    srcDropped0: src.dropped(),
     enc,
     slots: linkSinks.map((sink) => ({ sink, written: 0, dropped: 0, failed: false })),
     maxFrames,

@@ -312,6 +312,30 @@ export default contract(
       }
     }, { needs: ["encoder"] });
 
+    t.test("drops.source counts what the source dropped while linked, not the frames nobody read before", () => {
+      const cam = new Camera({ width: 64, height: 48, fps: 30 });
+      const enc = new Encoder({ codec: "h264", width: 64, height: 48 });
+      const sink = new EsFileSink("/sdcard/late.h264");
+      let p: Pipe | undefined;
+      try {
+        time.sleepMs(1000); // a camera open for a second that nobody reads: some 30 frames lost
+        const before = cam.stats().dropped;
+        ok(before >= 20, `the camera's own count: ${before} dropped before the link`);
+        p = link(cam, enc, sink, { frames: 3, encodeQueue: 64 });
+        waitFor(() => p!.stats().framesOut === 3);
+        const final = p.close()!;
+        addsUp(final);
+        ok(cam.stats().dropped >= before, "the camera's own count goes on");
+        ok(final.drops.source < before, `the link's count leaves out the ${before} from before it (${final.drops.source})`);
+      } finally {
+        p?.close();
+        sink.close();
+        enc.close();
+        cam.close();
+        fs.remove("/sdcard/late.h264");
+      }
+    }, { needs: ["encoder"] });
+
     t.test("a full card: the sink's ENOSPC reaches onError at a needExit() turn; counts still add up", () => {
       fs.mkdir("/sdcard/full");
       const room = 500;
