@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "../mp4/mp4_write.h" /* qcam_mp4_expand_path: the segment path patterns */
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -32,7 +31,7 @@ int qcam_segmenter_stopped(const qcam_segmenter *s) { return s->cfg.errors_handl
 static int open_file(qcam_segmenter *s)
 {
     if (qcam_segmenter_segmented(s)) {
-        int r = qcam_mp4_expand_path(s->pattern, s->seg_index, (int64_t)time(NULL), s->path, sizeof s->path);
+        int r = qcam_segment_expand_path(s->pattern, s->seg_index, (int64_t)time(NULL), s->path, sizeof s->path);
         if (r < 0) return r;
     } else {
         snprintf(s->path, sizeof s->path, "%s", s->pattern);
@@ -245,4 +244,47 @@ void qcam_segmenter_release(qcam_segmenter *s)
     if (s->fd >= 0) qcam_fs_close(s->fd);
     if (s->encoder) qcam_encoder_close(s->encoder);
     pthread_mutex_destroy(&s->lock);
+}
+
+/* ---- paths --------------------------------------------------------------- */
+
+int qcam_segment_expand_path(const char *pattern, unsigned index, int64_t when, char *out, size_t n)
+{
+    time_t tt = (time_t)when;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm)) memset(&tm, 0, sizeof tm);
+    size_t o = 0;
+    for (const char *p = pattern; *p; p++) {
+        char piece[32];
+        const char *add = piece;
+        if (*p != '%') {
+            piece[0] = *p;
+            piece[1] = 0;
+        } else {
+            p++;
+            int width = 0;
+            bool zero = false;
+            if (*p == '0') zero = true;
+            while (*p >= '0' && *p <= '9') width = width * 10 + (*p++ - '0');
+            if (width > 20) return -EINVAL;
+            switch (*p) {
+            case 'i': snprintf(piece, sizeof piece, zero ? "%0*u" : "%*u", width, index); break;
+            case 'Y': snprintf(piece, sizeof piece, "%04d", tm.tm_year + 1900); break;
+            case 'm': snprintf(piece, sizeof piece, "%02d", tm.tm_mon + 1); break;
+            case 'd': snprintf(piece, sizeof piece, "%02d", tm.tm_mday); break;
+            case 'H': snprintf(piece, sizeof piece, "%02d", tm.tm_hour); break;
+            case 'M': snprintf(piece, sizeof piece, "%02d", tm.tm_min); break;
+            case 'S': snprintf(piece, sizeof piece, "%02d", tm.tm_sec); break;
+            case '%': add = "%"; break;
+            default: return -EINVAL;
+            }
+        }
+        size_t l = strlen(add);
+        if (o + l >= n) return -ENAMETOOLONG;
+        memcpy(out + o, add, l);
+        o += l;
+    }
+    if (o >= n) return -ENAMETOOLONG;
+    out[o] = 0;
+    return 0;
 }

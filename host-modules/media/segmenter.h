@@ -6,7 +6,7 @@
  * the writer's qcam_sink, link.h) and hands it a table of
  * qcam_segmenter_ops, the container's part: take a packet, write out what is
  * buffered, forget it, begin and end a file. The core owns the files: it
- * names each one from the path pattern (segments: qcam_mp4_expand_path),
+ * names each one from the path pattern (segments: qcam_segment_expand_path),
  * opens it at the first keyframe, ends it when a segment is due or on close,
  * reports it to on_segment and starts the next one. Buffered media goes out
  * as whole writes; a file's length (file_len) is the end of what is on the
@@ -112,6 +112,11 @@ struct qcam_segmenter {
 
 /* Set up `s` for `cfg`: -ENAMETOOLONG for a path that does not fit,
  * else 0 (the mutex is then live: release() it). */
+/* Expand a segment path pattern (%i, %03i, %Y %m %d %H %M %S, %%) for `index`
+ * at wall-clock time `when` (seconds since the epoch, written as UTC).
+ * 0 or -ENAMETOOLONG / -EINVAL. */
+int qcam_segment_expand_path(const char *pattern, unsigned index, int64_t when, char *out, size_t n);
+
 int qcam_segmenter_init(qcam_segmenter *s, const qcam_segmenter_ops *ops, const qcam_writer_config *cfg);
 /* Take a reference on cfg->encoder (when `r` is 0) and the card, and open
  * the first file: 0, or `r` or the error of the open, the writer freed. */

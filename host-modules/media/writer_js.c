@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../link/link_js.h"
-#include "../mp4/mp4_write.h" /* qcam_mp4_expand_path: the segment path patterns */
+#include "segmenter.h" /* qcam_segment_expand_path: the segment path patterns */
 #include "../video/video_js.h"
 #include "writer_events_js.h"
 
@@ -297,7 +297,7 @@ static handle *open_writer(JSContext *ctx, const char *path, options *o)
 {
     bool segmented = o->cfg.segment_seconds > 0 || o->cfg.segment_bytes > 0;
     char probe[512];
-    if (segmented && qcam_mp4_expand_path(path, 0, 0, probe, sizeof probe) < 0) {
+    if (segmented && qcam_segment_expand_path(path, 0, 0, probe, sizeof probe) < 0) {
         qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "path pattern: %%i, %%03i, %%Y %%m %%d %%H %%M %%S or %%%% only");
         return NULL;
     }

@@ -66,8 +66,4 @@ int qcam_mp4_writer_error(qcam_mp4_writer *w);
  * was not reported before (the file is left fragmented and playable). */
 int qcam_mp4_writer_close(qcam_mp4_writer *w, qcam_mp4_segment_info *last);
 
-/* Expand a segment path pattern for `index` at wall-clock time `when`
- * (seconds since the epoch, written as UTC). 0 or -ENAMETOOLONG / -EINVAL. */
-int qcam_mp4_expand_path(const char *pattern, unsigned index, int64_t when, char *out, size_t n);
-
 #endif

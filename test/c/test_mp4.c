@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "../../host-modules/mp4/mp4_write.h"
+#include "../../host-modules/media/segmenter.h"
 #include "../../host-modules/video/annexb.h"
 #include "../../host-modules/video/es_reader.h"
 #include "../../host-modules/video/sps.h"
@@ -281,7 +282,7 @@ int main(int argc, char **argv)
     if (argc >= 4 && !strcmp(argv[1], "sps")) return cmd_sps(argv);
     if (argc >= 5 && !strcmp(argv[1], "path")) {
         char out[256];
-        int r = qcam_mp4_expand_path(argv[2], (unsigned)atoi(argv[3]), atoll(argv[4]), out, sizeof out);
+        int r = qcam_segment_expand_path(argv[2], (unsigned)atoi(argv[3]), atoll(argv[4]), out, sizeof out);
         if (r < 0) printf("error %s\n", strerror(-r));
         else printf("%s\n", out);
         return 0;
