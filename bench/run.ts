@@ -17,14 +17,13 @@ import { runNpmStartBenchmark } from "./npm-start.ts";
 import { runPublishBenchmark } from "./publish.ts";
 import { runRtspBenchmark } from "./rtsp.ts";
 import { runIpcamBenchmark, runTsBenchmark } from "./ts.ts";
+import { PARTS, type Part } from "./parts.ts";
 import { runStartupBenchmark, type BenchResult, type BenchRow } from "./startup.ts";
 
 export const DOCS_FILE = path.join(ROOT, "docs", "benchmarks.md");
 const BEGIN = "<!-- bench-results:begin (written by `npm run bench`; edits below this line are overwritten) -->";
 const END = "<!-- bench-results:end -->";
 
-const PARTS = ["startup", "media", "mp4", "rtsp", "display", "devlink", "overlay", "flash", "recorder", "publish", "ts", "ipcam"] as const;
-type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: qcam bench [--runs N] [--no-docs] [--only PART[,PART]]
   --runs N     runs per measurement, each cell is their median (default 20)

@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { PARTS } from "../bench/parts.ts";
 import { BuildError } from "./log.ts";
 import { ROOT, TARGETS, type Target } from "./paths.ts";
 
@@ -575,7 +576,7 @@ const COMMANDS: Command[] = [
     flags: {
       runs: { type: "string", value: "N", help: "runs per measurement, each cell is their median (default 20)" },
       "no-docs": { type: "boolean", help: "print the table only; leave docs/benchmarks.md alone" },
-      only: { type: "string", value: "PART[,PART]", help: "run only these parts (startup, media, mp4, rtsp, display, devlink, overlay, flash, recorder, publish, ts, ipcam) and only print" },
+      only: { type: "string", value: "PART[,PART]", help: `run only these parts (${PARTS.join(", ")}) and only print` },
       help: HELP,
     },
     positionals: [0, 0],
