@@ -287,6 +287,24 @@ for (const flavor of ["host", "asan"] as const) describe(`dev link: a sim board 
     dev.signal("SIGINT");
     await dev.exited;
   });
+
+  if (flavor === "host") it("qcam dev in a terminal: a typed line is evaluated in the running app; an error comes back as the app's exception", async function () {
+    const dir = appDir({ "main.ts": ticker("repl") });
+    // script(1) gives `qcam dev` a terminal (a pty of its own) and passes on what is written to it
+    const cmd = [process.execPath, CLI, "dev", dir, "--port", port, "--no-typecheck"].map((a) => `'${a}'`).join(" ");
+    const c = spawnChild("script", ["-qfec", cmd, "/dev/null"], { cwd: ROOT, stdin: "pipe", group: true });
+    const out = () => c.output().stdout;
+    await until("the app's first ticks", () => out().includes("repl tick 2"), 120000);
+    assert.match(out(), /type an expression to evaluate it in the app/);
+    c.child.stdin!.write(`"re" + "pl" + "ok" + (1 + 1)\n`);
+    await until("the value", () => /^"replok2"\r?$/m.test(out()));
+    c.child.stdin!.write("nosuch.thing\n");
+    await until("the error", () => /^ReferenceError: nosuch is not defined\r?$/m.test(out()));
+    await until("its trace, in TypeScript", () => /at .*main\.ts:5:\d+/.test(out()));
+    assert.match(out(), /repl tick/, "the app kept running");
+    c.signal("SIGINT");
+    await c.done;
+  });
 });
 
 describe("dev link: the riscv64 board under qemu (smoke)", function () {
