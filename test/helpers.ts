@@ -254,11 +254,12 @@ export function probeStream(file: string): { codec: string; width: number; heigh
 }
 
 /** ffmpeg decodes the whole file and says nothing. `keepTimestamps`: frames keep the file's own
- * times (-fps_mode passthrough) instead of being fitted to a constant rate, as for streams pulled
- * back from a media server, whose millisecond times ffmpeg's constant-rate fitting can land two
- * in one frame slot and complain about although every frame decodes. */
+ * times (-fps_mode passthrough) in the file's own time base (-enc_time_base -1) instead of being
+ * fitted to the frame rate, as for streams pulled back from a media server: their millisecond
+ * times (50, 83, 116 ms ...) would land two in one 1/30 s slot, which ffmpeg complains about
+ * although every frame decodes. */
 export function assertDecodesClean(file: string, opts: { keepTimestamps?: boolean } = {}): void {
-  const timing = opts.keepTimestamps ? ["-fps_mode", "passthrough"] : [];
+  const timing = opts.keepTimestamps ? ["-fps_mode", "passthrough", "-enc_time_base", "-1"] : [];
   const r = spawnSyncChild("ffmpeg", ["-v", "error", "-i", file, ...timing, "-f", "null", "-"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "", `ffmpeg decode of ${file}:\n${r.stderr}`);

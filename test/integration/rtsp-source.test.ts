@@ -354,7 +354,8 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
       const p = probe(file);
       assert.equal(p.codec, "h264");
       assert.equal(p.frames, link.framesOut, "every frame written before and after the restart is in the file");
-      assertDecodesClean(file);
+      // judged on the file's own times: fitted to one frame rate across the gap, two frames can share a slot
+      assertDecodesClean(file, { keepTimestamps: true });
       if (container === "ts") assertVlcReads(file, { codec: "h264", width: 640, height: 360, frames: p.frames });
       // The gap shows in the timing: the file lasts longer than its frames at 30 fps.
       assert.ok(p.duration > link.framesOut / FPS, `duration ${p.duration} for ${link.framesOut} frames`);
