@@ -576,7 +576,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
     libs: ["-lpthread"],
     maxLen: 32768,
     dict: TS_DICT,
-    defines: () => [],
+    defines: () => ["-DQCAM_TS_PROBE_TAIL=1024"], // files over 4 KiB take probe's head + tail path
     seeds: () => tsSeeds(),
   },
   rtsp: {

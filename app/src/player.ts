@@ -7,7 +7,7 @@ import { time } from "qcam:app";
 import type { Display } from "qcam:display";
 import type { Image } from "qcam:image";
 import { Mp4Reader } from "qcam:mp4";
-import { TsReader } from "qcam:ts";
+import { probe, TsReader } from "qcam:ts";
 import type { Frame } from "qcam:video";
 import { Decoder } from "qcam:video";
 
@@ -25,9 +25,10 @@ export function openReader(path: string): VideoReader {
   return path.endsWith(".ts") ? new TsReader(path) : new Mp4Reader(path);
 }
 
-/** A recording's length in seconds from its reader (index or packets), or null when it cannot be read. */
+/** A recording's length in seconds (an MP4's index; a TS file's first and last frames: probe()), or null when it cannot be read. */
 export function recordingDuration(path: string): number | null {
   try {
+    if (path.endsWith(".ts")) return probe(path).duration;
     const r = openReader(path);
     const d = r.duration;
     r.close();

@@ -67,7 +67,7 @@ export interface RecordingInfo {
   /** The recording's start, from its name (UTC). */
   date: Date;
   size: number;
-  /** Seconds, from the file's index (MP4) or packets (TS); null for an elementary stream or a file that cannot be read. */
+  /** Seconds, from the file's index (MP4) or first and last frames (TS); null for an elementary stream or a file that cannot be read. */
   duration: number | null;
   container: "mp4" | "ts" | "es";
 }
@@ -96,7 +96,7 @@ export function formatSize(bytes: number): string {
 }
 
 /** Recordings in `dir`, newest first, with their sizes; `duration` reads an MP4's index or a
- * TS file's packets (cached by path and size: a finished file is not read again). */
+ * TS file's first and last frames (cached by path and size: a finished file is not read again). */
 export function recordingInfos(dir: string, duration: (path: string) => number | null, cache = new Map<string, RecordingInfo>()): RecordingInfo[] {
   const out: RecordingInfo[] = [];
   for (const path of recordings(dir).reverse()) {

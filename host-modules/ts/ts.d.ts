@@ -176,4 +176,23 @@ declare module "qcam:ts" {
     close(): void;
     [Symbol.dispose](): void;
   }
+
+  export interface TsProbe {
+    codec: Codec;
+    /** From the first frame's SPS; 0 when none parses. */
+    width: number;
+    height: number;
+    /** Seconds, as `TsReader`'s `duration`. */
+    duration: number;
+  }
+
+  /**
+   * A transport stream's video codec, size and duration without reading the
+   * whole file (for a list of recordings): its first complete frame, and
+   * the last ones from a window at its end (256 KiB, grown while it holds
+   * fewer than two frames). A file of 1 MiB or less is read whole. The
+   * duration is `TsReader`'s for a file not damaged in the middle.
+   * @throws as `new TsReader(path)`.
+   */
+  export function probe(path: string): TsProbe;
 }

@@ -749,3 +749,22 @@ export class TsReader {
 }
 Object.defineProperty(TsReader.prototype, Symbol.dispose, { value: TsReader.prototype.close, writable: true, configurable: true });
 Object.defineProperty(TsReader.prototype, Symbol.toStringTag, { value: "TsReader", configurable: true });
+
+/** probe(): the C side reads the first frame and a window at the end of a file over 1 MiB; here the whole file is read (memory is not modelled): the same result for a file not damaged in the middle. */
+export function probe(path: string): Api.TsProbe {
+  if (arguments.length < 1 || typeof path !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", "probe(path: string)");
+  if (path.includes("\0")) throw errnoOf("EINVAL", "probe: path contains a NUL byte");
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fsReadFile(path));
+  } catch (e) {
+    throw errnoOf(codeOf(e), `open ${path}`);
+  }
+  try {
+    const x = readTsIndex(bytes);
+    return { codec: x.codec, width: x.width, height: x.height, duration: x.duration / CLOCK };
+  } catch (e) {
+    if (e instanceof BadTs) throwQcam("Error", "EBADMSG", `${e.message}, in ${path}`);
+    throw e;
+  }
+}

@@ -172,6 +172,17 @@ static void add_bytes(pes_state *c, const uint8_t *p, size_t n)
     c->size += n;
 }
 
+/* Last PTS - `first` + the last frame interval (3000 when there is one
+ * frame), over frames whose times share an origin. */
+static int64_t span(const qcam_ts_frame *f, size_t n, int64_t first)
+{
+    int64_t max = f[0].pts;
+    for (size_t k = 1; k < n; k++)
+        if (f[k].pts > max) max = f[k].pts;
+    int64_t step = n > 1 ? f[n - 1].dts - f[n - 2].dts : 0;
+    return max - first + (step > 0 ? step : 3000);
+}
+
 void qcam_ts_index_clear(qcam_ts_index *idx)
 {
     free(idx->frames);
@@ -192,28 +203,29 @@ static ssize_t read_full(const qcam_ts_source *src, uint64_t pos, uint8_t *buf, 
     return (ssize_t)got;
 }
 
-int qcam_ts_read(const qcam_ts_source *src, qcam_ts_index *idx)
+/* One pass over packets [from, to) (whole packets from offset 0). With
+ * `video_pid` already known (a tail scan) the PAT / PMT are not looked for.
+ * Stops after `stop_after` frames when not 0. */
+typedef struct {
+    int pmt_pid, video_pid;
+    bool have_origin;
+    uint64_t origin_raw, last_raw; /* PTS of the first PES start seen, and of the last */
+    int64_t last_pts;
+    size_t stop_after;
+    pes_state *c;
+    uint8_t *buf;
+} scan_state;
+
+static int scan(const qcam_ts_source *src, qcam_ts_index *idx, scan_state *s, uint64_t from, uint64_t to)
 {
-    memset(idx, 0, sizeof *idx);
-    pes_state *c = calloc(1, sizeof *c);
-    uint8_t *buf = malloc(CHUNK_PACKETS * PKT);
+    pes_state *c = s->c;
+    uint8_t *buf = s->buf;
     int r = 0;
-    if (!c || !buf) {
-        r = -ENOMEM;
-        goto out;
-    }
-    int pmt_pid = -1, video_pid = -1;
-    bool have_origin = false;
-    uint64_t last_raw = 0;
-    int64_t last_pts = 0;
-    uint64_t whole = src->size - src->size % PKT, pos = 0;
-    while (pos < whole) {
-        size_t want = whole - pos < CHUNK_PACKETS * PKT ? (size_t)(whole - pos) : CHUNK_PACKETS * PKT;
+    uint64_t pos = from;
+    while (pos < to) {
+        size_t want = to - pos < CHUNK_PACKETS * PKT ? (size_t)(to - pos) : CHUNK_PACKETS * PKT;
         ssize_t got = read_full(src, pos, buf, want);
-        if (got < 0) {
-            r = (int)got;
-            goto out;
-        }
+        if (got < 0) return (int)got;
         size_t n = (size_t)got - (size_t)got % PKT;
         if (!n) break; /* the file shrank */
         bool lost = false;
@@ -225,46 +237,51 @@ int qcam_ts_read(const qcam_ts_source *src, qcam_ts_index *idx)
             }
             pkt_view v;
             view_packet(p, &v);
-            if (video_pid < 0) {
+            if (s->video_pid < 0) {
                 size_t len;
-                const uint8_t *s;
-                if (v.pid == 0 && (s = psi_section(&v, 0x00, &len))) {
+                const uint8_t *t;
+                if (v.pid == 0 && (t = psi_section(&v, 0x00, &len))) {
                     for (size_t k = 8; k + 4 <= len - 4; k += 4) {
-                        unsigned prog = ((unsigned)s[k] << 8) | s[k + 1];
+                        unsigned prog = ((unsigned)t[k] << 8) | t[k + 1];
                         if (prog) {
-                            pmt_pid = (int)((((unsigned)s[k + 2] & 0x1f) << 8) | s[k + 3]);
+                            s->pmt_pid = (int)((((unsigned)t[k + 2] & 0x1f) << 8) | t[k + 3]);
                             break;
                         }
                     }
-                } else if (pmt_pid > 0 && v.pid == (unsigned)pmt_pid && (s = psi_section(&v, 0x02, &len))) {
-                    size_t k = 12 + ((((size_t)s[10] & 0x0f) << 8) | s[11]);
-                    for (; k + 5 <= len - 4; k += 5 + ((((size_t)s[k + 3] & 0x0f) << 8) | s[k + 4])) {
-                        unsigned pid = (((unsigned)s[k + 1] & 0x1f) << 8) | s[k + 2];
-                        if ((s[k] == 0x1b || s[k] == 0x24) && pid != 0 && pid != (unsigned)pmt_pid && pid != 0x1fff) {
-                            video_pid = (int)pid;
+                } else if (s->pmt_pid > 0 && v.pid == (unsigned)s->pmt_pid && (t = psi_section(&v, 0x02, &len))) {
+                    size_t k = 12 + ((((size_t)t[10] & 0x0f) << 8) | t[11]);
+                    for (; k + 5 <= len - 4; k += 5 + ((((size_t)t[k + 3] & 0x0f) << 8) | t[k + 4])) {
+                        unsigned pid = (((unsigned)t[k + 1] & 0x1f) << 8) | t[k + 2];
+                        if ((t[k] == 0x1b || t[k] == 0x24) && pid != 0 && pid != (unsigned)s->pmt_pid && pid != 0x1fff) {
+                            s->video_pid = (int)pid;
                             idx->pid = (uint16_t)pid;
-                            idx->codec = s[k] == 0x1b ? QCAM_CODEC_H264 : QCAM_CODEC_H265;
+                            idx->codec = t[k] == 0x1b ? QCAM_CODEC_H264 : QCAM_CODEC_H265;
                             break;
                         }
                     }
                 }
                 continue;
             }
-            if (v.pid != (unsigned)video_pid) continue;
+            if (v.pid != (unsigned)s->video_pid) continue;
             if (v.pusi) {
-                if (c->active && !c->expect && (r = push_frame(idx, c)) < 0) goto out; /* unbounded: ends here */
-                c->active = false;                                                  /* bounded and short: dropped */
+                if (c->active && !c->expect && (r = push_frame(idx, c)) < 0) return r; /* unbounded: ends here */
+                c->active = false;                                                 /* bounded and short: dropped */
+                if (s->stop_after && idx->n_frames >= s->stop_after) {
+                    idx->end = pos;
+                    return 0;
+                }
                 pes_head h;
                 if (!parse_pes(&v, &h)) continue;
                 int64_t pts;
-                if (!have_origin) {
+                if (!s->have_origin) {
                     pts = 0;
-                    have_origin = true;
+                    s->have_origin = true;
+                    s->origin_raw = h.pts;
                 } else {
-                    pts = last_pts + step33(h.pts, last_raw);
+                    pts = s->last_pts + step33(h.pts, s->last_raw);
                 }
-                last_raw = h.pts;
-                last_pts = pts;
+                s->last_raw = h.pts;
+                s->last_pts = pts;
                 c->active = true;
                 c->offset = pos;
                 c->pts = pts;
@@ -281,7 +298,13 @@ int qcam_ts_read(const qcam_ts_source *src, qcam_ts_index *idx)
             }
             c->end = pos + PKT;
             c->padded = v.padded;
-            if (c->expect && c->size == c->expect && (r = push_frame(idx, c)) < 0) goto out;
+            if (c->expect && c->size == c->expect) {
+                if ((r = push_frame(idx, c)) < 0) return r;
+                if (s->stop_after && idx->n_frames >= s->stop_after) {
+                    idx->end = pos + PKT;
+                    return 0;
+                }
+            }
         }
         if (lost) break;
         if ((size_t)got < want) break;
@@ -289,39 +312,131 @@ int qcam_ts_read(const qcam_ts_source *src, qcam_ts_index *idx)
     idx->end = pos;
     idx->torn = pos < src->size;
     /* An unbounded PES at the end: whole when its last packet was padded. */
-    if (c->active && !c->expect && c->padded && (r = push_frame(idx, c)) < 0) goto out;
+    if (c->active && !c->expect && c->padded && (r = push_frame(idx, c)) < 0) return r;
     if (c->active) idx->torn = true;
-    if (pos == 0 && idx->n_frames == 0 && video_pid < 0 && pmt_pid < 0) {
+    return 0;
+}
+
+static int scan_begin(scan_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->pmt_pid = s->video_pid = -1;
+    s->c = calloc(1, sizeof *s->c);
+    s->buf = malloc(CHUNK_PACKETS * PKT);
+    return s->c && s->buf ? 0 : -ENOMEM;
+}
+
+static void scan_end(scan_state *s)
+{
+    free(s->c);
+    free(s->buf);
+    s->c = NULL;
+    s->buf = NULL;
+}
+
+/* After a scan from offset 0: the errors, or times from the first frame and the duration. */
+static int scan_finish(const qcam_ts_source *src, qcam_ts_index *idx, const scan_state *s)
+{
+    if (idx->end == 0 && idx->n_frames == 0 && s->video_pid < 0 && s->pmt_pid < 0) {
         fail(idx, src->size < PKT ? "not an MPEG transport stream (shorter than one packet)"
                                   : "not an MPEG transport stream (no sync byte at offset 0)");
-        r = -EBADMSG;
-    } else if (pmt_pid < 0) {
-        fail(idx, "no program (no PAT naming a PMT)");
-        r = -EBADMSG;
-    } else if (video_pid < 0) {
-        fail(idx, "no H.264 or H.265 video stream (the PMT names none)");
-        r = -EBADMSG;
-    } else if (!idx->n_frames) {
-        fail(idx, "no complete video frame");
-        r = -EBADMSG;
-    } else {
-        /* times from the first frame's PTS */
-        int64_t origin = idx->frames[0].pts;
-        for (size_t k = 0; k < idx->n_frames; k++) {
-            idx->frames[k].pts -= origin;
-            idx->frames[k].dts -= origin;
-        }
-        int64_t max = idx->frames[0].pts;
-        for (size_t k = 1; k < idx->n_frames; k++)
-            if (idx->frames[k].pts > max) max = idx->frames[k].pts;
-        int64_t step = idx->n_frames > 1 ? idx->frames[idx->n_frames - 1].dts - idx->frames[idx->n_frames - 2].dts : 0;
-        idx->duration = max - idx->frames[0].pts + (step > 0 ? step : 3000);
+        return -EBADMSG;
     }
-out:
+    if (s->pmt_pid < 0) {
+        fail(idx, "no program (no PAT naming a PMT)");
+        return -EBADMSG;
+    }
+    if (s->video_pid < 0) {
+        fail(idx, "no H.264 or H.265 video stream (the PMT names none)");
+        return -EBADMSG;
+    }
+    if (!idx->n_frames) {
+        fail(idx, "no complete video frame");
+        return -EBADMSG;
+    }
+    /* times from the first frame's PTS */
+    int64_t origin = idx->frames[0].pts;
+    for (size_t k = 0; k < idx->n_frames; k++) {
+        idx->frames[k].pts -= origin;
+        idx->frames[k].dts -= origin;
+    }
+    idx->duration = span(idx->frames, idx->n_frames, 0);
+    return 0;
+}
+
+int qcam_ts_read(const qcam_ts_source *src, qcam_ts_index *idx)
+{
+    memset(idx, 0, sizeof *idx);
+    scan_state s;
+    int r = scan_begin(&s);
+    if (r == 0) r = scan(src, idx, &s, 0, src->size - src->size % PKT);
+    if (r == 0) r = scan_finish(src, idx, &s);
     if (r < 0) qcam_ts_index_clear(idx);
-    free(c);
-    free(buf);
+    scan_end(&s);
     return r;
+}
+
+/* the first tail window; x4 while it holds fewer than two frames (the fuzz target makes it small) */
+#ifndef QCAM_TS_PROBE_TAIL
+#define QCAM_TS_PROBE_TAIL (256u * 1024u)
+#endif
+#define PROBE_TAIL QCAM_TS_PROBE_TAIL
+
+int qcam_ts_probe(const qcam_ts_source *src, qcam_ts_index *idx)
+{
+    memset(idx, 0, sizeof *idx);
+    uint64_t whole = src->size - src->size % PKT;
+    if (whole <= 4 * (uint64_t)PROBE_TAIL) return qcam_ts_read(src, idx);
+    scan_state s;
+    int r = scan_begin(&s);
+    if (r == 0) {
+        s.stop_after = 1;
+        r = scan(src, idx, &s, 0, whole);
+    }
+    /* the first frame's raw PTS (before scan_finish counts times from it) */
+    uint64_t first_raw = r == 0 && idx->n_frames ? (s.origin_raw + (uint64_t)idx->frames[0].pts) & (MOD33 - 1) : 0;
+    if (r == 0) r = scan_finish(src, idx, &s);
+    uint64_t head_end = idx->end;
+    scan_end(&s);
+    if (r < 0) {
+        qcam_ts_index_clear(idx);
+        return r;
+    }
+    for (uint64_t w = PROBE_TAIL;; w *= 4) {
+        uint64_t from = whole > w ? whole - w : 0;
+        from -= from % PKT;
+        if (from <= head_end) {
+            qcam_ts_index_clear(idx);
+            return qcam_ts_read(src, idx);
+        }
+        qcam_ts_index tail;
+        memset(&tail, 0, sizeof tail);
+        tail.codec = idx->codec;
+        tail.pid = idx->pid;
+        scan_state t;
+        r = scan_begin(&t);
+        if (r == 0) {
+            t.pmt_pid = 0;
+            t.video_pid = idx->pid;
+            r = scan(src, &tail, &t, from, whole);
+        }
+        if (r == 0 && tail.n_frames >= 2) {
+            /* the tail's times from its origin; that origin from the first frame's raw PTS */
+            int64_t shift = step33(t.origin_raw, first_raw);
+            qcam_ts_index_clear(idx); /* not counted: only the duration is known */
+            idx->duration = shift + span(tail.frames, tail.n_frames, 0);
+            idx->end = tail.end;
+            idx->torn = tail.torn;
+        }
+        bool done = r < 0 || tail.n_frames >= 2;
+        qcam_ts_index_clear(&tail);
+        scan_end(&t);
+        if (r < 0) {
+            qcam_ts_index_clear(idx);
+            return r;
+        }
+        if (done) return 0;
+    }
 }
 
 int qcam_ts_read_frame(const qcam_ts_source *src, const qcam_ts_index *idx, size_t k, uint8_t *out)

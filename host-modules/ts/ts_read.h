@@ -74,6 +74,18 @@ typedef struct {
  * idx is cleared (error kept). */
 int qcam_ts_read(const qcam_ts_source *src, qcam_ts_index *idx);
 
+/* What the recordings list needs, without reading the whole file: the
+ * first complete frame (codec, PID, width/height from its SPS, its PTS),
+ * then the last complete frames from a window at the end (256 KiB, grown
+ * x4 while it holds fewer than two) for the duration. `idx` is filled as
+ * qcam_ts_read fills it except that it has no frames (n_frames 0); a file
+ * of 1 MiB or less, or one whose window reaches its first frame, is read
+ * whole (frames then filled). Same errors as qcam_ts_read. The duration
+ * equals qcam_ts_read's for a file whose last frames hold its last PTS and
+ * that is not damaged in the middle (a sync byte lost), spanning less than
+ * 2^32 ticks (13 hours). */
+int qcam_ts_probe(const qcam_ts_source *src, qcam_ts_index *idx);
+
 /* Frame k's elementary stream bytes (Annex B) into out[0 .. frames[k].size).
  * 0, -EBADMSG when the file no longer holds them (changed since the scan),
  * or the callback's -errno. */

@@ -1,4 +1,4 @@
-/* qcam:ts — TsReader (ts.d.ts). The parsing is ts_read.c; this file is
+/* qcam:ts — TsReader and probe() (ts.d.ts). The parsing is ts_read.c; this file is
  * argument checks, objects and errors, in the shape of qcam:mp4's Mp4Reader. */
 #include <errno.h>
 #include <math.h>
@@ -267,7 +267,70 @@ static const JSCFunctionListEntry reader_proto[] = {
     JS_PROP_STRING_DEF("[Symbol.toStringTag]", "TsReader", JS_PROP_CONFIGURABLE),
 };
 
-void qcam_ts_reader_declare(JSContext *ctx, JSModuleDef *m) { JS_AddModuleExport(ctx, m, "TsReader"); }
+/* ---- probe(path) ------------------------------------------------------------------- */
+
+static JSValue js_probe(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    if (argc < 1 || !JS_IsString(argv[0])) return qcam_throw(ctx, QCAM_TYPE_ERROR, "ERR_INVALID_ARG", "probe(path: string)");
+    size_t len;
+    const char *path = JS_ToCStringLen(ctx, &len, argv[0]);
+    if (!path) return JS_EXCEPTION;
+    if (strlen(path) != len) {
+        JS_FreeCString(ctx, path);
+        return qcam_throw_errno(ctx, EINVAL, "probe: path contains a NUL byte");
+    }
+    const qcam_run_options *o = qcam_app_options(qcam_app_of(ctx));
+    qcam_fs_card *card = qcam_fs_card_open(o->sdcard_dir, o->sdcard_cap);
+    if (!card) {
+        JS_FreeCString(ctx, path);
+        return qcam_throw_errno(ctx, errno, "cannot open the SD card");
+    }
+    JSValue ret;
+    int fd = qcam_fs_open(card, path, QCAM_FS_READ);
+    qcam_ts_index idx;
+    memset(&idx, 0, sizeof idx);
+    int r = fd;
+    if (fd >= 0) {
+        qcam_fs_stat_info st;
+        r = qcam_fs_fstat(fd, &st);
+        if (r == 0 && !st.is_file) r = -EISDIR;
+        if (r == 0) {
+            qcam_ts_source src = {fd_read, &fd, st.size};
+            r = qcam_ts_probe(&src, &idx);
+        }
+        qcam_fs_close(fd);
+    }
+    qcam_fs_card_close(card);
+    if (r == -EBADMSG && fd >= 0) {
+        ret = qcam_throw(ctx, QCAM_ERROR, "EBADMSG", "%s, in %s", idx.error, path);
+    } else if (r < 0) {
+        ret = qcam_throw_errno(ctx, -r, "%s %s", fd < 0 ? "open" : "read", path);
+    } else {
+        ret = JS_NewObject(ctx);
+        if (!JS_IsException(ret) &&
+            (JS_DefinePropertyValueStr(ctx, ret, "codec", JS_NewString(ctx, idx.codec == QCAM_CODEC_H265 ? "h265" : "h264"),
+                                       JS_PROP_C_W_E) < 0 ||
+             set_num(ctx, ret, "width", idx.width) < 0 || set_num(ctx, ret, "height", idx.height) < 0 ||
+             set_num(ctx, ret, "duration", (double)idx.duration / 90000) < 0)) {
+            JS_FreeValue(ctx, ret);
+            ret = JS_EXCEPTION;
+        }
+    }
+    qcam_ts_index_clear(&idx);
+    JS_FreeCString(ctx, path);
+    return ret;
+}
+
+static const JSCFunctionListEntry reader_funcs[] = {
+    JS_CFUNC_DEF("probe", 1, js_probe),
+};
+
+void qcam_ts_reader_declare(JSContext *ctx, JSModuleDef *m)
+{
+    JS_AddModuleExport(ctx, m, "TsReader");
+    JS_AddModuleExportList(ctx, m, reader_funcs, (int)(sizeof reader_funcs / sizeof reader_funcs[0]));
+}
 
 int qcam_ts_reader_init(JSContext *ctx, JSModuleDef *m)
 {
@@ -275,5 +338,6 @@ int qcam_ts_reader_init(JSContext *ctx, JSModuleDef *m)
     if (qcam_class_init(ctx, &reader_class, &reader_def, reader_proto,
                         (int)(sizeof reader_proto / sizeof reader_proto[0]), "close") < 0)
         return -1;
-    return qcam_export_class(ctx, m, "TsReader", reader_class, reader_ctor, 1, JS_CFUNC_constructor);
+    if (qcam_export_class(ctx, m, "TsReader", reader_class, reader_ctor, 1, JS_CFUNC_constructor) < 0) return -1;
+    return JS_SetModuleExportList(ctx, m, reader_funcs, (int)(sizeof reader_funcs / sizeof reader_funcs[0]));
 }

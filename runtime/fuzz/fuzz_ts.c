@@ -18,10 +18,14 @@
  *     classifies;
  *   - the file cut just after its last frame reads the same frames (the
  *     last one may be left out: a PES without a length is only known whole
- *     by what follows it).
+ *     by what follows it);
+ *   - qcam_ts_probe (built with a 1 KiB tail window, so inputs over 4 KiB
+ *     take its head + tail path) succeeds or fails as the full read does,
+ *     with the same codec and PID. Whether its duration is the full read's
+ *     is traced (probe_same): seeds that are whole files must say 1.
  *
  * Set QCAM_FUZZ_TRACE=1 to print one line per input:
- *   qcam-fuzz: result=0 frames=12 keyframes=3 codec=h264 width=64 height=48 torn=0 error=- */
+ *   qcam-fuzz: result=0 frames=12 keyframes=3 codec=h264 width=64 height=48 torn=0 probe_same=1 error=- */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,10 +129,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         qcam_ts_index_clear(&idx2);
         free(head);
     }
+    qcam_ts_index pi;
+    mem m3 = {file, size, step};
+    qcam_ts_source src3 = {mem_read, &m3, size};
+    int rp = qcam_ts_probe(&src3, &pi);
+    CHECK(rp == r);
+    if (rp == -EBADMSG) CHECK(strcmp(pi.error, idx.error) == 0);
+    if (rp == 0) CHECK(pi.codec == idx.codec && pi.pid == idx.pid);
+    int probe_same = rp == 0 && pi.duration == idx.duration;
+    qcam_ts_index_clear(&pi);
     if (trace) {
-        fprintf(stderr, "qcam-fuzz: result=%d frames=%zu keyframes=%zu codec=%s width=%d height=%d torn=%d error=%s\n", r,
+        fprintf(stderr, "qcam-fuzz: result=%d frames=%zu keyframes=%zu codec=%s width=%d height=%d torn=%d probe_same=%d error=%s\n", r,
                 idx.n_frames, idx.keyframes, r ? "-" : idx.codec == QCAM_CODEC_H264 ? "h264" : "h265", idx.width,
-                idx.height, idx.torn, r == 0 ? "-" : idx.error);
+                idx.height, idx.torn, probe_same, r == 0 ? "-" : idx.error);
     }
     qcam_ts_index_clear(&idx);
     free(file);

@@ -5,7 +5,7 @@
 // sides, packet for packet the same.
 import * as fs from "qcam:fs";
 import * as tsModule from "qcam:ts";
-import { TsReader, TsWriter, remux } from "qcam:ts";
+import { probe, TsReader, TsWriter, remux } from "qcam:ts";
 import { Encoder, EsReader, type Frame } from "qcam:video";
 import { H264_B64, H265_B64 } from "./es-streams.ts";
 import { contract, deepEq, eq, ok, throws } from "./kit.ts";
@@ -81,7 +81,7 @@ function pesStarts(path: string): number {
 
 export default contract("qcam:ts", (t) => {
   t.test("exports; TsWriter's shape", () => {
-    deepEq(Object.keys(tsModule).sort(), ["TsReader", "TsWriter", "remux"]);
+    deepEq(Object.keys(tsModule).sort(), ["TsReader", "TsWriter", "probe", "remux"]);
     cases.shape();
   });
 
@@ -279,6 +279,7 @@ export default contract("qcam:ts", (t) => {
         eq(String(r), "[object TsReader]");
         eq(r.path, path);
         eq(r.duration, info.duration, "the writer's duration");
+        deepEq(probe(path), { codec, width: 64, height: 48, duration: info.duration }, "probe()");
         deepEq(r.tracks, [{ id: 256, kind: "video", codec, width: 64, height: 48, timescale: 90000, duration: info.duration, samples: 20, keyframes: 2 }]);
         const got = readAll(r);
         eq(got.length, 20, "every frame");
@@ -311,7 +312,7 @@ export default contract("qcam:ts", (t) => {
     );
   }
 
-  t.test("TsReader: a file cut mid-frame (SIGKILL, power cut) reads its complete frames", () =>
+  t.test("TsReader: a file cut mid-frame (SIGKILL, power cut) reads its complete frames; probe() gives their duration", () =>
     inDir(() => {
       const path = `${DIR}/c.ts`;
       record("h264", path);
@@ -321,6 +322,7 @@ export default contract("qcam:ts", (t) => {
       const count = (cut: number) => {
         fs.writeFile(`${DIR}/cut.ts`, b.subarray(0, cut));
         const r = new TsReader(`${DIR}/cut.ts`);
+        eq(probe(`${DIR}/cut.ts`).duration, r.duration, "probe() and TsReader");
         const n = readAll(r);
         const keys = n.filter((f) => f.keyframe).length;
         for (const f of n) f.close();
@@ -341,9 +343,12 @@ export default contract("qcam:ts", (t) => {
       throws(() => new R(), TYPE("new TsReader(path: string)"));
       throws(() => new R(5), TYPE("new TsReader(path: string)"));
       throws(() => new R(`${DIR}/none.ts`), { name: "Error", code: "ENOENT", message: `open ${DIR}/none.ts: No such file or directory` });
+      throws(() => probe(`${DIR}/none.ts`), { name: "Error", code: "ENOENT", message: `open ${DIR}/none.ts: No such file or directory` });
+      throws(() => (probe as (...a: unknown[]) => unknown)(), TYPE("probe(path: string)"));
       const bad = (name: string, bytes: Uint8Array, why: string) => {
         fs.writeFile(`${DIR}/${name}`, bytes);
         throws(() => new R(`${DIR}/${name}`), { name: "Error", code: "EBADMSG", message: `ts: ${why}, in ${DIR}/${name}` });
+        throws(() => probe(`${DIR}/${name}`), { name: "Error", code: "EBADMSG", message: `ts: ${why}, in ${DIR}/${name}` }, "probe()");
       };
       bad("junk.ts", new Uint8Array(1000).fill(7), "not an MPEG transport stream (no sync byte at offset 0)");
       bad("empty.ts", new Uint8Array(0), "not an MPEG transport stream (shorter than one packet)");

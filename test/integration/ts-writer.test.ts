@@ -308,7 +308,7 @@ describe("qcam:ts TsReader (runtime) against ffprobe, on recorder-made files", f
     image = (await fixture("ts")).image;
   });
 
-  interface TsRead { track?: { codec: string; width: number; height: number; samples: number; keyframes: number; duration: number }; duration?: number; pts?: number[]; keys?: number[]; seek?: number; seekFrame?: number; code?: string; message?: string }
+  interface TsRead { probe?: { codec: string; width: number; height: number; duration: number }; track?: { codec: string; width: number; height: number; samples: number; keyframes: number; duration: number }; duration?: number; pts?: number[]; keys?: number[]; seek?: number; seekFrame?: number; code?: string; message?: string }
   const tsRead = (sd: string, board: string, seek = 0): TsRead => {
     const cmd = runtimeCommand("host", image, { args: ["read", "--in", board, "--seek", String(seek)], sdcard: sd });
     const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
@@ -323,6 +323,29 @@ describe("qcam:ts TsReader (runtime) against ffprobe, on recorder-made files", f
     assert.equal(r.status, 0, r.stderr);
     return (JSON.parse(r.stdout) as { packets: { pts: number; flags: string }[] }).packets.map((p) => ({ pts: p.pts, key: p.flags.includes("K") }));
   };
+
+  for (const bf of [0, 2]) {
+    it(`probe() of a 10 s ffmpeg-made file (${bf} B-frames, PES without lengths, over 1 MiB: its first frame and its tail) gives TsReader's duration; both agree with ffprobe`, function () {
+      const sd = tmpDir("qcam-tsprobe-");
+      try {
+        const file = path.join(sd, "big.ts");
+        const mk = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x480:rate=30", "-t", "10", "-c:v", "libx264", "-b:v", "4M", "-g", "30", "-bf", String(bf), "-threads", "1", "-f", "mpegts", file], { encoding: "utf8" });
+        assert.equal(mk.status, 0, mk.stderr);
+        assert.ok(fs.statSync(file).size > 2 << 20, `${fs.statSync(file).size} bytes: the tail window is used`);
+        const ff = probe(file);
+        const got = tsRead(sd, "/sdcard/big.ts");
+        assert.equal(got.code, undefined, got.message);
+        assert.equal(got.pts!.length, ff.length, "frames");
+        assert.equal(got.pts!.length, 300);
+        assert.deepEqual(got.pts, ff.map((p) => Math.floor(((p.pts - ff[0].pts) * 100) / 9)), "each frame's PTS");
+        assert.deepEqual(got.keys, ff.flatMap((p, i) => (p.key ? [i] : [])), "keyframes");
+        assert.ok(Math.abs(got.duration! - 10) < 1e-9, `duration ${got.duration}`);
+        assert.deepEqual(got.probe, { codec: "h264", width: 640, height: 480, duration: got.duration }, "probe()");
+      } finally {
+        fs.rmSync(sd, { recursive: true, force: true });
+      }
+    });
+  }
 
   for (const codec of ["h264", "h265"] as const) {
     it(`${codec}: frames, PTS and keyframes as ffprobe reads them; seek lands on a keyframe; a cut file reads its complete frames`, async function () {
@@ -343,6 +366,7 @@ describe("qcam:ts TsReader (runtime) against ffprobe, on recorder-made files", f
         assert.deepEqual([got.track!.codec, got.track!.width, got.track!.height, got.track!.samples, got.track!.keyframes], [codec, 854, 480, ff.length, got.keys!.length]);
         const last = ff[ff.length - 1].pts - ff[0].pts;
         assert.ok(Math.abs(got.duration! - (last + (ff[ff.length - 1].pts - ff[ff.length - 2].pts)) / 90000) < 1e-9, `duration ${got.duration}`);
+        assert.deepEqual(got.probe, { codec, width: 854, height: 480, duration: got.duration }, "probe()");
         assert.ok(got.keys!.includes(got.seekFrame!), `seek(1.5) → frame ${got.seekFrame}, a keyframe`);
         assert.ok(got.seek! <= 1.5 && got.pts![got.seekFrame!] / 1e6 === got.seek, `seek(1.5) → ${got.seek} s`);
         // cut mid-frame: inside a multi-packet PES, at a packet boundary and not
