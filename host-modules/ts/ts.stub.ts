@@ -9,6 +9,10 @@
 //
 // Files, segments, a full card, errors and the class shell are the writers'
 // shared part (media/writer.stub.ts, as media/segmenter.c and writer_js.c).
+// TsReader mirrors ts_read.c and ts_reader_js.c over the whole file read at
+// once (memory is not modelled); probe() reads the whole file too (the C side
+// reads its first frame and a window at its end: the same result for a file
+// not damaged in the middle).
 //
 // Not modelled: threads (a link's writes run on virtual time), fsync.
 import type * as Api from "qcam:ts";
