@@ -91,6 +91,25 @@ function judge(file: string, want: { codec: Codec; width: number; height: number
 }
 
 /** A seeded PRNG (mulberry32). */
+interface TsRead { probe?: { codec: string; width: number; height: number; duration: number }; track?: { codec: string; width: number; height: number; samples: number; keyframes: number; duration: number }; duration?: number; pts?: number[]; keys?: number[]; seek?: number; seekFrame?: number; code?: string; message?: string }
+
+/** The fixture's "read" mode on the runtime: what TsReader and probe() give for a file on the card. */
+function tsReadWith(image: string, sd: string, board: string, seek = 0): TsRead {
+  const cmd = runtimeCommand("host", image, { args: ["read", "--in", board, "--seek", String(seek)], sdcard: sd });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+  assert.equal(r.status, 0, r.stderr);
+  const l = r.stdout.split("\n").find((x) => x.startsWith("tsread "));
+  assert.ok(l, r.stdout + r.stderr);
+  return JSON.parse(l.slice(7)) as TsRead;
+}
+
+/** ffprobe's video packets: pts (90 kHz), keyframe flag. */
+function probePts(file: string, pre: string[] = []): { pts: number; key: boolean }[] {
+  const r = spawnSyncChild("ffprobe", ["-v", "error", ...pre, "-select_streams", "v", "-show_entries", "packet=pts,flags", "-of", "json", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { packets: { pts: number; flags: string }[] }).packets.map((p) => ({ pts: p.pts, key: p.flags.includes("K") }));
+}
+
 function rng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
@@ -261,6 +280,11 @@ describe("qcam:ts TsWriter (runtime)", function () {
 describe("qcam:ts SIGKILL trials with the recorder app (npm start -- --container ts)", function () {
   this.timeout(600000);
   const CLI = path.join(ROOT, "bin", "qcam.mjs");
+  let image: string;
+  before(async function () {
+    this.timeout(300_000);
+    image = (await fixture("ts")).image;
+  });
 
   it("4 seeded kills: every stored frame is kept, the file is whole packets and plays", async function () {
     const rnd = rng(0x75);
@@ -287,6 +311,14 @@ describe("qcam:ts SIGKILL trials with the recorder app (npm start -- --container
         assert.deepEqual(v.warnings, [], `${say}: VLC's warnings`);
         // a 1080p frame's PES is too long to give its length, and VLC holds back an unbounded last PES
         assert.ok(v.frames >= Math.min(stored, p.frames - 1), `${say}: VLC reads ${v.frames}`);
+        // TsReader: every frame ffprobe reads, at the same times; the last one too unless its PES has
+        // no length (a 1080p keyframe) and ends in a packet it fills exactly (no stuffing to end it)
+        const got = tsReadWith(image, sd, `/sdcard/video/${name}`);
+        assert.equal(got.code, undefined, got.message);
+        const ff = probePts(file);
+        assert.ok(got.pts!.length === ff.length || got.pts!.length === ff.length - 1, `${say}: TsReader reads ${got.pts!.length}`);
+        assert.ok(got.pts!.length >= stored, `${say}: TsReader lost frames reported stored (${got.pts!.length})`);
+        assert.deepEqual(got.pts, ff.slice(0, got.pts!.length).map((x) => Math.floor(((x.pts - ff[0].pts) * 100) / 9)), `${say}: TsReader's times`);
       } finally {
         fs.rmSync(sd, { recursive: true, force: true });
       }
@@ -307,22 +339,8 @@ describe("qcam:ts TsReader (runtime) against ffprobe, on recorder-made files", f
     this.timeout(300_000);
     image = (await fixture("ts")).image;
   });
-
-  interface TsRead { probe?: { codec: string; width: number; height: number; duration: number }; track?: { codec: string; width: number; height: number; samples: number; keyframes: number; duration: number }; duration?: number; pts?: number[]; keys?: number[]; seek?: number; seekFrame?: number; code?: string; message?: string }
-  const tsRead = (sd: string, board: string, seek = 0): TsRead => {
-    const cmd = runtimeCommand("host", image, { args: ["read", "--in", board, "--seek", String(seek)], sdcard: sd });
-    const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
-    assert.equal(r.status, 0, r.stderr);
-    const l = r.stdout.split("\n").find((x) => x.startsWith("tsread "));
-    assert.ok(l, r.stdout + r.stderr);
-    return JSON.parse(l.slice(7)) as TsRead;
-  };
-  /** ffprobe's video packets: pts (90 kHz), keyframe flag. */
-  const probe = (file: string, pre: string[] = []): { pts: number; key: boolean }[] => {
-    const r = spawnSyncChild("ffprobe", ["-v", "error", ...pre, "-select_streams", "v", "-show_entries", "packet=pts,flags", "-of", "json", file], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-    return (JSON.parse(r.stdout) as { packets: { pts: number; flags: string }[] }).packets.map((p) => ({ pts: p.pts, key: p.flags.includes("K") }));
-  };
+  const tsRead = (sd: string, board: string, seek = 0) => tsReadWith(image, sd, board, seek);
+  const probe = probePts;
 
   for (const bf of [0, 2]) {
     it(`probe() of a 10 s ffmpeg-made file (${bf} B-frames, PES without lengths, over 1 MiB: its first frame and its tail) gives TsReader's duration; both agree with ffprobe`, function () {
