@@ -10,6 +10,8 @@
 //            (host-modules/rtsp/): bytes from the network (seeds: test/fuzz-rtsp.ts)
 //   wav      the sim microphone's WAV reader and G.711 (host-modules/audio/wav.c,
 //            backend_sim.c, g711.c): .wav files on the card (seeds: test/fuzz-wav.ts)
+//   ts       the MPEG-TS reader (host-modules/ts/ts_read.c): .ts files
+//            (seeds: test/fuzz-ts.ts)
 //   store    the app store's state record, key list and dev-link store requests
 //            (runtime/store/store_text.c; seeds: test/fuzz-store.ts)
 // Layout, for a target NAME:
@@ -39,10 +41,11 @@ import { MP4_DICT, mp4Seeds } from "./fuzz-mp4.ts";
 import { RTSP_DICT, rtspSeeds } from "./fuzz-rtsp.ts";
 import { WAV_DICT, wavSeeds } from "./fuzz-wav.ts";
 import { STORE_DICT, storeSeeds } from "./fuzz-store.ts";
+import { TS_DICT, tsSeeds } from "./fuzz-ts.ts";
 import { spawnChild, spawnSyncChild } from "./helpers.ts";
 
-export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "rtsp" | "wav" | "store";
-export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "rtsp", "wav", "store"];
+export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "ts" | "rtsp" | "wav" | "store";
+export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "ts", "rtsp", "wav", "store"];
 
 export const FUZZ_DIR = path.join(OUT, "fuzz");
 export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
@@ -565,6 +568,16 @@ const TARGETS: Record<TargetName, TargetDef> = {
     dict: MP4_DICT,
     defines: () => [],
     seeds: () => mp4Seeds(),
+  },
+  ts: {
+    title: "MPEG-TS reader (host-modules/ts/ts_read.c)",
+    sources: ["host-modules/ts/ts_read.c", "host-modules/ts/ts_mux.c", "host-modules/video/annexb.c", "host-modules/video/sps.c", "host-modules/media/media.c", "runtime/fuzz/fuzz_ts.c"],
+    includes: [],
+    libs: ["-lpthread"],
+    maxLen: 32768,
+    dict: TS_DICT,
+    defines: () => ["-DQCAM_TS_PROBE_TAIL=1024"], // files over 4 KiB take probe's head + tail path
+    seeds: () => tsSeeds(),
   },
   rtsp: {
     title: "RTSP requests, Transport, interleaved frames, Digest, RTP depacketizer (host-modules/rtsp/)",

@@ -24,13 +24,12 @@ import { removeTree, remove, space } from "qcam:fs";
 import { Input } from "qcam:input";
 import { link, type Pipe } from "qcam:link";
 import { RtspServer, type RtspStream } from "qcam:rtsp";
-import { Mp4Reader } from "qcam:mp4";
 import type { Overlay } from "qcam:overlay";
 import { Encoder } from "qcam:video";
 import { Choice, Item, Screen, Stepper, Text, Toggle, Ui, type Widget } from "qcam/ui";
 import { repairFolder, settingsPath } from "./headless.ts";
 import { maskUrl, RESOLUTION_SIZE, RTSP_PATH, RTSP_PORT, RTSP_USER, rtspAccess, rtspServerOptions, TIMESTAMP, type CommandLine } from "./options.ts";
-import { Player } from "./player.ts";
+import { Player, recordingDuration } from "./player.ts";
 import { AUDIO_BITRATE, makeOverlay, Session } from "./session.ts";
 import { FRAME_RATES, loadSettingsWithPassword, makePassword, RESOLUTIONS, saveSettings, type Settings } from "./settings.ts";
 import { formatDate, formatDuration, formatSize, recordingInfos, recordings, type RecordingInfo } from "./storage.ts";
@@ -43,17 +42,6 @@ const BITRATES = { min: 1, max: 20 }; // Mbit/s
 const even = (n: number) => Math.max(32, Math.round(n / 2) * 2);
 const clock = (ms: number) => formatDuration(ms / 1000);
 const segmentLabel = (s: number) => (s % 60 === 0 ? `${s / 60} min` : `${s} s`);
-
-function mp4Duration(path: string): number | null {
-  try {
-    const r = new Mp4Reader(path);
-    const d = r.duration;
-    r.close();
-    return d;
-  } catch {
-    return null;
-  }
-}
 
 export class MenuRecorder {
   readonly disp: Display;
@@ -316,7 +304,7 @@ export class MenuRecorder {
   #fillRecordings(): void {
     let infos: RecordingInfo[];
     try {
-      infos = recordingInfos(this.dir, mp4Duration, this.#infoCache);
+      infos = recordingInfos(this.dir, recordingDuration, this.#infoCache);
     } catch (e) {
       this.recordingsScreen.setItems([new Text("Card error", (e as { code?: string }).code ?? "")]);
       this.recordingsScreen.title = "Recordings";
@@ -609,7 +597,7 @@ export class MenuRecorder {
 
   play(path: string, ui: Ui): void {
     if (this.session) return ui.toast("Stop recording to play");
-    if (!path.endsWith(".mp4")) return ui.toast("Plays MP4 recordings only");
+    if (!path.endsWith(".mp4") && !path.endsWith(".ts")) return ui.toast("Plays MP4 and TS recordings only");
     try {
       this.player = new Player(path, this.disp);
     } catch (e) {

@@ -1,4 +1,5 @@
-// Playback of a recording on the screen: Mp4Reader → Decoder (H.264 or H.265)
+// Playback of a recording on the screen: Mp4Reader or TsReader (by the file's
+// extension, openReader) → Decoder (H.264 or H.265)
 // → display.show(image), each picture when its time comes on the app's clock,
 // so the file plays at its own rate. Pause, seek ±10 s (to the keyframe at or
 // before the time, decoding on from there to the time itself).
@@ -6,8 +7,36 @@ import { time } from "qcam:app";
 import type { Display } from "qcam:display";
 import type { Image } from "qcam:image";
 import { Mp4Reader } from "qcam:mp4";
+import { probe, TsReader } from "qcam:ts";
 import type { Frame } from "qcam:video";
 import { Decoder } from "qcam:video";
+
+/** What the player needs of a reader: Mp4Reader and TsReader both have it. */
+export interface VideoReader {
+  readonly duration: number;
+  readonly tracks: readonly { kind: string; codec: string; width?: number; height?: number }[];
+  read(): Frame | null;
+  seek(seconds: number): number;
+  close(): void;
+}
+
+/** The reader for a recording: TsReader for `.ts`, Mp4Reader otherwise. Throws what they throw (ENOENT, EBADMSG...). */
+export function openReader(path: string): VideoReader {
+  return path.endsWith(".ts") ? new TsReader(path) : new Mp4Reader(path);
+}
+
+/** A recording's length in seconds (an MP4's index; a TS file's first and last frames: probe()), or null when it cannot be read. */
+export function recordingDuration(path: string): number | null {
+  try {
+    if (path.endsWith(".ts")) return probe(path).duration;
+    const r = openReader(path);
+    const d = r.duration;
+    r.close();
+    return d;
+  } catch {
+    return null;
+  }
+}
 
 export class Player {
   readonly path: string;
@@ -20,7 +49,7 @@ export class Player {
   decoded = 0;
   ended = false;
   #disp: Display;
-  #reader: Mp4Reader;
+  #reader: VideoReader;
   #dec: Decoder;
   #next: Frame | null = null;
   #image: Image | null = null;
@@ -33,7 +62,7 @@ export class Player {
   constructor(path: string, display: Display) {
     this.path = path;
     this.#disp = display;
-    this.#reader = new Mp4Reader(path);
+    this.#reader = openReader(path);
     try {
       const v = this.#reader.tracks.find((t) => t.kind === "video");
       if (!v || (v.codec !== "h264" && v.codec !== "h265")) throw Object.assign(new Error(`${path} has no H.264 or H.265 video`), { code: "ENOTSUP" });

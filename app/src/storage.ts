@@ -67,7 +67,7 @@ export interface RecordingInfo {
   /** The recording's start, from its name (UTC). */
   date: Date;
   size: number;
-  /** Seconds, from the file's index; null for a transport stream or a file that cannot be read. */
+  /** Seconds, from the file's index (MP4) or first and last frames (TS); null for an elementary stream or a file that cannot be read. */
   duration: number | null;
   container: "mp4" | "ts" | "es";
 }
@@ -95,8 +95,8 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1e9).toFixed(1)} GB`;
 }
 
-/** Recordings in `dir`, newest first, with their sizes; `duration` reads an MP4's index
- * (cached by path and size: a finished file is not read again). */
+/** Recordings in `dir`, newest first, with their sizes; `duration` reads an MP4's index or a
+ * TS file's first and last frames (cached by path and size: a finished file is not read again). */
 export function recordingInfos(dir: string, duration: (path: string) => number | null, cache = new Map<string, RecordingInfo>()): RecordingInfo[] {
   const out: RecordingInfo[] = [];
   for (const path of recordings(dir).reverse()) {
@@ -113,7 +113,7 @@ export function recordingInfos(dir: string, duration: (path: string) => number |
     }
     const name = path.slice(path.lastIndexOf("/") + 1);
     const container = name.endsWith(".mp4") ? "mp4" : name.endsWith(".ts") ? "ts" : "es";
-    const info: RecordingInfo = { path, name, date: dateOf(name), size, duration: container === "mp4" ? duration(path) : null, container };
+    const info: RecordingInfo = { path, name, date: dateOf(name), size, duration: container !== "es" ? duration(path) : null, container };
     cache.set(path, info);
     out.push(info);
   }

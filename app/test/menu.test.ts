@@ -1,14 +1,16 @@
 // The menu-driven recorder (src/menu.ts) against the qcam:* stubs on the fake
 // clock: keys and touches go in through the input stub, time moves on by hand,
 // what the screen shows is read from the display stub's display list, what was
-// recorded from the in-memory SD card (read back with the Mp4Reader stub).
+// recorded from the in-memory SD card (read back with the Mp4Reader and TsReader stubs).
 import assert from "node:assert/strict";
 import { Display } from "qcam:display";
 import { Input, type Key } from "qcam:input";
 import { Mp4Reader } from "qcam:mp4";
 import { RtspServer } from "qcam:rtsp";
+import { TsReader } from "qcam:ts";
 import { displayList, runApp, sdcard, world } from "qcam:testing";
 import type { Item, Toggle, Widget } from "qcam/ui";
+import type { Frame } from "qcam:video";
 import { MenuRecorder } from "../src/menu.ts";
 import { parseCommandLine, rtspServerOptions } from "../src/options.ts";
 import { DEFAULT_SETTINGS } from "../src/settings.ts";
@@ -629,6 +631,65 @@ describe("the menu-driven recorder", function () {
       t.key("option");
       assert.equal(t.rec.player, null);
       assert.equal(world.openHandles("Mp4Reader").length, 0);
+      assert.equal(world.openHandles("Decoder").length, 0);
+      t.close();
+    });
+  }
+
+  for (const codec of ["h264", "h265"] as const) {
+    it(`TS container, ${codec}: Recordings show each file's duration; play it back with TsReader, pause, seek`, function () {
+      const t = rig([`--menu`, "--codec", codec, "--container", "ts"]);
+      for (const ms of [1000, 3000]) {
+        t.key("ok");
+        t.run(ms);
+        t.key("ok");
+        t.run(1000);
+      }
+      const files = t.videos().sort();
+      assert.equal(files.length, 2);
+      for (const f of files) assert.match(f, /\.ts$/);
+      const r = new TsReader(files[1]);
+      const frames: Frame[] = [];
+      for (let f = r.read(); f; f = r.read()) frames.push(f);
+      assert.ok(frames.length >= 85, `${frames.length} frames in the newest`);
+      assert.equal(frames[0].keyframe, true);
+      assert.ok(frames.every((f, i) => !i || f.ptsUs > frames[i - 1].ptsUs), "pts order");
+      assert.deepEqual([r.tracks[0].codec, r.tracks[0].width, r.tracks[0].height], [codec, 1280, 720]);
+      for (const f of frames) f.close();
+      r.close();
+      t.key("option");
+      t.keyItem("Recordings");
+      assert.equal(t.ui.top.title, "Recordings (2)");
+      const rows = t.ui.top.items.map((w) => `${w.label} ${(w as Item).detail}`);
+      assert.match(rows[0], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 0:03 {2}\d+(\.\d)? [kM]B$/, "the TS file's duration, from its packets");
+      assert.match(rows[1], / 0:01 {2}\d+(\.\d)? [kM]B$/);
+      t.key("ok"); // the newest
+      assert.ok(t.texts().some((s) => /^0:03$/.test(s)), `Duration on the details screen: ${t.texts().join(" | ")}`);
+      t.keyItem("Play");
+      assert.equal(t.ui.top, t.rec.playbackScreen);
+      const p = t.rec.player!;
+      assert.equal(p.codec, codec);
+      assert.equal(p.width, 1280);
+      assert.equal(world.openHandles("TsReader").length, 1, "read by TsReader");
+      assert.equal(world.openHandles("Mp4Reader").length, 0);
+      t.run(1000);
+      assert.ok(p.position >= 0.9 && p.position <= 1.1, `${p.position}`);
+      assert.ok(t.texts().some((s) => /^PLAY 0:01 \/ 0:03$/.test(s)), t.texts().join(" | "));
+      t.key("ok"); // pause
+      const at = p.position;
+      t.run(500);
+      assert.equal(p.position, at, "paused");
+      t.key("right"); // +10 s: to the end
+      assert.ok(p.position >= 2.8, `${p.position}`);
+      t.key("left"); // -10 s: to the start
+      assert.equal(p.position, 0);
+      t.key("ok"); // play on
+      t.run(3500);
+      assert.ok(p.ended);
+      assert.ok(p.shown >= 85, `${p.shown} pictures shown`);
+      t.key("option");
+      assert.equal(t.rec.player, null);
+      assert.equal(world.openHandles("TsReader").length, 0);
       assert.equal(world.openHandles("Decoder").length, 0);
       t.close();
     });

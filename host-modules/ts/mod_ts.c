@@ -1,9 +1,10 @@
 /* qcam:ts — TsWriter: its calls, for the writers' class binding in
  * media/writer_js.c (the options, errors and methods it shares with
- * Mp4Writer). */
+ * Mp4Writer); remux(); TsReader (ts_reader_js.c). */
 #include "../modules.h"
 #include "../media/segmenter.h"
 #include "../media/writer_js.h"
+#include "ts_js.h"
 #include "ts_remux.h"
 #include "ts_write.h"
 
@@ -52,7 +53,7 @@ static const JSCFunctionListEntry ts_funcs[] = {
 
 static int ts_module_init(JSContext *ctx, JSModuleDef *m)
 {
-    if (JS_SetModuleExportList(ctx, m, ts_funcs, 1) < 0) return -1;
+    if (JS_SetModuleExportList(ctx, m, ts_funcs, 1) < 0 || qcam_ts_reader_init(ctx, m) < 0) return -1;
     return qcam_writer_class_init(ctx, m, QCAM_WRITER_TS, &ts_writer_class);
 }
 
@@ -62,5 +63,6 @@ JSModuleDef *qcam_mod_ts_init(JSContext *ctx, const char *name)
     if (!m) return NULL;
     JS_AddModuleExport(ctx, m, "TsWriter");
     JS_AddModuleExportList(ctx, m, ts_funcs, 1);
+    qcam_ts_reader_declare(ctx, m);
     return m;
 }

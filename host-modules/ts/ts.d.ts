@@ -131,4 +131,68 @@ declare module "qcam:ts" {
    *   parameter sets); POSIX codes from storage (ENOENT, ENOSPC, ...).
    */
   export function remux(input: string, output: string, options?: TsRemuxOptions): TsRemuxResult;
+
+  export interface TsTrackInfo {
+    /** The video's PID. */
+    id: number;
+    kind: "video";
+    codec: Codec;
+    /** From the first SPS; 0 when there is none the reader can parse. */
+    width: number;
+    height: number;
+    /** 90000: PTS / DTS units. */
+    timescale: number;
+    /** Seconds, as the reader's `duration`. */
+    duration: number;
+    /** Complete frames (access units). */
+    samples: number;
+    /** Of them, keyframes: random_access_indicator, or an H.264 IDR / H.265 IRAP picture. */
+    keyframes: number;
+  }
+
+  /**
+   * Reads an MPEG transport stream's video (qcam:mp4's `Mp4Reader`, for TS):
+   * the first H.264 / H.265 stream of the first program. One pass over the
+   * file at construction indexes its frames (about 40 bytes each); `read()`
+   * then reads one frame's packets. A file cut anywhere (SIGKILL, power
+   * cut, still being written) reads up to its last complete frame.
+   * Times are from the first frame's PTS (33-bit wraps unwrapped).
+   * @throws TypeError ERR_INVALID_ARG (no path); Error EBADMSG naming what is
+   *   wrong (not a transport stream, no H.264/H.265 stream, no complete
+   *   frame); ENOENT etc. from storage.
+   */
+  export class TsReader {
+    constructor(path: string);
+    readonly path: string;
+    /** Seconds: last PTS - first PTS + the last frame interval (what TsWriter's `close()` reports). */
+    readonly duration: number;
+    /** One: the video. */
+    readonly tracks: TsTrackInfo[];
+    /** The next frame, Annex B as stored (TsWriter's keyframes carry their parameter sets); null at the end. `track`, when given, must be the video's id. */
+    read(track?: number): Frame | null;
+    /** Move `read()` to the keyframe at or before `seconds` (else the first keyframe); returns its time, seconds. */
+    seek(seconds: number, track?: number): number;
+    /** Idempotent; then every other call throws ERR_CLOSED. */
+    close(): void;
+    [Symbol.dispose](): void;
+  }
+
+  export interface TsProbe {
+    codec: Codec;
+    /** From the first frame's SPS; 0 when none parses. */
+    width: number;
+    height: number;
+    /** Seconds, as `TsReader`'s `duration`. */
+    duration: number;
+  }
+
+  /**
+   * A transport stream's video codec, size and duration without reading the
+   * whole file (for a list of recordings): its first complete frame, and
+   * the last ones from a window at its end (256 KiB, grown while it holds
+   * fewer than two frames). A file of 1 MiB or less is read whole. The
+   * duration is `TsReader`'s for a file not damaged in the middle.
+   * @throws as `new TsReader(path)`.
+   */
+  export function probe(path: string): TsProbe;
 }

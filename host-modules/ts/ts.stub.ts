@@ -9,6 +9,10 @@
 //
 // Files, segments, a full card, errors and the class shell are the writers'
 // shared part (media/writer.stub.ts, as media/segmenter.c and writer_js.c).
+// TsReader mirrors ts_read.c and ts_reader_js.c over the whole file read at
+// once (memory is not modelled); probe() reads the whole file too (the C side
+// reads its first frame and a window at its end: the same result for a file
+// not damaged in the middle).
 //
 // Not modelled: threads (a link's writes run on virtual time), fsync.
 import type * as Api from "qcam:ts";
@@ -16,9 +20,9 @@ import type { Frame } from "qcam:video";
 import type * as Self from "./ts.stub.ts";
 import "qcam:video";
 import { open as fsOpen, readFile as fsReadFile, remove as fsRemove, rename as fsRename, type File as FsFile } from "qcam:fs";
-import { annexbInit, classify, findParams, parseH264Sps, parseH265Sps, splitAus } from "../../build/testing/annexb.ts";
+import { annexbInit, classify, findParams, parseH264Sps, parseH265Sps, scanNal, splitAus } from "../../build/testing/annexb.ts";
 import { provide, type Packet } from "../../build/testing/media.ts";
-import { checkKeys, conforms, throwQcam } from "../../build/testing/stub-kit.ts";
+import { checkKeys, conforms, throwQcam, world, type Handle } from "../../build/testing/stub-kit.ts";
 import { annexB, bad, codeOf, errnoOf, isObject, parseSegmentAndCallbacks, parseVideo, Segmenter, WriterClass, type PendingEvent, type SegmenterCfg } from "../media/writer.stub.ts";
 
 conforms<typeof Api, typeof Self>(true);
@@ -444,3 +448,327 @@ export function remux(input: string, output: string, ...rest: [options?: Api.TsR
   return { frames, keyframes, dropped, duration: frames / fps, size, codec: c, width, height };
 }
 
+
+// ------------------------------------------------------------------ TsReader (ts_read.c, ts_reader_js.c)
+
+interface TsFrame {
+  offset: number;
+  end: number;
+  pts: number;
+  dts: number;
+  size: number;
+  key: boolean;
+}
+
+interface TsIndex {
+  codec: "h264" | "h265";
+  pid: number;
+  width: number;
+  height: number;
+  frames: TsFrame[];
+  keyframes: number;
+  duration: number;
+}
+
+class BadTs extends Error {}
+
+const TS_PREFIX = 4096;
+
+/** One TS packet (ts_read.c view_packet). */
+function viewPacket(b: Uint8Array, o: number): { pid: number; pusi: boolean; rai: boolean; padded: boolean; pl: number; plLen: number } {
+  const v = { pid: ((b[o + 1] & 0x1f) << 8) | b[o + 2], pusi: (b[o + 1] & 0x40) !== 0, rai: false, padded: false, pl: -1, plLen: 0 };
+  const afc = (b[o + 3] >> 4) & 3;
+  let at = 4;
+  if (afc & 2) {
+    const af = b[o + 4];
+    if (5 + af > PACKET) return v;
+    if (af > 0) v.rai = (b[o + 5] & 0x40) !== 0;
+    v.padded = af === 0 || b[o + 4 + af] === 0xff;
+    at = 5 + af;
+  }
+  if (afc & 1 && at < PACKET) {
+    v.pl = o + at;
+    v.plLen = PACKET - at;
+  }
+  return v;
+}
+
+/** A PSI section whole in this packet with a good CRC (ts_read.c psi_section). */
+function psiSection(b: Uint8Array, v: ReturnType<typeof viewPacket>, tableId: number): Uint8Array | null {
+  if (!v.pusi || v.pl < 0 || v.plLen < 1) return null;
+  const at = 1 + b[v.pl];
+  if (at + 3 > v.plLen) return null;
+  const s = b.subarray(v.pl + at, v.pl + v.plLen);
+  const n = 3 + (((s[1] & 0x0f) << 8) | s[2]);
+  if (s[0] !== tableId || n < 12 || at + n > v.plLen) return null;
+  const crc = ((s[n - 4] << 24) | (s[n - 3] << 16) | (s[n - 2] << 8) | s[n - 1]) >>> 0;
+  return crc32(s.subarray(0, n - 4)) === crc ? s.subarray(0, n) : null;
+}
+
+const readTs = (p: Uint8Array, o: number) => ((p[o] >> 1) & 7) * 2 ** 30 + p[o + 1] * 2 ** 22 + (p[o + 2] >> 1) * 2 ** 15 + p[o + 3] * 2 ** 7 + (p[o + 4] >> 1);
+/** a - b modulo 2^33 as a signed step. */
+const step33 = (a: number, b: number) => {
+  const d = (((a - b) % MOD33) + MOD33) % MOD33;
+  return d >= MOD33 / 2 ? d - MOD33 : d;
+};
+
+function parsePes(b: Uint8Array, v: ReturnType<typeof viewPacket>): { head: number; pts: number; dts: number; expect: number } | null {
+  const p = v.pl;
+  if (p < 0 || v.plLen < 9 || b[p] || b[p + 1] || b[p + 2] !== 1) return null;
+  const head = 9 + b[p + 8];
+  if (head > v.plLen) return null;
+  const flags = b[p + 7] >> 6;
+  if (!(flags & 2) || b[p + 8] < 5) return null;
+  const pts = readTs(b, p + 9);
+  const dts = flags === 3 && b[p + 8] >= 10 ? readTs(b, p + 14) : pts;
+  const len = (b[p + 4] << 8) | b[p + 5];
+  if (len && len < 3 + b[p + 8]) return null;
+  return { head, pts, dts, expect: len ? len - 3 - b[p + 8] : 0 };
+}
+
+/** qcam_ts_read over the whole file in memory. */
+function readTsIndex(b: Uint8Array): TsIndex {
+  const idx: TsIndex = { codec: "h264", pid: 0, width: 0, height: 0, frames: [], keyframes: 0, duration: 0 };
+  let pmtPid = -1, videoPid = -1;
+  let haveOrigin = false, lastRaw = 0, lastPts = 0;
+  type Cur = { offset: number; end: number; pts: number; dts: number; size: number; expect: number; rai: boolean; padded: boolean; prefix: Uint8Array[]; prefixLen: number };
+  let c: Cur | null = null;
+  const push = (cur: Cur) => {
+    c = null;
+    if (!cur.size || cur.size > 0xffffffff) return;
+    const prefix = new Uint8Array(cur.prefixLen);
+    let at = 0;
+    for (const part of cur.prefix) {
+      prefix.set(part, at);
+      at += part.length;
+    }
+    let key = false;
+    const pos = { at: 0 };
+    for (let nal = scanNal(prefix, prefix.length, pos); nal; nal = scanNal(prefix, prefix.length, pos)) {
+      const bytes = prefix.subarray(nal.begin, nal.end);
+      const t = bytes.length >= (idx.codec === "h264" ? 1 : 2) ? (idx.codec === "h264" ? bytes[0] & 0x1f : (bytes[0] >> 1) & 0x3f) : -1;
+      if (idx.codec === "h264" ? t === 5 : t >= 16 && t <= 23) key = true;
+      if (!idx.width && t === (idx.codec === "h264" ? 7 : 33)) {
+        const si = idx.codec === "h264" ? parseH264Sps(bytes) : parseH265Sps(bytes);
+        if (si && si.width > 0 && si.height > 0) {
+          idx.width = si.width;
+          idx.height = si.height;
+        }
+      }
+    }
+    key ||= cur.rai;
+    idx.frames.push({ offset: cur.offset, end: cur.end, pts: cur.pts, dts: cur.dts, size: cur.size, key });
+    if (key) idx.keyframes++;
+  };
+  const addBytes = (cur: Cur, from: number, n: number) => {
+    if (cur.expect && cur.size + n > cur.expect) n = cur.expect - cur.size;
+    const k = Math.min(n, TS_PREFIX - cur.prefixLen);
+    if (k > 0) {
+      cur.prefix.push(b.subarray(from, from + k));
+      cur.prefixLen += k;
+    }
+    cur.size += n;
+  };
+  const whole = b.length - (b.length % PACKET);
+  let pos = 0;
+  for (; pos < whole; pos += PACKET) {
+    if (b[pos] !== 0x47) break;
+    const v = viewPacket(b, pos);
+    if (videoPid < 0) {
+      let s: Uint8Array | null;
+      if (v.pid === 0 && (s = psiSection(b, v, 0x00))) {
+        for (let k = 8; k + 4 <= s.length - 4; k += 4) {
+          if ((s[k] << 8) | s[k + 1]) {
+            pmtPid = ((s[k + 2] & 0x1f) << 8) | s[k + 3];
+            break;
+          }
+        }
+      } else if (pmtPid > 0 && v.pid === pmtPid && (s = psiSection(b, v, 0x02))) {
+        for (let k = 12 + (((s[10] & 0x0f) << 8) | s[11]); k + 5 <= s.length - 4; k += 5 + (((s[k + 3] & 0x0f) << 8) | s[k + 4])) {
+          const pid = ((s[k + 1] & 0x1f) << 8) | s[k + 2];
+          if ((s[k] === 0x1b || s[k] === 0x24) && pid !== 0 && pid !== pmtPid && pid !== 0x1fff) {
+            videoPid = pid;
+            idx.pid = pid;
+            idx.codec = s[k] === 0x1b ? "h264" : "h265";
+            break;
+          }
+        }
+      }
+      continue;
+    }
+    if (v.pid !== videoPid) continue;
+    let cur: Cur | null = c;
+    if (v.pusi) {
+      if (cur && !cur.expect) push(cur); // unbounded: ends here
+      c = cur = null; // bounded and short: dropped
+      const h = parsePes(b, v);
+      if (!h) continue;
+      let pts: number;
+      if (!haveOrigin) {
+        pts = 0;
+        haveOrigin = true;
+      } else pts = lastPts + step33(h.pts, lastRaw);
+      lastRaw = h.pts;
+      lastPts = pts;
+      c = cur = { offset: pos, end: 0, pts, dts: pts - step33(h.pts, h.dts), size: 0, expect: h.expect, rai: v.rai, padded: false, prefix: [], prefixLen: 0 };
+      addBytes(cur, v.pl + h.head, v.plLen - h.head);
+    } else if (cur && v.pl >= 0) {
+      addBytes(cur, v.pl, v.plLen);
+    } else continue;
+    cur.end = pos + PACKET;
+    cur.padded = v.padded;
+    if (cur.expect && cur.size === cur.expect) push(cur);
+  }
+  const last = c as Cur | null;
+  if (last && !last.expect && last.padded) push(last);
+  if (pos === 0 && videoPid < 0 && pmtPid < 0)
+    throw new BadTs(b.length < PACKET ? "ts: not an MPEG transport stream (shorter than one packet)" : "ts: not an MPEG transport stream (no sync byte at offset 0)");
+  if (pmtPid < 0) throw new BadTs("ts: no program (no PAT naming a PMT)");
+  if (videoPid < 0) throw new BadTs("ts: no H.264 or H.265 video stream (the PMT names none)");
+  const f = idx.frames;
+  if (!f.length) throw new BadTs("ts: no complete video frame");
+  const origin = f[0].pts;
+  for (const x of f) {
+    x.pts -= origin;
+    x.dts -= origin;
+  }
+  const max = Math.max(...f.map((x) => x.pts));
+  const step = f.length > 1 ? f[f.length - 1].dts - f[f.length - 2].dts : 0;
+  idx.duration = max - f[0].pts + (step > 0 ? step : 3000);
+  return idx;
+}
+
+/** qcam_ts_read_frame: the frame's ES bytes from its packets. */
+function readTsFrame(b: Uint8Array, idx: TsIndex, f: TsFrame): Uint8Array | null {
+  const out = new Uint8Array(f.size);
+  let done = 0, first = true;
+  for (let o = f.offset; o < f.end && done < f.size; o += PACKET) {
+    if (o + PACKET > b.length || b[o] !== 0x47) return null;
+    const v = viewPacket(b, o);
+    if (v.pid !== idx.pid || v.pl < 0) continue;
+    let d = v.pl, n = v.plLen;
+    if (first) {
+      const h = v.pusi ? parsePes(b, v) : null;
+      if (!h) return null;
+      d += h.head;
+      n -= h.head;
+      first = false;
+    } else if (v.pusi) return null;
+    n = Math.min(n, f.size - done);
+    out.set(b.subarray(d, d + n), done);
+    done += n;
+  }
+  return done === f.size ? out : null;
+}
+
+interface TsReaderState {
+  path: string;
+  bytes: Uint8Array;
+  idx: TsIndex;
+  cursor: number;
+  st: ReturnType<typeof annexbInit>;
+  handle: Handle;
+}
+
+const tsReaders = new WeakMap<object, TsReaderState | null>();
+
+function tsReaderOf(self: unknown): TsReaderState {
+  if (!isObject(self) || !tsReaders.has(self)) throwQcam("TypeError", "ERR_WRONG_THIS", "expected a TsReader");
+  const s = tsReaders.get(self);
+  if (!s) throwQcam("TypeError", "ERR_CLOSED", "TsReader is closed");
+  return s;
+}
+
+/** 90 kHz → µs, floor (ts_reader_js.c to_us). */
+const ticksToUs = (v: number) => Math.floor((v * 100) / 9);
+
+function trackOk(s: TsReaderState, track: unknown, fn: string): void {
+  if (track === undefined) return;
+  if (typeof track !== "number") throwQcam("TypeError", "ERR_INVALID_ARG", `${fn}: track must be a track id (a number)`);
+  if (track !== s.idx.pid) throwQcam("RangeError", "ERR_INVALID_ARG", `${fn}: ${s.path} has no track ${track}`);
+}
+
+export class TsReader {
+  constructor(path: string) {
+    if (arguments.length < 1 || typeof path !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", "new TsReader(path: string)");
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(fsReadFile(path));
+    } catch (e) {
+      throw errnoOf(codeOf(e), `open ${path}`);
+    }
+    let idx: TsIndex;
+    try {
+      idx = readTsIndex(bytes);
+    } catch (e) {
+      if (e instanceof BadTs) throwQcam("Error", "EBADMSG", `${e.message}, in ${path}`);
+      throw e;
+    }
+    tsReaders.set(this, { path, bytes, idx, cursor: 0, st: annexbInit(idx.codec), handle: world.track("TsReader", this) });
+  }
+  get path(): string {
+    return tsReaderOf(this).path;
+  }
+  get duration(): number {
+    return tsReaderOf(this).idx.duration / CLOCK;
+  }
+  get tracks(): Api.TsTrackInfo[] {
+    const x = tsReaderOf(this).idx;
+    return [{ id: x.pid, kind: "video", codec: x.codec, width: x.width, height: x.height, timescale: CLOCK, duration: x.duration / CLOCK, samples: x.frames.length, keyframes: x.keyframes }];
+  }
+  read(track?: number): Frame | null {
+    const s = tsReaderOf(this);
+    trackOk(s, track, "read");
+    const k = s.cursor;
+    if (k >= s.idx.frames.length) return null;
+    const f = s.idx.frames[k];
+    const data = readTsFrame(s.bytes, s.idx, f);
+    if (!data) throwQcam("Error", "EBADMSG", `ts: frame ${k} is no longer where the file had it, in ${s.path}`);
+    const ai = classify(s.st, data);
+    const pkt: Packet = { codec: s.idx.codec, type: ai.type === "header" && f.key ? "I" : ai.type, keyframe: f.key, data, ptsUs: ticksToUs(f.pts), dtsUs: ticksToUs(f.dts), seq: k };
+    s.cursor = k + 1;
+    return world.exposed<(p: Packet) => Frame>("video.frame")!(pkt);
+  }
+  seek(seconds: number, track?: number): number {
+    const s = tsReaderOf(this);
+    if (arguments.length < 1 || typeof seconds !== "number" || !Number.isFinite(seconds)) throwQcam("TypeError", "ERR_INVALID_ARG", "seek(seconds: number, track?: number)");
+    trackOk(s, track, "seek");
+    let best = 0, found = false;
+    s.idx.frames.forEach((f, k) => {
+      if (!f.key) return;
+      if (!found || ticksToUs(f.pts) <= seconds * 1e6) best = k;
+      found = true;
+    });
+    s.cursor = best;
+    return ticksToUs(s.idx.frames[best].pts) / 1e6;
+  }
+  close(): void {
+    if (!isObject(this) || !tsReaders.has(this)) throwQcam("TypeError", "ERR_WRONG_THIS", "expected a TsReader");
+    const s = tsReaders.get(this);
+    if (!s) return;
+    tsReaders.set(this, null);
+    s.handle.release();
+  }
+  declare [Symbol.dispose]: () => void;
+}
+Object.defineProperty(TsReader.prototype, Symbol.dispose, { value: TsReader.prototype.close, writable: true, configurable: true });
+Object.defineProperty(TsReader.prototype, Symbol.toStringTag, { value: "TsReader", configurable: true });
+
+/** probe(): the C side reads the first frame and a window at the end of a file over 1 MiB; here the whole file is read (memory is not modelled): the same result for a file not damaged in the middle. */
+export function probe(path: string): Api.TsProbe {
+  if (arguments.length < 1 || typeof path !== "string") throwQcam("TypeError", "ERR_INVALID_ARG", "probe(path: string)");
+  if (path.includes("\0")) throw errnoOf("EINVAL", "probe: path contains a NUL byte");
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fsReadFile(path));
+  } catch (e) {
+    throw errnoOf(codeOf(e), `open ${path}`);
+  }
+  try {
+    const x = readTsIndex(bytes);
+    return { codec: x.codec, width: x.width, height: x.height, duration: x.duration / CLOCK };
+  } catch (e) {
+    if (e instanceof BadTs) throwQcam("Error", "EBADMSG", `${e.message}, in ${path}`);
+    throw e;
+  }
+}

@@ -5,11 +5,11 @@
 // sides, packet for packet the same.
 import * as fs from "qcam:fs";
 import * as tsModule from "qcam:ts";
-import { TsWriter, remux } from "qcam:ts";
+import { probe, TsReader, TsWriter, remux } from "qcam:ts";
 import { Encoder, EsReader, type Frame } from "qcam:video";
 import { H264_B64, H265_B64 } from "./es-streams.ts";
 import { contract, deepEq, eq, ok, throws } from "./kit.ts";
-import { base64, RANGE, TYPE, VIDEO, writeAll, writerCases, writerDir } from "./writer-kit.ts";
+import { base64, dispose, RANGE, TYPE, VIDEO, writeAll, writerCases, writerDir } from "./writer-kit.ts";
 
 const DIR = "/sdcard/tsc";
 const streams = writerDir(DIR, { keepStreams: false });
@@ -36,6 +36,41 @@ function packets(path: string): Record<number, number> {
   return count;
 }
 
+/** Offsets of the video PID's PES starts. */
+function pesOffsets(b: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let o = 0; o + 188 <= b.length; o += 188) if (b[o + 1] === 0x41 && b[o + 2] === 0x00) out.push(o);
+  return out;
+}
+
+/** Write the embedded stream's 20 frames (30 fps) to `path`: the writer's info, each frame's bytes and time. */
+function record(codec: "h264" | "h265", path: string): { info: { duration: number; frames: number; size: number }; written: { bytes: Uint8Array; ptsUs: number; keyframe: boolean }[] } {
+  const w = new TsWriter(path, { video: VIDEO(codec) });
+  const fr = frames(codec);
+  const written = fr.map((f) => ({ bytes: new Uint8Array(f.toArrayBuffer()).slice(), ptsUs: f.ptsUs, keyframe: f.keyframe }));
+  writeAll(w, fr);
+  return { info: w.close()!, written };
+}
+
+/** Every frame a reader gives. */
+function readAll(r: TsReader): Frame[] {
+  const out: Frame[] = [];
+  for (let f = r.read(); f; f = r.read()) out.push(f);
+  return out;
+}
+
+/** CRC-32/MPEG-2 of a PSI section. */
+function crc32(p: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of p) {
+    crc = (crc ^ (byte << 24)) >>> 0;
+    for (let k = 0; k < 8; k++) crc = crc & 0x80000000 ? ((crc << 1) ^ 0x04c11db7) >>> 0 : (crc << 1) >>> 0;
+  }
+  return crc;
+}
+
+const endsWith = (a: Uint8Array, b: Uint8Array) => a.length >= b.length && b.every((x, i) => a[a.length - b.length + i] === x);
+
 /** PES starts (payload_unit_start on the video PID): one per frame. */
 function pesStarts(path: string): number {
   const b = new Uint8Array(fs.readFile(path));
@@ -46,7 +81,7 @@ function pesStarts(path: string): number {
 
 export default contract("qcam:ts", (t) => {
   t.test("exports; TsWriter's shape", () => {
-    deepEq(Object.keys(tsModule).sort(), ["TsWriter", "remux"]);
+    deepEq(Object.keys(tsModule).sort(), ["TsReader", "TsWriter", "probe", "remux"]);
     cases.shape();
   });
 
@@ -235,4 +270,127 @@ export default contract("qcam:ts", (t) => {
       }),
     );
   }
+  for (const codec of ["h264", "h265"] as const) {
+    t.test(`TsReader, ${codec}: reads back what TsWriter wrote: frames, keyframes, times, bytes, duration; seek to a keyframe`, () =>
+      inDir(() => {
+        const path = `${DIR}/r.ts`;
+        const { info, written } = record(codec, path);
+        const r = new TsReader(path);
+        eq(String(r), "[object TsReader]");
+        eq(r.path, path);
+        eq(r.duration, info.duration, "the writer's duration");
+        deepEq(probe(path), { codec, width: 64, height: 48, duration: info.duration }, "probe()");
+        deepEq(r.tracks, [{ id: 256, kind: "video", codec, width: 64, height: 48, timescale: 90000, duration: info.duration, samples: 20, keyframes: 2 }]);
+        const got = readAll(r);
+        eq(got.length, 20, "every frame");
+        eq(r.read(), null, "then null");
+        deepEq(got.map((f) => f.keyframe), written.map((f) => f.keyframe), "keyframes where they were");
+        eq(got[0].ptsUs, 0, "times from the first frame");
+        got.forEach((f, i) => {
+          eq(f.codec, codec);
+          eq(f.seq, i);
+          eq(f.dtsUs, f.ptsUs);
+          ok(Math.abs(f.ptsUs - (written[i].ptsUs - written[0].ptsUs)) <= 11, `frame ${i}: ${f.ptsUs} µs, written at ${written[i].ptsUs - written[0].ptsUs} µs (to a 90 kHz tick)`);
+          if (i) ok(f.ptsUs > got[i - 1].ptsUs, `pts order at ${i}`);
+          ok(endsWith(new Uint8Array(f.toArrayBuffer()), written[i].bytes), `frame ${i}: its bytes (after the AUD the muxer puts first)`);
+          eq(f.type, f.keyframe ? "I" : "P");
+        });
+        for (const f of got) f.close();
+        const at = r.seek(0.5);
+        ok(Math.abs(at - 1 / 3) < 2e-5, `seek(0.5) → the keyframe at 1/3 s (${at})`);
+        const f10 = r.read()!;
+        eq(f10.keyframe, true);
+        eq(f10.seq, 10);
+        eq(f10.ptsUs / 1e6, at);
+        f10.close();
+        eq(r.seek(0.2), 0, "before the second keyframe: the first");
+        eq(r.read()!.seq, 0);
+        eq(r.seek(-3), 0, "before the start: the first keyframe");
+        eq(r.seek(99), at, "past the end: the last keyframe");
+        r.close();
+      }),
+    );
+  }
+
+  t.test("TsReader: a file cut mid-frame (SIGKILL, power cut) reads its complete frames; probe() gives their duration", () =>
+    inDir(() => {
+      const path = `${DIR}/c.ts`;
+      record("h264", path);
+      const b = new Uint8Array(fs.readFile(path));
+      const starts = pesOffsets(b);
+      eq(starts.length, 20);
+      const count = (cut: number) => {
+        fs.writeFile(`${DIR}/cut.ts`, b.subarray(0, cut));
+        const r = new TsReader(`${DIR}/cut.ts`);
+        eq(probe(`${DIR}/cut.ts`).duration, r.duration, "probe() and TsReader");
+        const n = readAll(r);
+        const keys = n.filter((f) => f.keyframe).length;
+        for (const f of n) f.close();
+        r.close();
+        return [n.length, keys];
+      };
+      deepEq(count(starts[19] + 100), [19, 2], "a partial packet in the last frame");
+      ok(starts[10] + 188 < pesOffsets(b).filter((o) => o > starts[10])[0], "the second keyframe spans packets");
+      deepEq(count(starts[10] + 188), [10, 1], "whole packets, the keyframe's PES short of its length");
+      deepEq(count(b.length - 1), [19, 2], "one byte short");
+      deepEq(count(b.length), [20, 2], "the whole file");
+    }),
+  );
+
+  t.test("TsReader: bad arguments; not a transport stream, no video, no frame → EBADMSG; missing → ENOENT", () =>
+    inDir(() => {
+      const R = TsReader as unknown as new (...a: unknown[]) => TsReader;
+      throws(() => new R(), TYPE("new TsReader(path: string)"));
+      throws(() => new R(5), TYPE("new TsReader(path: string)"));
+      throws(() => new R(`${DIR}/none.ts`), { name: "Error", code: "ENOENT", message: `open ${DIR}/none.ts: No such file or directory` });
+      throws(() => probe(`${DIR}/none.ts`), { name: "Error", code: "ENOENT", message: `open ${DIR}/none.ts: No such file or directory` });
+      throws(() => (probe as (...a: unknown[]) => unknown)(), TYPE("probe(path: string)"));
+      const bad = (name: string, bytes: Uint8Array, why: string) => {
+        fs.writeFile(`${DIR}/${name}`, bytes);
+        throws(() => new R(`${DIR}/${name}`), { name: "Error", code: "EBADMSG", message: `ts: ${why}, in ${DIR}/${name}` });
+        throws(() => probe(`${DIR}/${name}`), { name: "Error", code: "EBADMSG", message: `ts: ${why}, in ${DIR}/${name}` }, "probe()");
+      };
+      bad("junk.ts", new Uint8Array(1000).fill(7), "not an MPEG transport stream (no sync byte at offset 0)");
+      bad("empty.ts", new Uint8Array(0), "not an MPEG transport stream (shorter than one packet)");
+      const nulls = new Uint8Array(188 * 4);
+      for (let o = 0; o < nulls.length; o += 188) nulls.set([0x47, 0x1f, 0xff, 0x10], o);
+      bad("nulls.ts", nulls, "no program (no PAT naming a PMT)");
+      const path = `${DIR}/ok.ts`;
+      record("h265", path);
+      const b = new Uint8Array(fs.readFile(path));
+      bad("head.ts", b.subarray(0, 188 * 2 + 100), "no complete video frame");
+      const noVideo = b.slice(0, 188 * 2);
+      const pmt = 188 + 5; // the PMT section: 17 bytes, then its CRC
+      noVideo[pmt + 12] = 0x0f; // stream_type: AAC
+      const crc = crc32(noVideo.subarray(pmt, pmt + 17));
+      noVideo.set([crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff], pmt + 17);
+      bad("novideo.ts", noVideo, "no H.264 or H.265 video stream (the PMT names none)");
+      const r = new TsReader(path);
+      throws(() => (r.read as (t: unknown) => unknown)("x"), TYPE("read: track must be a track id (a number)"));
+      throws(() => r.read(7), RANGE(`read: ${path} has no track 7`));
+      eq(r.read(256)!.keyframe, true, "the video's id");
+      throws(() => (r.seek as (s: unknown) => number)("1"), TYPE("seek(seconds: number, track?: number)"));
+      throws(() => r.seek(NaN), TYPE("seek(seconds: number, track?: number)"));
+      throws(() => r.seek(0, 9), RANGE(`seek: ${path} has no track 9`));
+      r.close();
+    }),
+  );
+
+  t.test("TsReader: close() is idempotent, Symbol.dispose closes; then ERR_CLOSED", () =>
+    inDir(() => {
+      const path = `${DIR}/x.ts`;
+      record("h264", path);
+      const r = new TsReader(path);
+      const d = (r as unknown as Record<symbol, () => void>)[dispose];
+      eq(d, r.close, "Symbol.dispose is close");
+      d.call(r);
+      r.close();
+      const CLOSED = { name: "TypeError", code: "ERR_CLOSED", message: "TsReader is closed" };
+      throws(() => r.read(), CLOSED);
+      throws(() => r.seek(0), CLOSED);
+      throws(() => r.path, CLOSED);
+      throws(() => r.duration, CLOSED);
+      throws(() => r.tracks, CLOSED);
+    }),
+  );
 }, { sdcardSizeMb: 1 });

@@ -5,13 +5,15 @@
 // test/helpers.ts vlcRead). The cut-file trial cuts a written file
 // at seeded random offsets: every prefix (less a trailing partial packet)
 // must still decode cleanly, losing at most the last second. And SIGKILL
-// trials with the recorder app (--container ts).
+// trials with the recorder app (--container ts). TsReader on the runtime
+// against ffprobe: the same frames, times and keyframes for a recorder-made
+// file, whole and cut mid-frame.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
 import { runtimeCommand } from "../../build/run.ts";
-import { assertDecodesClean, assertLinkAddsUp, fixture, killRuntime, spawnChild, spawnSyncChild, tmpDir, assertVlcReads, vlcRead, type LinkStats } from "../helpers.ts";
+import { assertDecodesClean, assertLinkAddsUp, fixture, killRuntime, run, spawnChild, spawnSyncChild, tmpDir, assertVlcReads, vlcRead, type LinkStats } from "../helpers.ts";
 
 type Codec = "h264" | "h265";
 const FF: Record<Codec, string> = { h264: "h264", h265: "hevc" };
@@ -89,6 +91,25 @@ function judge(file: string, want: { codec: Codec; width: number; height: number
 }
 
 /** A seeded PRNG (mulberry32). */
+interface TsRead { probe?: { codec: string; width: number; height: number; duration: number }; track?: { codec: string; width: number; height: number; samples: number; keyframes: number; duration: number }; duration?: number; pts?: number[]; keys?: number[]; seek?: number; seekFrame?: number; code?: string; message?: string }
+
+/** The fixture's "read" mode on the runtime: what TsReader and probe() give for a file on the card. */
+function tsReadWith(image: string, sd: string, board: string, seek = 0): TsRead {
+  const cmd = runtimeCommand("host", image, { args: ["read", "--in", board, "--seek", String(seek)], sdcard: sd });
+  const r = spawnSyncChild(cmd[0], cmd.slice(1), { encoding: "utf8", timeout: 120000 });
+  assert.equal(r.status, 0, r.stderr);
+  const l = r.stdout.split("\n").find((x) => x.startsWith("tsread "));
+  assert.ok(l, r.stdout + r.stderr);
+  return JSON.parse(l.slice(7)) as TsRead;
+}
+
+/** ffprobe's video packets: pts (90 kHz), keyframe flag. */
+function probePts(file: string, pre: string[] = []): { pts: number; key: boolean }[] {
+  const r = spawnSyncChild("ffprobe", ["-v", "error", ...pre, "-select_streams", "v", "-show_entries", "packet=pts,flags", "-of", "json", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { packets: { pts: number; flags: string }[] }).packets.map((p) => ({ pts: p.pts, key: p.flags.includes("K") }));
+}
+
 function rng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
@@ -259,6 +280,11 @@ describe("qcam:ts TsWriter (runtime)", function () {
 describe("qcam:ts SIGKILL trials with the recorder app (npm start -- --container ts)", function () {
   this.timeout(600000);
   const CLI = path.join(ROOT, "bin", "qcam.mjs");
+  let image: string;
+  before(async function () {
+    this.timeout(300_000);
+    image = (await fixture("ts")).image;
+  });
 
   it("4 seeded kills: every stored frame is kept, the file is whole packets and plays", async function () {
     const rnd = rng(0x75);
@@ -285,11 +311,111 @@ describe("qcam:ts SIGKILL trials with the recorder app (npm start -- --container
         assert.deepEqual(v.warnings, [], `${say}: VLC's warnings`);
         // a 1080p frame's PES is too long to give its length, and VLC holds back an unbounded last PES
         assert.ok(v.frames >= Math.min(stored, p.frames - 1), `${say}: VLC reads ${v.frames}`);
+        // TsReader: every frame ffprobe reads, at the same times; the last one too unless its PES has
+        // no length (a 1080p keyframe) and ends in a packet it fills exactly (no stuffing to end it)
+        const got = tsReadWith(image, sd, `/sdcard/video/${name}`);
+        assert.equal(got.code, undefined, got.message);
+        const ff = probePts(file);
+        assert.ok(got.pts!.length === ff.length || got.pts!.length === ff.length - 1, `${say}: TsReader reads ${got.pts!.length}`);
+        assert.ok(got.pts!.length >= stored, `${say}: TsReader lost frames reported stored (${got.pts!.length})`);
+        assert.deepEqual(got.pts, ff.slice(0, got.pts!.length).map((x) => Math.floor(((x.pts - ff[0].pts) * 100) / 9)), `${say}: TsReader's times`);
       } finally {
         fs.rmSync(sd, { recursive: true, force: true });
       }
     }
   });
+});
+
+// TsReader (the runtime's, through the fixture's "read" mode) against
+// ffprobe on files the recorder app made: the same frame count, each frame's
+// PTS (from the first, to the µs TsReader rounds 90 kHz ticks down to), the
+// same keyframes; and on the file cut mid-frame, the frames ffprobe decodes
+// when it discards the one cut short.
+describe("qcam:ts TsReader (runtime) against ffprobe, on recorder-made files", function () {
+  this.timeout(600_000);
+  const CLI = path.join(ROOT, "bin", "qcam.mjs");
+  let image: string;
+  before(async function () {
+    this.timeout(300_000);
+    image = (await fixture("ts")).image;
+  });
+  const tsRead = (sd: string, board: string, seek = 0) => tsReadWith(image, sd, board, seek);
+  const probe = probePts;
+
+  for (const bf of [0, 2]) {
+    it(`probe() of a 10 s ffmpeg-made file (${bf} B-frames, PES without lengths, over 1 MiB: its first frame and its tail) gives TsReader's duration; both agree with ffprobe`, function () {
+      const sd = tmpDir("qcam-tsprobe-");
+      try {
+        const file = path.join(sd, "big.ts");
+        const mk = spawnSyncChild("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x480:rate=30", "-t", "10", "-c:v", "libx264", "-b:v", "4M", "-g", "30", "-bf", String(bf), "-threads", "1", "-f", "mpegts", file], { encoding: "utf8" });
+        assert.equal(mk.status, 0, mk.stderr);
+        assert.ok(fs.statSync(file).size > 2 << 20, `${fs.statSync(file).size} bytes: the tail window is used`);
+        const ff = probe(file);
+        const got = tsRead(sd, "/sdcard/big.ts");
+        assert.equal(got.code, undefined, got.message);
+        assert.equal(got.pts!.length, ff.length, "frames");
+        assert.equal(got.pts!.length, 300);
+        assert.deepEqual(got.pts, ff.map((p) => Math.floor(((p.pts - ff[0].pts) * 100) / 9)), "each frame's PTS");
+        assert.deepEqual(got.keys, ff.flatMap((p, i) => (p.key ? [i] : [])), "keyframes");
+        assert.ok(Math.abs(got.duration! - 10) < 1e-9, `duration ${got.duration}`);
+        assert.deepEqual(got.probe, { codec: "h264", width: 640, height: 480, duration: got.duration }, "probe()");
+      } finally {
+        fs.rmSync(sd, { recursive: true, force: true });
+      }
+    });
+  }
+
+  for (const codec of ["h264", "h265"] as const) {
+    it(`${codec}: frames, PTS and keyframes as ffprobe reads them; seek lands on a keyframe; a cut file reads its complete frames`, async function () {
+      const sd = tmpDir("qcam-tsread-");
+      try {
+        const rec = await run(process.execPath, [CLI, "start", "--sdcard", sd, "--record", "3", "--codec", codec, "--container", "ts", "--resolution", "480p"], { cwd: ROOT });
+        assert.equal(rec.code, 0, rec.stderr);
+        const [name] = fs.readdirSync(path.join(sd, "video")).filter((f) => f.endsWith(".ts"));
+        assert.ok(name, fs.readdirSync(path.join(sd, "video")).join(", "));
+        const file = path.join(sd, "video", name);
+        const ff = probe(file);
+        assert.ok(ff.length >= 60, `${ff.length} frames`);
+        const got = tsRead(sd, `/sdcard/video/${name}`, 1.5);
+        assert.equal(got.code, undefined, got.message);
+        assert.equal(got.pts!.length, ff.length, "frames: TsReader and ffprobe");
+        assert.deepEqual(got.pts, ff.map((p) => Math.floor(((p.pts - ff[0].pts) * 100) / 9)), "each frame's PTS");
+        assert.deepEqual(got.keys, ff.flatMap((p, i) => (p.key ? [i] : [])), "keyframes");
+        assert.deepEqual([got.track!.codec, got.track!.width, got.track!.height, got.track!.samples, got.track!.keyframes], [codec, 854, 480, ff.length, got.keys!.length]);
+        const last = ff[ff.length - 1].pts - ff[0].pts;
+        assert.ok(Math.abs(got.duration! - (last + (ff[ff.length - 1].pts - ff[ff.length - 2].pts)) / 90000) < 1e-9, `duration ${got.duration}`);
+        assert.deepEqual(got.probe, { codec, width: 854, height: 480, duration: got.duration }, "probe()");
+        assert.ok(got.keys!.includes(got.seekFrame!), `seek(1.5) → frame ${got.seekFrame}, a keyframe`);
+        assert.ok(got.seek! <= 1.5 && got.pts![got.seekFrame!] / 1e6 === got.seek, `seek(1.5) → ${got.seek} s`);
+        // cut mid-frame: inside a multi-packet PES, at a packet boundary and not
+        const whole = fs.readFileSync(file);
+        const starts: number[] = [];
+        const ends: number[] = [];
+        for (let o = 0; o < whole.length; o += 188) {
+          if ((((whole[o + 1] & 0x1f) << 8) | whole[o + 2]) !== 0x100) continue;
+          if (whole[o + 1] & 0x40) starts.push(o);
+          ends[starts.length - 1] = o + 188;
+        }
+        const next = rng(codec === "h264" ? 0x264 : 0x265);
+        for (let i = 0; i < 3; i++) {
+          const k = Math.floor(starts.length / 4 + next() * (starts.length / 2));
+          const big = starts.findIndex((st, j) => j >= k && ends[j] - st > 3 * 188); // a frame of several packets
+          const keep = starts[big] + 2 * 188; // its first two packets
+          fs.writeFileSync(path.join(sd, `cut${i}.ts`), whole.subarray(0, keep));
+          fs.writeFileSync(path.join(sd, `cut${i}b.ts`), whole.subarray(0, keep + 77)); // and a partial packet
+          const ffCut = probe(path.join(sd, `cut${i}.ts`), ["-fflags", "+discardcorrupt"]);
+          assert.equal(ffCut.length, big, `cut ${i} at ${keep}: ffprobe keeps the frames before the one cut`);
+          for (const f of [`cut${i}.ts`, `cut${i}b.ts`]) {
+            const c = tsRead(sd, `/sdcard/${f}`);
+            assert.equal(c.code, undefined, c.message);
+            assert.deepEqual(c.pts, got.pts!.slice(0, big), `${f}: the complete frames, at their times`);
+          }
+        }
+      } finally {
+        fs.rmSync(sd, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe("qcam:ts remux() (runtime)", function () {
