@@ -130,11 +130,16 @@ typedef struct {
     bool audio_have_ts;
     uint32_t audio_last_ts;
     int64_t audio_ext, audio_base_ext, audio_base_us;
+    /* sender reports, per track (video, audio): the RTP time at a camera (NTP) time */
+    bool have_sr[2];
+    int64_t sr_ntp_us[2];
+    uint32_t sr_rtp[2];
 } session;
 
 /* Across sessions: the last timestamp handed out, so a new session never goes back. */
 typedef struct {
     int64_t last_pts_us;
+    int64_t audio_last_pts;
     uint64_t seq;
     uint64_t audio_seq;
 } continuity;
@@ -320,6 +325,20 @@ static void on_access_unit(session *s, continuity *k, uint32_t ts)
     deliver(c, &c->video_q, pkt, true, s);
 }
 
+/* Audio on the video's timeline from the camera's sender reports (RFC 3550 6.4.1): each
+ * track's report ties its RTP clock to the camera's wall clock, so an audio sample's pts is
+ * the video anchor's pts plus how much later the camera took it. False until the video has
+ * its anchor and both tracks have reported. */
+static bool audio_pts_from_reports(const session *s, uint32_t ts, int64_t *pts)
+{
+    if (!s->have_ts || !s->have_sr[0] || !s->have_sr[1] || !s->sdp.audio_rate) return false;
+    int64_t vclock = s->sdp.video_clock ? s->sdp.video_clock : 90000;
+    int64_t video_anchor = s->sr_ntp_us[0] + (int64_t)(int32_t)((uint32_t)s->base_ext - s->sr_rtp[0]) * 1000000 / vclock;
+    int64_t sample = s->sr_ntp_us[1] + (int64_t)(int32_t)(ts - s->sr_rtp[1]) * 1000000 / (int64_t)s->sdp.audio_rate;
+    *pts = s->base_us + (sample - video_anchor);
+    return true;
+}
+
 static void on_rtp(session *s, continuity *k, int track, const uint8_t *p, size_t n)
 {
     qcam_rtsp_client *c = s->c;
@@ -356,11 +375,18 @@ static void on_rtp(session *s, continuity *k, int track, const uint8_t *p, size_
     if (!s->audio_have_ts) {
         s->audio_have_ts = true;
         s->audio_ext = s->audio_base_ext = ts;
-        s->audio_base_us = now_us(); /* audio and video clocks are not related without sender reports */
+        s->audio_base_us = now_us(); /* until sender reports relate the two clocks: by arrival */
     } else {
         s->audio_ext += (int32_t)(ts - s->audio_last_ts);
     }
     s->audio_last_ts = ts;
+    int64_t pts = s->audio_base_us + (s->audio_ext - s->audio_base_ext) * 1000000 / s->sdp.audio_rate;
+    int64_t synced;
+    if (audio_pts_from_reports(s, ts, &synced)) pts = synced;
+    /* A first mapping from the reports that lands before audio already handed out: what
+     * overlaps it is left out, so audio time never goes back. */
+    if (pts <= k->audio_last_pts) return;
+    k->audio_last_pts = pts;
     qcam_packet *pkt = qcam_packet_new(end - at);
     if (!pkt) return;
     memcpy(pkt->data, p + at, end - at);
@@ -369,12 +395,12 @@ static void on_rtp(session *s, continuity *k, int track, const uint8_t *p, size_
     pkt->keyframe = true;
     pkt->sample_rate = s->sdp.audio_rate;
     pkt->samples = (uint32_t)(end - at);
-    pkt->pts_us = pkt->dts_us = s->audio_base_us + (s->audio_ext - s->audio_base_ext) * 1000000 / s->sdp.audio_rate;
+    pkt->pts_us = pkt->dts_us = pts;
     pkt->seq = k->audio_seq++;
     deliver(c, &c->audio_q, pkt, false, s);
 }
 
-static void on_rtcp(session *s, const uint8_t *p, size_t n)
+static void on_rtcp(session *s, int track, const uint8_t *p, size_t n)
 {
     uint32_t ssrc, rtp_ts;
     uint64_t ntp;
@@ -382,6 +408,9 @@ static void on_rtcp(session *s, const uint8_t *p, size_t n)
     s->last_media_us = now_us();
     /* NTP (1900, 32.32) to µs since 1970 */
     int64_t us = (int64_t)((ntp >> 32) - 2208988800u) * 1000000 + (int64_t)(((ntp & 0xffffffffu) * 1000000) >> 32);
+    s->have_sr[track] = true;
+    s->sr_ntp_us[track] = us;
+    s->sr_rtp[track] = rtp_ts;
     pthread_mutex_lock(&s->c->lock);
     s->c->stats.sender_reports++;
     s->c->stats.camera_time_us = us;
@@ -405,7 +434,7 @@ static int process_input(session *s, continuity *k)
             for (int t = 0; t < 4; t++)
                 if (s->ch[t] == ch) {
                     if (t % 2 == 0) on_rtp(s, k, t / 2, payload, plen);
-                    else on_rtcp(s, payload, plen);
+                    else on_rtcp(s, t / 2, payload, plen);
                 }
             at += used;
             continue;
@@ -483,7 +512,7 @@ static int pump(session *s, continuity *k, int timeout_ms)
                 if (got <= 0) break;
                 if (!same_host(&from, &s->peer)) continue; /* not the camera's: not taken */
                 if (map[i] % 2 == 0) on_rtp(s, k, map[i] / 2, buf, (size_t)got);
-                else on_rtcp(s, buf, (size_t)got);
+                else on_rtcp(s, map[i] / 2, buf, (size_t)got);
             }
         }
     }

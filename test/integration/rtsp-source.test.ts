@@ -39,10 +39,10 @@ function accessUnits(es: Buffer): Buffer[][] {
   return aus;
 }
 
-function rtpPacket(seq: number, ts: number, marker: boolean, payload: Buffer): Buffer {
+function rtpPacket(seq: number, ts: number, marker: boolean, payload: Buffer, pt = 96): Buffer {
   const h = Buffer.alloc(12);
   h[0] = 0x80;
-  h[1] = (marker ? 0x80 : 0) | 96;
+  h[1] = (marker ? 0x80 : 0) | pt;
   h.writeUInt16BE(seq & 0xffff, 2);
   h.writeUInt32BE(ts >>> 0, 4);
   h.writeUInt32BE(0x51c0ffee, 8);
@@ -54,6 +54,25 @@ interface Script {
   reply?: (method: string, cseq: string) => string | undefined;
   /** Split the first interleaved frame after the PLAY reply: its first bytes go with the reply, the rest later. */
   splitAfterPlay?: boolean;
+  /** A G.711 A-law track too: a block of 1/30 s sent with each video frame, and a sender report per
+   * track at PLAY saying the camera took the audio `audioLaterMs` after the video sent with it. */
+  audioLaterMs?: number;
+}
+
+/** An interleaved frame ('$', channel, length) around an RTP or RTCP packet. */
+const interleaved = (ch: number, p: Buffer) => Buffer.concat([Buffer.from([0x24, ch, p.length >> 8, p.length & 0xff]), p]);
+
+/** An RTCP sender report (RFC 3550 6.4.1): `rtpTs` of the track is `unixMs` on the camera's clock. */
+function senderReport(ssrc: number, unixMs: number, rtpTs: number): Buffer {
+  const b = Buffer.alloc(28);
+  b[0] = 0x80;
+  b[1] = 200;
+  b.writeUInt16BE(6, 2);
+  b.writeUInt32BE(ssrc, 4);
+  b.writeUInt32BE(Math.floor(unixMs / 1000) + 2208988800, 8);
+  b.writeUInt32BE(Math.floor(((unixMs % 1000) / 1000) * 2 ** 32), 12);
+  b.writeUInt32BE(rtpTs >>> 0, 16);
+  return b;
 }
 
 /** A one-connection RTSP "camera" on a free port, speaking what `script` says; sends `aus` at 30 fps after PLAY. */
@@ -61,7 +80,8 @@ async function scriptedCamera(aus: Buffer[][], script: Script): Promise<{ url: s
   const sps = aus[0].find((n) => (n[0] & 0x1f) === 7)!;
   const pps = aus[0].find((n) => (n[0] & 0x1f) === 8)!;
   const sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=scripted\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n" +
-    `a=fmtp:96 packetization-mode=1;sprop-parameter-sets=${sps.toString("base64")},${pps.toString("base64")}\r\na=control:trackID=1\r\n`;
+    `a=fmtp:96 packetization-mode=1;sprop-parameter-sets=${sps.toString("base64")},${pps.toString("base64")}\r\na=control:trackID=1\r\n` +
+    (script.audioLaterMs !== undefined ? "m=audio 0 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=control:trackID=2\r\n" : "");
   const timers: NodeJS.Timeout[] = [];
   const server = net.createServer((sock) => {
     let buf = "";
@@ -81,16 +101,20 @@ async function scriptedCamera(aus: Buffer[][], script: Script): Promise<{ url: s
         const ok = (extra = "", body = "") => `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n${extra}${body ? `Content-Length: ${body.length}\r\n` : ""}\r\n${body}`;
         if (method === "OPTIONS") sock.write(ok("Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"));
         else if (method === "DESCRIBE") sock.write(ok("Content-Type: application/sdp\r\n", sdp));
-        else if (method === "SETUP") sock.write(ok("Session: 5EC7;timeout=30\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"));
+        else if (method === "SETUP") sock.write(ok(`Session: 5EC7;timeout=30\r\nTransport: RTP/AVP/TCP;unicast;interleaved=${/trackID=2/.test(head) ? "2-3" : "0-1"}\r\n`));
         else if (method === "PLAY") {
           const frames: Buffer[] = [];
           let seq = 0;
           aus.forEach((au, i) =>
             au.forEach((nal, j) => {
-              const p = rtpPacket(seq++, i * 3000, j === au.length - 1, nal);
-              frames.push(Buffer.concat([Buffer.from([0x24, 0, p.length >> 8, p.length & 0xff]), p]));
+              frames.push(interleaved(0, rtpPacket(seq++, i * 3000, j === au.length - 1, nal)));
             }),
           );
+          if (script.audioLaterMs !== undefined) {
+            // video RTP 0 and audio RTP 0 at the camera's times T and T + audioLaterMs
+            const t = Date.now();
+            sock.write(Buffer.concat([interleaved(1, senderReport(0x51c0ffee, t, 0)), interleaved(3, senderReport(0x51c0ffee, t + script.audioLaterMs, 0))]));
+          }
           const reply = Buffer.from(ok(), "latin1");
           if (script.splitAfterPlay) {
             sock.write(Buffer.concat([reply, frames[0].subarray(0, 7)]));
@@ -101,6 +125,8 @@ async function scriptedCamera(aus: Buffer[][], script: Script): Promise<{ url: s
           aus.forEach((au, i) => {
             const part = frames.slice(at, at + au.length);
             at += au.length;
+            // with audio: 1/30 s of A-law (ts in 1/8000 s) after each video frame
+            if (script.audioLaterMs !== undefined) part.push(interleaved(2, rtpPacket(i, Math.round((i * 8000) / 30), false, Buffer.alloc(267, 0xd5), 8)));
             timers.push(setTimeout(() => sock.write(Buffer.concat(part)), 300 + (i * 1000) / 30));
           });
         } else sock.write(ok());
@@ -429,6 +455,26 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
       assert.deepEqual([r.frames, r.pictures, r.width, r.height], [20, 20, 160, 120]);
     } finally {
       cam.close();
+    }
+  });
+
+  it("audio on the video's timeline from the camera's sender reports: audio taken 500 ms after (or 200 ms before) the video sent with it is that far ahead (or behind)", async function () {
+    for (const later of [500, -200]) {
+      const cam = await scriptedCamera(accessUnits(allIdrClip()), { audioLaterMs: later });
+      try {
+        const out = await app(["pull", "--url", cam.url, "--frames", "24"], tmpDir("qcam-rtspsrc-sd-")).done;
+        assert.equal(out.code, 0, out.stderr);
+        const r = line<{ frames: number; audio: number; audioTrack: { codec: string; sampleRate: number } | null; audioMonotonic: boolean; audioLeadUs: number | null }>(out, "pull");
+        assert.equal(r.frames, 24);
+        assert.deepEqual(r.audioTrack, { codec: "alaw", sampleRate: 8000 });
+        assert.ok(r.audio >= 12, `audio blocks read: ${r.audio}`);
+        assert.ok(r.audioMonotonic, "audio time only goes forward");
+        // the block read after a frame was sent with it: `later` apart on the camera's clock, within a frame
+        assert.ok(r.audioLeadUs !== null && Math.abs(r.audioLeadUs - later * 1000) < 40_000, `audio ${r.audioLeadUs} µs after its video, the camera says ${later} ms`);
+        assert.ok(line<{ senderReports: number }>(out, "source").senderReports >= 2);
+      } finally {
+        cam.close();
+      }
     }
   });
 
