@@ -12,6 +12,7 @@
  *     --user U --password P     ... for this user (default admin / secret)
  *     --per-client              a pipeline per client, each from the clip's
  *                               start (default: one shared pipeline)
+ *     --address A               listen on A (default 127.0.0.1; ::1 for IPv6)
  *
  * Prints "ready <port>" once listening; runs until SIGINT/SIGTERM. Built by
  * the tests with the flags of `pkg-config gstreamer-rtsp-server-1.0`. */
@@ -37,7 +38,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *port = argv[1], *clip = argv[2];
-    const char *transport = "any", *auth_kind = NULL, *user = "admin", *password = "secret";
+    const char *transport = "any", *auth_kind = NULL, *user = "admin", *password = "secret", *address = "127.0.0.1";
     gboolean shared = TRUE;
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--transport") && i + 1 < argc) transport = argv[++i];
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
         else if (!strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
         else if (!strcmp(argv[i], "--per-client")) shared = FALSE;
+        else if (!strcmp(argv[i], "--address") && i + 1 < argc) address = argv[++i];
         else {
             fprintf(stderr, "rtsp-gst-server: unknown option %s\n", argv[i]);
             return 2;
@@ -53,7 +55,7 @@ int main(int argc, char **argv)
     gboolean h265 = !strcmp(argv[3], "h265");
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     GstRTSPServer *server = gst_rtsp_server_new();
-    gst_rtsp_server_set_address(server, "127.0.0.1");
+    gst_rtsp_server_set_address(server, address);
     gst_rtsp_server_set_service(server, port);
     GstRTSPMediaFactory *factory = gst_rtsp_media_factory_new();
     /* identity sync=true plays the file in real time; the payloader sends

@@ -454,11 +454,16 @@ static int process_input(session *s, continuity *k)
     return ret;
 }
 
-/* The same IPv4 address (what the UDP sockets take); anything else is not the camera. */
+/* The same IPv4 or IPv6 address (the UDP sockets are of the camera's family); anything else
+ * is not the camera. */
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-    if (a->ss_family != AF_INET || b->ss_family != AF_INET) return false;
-    return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family != b->ss_family) return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+    return false;
 }
 
 /* Wait up to timeout_ms for input on the connection, the UDP sockets or the
@@ -589,25 +594,31 @@ static int status_error(qcam_rtsp_client *c, const char *method, int status)
     return err;
 }
 
-/* An even/odd pair of UDP ports on the wildcard address. */
-static int udp_pair(int fds[2], int *port)
+/* The port of a bound IPv4 or IPv6 socket address. */
+static uint16_t *port_of(struct sockaddr_storage *sa)
+{
+    return sa->ss_family == AF_INET6 ? &((struct sockaddr_in6 *)sa)->sin6_port : &((struct sockaddr_in *)sa)->sin_port;
+}
+
+/* An even/odd pair of UDP ports on the wildcard address of `family` (the camera's). */
+static int udp_pair(int family, int fds[2], int *port)
 {
     for (int tries = 0; tries < 32; tries++) {
-        int a = socket(AF_INET, SOCK_DGRAM, 0), b = socket(AF_INET, SOCK_DGRAM, 0);
+        int a = socket(family, SOCK_DGRAM, 0), b = socket(family, SOCK_DGRAM, 0);
         if (a < 0 || b < 0) {
             if (a >= 0) close(a);
             if (b >= 0) close(b);
             return -errno;
         }
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
-        socklen_t sl = sizeof sa;
+        struct sockaddr_storage sa = {.ss_family = (sa_family_t)family}; /* any address, any port */
+        socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), sl = len;
         int rcv = 2 << 20;
         setsockopt(a, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-        if (bind(a, (struct sockaddr *)&sa, sizeof sa) == 0 && getsockname(a, (struct sockaddr *)&sa, &sl) == 0 &&
-            ntohs(sa.sin_port) % 2 == 0 && ntohs(sa.sin_port) < 65534) {
-            int p = ntohs(sa.sin_port);
-            sa.sin_port = htons((uint16_t)(p + 1));
-            if (bind(b, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        if (bind(a, (struct sockaddr *)&sa, len) == 0 && getsockname(a, (struct sockaddr *)&sa, &sl) == 0 &&
+            ntohs(*port_of(&sa)) % 2 == 0 && ntohs(*port_of(&sa)) < 65534) {
+            int p = ntohs(*port_of(&sa));
+            *port_of(&sa) = htons((uint16_t)(p + 1));
+            if (bind(b, (struct sockaddr *)&sa, len) == 0) {
                 fcntl(a, F_SETFD, FD_CLOEXEC);
                 fcntl(b, F_SETFD, FD_CLOEXEC);
                 fds[0] = a;
@@ -631,7 +642,7 @@ static int setup_track(session *s, continuity *k, int track, const char *control
         snprintf(transport, sizeof transport, "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d\r\n", 2 * track,
                  2 * track + 1);
     } else {
-        int port = 0, r = udp_pair(&s->udp[2 * track], &port);
+        int port = 0, r = udp_pair(s->peer.ss_family, &s->udp[2 * track], &port);
         if (r < 0) return r;
         snprintf(transport, sizeof transport, "Transport: RTP/AVP;unicast;client_port=%d-%d\r\n", port, port + 1);
     }
@@ -661,8 +672,8 @@ static int sess_start(session *s, continuity *k)
     if (r < 0) return r;
     socklen_t pl = sizeof s->peer;
     if (getpeername(s->fd, (struct sockaddr *)&s->peer, &pl) != 0) memset(&s->peer, 0, sizeof s->peer);
-    if (!c->cfg.tcp && s->peer.ss_family != AF_INET) {
-        set_error(c, -ENOTSUP, "%s: RTP over UDP needs an IPv4 camera (use transport \"tcp\")", c->url.masked);
+    if (!c->cfg.tcp && s->peer.ss_family != AF_INET && s->peer.ss_family != AF_INET6) {
+        set_error(c, -ENOTSUP, "%s: RTP over UDP needs an IP camera address (use transport \"tcp\")", c->url.masked);
         return -ENOTSUP;
     }
     int st = request(s, k, "OPTIONS", c->url.clean, NULL, true);

@@ -303,6 +303,27 @@ describe("qcam:rtsp RtspSource (an IP camera's input)", function () {
     });
   }
 
+  it("an IPv6 camera ([::1]) over UDP and TCP: every frame recorded", async function () {
+    const v6 = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer().once("error", () => resolve(false));
+      probe.listen(0, "::1", () => probe.close(() => resolve(true)));
+    });
+    if (!v6) {
+      console.log("      skipped: this machine has no IPv6 loopback (::1)");
+      return this.skip();
+    }
+    for (const transport of ["udp", "tcp"] as const) {
+      const g = await gst("h264", ["--transport", transport, "--address", "::1"]);
+      try {
+        const r = await recordAndJudge(`rtsp://[::1]:${g.port}/live`, "h264", { transport, frames: 45 });
+        assert.equal(r.source.transport, transport);
+        assert.equal(r.source.reconnects, 0);
+      } finally {
+        await stopGst(g);
+      }
+    }
+  });
+
   it("restreams without re-encoding: link(src, [our RtspStream, Mp4Writer]); ffmpeg records the relay, every file plays", async function () {
     const g = await gst("h265");
     const sd = tmpDir("qcam-rtspsrc-sd-");
