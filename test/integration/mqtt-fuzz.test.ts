@@ -12,8 +12,8 @@ import { spawnSyncChild } from "../helpers.ts";
 const DIR = path.join(OUT, "fuzz");
 const BIN = path.join(DIR, "fuzz_mqtt");
 const SEEDS = path.join(DIR, "corpus-mqtt");
-const SRC = ["host-modules/mqtt/fuzz_mqtt.c", "host-modules/mqtt/mqtt_proto.c"];
-const DEPS = [...SRC, "host-modules/mqtt/mqtt_proto.h"];
+const SRC = ["host-modules/mqtt/fuzz_mqtt.c", "host-modules/mqtt/mqtt_proto.c", "host-modules/media/neturl.c"];
+const DEPS = [...SRC, "host-modules/mqtt/mqtt_proto.h", "host-modules/media/neturl.h"];
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 const publish = (topic: string, payload: string, qos = 0, retain = false) => {

@@ -14,8 +14,8 @@ import { spawnSyncChild } from "../helpers.ts";
 const DIR = path.join(OUT, "fuzz");
 const BIN = path.join(DIR, "fuzz_rtmp");
 const SEEDS = path.join(DIR, "corpus-rtmp");
-const SRC = ["host-modules/publish/fuzz_rtmp.c", "host-modules/publish/rtmp_proto.c", "host-modules/video/annexb.c"];
-const DEPS = [...SRC, "host-modules/publish/rtmp_proto.h", "host-modules/video/annexb.h"];
+const SRC = ["host-modules/publish/fuzz_rtmp.c", "host-modules/publish/rtmp_proto.c", "host-modules/video/annexb.c", "host-modules/media/neturl.c"];
+const DEPS = [...SRC, "host-modules/publish/rtmp_proto.h", "host-modules/video/annexb.h", "host-modules/media/neturl.h"];
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 const str = (s: string) => Buffer.concat([Buffer.from([2, s.length >> 8, s.length & 255]), Buffer.from(s, "latin1")]);
