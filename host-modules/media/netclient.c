@@ -43,6 +43,16 @@ bool qcam_net_stopping(qcam_netclient *n)
     return s;
 }
 
+qcam_net_state qcam_net_tally(const qcam_netclient *n, uint64_t *connects, uint64_t *reconnects, int *last_error,
+                              char last_reason[128])
+{
+    *connects = n->connects;
+    *reconnects = n->reconnects;
+    *last_error = n->last_error;
+    memcpy(last_reason, n->last_reason, sizeof n->last_reason);
+    return n->state;
+}
+
 int qcam_net_fail(qcam_netclient *n, int err, const char *fmt, const char *arg)
 {
     if (snprintf(n->reason, sizeof n->reason, fmt, arg ? arg : "") >= (int)sizeof n->reason) {

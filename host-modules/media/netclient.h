@@ -73,6 +73,10 @@ void qcam_net_poke(qcam_netclient *n);
 /* Empty the wake pipe (one read: pokes left over wake the next poll, which is harmless). */
 void qcam_net_drain_wake(qcam_netclient *n);
 bool qcam_net_stopping(qcam_netclient *n);
+/* The counters into the owner's stats (the lock held); returns the state. */
+qcam_net_state qcam_net_tally(const qcam_netclient *n, uint64_t *connects, uint64_t *reconnects, int *last_error,
+                              char last_reason[128]);
+
 /* Fail the session with a reason (fmt takes one %s; arg NULL reads ""). Returns err. */
 int qcam_net_fail(qcam_netclient *n, int err, const char *fmt, const char *arg);
 

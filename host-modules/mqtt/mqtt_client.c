@@ -185,11 +185,7 @@ void qcam_mqtt_stats_get(qcam_mqtt_client *c, qcam_mqtt_stats *out)
 {
     pthread_mutex_lock(&c->net.lock);
     *out = c->st;
-    out->state = (qcam_mqtt_state)c->net.state;
-    out->connects = c->net.connects;
-    out->reconnects = c->net.reconnects;
-    out->last_error = c->net.last_error;
-    memcpy(out->last_reason, c->net.last_reason, sizeof out->last_reason);
+    out->state = (qcam_mqtt_state)qcam_net_tally(&c->net, &out->connects, &out->reconnects, &out->last_error, out->last_reason);
     out->queued = count_queued(c);
     pthread_mutex_unlock(&c->net.lock);
 }

@@ -134,11 +134,7 @@ void qcam_rtmp_stats_get(qcam_rtmp_publisher *p, qcam_rtmp_stats *out)
 {
     pthread_mutex_lock(&p->net.lock);
     *out = p->st;
-    out->state = (qcam_pub_state)p->net.state;
-    out->connects = p->net.connects;
-    out->reconnects = p->net.reconnects;
-    out->last_error = p->net.last_error;
-    memcpy(out->last_reason, p->net.last_reason, sizeof out->last_reason);
+    out->state = (qcam_pub_state)qcam_net_tally(&p->net, &out->connects, &out->reconnects, &out->last_error, out->last_reason);
     out->queue_packets = p->count;
     out->queue_bytes = p->qbytes;
     pthread_mutex_unlock(&p->net.lock);
