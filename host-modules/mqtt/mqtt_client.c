@@ -1,23 +1,19 @@
 /* The MQTT client's queue and I/O thread (mqtt.h). The protocol is
- * mqtt_proto.c. POSIX sockets, poll(), one thread. */
+ * mqtt_proto.c; the thread, the connect and the back-off are the network
+ * client core's (../media/netclient.h). POSIX sockets, poll(), one thread. */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../media/netclient.h"
 #include "mqtt.h"
 #include "mqtt_proto.h"
 
-#define FIRST_BACKOFF_MS 500
 #define DRAIN_MS 2000
 #define STALL_MS 5000
 
@@ -62,64 +58,26 @@ struct qcam_mqtt_client {
     char client_id[64];
     char *user, *pass, *will_topic;
     uint8_t *will_payload;
-    pthread_t thread;
-    int wake[2];
+    qcam_netclient net; /* its lock guards everything below; its fd is the I/O thread's */
 
-    pthread_mutex_t lock; /* everything below */
     item *out, *out_tail; /* not sent yet */
     item *inflight;       /* QoS 1 sent, not acknowledged */
     size_t qbytes;
     sub *subs;
     unsub *unsubs;
-    bool stopping;
-    int64_t drain_until_us;
     uint16_t next_id;
     qcam_mqtt_stats st;
 
     /* the I/O thread's */
-    int fd;
     uint8_t *rbuf;
     size_t rlen, rcap;
     int64_t last_send_us, last_recv_us;
     bool ping_out;
-    char reason[128];
 };
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void poke(qcam_mqtt_client *c)
-{
-    char x = 1;
-    ssize_t r = write(c->wake[1], &x, 1);
-    (void)r;
-}
-
-static void drain_wake(qcam_mqtt_client *c)
-{
-    char buf[256]; /* one read: pokes left over wake the next poll, which is harmless */
-    ssize_t r = read(c->wake[0], buf, sizeof buf);
-    (void)r;
-}
-
-static bool stopping(qcam_mqtt_client *c)
-{
-    pthread_mutex_lock(&c->lock);
-    bool s = c->stopping;
-    pthread_mutex_unlock(&c->lock);
-    return s;
-}
 
 static int fail(qcam_mqtt_client *c, int err, const char *fmt, const char *arg)
 {
-    if (snprintf(c->reason, sizeof c->reason, fmt, arg ? arg : "") >= (int)sizeof c->reason) {
-        /* cut */
-    }
-    return err;
+    return qcam_net_fail(&c->net, err, fmt, arg);
 }
 
 static void item_free(item *it)
@@ -127,25 +85,6 @@ static void item_free(item *it)
     free(it->topic);
     free(it->payload);
     free(it);
-}
-
-static void set_state(qcam_mqtt_client *c, qcam_mqtt_state s, int err, const char *reason)
-{
-    pthread_mutex_lock(&c->lock);
-    bool changed = c->st.state != s;
-    c->st.state = s;
-    if (err) {
-        c->st.last_error = err;
-        if (snprintf(c->st.last_reason, sizeof c->st.last_reason, "%s", reason ? reason : "") >= (int)sizeof c->st.last_reason) {
-            /* cut */
-        }
-    }
-    if (s == QCAM_MQTT_CONNECTED) {
-        if (c->st.connects) c->st.reconnects++;
-        c->st.connects++;
-    }
-    pthread_mutex_unlock(&c->lock);
-    if ((changed || err) && c->cfg.on_state) c->cfg.on_state(c->cfg.opaque, s, err, err ? reason : NULL);
 }
 
 /* ---- the app's side ------------------------------------------------------------------------- */
@@ -175,7 +114,7 @@ int qcam_mqtt_pub(qcam_mqtt_client *c, const char *topic, const uint8_t *payload
     it->len = len;
     it->qos = qos;
     it->retain = retain;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->net.lock);
     while (c->out && c->qbytes + len + tl > c->cfg.queue_bytes) { /* the oldest unsent go first */
         item *old = c->out;
         c->out = old->next;
@@ -188,15 +127,15 @@ int qcam_mqtt_pub(qcam_mqtt_client *c, const char *topic, const uint8_t *payload
     else c->out = it;
     c->out_tail = it;
     c->qbytes += len + tl;
-    pthread_mutex_unlock(&c->lock);
-    poke(c);
+    pthread_mutex_unlock(&c->net.lock);
+    qcam_net_poke(&c->net);
     return 0;
 }
 
 int qcam_mqtt_sub(qcam_mqtt_client *c, const char *filter, int qos)
 {
     if (!qcam_mqtt_filter_ok(filter, strlen(filter)) || qos < 0 || qos > 1) return -EINVAL;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->net.lock);
     sub *s = c->subs;
     while (s && strcmp(s->filter, filter)) s = s->next;
     if (!s) {
@@ -204,7 +143,7 @@ int qcam_mqtt_sub(qcam_mqtt_client *c, const char *filter, int qos)
         if (s) s->filter = strdup(filter);
         if (!s || !s->filter) {
             if (s) free(s);
-            pthread_mutex_unlock(&c->lock);
+            pthread_mutex_unlock(&c->net.lock);
             return -ENOMEM;
         }
         s->next = c->subs;
@@ -212,15 +151,15 @@ int qcam_mqtt_sub(qcam_mqtt_client *c, const char *filter, int qos)
     }
     s->qos = qos;
     s->sent = false;
-    pthread_mutex_unlock(&c->lock);
-    poke(c);
+    pthread_mutex_unlock(&c->net.lock);
+    qcam_net_poke(&c->net);
     return 0;
 }
 
 int qcam_mqtt_unsub(qcam_mqtt_client *c, const char *filter)
 {
     if (!qcam_mqtt_filter_ok(filter, strlen(filter))) return -EINVAL;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->net.lock);
     for (sub **pp = &c->subs; *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->filter, filter)) continue;
         sub *s = *pp;
@@ -237,17 +176,18 @@ int qcam_mqtt_unsub(qcam_mqtt_client *c, const char *filter)
         }
         break;
     }
-    pthread_mutex_unlock(&c->lock);
-    poke(c);
+    pthread_mutex_unlock(&c->net.lock);
+    qcam_net_poke(&c->net);
     return 0;
 }
 
 void qcam_mqtt_stats_get(qcam_mqtt_client *c, qcam_mqtt_stats *out)
 {
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->net.lock);
     *out = c->st;
+    out->state = (qcam_mqtt_state)qcam_net_tally(&c->net, &out->connects, &out->reconnects, &out->last_error, out->last_reason);
     out->queued = count_queued(c);
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->net.lock);
 }
 
 /* ---- I/O ------------------------------------------------------------------------------------- */
@@ -256,30 +196,9 @@ static int handle(qcam_mqtt_client *c, const qcam_mqtt_packet *k);
 
 static int send_all(qcam_mqtt_client *c, const uint8_t *buf, size_t len)
 {
-    size_t off = 0;
-    int64_t last = now_us();
-    while (off < len) {
-        ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
-        if (n > 0) {
-            off += (size_t)n;
-            last = now_us();
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return fail(c, -errno, "%s", strerror(errno));
-        int64_t t = now_us();
-        pthread_mutex_lock(&c->lock);
-        bool stop = c->stopping;
-        int64_t until = c->drain_until_us;
-        pthread_mutex_unlock(&c->lock);
-        if (stop && t >= until) return fail(c, -ECANCELED, "closed%s", NULL);
-        if (t - last >= STALL_MS * 1000) return fail(c, -ETIMEDOUT, "the broker took nothing for a while%s", NULL);
-        struct pollfd fds[2] = {{c->fd, POLLOUT, 0}, {c->wake[0], POLLIN, 0}};
-        int r = poll(fds, 2, 100);
-        if (r > 0 && (fds[1].revents & POLLIN)) drain_wake(c);
-    }
-    c->last_send_us = now_us();
-    return 0;
+    int r = qcam_net_send_all(&c->net, buf, len, STALL_MS, "broker", NULL, NULL);
+    if (r == 0) c->last_send_us = qcam_net_now_us();
+    return r;
 }
 
 static int send_buf(qcam_mqtt_client *c, qcam_mqtt_buf *b)
@@ -306,7 +225,7 @@ static int pump_input(qcam_mqtt_client *c)
             c->rbuf = p;
             c->rcap = cap;
         }
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+        ssize_t n = recv(c->net.fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
         if (n == 0) return fail(c, -ECONNRESET, "the broker closed the connection%s", NULL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
@@ -314,7 +233,7 @@ static int pump_input(qcam_mqtt_client *c)
             return fail(c, -errno, "%s", strerror(errno));
         }
         c->rlen += (size_t)n;
-        c->last_recv_us = now_us();
+        c->last_recv_us = qcam_net_now_us();
         size_t off = 0;
         for (;;) {
             qcam_mqtt_packet k;
@@ -334,9 +253,9 @@ static int handle(qcam_mqtt_client *c, const qcam_mqtt_packet *k)
 {
     switch (k->type) {
     case QCAM_MQTT_PUBLISH: {
-        pthread_mutex_lock(&c->lock);
+        pthread_mutex_lock(&c->net.lock);
         c->st.received++;
-        pthread_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(&c->net.lock);
         if (c->cfg.on_message)
             c->cfg.on_message(c->cfg.opaque, (const char *)k->topic, k->topic_len, k->payload, k->payload_len, k->qos, k->retain);
         if (k->qos == 1) {
@@ -347,7 +266,7 @@ static int handle(qcam_mqtt_client *c, const qcam_mqtt_packet *k)
         return 0;
     }
     case QCAM_MQTT_PUBACK:
-        pthread_mutex_lock(&c->lock);
+        pthread_mutex_lock(&c->net.lock);
         for (item **pp = &c->inflight; *pp; pp = &(*pp)->next) {
             if ((*pp)->id != k->id) continue;
             item *it = *pp;
@@ -357,7 +276,7 @@ static int handle(qcam_mqtt_client *c, const qcam_mqtt_packet *k)
             item_free(it);
             break;
         }
-        pthread_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(&c->net.lock);
         return 0;
     case QCAM_MQTT_PINGRESP:
         c->ping_out = false;
@@ -367,71 +286,20 @@ static int handle(qcam_mqtt_client *c, const qcam_mqtt_packet *k)
     }
 }
 
-static int tcp_connect(qcam_mqtt_client *c, int64_t deadline)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", c->url.port);
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_socktype = SOCK_STREAM;
-    int g = getaddrinfo(c->url.host, port, &hints, &ai);
-    if (g != 0) return fail(c, -EHOSTUNREACH, "cannot resolve the host: %s", gai_strerror(g));
-    int err = -ECONNREFUSED;
-    for (struct addrinfo *a = ai; a; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (fd < 0) {
-            err = -errno;
-            continue;
-        }
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        int r = connect(fd, a->ai_addr, a->ai_addrlen);
-        if (r < 0 && errno == EINPROGRESS) {
-            for (;;) {
-                int64_t t = now_us();
-                if (t >= deadline || stopping(c)) {
-                    errno = t >= deadline ? ETIMEDOUT : ECANCELED;
-                    break;
-                }
-                struct pollfd fds[2] = {{fd, POLLOUT, 0}, {c->wake[0], POLLIN, 0}};
-                int pr = poll(fds, 2, 100);
-                if (pr > 0 && (fds[1].revents & POLLIN)) drain_wake(c);
-                if (pr > 0 && fds[0].revents) {
-                    int so = 0;
-                    socklen_t sl = sizeof so;
-                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl);
-                    r = so ? -1 : 0;
-                    errno = so;
-                    break;
-                }
-            }
-        }
-        if (r == 0) {
-            freeaddrinfo(ai);
-            c->fd = fd;
-            return 0;
-        }
-        err = -errno;
-        close(fd);
-    }
-    freeaddrinfo(ai);
-    return fail(c, err, "%s", strerror(-err));
-}
-
 /* TCP, CONNECT, CONNACK. */
-static int start_session(qcam_mqtt_client *c)
+static int start_session(void *o)
 {
-    int64_t deadline = now_us() + (int64_t)c->cfg.connect_timeout_ms * 1000;
-    int r = tcp_connect(c, deadline);
+    qcam_mqtt_client *c = o;
+    int64_t deadline = qcam_net_now_us() + (int64_t)c->cfg.connect_timeout_ms * 1000;
+    int r = qcam_net_connect(&c->net, c->url.host, c->url.port, deadline);
     if (r < 0) return r;
-    qcam_mqtt_connect_opts o = {
+    qcam_mqtt_connect_opts co = {
         .client_id = c->client_id, .keepalive_s = (uint16_t)c->cfg.keepalive_s, .clean_session = c->cfg.clean_session,
         .user = c->user, .pass = c->pass, .will_topic = c->will_topic, .will_payload = c->will_payload,
         .will_len = c->cfg.will_len, .will_qos = c->cfg.will_qos, .will_retain = c->cfg.will_retain,
     };
     qcam_mqtt_buf b = {0};
-    qcam_mqtt_connect(&b, &o);
+    qcam_mqtt_connect(&b, &co);
     if ((r = send_buf(c, &b)) < 0) return r;
     for (;;) {
         if (c->rlen) {
@@ -447,13 +315,10 @@ static int start_session(qcam_mqtt_client *c)
                 return 0;
             }
         }
-        int64_t t = now_us();
+        int64_t t = qcam_net_now_us();
         if (t >= deadline) return fail(c, -ETIMEDOUT, "no CONNACK from the broker%s", NULL);
-        if (stopping(c)) return fail(c, -ECANCELED, "closed%s", NULL);
-        struct pollfd fds[2] = {{c->fd, POLLIN, 0}, {c->wake[0], POLLIN, 0}};
-        int pr = poll(fds, 2, 100);
-        if (pr > 0 && (fds[1].revents & POLLIN)) drain_wake(c);
-        if (pr > 0 && fds[0].revents) {
+        if (qcam_net_stopping(&c->net)) return fail(c, -ECANCELED, "closed%s", NULL);
+        if (qcam_net_poll(&c->net, c->net.fd, POLLIN, 100) > 0) {
             /* read without handling: the CONNACK comes first */
             if (c->rcap - c->rlen < 4096) {
                 uint8_t *p = realloc(c->rbuf, c->rcap + 16384);
@@ -461,7 +326,7 @@ static int start_session(qcam_mqtt_client *c)
                 c->rbuf = p;
                 c->rcap += 16384;
             }
-            ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+            ssize_t n = recv(c->net.fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
             if (n == 0) return fail(c, -ECONNRESET, "the broker closed the connection%s", NULL);
             if (n < 0 && errno != EAGAIN && errno != EINTR) return fail(c, -errno, "%s", strerror(errno));
             if (n > 0) c->rlen += (size_t)n;
@@ -474,7 +339,7 @@ static int flush_out(qcam_mqtt_client *c)
 {
     for (;;) {
         qcam_mqtt_buf b = {0};
-        pthread_mutex_lock(&c->lock);
+        pthread_mutex_lock(&c->net.lock);
         sub *s = c->subs;
         while (s && s->sent) s = s->next;
         unsub *u = NULL;
@@ -506,7 +371,7 @@ static int flush_out(qcam_mqtt_client *c)
                 c->qbytes -= it->len + strlen(it->topic);
             }
         }
-        pthread_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(&c->net.lock);
         if (u) {
             free(u->filter);
             free(u);
@@ -518,24 +383,25 @@ static int flush_out(qcam_mqtt_client *c)
     }
 }
 
-static int run_session(qcam_mqtt_client *c)
+static int run_session(void *o)
 {
+    qcam_mqtt_client *c = o;
     int64_t ka = (int64_t)c->cfg.keepalive_s * 1000000;
-    c->last_recv_us = now_us();
+    c->last_recv_us = qcam_net_now_us();
     c->ping_out = false;
     for (;;) {
         int r = flush_out(c);
         if (r < 0) return r;
-        pthread_mutex_lock(&c->lock);
-        bool done = c->stopping && ((!c->out && !c->inflight && !c->unsubs) || now_us() >= c->drain_until_us);
-        pthread_mutex_unlock(&c->lock);
+        pthread_mutex_lock(&c->net.lock);
+        bool done = c->net.stopping && ((!c->out && !c->inflight && !c->unsubs) || qcam_net_now_us() >= c->net.drain_until_us);
+        pthread_mutex_unlock(&c->net.lock);
         if (done) {
             qcam_mqtt_buf b = {0};
             qcam_mqtt_disconnect(&b);
             send_buf(c, &b);
             return 0;
         }
-        int64_t t = now_us();
+        int64_t t = qcam_net_now_us();
         if (c->ping_out && t - c->last_recv_us > ka + ka / 2)
             return fail(c, -ETIMEDOUT, "no answer from the broker (keepalive)%s", NULL);
         if (!c->ping_out && t - c->last_send_us >= ka) {
@@ -544,23 +410,20 @@ static int run_session(qcam_mqtt_client *c)
             if ((r = send_buf(c, &b)) < 0) return r;
             c->ping_out = true;
         }
-        struct pollfd fds[2] = {{c->fd, POLLIN, 0}, {c->wake[0], POLLIN, 0}};
-        int pr = poll(fds, 2, 200);
-        if (pr < 0 && errno != EINTR) return fail(c, -errno, "%s", strerror(errno));
-        if (pr > 0 && (fds[1].revents & POLLIN)) drain_wake(c);
-        if (pr > 0 && fds[0].revents) {
+        int ev = qcam_net_poll(&c->net, c->net.fd, POLLIN, 200);
+        if (ev < 0) return fail(c, ev, "%s", strerror(-ev));
+        if (ev > 0) {
             r = pump_input(c);
             if (r < 0) return r;
         }
     }
 }
 
-static void end_session(qcam_mqtt_client *c)
+static void end_session(void *o)
 {
-    if (c->fd >= 0) close(c->fd);
-    c->fd = -1;
+    qcam_mqtt_client *c = o;
     c->rlen = 0;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&c->net.lock);
     for (sub *s = c->subs; s; s = s->next) s->sent = false;
     while (c->unsubs) { /* a new session (clean) has none of the old subscriptions */
         unsub *u = c->unsubs;
@@ -584,37 +447,16 @@ static void end_session(qcam_mqtt_client *c)
         if (!c->out) c->out_tail = last;
         c->out = back;
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->net.lock);
 }
 
-static void *io_thread(void *arg)
+static void report(void *o, qcam_net_state s, int err, const char *reason)
 {
-    qcam_mqtt_client *c = arg;
-    unsigned backoff = FIRST_BACKOFF_MS;
-    while (!stopping(c)) {
-        set_state(c, QCAM_MQTT_CONNECTING, 0, NULL);
-        c->reason[0] = 0;
-        int r = start_session(c);
-        if (r == 0) {
-            set_state(c, QCAM_MQTT_CONNECTED, 0, NULL);
-            backoff = FIRST_BACKOFF_MS;
-            r = run_session(c);
-        }
-        end_session(c);
-        if (r == 0 || stopping(c)) break;
-        set_state(c, QCAM_MQTT_WAITING, r, c->reason);
-        int64_t until = now_us() + (int64_t)backoff * 1000;
-        while (!stopping(c)) {
-            int64_t t = now_us();
-            if (t >= until) break;
-            struct pollfd fd = {c->wake[0], POLLIN, 0};
-            if (poll(&fd, 1, (int)((until - t) / 1000) + 1) > 0) drain_wake(c);
-        }
-        backoff = backoff * 2 > c->cfg.max_backoff_ms ? c->cfg.max_backoff_ms : backoff * 2;
-    }
-    set_state(c, QCAM_MQTT_CLOSED, 0, NULL);
-    return NULL;
+    qcam_mqtt_client *c = o;
+    if (c->cfg.on_state) c->cfg.on_state(c->cfg.opaque, (qcam_mqtt_state)s, err, reason);
 }
+
+static const qcam_net_ops mqtt_net = {start_session, run_session, end_session, NULL, report};
 
 /* ---- open / close ------------------------------------------------------------------------------ */
 
@@ -669,12 +511,11 @@ int qcam_mqtt_open(const qcam_mqtt_config *cfg, qcam_mqtt_client **out)
     if (!c->cfg.keepalive_s) c->cfg.keepalive_s = 30;
     if (!c->cfg.queue_bytes) c->cfg.queue_bytes = 1u << 20;
     if (!c->cfg.max_backoff_ms) c->cfg.max_backoff_ms = 8000;
-    if (c->cfg.max_backoff_ms < FIRST_BACKOFF_MS) c->cfg.max_backoff_ms = FIRST_BACKOFF_MS;
     if (!c->cfg.connect_timeout_ms) c->cfg.connect_timeout_ms = 5000;
     if (cfg->client_id) {
         snprintf(c->client_id, sizeof c->client_id, "%s", cfg->client_id);
     } else {
-        uint64_t seed = (uint64_t)now_us() ^ (uint64_t)(uintptr_t)c ^ (uint64_t)getpid() << 32;
+        uint64_t seed = (uint64_t)qcam_net_now_us() ^ (uint64_t)(uintptr_t)c ^ (uint64_t)getpid() << 32;
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         snprintf(c->client_id, sizeof c->client_id, "qcam-%08x", (unsigned)(seed >> 32));
     }
@@ -691,26 +532,11 @@ int qcam_mqtt_open(const qcam_mqtt_config *cfg, qcam_mqtt_client **out)
     if (cfg->will_len) memcpy(c->will_payload, cfg->will_payload, cfg->will_len);
     c->cfg.user = c->cfg.pass = c->cfg.will_topic = NULL;
     c->cfg.will_payload = NULL;
-    if (pipe(c->wake) < 0) {
-        r = -errno;
-        free_client(c);
-        return r;
-    }
-    for (int i = 0; i < 2; i++) {
-        fcntl(c->wake[i], F_SETFL, fcntl(c->wake[i], F_GETFL) | O_NONBLOCK);
-        fcntl(c->wake[i], F_SETFD, FD_CLOEXEC);
-    }
-    c->fd = -1;
-    pthread_mutex_init(&c->lock, NULL);
     snprintf(c->st.url, sizeof c->st.url, "%s", c->url.masked);
     snprintf(c->st.client_id, sizeof c->st.client_id, "%s", c->client_id);
-    c->st.state = QCAM_MQTT_CONNECTING;
-    if (pthread_create(&c->thread, NULL, io_thread, c) != 0) {
-        pthread_mutex_destroy(&c->lock);
-        close(c->wake[0]);
-        close(c->wake[1]);
+    if ((r = qcam_net_start(&c->net, &mqtt_net, c, c->cfg.max_backoff_ms)) < 0) {
         free_client(c);
-        return -EAGAIN;
+        return r;
     }
     *out = c;
     return 0;
@@ -719,19 +545,12 @@ int qcam_mqtt_open(const qcam_mqtt_config *cfg, qcam_mqtt_client **out)
 void qcam_mqtt_close(qcam_mqtt_client *c, qcam_mqtt_stats *final)
 {
     if (!c) return;
-    pthread_mutex_lock(&c->lock);
-    c->stopping = true;
-    c->drain_until_us = now_us() + DRAIN_MS * 1000;
-    pthread_mutex_unlock(&c->lock);
-    poke(c);
-    pthread_join(c->thread, NULL);
-    pthread_mutex_lock(&c->lock);
+    qcam_net_stop(&c->net, DRAIN_MS);
+    pthread_mutex_lock(&c->net.lock);
     c->st.dropped += count_queued(c);
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->net.lock);
     if (final) qcam_mqtt_stats_get(c, final);
     if (final) final->queued = 0;
-    close(c->wake[0]);
-    close(c->wake[1]);
-    pthread_mutex_destroy(&c->lock);
+    qcam_net_free(&c->net);
     free_client(c);
 }

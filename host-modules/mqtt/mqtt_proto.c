@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../media/neturl.h"
+
 void qcam_mqtt_buf_free(qcam_mqtt_buf *b)
 {
     free(b->p);
@@ -66,59 +68,17 @@ int qcam_mqtt_parse_url(const char *url, qcam_mqtt_url *out)
     if (!strncmp(url, "mqtts://", 8)) return -ENOTSUP;
     if (strncmp(url, "mqtt://", 7)) return -EINVAL;
     const char *a = url + 7;
+    out->port = QCAM_MQTT_DEFAULT_PORT;
     size_t alen = strlen(a);
     if (alen && a[alen - 1] == '/') alen--; /* mqtt://host/ */
     for (size_t i = 0; i < alen; i++)
         if ((unsigned char)a[i] <= ' ' || a[i] == '/' || a[i] == 0x7f || a[i] == '?' || a[i] == '#') return -EINVAL;
-    const char *end = a + alen;
-    const char *at = NULL;
-    for (const char *c = a; c < end; c++)
-        if (*c == '@') at = c;
-    if (at) {
-        const char *colon = memchr(a, ':', (size_t)(at - a));
-        size_t ul = colon ? (size_t)(colon - a) : (size_t)(at - a);
-        size_t pl = colon ? (size_t)(at - colon - 1) : 0;
-        if (!ul || ul >= sizeof out->user || pl >= sizeof out->pass) return -EINVAL;
-        memcpy(out->user, a, ul);
-        if (colon) {
-            memcpy(out->pass, colon + 1, pl);
-            out->has_pass = true;
-        }
-        a = at + 1;
-    }
-    const char *hend = end;
-    out->port = QCAM_MQTT_DEFAULT_PORT;
-    if (*a == '[') {
-        const char *rb = memchr(a, ']', (size_t)(end - a));
-        if (!rb || (size_t)(rb - a - 1) >= sizeof out->host) return -EINVAL;
-        memcpy(out->host, a + 1, (size_t)(rb - a - 1));
-        hend = rb + 1;
-    } else {
-        const char *colon = memchr(a, ':', (size_t)(end - a));
-        if (colon) hend = colon;
-        if ((size_t)(hend - a) >= sizeof out->host) return -EINVAL;
-        memcpy(out->host, a, (size_t)(hend - a));
-    }
-    if (!out->host[0]) return -EINVAL;
-    for (const char *c = out->host; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr(".-_:%", *c)))
-            return -EINVAL;
-    if (hend < end) {
-        if (*hend != ':' || hend + 1 == end) return -EINVAL;
-        long port = 0;
-        for (const char *c = hend + 1; c < end; c++) {
-            if (*c < '0' || *c > '9') return -EINVAL;
-            port = port * 10 + (*c - '0');
-            if (port > 65535) return -EINVAL;
-        }
-        if (port < 1) return -EINVAL;
-        out->port = (int)port;
-    }
-    bool v6 = strchr(out->host, ':') != NULL;
-    char port[16] = "";
-    if (out->port != QCAM_MQTT_DEFAULT_PORT) snprintf(port, sizeof port, ":%d", out->port);
-    snprintf(out->masked, sizeof out->masked, "mqtt://%s%s%s%s%s%s", out->user[0] ? "***" : "", out->user[0] ? "@" : "",
-             v6 ? "[" : "", out->host, v6 ? "]" : "", port);
+    if (qcam_url_authority(a, a + alen, out->user, sizeof out->user, out->pass, sizeof out->pass, &out->has_pass, out->host,
+                           sizeof out->host, &out->port) < 0)
+        return -EINVAL;
+    char hp[300];
+    qcam_url_hostport(hp, sizeof hp, out->host, out->port, QCAM_MQTT_DEFAULT_PORT);
+    snprintf(out->masked, sizeof out->masked, "mqtt://%s%s", out->user[0] ? "***@" : "", hp);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /* The publisher core shared by RTMP (rtmp_publish.c) and RTSP
- * (rtsp_push.c): the bounded queue, the I/O thread with its reconnect and
- * back-off, the stats, and the socket helpers. What a session says on the
- * wire is a pub_proto. Private to host-modules/publish. */
+ * (rtsp_push.c): the bounded queue, the stats, and the socket helpers, on
+ * the network client core (../media/netclient.h: the I/O thread with its
+ * reconnect and back-off, the connect). What a session says on the wire is
+ * a pub_proto. Private to host-modules/publish. */
 #ifndef QCAM_PUB_CORE_H
 #define QCAM_PUB_CORE_H
 
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../media/netclient.h"
 #include "publish.h"
 #include "rtmp_proto.h"
 
@@ -38,23 +40,18 @@ struct qcam_rtmp_publisher {
     const pub_proto *proto; /* RTMP or RTSP: what a session says on the wire */
     qcam_rtmp_url url;      /* RTMP */
     struct rtsp_push *rtsp; /* RTSP: the URL and the session (rtsp_push.c) */
-    pthread_t thread;
-    int wake[2]; /* the thread sleeps on wake[0]; write()/close() poke wake[1] */
+    qcam_netclient net; /* its lock guards the queue, the parameter sets, the stats, the flags */
 
-    pthread_mutex_t lock; /* the queue, the parameter sets, the stats, the flags */
     qcam_packet **ring;
     unsigned head, count, cap;
     size_t qbytes;
     bool need_key;   /* drop video until a keyframe */
-    bool stopping;   /* close() was called */
-    int64_t drain_until_us;
     uint8_t *params[3]; /* vps, sps, pps as last seen */
     size_t params_len[3];
     unsigned params_version;
     qcam_rtmp_stats st;
 
-    /* the I/O thread's own */
-    int fd;
+    /* the I/O thread's own (and net.fd) */
     qcam_rtmp_reader reader;
     uint8_t rbuf[8192];
     size_t rlen;
@@ -70,24 +67,20 @@ struct qcam_rtmp_publisher {
     bool sent_config;
     bool have_t0;
     int64_t t0_us;
-    char reason[128];
     const char *phase; /* what the session was doing, for reasons */
 };
 
-int64_t pub_now_us(void);
-void pub_poke(qcam_rtmp_publisher *p);
-void pub_drain_wake(qcam_rtmp_publisher *p);
-bool pub_stopping(qcam_rtmp_publisher *p);
 /* Fail the session with a reason (fmt takes one %s). Returns err. */
-int pub_fail(qcam_rtmp_publisher *p, int err, const char *fmt, const char *arg);
+static inline int pub_fail(qcam_rtmp_publisher *p, int err, const char *fmt, const char *arg)
+{
+    return qcam_net_fail(&p->net, err, fmt, arg);
+}
 /* Read what the socket has and hand it to proto->input. 0, or < 0. */
 int pub_pump_input(qcam_rtmp_publisher *p);
 /* Send everything (reading the server meanwhile), within send_timeout_ms. */
 int pub_send_all(qcam_rtmp_publisher *p, const uint8_t *buf, size_t len);
 /* Send b and free it. */
 int pub_send_buf(qcam_rtmp_publisher *p, qcam_rtmp_buf *b);
-/* TCP to host:port before deadline: p->fd. */
-int pub_tcp_connect(qcam_rtmp_publisher *p, const char *host, int port, int64_t deadline);
 /* A publisher with the queue and the thread, speaking proto (which has set
  * up its own state in *p through init before the thread starts). */
 int pub_open(const qcam_rtmp_config *cfg, const pub_proto *proto, int (*init)(qcam_rtmp_publisher *p, const char *url),

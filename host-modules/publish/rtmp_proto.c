@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../media/neturl.h"
 #include "../video/annexb.h"
 
 /* ---- buffer ---------------------------------------------------------------------- */
@@ -100,50 +101,10 @@ int qcam_rtmp_parse_url(const char *url, qcam_rtmp_url *out)
     const char *p = url + 7;
     const char *slash = strchr(p, '/');
     if (!slash) return -EINVAL;
-    /* authority: [user:pass@]host[:port] */
-    const char *auth = p, *auth_end = slash;
-    const char *at = NULL;
-    for (const char *c = auth; c < auth_end; c++)
-        if (*c == '@') at = c;
-    char user[128] = "", pass[128] = "";
-    if (at) {
-        const char *colon = memchr(auth, ':', (size_t)(at - auth));
-        size_t ul = colon ? (size_t)(colon - auth) : (size_t)(at - auth);
-        size_t pl = colon ? (size_t)(at - colon - 1) : 0;
-        if (ul == 0 || ul >= sizeof user || pl >= sizeof pass) return -EINVAL;
-        memcpy(user, auth, ul);
-        if (colon) memcpy(pass, colon + 1, pl);
-        auth = at + 1;
-    }
-    const char *hend = auth_end;
+    char user[128], pass[128];
     out->port = QCAM_RTMP_DEFAULT_PORT;
-    if (*auth == '[') { /* [v6]:port */
-        const char *rb = memchr(auth, ']', (size_t)(auth_end - auth));
-        if (!rb) return -EINVAL;
-        if ((size_t)(rb - auth - 1) >= sizeof out->host) return -EINVAL;
-        memcpy(out->host, auth + 1, (size_t)(rb - auth - 1));
-        hend = rb + 1;
-    } else {
-        const char *colon = memchr(auth, ':', (size_t)(auth_end - auth));
-        if (colon) hend = colon;
-        if ((size_t)(hend - auth) >= sizeof out->host) return -EINVAL;
-        memcpy(out->host, auth, (size_t)(hend - auth));
-    }
-    if (!out->host[0]) return -EINVAL;
-    for (const char *c = out->host; *c; c++) /* a name or an address: letters, digits, . - _ (and : % for IPv6) */
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr(".-_:%", *c)))
-            return -EINVAL;
-    if (hend < auth_end) {
-        if (*hend != ':' || hend + 1 == auth_end) return -EINVAL;
-        long port = 0;
-        for (const char *c = hend + 1; c < auth_end; c++) {
-            if (*c < '0' || *c > '9') return -EINVAL;
-            port = port * 10 + (*c - '0');
-            if (port > 65535) return -EINVAL;
-        }
-        if (port < 1) return -EINVAL;
-        out->port = (int)port;
-    }
+    if (qcam_url_authority(p, slash, user, sizeof user, pass, sizeof pass, NULL, out->host, sizeof out->host, &out->port) < 0)
+        return -EINVAL;
     /* path: app/.../stream[?query] */
     const char *path = slash + 1;
     const char *q = strchr(path, '?');
@@ -165,17 +126,15 @@ int qcam_rtmp_parse_url(const char *url, qcam_rtmp_url *out)
         any_q = true;
         out->has_secret = strchr(q, '=') != NULL;
     }
-    if (at) {
+    if (user[0]) {
         char cred[300];
         snprintf(cred, sizeof cred, "%suser=%s%s%s", any_q ? "&" : "?", user, pass[0] ? "&pass=" : "", pass);
         if (append(out->stream, sizeof out->stream, cred, strlen(cred)) < 0) return -EINVAL;
         out->has_secret = true;
     }
-    char port[16] = "";
-    if (out->port != QCAM_RTMP_DEFAULT_PORT) snprintf(port, sizeof port, ":%d", out->port);
-    bool v6 = strchr(out->host, ':') != NULL;
-    int n = snprintf(out->tc_url, sizeof out->tc_url, "rtmp://%s%s%s%s/%s", v6 ? "[" : "", out->host, v6 ? "]" : "",
-                     port, out->app);
+    char hp[300];
+    qcam_url_hostport(hp, sizeof hp, out->host, out->port, QCAM_RTMP_DEFAULT_PORT);
+    int n = snprintf(out->tc_url, sizeof out->tc_url, "rtmp://%s/%s", hp, out->app);
     if (n < 0 || (size_t)n >= sizeof out->tc_url) return -EINVAL;
     /* masked: the tcUrl, the stream name, its query with values hidden */
     snprintf(out->masked, sizeof out->masked, "%s/", out->tc_url);

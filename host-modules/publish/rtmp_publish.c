@@ -1,27 +1,20 @@
-/* The publisher core (pub_core.h: the bounded queue, the I/O thread, the
- * reconnect, the stats; shared with RTSP, rtsp_push.c) and the RTMP session
- * (publish.h). The RTMP protocol itself is rtmp_proto.c. POSIX sockets,
- * poll(), one thread. */
+/* The publisher core (pub_core.h: the bounded queue, the stats; shared
+ * with RTSP, rtsp_push.c; the I/O thread, the reconnect and the connect are
+ * ../media/netclient.c's) and the RTMP session (publish.h). The RTMP
+ * protocol itself is rtmp_proto.c. POSIX sockets, poll(), one thread. */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "../video/annexb.h"
 #include "../video/sps.h"
 #include "pub_core.h"
 
 #define OUT_CHUNK 4096
-#define FIRST_BACKOFF_MS 500
 
 const char *qcam_pub_state_name(qcam_pub_state s)
 {
@@ -31,35 +24,6 @@ const char *qcam_pub_state_name(qcam_pub_state s)
     case QCAM_PUB_WAITING: return "waiting";
     default: return "closed";
     }
-}
-
-int64_t pub_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-void pub_poke(qcam_rtmp_publisher *p)
-{
-    char c = 1;
-    ssize_t r = write(p->wake[1], &c, 1);
-    (void)r; /* a full pipe already wakes the thread */
-}
-
-void pub_drain_wake(qcam_rtmp_publisher *p)
-{
-    char buf[256]; /* one read: pokes left over wake the next poll, which is harmless */
-    ssize_t r = read(p->wake[0], buf, sizeof buf);
-    (void)r;
-}
-
-bool pub_stopping(qcam_rtmp_publisher *p)
-{
-    pthread_mutex_lock(&p->lock);
-    bool s = p->stopping;
-    pthread_mutex_unlock(&p->lock);
-    return s;
 }
 
 /* ---- the queue (lock held) -------------------------------------------------------------- */
@@ -79,7 +43,7 @@ static void drop_queue_locked(qcam_rtmp_publisher *p)
 
 static qcam_packet *pop(qcam_rtmp_publisher *p)
 {
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->net.lock);
     qcam_packet *k = NULL;
     if (p->count) {
         k = p->ring[p->head];
@@ -87,29 +51,8 @@ static qcam_packet *pop(qcam_rtmp_publisher *p)
         p->count--;
         p->qbytes -= k->size;
     }
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->net.lock);
     return k;
-}
-
-static void pub_set_state(qcam_rtmp_publisher *p, qcam_pub_state s, int err, const char *reason)
-{
-    pthread_mutex_lock(&p->lock);
-    bool changed = p->st.state != s;
-    p->st.state = s;
-    if (s != QCAM_PUB_PUBLISHING && s != QCAM_PUB_CLOSED && !(s == QCAM_PUB_CONNECTING && p->proto->queue_connecting))
-        drop_queue_locked(p);
-    if (err) {
-        p->st.last_error = err;
-        if (snprintf(p->st.last_reason, sizeof p->st.last_reason, "%s", reason ? reason : "") >= (int)sizeof p->st.last_reason) {
-            /* cut */
-        }
-    }
-    if (s == QCAM_PUB_PUBLISHING) {
-        if (p->st.connects) p->st.reconnects++;
-        p->st.connects++;
-    }
-    pthread_mutex_unlock(&p->lock);
-    if ((changed || err) && p->cfg.on_state) p->cfg.on_state(p->cfg.opaque, s, err, err ? reason : NULL);
 }
 
 /* ---- the sink ------------------------------------------------------------------------------- */
@@ -121,7 +64,7 @@ static void learn_params(qcam_rtmp_publisher *p, const qcam_packet *pkt)
     if (!ps.sps || !ps.pps || (pkt->codec == QCAM_CODEC_H265 && !ps.vps)) return;
     const uint8_t *src[3] = {ps.vps, ps.sps, ps.pps};
     size_t len[3] = {ps.vps_len, ps.sps_len, ps.pps_len};
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->net.lock);
     bool same = p->params[1] != NULL;
     for (int i = 0; i < 3 && same; i++)
         if (len[i] != p->params_len[i] || (len[i] && memcmp(src[i], p->params[i], len[i]))) same = false;
@@ -134,8 +77,8 @@ static void learn_params(qcam_rtmp_publisher *p, const qcam_packet *pkt)
         }
         p->params_version++;
     }
-    pthread_mutex_unlock(&p->lock);
-    if (!same) pub_poke(p); /* RTSP waits for them to describe the stream */
+    pthread_mutex_unlock(&p->net.lock);
+    if (!same) qcam_net_poke(&p->net); /* RTSP waits for them to describe the stream */
 }
 
 int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
@@ -144,10 +87,10 @@ int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
     if (video ? pkt->codec != p->cfg.video : pkt->codec != p->cfg.audio) return -EINVAL;
     if (video && (pkt->type == QCAM_PKT_HEADER || pkt->keyframe)) learn_params(p, pkt);
     if (video && pkt->type == QCAM_PKT_HEADER) return 0; /* parameter sets alone: learnt */
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->net.lock);
     bool wake = false;
-    bool taking = p->st.state == QCAM_PUB_PUBLISHING || (p->st.state == QCAM_PUB_CONNECTING && p->proto->queue_connecting);
-    if (p->stopping || !taking) {
+    bool taking = p->net.state == QCAM_NET_UP || (p->net.state == QCAM_NET_CONNECTING && p->proto->queue_connecting);
+    if (p->net.stopping || !taking) {
         p->st.dropped++;
         if (p->cfg.video) p->need_key = true;
     } else if (video && p->need_key && !pkt->keyframe) {
@@ -157,7 +100,7 @@ int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
             drop_queue_locked(p); /* the server is not keeping up: drop whole GOPs */
             if (video && !pkt->keyframe) {
                 p->st.dropped++;
-                pthread_mutex_unlock(&p->lock);
+                pthread_mutex_unlock(&p->net.lock);
                 return 0;
             }
         }
@@ -171,8 +114,8 @@ int qcam_rtmp_write(qcam_rtmp_publisher *p, qcam_packet *pkt)
             p->st.dropped++;
         }
     }
-    pthread_mutex_unlock(&p->lock);
-    if (wake) pub_poke(p);
+    pthread_mutex_unlock(&p->net.lock);
+    if (wake) qcam_net_poke(&p->net);
     return 0;
 }
 
@@ -189,23 +132,15 @@ qcam_sink *qcam_rtmp_sink(qcam_rtmp_publisher *p) { return &p->base; }
 
 void qcam_rtmp_stats_get(qcam_rtmp_publisher *p, qcam_rtmp_stats *out)
 {
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->net.lock);
     *out = p->st;
+    out->state = (qcam_pub_state)qcam_net_tally(&p->net, &out->connects, &out->reconnects, &out->last_error, out->last_reason);
     out->queue_packets = p->count;
     out->queue_bytes = p->qbytes;
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->net.lock);
 }
 
 /* ---- I/O -------------------------------------------------------------------------------------- */
-
-/* Fail the session with a reason. Always returns err (< 0). */
-int pub_fail(qcam_rtmp_publisher *p, int err, const char *fmt, const char *arg)
-{
-    if (snprintf(p->reason, sizeof p->reason, fmt, arg ? arg : "") >= (int)sizeof p->reason) {
-        /* cut: reasons are for people, the start says it */
-    }
-    return err;
-}
 
 static int handle_message(qcam_rtmp_publisher *p, const qcam_rtmp_message *m);
 
@@ -214,7 +149,7 @@ static int handle_message(qcam_rtmp_publisher *p, const qcam_rtmp_message *m);
 int pub_pump_input(qcam_rtmp_publisher *p)
 {
     for (;;) {
-        ssize_t n = recv(p->fd, p->rbuf + p->rlen, sizeof p->rbuf - p->rlen, 0);
+        ssize_t n = recv(p->net.fd, p->rbuf + p->rlen, sizeof p->rbuf - p->rlen, 0);
         if (n == 0) return pub_fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
@@ -251,42 +186,13 @@ static int rtmp_input(qcam_rtmp_publisher *p, size_t *consumed)
     return 0;
 }
 
+static int pump(void *o) { return pub_pump_input(o); }
+
 /* Send everything, reading the server meanwhile. Progress must come within
  * send_timeout_ms; while draining at close, before drain_until. */
 int pub_send_all(qcam_rtmp_publisher *p, const uint8_t *buf, size_t len)
 {
-    size_t off = 0;
-    int64_t last = pub_now_us();
-    while (off < len) {
-        ssize_t n = send(p->fd, buf + off, len - off, MSG_NOSIGNAL);
-        if (n > 0) {
-            off += (size_t)n;
-            last = pub_now_us();
-            pthread_mutex_lock(&p->lock);
-            p->st.bytes_sent += (uint64_t)n;
-            pthread_mutex_unlock(&p->lock);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return pub_fail(p, -errno, "%s", strerror(errno));
-        int64_t t = pub_now_us();
-        pthread_mutex_lock(&p->lock);
-        bool stop = p->stopping;
-        int64_t until = p->drain_until_us;
-        pthread_mutex_unlock(&p->lock);
-        if (stop && t >= until) return pub_fail(p, -ECANCELED, "closed%s", NULL);
-        if (t - last >= (int64_t)p->cfg.send_timeout_ms * 1000)
-            return pub_fail(p, -ETIMEDOUT, "the server took nothing for a while%s", NULL);
-        struct pollfd fds[2] = {{p->fd, POLLOUT | POLLIN, 0}, {p->wake[0], POLLIN, 0}};
-        int r = poll(fds, 2, 100);
-        if (r < 0 && errno != EINTR) return pub_fail(p, -errno, "%s", strerror(errno));
-        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
-        if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-            int e = pub_pump_input(p);
-            if (e < 0) return e;
-        }
-    }
-    return 0;
+    return qcam_net_send_all(&p->net, buf, len, p->cfg.send_timeout_ms, "server", pump, &p->st.bytes_sent);
 }
 
 int pub_send_buf(qcam_rtmp_publisher *p, qcam_rtmp_buf *b)
@@ -346,15 +252,13 @@ static int wait_command(qcam_rtmp_publisher *p, int64_t deadline, const char *na
             p->want_name = p->want_code = NULL;
             return 0;
         }
-        int64_t t = pub_now_us();
+        int64_t t = qcam_net_now_us();
         if (t >= deadline) return pub_fail(p, -ETIMEDOUT, "no answer from the server%s", NULL);
-        if (pub_stopping(p)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
-        struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
+        if (qcam_net_stopping(&p->net)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
         int ms = (int)((deadline - t) / 1000) + 1;
-        int r = poll(fds, 2, ms > 100 ? 100 : ms);
-        if (r < 0 && errno != EINTR) return pub_fail(p, -errno, "%s", strerror(errno));
-        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
-        if (r > 0 && fds[0].revents) {
+        int ev = qcam_net_poll(&p->net, p->net.fd, POLLIN, ms > 100 ? 100 : ms);
+        if (ev < 0) return pub_fail(p, ev, "%s", strerror(-ev));
+        if (ev > 0) {
             int e = pub_pump_input(p);
             if (e < 0) return e;
         }
@@ -365,7 +269,7 @@ static int read_exact(qcam_rtmp_publisher *p, uint8_t *buf, size_t len, int64_t 
 {
     size_t off = 0;
     while (off < len) {
-        ssize_t n = recv(p->fd, buf + off, len - off, 0);
+        ssize_t n = recv(p->net.fd, buf + off, len - off, 0);
         if (n > 0) {
             off += (size_t)n;
             continue;
@@ -373,79 +277,24 @@ static int read_exact(qcam_rtmp_publisher *p, uint8_t *buf, size_t len, int64_t 
         if (n == 0) return pub_fail(p, -ECONNRESET, "the server closed the connection%s", p->phase);
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) return pub_fail(p, -errno, "%s", strerror(errno));
-        int64_t t = pub_now_us();
+        int64_t t = qcam_net_now_us();
         if (t >= deadline) return pub_fail(p, -ETIMEDOUT, "no handshake from the server%s", NULL);
-        if (pub_stopping(p)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
-        struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
-        int r = poll(fds, 2, 100);
-        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
+        if (qcam_net_stopping(&p->net)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
+        qcam_net_poll(&p->net, p->net.fd, POLLIN, 100);
     }
     return 0;
-}
-
-int pub_tcp_connect(qcam_rtmp_publisher *p, const char *host, int port_no, int64_t deadline)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", port_no);
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_family = AF_UNSPEC;
-    int g = getaddrinfo(host, port, &hints, &ai);
-    if (g != 0) return pub_fail(p, -EHOSTUNREACH, "cannot resolve the host: %s", gai_strerror(g));
-    int err = -ECONNREFUSED;
-    for (struct addrinfo *a = ai; a; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (fd < 0) {
-            err = -errno;
-            continue;
-        }
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        int r = connect(fd, a->ai_addr, a->ai_addrlen);
-        if (r < 0 && errno == EINPROGRESS) {
-            for (;;) {
-                int64_t t = pub_now_us();
-                if (t >= deadline || pub_stopping(p)) {
-                    errno = t >= deadline ? ETIMEDOUT : ECANCELED;
-                    break;
-                }
-                struct pollfd fds[2] = {{fd, POLLOUT, 0}, {p->wake[0], POLLIN, 0}};
-                int pr = poll(fds, 2, 100);
-                if (pr > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
-                if (pr > 0 && fds[0].revents) {
-                    int so = 0;
-                    socklen_t sl = sizeof so;
-                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl);
-                    r = so ? -1 : 0;
-                    errno = so;
-                    break;
-                }
-            }
-        }
-        if (r == 0) {
-            freeaddrinfo(ai);
-            p->fd = fd;
-            return 0;
-        }
-        err = -errno;
-        close(fd);
-    }
-    freeaddrinfo(ai);
-    return pub_fail(p, err, "%s", strerror(-err));
 }
 
 /* Connect, handshake, connect/createStream/publish. 0 when publishing. */
 static int rtmp_start(qcam_rtmp_publisher *p)
 {
-    int64_t deadline = pub_now_us() + (int64_t)p->cfg.connect_timeout_ms * 1000;
+    int64_t deadline = qcam_net_now_us() + (int64_t)p->cfg.connect_timeout_ms * 1000;
     p->phase = " (connecting)";
-    int r = pub_tcp_connect(p, p->url.host, p->url.port, deadline);
+    int r = qcam_net_connect(&p->net, p->url.host, p->url.port, deadline);
     if (r < 0) return r;
     uint8_t c0c1[1 + QCAM_RTMP_HANDSHAKE], s0s1[1 + QCAM_RTMP_HANDSHAKE], c2[QCAM_RTMP_HANDSHAKE];
     uint8_t rnd[64];
-    uint64_t seed = (uint64_t)pub_now_us() ^ (uint64_t)(uintptr_t)p;
+    uint64_t seed = (uint64_t)qcam_net_now_us() ^ (uint64_t)(uintptr_t)p;
     for (size_t i = 0; i < sizeof rnd; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         rnd[i] = (uint8_t)(seed >> 56);
@@ -499,7 +348,7 @@ static int rtmp_send(qcam_rtmp_publisher *p, qcam_packet *k)
     uint32_t ts = rtmp_time(p, k->pts_us);
     bool video = !QCAM_CODEC_IS_AUDIO(k->codec);
     if (video) {
-        pthread_mutex_lock(&p->lock);
+        pthread_mutex_lock(&p->net.lock);
         unsigned version = p->params_version;
         bool need = !p->sent_config || version != p->sent_params_version;
         uint8_t *config = NULL;
@@ -508,13 +357,13 @@ static int rtmp_send(qcam_rtmp_publisher *p, qcam_packet *k)
         if (need && p->params[1])
             cr = qcam_sps_make_config(k->codec, p->params[0], p->params_len[0], p->params[1], p->params_len[1],
                                       p->params[2], p->params_len[2], &config, &config_len, NULL);
-        pthread_mutex_unlock(&p->lock);
+        pthread_mutex_unlock(&p->net.lock);
         if (need) {
             if (!config || !k->keyframe) { /* nothing to start a decoder with yet */
                 free(config);
-                pthread_mutex_lock(&p->lock);
+                pthread_mutex_lock(&p->net.lock);
                 p->st.dropped++;
-                pthread_mutex_unlock(&p->lock);
+                pthread_mutex_unlock(&p->net.lock);
                 return cr == -ENOMEM ? pub_fail(p, -ENOMEM, "out of memory%s", NULL) : 0;
             }
             qcam_flv_video_config(&body, k->codec, config, config_len);
@@ -538,11 +387,11 @@ static int rtmp_send(qcam_rtmp_publisher *p, qcam_packet *k)
     qcam_rtmp_buf_free(&body);
     int r = pub_send_buf(p, &out);
     if (r == 0) {
-        pthread_mutex_lock(&p->lock);
+        pthread_mutex_lock(&p->net.lock);
         p->st.frames_sent++;
         if (video) p->st.video_sent++;
         else p->st.audio_sent++;
-        pthread_mutex_unlock(&p->lock);
+        pthread_mutex_unlock(&p->net.lock);
     }
     return r;
 }
@@ -557,39 +406,38 @@ static void rtmp_stop(qcam_rtmp_publisher *p)
     pub_send_buf(p, &b);
 }
 
-static int run_session(qcam_rtmp_publisher *p)
+static int run_session(void *o)
 {
-    int64_t last_tick = pub_now_us();
+    qcam_rtmp_publisher *p = o;
+    int64_t last_tick = qcam_net_now_us();
     for (;;) {
         qcam_packet *k;
         while ((k = pop(p)) != NULL) {
             int r = p->proto->send(p, k);
             qcam_packet_unref(k);
             if (r < 0) { /* this one did not get out (whole): counted with the drops */
-                pthread_mutex_lock(&p->lock);
+                pthread_mutex_lock(&p->net.lock);
                 p->st.dropped++;
-                pthread_mutex_unlock(&p->lock);
+                pthread_mutex_unlock(&p->net.lock);
                 return r;
             }
         }
-        pthread_mutex_lock(&p->lock);
-        bool stop = p->stopping && (p->count == 0 || pub_now_us() >= p->drain_until_us);
-        pthread_mutex_unlock(&p->lock);
+        pthread_mutex_lock(&p->net.lock);
+        bool stop = p->net.stopping && (p->count == 0 || qcam_net_now_us() >= p->net.drain_until_us);
+        pthread_mutex_unlock(&p->net.lock);
         if (stop) {
             p->proto->stop(p);
             return 0;
         }
-        int64_t t = pub_now_us();
+        int64_t t = qcam_net_now_us();
         if (p->proto->tick && t - last_tick >= 1000000) {
             last_tick = t;
             int e = p->proto->tick(p);
             if (e < 0) return e;
         }
-        struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
-        int r = poll(fds, 2, p->proto->tick ? 500 : 1000);
-        if (r < 0 && errno != EINTR) return pub_fail(p, -errno, "%s", strerror(errno));
-        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
-        if (r > 0 && fds[0].revents) {
+        int ev = qcam_net_poll(&p->net, p->net.fd, POLLIN, p->proto->tick ? 500 : 1000);
+        if (ev < 0) return pub_fail(p, ev, "%s", strerror(-ev));
+        if (ev > 0) {
             int e = pub_pump_input(p);
             if (e < 0) return e;
         }
@@ -612,43 +460,38 @@ static void rtmp_free(qcam_rtmp_publisher *p) { qcam_rtmp_reader_free(&p->reader
 
 static const pub_proto rtmp_proto = {"rtmp", false, rtmp_start, rtmp_send, rtmp_stop, rtmp_input, rtmp_end, NULL, rtmp_free};
 
-static void end_session(qcam_rtmp_publisher *p)
+/* ---- the thread (../media/netclient.h) --------------------------------------------------------- */
+
+static int start_session(void *o)
 {
-    if (p->fd >= 0) close(p->fd);
-    p->fd = -1;
+    qcam_rtmp_publisher *p = o;
+    int r = p->proto->start(p);
+    if (r == 0) p->phase = "";
+    return r;
+}
+
+static void end_session(void *o)
+{
+    qcam_rtmp_publisher *p = o;
     p->rlen = 0;
     p->proto->end(p);
 }
 
-static void *io_thread(void *arg)
+/* The queue is dropped when the publication is not going (nor about to). */
+static void entered(void *o, qcam_net_state s)
 {
-    qcam_rtmp_publisher *p = arg;
-    unsigned backoff = FIRST_BACKOFF_MS;
-    while (!pub_stopping(p)) {
-        pub_set_state(p, QCAM_PUB_CONNECTING, 0, NULL);
-        p->reason[0] = 0;
-        int r = p->proto->start(p);
-        if (r == 0) {
-            p->phase = "";
-            pub_set_state(p, QCAM_PUB_PUBLISHING, 0, NULL);
-            backoff = FIRST_BACKOFF_MS;
-            r = run_session(p);
-        }
-        end_session(p);
-        if (r == 0 || pub_stopping(p)) break;
-        pub_set_state(p, QCAM_PUB_WAITING, r, p->reason);
-        int64_t until = pub_now_us() + (int64_t)backoff * 1000;
-        while (!pub_stopping(p)) {
-            int64_t t = pub_now_us();
-            if (t >= until) break;
-            struct pollfd fd = {p->wake[0], POLLIN, 0};
-            if (poll(&fd, 1, (int)((until - t) / 1000) + 1) > 0) pub_drain_wake(p);
-        }
-        backoff = backoff * 2 > p->cfg.max_backoff_ms ? p->cfg.max_backoff_ms : backoff * 2;
-    }
-    pub_set_state(p, QCAM_PUB_CLOSED, 0, NULL);
-    return NULL;
+    qcam_rtmp_publisher *p = o;
+    if (s != QCAM_NET_UP && s != QCAM_NET_CLOSED && !(s == QCAM_NET_CONNECTING && p->proto->queue_connecting))
+        drop_queue_locked(p);
 }
+
+static void report(void *o, qcam_net_state s, int err, const char *reason)
+{
+    qcam_rtmp_publisher *p = o;
+    if (p->cfg.on_state) p->cfg.on_state(p->cfg.opaque, (qcam_pub_state)s, err, reason);
+}
+
+static const qcam_net_ops pub_net = {start_session, run_session, end_session, entered, report};
 
 /* ---- open / close ---------------------------------------------------------------------------- */
 
@@ -691,7 +534,6 @@ int pub_open(const qcam_rtmp_config *cfg, const pub_proto *proto, int (*init)(qc
     if (!p->cfg.connect_timeout_ms) p->cfg.connect_timeout_ms = 5000;
     if (!p->cfg.send_timeout_ms) p->cfg.send_timeout_ms = 5000;
     if (!p->cfg.max_backoff_ms) p->cfg.max_backoff_ms = 8000;
-    if (p->cfg.max_backoff_ms < FIRST_BACKOFF_MS) p->cfg.max_backoff_ms = FIRST_BACKOFF_MS;
     if (!p->cfg.drain_ms) p->cfg.drain_ms = 2000;
     p->cap = p->cfg.queue_packets;
     p->ring = calloc(p->cap, sizeof *p->ring);
@@ -700,30 +542,13 @@ int pub_open(const qcam_rtmp_config *cfg, const pub_proto *proto, int (*init)(qc
         free(p);
         return -ENOMEM;
     }
-    if (pipe(p->wake) < 0) {
-        r = -errno;
+    p->need_key = cfg->video != 0;
+    p->base.ops = !strcmp(proto->kind, "rtsp") ? &rtsp_ops : &rtmp_ops;
+    if ((r = qcam_net_start(&p->net, &pub_net, p, p->cfg.max_backoff_ms)) < 0) {
         free(p->ring);
         proto->free(p);
         free(p);
         return r;
-    }
-    for (int i = 0; i < 2; i++) {
-        fcntl(p->wake[i], F_SETFL, fcntl(p->wake[i], F_GETFL) | O_NONBLOCK);
-        fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
-    }
-    p->fd = -1;
-    p->need_key = cfg->video != 0;
-    p->base.ops = !strcmp(proto->kind, "rtsp") ? &rtsp_ops : &rtmp_ops;
-    pthread_mutex_init(&p->lock, NULL);
-    p->st.state = QCAM_PUB_CONNECTING;
-    if (pthread_create(&p->thread, NULL, io_thread, p) != 0) {
-        pthread_mutex_destroy(&p->lock);
-        close(p->wake[0]);
-        close(p->wake[1]);
-        free(p->ring);
-        proto->free(p);
-        free(p);
-        return -EAGAIN;
     }
     *out = p;
     return 0;
@@ -732,21 +557,14 @@ int pub_open(const qcam_rtmp_config *cfg, const pub_proto *proto, int (*init)(qc
 void qcam_rtmp_close(qcam_rtmp_publisher *p, qcam_rtmp_stats *final)
 {
     if (!p) return;
-    pthread_mutex_lock(&p->lock);
-    p->stopping = true;
-    p->drain_until_us = pub_now_us() + (int64_t)p->cfg.drain_ms * 1000;
-    pthread_mutex_unlock(&p->lock);
-    pub_poke(p);
-    pthread_join(p->thread, NULL);
-    pthread_mutex_lock(&p->lock);
+    qcam_net_stop(&p->net, p->cfg.drain_ms);
+    pthread_mutex_lock(&p->net.lock);
     drop_queue_locked(p);
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->net.lock);
     if (final) qcam_rtmp_stats_get(p, final);
     for (int i = 0; i < 3; i++) free(p->params[i]);
     p->proto->free(p);
-    close(p->wake[0]);
-    close(p->wake[1]);
-    pthread_mutex_destroy(&p->lock);
+    qcam_net_free(&p->net);
     free(p->ring);
     free(p);
 }

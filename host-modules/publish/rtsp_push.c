@@ -79,15 +79,13 @@ static int wait_reply(qcam_rtmp_publisher *p, int64_t deadline)
     struct rtsp_push *s = p->rtsp;
     for (;;) {
         if (s->got) return 0;
-        int64_t t = pub_now_us();
+        int64_t t = qcam_net_now_us();
         if (t >= deadline) return pub_fail(p, -ETIMEDOUT, "no answer from the server%s", p->phase);
-        if (!s->closing && pub_stopping(p)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
-        struct pollfd fds[2] = {{p->fd, POLLIN, 0}, {p->wake[0], POLLIN, 0}};
+        if (!s->closing && qcam_net_stopping(&p->net)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
         int ms = (int)((deadline - t) / 1000) + 1;
-        int r = poll(fds, 2, ms > 100 ? 100 : ms);
-        if (r < 0 && errno != EINTR) return pub_fail(p, -errno, "%s", strerror(errno));
-        if (r > 0 && (fds[1].revents & POLLIN)) pub_drain_wake(p);
-        if (r > 0 && fds[0].revents) {
+        int ev = qcam_net_poll(&p->net, p->net.fd, POLLIN, ms > 100 ? 100 : ms);
+        if (ev < 0) return pub_fail(p, ev, "%s", strerror(-ev));
+        if (ev > 0) {
             int e = pub_pump_input(p);
             if (e < 0) return e;
         }
@@ -166,38 +164,38 @@ static int rtsp_start(qcam_rtmp_publisher *p)
     /* the SDP needs the parameter sets: wait for the stream to show them */
     p->phase = " (waiting for the stream's parameter sets)";
     while (p->cfg.video) {
-        pthread_mutex_lock(&p->lock);
+        pthread_mutex_lock(&p->net.lock);
         bool have = p->params[1] && p->params[2] && (p->cfg.video != QCAM_CODEC_H265 || p->params[0]);
-        pthread_mutex_unlock(&p->lock);
+        pthread_mutex_unlock(&p->net.lock);
         if (have) break;
-        if (pub_stopping(p)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
-        struct pollfd fd = {p->wake[0], POLLIN, 0};
-        if (poll(&fd, 1, 200) > 0) pub_drain_wake(p);
+        if (qcam_net_stopping(&p->net)) return pub_fail(p, -ECANCELED, "closed%s", NULL);
+        struct pollfd fd = {p->net.wake[0], POLLIN, 0};
+        if (poll(&fd, 1, 200) > 0) qcam_net_drain_wake(&p->net);
     }
-    int64_t deadline = pub_now_us() + (int64_t)p->cfg.connect_timeout_ms * 1000;
+    int64_t deadline = qcam_net_now_us() + (int64_t)p->cfg.connect_timeout_ms * 1000;
     p->phase = " (connecting)";
-    int r = pub_tcp_connect(p, s->url.host, s->url.port, deadline);
+    int r = qcam_net_connect(&p->net, s->url.host, s->url.port, deadline);
     if (r < 0) return r;
 
     char ip[INET6_ADDRSTRLEN] = "0.0.0.0";
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    if (getsockname(p->fd, (struct sockaddr *)&ss, &sl) == 0) {
+    if (getsockname(p->net.fd, (struct sockaddr *)&ss, &sl) == 0) {
         if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
         else if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
     }
     qcam_sdp_stream sd = {0};
     char sdp[4096];
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->net.lock);
     sd.codec = p->cfg.video;
     sd.vps = p->params[0], sd.vps_len = p->params_len[0];
     sd.sps = p->params[1], sd.sps_len = p->params_len[1];
     sd.pps = p->params[2], sd.pps_len = p->params_len[2];
     sd.audio = p->cfg.audio == QCAM_CODEC_ALAW ? QCAM_SDP_PCMA : p->cfg.audio == QCAM_CODEC_ULAW ? QCAM_SDP_PCMU : 0;
     sd.audio_rate = 8000;
-    uint64_t sid = (uint64_t)pub_now_us();
+    uint64_t sid = (uint64_t)qcam_net_now_us();
     int sdp_len = qcam_sdp_build(sdp, sizeof sdp, &sd, sid, ip);
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->net.lock);
     if (sdp_len < 0) return pub_fail(p, -EINVAL, "parameter sets too large for the SDP%s", NULL);
 
     p->phase = " (ANNOUNCE)";
@@ -222,7 +220,7 @@ static int rtsp_start(qcam_rtmp_publisher *p)
     code = request(p, "RECORD", s->url.uri, "Range: npt=0.000-\r\n", NULL, 0, deadline);
     if (code < 0) return code;
     if (code != 200) return status_fail(p, "RECORD", code);
-    s->last_keepalive = pub_now_us();
+    s->last_keepalive = qcam_net_now_us();
     return 0;
 }
 
@@ -266,11 +264,11 @@ static int rtsp_send(qcam_rtmp_publisher *p, qcam_packet *k)
     }
     int r = s->out.len ? pub_send_all(p, s->out.p, s->out.len) : 0;
     if (r == 0) {
-        pthread_mutex_lock(&p->lock);
+        pthread_mutex_lock(&p->net.lock);
         p->st.frames_sent++;
         if (video) p->st.video_sent++;
         else p->st.audio_sent++;
-        pthread_mutex_unlock(&p->lock);
+        pthread_mutex_unlock(&p->net.lock);
     }
     if (s->out.cap > (1u << 20)) qcam_rtmp_buf_free(&s->out); /* keep a usual frame's worth */
     return r;
@@ -280,7 +278,7 @@ static int rtsp_send(qcam_rtmp_publisher *p, qcam_packet *k)
 static int rtsp_tick(qcam_rtmp_publisher *p)
 {
     struct rtsp_push *s = p->rtsp;
-    int64_t t = pub_now_us();
+    int64_t t = qcam_net_now_us();
     int64_t every = (int64_t)(s->timeout > 4 ? s->timeout / 2 : 2) * 1000000;
     if (t - s->last_keepalive < every) return 0;
     s->last_keepalive = t;
@@ -292,7 +290,7 @@ static void rtsp_stop(qcam_rtmp_publisher *p)
     struct rtsp_push *s = p->rtsp;
     p->phase = " (TEARDOWN)";
     s->closing = true; /* so the server has closed its recording before the connection goes */
-    if (send_request(p, "TEARDOWN", s->url.uri, NULL, NULL, 0) == 0) wait_reply(p, pub_now_us() + 1000000);
+    if (send_request(p, "TEARDOWN", s->url.uri, NULL, NULL, 0) == 0) wait_reply(p, qcam_net_now_us() + 1000000);
     s->closing = false;
 }
 
@@ -326,7 +324,7 @@ static int rtsp_init(qcam_rtmp_publisher *p, const char *url)
     int r = qcam_rtsp_push_parse_url(url, &s->url);
     if (r < 0) return r;
     snprintf(p->st.url, sizeof p->st.url, "%s", s->url.masked);
-    uint64_t seed = (uint64_t)pub_now_us() ^ (uint64_t)(uintptr_t)p;
+    uint64_t seed = (uint64_t)qcam_net_now_us() ^ (uint64_t)(uintptr_t)p;
     uint32_t rnd[6];
     for (int i = 0; i < 6; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;

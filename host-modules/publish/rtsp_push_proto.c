@@ -12,102 +12,24 @@
 
 /* ---- URL ---------------------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode s[0..n) into out (cap); -1 on a bad escape or overflow. */
-static int pct_decode(char *out, size_t cap, const char *s, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '%') {
-            if (i + 2 >= n) return -1;
-            int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
-            if (h < 0 || l < 0) return -1;
-            c = h << 4 | l;
-            if (c == 0) return -1;
-            i += 2;
-        }
-        if (o + 1 >= cap) return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = 0;
-    return 0;
-}
-
+/* ../rtsp/rtsp_proto.h's parser (RtspSource's), with a path required and
+ * the password masked only when there is one. */
 int qcam_rtsp_push_parse_url(const char *url, qcam_rtsp_push_url *out)
 {
     memset(out, 0, sizeof *out);
     if (!strncasecmp(url, "rtsps://", 8)) return -ENOTSUP;
-    if (strncasecmp(url, "rtsp://", 7)) return -EINVAL;
-    const char *a = url + 7;
-    const char *slash = strchr(a, '/');
-    if (!slash) return -EINVAL;
-    const char *path = slash;
-    if (strlen(path) < 2) return -EINVAL; /* "/": no stream */
-    for (const char *c = url; *c; c++)
-        if ((unsigned char)*c <= ' ' || *c == 0x7f) return -EINVAL;
-    /* credentials: the last '@' before the path */
-    const char *at = NULL;
-    for (const char *c = a; c < slash; c++)
-        if (*c == '@') at = c;
-    const char *hp = a;
-    if (at) {
-        const char *colon = memchr(a, ':', (size_t)(at - a));
-        size_t ulen = colon ? (size_t)(colon - a) : (size_t)(at - a);
-        if (ulen == 0) return -EINVAL;
-        if (pct_decode(out->user, sizeof out->user, a, ulen) < 0) return -EINVAL;
-        if (colon && pct_decode(out->pass, sizeof out->pass, colon + 1, (size_t)(at - colon - 1)) < 0) return -EINVAL;
-        hp = at + 1;
-    }
-    /* host[:port], [v6]:port */
-    const char *hend = slash, *port = NULL;
-    if (*hp == '[') {
-        const char *rb = memchr(hp, ']', (size_t)(slash - hp));
-        if (!rb) return -EINVAL;
-        if ((size_t)(rb - hp - 1) >= sizeof out->host) return -EINVAL;
-        memcpy(out->host, hp + 1, (size_t)(rb - hp - 1));
-        if (rb + 1 < slash) {
-            if (rb[1] != ':') return -EINVAL;
-            port = rb + 2;
-        }
-    } else {
-        const char *colon = memchr(hp, ':', (size_t)(slash - hp));
-        if (colon) {
-            port = colon + 1;
-            hend = colon;
-        }
-        if ((size_t)(hend - hp) >= sizeof out->host) return -EINVAL;
-        memcpy(out->host, hp, (size_t)(hend - hp));
-    }
-    if (!out->host[0]) return -EINVAL;
-    out->port = 554;
-    if (port) {
-        if (port == slash) return -EINVAL;
-        long v = 0;
-        for (const char *c = port; c < slash; c++) {
-            if (!isdigit((unsigned char)*c)) return -EINVAL;
-            v = v * 10 + (*c - '0');
-            if (v > 65535) return -EINVAL;
-        }
-        if (v < 1) return -EINVAL;
-        out->port = (int)v;
-    }
-    int n = snprintf(out->uri, sizeof out->uri, "rtsp://%.*s%s", (int)(slash - hp), hp, path);
-    if (n < 0 || (size_t)n >= sizeof out->uri) return -EINVAL;
-    if (at) {
-        int ulen = (int)((memchr(a, ':', (size_t)(at - a)) ? (const char *)memchr(a, ':', (size_t)(at - a)) : at) - a);
-        n = snprintf(out->masked, sizeof out->masked, "rtsp://%.*s%s@%.*s%s", ulen, a, out->pass[0] ? ":***" : "",
-                     (int)(slash - hp), hp, path);
-    } else {
-        n = snprintf(out->masked, sizeof out->masked, "%s", out->uri);
-    }
+    qcam_rtsp_url u;
+    if (qcam_rtsp_url_parse(url, &u) < 0) return -EINVAL;
+    const char *path = strchr(url + 7, '/');
+    if (!path || !path[1]) return -EINVAL; /* "/": no stream */
+    snprintf(out->host, sizeof out->host, "%s", u.host);
+    out->port = u.port;
+    snprintf(out->user, sizeof out->user, "%s", u.user);
+    snprintf(out->pass, sizeof out->pass, "%s", u.password);
+    snprintf(out->uri, sizeof out->uri, "%s", u.clean);
+    int n = u.user[0] && !u.password[0] /* user only: no ":***" */
+                ? snprintf(out->masked, sizeof out->masked, "rtsp://%.*s@%s", (int)strcspn(url + 7, ":@"), url + 7, u.clean + 7)
+                : snprintf(out->masked, sizeof out->masked, "%s", u.masked);
     if (n < 0 || (size_t)n >= sizeof out->masked) return -EINVAL;
     return 0;
 }

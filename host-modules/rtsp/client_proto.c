@@ -8,56 +8,10 @@
 
 #include "rtsp_proto.h"
 
-static int lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static bool is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_tchar(int c)
-{
-    if (c <= 0x20 || c >= 0x7f) return false;
-    return strchr("()<>@,;:\\\"/[]?={}", c) == NULL;
-}
-
-static bool eq_nocase(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++)
-        if (lower((unsigned char)*a) != lower((unsigned char)*b)) return false;
-    return *a == *b;
-}
-
-static bool eq_nocase_n(const char *a, size_t n, const char *b)
-{
-    size_t i = 0;
-    for (; i < n && b[i]; i++)
-        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i])) return false;
-    return i == n && b[i] == '\0';
-}
-
 static bool starts_nocase(const char *s, size_t n, const char *prefix)
 {
     size_t k = strlen(prefix);
-    return n >= k && eq_nocase_n(s, k, prefix);
-}
-
-/* A decimal number of at most 9 digits making up all of s[0..n) after
- * trimming blanks; -1 otherwise. */
-static long small_uint(const char *s, size_t n)
-{
-    while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    if (n == 0 || n > 9) return -1;
-    long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit((unsigned char)s[i])) return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
+    return n >= k && qcam_rtsp_eq_nocase_n(s, k, prefix);
 }
 
 static bool copy_n(char *out, size_t cap, const char *s, size_t n)
@@ -105,7 +59,7 @@ int qcam_rtsp_parse_reply(const uint8_t *buf, size_t len, qcam_rtsp_reply *res)
     /* Status line: RTSP/1.0 SP 3DIGIT SP reason */
     size_t eol = (size_t)((const char *)memchr(t, '\n', head_end) - t);
     size_t e = eol > 0 && t[eol - 1] == '\r' ? eol - 1 : eol;
-    if (e < 12 || memcmp(t, "RTSP/1.0 ", 9) != 0 || !is_digit(t[9]) || !is_digit(t[10]) || !is_digit(t[11]) ||
+    if (e < 12 || memcmp(t, "RTSP/1.0 ", 9) != 0 || !qcam_rtsp_is_digit(t[9]) || !qcam_rtsp_is_digit(t[10]) || !qcam_rtsp_is_digit(t[11]) ||
         (e > 12 && t[12] != ' ') || t[9] == '0')
         return -1;
     res->status = (t[9] - '0') * 100 + (t[10] - '0') * 10 + (t[11] - '0');
@@ -134,7 +88,7 @@ int qcam_rtsp_parse_reply(const uint8_t *buf, size_t len, qcam_rtsp_reply *res)
             continue;
         }
         size_t k = at;
-        while (k < e && is_tchar((unsigned char)t[k])) k++;
+        while (k < e && qcam_rtsp_is_tchar((unsigned char)t[k])) k++;
         if (k == at || k >= e || t[k] != ':') return -1;
         if (nh == QCAM_RTSP_MAX_HEADERS) return -1;
         t[k] = '\0';
@@ -157,10 +111,10 @@ int qcam_rtsp_parse_reply(const uint8_t *buf, size_t len, qcam_rtsp_reply *res)
     res->cseq = -1;
     long content_length = -2;
     for (unsigned k = 0; k < nh; k++) {
-        if (eq_nocase(h[k].name, "CSeq")) {
-            res->cseq = (int)small_uint(h[k].value, strlen(h[k].value));
-        } else if (eq_nocase(h[k].name, "Content-Length")) {
-            long v = small_uint(h[k].value, strlen(h[k].value));
+        if (qcam_rtsp_eq_nocase(h[k].name, "CSeq")) {
+            res->cseq = (int)qcam_rtsp_small_uint(h[k].value, strlen(h[k].value));
+        } else if (qcam_rtsp_eq_nocase(h[k].name, "Content-Length")) {
+            long v = qcam_rtsp_small_uint(h[k].value, strlen(h[k].value));
             if (v < 0 || (content_length != -2 && content_length != v)) return -1;
             content_length = v;
         }
@@ -182,7 +136,7 @@ int qcam_rtsp_parse_reply(const uint8_t *buf, size_t len, qcam_rtsp_reply *res)
 const char *qcam_rtsp_reply_header(const qcam_rtsp_reply *res, const char *name, unsigned nth)
 {
     for (unsigned k = 0; k < res->n_headers; k++)
-        if (eq_nocase(res->headers[k].name, name) && nth-- == 0) return res->headers[k].value;
+        if (qcam_rtsp_eq_nocase(res->headers[k].name, name) && nth-- == 0) return res->headers[k].value;
     return NULL;
 }
 
@@ -203,7 +157,7 @@ int qcam_rtsp_build_request(char *out, size_t cap, const char *method, const cha
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
+    c = qcam_rtsp_lower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
@@ -270,7 +224,7 @@ int qcam_rtsp_url_parse(const char *url, qcam_rtsp_url *out)
     if (!out->host[0]) return -1;
     out->port = 554;
     if (port) {
-        long p = small_uint(port, hn - (size_t)(port - hp));
+        long p = qcam_rtsp_small_uint(port, hn - (size_t)(port - hp));
         if (p < 1 || p > 65535) return -1;
         out->port = (int)p;
     }
@@ -297,7 +251,7 @@ static bool next_param(const char **sp, char *name, size_t ncap, char *val, size
     while (*s == ' ' || *s == '\t' || *s == ',') s++;
     if (!*s) return false;
     size_t k = 0;
-    while (is_tchar((unsigned char)s[k])) k++;
+    while (qcam_rtsp_is_tchar((unsigned char)s[k])) k++;
     if (k == 0 || k >= ncap) return false;
     memcpy(name, s, k);
     name[k] = '\0';
@@ -335,29 +289,29 @@ int qcam_rtsp_parse_challenge(const char *value, qcam_rtsp_challenge *out)
     const char *s = value;
     while (*s == ' ') s++;
     size_t k = 0;
-    while (is_tchar((unsigned char)s[k])) k++;
-    if (eq_nocase_n(s, k, "Basic")) out->digest = false;
-    else if (eq_nocase_n(s, k, "Digest")) out->digest = true;
+    while (qcam_rtsp_is_tchar((unsigned char)s[k])) k++;
+    if (qcam_rtsp_eq_nocase_n(s, k, "Basic")) out->digest = false;
+    else if (qcam_rtsp_eq_nocase_n(s, k, "Digest")) out->digest = true;
     else return -1;
     s += k;
     bool qop_offered = false;
     char name[32], val[256];
     while (next_param(&s, name, sizeof name, val, sizeof val)) {
-        if (eq_nocase(name, "realm")) {
+        if (qcam_rtsp_eq_nocase(name, "realm")) {
             if (!copy_n(out->realm, sizeof out->realm, val, strlen(val))) return -1;
-        } else if (eq_nocase(name, "nonce")) {
+        } else if (qcam_rtsp_eq_nocase(name, "nonce")) {
             if (!copy_n(out->nonce, sizeof out->nonce, val, strlen(val))) return -1;
-        } else if (eq_nocase(name, "opaque")) {
+        } else if (qcam_rtsp_eq_nocase(name, "opaque")) {
             if (!copy_n(out->opaque, sizeof out->opaque, val, strlen(val))) return -1;
-        } else if (eq_nocase(name, "stale")) {
-            out->stale = eq_nocase(val, "true");
-        } else if (eq_nocase(name, "algorithm")) {
-            if (!eq_nocase(val, "MD5")) return -1;
-        } else if (eq_nocase(name, "qop")) {
+        } else if (qcam_rtsp_eq_nocase(name, "stale")) {
+            out->stale = qcam_rtsp_eq_nocase(val, "true");
+        } else if (qcam_rtsp_eq_nocase(name, "algorithm")) {
+            if (!qcam_rtsp_eq_nocase(val, "MD5")) return -1;
+        } else if (qcam_rtsp_eq_nocase(name, "qop")) {
             qop_offered = true;
             for (char *t = val; *t;) { /* a list: "auth,auth-int" */
                 size_t m = strcspn(t, ", \t");
-                if (eq_nocase_n(t, m, "auth")) out->qop_auth = true;
+                if (qcam_rtsp_eq_nocase_n(t, m, "auth")) out->qop_auth = true;
                 t += m;
                 while (*t == ',' || *t == ' ' || *t == '\t') t++;
             }
@@ -510,7 +464,7 @@ static void parse_fmtp(qcam_sdp_info *s, const char *p, size_t n)
             const char *v = eq + 1;
             size_t vn = fn - kn - 1;
             while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\t')) vn--;
-            if (s->video == QCAM_CODEC_H264 && eq_nocase_n(f, kn, "sprop-parameter-sets")) {
+            if (s->video == QCAM_CODEC_H264 && qcam_rtsp_eq_nocase_n(f, kn, "sprop-parameter-sets")) {
                 /* "SPS,PPS[,...]": the first SPS (type 7) and PPS (type 8) */
                 size_t q = 0;
                 while (q < vn) {
@@ -525,11 +479,11 @@ static void parse_fmtp(qcam_sdp_info *s, const char *p, size_t n)
                     }
                     q = ce + 1;
                 }
-            } else if (s->video == QCAM_CODEC_H265 && eq_nocase_n(f, kn, "sprop-vps") && !s->vps_len) {
+            } else if (s->video == QCAM_CODEC_H265 && qcam_rtsp_eq_nocase_n(f, kn, "sprop-vps") && !s->vps_len) {
                 put_param(s, &used, v, span_until(v, vn, ","), &s->vps_at, &s->vps_len);
-            } else if (s->video == QCAM_CODEC_H265 && eq_nocase_n(f, kn, "sprop-sps") && !s->sps_len) {
+            } else if (s->video == QCAM_CODEC_H265 && qcam_rtsp_eq_nocase_n(f, kn, "sprop-sps") && !s->sps_len) {
                 put_param(s, &used, v, span_until(v, vn, ","), &s->sps_at, &s->sps_len);
-            } else if (s->video == QCAM_CODEC_H265 && eq_nocase_n(f, kn, "sprop-pps") && !s->pps_len) {
+            } else if (s->video == QCAM_CODEC_H265 && qcam_rtsp_eq_nocase_n(f, kn, "sprop-pps") && !s->pps_len) {
                 put_param(s, &used, v, span_until(v, vn, ","), &s->pps_at, &s->pps_len);
             }
         }
@@ -571,7 +525,7 @@ int qcam_sdp_parse(const char *sdp, size_t len, qcam_sdp_info *out)
                 if (k == f) break;
                 if (tok == 2) rtp = starts_nocase(l + f, k - f, "RTP/AVP");
                 else if (tok >= 3 && n_pts < 16) {
-                    long pt = small_uint(l + f, k - f);
+                    long pt = qcam_rtsp_small_uint(l + f, k - f);
                     if (pt >= 0 && pt <= 127) media_pts[n_pts++] = (int)pt;
                 }
                 tok++;
@@ -604,7 +558,7 @@ int qcam_sdp_parse(const char *sdp, size_t len, qcam_sdp_info *out)
             size_t k = 7;
             size_t f = k;
             while (k < vn && v[k] != ' ') k++;
-            long pt = small_uint(v + f, k - f);
+            long pt = qcam_rtsp_small_uint(v + f, k - f);
             bool listed = false;
             for (int i = 0; i < n_pts; i++) listed |= media_pts[i] == pt;
             if (!listed || k >= vn) continue;
@@ -617,17 +571,17 @@ int qcam_sdp_parse(const char *sdp, size_t len, qcam_sdp_info *out)
             size_t rn = en - nn - 1;
             const char *slash2 = memchr(rate, '/', rn);
             if (slash2) rn = (size_t)(slash2 - rate);
-            long clock = small_uint(rate, rn);
+            long clock = qcam_rtsp_small_uint(rate, rn);
             if (clock <= 0) continue;
             if (where == VIDEO && !out->video) {
-                if (eq_nocase_n(enc, nn, "H264")) out->video = QCAM_CODEC_H264;
-                else if (eq_nocase_n(enc, nn, "H265")) out->video = QCAM_CODEC_H265;
+                if (qcam_rtsp_eq_nocase_n(enc, nn, "H264")) out->video = QCAM_CODEC_H264;
+                else if (qcam_rtsp_eq_nocase_n(enc, nn, "H265")) out->video = QCAM_CODEC_H265;
                 if (out->video) {
                     out->video_pt = (int)pt;
                     out->video_clock = (uint32_t)clock;
                 }
             } else if (where == AUDIO && (!out->audio || out->audio_pt == pt)) {
-                int a = eq_nocase_n(enc, nn, "PCMA") ? QCAM_SDP_PCMA : eq_nocase_n(enc, nn, "PCMU") ? QCAM_SDP_PCMU : 0;
+                int a = qcam_rtsp_eq_nocase_n(enc, nn, "PCMA") ? QCAM_SDP_PCMA : qcam_rtsp_eq_nocase_n(enc, nn, "PCMU") ? QCAM_SDP_PCMU : 0;
                 if (a) {
                     out->audio = a;
                     out->audio_pt = (int)pt;
@@ -639,7 +593,7 @@ int qcam_sdp_parse(const char *sdp, size_t len, qcam_sdp_info *out)
         } else if (starts_nocase(v, vn, "fmtp:") && where == VIDEO) {
             size_t k = 5;
             while (k < vn && v[k] != ' ') k++;
-            if (k < vn && small_uint(v + 5, k - 5) == out->video_pt && out->video) {
+            if (k < vn && qcam_rtsp_small_uint(v + 5, k - 5) == out->video_pt && out->video) {
                 fmtp = v + k + 1;
                 fmtp_n = vn - k - 1;
             }
@@ -677,7 +631,7 @@ int qcam_rtsp_parse_session(const char *value, char *id, size_t cap, unsigned *t
         t++;
         while (*t == ' ') t++;
         if (starts_nocase(t, strlen(t), "timeout=")) {
-            long v = small_uint(t + 8, strcspn(t + 8, ";"));
+            long v = qcam_rtsp_small_uint(t + 8, strcspn(t + 8, ";"));
             if (v > 0) *timeout_s = (unsigned)v;
         }
         t = strchr(t, ';');
@@ -689,10 +643,10 @@ static bool pair(const char *s, size_t n, long lo, long hi, int v[2])
 {
     const char *dash = memchr(s, '-', n);
     size_t an = dash ? (size_t)(dash - s) : n;
-    long a = small_uint(s, an), b = a + 1;
+    long a = qcam_rtsp_small_uint(s, an), b = a + 1;
     if (a < lo || a > hi) return false;
     if (dash) {
-        b = small_uint(dash + 1, n - an - 1);
+        b = qcam_rtsp_small_uint(dash + 1, n - an - 1);
         if (b < lo || b > hi) return false;
     }
     v[0] = (int)a;
@@ -713,18 +667,18 @@ int qcam_rtsp_parse_transport_reply(const char *value, qcam_rtsp_transport_reply
         while (pn > 0 && *p == ' ') p++, pn--;
         while (pn > 0 && p[pn - 1] == ' ') pn--;
         if (field == 0) {
-            if (eq_nocase_n(p, pn, "RTP/AVP/TCP")) out->tcp = true;
-            else if (!eq_nocase_n(p, pn, "RTP/AVP") && !eq_nocase_n(p, pn, "RTP/AVP/UDP")) return -1;
+            if (qcam_rtsp_eq_nocase_n(p, pn, "RTP/AVP/TCP")) out->tcp = true;
+            else if (!qcam_rtsp_eq_nocase_n(p, pn, "RTP/AVP") && !qcam_rtsp_eq_nocase_n(p, pn, "RTP/AVP/UDP")) return -1;
         } else {
             const char *eq = memchr(p, '=', pn);
             size_t kn = eq ? (size_t)(eq - p) : pn;
             const char *v = eq ? eq + 1 : "";
             size_t vn = eq ? pn - kn - 1 : 0;
-            if (eq_nocase_n(p, kn, "interleaved")) {
+            if (qcam_rtsp_eq_nocase_n(p, kn, "interleaved")) {
                 if (!pair(v, vn, 0, 255, out->interleaved)) return -1;
-            } else if (eq_nocase_n(p, kn, "server_port")) {
+            } else if (qcam_rtsp_eq_nocase_n(p, kn, "server_port")) {
                 if (!pair(v, vn, 1, 65535, out->server_port)) return -1;
-            } else if (eq_nocase_n(p, kn, "ssrc")) {
+            } else if (qcam_rtsp_eq_nocase_n(p, kn, "ssrc")) {
                 uint32_t x = 0;
                 size_t i = 0;
                 for (; i < vn && i < 8 && hexval((unsigned char)v[i]) >= 0; i++) x = x << 4 | (uint32_t)hexval((unsigned char)v[i]);

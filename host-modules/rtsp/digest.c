@@ -195,28 +195,9 @@ enum { P_USERNAME, P_REALM, P_NONCE, P_URI, P_RESPONSE, P_QOP, P_NC, P_CNONCE, P
 static const char *const param_names[P_N] = {"username", "realm",  "nonce",  "uri",      "response",
                                              "qop",      "nc",     "cnonce", "algorithm"};
 
-static int lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static bool eq_nocase_n(const char *a, size_t n, const char *b)
-{
-    size_t i = 0;
-    for (; i < n && b[i]; i++)
-        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i])) return false;
-    return i == n && b[i] == '\0';
-}
-
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool is_tchar(int c)
-{
-    if (c <= 0x20 || c >= 0x7f) return false;
-    return strchr("()<>@,;:\\\"/[]?={}", c) == NULL;
 }
 
 static bool is_hex(int c)
@@ -233,7 +214,7 @@ static bool parse_params(const char *s, char p[P_N][PARAM_MAX], unsigned *have)
     while (is_space(*s)) s++;
     static const char scheme[] = "digest";
     for (size_t i = 0; i < 6; i++)
-        if (lower((unsigned char)s[i]) != scheme[i]) return false; /* stops at a NUL too */
+        if (qcam_rtsp_lower((unsigned char)s[i]) != scheme[i]) return false; /* stops at a NUL too */
     s += 6;
     if (!is_space(*s)) return false;
     bool first = true;
@@ -249,7 +230,7 @@ static bool parse_params(const char *s, char p[P_N][PARAM_MAX], unsigned *have)
         }
         first = false;
         const char *name = s;
-        while (is_tchar((unsigned char)*s)) s++;
+        while (qcam_rtsp_is_tchar((unsigned char)*s)) s++;
         size_t name_len = (size_t)(s - name);
         if (name_len == 0) return false;
         while (is_space(*s)) s++;
@@ -274,7 +255,7 @@ static bool parse_params(const char *s, char p[P_N][PARAM_MAX], unsigned *have)
                 value[vn++] = c;
             }
         } else {
-            while (is_tchar((unsigned char)*s)) {
+            while (qcam_rtsp_is_tchar((unsigned char)*s)) {
                 if (vn + 1 >= PARAM_MAX) return false;
                 value[vn++] = *s++;
             }
@@ -282,7 +263,7 @@ static bool parse_params(const char *s, char p[P_N][PARAM_MAX], unsigned *have)
         }
         value[vn] = '\0';
         for (int i = 0; i < P_N; i++) {
-            if (!eq_nocase_n(name, name_len, param_names[i])) continue;
+            if (!qcam_rtsp_eq_nocase_n(name, name_len, param_names[i])) continue;
             if (*have & (1u << i)) return false; /* given twice */
             *have |= 1u << i;
             memcpy(p[i], value, vn + 1);
@@ -304,11 +285,11 @@ int qcam_digest_check(const char *authorization, const char *method, const char 
     if (strcmp(p[P_USERNAME], user) != 0 || strcmp(p[P_REALM], realm) != 0 ||
         strcmp(p[P_NONCE], nonce) != 0)
         return 0;
-    if ((have & 1u << P_ALGORITHM) && !eq_nocase_n(p[P_ALGORITHM], strlen(p[P_ALGORITHM]), "MD5"))
+    if ((have & 1u << P_ALGORITHM) && !qcam_rtsp_eq_nocase_n(p[P_ALGORITHM], strlen(p[P_ALGORITHM]), "MD5"))
         return 0;
     bool qop = have & 1u << P_QOP;
     if (qop) {
-        if (!eq_nocase_n(p[P_QOP], strlen(p[P_QOP]), "auth")) return 0;
+        if (!qcam_rtsp_eq_nocase_n(p[P_QOP], strlen(p[P_QOP]), "auth")) return 0;
         if (!(have & 1u << P_CNONCE) || !(have & 1u << P_NC) || strlen(p[P_NC]) != 8) return 0;
         for (int i = 0; i < 8; i++)
             if (!is_hex((unsigned char)p[P_NC][i])) return 0;
@@ -328,6 +309,6 @@ int qcam_digest_check(const char *authorization, const char *method, const char 
         md5_hex_join(want, kd, 3);
     }
     unsigned diff = 0;
-    for (int i = 0; i < 32; i++) diff |= (unsigned)(lower((unsigned char)p[P_RESPONSE][i]) ^ want[i]);
+    for (int i = 0; i < 32; i++) diff |= (unsigned)(qcam_rtsp_lower((unsigned char)p[P_RESPONSE][i]) ^ want[i]);
     return diff == 0;
 }

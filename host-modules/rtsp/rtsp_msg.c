@@ -7,50 +7,50 @@
 
 #include "rtsp_proto.h"
 
-/* ---- small character helpers (locale-free) ---------------------------------- */
+/* ---- small character helpers (locale-free; rtsp_proto.h) ---------------------- */
 
-static int lower(int c)
+int qcam_rtsp_lower(int c)
 {
     return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-static bool is_digit(int c)
+bool qcam_rtsp_is_digit(int c)
 {
     return c >= '0' && c <= '9';
 }
 
 /* RFC 2616 token characters (RFC 2326 15.1 uses the same). */
-static bool is_tchar(int c)
+bool qcam_rtsp_is_tchar(int c)
 {
     if (c <= 0x20 || c >= 0x7f) return false;
     return strchr("()<>@,;:\\\"/[]?={}", c) == NULL;
 }
 
-static bool eq_nocase(const char *a, const char *b)
+bool qcam_rtsp_eq_nocase(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++)
-        if (lower((unsigned char)*a) != lower((unsigned char)*b)) return false;
+        if (qcam_rtsp_lower((unsigned char)*a) != qcam_rtsp_lower((unsigned char)*b)) return false;
     return *a == *b;
 }
 
-static bool eq_nocase_n(const char *a, size_t n, const char *b)
+bool qcam_rtsp_eq_nocase_n(const char *a, size_t n, const char *b)
 {
     size_t i = 0;
     for (; i < n && b[i]; i++)
-        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i])) return false;
+        if (qcam_rtsp_lower((unsigned char)a[i]) != qcam_rtsp_lower((unsigned char)b[i])) return false;
     return i == n && b[i] == '\0';
 }
 
 /* A decimal number of at most 9 digits that makes up all of s[0..n) after
  * trimming spaces and tabs; -1 otherwise. */
-static long parse_small_uint(const char *s, size_t n)
+long qcam_rtsp_small_uint(const char *s, size_t n)
 {
     while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     if (n == 0 || n > 9) return -1;
     long v = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!is_digit((unsigned char)s[i])) return -1;
+        if (!qcam_rtsp_is_digit((unsigned char)s[i])) return -1;
         v = v * 10 + (s[i] - '0');
     }
     return v;
@@ -95,7 +95,7 @@ static int check_request_line(const uint8_t *p, size_t n, size_t *mlen, size_t *
                               size_t *uri_len)
 {
     size_t i = 0;
-    while (i < n && is_tchar(p[i])) i++;
+    while (i < n && qcam_rtsp_is_tchar(p[i])) i++;
     if (i == 0 || i >= n || p[i] != ' ') return -400;
     *mlen = i;
     size_t u = ++i;
@@ -111,10 +111,10 @@ static int check_request_line(const uint8_t *p, size_t n, size_t *mlen, size_t *
     while (k < vn && v[k] >= 'A' && v[k] <= 'Z') k++;
     if (k == 0 || k >= vn || v[k] != '/') return -400;
     size_t d = ++k;
-    while (k < vn && is_digit(v[k])) k++;
+    while (k < vn && qcam_rtsp_is_digit(v[k])) k++;
     if (k == d || k >= vn || v[k] != '.') return -400;
     d = ++k;
-    while (k < vn && is_digit(v[k])) k++;
+    while (k < vn && qcam_rtsp_is_digit(v[k])) k++;
     if (k == d || k != vn) return -400;
     return -505;
 }
@@ -179,7 +179,7 @@ int qcam_rtsp_parse_request(const uint8_t *buf, size_t len, qcam_rtsp_request *r
             continue;
         }
         size_t k = at;
-        while (k < e && is_tchar((unsigned char)t[k])) k++;
+        while (k < e && qcam_rtsp_is_tchar((unsigned char)t[k])) k++;
         if (k == at || k >= e || t[k] != ':') return -400;
         t[k] = '\0';
         h[nh].name = t + at;
@@ -208,13 +208,13 @@ int qcam_rtsp_parse_request(const uint8_t *buf, size_t len, qcam_rtsp_request *r
     bool seen_cseq = false;
     long content_length = -2;
     for (unsigned k = 0; k < nh; k++) {
-        if (eq_nocase(h[k].name, "CSeq")) {
-            long v = parse_small_uint(h[k].value, strlen(h[k].value));
+        if (qcam_rtsp_eq_nocase(h[k].name, "CSeq")) {
+            long v = qcam_rtsp_small_uint(h[k].value, strlen(h[k].value));
             if (seen_cseq && v != req->cseq) v = -1;
             req->cseq = (int)v;
             seen_cseq = true;
-        } else if (eq_nocase(h[k].name, "Content-Length")) {
-            long v = parse_small_uint(h[k].value, strlen(h[k].value));
+        } else if (qcam_rtsp_eq_nocase(h[k].name, "Content-Length")) {
+            long v = qcam_rtsp_small_uint(h[k].value, strlen(h[k].value));
             if (v < 0) return -400;
             if (content_length != -2 && content_length != v) return -400;
             content_length = v;
@@ -237,7 +237,7 @@ int qcam_rtsp_parse_request(const uint8_t *buf, size_t len, qcam_rtsp_request *r
 const char *qcam_rtsp_header_get(const qcam_rtsp_request *req, const char *name)
 {
     for (unsigned k = 0; k < req->n_headers; k++)
-        if (eq_nocase(req->headers[k].name, name)) return req->headers[k].value;
+        if (qcam_rtsp_eq_nocase(req->headers[k].name, name)) return req->headers[k].value;
     return NULL;
 }
 
@@ -266,10 +266,10 @@ static bool parse_pair(const char *s, size_t n, long lo, long hi, int v[2])
 {
     const char *dash = memchr(s, '-', n);
     size_t an = dash ? (size_t)(dash - s) : n;
-    long a = parse_small_uint(s, an), b;
+    long a = qcam_rtsp_small_uint(s, an), b;
     if (a < lo || a > hi) return false;
     if (dash) {
-        b = parse_small_uint(dash + 1, n - an - 1);
+        b = qcam_rtsp_small_uint(dash + 1, n - an - 1);
         if (b < lo || b > hi) return false;
     } else {
         b = a + 1 <= hi ? a + 1 : a;
@@ -295,8 +295,8 @@ static int parse_transport_spec(const char *s, size_t n, qcam_rtsp_transport *ou
         while (pn > 0 && (*p == ' ' || *p == '\t')) p++, pn--;
         while (pn > 0 && (p[pn - 1] == ' ' || p[pn - 1] == '\t')) pn--;
         if (field == 0) {
-            if (eq_nocase_n(p, pn, "RTP/AVP") || eq_nocase_n(p, pn, "RTP/AVP/UDP")) t.tcp = false;
-            else if (eq_nocase_n(p, pn, "RTP/AVP/TCP")) t.tcp = true;
+            if (qcam_rtsp_eq_nocase_n(p, pn, "RTP/AVP") || qcam_rtsp_eq_nocase_n(p, pn, "RTP/AVP/UDP")) t.tcp = false;
+            else if (qcam_rtsp_eq_nocase_n(p, pn, "RTP/AVP/TCP")) t.tcp = true;
             else if (pn == 0) return -400;
             else acceptable = false;
         } else if (pn > 0) {
@@ -306,17 +306,17 @@ static int parse_transport_spec(const char *s, size_t n, qcam_rtsp_transport *ou
             size_t vn = eq ? pn - kn - 1 : 0;
             while (kn > 0 && (p[kn - 1] == ' ' || p[kn - 1] == '\t')) kn--;
             while (vn > 0 && (*v == ' ' || *v == '\t')) v++, vn--;
-            if (eq_nocase_n(p, kn, "multicast")) {
+            if (qcam_rtsp_eq_nocase_n(p, kn, "multicast")) {
                 t.multicast = true;
                 acceptable = false;
-            } else if (eq_nocase_n(p, kn, "client_port")) {
+            } else if (qcam_rtsp_eq_nocase_n(p, kn, "client_port")) {
                 if (!v || !parse_pair(v, vn, 1, 65535, t.client_port)) return -400;
-            } else if (eq_nocase_n(p, kn, "interleaved")) {
+            } else if (qcam_rtsp_eq_nocase_n(p, kn, "interleaved")) {
                 if (!v || !parse_pair(v, vn, 0, 255, t.interleaved)) return -400;
-            } else if (eq_nocase_n(p, kn, "mode")) {
+            } else if (qcam_rtsp_eq_nocase_n(p, kn, "mode")) {
                 if (!v) return -400;
                 if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') v++, vn -= 2;
-                if (!eq_nocase_n(v, vn, "play")) acceptable = false;
+                if (!qcam_rtsp_eq_nocase_n(v, vn, "play")) acceptable = false;
             }
             /* unicast, ttl, ssrc, destination, source, port, layers, append: not ours to judge */
         }

@@ -19,6 +19,17 @@
 
 #include "../media/media.h"
 
+/* ---- text helpers (locale-free; rtsp_msg.c, for this layer's files) -------- */
+
+int qcam_rtsp_lower(int c); /* ASCII A-Z only */
+bool qcam_rtsp_is_digit(int c);
+bool qcam_rtsp_is_tchar(int c); /* an RFC 2616 token character */
+bool qcam_rtsp_eq_nocase(const char *a, const char *b);
+bool qcam_rtsp_eq_nocase_n(const char *a, size_t n, const char *b); /* a[0..n) is b, case aside */
+/* A decimal number of at most 9 digits that makes up all of s[0..n) after
+ * trimming spaces and tabs; -1 otherwise. */
+long qcam_rtsp_small_uint(const char *s, size_t n);
+
 /* ---- requests -------------------------------------------------------------- */
 
 #define QCAM_RTSP_MAX_REQUEST 8192 /* request line + headers + body: more is 413 */

@@ -5,17 +5,7 @@
 // (host-modules/publish/fuzz_rtmp.c); here a bounded run from seeds of what
 // nginx-rtmp sends a publisher, plus malformed ones. A crash, leak or broken
 // invariant fails the test and leaves the input in out/fuzz/artifacts/.
-import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
-import { OUT, ROOT } from "../../build/paths.ts";
-import { spawnSyncChild } from "../helpers.ts";
-
-const DIR = path.join(OUT, "fuzz");
-const BIN = path.join(DIR, "fuzz_rtmp");
-const SEEDS = path.join(DIR, "corpus-rtmp");
-const SRC = ["host-modules/publish/fuzz_rtmp.c", "host-modules/publish/rtmp_proto.c", "host-modules/video/annexb.c"];
-const DEPS = [...SRC, "host-modules/publish/rtmp_proto.h", "host-modules/video/annexb.h"];
+import { boundedFuzz } from "../fuzz-bounded.ts";
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 const str = (s: string) => Buffer.concat([Buffer.from([2, s.length >> 8, s.length & 255]), Buffer.from(s, "latin1")]);
@@ -66,30 +56,13 @@ function seeds(): Buffer[] {
   ];
 }
 
-describe("qcam:publish's RTMP reader under libFuzzer (fuzz_rtmp.c)", function () {
-  this.timeout(300_000);
-  before(function () {
-    assert.equal(spawnSyncChild("clang", ["--version"]).status, 0, "clang (installed by node bin/setup.mjs test) builds the fuzzer");
-    fs.mkdirSync(SEEDS, { recursive: true });
-    fs.mkdirSync(path.join(DIR, "artifacts"), { recursive: true });
-    seeds().forEach((b, i) => fs.writeFileSync(path.join(SEEDS, `seed-${i}`), b));
-    const newest = Math.max(...DEPS.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
-    if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs > newest) return;
-    const r = spawnSyncChild("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
-      "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", ...SRC, "-o", BIN], { cwd: ROOT, encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-  });
-
-  it("the seeds (what nginx-rtmp says to a publisher, and malformed chunks) run clean", function () {
-    const r = spawnSyncChild(BIN, ["-runs=0", SEEDS], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr.slice(-4000));
-  });
-
-  it("200000 inputs mutated from them break no invariant", function () {
-    const r = spawnSyncChild(BIN, ["-runs=200000", "-max_len=8192", `-artifact_prefix=${path.join(DIR, "artifacts", "rtmp-")}`, SEEDS], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr.slice(-4000));
-    assert.match(r.stderr, /Done 200000 runs/);
-  });
+boundedFuzz({
+  title: "qcam:publish's RTMP reader under libFuzzer (fuzz_rtmp.c)",
+  name: "rtmp",
+  sources: ["host-modules/publish/fuzz_rtmp.c", "host-modules/publish/rtmp_proto.c", "host-modules/video/annexb.c", "host-modules/media/neturl.c"],
+  headers: ["host-modules/publish/rtmp_proto.h", "host-modules/video/annexb.h", "host-modules/media/neturl.h"],
+  seeds,
+  seedsAre: "what nginx-rtmp says to a publisher, and malformed chunks",
 });
 
 // The same for RtspPublisher (host-modules/publish/fuzz_rtsp_push.c): what an
@@ -97,11 +70,6 @@ describe("qcam:publish's RTMP reader under libFuzzer (fuzz_rtmp.c)", function ()
 // challenges, SETUP's Session and Transport, bodies) and interleaved '$'
 // frames on the same connection — the challenges and the Authorization
 // answers made from them, and the push URL parser.
-const RTSP_BIN = path.join(DIR, "fuzz_rtsp_push");
-const RTSP_SEEDS = path.join(DIR, "corpus-rtsp-push");
-const RTSP_SRC = ["host-modules/publish/fuzz_rtsp_push.c", "host-modules/publish/rtsp_push_proto.c", "host-modules/rtsp/digest.c",
-  "host-modules/rtsp/sdp.c", "host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/client_proto.c"];
-const RTSP_DEPS = [...RTSP_SRC, "host-modules/publish/rtsp_push_proto.h", "host-modules/rtsp/rtsp_proto.h"];
 
 function rtspSeeds(): Buffer[] {
   const reply = (code: string, cseq: number, headers: string[] = [], body = "") =>
@@ -125,28 +93,12 @@ function rtspSeeds(): Buffer[] {
   ];
 }
 
-describe("qcam:publish's RTSP push reader under libFuzzer (fuzz_rtsp_push.c)", function () {
-  this.timeout(300_000);
-  before(function () {
-    assert.equal(spawnSyncChild("clang", ["--version"]).status, 0, "clang (installed by node bin/setup.mjs test) builds the fuzzer");
-    fs.mkdirSync(RTSP_SEEDS, { recursive: true });
-    fs.mkdirSync(path.join(DIR, "artifacts"), { recursive: true });
-    rtspSeeds().forEach((b, i) => fs.writeFileSync(path.join(RTSP_SEEDS, `seed-${i}`), b));
-    const newest = Math.max(...RTSP_DEPS.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
-    if (fs.existsSync(RTSP_BIN) && fs.statSync(RTSP_BIN).mtimeMs > newest) return;
-    const r = spawnSyncChild("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
-      "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", ...RTSP_SRC, "-o", RTSP_BIN], { cwd: ROOT, encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-  });
-
-  it("the seeds (what GStreamer's RTSP server says to a publisher, and malformed replies) run clean", function () {
-    const r = spawnSyncChild(RTSP_BIN, ["-runs=0", RTSP_SEEDS], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr.slice(-4000));
-  });
-
-  it("200000 inputs mutated from them break no invariant", function () {
-    const r = spawnSyncChild(RTSP_BIN, ["-runs=200000", "-max_len=8192", `-artifact_prefix=${path.join(DIR, "artifacts", "rtsp-push-")}`, RTSP_SEEDS], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr.slice(-4000));
-    assert.match(r.stderr, /Done 200000 runs/);
-  });
+boundedFuzz({
+  title: "qcam:publish's RTSP push reader under libFuzzer (fuzz_rtsp_push.c)",
+  name: "rtsp-push",
+  sources: ["host-modules/publish/fuzz_rtsp_push.c", "host-modules/publish/rtsp_push_proto.c", "host-modules/rtsp/digest.c",
+    "host-modules/rtsp/sdp.c", "host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/client_proto.c"],
+  headers: ["host-modules/publish/rtsp_push_proto.h", "host-modules/rtsp/rtsp_proto.h"],
+  seeds: rtspSeeds,
+  seedsAre: "what GStreamer's RTSP server says to a publisher, and malformed replies",
 });

@@ -1,0 +1,50 @@
+// A bounded libFuzzer run of a target that lives beside its parser
+// (host-modules/<mod>/fuzz_*.c), as a mocha suite: build it with Debian's
+// clang (ASan + UBSan) when a source is newer than the binary, run the seeds
+// once, then 200000 inputs mutated from them.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { OUT, ROOT } from "../build/paths.ts";
+import { spawnSyncChild } from "./helpers.ts";
+
+export const FUZZ_DIR = path.join(OUT, "fuzz");
+
+export interface BoundedFuzz {
+  title: string;
+  name: string; // out/fuzz/fuzz_<name>, out/fuzz/corpus-<name>/, out/fuzz/artifacts/<name>-*
+  sources: string[]; // C files, from the root
+  headers: string[]; // what else the build depends on
+  seeds: () => Buffer[];
+  seedsAre: string; // "what mosquitto says to a client, and malformed packets"
+}
+
+export function boundedFuzz(f: BoundedFuzz): void {
+  const bin = path.join(FUZZ_DIR, `fuzz_${f.name.replace(/-/g, "_")}`);
+  const corpus = path.join(FUZZ_DIR, `corpus-${f.name}`);
+  describe(f.title, function () {
+    this.timeout(300_000);
+    before(function () {
+      assert.equal(spawnSyncChild("clang", ["--version"]).status, 0, "clang (installed by node bin/setup.mjs test) builds the fuzzer");
+      fs.mkdirSync(corpus, { recursive: true });
+      fs.mkdirSync(path.join(FUZZ_DIR, "artifacts"), { recursive: true });
+      f.seeds().forEach((b, i) => fs.writeFileSync(path.join(corpus, `seed-${i}`), b));
+      const newest = Math.max(...[...f.sources, ...f.headers].map((s) => fs.statSync(path.join(ROOT, s)).mtimeMs));
+      if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs > newest) return;
+      const r = spawnSyncChild("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
+        "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", ...f.sources, "-o", bin], { cwd: ROOT, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+    });
+
+    it(`the seeds (${f.seedsAre}) run clean`, function () {
+      const r = spawnSyncChild(bin, ["-runs=0", corpus], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr.slice(-4000));
+    });
+
+    it("200000 inputs mutated from them break no invariant", function () {
+      const r = spawnSyncChild(bin, ["-runs=200000", "-max_len=8192", `-artifact_prefix=${path.join(FUZZ_DIR, "artifacts", `${f.name}-`)}`, corpus], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr.slice(-4000));
+      assert.match(r.stderr, /Done 200000 runs/);
+    });
+  });
+}
