@@ -84,6 +84,31 @@ function rig(args: string[] = []) {
   return { disp, rec, ui, run, key, tap, tapAt, tapItem, keyItem, texts, widget, saved, videos, close, target };
 }
 
+/** A 3 s recording on the playback screen (`p`, its player, read with `reader`): it plays at its
+ * own rate, pauses, seeks ±10 s to its ends, plays to the end, and leaving lets go of the reader
+ * and the decoder. */
+function playThrough(t: ReturnType<typeof rig>, p: NonNullable<MenuRecorder["player"]>, reader: "Mp4Reader" | "TsReader"): void {
+  t.run(1000);
+  assert.ok(p.position >= 0.9 && p.position <= 1.1, `${p.position}`);
+  assert.ok(t.texts().some((s) => /^PLAY 0:01 \/ 0:03$/.test(s)), t.texts().join(" | "));
+  t.key("ok"); // pause
+  const at = p.position;
+  t.run(500);
+  assert.equal(p.position, at, "paused");
+  t.key("right"); // +10 s: to the end
+  assert.ok(p.position >= 2.8, `${p.position}`);
+  t.key("left"); // -10 s: to the start
+  assert.equal(p.position, 0);
+  t.key("ok"); // play on
+  t.run(3500);
+  assert.ok(p.ended);
+  assert.ok(p.shown >= 85, `${p.shown} pictures shown`);
+  t.key("option");
+  assert.equal(t.rec.player, null);
+  assert.equal(world.openHandles(reader).length, 0);
+  assert.equal(world.openHandles("Decoder").length, 0);
+}
+
 /** A fresh world with the recorder's app.json, as `qcam test app` gives it. */
 function fresh(opts: { sdcardSizeMb?: number; board?: string } = {}) {
   world.reset({ ...opts, manifest: { id: "recorder", name: "qcam recorder", version: "0.1.0" } });
@@ -613,25 +638,7 @@ describe("the menu-driven recorder", function () {
       assert.equal(t.ui.top, t.rec.playbackScreen);
       const p = t.rec.player!;
       assert.equal(p.codec, codec);
-      t.run(1000);
-      assert.ok(p.position >= 0.9 && p.position <= 1.1, `${p.position}`);
-      assert.ok(t.texts().some((s) => /^PLAY 0:01 \/ 0:03$/.test(s)), t.texts().join(" | "));
-      t.key("ok"); // pause
-      const at = p.position;
-      t.run(500);
-      assert.equal(p.position, at, "paused");
-      t.key("right"); // +10 s: to the end
-      assert.ok(p.position >= 2.8, `${p.position}`);
-      t.key("left"); // -10 s: to the start
-      assert.equal(p.position, 0);
-      t.key("ok"); // play on
-      t.run(3500);
-      assert.ok(p.ended);
-      assert.ok(p.shown >= 85, `${p.shown} pictures shown`);
-      t.key("option");
-      assert.equal(t.rec.player, null);
-      assert.equal(world.openHandles("Mp4Reader").length, 0);
-      assert.equal(world.openHandles("Decoder").length, 0);
+      playThrough(t, p, "Mp4Reader");
       t.close();
     });
   }
@@ -672,25 +679,7 @@ describe("the menu-driven recorder", function () {
       assert.equal(p.width, 1280);
       assert.equal(world.openHandles("TsReader").length, 1, "read by TsReader");
       assert.equal(world.openHandles("Mp4Reader").length, 0);
-      t.run(1000);
-      assert.ok(p.position >= 0.9 && p.position <= 1.1, `${p.position}`);
-      assert.ok(t.texts().some((s) => /^PLAY 0:01 \/ 0:03$/.test(s)), t.texts().join(" | "));
-      t.key("ok"); // pause
-      const at = p.position;
-      t.run(500);
-      assert.equal(p.position, at, "paused");
-      t.key("right"); // +10 s: to the end
-      assert.ok(p.position >= 2.8, `${p.position}`);
-      t.key("left"); // -10 s: to the start
-      assert.equal(p.position, 0);
-      t.key("ok"); // play on
-      t.run(3500);
-      assert.ok(p.ended);
-      assert.ok(p.shown >= 85, `${p.shown} pictures shown`);
-      t.key("option");
-      assert.equal(t.rec.player, null);
-      assert.equal(world.openHandles("TsReader").length, 0);
-      assert.equal(world.openHandles("Decoder").length, 0);
+      playThrough(t, p, "TsReader");
       t.close();
     });
   }
