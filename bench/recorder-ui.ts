@@ -13,7 +13,9 @@
 // work's cost, whichever share of the machine the process got; the overhead
 // is qcam / peer - 1 (goal ≤ 5 %). Dropped frames: what the recorder
 // reports at the end (link drops + frames the camera missed), goal 0. Rounds
-// alternate the two; each figure is the median. No browser is attached: what
+// alternate the two (5 of each: a shared 2-core machine moves a single
+// round's figure by a few per cent); each figure is the median, and the notes
+// give every round's. No browser is attached: what
 // a page costs the PC is not the board's cost.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -128,7 +130,7 @@ async function runOnce(image: string, menu: boolean, codec: "h264" | "h265"): Pr
 }
 
 export async function runRecorderUiBenchmark(opts: RecorderUiOptions): Promise<BenchResult> {
-  const rounds = opts.rounds ?? 3;
+  const rounds = opts.rounds ?? 5;
   ensureFlavor("host");
   fs.mkdirSync(WORK, { recursive: true });
   const image = (await buildApp(path.join(ROOT, "app"), { target: "host", typecheck: false })).image;
@@ -171,7 +173,7 @@ export async function runRecorderUiBenchmark(opts: RecorderUiOptions): Promise<B
       },
     );
     result.notes.push(
-      `recorder UI bench, ${name}: ${rounds} rounds each, CPU between the recorder's 2nd and 10th report; CPU-s per s (median) menu ${rateM.toFixed(3)}, headless ${rateH.toFixed(3)}; frames stored per run (14 s headless, about 10 s menu): menu ${menu.map((r) => r.stored).join(", ")}, headless ${headless.map((r) => r.stored).join(", ")}; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores.`,
+      `recorder UI bench, ${name}: ${rounds} rounds each, CPU between the recorder's 2nd and 10th report; CPU ms per frame, round by round: menu ${menu.map((r) => r.cpuPerFrameMs.toFixed(2)).join(", ")}, headless ${headless.map((r) => r.cpuPerFrameMs.toFixed(2)).join(", ")}; CPU-s per s (median) menu ${rateM.toFixed(3)}, headless ${rateH.toFixed(3)}; frames stored per run (14 s headless, about 10 s menu): menu ${menu.map((r) => r.stored).join(", ")}, headless ${headless.map((r) => r.stored).join(", ")}; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores.`,
     );
   }
   return result;

@@ -1,5 +1,12 @@
 /* qcam:display on the sim: both layers composed in software into an RGBA
- * panel (sim_panel.h), which the page server shows in a browser. */
+ * panel (sim_panel.h), which the page server shows in a browser.
+ *
+ * The video layer is the picture shown, kept (a reference) as it came: a
+ * board's display hardware scans a frame out of its buffer as it is. Its
+ * pixels are made a row at a time as the panel is composed — converted,
+ * scaled and laid under the overlay in one pass, with no RGB copy of the
+ * video kept between — and again from the picture for the rows an overlay
+ * flush changes. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,12 +43,14 @@ struct qcam_display {
     qcam_canvas canvas; /* the app's overlay (its thread only) */
     uint32_t *osd;      /* the flushed overlay, logical, premultiplied (under panel.lock) */
     int *span;          /* per osd row: [span[2y], span[2y+1]) holds its visible pixels */
-    qcam_canvas video;  /* the video layer, logical, opaque (under panel.lock) */
+    uint32_t *row;      /* one logical row of video pixels, for composing (under panel.lock) */
+    int lw, lh;         /* the logical size: the panel's, turned by the rotation */
     qcam_sim_panel pub;
     qcam_sim_page *page;
     int port;
-    qcam_picture *shown;
+    qcam_picture *shown; /* the video layer: NULL black (under panel.lock) */
     bool fill;
+    qcam_rect vsrc, vdst; /* the part of it shown, and where (qcam_fit) */
     /* the bound source */
     bool bound;
     atomic_bool stop;
@@ -86,33 +95,65 @@ static void to_panel(const qcam_display *d, int x, int y, int *px, int *py)
     }
 }
 
+/* A composed 0xAARRGGBB pixel as the panel's RGBA bytes, read as one
+ * little-endian word (the sim's hosts: x86-64, riscv64). */
+static inline uint32_t panel_word(uint32_t c) { return 0xff000000u | (c >> 16 & 0xff) | (c & 0xff00) | (c & 0xff) << 16; }
+
+/* Video pixels straight onto a panel run: no overlay there, full backlight. */
+static void video_run(uint32_t *o, const uint32_t *vid, int n)
+{
+    for (int i = 0; i < n; i++) o[i] = panel_word(vid[i]);
+}
+
 /* Compose logical region r onto the panel and publish it. Holds pub.lock. */
 static void compose_locked(qcam_display *d, qcam_rect r)
 {
-    qcam_rect all = {0, 0, d->canvas.w, d->canvas.h};
+    qcam_rect all = {0, 0, d->lw, d->lh};
     qcam_rect_clip(&r, &all);
     if (qcam_rect_empty(&r)) return;
     unsigned bl = (unsigned)d->backlight * 255 / 100;
-    int lw = d->canvas.w;
+    int lw = d->lw, x1 = r.x + r.w;
+    /* the picture's columns in r; the rest of each row is black (letterbox) */
+    qcam_rect pc = d->vdst;
+    if (d->shown) qcam_rect_clip(&pc, &(qcam_rect){r.x, 0, r.w, d->lh});
+    qcam_picture_rows *rows = d->shown && pc.w > 0 ? qcam_picture_rows_new(d->shown, &d->vsrc, &d->vdst, pc.x, pc.w) : NULL;
+    uint32_t *vid = d->row;
+    for (int x = r.x; x < x1; x++) vid[x] = 0xff000000u;
+    bool black = true; /* vid holds black in [r.x, x1) */
     for (int y = r.y; y < r.y + r.h; y++) {
-        const uint32_t *osd = d->osd + (size_t)y * (size_t)lw, *vid = d->video.px + (size_t)y * (size_t)lw;
+        if (rows && y >= d->vdst.y && y < d->vdst.y + d->vdst.h) {
+            qcam_picture_rows_get(rows, y, vid + pc.x);
+            black = false;
+        } else if (!black) {
+            for (int x = r.x; x < x1; x++) vid[x] = 0xff000000u;
+            black = true;
+        }
+        const uint32_t *osd = d->osd + (size_t)y * (size_t)lw;
         int px, py, px1, py1;
         to_panel(d, r.x, y, &px, &py);
         to_panel(d, r.x + 1, y, &px1, &py1);
         /* one logical row is a straight run on the panel: step between neighbours */
         ptrdiff_t step = (ptrdiff_t)(py1 - py) * d->panel.width + (px1 - px);
-        /* RGBA bytes as one little-endian word (the sim's hosts: x86-64, riscv64) */
         uint32_t *o = (uint32_t *)(void *)d->pub.rgba + (size_t)py * (size_t)d->panel.width + (size_t)px;
         int s0 = d->span[2 * y], s1 = d->span[2 * y + 1];
-        for (int x = r.x; x < r.x + r.w; x++, o += step) {
+        if (step == 1 && bl == 255) {
+            /* the common case, in three runs: video, overlay over video, video */
+            int a = s0 < r.x ? r.x : s0 > x1 ? x1 : s0, b = s1 < a ? a : s1 > x1 ? x1 : s1;
+            video_run(o, vid + r.x, a - r.x);
+            for (int x = a; x < b; x++) o[x - r.x] = panel_word(over(osd[x], vid[x]));
+            video_run(o + (b - r.x), vid + b, x1 - b);
+            continue;
+        }
+        for (int x = r.x; x < x1; x++, o += step) {
             /* outside the row's overlay span only the video shows */
             uint32_t c = x >= s0 && x < s1 ? over(osd[x], vid[x]) : vid[x];
             if (bl != 255)
                 c = (((c >> 16 & 255) * bl + 127) / 255) << 16 | (((c >> 8 & 255) * bl + 127) / 255) << 8 |
                     ((c & 255) * bl + 127) / 255;
-            *o = 0xff000000u | (c >> 16 & 0xff) | (c & 0xff00) | (c & 0xff) << 16;
+            *o = panel_word(c);
         }
     }
+    qcam_picture_rows_free(rows);
     /* the panel rectangle of r */
     int ax, ay, bx, by;
     to_panel(d, r.x, r.y, &ax, &ay);
@@ -130,39 +171,39 @@ static int alloc_layers(qcam_display *d)
     bool turned = d->rotation == 90 || d->rotation == 270;
     int w = turned ? d->panel.height : d->panel.width, h = turned ? d->panel.width : d->panel.height;
     size_t n = (size_t)w * (size_t)h;
-    uint32_t *canvas = calloc(n, 4), *osd = calloc(n, 4), *video = malloc(n * 4);
+    uint32_t *canvas = calloc(n, 4), *osd = calloc(n, 4), *row = malloc((size_t)w * 4);
     int *span = calloc((size_t)h * 2, sizeof *span);
-    if (!canvas || !osd || !video || !span) {
+    if (!canvas || !osd || !row || !span) {
         free(canvas);
         free(osd);
-        free(video);
+        free(row);
         free(span);
         return -ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) video[i] = 0xff000000u;
     free(d->canvas.px);
     free(d->osd);
-    free(d->video.px);
+    free(d->row);
     free(d->span);
     d->span = span;
     d->canvas = (qcam_canvas){canvas, w, h, {0, 0, 0, 0}};
     d->osd = osd;
-    d->video = (qcam_canvas){video, w, h, {0, 0, 0, 0}};
+    d->row = row;
+    d->lw = w;
+    d->lh = h;
     return 0;
 }
 
-/* Put `pic` on the video layer. Holds pub.lock. */
-static void video_picture_locked(qcam_display *d, const qcam_picture *pic, bool fill)
+/* Show `pic` (a reference of the caller's is taken over; NULL: black) on the
+ * video layer, laid out as fill says. Holds pub.lock; returns the picture it
+ * replaced, for the caller to unref once the lock is let go. */
+static qcam_picture *video_picture_locked(qcam_display *d, qcam_picture *pic)
 {
-    qcam_rect box = {0, 0, d->video.w, d->video.h}, src, dst;
-    qcam_fit(pic->width, pic->height, &box, fill, &src, &dst);
-    if (dst.w != box.w || dst.h != box.h) {
-        /* letterbox bars */
-        for (size_t i = 0, n = (size_t)box.w * (size_t)box.h; i < n; i++) d->video.px[i] = 0xff000000u;
-    }
-    qcam_draw_picture(&d->video, pic, &src, &dst);
-    d->video.damage = (qcam_rect){0, 0, 0, 0};
+    qcam_picture *old = d->shown;
+    d->shown = pic;
+    qcam_rect box = {0, 0, d->lw, d->lh};
+    if (pic) qcam_fit(pic->width, pic->height, &box, d->fill, &d->vsrc, &d->vdst);
     compose_locked(d, box);
+    return old;
 }
 
 int qcam_display_open(const qcam_display_config *cfg, qcam_display **out, char *err, size_t err_len)
@@ -228,7 +269,7 @@ void qcam_display_close(qcam_display *d)
     free(d->canvas.px);
     free(d->osd);
     free(d->span);
-    free(d->video.px);
+    free(d->row);
     free(d);
     atomic_store(&busy, false);
 }
@@ -256,10 +297,7 @@ int qcam_display_set_rotation(qcam_display *d, int rotation)
     d->rotation = rotation;
     int r = alloc_layers(d);
     if (r < 0) d->rotation = old;
-    else {
-        if (d->shown) video_picture_locked(d, d->shown, d->fill);
-        compose_locked(d, (qcam_rect){0, 0, d->canvas.w, d->canvas.h});
-    }
+    else video_picture_locked(d, d->shown); /* laid out again for the turned panel */
     pthread_mutex_unlock(&d->pub.lock);
     return r;
 }
@@ -305,10 +343,8 @@ int qcam_display_show_picture(qcam_display *d, qcam_picture *pic, bool fill)
 {
     qcam_display_unbind(d);
     pthread_mutex_lock(&d->pub.lock);
-    qcam_picture *old = d->shown;
-    d->shown = qcam_picture_ref(pic);
     d->fill = fill;
-    video_picture_locked(d, pic, fill);
+    qcam_picture *old = video_picture_locked(d, qcam_picture_ref(pic));
     pthread_mutex_unlock(&d->pub.lock);
     atomic_fetch_add(&d->video_frames, 1);
     qcam_picture_unref(old);
@@ -332,9 +368,9 @@ static void *bind_thread(void *arg)
         if (r == -ETIMEDOUT || r == -ENOBUFS) continue;
         if (r < 0) break; /* the source ended or failed: the last frame stays */
         pthread_mutex_lock(&d->pub.lock);
-        video_picture_locked(d, pic, d->fill);
+        qcam_picture *old = video_picture_locked(d, pic);
         pthread_mutex_unlock(&d->pub.lock);
-        qcam_picture_unref(pic);
+        qcam_picture_unref(old);
         atomic_fetch_add(&d->video_frames, 1);
         atomic_store(&d->video_cpu_us, thread_cpu_us() - cpu0);
     }
@@ -346,9 +382,7 @@ int qcam_display_bind(qcam_display *d, const qcam_link_source *src, bool fill)
 {
     qcam_display_unbind(d);
     pthread_mutex_lock(&d->pub.lock);
-    qcam_picture_unref(d->shown);
-    d->shown = NULL;
-    d->fill = fill;
+    d->fill = fill; /* what was shown stays until the source's first frame */
     pthread_mutex_unlock(&d->pub.lock);
     d->src = *src;
     atomic_store(&d->stop, false);
@@ -370,11 +404,9 @@ void qcam_display_hide_video(qcam_display *d)
 {
     qcam_display_unbind(d);
     pthread_mutex_lock(&d->pub.lock);
-    qcam_picture_unref(d->shown);
-    d->shown = NULL;
-    for (size_t i = 0, n = (size_t)d->video.w * (size_t)d->video.h; i < n; i++) d->video.px[i] = 0xff000000u;
-    compose_locked(d, (qcam_rect){0, 0, d->video.w, d->video.h});
+    qcam_picture *old = video_picture_locked(d, NULL);
     pthread_mutex_unlock(&d->pub.lock);
+    qcam_picture_unref(old);
 }
 
 uint64_t qcam_display_read_panel(qcam_display *d, uint8_t *rgba)

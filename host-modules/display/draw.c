@@ -199,20 +199,74 @@ int qcam_draw_text(qcam_canvas *c, const qcam_font_size *fs, int x, int y, const
     return m.width;
 }
 
-static inline uint8_t clamp8(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+/* YUV → RGB, BT.601 limited range, in 8-bit fixed point:
+ *   R = (298 (Y - 16) + 409 V' + 128) >> 8
+ *   G = (298 (Y - 16) - 100 U' - 208 V' + 128) >> 8
+ *   B = (298 (Y - 16) + 516 U' + 128) >> 8      (U' = U - 128, V' = V - 128)
+ * A destination row is done in two steps: the chroma terms of its pixels
+ * (kept for the next row when it reads the same chroma row, as the rows of a
+ * picture shown 1:1 or nearly do in pairs), then the pixels. Both loops are
+ * plain arithmetic over arrays, which the compiler turns into vector code. */
+struct qcam_picture_rows {
+    const qcam_picture *pic;
+    qcam_rect src, dst;
+    int n;              /* pixels per row */
+    bool contiguous;    /* the source columns are a straight run (1:1 across) */
+    int chroma_y;       /* the chroma row the terms were made from, -1: none */
+    int *xs;            /* source column of each pixel */
+    int32_t *rt, *gt, *bt; /* chroma terms */
+    uint8_t *y, *u, *v; /* gathered samples */
+};
 
-static inline uint32_t yuv_rgb(int y, int u, int v)
+static inline int32_t clamp8(int32_t v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
+
+static void yuv_terms(int n, const uint8_t *restrict u, const uint8_t *restrict v, int32_t *restrict rt,
+                      int32_t *restrict gt, int32_t *restrict bt)
 {
-    int c = (y - 16) * 298, d = u - 128, e = v - 128;
-    int r = (c + 409 * e + 128) >> 8, g = (c - 100 * d - 208 * e + 128) >> 8, b = (c + 516 * d + 128) >> 8;
-    return 0xff000000u | (uint32_t)clamp8(r) << 16 | (uint32_t)clamp8(g) << 8 | clamp8(b);
+    for (int i = 0; i < n; i++) {
+        int32_t d = u[i] - 128, e = v[i] - 128;
+        rt[i] = 409 * e + 128;
+        gt[i] = -100 * d - 208 * e + 128;
+        bt[i] = 516 * d + 128;
+    }
 }
 
-/* One row of `pic` (source row sy), columns xs[0..n), into out[0..n). */
-static void picture_row(const qcam_picture *pic, int sy, const int *xs, int n, uint32_t *out)
+static void yuv_pixels(int n, const uint8_t *restrict y, const int32_t *restrict rt, const int32_t *restrict gt,
+                       const int32_t *restrict bt, uint32_t *restrict out)
 {
+    for (int i = 0; i < n; i++) {
+        int32_t c = (y[i] - 16) * 298;
+        out[i] = 0xff000000u | (uint32_t)clamp8((c + rt[i]) >> 8) << 16 | (uint32_t)clamp8((c + gt[i]) >> 8) << 8 |
+                 (uint32_t)clamp8((c + bt[i]) >> 8);
+    }
+}
+
+qcam_picture_rows *qcam_picture_rows_new(const qcam_picture *pic, const qcam_rect *src, const qcam_rect *dst, int x, int w)
+{
+    if (w < 1 || qcam_rect_empty(src) || qcam_rect_empty(dst)) return NULL;
+    size_t n = (size_t)w;
+    /* the struct, then xs and the three terms, then the three sample rows */
+    qcam_picture_rows *s = malloc(sizeof *s + n * (4 * sizeof(int32_t) + 3));
+    if (!s) return NULL;
+    int32_t *words = (int32_t *)(void *)(s + 1);
+    uint8_t *bytes = (uint8_t *)(words + 4 * n);
+    *s = (qcam_picture_rows){pic, *src, *dst, w, true, -1, words, words + n, words + 2 * n, words + 3 * n,
+                             bytes, bytes + n, bytes + 2 * n};
+    for (int i = 0; i < w; i++) s->xs[i] = src->x + (int)(((int64_t)(x + i - dst->x) * src->w) / dst->w);
+    for (int i = 1; i < w && s->contiguous; i++) s->contiguous = s->xs[i] == s->xs[i - 1] + 1;
+    return s;
+}
+
+void qcam_picture_rows_free(qcam_picture_rows *pr) { free(pr); }
+
+void qcam_picture_rows_get(qcam_picture_rows *s, int py, uint32_t *out)
+{
+    const qcam_picture *pic = s->pic;
     const uint8_t *d = pic->data;
+    const int *restrict xs = s->xs;
+    int n = s->n;
     size_t w = (size_t)pic->width, h = (size_t)pic->height;
+    int sy = s->src.y + (int)(((int64_t)(py - s->dst.y) * s->src.h) / s->dst.h);
     switch (pic->format) {
     case QCAM_FMT_RGB888: {
         const uint8_t *row = d + (size_t)sy * w * 3;
@@ -231,19 +285,34 @@ static void picture_row(const qcam_picture *pic, int sy, const int *xs, int n, u
         break;
     }
     case QCAM_FMT_NV21:
-    case QCAM_FMT_NV12: {
-        const uint8_t *yrow = d + (size_t)sy * w, *uv = d + w * h + (size_t)(sy / 2) * w;
-        int ui = pic->format == QCAM_FMT_NV12 ? 0 : 1, vi = 1 - ui;
-        for (int i = 0; i < n; i++) {
-            const uint8_t *c = uv + (xs[i] & ~1);
-            out[i] = yuv_rgb(yrow[xs[i]], c[ui], c[vi]);
-        }
-        break;
-    }
+    case QCAM_FMT_NV12:
     case QCAM_FMT_YUV420P: {
         const uint8_t *yrow = d + (size_t)sy * w;
-        const uint8_t *u = d + w * h + (size_t)(sy / 2) * (w / 2), *v = u + (w / 2) * (h / 2);
-        for (int i = 0; i < n; i++) out[i] = yuv_rgb(yrow[xs[i]], u[xs[i] / 2], v[xs[i] / 2]);
+        uint8_t *restrict ys = s->y, *restrict us = s->u, *restrict vs = s->v;
+        if (sy / 2 != s->chroma_y) {
+            s->chroma_y = sy / 2;
+            if (pic->format == QCAM_FMT_YUV420P) {
+                const uint8_t *u = d + w * h + (size_t)(sy / 2) * (w / 2), *v = u + (w / 2) * (h / 2);
+                for (int i = 0; i < n; i++) {
+                    us[i] = u[xs[i] / 2];
+                    vs[i] = v[xs[i] / 2];
+                }
+            } else {
+                const uint8_t *crow = d + w * h + (size_t)(sy / 2) * w;
+                const uint8_t *u = crow + (pic->format == QCAM_FMT_NV12 ? 0 : 1), *v = crow + (pic->format == QCAM_FMT_NV12 ? 1 : 0);
+                for (int i = 0; i < n; i++) {
+                    us[i] = u[xs[i] & ~1];
+                    vs[i] = v[xs[i] & ~1];
+                }
+            }
+            yuv_terms(n, us, vs, s->rt, s->gt, s->bt);
+        }
+        const uint8_t *y = yrow + xs[0];
+        if (!s->contiguous) {
+            for (int i = 0; i < n; i++) ys[i] = yrow[xs[i]];
+            y = ys;
+        }
+        yuv_pixels(n, y, s->rt, s->gt, s->bt, out);
         break;
     }
     default:
@@ -255,14 +324,10 @@ void qcam_draw_picture(qcam_canvas *c, const qcam_picture *pic, const qcam_rect 
 {
     qcam_rect r = *dst;
     if (qcam_rect_empty(src) || !touch(c, &r)) return;
-    int xs_local[2048], *xs = r.w <= 2048 ? xs_local : malloc((size_t)r.w * sizeof *xs);
-    if (!xs) return;
-    for (int i = 0; i < r.w; i++) xs[i] = src->x + (int)(((int64_t)(r.x + i - dst->x) * src->w) / dst->w);
-    for (int py = r.y; py < r.y + r.h; py++) {
-        int sy = src->y + (int)(((int64_t)(py - dst->y) * src->h) / dst->h);
-        picture_row(pic, sy, xs, r.w, &c->px[(size_t)py * (size_t)c->w + (size_t)r.x]);
-    }
-    if (xs != xs_local) free(xs);
+    qcam_picture_rows *pr = qcam_picture_rows_new(pic, src, dst, r.x, r.w);
+    if (!pr) return;
+    for (int py = r.y; py < r.y + r.h; py++) qcam_picture_rows_get(pr, py, &c->px[(size_t)py * (size_t)c->w + (size_t)r.x]);
+    qcam_picture_rows_free(pr);
 }
 
 void qcam_fit(int pic_w, int pic_h, const qcam_rect *box, bool fill, qcam_rect *src, qcam_rect *dst)

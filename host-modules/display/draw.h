@@ -50,6 +50,17 @@ int qcam_draw_text(qcam_canvas *c, const qcam_font_size *fs, int x, int y, const
  * YUV) scaled (nearest) from its region `src` into `dst`, opaque. */
 void qcam_draw_picture(qcam_canvas *c, const qcam_picture *pic, const qcam_rect *src, const qcam_rect *dst);
 
+/* The same picture, a row at a time, for a caller that composes rows as it
+ * goes (the sim's display, straight onto its panel): the columns [x, x + w),
+ * which lie inside dst. NULL on OOM, or when there is nothing to draw (w < 1,
+ * src or dst empty). */
+typedef struct qcam_picture_rows qcam_picture_rows;
+qcam_picture_rows *qcam_picture_rows_new(const qcam_picture *pic, const qcam_rect *src, const qcam_rect *dst, int x,
+                                         int w);
+/* Row y (dst.y <= y < dst.y + dst.h) into out[0..w), opaque 0xffRRGGBB. */
+void qcam_picture_rows_get(qcam_picture_rows *pr, int y, uint32_t *out);
+void qcam_picture_rows_free(qcam_picture_rows *pr);
+
 /* Where a w x h picture goes in a box: fit (letterboxed, all of it shown) or
  * fill (cropped, the box covered). *src is the part of the picture shown,
  * *dst where it lands. */
