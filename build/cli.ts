@@ -59,6 +59,7 @@ const ASAN: Flag = { type: "boolean", help: "run on the ASan+UBSan build of the 
 const NO_TYPECHECK: Flag = { type: "boolean", help: "skip the tsc type-check (TypeScript apps; JavaScript is never type-checked)" };
 const HELP: Flag = { type: "boolean", short: "h", help: "this help" };
 const SIGN: Flag = { type: "string", value: "KEY", help: "sign the image with this private key (qcam keygen makes one; docs/app-store.md)" };
+const LINK: Flag = { type: "string", value: "PATH", help: "where to link the sim board's host end (default out/board.tty): a stable port path across board restarts" };
 const PORT: Flag = { type: "string", value: "PATH", help: "the board's serial port (default: the one board present, see `qcam ports`)" };
 
 function targetOf(v: string | boolean | undefined): Target {
@@ -183,17 +184,31 @@ const COMMANDS: Command[] = [
   {
     name: "start",
     args: "",
-    summary: "run the recorder app (app/) on the sim platform: what `npm start` runs",
-    flags: { target: TARGET, asan: ASAN, sdcard: SDCARD, "sdcard-size": SDCARD_SIZE, "log-level": LOG_LEVEL, board: BOARD, "display-port": DISPLAY_PORT, "no-display-url": NO_DISPLAY_URL, help: HELP },
+    summary: "start the sim board running the recorder app (app/), menu-driven: what `npm start` runs",
+    flags: { target: TARGET, asan: ASAN, sdcard: SDCARD, "sdcard-size": SDCARD_SIZE, "log-level": LOG_LEVEL, board: BOARD, "display-port": DISPLAY_PORT, "no-display-url": NO_DISPLAY_URL, link: LINK, help: HELP },
     positionals: [0, 0],
     rest: "recorder args",
     more:
-      "With no recorder option it runs menu-driven on the sim board's screen: open the page whose address it prints.\n" +
-      "Any recorder option (or --headless) records without the menu; options override the settings saved on the card.\n" +
+      "With no recorder option it is the sim board at power-on (qcam board) with the recorder flashed onto its\n" +
+      "card as the autostart app: menu-driven on the board's screen (open the page whose address it prints), the\n" +
+      "dev link up on out/board.tty (qcam logs, qcam ls /video, qcam get, qcam dev app). Ctrl-C stops the board;\n" +
+      "a recording under way is finished first.\n" +
+      "Any recorder option (or --headless) runs the recorder once without the menu, on the sim runtime;\n" +
+      "options override the settings saved on the card.\n" +
       "The recorder's own options may come before or after `--` (npm start -- --record 5 --sdcard-size 12).",
     async run(p) {
-      const { runApp } = await import("./run.ts");
-      return runApp(path.join(ROOT, "app"), { ...runtimeOptions(p), args: [...p.appArgs, ...p.rest] });
+      const args = [...p.appArgs, ...p.rest];
+      const opts = runtimeOptions(p);
+      if (args.length) {
+        const { runApp } = await import("./run.ts");
+        return runApp(path.join(ROOT, "app"), { ...opts, args });
+      }
+      const { flash } = await import("./flash.ts");
+      const { board } = await import("./devlink/commands.ts");
+      // What this checkout holds is what the board runs, even over a newer version flashed by hand.
+      const code = await flash(path.join(ROOT, "app"), { sdcard: opts.sdcard, target: opts.target, autostart: true, allowDowngrade: true, typecheck: true });
+      if (code !== 0) return code;
+      return board(boardOptions(p));
     },
   },
   {
@@ -382,7 +397,12 @@ const COMMANDS: Command[] = [
       sdcard: SDCARD,
       baud: { type: "string", value: "N", help: "pace the line to N baud (8N1), like a USB-UART bridge; default: pty speed, like USB CDC" },
       "skip-autostart": { type: "boolean", help: "the key held at power-on: start no app (safe mode), only serve the link" },
-      link: { type: "string", value: "PATH", help: "where to link the host end (default out/board.tty): a stable port path across board restarts" },
+      link: LINK,
+      board: BOARD,
+      "display-port": DISPLAY_PORT,
+      "no-display-url": NO_DISPLAY_URL,
+      "log-level": LOG_LEVEL,
+      "sdcard-size": SDCARD_SIZE,
       help: HELP,
     },
     positionals: [0, 0],
@@ -393,7 +413,7 @@ const COMMANDS: Command[] = [
       "command talks to it as to a real board's serial port (docs/dev-link.md).",
     async run(p) {
       const { board } = await import("./devlink/commands.ts");
-      return board({ target: targetOf(p.values.target), asan: p.values.asan === true, sdcard: str(p.values.sdcard), baud: str(p.values.baud), skipAutostart: p.values["skip-autostart"] === true, link: str(p.values.link) });
+      return board({ ...boardOptions(p), baud: str(p.values.baud), skipAutostart: p.values["skip-autostart"] === true });
     },
   },
   {
@@ -604,6 +624,17 @@ function runtimeOptions(p: Parsed) {
       ...(p.values["no-display-url"] ? ["--no-display-url"] : []),
     ],
   };
+}
+
+/** A sim board's options (qcam board, qcam start): the runtime's flags for the apps it runs, and where its line is. */
+function boardOptions(p: Parsed) {
+  const o = runtimeOptions(p);
+  const runtimeArgs = [
+    ...o.runtimeArgs,
+    ...(o.logLevel !== undefined ? ["--log-level", o.logLevel] : []),
+    ...(o.sdcardSize !== undefined ? ["--sdcard-size", o.sdcardSize] : []),
+  ];
+  return { target: o.target, asan: o.asan, sdcard: o.sdcard, link: str(p.values.link), runtimeArgs };
 }
 
 // ---- help ---------------------------------------------------------------------------

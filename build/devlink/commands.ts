@@ -144,7 +144,12 @@ export interface BoardOptions {
   skipAutostart?: boolean;
   /** Where to link the host end (default out/board.tty). */
   link?: string;
+  /** More runtime flags for the apps it runs (--board, --display-port, --log-level, --sdcard-size, ...). */
+  runtimeArgs?: string[];
 }
+
+/** How long an app gets to end by itself when the board is stopped (its recording finished, its files closed). */
+const BOARD_STOP_MS = 10_000;
 
 export async function board(opts: BoardOptions): Promise<number> {
   const flavor: Flavor = opts.asan ? "asan" : opts.target;
@@ -163,7 +168,9 @@ export async function board(opts: BoardOptions): Promise<number> {
     const hostLink = path.resolve(opts.link ?? BOARD_LINK);
     const sideLink = opts.link ? `${hostLink}.board-side` : BOARD_SIDE_LINK;
     const args = [hostLink, sideLink, ...(opts.baud ? ["--baud", opts.baud] : [])];
-    const ptys = spawn(relay, args, { stdio: ["pipe", "pipe", "inherit"] });
+    // Both children in process groups of their own: a terminal's Ctrl-C
+    // reaches only us, and the board stops as stop() below says (once, gracefully).
+    const ptys = spawn(relay, args, { stdio: ["pipe", "pipe", "inherit"], detached: true });
     children.push(ptys);
     const line = await new Promise<string>((resolve, reject) => {
       const rl = readline.createInterface({ input: ptys.stdout! });
@@ -173,7 +180,7 @@ export async function board(opts: BoardOptions): Promise<number> {
     const m = /host=(\S+) board=(\S+)/.exec(line);
     if (!m) throw new BuildError(`qcam-ptypair said '${line}'`);
     // Like a board at power-on: the card's autostart app through trial boot, the link up throughout.
-    const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo", "--boot", ...(opts.skipAutostart ? ["--skip-autostart"] : [])];
+    const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo", "--boot", ...(opts.skipAutostart ? ["--skip-autostart"] : []), ...(opts.runtimeArgs ?? [])];
     const cmd = opts.target === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
     process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), hostLink) || hostLink})${opts.baud ? ` at ${opts.baud} baud` : ""}; the board's own end: ${m[2]}\n`);
     return await new Promise<number>((resolve) => {
@@ -185,11 +192,28 @@ export async function board(opts: BoardOptions): Promise<number> {
         killAll();
         resolve(code);
       };
-      const off = onSignals(() => end(0));
+      // Stopped (Ctrl-C, SIGTERM, the parent's pipe closed): the runtime is
+      // asked to stop once, and its app gets time to end by itself — a
+      // recording is finished, not cut — before anything is killed.
+      let runtime: ChildProcess | undefined;
+      let stopping = false;
+      const stop = () => {
+        if (done || stopping) return;
+        stopping = true;
+        const r = runtime;
+        if (!r || r.exitCode !== null || r.signalCode !== null) return end(0);
+        r.kill("SIGTERM");
+        const t = setTimeout(() => r.kill("SIGKILL"), BOARD_STOP_MS);
+        r.once("exit", () => {
+          clearTimeout(t);
+          end(0);
+        });
+      };
+      const off = onSignals(stop);
       // Started with a pipe for input (by another program): end with it, so a
       // parent that dies takes the board along.
       if (fs.fstatSync(0).isFIFO()) {
-        process.stdin.on("end", () => end(0));
+        process.stdin.on("end", stop);
         process.stdin.resume();
       }
       ptys.once("exit", () => end(1));
@@ -198,10 +222,10 @@ export async function board(opts: BoardOptions): Promise<number> {
       let quick = 0;
       const start = () => {
         const t0 = Date.now();
-        const runtime = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
-        children.push(runtime);
-        runtime.once("exit", (code, signal) => {
-          if (done) return;
+        const r = (runtime = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"], detached: true }));
+        children.push(r);
+        r.once("exit", (code, signal) => {
+          if (done || stopping) return;
           quick = Date.now() - t0 < 1000 ? quick + 1 : 0;
           if (quick >= 5) {
             process.stderr.write(`board: the runtime keeps exiting (${signal ?? code}); giving up\n`);

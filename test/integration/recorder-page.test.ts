@@ -16,13 +16,14 @@ import net from "node:net";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "../../build/paths.ts";
-import { fixture, probeStream, spawnChild, spawnSyncChild, start, tmpDir, type Started } from "../helpers.ts";
+import { assertDecodesClean, fixture, probeStream, run, spawnChild, spawnSyncChild, start, tmpDir, type Started } from "../helpers.ts";
 import { startNginx } from "../servers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
   "--disable-component-update", "--disable-sync"];
 const REFS = path.join(ROOT, "test", "fixtures", "recorder-ui");
+const CLI = path.join(ROOT, "bin", "qcam.mjs");
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -151,17 +152,40 @@ describe("the recorder in chromium: menus by keys and clicks, record, play, dele
     fs.rmSync(profile, { recursive: true, force: true });
   });
 
-  it("qcam start with no recorder option (what npm start runs) starts the menu recorder and prints its page's address", async function () {
+  it("qcam start with no recorder option (what npm start runs) is the sim board running the menu recorder: its page, its dev link, and Ctrl-C finishes the recording", async function () {
     const port = await freePort();
-    const rt = spawnChild(process.execPath, [path.join(ROOT, "bin", "qcam.mjs"), "start", "--sdcard", tmpDir("qcam-sd-"), "--display-port", String(port)], { cwd: ROOT });
+    const sd = tmpDir("qcam-sd-");
+    const link = path.join(tmpDir("qcam-link-"), "board.tty");
+    // its own process group, signalled as a whole: a terminal's Ctrl-C
+    const rt = spawnChild(process.execPath, [CLI, "start", "--sdcard", sd, "--display-port", String(port), "--link", link], { cwd: ROOT, group: true });
     runtimes.push(rt);
-    await rt.waitFor(new RegExp(`^qcam recorder 0\\.1\\.0 on sim\n {2}menu ready on maixcam 552x368: open http://127\\.0\\.0\\.1:${port}/\n`));
+    await rt.waitFor(/^flashed recorder · .*on trial 0\.1\.0 .*· autostart\nboard: \S+ \(also .*board\.tty\)/);
+    await rt.waitFor(/\nqcam recorder 0\.1\.0 on sim\n {2}menu ready on maixcam 552x368: open http:\/\/127\.0\.0\.1:(\d+)\/\n/);
+    assert.match(rt.output().stdout, new RegExp(`open http://127\\.0\\.0\\.1:${port}/`));
     await rt.waitFor(`qcam: display http://127.0.0.1:${port}/`, 20_000, true);
     await open(`http://127.0.0.1:${port}/`);
+    await page.keyboard.press("Enter"); // ok: record
+    await rt.waitFor("recording started", 20_000);
+    // the board's dev link is up: the recorder is its autostart app, and the card is there to list
+    const apps = await run(process.execPath, [CLI, "apps", "--port", link], { cwd: ROOT });
+    assert.equal(apps.code, 0, apps.stderr);
+    assert.match(apps.stdout, /^recorder · .*0\.1\.0/m);
+    const ls = await run(process.execPath, [CLI, "ls", "/video", "--port", link], { cwd: ROOT });
+    assert.equal(ls.code, 0, ls.stderr);
+    const name = /rec_\d{8}_\d{6}_000\.mp4/.exec(ls.stdout)?.[0];
+    assert.ok(name, ls.stdout);
+    await new Promise((r) => setTimeout(r, 1500)); // a second and more of video
     rt.signal("SIGINT");
     const r = await rt.done;
     assert.equal(r.code, 0, r.stderr);
+    // stopped once, gracefully: the recording was finished, not cut
+    const saved = /saved \/sdcard\/video\/(rec_\S+\.mp4): (\d+) frames/.exec(r.stdout);
+    assert.ok(saved, r.stdout);
+    assert.equal(saved[1], name);
     assert.match(r.stdout, /bye\n$/);
+    const file = path.join(sd, "video", name);
+    assertDecodesClean(file);
+    assert.equal(probeStream(file).frames, Number(saved[2]));
   });
 
   it("RTSP on in a version 1 settings file: a password is added to it; the live view plays with it between recordings and while recording, and refuses without (ffprobe)", async function () {
