@@ -63,7 +63,8 @@ export async function runApp(input: string, opts: RunOptions = {}): Promise<numb
 }
 
 export function runImage(flavor: Flavor, image: string, opts: RunOptions = {}): Promise<number> {
-  const cmd = runtimeCommand(flavor, path.resolve(image), opts);
+  // --with-parent: killed outright, we leave no runtime behind in its own group
+  const cmd = runtimeCommand(flavor, path.resolve(image), { ...opts, runtimeArgs: ["--with-parent", ...(opts.runtimeArgs ?? [])] });
   const map = mapperFor(path.resolve(image));
   // Own process group: a terminal's Ctrl-C reaches only us, and we forward it
   // once (the runtime treats a second SIGINT as "exit now").

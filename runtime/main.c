@@ -1,8 +1,12 @@
 /* qcam-runtime: verify an app image and run it. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "build_facts.h"
@@ -30,6 +34,9 @@ static const char usage[] =
     "  --verify          check the image and exit\n"
     "  --stats           print peak RSS and run time to stderr at exit\n"
     "  --info            print engine, bytecode version, target and ABI hash\n"
+    "  --with-parent     end (as on SIGTERM; again 10 s later) when the process that\n"
+    "                    started this one is gone: a host tool killed outright\n"
+    "                    leaves no runtime behind\n"
     "  --serve DEVICE    be a board on the serial device DEVICE: run the apps the\n"
     "                    dev link pushes (docs/dev-link.md); no app arguments\n"
     "  --echo            --serve: copy the apps' console to this stdout/stderr too\n"
@@ -177,6 +184,33 @@ static int store_command(const qcam_run_options *opts, const store_cmd *cmd,
     return code;
 }
 
+/* --with-parent: the process that started us, watched by a thread of its own.
+ * Once we have been handed to another parent it is gone: SIGTERM to
+ * ourselves, which the app sees as needExit(), and a second one (exit now) if
+ * it has not ended 10 s later. */
+static pid_t first_parent;
+
+static void *watch_parent(void *arg)
+{
+    (void)arg;
+    const struct timespec tick = {0, 200 * 1000000L};
+    while (getppid() == first_parent) nanosleep(&tick, NULL);
+    kill(getpid(), SIGTERM);
+    const struct timespec grace = {10, 0};
+    nanosleep(&grace, NULL);
+    kill(getpid(), SIGTERM);
+    return NULL;
+}
+
+static int start_parent_watch(void)
+{
+    first_parent = getppid();
+    pthread_t t;
+    if (pthread_create(&t, NULL, watch_parent, NULL) != 0) return -1;
+    pthread_detach(t);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     qcam_run_options opts = {.sdcard_dir = "sdcard", .log_level = QCAM_LOG_INFO};
@@ -254,6 +288,11 @@ int main(int argc, char **argv)
             scmd.list = true;
         } else if (strcmp(a, "--echo") == 0) {
             echo = 1;
+        } else if (strcmp(a, "--with-parent") == 0) {
+            if (start_parent_watch() != 0) {
+                fprintf(stderr, "qcam-runtime: --with-parent: cannot start its thread\n");
+                return QCAM_EXIT_USAGE;
+            }
         } else if (strcmp(a, "--stats") == 0) {
             stats = 1;
         } else if (strcmp(a, "--info") == 0) {

@@ -124,12 +124,12 @@ async function pushImage(link: BoardLink, image: string, log: (s: string) => voi
   return r.hash;
 }
 
+/** Ctrl-C, a kill, or the terminal closed (the board's children are in groups of their own: only we hear it). */
 function onSignals(f: () => void): () => void {
-  process.on("SIGINT", f);
-  process.on("SIGTERM", f);
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const s of signals) process.on(s, f);
   return () => {
-    process.off("SIGINT", f);
-    process.off("SIGTERM", f);
+    for (const s of signals) process.off(s, f);
   };
 }
 
@@ -169,7 +169,9 @@ export async function board(opts: BoardOptions): Promise<number> {
     const sideLink = opts.link ? `${hostLink}.board-side` : BOARD_SIDE_LINK;
     const args = [hostLink, sideLink, ...(opts.baud ? ["--baud", opts.baud] : [])];
     // Both children in process groups of their own: a terminal's Ctrl-C
-    // reaches only us, and the board stops as stop() below says (once, gracefully).
+    // reaches only us, and the board stops as stop() below says (once,
+    // gracefully). Killed outright, we leave neither behind: the relay ends
+    // with its stdin, the runtime when its parent is gone (--with-parent).
     const ptys = spawn(relay, args, { stdio: ["pipe", "pipe", "inherit"], detached: true });
     children.push(ptys);
     const line = await new Promise<string>((resolve, reject) => {
@@ -180,7 +182,7 @@ export async function board(opts: BoardOptions): Promise<number> {
     const m = /host=(\S+) board=(\S+)/.exec(line);
     if (!m) throw new BuildError(`qcam-ptypair said '${line}'`);
     // Like a board at power-on: the card's autostart app through trial boot, the link up throughout.
-    const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo", "--boot", ...(opts.skipAutostart ? ["--skip-autostart"] : []), ...(opts.runtimeArgs ?? [])];
+    const argv = [runtimeBinary(flavor), "--serve", m[2], "--sdcard", sdcard, "--echo", "--with-parent", "--boot", ...(opts.skipAutostart ? ["--skip-autostart"] : []), ...(opts.runtimeArgs ?? [])];
     const cmd = opts.target === "riscv64" ? ["qemu-riscv64", ...argv] : argv;
     process.stdout.write(`board: ${m[1]} (also ${path.relative(process.cwd(), hostLink) || hostLink})${opts.baud ? ` at ${opts.baud} baud` : ""}; the board's own end: ${m[2]}\n`);
     return await new Promise<number>((resolve) => {

@@ -1,13 +1,14 @@
 // The whole board unplugged and plugged back (docs/dev-link.md, section 4):
-// the sim board's process group killed — its pseudo-terminal pair gone with
-// it — then a new sim board on the same port path. `qcam dev` and `qcam logs`
+// the sim board killed, all its processes at once (SIGKILL: no chance to
+// stop its app) — its pseudo-terminal pair gone with it — then a new sim board
+// on the same port path. `qcam dev` and `qcam logs`
 // notice, wait, reopen the port and carry on by themselves: dev runs the app
 // again (its output seen), logs shows the new board's console.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
-import { spawnChild, tmpDir } from "../helpers.ts";
+import { childPids, killTree, spawnChild, tmpDir, type Started } from "../helpers.ts";
 
 const CLI = path.join(ROOT, "bin", "qcam.mjs");
 
@@ -17,6 +18,12 @@ async function until(what: string, f: () => boolean, timeoutMs = 30000): Promise
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The board unplugged: everything of it gone at once, its pty pair included. */
+async function unplug(board: Started): Promise<void> {
+  killTree(board.child.pid!);
+  await board.done;
 }
 
 function qcam(argv: string[]) {
@@ -44,9 +51,7 @@ describe("dev link: the board unplugged and plugged back on the same port path",
     fs.writeFileSync(path.join(dir, "main.ts"), ticker);
     const dev = qcam(["dev", dir, "--port", port, "--no-typecheck"]);
     await until("the app", () => dev.output().stdout.includes("replug tick 2"), 60000);
-    // The board unplugged: everything of it gone at once, its pty pair included.
-    board.signal("SIGKILL");
-    await board.done;
+    await unplug(board);
     await until("dev noticing", () => /lost the board/.test(dev.output().stderr));
     const mark = dev.output().stdout.length;
     // Plugged back: a new board (new pseudo-terminals) on the same path.
@@ -59,8 +64,7 @@ describe("dev link: the board unplugged and plugged back on the same port path",
     const logs = qcam(["logs", "--port", port]);
     const hellos = () => (logs.output().stderr.match(/^\[board\] sim sim-x86_64, runtime/gm) ?? []).length;
     await until("logs connected", () => hellos() === 1);
-    board.signal("SIGKILL");
-    await board.done;
+    await unplug(board);
     await until("logs noticing", () => /lost the board/.test(logs.output().stderr));
     board = boardOn();
     await until("logs on the new board", () => hellos() === 2, 60000);
@@ -68,5 +72,22 @@ describe("dev link: the board unplugged and plugged back on the same port path",
     assert.equal((await logs.done).code, 0, logs.output().stderr);
     board.signal("SIGTERM");
     await board.done;
+  });
+
+  it("qcam board killed outright (only its own process) leaves nothing behind: the runtime ends its app by itself, the relay goes too", async function () {
+    const board = spawnChild(process.execPath, [CLI, "board", "--sdcard", tmpDir("qcam-orphan-sd-"), "--link", path.join(tmpDir("qcam-orphan-port-"), "board.tty")], { cwd: ROOT });
+    await until("the board", () => /board: \S+/.test(board.output().stdout), 60000);
+    const kids = [...childPids(board.child.pid!, "qcam-ptypair"), ...childPids(board.child.pid!, "qcam-runtime")];
+    assert.equal(kids.length, 2, "the relay and the runtime");
+    board.child.kill("SIGKILL"); // not its children: they are in process groups of their own
+    await board.done;
+    const alive = (pid: number) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    await until("the board's processes gone", () => kids.every((k) => !alive(k)), 20000);
   });
 });
