@@ -636,8 +636,15 @@ function dependencies(args: string[]): string[] {
 /** Compile out/fuzz/fuzz_NAME (skipped when sources and flags are unchanged). */
 export function buildFuzzer(name: TargetName = "image", info?: BuildInfo): string {
   const t = TARGETS[name];
-  const { binary } = targetPaths(name);
-  const args = [...CFLAGS, ...t.includes, ...t.defines(context(info)), ...t.sources, ...t.libs];
+  return compileFuzzer(targetPaths(name).binary, [...t.includes, ...t.defines(context(info)), ...t.sources, ...t.libs]);
+}
+
+/** clang with the flags above (ASan, UBSan, libFuzzer; -I test/c) and `rest`
+ * (includes, defines, C files from the root, libraries) into `binary`; skipped
+ * while the arguments and every project file the compile reads (clang -MM)
+ * are as recorded in binary.stamp. Also used by test/fuzz-bounded.ts. */
+export function compileFuzzer(binary: string, rest: string[]): string {
+  const args = [...CFLAGS, ...rest];
   const h = createHash("sha256").update(args.join("\0"));
   for (const f of dependencies(args)) {
     h.update(f);
@@ -647,8 +654,8 @@ export function buildFuzzer(name: TargetName = "image", info?: BuildInfo): strin
   const stamp = `${binary}.stamp`;
   if (fs.existsSync(binary) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return binary;
 
-  step(`clang: building out/fuzz/fuzz_${name}`);
-  fs.mkdirSync(FUZZ_DIR, { recursive: true });
+  step(`clang: building ${path.relative(ROOT, binary)}`);
+  fs.mkdirSync(path.dirname(binary), { recursive: true });
   const tmp = `${binary}.${process.pid}.tmp`;
   const r = spawnSyncChild("clang", [...args, "-o", tmp], { cwd: ROOT, encoding: "utf8", timeout: 900_000 });
   if (r.error) throw new BuildError(`cannot run clang: ${r.error.message}`);
