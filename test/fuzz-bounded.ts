@@ -1,20 +1,20 @@
 // A bounded libFuzzer run of a target that lives beside its parser
 // (host-modules/<mod>/fuzz_*.c), as a mocha suite: build it with Debian's
-// clang (ASan + UBSan) when a source is newer than the binary, run the seeds
-// once, then 200000 inputs mutated from them.
+// clang (ASan + UBSan; test/fuzz.ts's compileFuzzer, so the same flags and a
+// rebuild when a file the compile reads changes), run the seeds once, then
+// 200000 inputs mutated from them.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { OUT, ROOT } from "../build/paths.ts";
+import { FUZZ_DIR, compileFuzzer } from "./fuzz.ts";
 import { spawnSyncChild } from "./helpers.ts";
 
-export const FUZZ_DIR = path.join(OUT, "fuzz");
+export { FUZZ_DIR };
 
 export interface BoundedFuzz {
   title: string;
   name: string; // out/fuzz/fuzz_<name>, out/fuzz/corpus-<name>/, out/fuzz/artifacts/<name>-*
   sources: string[]; // C files, from the root
-  headers: string[]; // what else the build depends on
   seeds: () => Buffer[];
   seedsAre: string; // "what mosquitto says to a client, and malformed packets"
 }
@@ -29,11 +29,7 @@ export function boundedFuzz(f: BoundedFuzz): void {
       fs.mkdirSync(corpus, { recursive: true });
       fs.mkdirSync(path.join(FUZZ_DIR, "artifacts"), { recursive: true });
       f.seeds().forEach((b, i) => fs.writeFileSync(path.join(corpus, `seed-${i}`), b));
-      const newest = Math.max(...[...f.sources, ...f.headers].map((s) => fs.statSync(path.join(ROOT, s)).mtimeMs));
-      if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs > newest) return;
-      const r = spawnSyncChild("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
-        "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", ...f.sources, "-o", bin], { cwd: ROOT, encoding: "utf8" });
-      assert.equal(r.status, 0, r.stderr);
+      compileFuzzer(bin, f.sources);
     });
 
     it(`the seeds (${f.seedsAre}) run clean`, function () {

@@ -1,4 +1,4 @@
-// Longer fuzz run of every target in runtime/fuzz/ (see test/fuzz.ts):
+// Longer fuzz run of every target of test/fuzz.ts:
 //   node --import tsx test/fuzz-long.ts [seconds] [target...]   (default 300 s, all targets)
 //   npm run fuzz -- 600 y4m
 // The seconds are split evenly between the targets, which run one after the

@@ -1,4 +1,4 @@
-// Seeds for the mp4 fuzz target (runtime/fuzz/fuzz_mp4.c, registered in
+// Seeds for the mp4 fuzz target (host-modules/mp4/fuzz_mp4.c, registered in
 // test/fuzz.ts), and the ffmpeg-made MP4/MOV clips the reader's tests use.
 // Every seed's expectations come from tools we did not write: ffprobe's
 // packet counts and positions, and a plain walk over the top-level boxes.

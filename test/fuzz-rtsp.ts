@@ -1,4 +1,4 @@
-// Seeds and dictionary for the rtsp fuzz target (runtime/fuzz/fuzz_rtsp.c,
+// Seeds and dictionary for the rtsp fuzz target (host-modules/rtsp/fuzz_rtsp.c,
 // registered in test/fuzz.ts): RTSP sessions as ffmpeg, GStreamer and VLC
 // send them, broken requests, Transport values, Digest answers (computed
 // with Node's MD5, not ours), and RTP packet streams cut from libx264/libx265

@@ -1,4 +1,4 @@
-// Seeds and dictionary for the app store's text parsers (runtime/fuzz/fuzz_store.c):
+// Seeds and dictionary for the app store's text parsers (runtime/store/fuzz_store.c):
 // state records (valid, clamped, removed, broken), key lists (comments,
 // blanks, too many, bad hex) and store requests from the dev link. Each
 // says what the target's trace line must show for it.

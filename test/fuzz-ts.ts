@@ -1,4 +1,4 @@
-// Seeds for the ts fuzz target (runtime/fuzz/fuzz_ts.c, registered in
+// Seeds for the ts fuzz target (host-modules/ts/fuzz_ts.c, registered in
 // test/fuzz.ts): small transport streams made by ffmpeg, whole, cut and
 // damaged. The whole files' expectations come from ffprobe (video packets,
 // keyframes); the cuts' from the packets themselves.

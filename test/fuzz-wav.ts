@@ -1,4 +1,4 @@
-// Seeds for the wav fuzz target (runtime/fuzz/fuzz_wav.c, registered in
+// Seeds for the wav fuzz target (host-modules/audio/fuzz_wav.c, registered in
 // test/fuzz.ts): WAV files made by ffmpeg, and broken variants of them. The
 // expectations of intact files come from ffprobe (sample rate, channels, and
 // duration_ts: the sample frames in the file).

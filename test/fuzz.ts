@@ -1,5 +1,8 @@
-// Build and run the libFuzzer targets in runtime/fuzz/, with Debian's clang
-// (ASan + UBSan + libFuzzer). One target per parser of untrusted input:
+// Build and run the libFuzzer targets listed below, with Debian's clang
+// (ASan + UBSan + libFuzzer). One target per parser of untrusted input, each
+// beside its parser as fuzz_NAME.c (runtime/fuzz_image.c,
+// host-modules/mp4/fuzz_mp4.c, ...; CMake leaves fuzz_* out of the runtime),
+// sharing test/c/fuzz_common.h:
 //   image    qcam_image_verify (runtime/image.c): app images
 //   annexb   the Annex B splitter and EsReader (host-modules/video/annexb.c,
 //            es_reader.c): .h264/.h265 files and bytes from JavaScript
@@ -87,6 +90,8 @@ const CFLAGS = [
   "-Werror",
   "-Wshadow",
   "-Wstrict-prototypes",
+  "-I",
+  "test/c", // fuzz_common.h
 ];
 
 /** A seed: the bytes the target reads (control bytes first) and the values
@@ -135,7 +140,7 @@ function context(info?: BuildInfo): Context {
   return { info: () => (cached ??= hostBuildInfo()) };
 }
 
-// ---- image: qcam_image_verify (runtime/fuzz/fuzz_image.c) -----------------
+// ---- image: qcam_image_verify (runtime/fuzz_image.c) ----------------------
 
 // Status codes of enum qcam_image_status (runtime/image.h).
 export const Status = {
@@ -152,7 +157,7 @@ export const Status = {
   signature: 24,
 } as const;
 
-/** The image target's control byte (see runtime/fuzz/fuzz_image.c). */
+/** The image target's control byte (see runtime/fuzz_image.c). */
 export const Mode = { raw: 0, seal: 1, sizeSeal: 2, any: 3 } as const;
 
 export function expectDefines(info: BuildInfo): string[] {
@@ -306,7 +311,7 @@ function probeEs(data: Buffer, format: "h264" | "hevc"): { frames: number; keyfr
 
 const testsrc = (size: string, rate: string, frames: number) => ["-f", "lavfi", "-i", `testsrc=size=${size}:rate=${rate}`, "-frames:v", String(frames)];
 
-// ---- annexb: the Annex B splitter and EsReader (runtime/fuzz/fuzz_annexb.c)
+// ---- annexb: the Annex B splitter and EsReader (host-modules/video/fuzz_annexb.c)
 
 type EsCodec = "h264" | "h265";
 
@@ -392,7 +397,7 @@ const ANNEXB_DICT = [
   [0x46, 0x01], [0x40, 0x01], [0x42, 0x01], [0x44, 0x01], [0x26, 0x01], [0x02, 0x01], [0x4e, 0x01], // H.265 AUD VPS SPS PPS IDR TRAIL SEI
 ].map((b) => Buffer.from(b));
 
-// ---- y4m: the sim camera's Y4M reader (runtime/fuzz/fuzz_y4m.c) ----------
+// ---- y4m: the sim camera's Y4M reader (host-modules/camera/fuzz_y4m.c) ----
 
 const PIXFMTS = ["nv21", "nv12", "yuv420p", "rgb888", "gray"] as const;
 type PixFmt = (typeof PIXFMTS)[number];
@@ -408,7 +413,7 @@ export interface Y4mControl {
   shrink?: boolean;
 }
 
-/** The two control bytes of runtime/fuzz/fuzz_y4m.c. */
+/** The two control bytes of host-modules/camera/fuzz_y4m.c. */
 export function y4mControl(c: Y4mControl): Buffer {
   const fmt = (f: PixFmt) => PIXFMTS.indexOf(f);
   const size = c.size ?? "same";
@@ -530,7 +535,7 @@ const Y4M_DICT = ["YUV4MPEG2 ", "FRAME\n", "FRAME ", " W", " H", " F", ":", " C4
 const TARGETS: Record<TargetName, TargetDef> = {
   image: {
     title: "qcam_image_verify (runtime/image.c)",
-    sources: ["runtime/image.c", "runtime/sha256.c", "runtime/fuzz/fuzz_image.c"],
+    sources: ["runtime/image.c", "runtime/sha256.c", "runtime/fuzz_image.c"],
     includes: ["-I", "runtime", "-I", "firmware"],
     libs: ["-lsodium"],
     maxLen: 4096,
@@ -540,7 +545,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
   },
   annexb: {
     title: "Annex B splitter and EsReader (host-modules/video/annexb.c, es_reader.c)",
-    sources: ["host-modules/video/annexb.c", "host-modules/video/es_reader.c", "host-modules/media/media.c", "runtime/fuzz/fuzz_annexb.c"],
+    sources: ["host-modules/video/annexb.c", "host-modules/video/es_reader.c", "host-modules/media/media.c", "host-modules/video/fuzz_annexb.c"],
     includes: [],
     libs: ["-lpthread"],
     maxLen: 8192,
@@ -551,7 +556,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
   y4m: {
     title: "sim camera Y4M reader (host-modules/camera/backend_sim.c)",
     // backend_sim.c is #included by the target (its reader is static).
-    sources: ["host-modules/media/media.c", "host-modules/time/backend_posix.c", "runtime/fuzz/fuzz_y4m.c"],
+    sources: ["host-modules/media/media.c", "host-modules/time/backend_posix.c", "host-modules/camera/fuzz_y4m.c"],
     includes: [],
     libs: ["-lpthread"],
     maxLen: 16384,
@@ -561,7 +566,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
   },
   mp4: {
     title: "MP4 reader (host-modules/mp4/mp4_read.c)",
-    sources: ["host-modules/mp4/mp4_read.c", "host-modules/mp4/mp4_index.c", "host-modules/video/annexb.c", "host-modules/media/media.c", "runtime/fuzz/fuzz_mp4.c"],
+    sources: ["host-modules/mp4/mp4_read.c", "host-modules/mp4/mp4_index.c", "host-modules/video/annexb.c", "host-modules/media/media.c", "host-modules/mp4/fuzz_mp4.c"],
     includes: [],
     libs: ["-lpthread"],
     maxLen: 32768,
@@ -571,7 +576,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
   },
   ts: {
     title: "MPEG-TS reader (host-modules/ts/ts_read.c)",
-    sources: ["host-modules/ts/ts_read.c", "host-modules/ts/ts_mux.c", "host-modules/video/annexb.c", "host-modules/video/sps.c", "host-modules/media/media.c", "runtime/fuzz/fuzz_ts.c"],
+    sources: ["host-modules/ts/ts_read.c", "host-modules/ts/ts_mux.c", "host-modules/video/annexb.c", "host-modules/video/sps.c", "host-modules/media/media.c", "host-modules/ts/fuzz_ts.c"],
     includes: [],
     libs: ["-lpthread"],
     maxLen: 32768,
@@ -581,7 +586,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
   },
   rtsp: {
     title: "RTSP requests, Transport, interleaved frames, Digest, RTP depacketizer (host-modules/rtsp/)",
-    sources: ["host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/digest.c", "host-modules/rtsp/rtp.c", "host-modules/video/annexb.c", "runtime/fuzz/fuzz_rtsp.c"],
+    sources: ["host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/digest.c", "host-modules/rtsp/rtp.c", "host-modules/video/annexb.c", "host-modules/rtsp/fuzz_rtsp.c"],
     includes: [],
     libs: [],
     maxLen: 16384,
@@ -592,7 +597,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
   wav: {
     title: "sim microphone WAV reader and G.711 (host-modules/audio/wav.c, backend_sim.c, g711.c)",
     // backend_sim.c is #included by the target (its reader is static).
-    sources: ["host-modules/audio/wav.c", "host-modules/audio/g711.c", "host-modules/media/media.c", "host-modules/fs/backend_sim.c", "host-modules/app/backend_sim.c", "host-modules/time/backend_posix.c", "runtime/fuzz/fuzz_wav.c"],
+    sources: ["host-modules/audio/wav.c", "host-modules/audio/g711.c", "host-modules/media/media.c", "host-modules/fs/backend_sim.c", "host-modules/app/backend_sim.c", "host-modules/time/backend_posix.c", "host-modules/audio/fuzz_wav.c"],
     includes: [],
     libs: ["-lpthread", "-lm"],
     maxLen: 8192,
@@ -602,7 +607,7 @@ const TARGETS: Record<TargetName, TargetDef> = {
   },
   store: {
     title: "app store state record, key list and store requests (runtime/store/store_text.c)",
-    sources: ["runtime/store/store_text.c", "runtime/fuzz/fuzz_store.c"],
+    sources: ["runtime/store/store_text.c", "runtime/store/fuzz_store.c"],
     includes: [],
     libs: [],
     maxLen: 4096,
@@ -631,8 +636,15 @@ function dependencies(args: string[]): string[] {
 /** Compile out/fuzz/fuzz_NAME (skipped when sources and flags are unchanged). */
 export function buildFuzzer(name: TargetName = "image", info?: BuildInfo): string {
   const t = TARGETS[name];
-  const { binary } = targetPaths(name);
-  const args = [...CFLAGS, ...t.includes, ...t.defines(context(info)), ...t.sources, ...t.libs];
+  return compileFuzzer(targetPaths(name).binary, [...t.includes, ...t.defines(context(info)), ...t.sources, ...t.libs]);
+}
+
+/** clang with the flags above (ASan, UBSan, libFuzzer; -I test/c) and `rest`
+ * (includes, defines, C files from the root, libraries) into `binary`; skipped
+ * while the arguments and every project file the compile reads (clang -MM)
+ * are as recorded in binary.stamp. Also used by test/fuzz-bounded.ts. */
+export function compileFuzzer(binary: string, rest: string[]): string {
+  const args = [...CFLAGS, ...rest];
   const h = createHash("sha256").update(args.join("\0"));
   for (const f of dependencies(args)) {
     h.update(f);
@@ -642,8 +654,8 @@ export function buildFuzzer(name: TargetName = "image", info?: BuildInfo): strin
   const stamp = `${binary}.stamp`;
   if (fs.existsSync(binary) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return binary;
 
-  step(`clang: building out/fuzz/fuzz_${name}`);
-  fs.mkdirSync(FUZZ_DIR, { recursive: true });
+  step(`clang: building ${path.relative(ROOT, binary)}`);
+  fs.mkdirSync(path.dirname(binary), { recursive: true });
   const tmp = `${binary}.${process.pid}.tmp`;
   const r = spawnSyncChild("clang", [...args, "-o", tmp], { cwd: ROOT, encoding: "utf8", timeout: 900_000 });
   if (r.error) throw new BuildError(`cannot run clang: ${r.error.message}`);

@@ -1,7 +1,7 @@
 /* A bounds-checked WAV (RIFF/WAVE) header reader. The file is untrusted:
  * every size is checked against the file's size before it is used, chunk
  * walking always moves forward, and nothing is read that was not asked for
- * through the caller's reader. Fuzzed by runtime/fuzz/fuzz_wav.c.
+ * through the caller's reader. Fuzzed by fuzz_wav.c.
  *
  * Layout (little-endian): "RIFF" size "WAVE", then chunks of
  * id(4) size(4) payload, each padded to an even length. "fmt " holds

@@ -8,7 +8,7 @@
  * callback: no engine, no file system. It parses untrusted input (files on
  * the SD card), so every read is checked against the box it is in, every
  * count against the bytes that would hold it, and every allocation is bounded
- * by the file's size. runtime/fuzz/fuzz_mp4.c fuzzes it.
+ * by the file's size. fuzz_mp4.c fuzzes it.
  *
  * Torn files. A fragmented file being written (or cut by a power failure)
  * ends in a fragment that is not complete. The reader keeps every fragment

@@ -1,7 +1,7 @@
 /* Digest access authentication (RFC 2617) for RTSP, with the MD5 message
  * digest of RFC 1321. The check reads an untrusted Authorization header:
  * every parameter goes into a bounded buffer, nothing is read past the
- * string's NUL. Fuzzed by runtime/fuzz/fuzz_rtsp.c. */
+ * string's NUL. Fuzzed by fuzz_rtsp.c. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
 /* libFuzzer target for the client half of qcam:rtsp's protocol layer: what
- * an IP camera (or anyone posing as one) sends to RtspSource. Not part of the
+ * an IP camera (or anyone posing as one) sends to RtspSource (the server's
+ * side, requests from viewers, is fuzz_rtsp.c's). Not part of the
  * runtime (CMake leaves fuzz_* out); built and run by
  * test/integration/rtsp-client-fuzz.test.ts with clang's ASan, UBSan and
  * libFuzzer.

@@ -3,7 +3,7 @@
  * packets, no DONL) and G.711 (RFC 3551), and the depacketizer that undoes
  * the video side. Pure functions: packets go to a caller's emitter, nothing
  * is sent or allocated here. The depacketizer reads untrusted packets and is
- * fuzzed by runtime/fuzz/fuzz_rtsp.c. */
+ * fuzzed by fuzz_rtsp.c. */
 #include <string.h>
 
 #include "../video/annexb.h"

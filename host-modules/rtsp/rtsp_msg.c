@@ -1,7 +1,7 @@
 /* RTSP/1.0 messages (RFC 2326): the request parser, header lookup, the
  * Transport header, interleaved '$' frames, responses and reason phrases.
  * Pure functions over memory; every read of network bytes is bounded by the
- * length given. Fuzzed by runtime/fuzz/fuzz_rtsp.c. */
+ * length given. Fuzzed by fuzz_rtsp.c. */
 #include <stdio.h>
 #include <string.h>
 

@@ -9,7 +9,7 @@
  *
  * Pure functions over memory: no I/O, no threads, no engine, no allocation
  * unless stated. Everything that reads network bytes is bounds-checked and
- * fuzzed (runtime/fuzz/fuzz_rtsp.c). The server (server.c) does the I/O. */
+ * fuzzed (fuzz_rtsp.c). The server (server.c) does the I/O. */
 #ifndef QCAM_RTSP_PROTO_H
 #define QCAM_RTSP_PROTO_H
 
@@ -218,7 +218,7 @@ int qcam_rtcp_sender_report(uint8_t *out, size_t cap, const qcam_rtp_stream *s, 
 /* ---- the client side (RtspSource, client.c) ----------------------------------
  * The reverse of the server's half: responses are parsed, requests built,
  * challenges answered, session descriptions read. Pure, bounded, no
- * allocation; fuzzed by host-modules/rtsp/fuzz_client.c; tested by the same
+ * allocation; fuzzed by fuzz_client.c; tested by the same
  * tables as the server half (test/c/test_rtsp_proto.c: what one side builds
  * the other side parses). */
 

@@ -27,7 +27,7 @@
  *
  * Memory: a fixed scan buffer plus 40 bytes per frame. Pure C over a read
  * callback: no engine, no file system. It parses untrusted input, so every
- * read is bounds-checked; runtime/fuzz/fuzz_ts.c fuzzes it. */
+ * read is bounds-checked; fuzz_ts.c fuzzes it. */
 #ifndef QCAM_TS_READ_H
 #define QCAM_TS_READ_H
 

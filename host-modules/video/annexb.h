@@ -1,7 +1,7 @@
 /* Annex B elementary streams (H.264 / H.265): NAL units, access units, frame
  * types and parameter sets. Pure C over memory — no I/O, no engine, no
  * allocation — because it parses untrusted input (files on the SD card,
- * bytes from JavaScript). Every read is bounds-checked; runtime/fuzz/fuzz_annexb.c
+ * bytes from JavaScript). Every read is bounds-checked; fuzz_annexb.c
  * fuzzes it.
  *
  * Access units follow H.264 7.4.1.2.3 and H.265 7.4.2.4.4: a new AU starts

@@ -1,5 +1,5 @@
 /* The app store's text formats, parsed without any I/O (so they are fuzzed
- * on their own: runtime/fuzz/fuzz_store.c): the state record
+ * on their own: fuzz_store.c): the state record
  * (docs/app-store.md, section 2), the board's key list (/sdcard/qcam/keys)
  * and the `key=value` lines of a store request over the dev link. */
 #ifndef QCAM_STORE_TEXT_H

@@ -1,5 +1,6 @@
 // Bounded libFuzzer runs (ASan + UBSan) over every parser of untrusted input:
-// one per target in runtime/fuzz/ (see test/fuzz.ts). Each target's seeds are
+// one per target of test/fuzz.ts (each beside its parser: runtime/fuzz_image.c,
+// host-modules/mp4/fuzz_mp4.c, ...). Each target's seeds are
 // first run once with tracing, to show they reach what they were made for.
 // QCAM_FUZZ_SECONDS overrides the length of each run (default 5 s); the
 // long run is `npm run fuzz` (test/fuzz-long.ts).

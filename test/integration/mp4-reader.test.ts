@@ -5,7 +5,7 @@
 // timestamps) and ffmpeg decoding what read() hands out and what repair()
 // leaves. Truncated and malformed files also run on the ASan+UBSan build and
 // on riscv64 under qemu. The parser alone is fuzzed by
-// test/integration/fuzz.test.ts (target runtime/fuzz/fuzz_mp4.c, seeds
+// test/integration/fuzz.test.ts (target host-modules/mp4/fuzz_mp4.c, seeds
 // test/fuzz-mp4.ts); crash trials are in mp4-crash.test.ts.
 import assert from "node:assert/strict";
 import fs from "node:fs";

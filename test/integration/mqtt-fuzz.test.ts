@@ -37,7 +37,6 @@ boundedFuzz({
   title: "qcam:mqtt's packet parser under libFuzzer (fuzz_mqtt.c)",
   name: "mqtt",
   sources: ["host-modules/mqtt/fuzz_mqtt.c", "host-modules/mqtt/mqtt_proto.c", "host-modules/media/neturl.c"],
-  headers: ["host-modules/mqtt/mqtt_proto.h", "host-modules/media/neturl.h"],
   seeds,
   seedsAre: "what mosquitto says to a client, and malformed packets",
 });

@@ -60,7 +60,6 @@ boundedFuzz({
   title: "qcam:publish's RTMP reader under libFuzzer (fuzz_rtmp.c)",
   name: "rtmp",
   sources: ["host-modules/publish/fuzz_rtmp.c", "host-modules/publish/rtmp_proto.c", "host-modules/video/annexb.c", "host-modules/media/neturl.c"],
-  headers: ["host-modules/publish/rtmp_proto.h", "host-modules/video/annexb.h", "host-modules/media/neturl.h"],
   seeds,
   seedsAre: "what nginx-rtmp says to a publisher, and malformed chunks",
 });
@@ -98,7 +97,6 @@ boundedFuzz({
   name: "rtsp-push",
   sources: ["host-modules/publish/fuzz_rtsp_push.c", "host-modules/publish/rtsp_push_proto.c", "host-modules/rtsp/digest.c",
     "host-modules/rtsp/sdp.c", "host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/client_proto.c"],
-  headers: ["host-modules/publish/rtsp_push_proto.h", "host-modules/rtsp/rtsp_proto.h"],
   seeds: rtspSeeds,
   seedsAre: "what GStreamer's RTSP server says to a publisher, and malformed replies",
 });

@@ -9,7 +9,7 @@
 //     sets come from sprop-*, the pictures and G.711 samples must be the
 //     clip's.
 // The server on top of this layer is tested end to end in rtsp.test.ts. The
-// parsers are fuzzed by fuzz.test.ts (target runtime/fuzz/fuzz_rtsp.c).
+// parsers are fuzzed by fuzz.test.ts (target host-modules/rtsp/fuzz_rtsp.c).
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import dgram from "node:dgram";

@@ -4,7 +4,7 @@
 // C level: test/c/test_video.c drives the HAL (host, ASan, riscv64 under
 // qemu). JavaScript level: test/fixtures/video, fed by qcam:camera.
 // The Annex B parser and EsReader are fuzzed by test/integration/fuzz.test.ts
-// (target runtime/fuzz/fuzz_annexb.c).
+// (target host-modules/video/fuzz_annexb.c).
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";

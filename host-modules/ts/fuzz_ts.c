@@ -32,9 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../host-modules/ts/ts_mux.h"
-#include "../../host-modules/ts/ts_read.h"
-#include "../../host-modules/video/annexb.h"
+#include "ts_mux.h"
+#include "ts_read.h"
+#include "../video/annexb.h"
 
 #define FUZZ_NAME "fuzz_ts"
 #include "fuzz_common.h"

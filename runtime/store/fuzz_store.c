@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../store/store_text.h"
+#include "store_text.h"
 
 #define FUZZ_NAME "fuzz_store"
 #include "fuzz_common.h"

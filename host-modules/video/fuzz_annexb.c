@@ -30,8 +30,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../host-modules/video/annexb.h"
-#include "../../host-modules/video/es_reader.h"
+#include "annexb.h"
+#include "es_reader.h"
 
 #define FUZZ_NAME "fuzz_annexb"
 #define FUZZ_MEMFD

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../host-modules/audio/backend_sim.c"
+#include "backend_sim.c"
 
 #define FUZZ_NAME "fuzz_wav"
 #include "fuzz_common.h"

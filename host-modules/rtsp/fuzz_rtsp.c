@@ -3,8 +3,10 @@
  * Transport header, the interleaved '$' reader, the Digest check — and the
  * RTP depacketizer, plus a packetize/depacketize round trip.
  *
- * Built and driven by test/fuzz.ts (bounded run: test/integration/fuzz.test.ts,
- * long run: test/fuzz-long.ts); seeds from test/fuzz-rtsp.ts.
+ * The server's side; what a camera sends to RtspSource is fuzz_client.c's.
+ * Not part of the runtime (CMake leaves fuzz_* out). Built and driven by
+ * test/fuzz.ts (bounded run: test/integration/fuzz.test.ts, long run:
+ * test/fuzz-long.ts); seeds from test/fuzz-rtsp.ts.
  *
  * Input: one control byte, then the data. mode = control & 7, p = control >> 3.
  *   0 request      a TCP byte stream of RTSP requests: parsed as a server
@@ -32,8 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../host-modules/rtsp/rtsp_proto.h"
-#include "../../host-modules/video/annexb.h"
+#include "rtsp_proto.h"
+#include "../video/annexb.h"
 
 #define FUZZ_NAME "fuzz_rtsp"
 #include "fuzz_common.h"

@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../host-modules/mp4/mp4_read.h"
-#include "../../host-modules/video/annexb.h"
+#include "mp4_read.h"
+#include "../video/annexb.h"
 
 #define FUZZ_NAME "fuzz_mp4"
 #include "fuzz_common.h"

@@ -1,5 +1,14 @@
-/* What the libFuzzer targets in this folder share: the two entry points, the
- * invariant check, the QCAM_FUZZ_TRACE switch and exact-size heap copies.
+/* What the libFuzzer targets built by test/fuzz.ts share: the two entry
+ * points, the invariant check, the QCAM_FUZZ_TRACE switch (the one
+ * "qcam-fuzz: key=value ..." line test/fuzz.ts reads back) and exact-size
+ * heap copies. Each target lives beside the parser it fuzzes; this header
+ * lives here, with the other C test code, so that neither the runtime nor a
+ * module reaches into the other's folder for it (test/fuzz.ts passes
+ * -I test/c). Its users:
+ *   runtime/fuzz_image.c             runtime/store/fuzz_store.c
+ *   host-modules/video/fuzz_annexb.c host-modules/camera/fuzz_y4m.c
+ *   host-modules/mp4/fuzz_mp4.c      host-modules/ts/fuzz_ts.c
+ *   host-modules/rtsp/fuzz_rtsp.c    host-modules/audio/fuzz_wav.c
  * Define FUZZ_NAME ("fuzz_mp4") before including. A target that hands its
  * input to code opening a file by path also defines FUZZ_MEMFD (and
  * _GNU_SOURCE, for memfd_create): it gets a memory file, `memfd_path`, that

@@ -36,7 +36,7 @@
 #define _GNU_SOURCE /* memfd_create */
 #include <sys/mman.h>
 
-#include "../../host-modules/camera/backend_sim.c"
+#include "backend_sim.c"
 
 #define FUZZ_NAME "fuzz_y4m"
 #define FUZZ_MEMFD
