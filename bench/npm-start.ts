@@ -1,9 +1,11 @@
 // `npm start` to the recorder's first line when nothing changed: what a user
 // waits for on the second and every later start. One warm-up start builds
-// whatever is missing (and leaves setup's and the build's stamps); then each
-// round times, from just before spawn() to the stdout chunk holding the
-// recorder's first line ("qcam recorder ..."), `npm start` itself — npm,
-// bin/setup.mjs, bin/qcam.mjs start, the runtime, the app's first statement —
+// whatever is missing (and leaves setup's and the build's stamps) and flashes
+// the recorder onto the card; then each round times, from just before spawn()
+// to the stdout chunk holding the recorder's first line ("qcam recorder ..."),
+// `npm start` itself — npm, bin/setup.mjs, bin/qcam.mjs start (the unchanged
+// re-flash, which writes nothing), the sim board's relay and runtime, the
+// trial boot, the app's first statement —
 // against the peer, `node -e` printing a line: the floor any Node-started
 // command pays. The recorder is then stopped with Ctrl-C (SIGINT to its process
 // group). setup alone and qcam start alone run in the same rounds, for the
@@ -90,7 +92,9 @@ const show = (argv: readonly string[]): string => argv.map((a) => (/^[\w@%+=:,./
 export async function runNpmStartBenchmark(opts: NpmStartOptions): Promise<BenchResult> {
   const card = path.join(OUT, "bench", "npm-start", "sdcard");
   const rel = path.relative(ROOT, card);
-  const npmStart = ["npm", "start", "--", "--sdcard", rel, "--record", "1", "--codec", "h264"];
+  const link = path.relative(ROOT, path.join(OUT, "bench", "npm-start", "board.tty"));
+  const boardArgs = ["--sdcard", rel, "--link", link, "--no-display-url"];
+  const npmStart = ["npm", "start", "--", ...boardArgs];
   const peer = [process.execPath, "-e", 'console.log("qcam recorder (node -e)")'];
   const freshCard = () => {
     fs.rmSync(card, { recursive: true, force: true });
@@ -103,7 +107,7 @@ export async function runNpmStartBenchmark(opts: NpmStartOptions): Promise<Bench
 
   // The parts, for the notes: setup's check alone (to its exit) and qcam start alone (to the first line).
   const setup = [process.execPath, "bin/setup.mjs", "start"];
-  const qcamStart = [process.execPath, "bin/qcam.mjs", "start", "--sdcard", rel, "--record", "1", "--codec", "h264"];
+  const qcamStart = [process.execPath, "bin/qcam.mjs", "start", ...boardArgs];
   const qcam: number[] = [];
   const node: number[] = [];
   const setupMs: number[] = [];
@@ -118,7 +122,6 @@ export async function runNpmStartBenchmark(opts: NpmStartOptions): Promise<Bench
   for (let round = 0; round < opts.runs; round++) {
     for (let i = 0; i < variants.length; i++) {
       const [into, argv, marker] = variants[(i + round) % variants.length];
-      if (argv !== peer && argv !== setup) freshCard();
       into.push(argv === setup ? await timeToExit(argv) : (await timeToLine(argv, marker)).firstMs);
     }
   }
@@ -135,7 +138,7 @@ export async function runNpmStartBenchmark(opts: NpmStartOptions): Promise<Bench
   };
   const spread = (xs: number[]) => `${ms(Math.min(...xs))} … ${ms(Math.max(...xs))}`;
   const notes = [
-    `npm start, nothing changed: median of ${opts.runs} rounds after one warm-up start, with setup alone and qcam start alone in the rotation (order rotating each round); from spawn() to the stdout chunk holding the recorder's first line ("qcam recorder ..."); range npm start ${spread(qcam)}, node -e ${spread(node)}. It covers npm, bin/setup.mjs (which finds its stamp, out/setup-start.json, matching and stops), bin/qcam.mjs (the CLI from its esbuild bundle in out/tooling; the recorder's image reused because its build stamp matches: no tsc, esbuild or qcam-compile) and the runtime up to the app's first line; each round starts on an empty card (${rel}) and is stopped with SIGINT at that line`,
+    `npm start, nothing changed: median of ${opts.runs} rounds after one warm-up start, with setup alone and qcam start alone in the rotation (order rotating each round); from spawn() to the stdout chunk holding the recorder's first line ("qcam recorder ..."); range npm start ${spread(qcam)}, node -e ${spread(node)}. It covers npm, bin/setup.mjs (which finds its stamp, out/setup-start.json, matching and stops), bin/qcam.mjs (the CLI from its esbuild bundle in out/tooling; the recorder's image reused because its build stamp matches: no tsc, esbuild or qcam-compile) the re-flash of the recorder onto the card (${rel}; unchanged since the warm-up, so nothing is written) and the sim board up to the app's first line (its relay, qcam-runtime --serve --boot, the trial boot); each round is stopped with SIGINT at that line`,
     `npm start's parts, medians of the same rounds: \`${show(setup)}\` to its exit ${ms(median(setupMs))}; \`${show(qcamStart)}\` to the recorder's first line ${ms(median(qcamMs))}; the rest of npm start is npm and its shell`,
   ];
   return { rows: [row], notes };
