@@ -4,7 +4,8 @@
 // board holds is not sent again), then asks the board's store to install it
 // (runtime/devlink/install.c) and prints its answer; `qcam apps|rollback|
 // remove --port` ask the same store. An app running on the board is stopped
-// first (the store answers `busy` while one runs).
+// first when the request writes (the store answers `busy` to those while one
+// runs); `apps` only reads and leaves it running.
 import fs from "node:fs";
 import path from "node:path";
 import { readImage, SectionType } from "../image.ts";
@@ -40,7 +41,7 @@ async function waitIdle(link: BoardLink, timeoutMs = 30000): Promise<void> {
   }
 }
 
-/** One store request; an app running is stopped first (it would be told `busy`). */
+/** One store request; an app running is stopped first when the store says `busy` (a request that writes). */
 export async function storeRequest(link: BoardLink, fields: Record<string, string>, log: (s: string) => void = () => undefined): Promise<StoreAnswer> {
   const body = Buffer.from(Object.entries(fields).map(([k, v]) => `${k}=${v}\n`).join(""));
   for (let attempt = 0; ; attempt++) {

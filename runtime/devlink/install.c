@@ -3,8 +3,11 @@
  * channel, resumable) and then asks for it to be installed; `qcam apps`,
  * `rollback` and `remove --port` ask the same store code the card's
  * command line uses. One request at a time, on the agent thread, with the
- * runner held idle (s->lock) so no trial writes the store meanwhile; while
- * an app runs the answer is `busy` and the host stops it first. */
+ * runner held idle (s->lock) so no trial starts meanwhile. While an app
+ * runs, a request that writes (install, rollback, remove) is answered `busy`
+ * and the host stops the app first; one that only reads (apps, base) is
+ * answered at once: a trial's state writes are atomic renames, so a read
+ * sees the record before or after one, never half of it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,8 +157,8 @@ uint16_t qcam_serve_store(qcam_serve *s, const uint8_t *body, size_t len, char *
     char op[16];
     qcam_kv_field(body, len, "op", op, sizeof op);
     pthread_mutex_lock(&s->lock);
-    /* op=base only reads the store (and fills the push cache): fine while an app runs. */
-    if ((s->running || s->pending) && strcmp(op, "base") != 0) {
+    /* apps and base only read the store (base also fills the push cache): fine while an app runs. */
+    if ((s->running || s->pending) && strcmp(op, "base") != 0 && strcmp(op, "apps") != 0) {
         pthread_mutex_unlock(&s->lock);
         int n = snprintf(out, cap, "an app is running: stop it first\n");
         *out_len = n < 0 ? 0 : (size_t)n;

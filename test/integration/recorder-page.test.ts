@@ -166,15 +166,17 @@ describe("the recorder in chromium: menus by keys and clicks, record, play, dele
     await open(`http://127.0.0.1:${port}/`);
     await page.keyboard.press("Enter"); // ok: record
     await rt.waitFor("recording started", 20_000);
-    // the board's dev link is up: the recorder is its autostart app, and the card is there to list
+    // the board's dev link is up: the recorder is its autostart app (on trial: one try taken), and the card is there to list
     const apps = await run(process.execPath, [CLI, "apps", "--port", link], { cwd: ROOT });
     assert.equal(apps.code, 0, apps.stderr);
-    assert.match(apps.stdout, /^recorder · .*0\.1\.0/m);
+    assert.match(apps.stdout, /^recorder · no good version · on trial 0\.1\.0 \(slot a, 2 tries left\)$/m);
     const ls = await run(process.execPath, [CLI, "ls", "/video", "--port", link], { cwd: ROOT });
     assert.equal(ls.code, 0, ls.stderr);
     const name = /rec_\d{8}_\d{6}_000\.mp4/.exec(ls.stdout)?.[0];
     assert.ok(name, ls.stdout);
     await new Promise((r) => setTimeout(r, 1500)); // a second and more of video
+    // asking the board does not disturb it: still recording
+    assert.doesNotMatch(rt.output().stdout, /recording stopped|bye/);
     rt.signal("SIGINT");
     const r = await rt.done;
     assert.equal(r.code, 0, r.stderr);
