@@ -193,8 +193,8 @@ const COMMANDS: Command[] = [
       "card as the autostart app: menu-driven on the board's screen (open the page whose address it prints), the\n" +
       "dev link up on out/board.tty (qcam logs, qcam ls /video, qcam get, qcam dev app). Ctrl-C stops the board;\n" +
       "a recording under way is finished first.\n" +
-      "Any recorder option (or --headless) runs the recorder once without the menu, on the sim runtime;\n" +
-      "options override the settings saved on the card.\n" +
+      "Any recorder option runs the recorder once on the sim runtime instead (no dev link): headless, or with\n" +
+      "--menu menu-driven; options override the settings saved on the card for that run.\n" +
       "The recorder's own options may come before or after `--` (npm start -- --record 5 --sdcard-size 12).",
     async run(p) {
       const args = [...p.appArgs, ...p.rest];
