@@ -178,8 +178,9 @@ interface SinkSlot {
 
 interface Link {
   src: LinkSource;
-  /** The source's drop count when the link started: drops before it are not the link's. */
+  /** The source's drop count when the link started, and (null until then) when it stopped reading: drops before or after are not the link's. */
   srcDropped0: number;
+  srcDropped1: number | null;
   enc: LinkEncoder;
   slots: SinkSlot[];
   maxFrames: number;
@@ -216,19 +217,25 @@ function report(l: Link, errno: string, what: string): void {
   });
 }
 
+/** Capturing ends (end_reading in C): what the source drops from now on is not the link's. */
+function endReading(l: Link): void {
+  if (l.srcDropped1 === null) l.srcDropped1 = l.src.dropped();
+  l.finished = true;
+}
+
 /** The work of the capture, encode and sink threads for the frame due now. */
 function step(l: Link): void {
   if (l.stopped || l.finished) return;
   const r = l.src.read();
-  if (r === "end") l.finished = true;
+  if (r === "end") endReading(l);
   else if (r && "errno" in r) {
     report(l, r.errno, l.media === LINK_AUDIO ? "microphone" : "camera");
-    l.finished = true;
+    endReading(l);
   } else if (r) {
     l.taken++;
     l.framesIn++;
     encodeOne(l, r);
-    if (l.maxFrames && l.taken >= l.maxFrames) l.finished = true;
+    if (l.maxFrames && l.taken >= l.maxFrames) endReading(l);
   }
   if (!l.finished) schedule(l);
 }
@@ -299,7 +306,7 @@ function statsOf(l: Link): Api.LinkStats {
     framesIn: l.framesIn,
     framesEncoded: l.framesEncoded,
     framesOut: Math.min(...sinkFrames),
-    drops: { source: l.src.dropped() - l.srcDropped0, queue: 0, encoder: l.dropsEncoder, sinks: sinkDrops },
+    drops: { source: (l.srcDropped1 ?? l.src.dropped()) - l.srcDropped0, queue: 0, encoder: l.dropsEncoder, sinks: sinkDrops },
     queues: { encode: 0, sinks: l.slots.map(() => 0) },
     sinkFrames,
     encodeUs: l.encodeUs.percentiles(),
@@ -349,7 +356,7 @@ Object.defineProperties(PipeProto, {
       if (!l) return undefined;
       // qcam_link_stop: capturing stops (so `finished`), the queues drain (empty here), the sinks flush.
       l.stopped = true;
-      l.finished = true;
+      endReading(l);
       for (const s of l.slots)
         if (!s.failed) {
           const err = s.sink.flush();
@@ -466,6 +473,7 @@ export const link = function link(source: unknown, encoder: unknown, sinkArg?: u
   const l: Link = {
     src,
     srcDropped0: src.dropped(),
+    srcDropped1: null,
     enc,
     slots: linkSinks.map((sink) => ({ sink, written: 0, dropped: 0, failed: false })),
     maxFrames,

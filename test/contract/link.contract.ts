@@ -336,6 +336,30 @@ export default contract(
       }
     }, { needs: ["encoder"] });
 
+    t.test("drops.source stops when the link stops reading: frames that fall due while it drains or waits to be closed are not its", () => {
+      const cam = new Camera({ width: 64, height: 48, fps: 30 });
+      const enc = new Encoder({ codec: "h264", width: 64, height: 48 });
+      const sink = new EsFileSink("/sdcard/after.h264");
+      let p: Pipe | undefined;
+      try {
+        p = link(cam, enc, sink, { frames: 3, encodeQueue: 64 });
+        waitFor(() => p!.stats().finished);
+        const at = p.stats().drops.source;
+        time.sleepMs(500); // some 15 frames fall due that nobody reads
+        ok(cam.stats().dropped >= 10, `the camera's own count goes on (${cam.stats().dropped})`);
+        eq(p.stats().drops.source, at, "not the link's: it had stopped reading");
+        const final = p.close()!;
+        addsUp(final);
+        eq(final.drops.source, at);
+      } finally {
+        p?.close();
+        sink.close();
+        enc.close();
+        cam.close();
+        fs.remove("/sdcard/after.h264");
+      }
+    }, { needs: ["encoder"] });
+
     t.test("a full card: the sink's ENOSPC reaches onError at a needExit() turn; counts still add up", () => {
       fs.mkdir("/sdcard/full");
       const room = 500;

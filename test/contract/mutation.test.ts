@@ -143,11 +143,17 @@ const MUTANTS: Mutant[] = [
   {
     bug: "a link ignores `frames`",
     module: "qcam:link",
-    replace: [[String.raw`if \(l\.maxFrames && l\.taken >= l\.maxFrames\) l\.finished = true;`, "", ""]],
+    replace: [[String.raw`if \(l\.maxFrames && l\.taken >= l\.maxFrames\) endReading\(l\);`, "", ""]],
     caught: [
       "a link of `frames: 6`: counts add up, the card holds what the sink wrote; linked parts refuse with ERR_BUSY",
       "a full card: the sink's ENOSPC reaches onError at a needExit() turn; counts still add up",
     ],
+  },
+  {
+    bug: "a link counts as its drops the frames its source drops after it stopped reading",
+    module: "qcam:link",
+    replace: [[String.raw`\(l\.srcDropped1 \?\? l\.src\.dropped\(\)\)`, "", "l.src.dropped()"]],
+    caught: ["drops.source stops when the link stops reading: frames that fall due while it drains or waits to be closed are not its"],
   },
   {
     bug: "two links may feed one sink",
