@@ -150,10 +150,10 @@ typedef struct {
 
 struct qcam_link {
     qcam_link_source src;
-    /* The source's drop count when the link began reading and when it
-     * stopped (under stats_lock): drops before or after are not the link's. */
+    /* The source's drop count when the capture thread began reading (first
+     * taken by link()) and when it stopped (set before `finished`); both
+     * under stats_lock: drops before or after are not the link's. */
     uint64_t src_dropped0, src_dropped1;
-    bool src_done;
     qcam_link_encoder enc;
     qcam_link_error_fn *on_error;
     void *opaque;
@@ -222,10 +222,9 @@ static void report(qcam_link *l, int err, const char *what)
 
 static void deliver(qcam_link *l, qcam_packet *pkt);
 
-/* An encoded source: packets go straight to the sinks. */
 /* The capture thread's first act: the link's first frame is the newest one
- * when it begins to read, so what the source dropped until then (since
- * link() took the same count, while the threads started) is not the link's. */
+ * when it begins to read, so what the source dropped until then (while the
+ * threads started) is not the link's. */
 static void begin_reading(qcam_link *l)
 {
     if (!l->src.dropped) return;
@@ -235,17 +234,18 @@ static void begin_reading(qcam_link *l)
     pthread_mutex_unlock(&l->stats_lock);
 }
 
-/* Its last act: frames that fall due once it no longer reads (while the
- * encoder drains, until the link is closed) are not the link's drops. */
+/* Its last act before `finished`: frames that fall due once it no longer
+ * reads (while the encoder drains, until the link is closed) are not the
+ * link's drops. */
 static void end_reading(qcam_link *l)
 {
     uint64_t d = l->src.dropped ? l->src.dropped(l->src.ctx) : 0;
     pthread_mutex_lock(&l->stats_lock);
     l->src_dropped1 = d;
-    l->src_done = true;
     pthread_mutex_unlock(&l->stats_lock);
 }
 
+/* An encoded source: packets go straight to the sinks. */
 static void *passthrough_main(void *arg)
 {
     qcam_link *l = arg;
@@ -487,9 +487,8 @@ void qcam_link_stats_get(qcam_link *l, qcam_link_stats *out)
     out->cpu_encode_us = thread_cpu_us(&l->encode_cpu);
     for (unsigned i = 0; i < l->n_sinks; i++) out->sink_cpu_us[i] = thread_cpu_us(&l->sinks[i].cpu);
     uint64_t dropped0 = l->src_dropped0, dropped1 = l->src_dropped1;
-    bool done = l->src_done;
     pthread_mutex_unlock(&l->stats_lock);
-    out->drops_source = !l->src.dropped ? 0 : (done ? dropped1 : l->src.dropped(l->src.ctx)) - dropped0;
+    out->drops_source = !l->src.dropped ? 0 : (out->finished ? dropped1 : l->src.dropped(l->src.ctx)) - dropped0;
     out->sinks = l->n_sinks;
     out->frames_out = UINT64_MAX;
     for (unsigned i = 0; i < l->n_sinks; i++) {
