@@ -21,17 +21,7 @@
 #include "devlink_proto.h"
 
 #define FUZZ_NAME "fuzz_devlink"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                           \
-    do {                                                                                   \
-        if (!(c)) {                                                                        \
-            fprintf(stderr, FUZZ_NAME ": invariant failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
+#include "fuzz_common.h" /* test/c: the entry points and CHECK */
 
 static int trace;
 static qcam_dl_decoder dec;

@@ -24,17 +24,7 @@
 #include "files.h"
 
 #define FUZZ_NAME "fuzz_files"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                           \
-    do {                                                                                   \
-        if (!(c)) {                                                                        \
-            fprintf(stderr, FUZZ_NAME ": invariant failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
+#include "fuzz_common.h" /* test/c: the entry points and CHECK */
 
 static char base[256], root[300], outside[300];
 static qcam_serve serve;

@@ -9,6 +9,9 @@
  *   host-modules/video/fuzz_annexb.c host-modules/camera/fuzz_y4m.c
  *   host-modules/mp4/fuzz_mp4.c      host-modules/ts/fuzz_ts.c
  *   host-modules/rtsp/fuzz_rtsp.c    host-modules/audio/fuzz_wav.c
+ *   runtime/devlink/fuzz_devlink.c   runtime/devlink/fuzz_files.c
+ *     (these two built by test/integration/devlink-fuzz.test.ts with
+ *     compileFuzzer, the same flags)
  * Define FUZZ_NAME ("fuzz_mp4") before including. A target that hands its
  * input to code opening a file by path also defines FUZZ_MEMFD (and
  * _GNU_SOURCE, for memfd_create): it gets a memory file, `memfd_path`, that

@@ -6,25 +6,16 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { OUT, ROOT } from "../../build/paths.ts";
-import { spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
-import { hasClang } from "../fuzz.ts";
+import { ROOT } from "../../build/paths.ts";
+import { spawnChild, tmpDir } from "../helpers.ts";
+import { FUZZ_DIR, compileFuzzer, hasClang } from "../fuzz.ts";
 
 const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 5);
-const DIR = path.join(OUT, "fuzz");
-const BIN = path.join(DIR, "fuzz_devlink");
+const BIN = path.join(FUZZ_DIR, "fuzz_devlink");
 const SOURCES = ["runtime/devlink/fuzz_devlink.c", "runtime/devlink/devlink_proto.c"];
 
-function build(): void {
-  fs.mkdirSync(DIR, { recursive: true });
-  const newest = Math.max(...[...SOURCES, "runtime/devlink/devlink_proto.h"].map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
-  if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs > newest) return;
-  const args = ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
-    "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes", ...SOURCES, "-o", `${BIN}.tmp`];
-  const r = spawnSyncChild("clang", args, { cwd: ROOT, encoding: "utf8" });
-  assert.equal(r.status, 0, `clang ${args.join(" ")}:\n${r.stderr}`);
-  fs.renameSync(`${BIN}.tmp`, BIN);
-}
+/** Built by test/fuzz.ts's compileFuzzer: its flags, rebuilt when any file the compile reads changes. */
+const build = () => compileFuzzer(BIN, SOURCES);
 
 describe("fuzz: dev-link frame decoder (libFuzzer, ASan, UBSan)", function () {
   this.timeout((SECONDS + 150) * 1000);
@@ -64,20 +55,10 @@ describe("fuzz: dev-link frame decoder (libFuzzer, ASan, UBSan)", function () {
 
 // The files channel's requests (runtime/devlink/fuzz_files.c) against a real
 // storage root with a symbolic link leading out of it: nothing may land outside.
-const FILES_BIN = path.join(DIR, "fuzz_files");
+const FILES_BIN = path.join(FUZZ_DIR, "fuzz_files");
 const FILES_SOURCES = ["runtime/devlink/fuzz_files.c", "runtime/devlink/files.c", "runtime/devlink/devlink_proto.c", "runtime/sha256.c"];
 
-function buildFiles(): void {
-  fs.mkdirSync(DIR, { recursive: true });
-  const headers = ["runtime/devlink/files.h", "runtime/devlink/serve.h", "runtime/devlink/devlink_proto.h", "runtime/sha256.h"];
-  const newest = Math.max(...[...FILES_SOURCES, ...headers].map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
-  if (fs.existsSync(FILES_BIN) && fs.statSync(FILES_BIN).mtimeMs > newest) return;
-  const args = ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
-    "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes", "-Ithird_party/quickjs-ng", ...FILES_SOURCES, "-o", `${FILES_BIN}.tmp`];
-  const r = spawnSyncChild("clang", args, { cwd: ROOT, encoding: "utf8" });
-  assert.equal(r.status, 0, `clang ${args.join(" ")}:\n${r.stderr}`);
-  fs.renameSync(`${FILES_BIN}.tmp`, FILES_BIN);
-}
+const buildFiles = () => compileFuzzer(FILES_BIN, ["-Ithird_party/quickjs-ng", ...FILES_SOURCES]);
 
 /** One fuzz input: frames as a length byte and the payload (type, body). */
 function framesInput(...payloads: Buffer[]): Buffer {
