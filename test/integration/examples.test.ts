@@ -222,6 +222,8 @@ describe("examples (app/examples)", function () {
       await a.waitFor(new RegExp(`[^]{${from}}[^]*${expect.source}`), 20_000);
       from = out().length;
     };
+    // a new screen or dialog prints its name, then its touch targets: wait for both lines whole
+    const shown = (line: string) => new RegExp(`${line}\ntargets [^\n]*\n`);
     const key = (k: string, expect: RegExp) => step(`/key?name=${k}&action=press`, expect);
     const targets = () => {
       const lines = out().trimEnd().split("\n").filter((l) => l.startsWith("targets "));
@@ -244,26 +246,26 @@ describe("examples (app/examples)", function () {
     const preview = home.at(276, 150);
     assert.ok(preview.join() !== "0,0,0" && preview.join() !== "16,22,30", `the camera shows under the home screen: ${preview}`);
     // keys alone
-    await key("option", /screen Menu\n/);
+    await key("option", shown("screen Menu"));
     const menu = await screenshot();
     assert.deepEqual(menu.at(276, 366), [0x10, 0x16, 0x1e], "an opaque menu: the theme's background");
-    await key("ok", /screen Settings\n/);
+    await key("ok", shown("screen Settings"));
     await key("right", /set resolution 720p\n/);
     for (let i = 0; i < 3; i++) await key("next", /$/);
     await key("right", /set bitrate 9\n/);
     await key("next", /$/);
     await key("ok", /set audio off\n/);
-    await key("option", /screen Menu\n/);
+    await key("option", shown("screen Menu"));
     // touch alone
-    await tap("item:1", /screen Recordings\n/);
-    await tap("item:0", /dialog\n/);
-    await tap("dialog:confirm", /deleted rec_20260101_120000\.mp4\n/);
-    await tap("back", /screen Menu\n/);
-    await tap("item:2", /screen Storage\n/);
-    await tap("item:2", /dialog\n/); // Check the card: an alert
-    await tap("dialog:confirm", /checked\n/);
-    await tap("back", /screen Menu\n/);
-    await tap("back", /screen home\n/);
+    await tap("item:1", shown("screen Recordings"));
+    await tap("item:0", shown("dialog"));
+    await tap("dialog:confirm", shown("deleted rec_20260101_120000\\.mp4\nscreen Recordings"));
+    await tap("back", shown("screen Menu"));
+    await tap("item:2", shown("screen Storage"));
+    await tap("item:2", shown("dialog")); // Check the card: an alert
+    await tap("dialog:confirm", shown("checked\nscreen Storage"));
+    await tap("back", shown("screen Menu"));
+    await tap("back", shown("screen home"));
     a.signal("SIGINT");
     const r = await a.done;
     assert.equal(r.code, 0, r.stderr);

@@ -343,6 +343,21 @@ describe("qcam:rtsp", function () {
       const waited = await raw(srv.port, [`DESCRIBE ${u.replace(/live$/, "empty")} RTSP/1.0\r\nCSeq: 4\r\n\r\n`], { until: /\r\n\r\n/, waitMs: 15000 });
       assert.deepEqual(statuses(waited.text), [503]);
       assert.match(waited.text, /^Retry-After: 1\r$/m);
+      // Still serving.
+      const p = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name", "-of", "csv=p=0", u], { encoding: "utf8", timeout: 30000 });
+      assert.equal(p.stdout.trim(), "h264", p.stderr);
+    } catch (e) {
+      await srv.stop();
+      throw e;
+    }
+    finalStats(await srv.stop());
+  });
+
+  it("over maxClients (3) the fourth connection gets 503 and is closed; a freed slot serves again", async function () {
+    // the default session timeout (60 s): no held connection can time out and free its slot while the fourth comes
+    const srv = await serve(["clients=0", "max=3", "extra=1"]);
+    const u = srv.url;
+    try {
       // Over maxClients (3): the fourth connection gets 503.
       // (each held connection has its answer first: the server has taken all three before the fourth comes)
       const held = await Promise.all([0, 1, 2].map((i) => new Promise<net.Socket>((res) => {
@@ -353,13 +368,17 @@ describe("qcam:rtsp", function () {
           if (got.includes("\r\n\r\n")) res(s);
         });
       })));
-      const over = await one(`OPTIONS ${u} RTSP/1.0\r\nCSeq: 5\r\n\r\n`);
+      const over = await raw(srv.port, [`OPTIONS ${u} RTSP/1.0\r\nCSeq: 5\r\n\r\n`], { waitMs: 10000 });
       assert.deepEqual(statuses(over.text), [503]);
+      assert.ok(over.closed, "closed after 503");
       held.forEach((s) => s.destroy());
-      await new Promise((r) => setTimeout(r, 300));
-      // Still serving.
-      const p = spawnSyncChild("ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name", "-of", "csv=p=0", u], { encoding: "utf8", timeout: 30000 });
-      assert.equal(p.stdout.trim(), "h264", p.stderr);
+      // the server notices the closes on its next poll: until then a new connection may still be over the limit
+      let again: number[] = [];
+      for (let i = 0; i < 50 && again[0] !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        again = statuses((await raw(srv.port, [`OPTIONS ${u} RTSP/1.0\r\nCSeq: 6\r\n\r\n`], { until: /\r\n\r\n/, waitMs: 10000 })).text);
+      }
+      assert.deepEqual(again, [200]);
     } catch (e) {
       await srv.stop();
       throw e;
