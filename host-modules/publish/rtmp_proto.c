@@ -310,16 +310,19 @@ int qcam_rtmp_reader_feed(qcam_rtmp_reader *r, const uint8_t *buf, size_t len, q
         cs->timestamp += cs->delta;
     }
     if (fmt < 3) cs->ext = ext;
-    if (fmt != 3 && cs->have) { /* a new message before the last one ended: drop what came */
-        free(cs->data);
-        cs->data = NULL;
-        cs->have = 0;
-    }
+    if (fmt != 3 && cs->have) cs->have = 0; /* a new message before the last one ended: drop what came */
     cs->length = length;
     cs->type = type;
-    if (starting && !cs->data && length) {
-        cs->data = malloc(length);
-        if (!cs->data) return -ENOMEM;
+    if (cs->have + n > cs->cap) {
+        /* grown as the bytes come (doubling, never past the length): a header
+         * announcing a long message reserves nothing by itself */
+        size_t cap = cs->cap ? cs->cap * 2 : 4096;
+        if (cap < cs->have + n) cap = cs->have + n;
+        if (cap > length) cap = length;
+        uint8_t *p = realloc(cs->data, cap);
+        if (!p) return -ENOMEM;
+        cs->data = p;
+        cs->cap = cap;
     }
     if (n) memcpy(cs->data + cs->have, buf + pos, n);
     cs->have += n;
@@ -334,7 +337,7 @@ int qcam_rtmp_reader_feed(qcam_rtmp_reader *r, const uint8_t *buf, size_t len, q
     msg->len = cs->length;
     r->ready = cs->data;
     cs->data = NULL;
-    cs->have = 0;
+    cs->have = cs->cap = 0;
     *msg_out = 1;
     if (msg->type == QCAM_RTMP_SET_CHUNK_SIZE) {
         if (msg->len < 4) return -EPROTO;
@@ -346,7 +349,7 @@ int qcam_rtmp_reader_feed(qcam_rtmp_reader *r, const uint8_t *buf, size_t len, q
         if (a) {
             free(a->data);
             a->data = NULL;
-            a->have = 0;
+            a->have = a->cap = 0;
         }
     }
     return (int)pos;

@@ -46,16 +46,27 @@ function meanAbs(a: Uint8Array, b: Uint8Array, inside: (x: number, y: number) =>
   return n ? sum / n : 0;
 }
 
+/** Mean absolute difference of rows [y0, y1), sampling every `step`-th row and column. */
+function meanAbsRows(a: Uint8Array, b: Uint8Array, y0: number, y1: number, step: number): number {
+  let sum = 0, n = 0;
+  for (let y = y0; y < y1; y += step)
+    for (let i = y * W, end = i + W; i < end; i += step) {
+      sum += Math.abs(a[i] - b[i]);
+      n++;
+    }
+  return n ? sum / n : 0;
+}
+
 /** The plain frame showing the same camera picture as `ov` (the pattern is a function of seq alone),
- * or null when the plain recording dropped that picture. */
+ * or null when the plain recording dropped that picture: the nearest by a sample of the top half,
+ * then held to the whole top half. */
 function matchPlain(ov: Uint8Array, plain: Uint8Array[]): Uint8Array | null {
-  const top = (_x: number, y: number) => y < H / 2;
   let best: Uint8Array | null = null, bestD = Infinity;
   for (const p of plain) {
-    const d = meanAbs(ov, p, top);
+    const d = meanAbsRows(ov, p, 0, H / 2, 8);
     if (d < bestD) [best, bestD] = [p, d];
   }
-  return bestD < 2 ? best : null;
+  return best && meanAbsRows(ov, best, 0, H / 2, 1) < 2 ? best : null;
 }
 
 function diffBox(a: Uint8Array, b: Uint8Array, threshold: number): Box & { n: number } {

@@ -191,7 +191,7 @@ describe("qcam:ts TsWriter (runtime)", function () {
 
   it("a full card without segments: ENOSPC thrown by write(); the file is whole packets and plays", function () {
     this.timeout(120_000);
-    const r = runApp(image, ["pull", "--frames", "600", "--bitrate", "4000000"], ["--sdcard-size", "1"]);
+    const r = runApp(image, ["pull", "--frames", "600", "--bitrate", "8000000", "--width", "640", "--height", "480"], ["--sdcard-size", "1"]);
     assert.equal(r.status, 0, r.stderr);
     const err = r.line<{ thrown: string; onError: string }>("error");
     assert.equal(err.thrown, "ENOSPC");
@@ -199,28 +199,28 @@ describe("qcam:ts TsWriter (runtime)", function () {
     const file = path.join(r.sdcard, "video", "clip.ts");
     assert.equal(fs.statSync(file).size % 188, 0);
     assert.ok(info.frames > 30, `frames ${info.frames}`);
-    judge(file, { codec: "h264", width: 320, height: 240, frames: info.frames });
+    judge(file, { codec: "h264", width: 640, height: 480, frames: info.frames });
   });
 
   it("a full card without segments, onError given: ENOSPC goes there, write() does not throw", function () {
     this.timeout(120_000);
-    const r = runApp(image, ["pull", "--frames", "600", "--bitrate", "4000000", "--onerror", "true"], ["--sdcard-size", "1"]);
+    const r = runApp(image, ["pull", "--frames", "600", "--bitrate", "8000000", "--width", "640", "--height", "480", "--onerror", "true", "--after-full", "30"], ["--sdcard-size", "1"]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.line("error"), { thrown: "none", onError: "ENOSPC" });
     const info = r.line<Info>("info");
-    judge(path.join(r.sdcard, "video", "clip.ts"), { codec: "h264", width: 320, height: 240, frames: info.frames });
+    judge(path.join(r.sdcard, "video", "clip.ts"), { codec: "h264", width: 640, height: 480, frames: info.frames });
   });
 
   it("a full card with segments: onFull hears of it, the file cut short is reported full and plays", function () {
     this.timeout(120_000);
-    const r = runApp(image, ["pull", "--frames", "600", "--bitrate", "4000000", "--seconds", "5", "--out", "/sdcard/s_%i.ts"], ["--sdcard-size", "1"]);
+    const r = runApp(image, ["pull", "--frames", "600", "--bitrate", "8000000", "--width", "640", "--height", "480", "--seconds", "5", "--out", "/sdcard/s_%i.ts", "--after-full", "30"], ["--sdcard-size", "1"]);
     assert.equal(r.status, 0, r.stderr);
     const full = r.line<string[]>("full");
     assert.ok(full.length >= 1);
     const segs = r.line<Info[]>("segments");
     const cut = segs.find((s) => s.full);
     assert.ok(cut, JSON.stringify(segs));
-    judge(path.join(r.sdcard, cut.path.replace(/^\/sdcard\//, "")), { codec: "h264", width: 320, height: 240, frames: cut.frames });
+    judge(path.join(r.sdcard, cut.path.replace(/^\/sdcard\//, "")), { codec: "h264", width: 640, height: 480, frames: cut.frames });
     assert.ok(r.line<Record<string, number>>("stats").dropped > 0);
   });
 
