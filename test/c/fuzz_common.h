@@ -10,7 +10,8 @@
  *   host-modules/mp4/fuzz_mp4.c      host-modules/ts/fuzz_ts.c
  *   host-modules/rtsp/fuzz_rtsp.c    host-modules/audio/fuzz_wav.c
  *   runtime/devlink/fuzz_devlink.c   runtime/devlink/fuzz_files.c
- *     (these two built by test/integration/devlink-fuzz.test.ts with
+ *   host-modules/display/fuzz_http.c host-modules/rtsp/fuzz_client.c
+ *     (these four built by their own tests in test/integration/ with
  *     compileFuzzer, the same flags)
  * Define FUZZ_NAME ("fuzz_mp4") before including. A target that hands its
  * input to code opening a file by path also defines FUZZ_MEMFD (and
