@@ -5,28 +5,14 @@
  * ends with the blank line; parsed fields are NUL-terminated within their
  * buffers, the path starts with '/', the method is upper-case letters; query
  * lookups never write past their output. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define FUZZ_NAME "fuzz_http"
+#include "fuzz_common.h"
 
 #include "http.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                     \
-    do {                                                                             \
-        if (!(c)) {                                                                  \
-            fprintf(stderr, "fuzz_http: invariant failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                 \
-        }                                                                            \
-    } while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *buf = malloc(size ? size : 1); /* exact size: ASan sees any over-read */
-    if (!buf) return 0;
-    memcpy(buf, data, size);
+    char *buf = (char *)fuzz_dup(data, size); /* exact size: ASan sees any over-read */
     qcam_http_request req;
     int n = qcam_http_parse(buf, size, &req);
     CHECK(n >= -1);

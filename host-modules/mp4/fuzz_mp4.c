@@ -30,6 +30,7 @@
 #include "mp4_read.h"
 #include "../video/annexb.h"
 
+#define FUZZ_MEM_READER
 #define FUZZ_NAME "fuzz_mp4"
 #include "fuzz_common.h"
 
@@ -44,26 +45,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-    unsigned step; /* the callback hands out at most this many bytes per call */
-} mem;
-
-static ssize_t mem_read(void *opaque, uint64_t pos, void *buf, size_t len)
-{
-    mem *m = opaque;
-    if (pos >= m->n) return 0;
-    size_t k = m->n - pos < len ? m->n - (size_t)pos : len;
-    if (k > m->step) k = m->step;
-    memcpy(buf, m->p + pos, k);
-    return (ssize_t)k;
-}
-
 static int read_mem(const uint8_t *p, size_t n, unsigned step, qcam_mp4_index *idx, qcam_mp4_read_info *info)
 {
-    mem m = {p, n, step};
-    qcam_mp4_source src = {mem_read, &m, n};
+    fuzz_mem m = {p, n, step};
+    qcam_mp4_source src = {fuzz_mem_read, &m, n};
     memset(idx, 0, sizeof *idx);
     return qcam_mp4_read(&src, idx, info);
 }

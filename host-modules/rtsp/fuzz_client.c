@@ -21,22 +21,11 @@
  *              the same packets
  * Every buffer the code reads is a heap block of exactly its size, so
  * AddressSanitizer reports a read past its end. A violated invariant aborts. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define FUZZ_NAME "fuzz_client"
+#include "fuzz_common.h"
 
 #include "../video/annexb.h"
 #include "rtsp_proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                          \
-    do {                                                                                  \
-        if (!(c)) {                                                                       \
-            fprintf(stderr, "fuzz_client: invariant failed: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                      \
-        }                                                                                 \
-    } while (0)
 
 static volatile size_t sink;
 
@@ -150,9 +139,7 @@ static void depack(const uint8_t *d, size_t n, qcam_codec codec)
         size_t len = (size_t)d[at] << 8 | d[at + 1];
         at += 2;
         if (len > n - at) len = n - at;
-        uint8_t *pkt = malloc(len ? len : 1);
-        if (!pkt) abort();
-        memcpy(pkt, d + at, len);
+        uint8_t *pkt = fuzz_dup(d + at, len);
         at += len;
         int r = qcam_rtp_depack_push(&dp, pkt, len);
         CHECK(r >= -1 && r <= 1);
@@ -184,9 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned mode = data[0] % 6, p = data[0] / 6;
     const uint8_t *d = data + 1;
     size_t n = size - 1;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) abort();
-    memcpy(buf, d, n);
+    uint8_t *buf = fuzz_dup(d, n);
     switch (mode) {
     case 0: {
         uint32_t h1, h2;

@@ -36,6 +36,7 @@
 #include "ts_read.h"
 #include "../video/annexb.h"
 
+#define FUZZ_MEM_READER
 #define FUZZ_NAME "fuzz_ts"
 #include "fuzz_common.h"
 
@@ -48,22 +49,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     trace = fuzz_trace_enabled();
     return 0;
-}
-
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-    unsigned step; /* the callback hands out at most this many bytes per call */
-} mem;
-
-static ssize_t mem_read(void *opaque, uint64_t pos, void *buf, size_t len)
-{
-    mem *m = opaque;
-    if (pos >= m->n) return 0;
-    size_t k = m->n - pos < len ? m->n - (size_t)pos : len;
-    if (k > m->step) k = m->step;
-    memcpy(buf, m->p + pos, k);
-    return (ssize_t)k;
 }
 
 static void check_index(const qcam_ts_source *src, const qcam_ts_index *idx, size_t size)
@@ -101,8 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *file = fuzz_dup(data, size);
     unsigned step = size ? 1u + (unsigned)(file[size - 1] % 4096) : 1;
-    mem m = {file, size, step};
-    qcam_ts_source src = {mem_read, &m, size};
+    fuzz_mem m = {file, size, step};
+    qcam_ts_source src = {fuzz_mem_read, &m, size};
     qcam_ts_index idx;
     int r = qcam_ts_read(&src, &idx);
     CHECK(r == 0 || r == -EBADMSG);
@@ -112,8 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The file cut just after its last frame. */
         size_t cut = (size_t)idx.frames[idx.n_frames - 1].end;
         uint8_t *head = fuzz_dup(file, cut);
-        mem m2 = {head, cut, 4096};
-        qcam_ts_source src2 = {mem_read, &m2, cut};
+        fuzz_mem m2 = {head, cut, 4096};
+        qcam_ts_source src2 = {fuzz_mem_read, &m2, cut};
         qcam_ts_index idx2;
         int r2 = qcam_ts_read(&src2, &idx2);
         CHECK(r2 == 0 || (r2 == -EBADMSG && idx.n_frames == 1));
@@ -130,8 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(head);
     }
     qcam_ts_index pi;
-    mem m3 = {file, size, step};
-    qcam_ts_source src3 = {mem_read, &m3, size};
+    fuzz_mem m3 = {file, size, step};
+    qcam_ts_source src3 = {fuzz_mem_read, &m3, size};
     int rp = qcam_ts_probe(&src3, &pi);
     CHECK(rp == r);
     if (rp == -EBADMSG) CHECK(strcmp(pi.error, idx.error) == 0);

@@ -10,12 +10,15 @@
  *   host-modules/mp4/fuzz_mp4.c      host-modules/ts/fuzz_ts.c
  *   host-modules/rtsp/fuzz_rtsp.c    host-modules/audio/fuzz_wav.c
  *   runtime/devlink/fuzz_devlink.c   runtime/devlink/fuzz_files.c
- *     (these two built by test/integration/devlink-fuzz.test.ts with
+ *   host-modules/display/fuzz_http.c host-modules/rtsp/fuzz_client.c
+ *     (these four built by their own tests in test/integration/ with
  *     compileFuzzer, the same flags)
  * Define FUZZ_NAME ("fuzz_mp4") before including. A target that hands its
  * input to code opening a file by path also defines FUZZ_MEMFD (and
  * _GNU_SOURCE, for memfd_create): it gets a memory file, `memfd_path`, that
- * fuzz_memfd_open() creates and fuzz_put_file() refills per input. */
+ * fuzz_memfd_open() creates and fuzz_put_file() refills per input. A target
+ * whose reader takes a read callback (mp4, ts) defines FUZZ_MEM_READER: it
+ * gets fuzz_mem_read, which hands out a memory block in short pieces. */
 #ifndef QCAM_FUZZ_COMMON_H
 #define QCAM_FUZZ_COMMON_H
 
@@ -52,6 +55,27 @@ static inline uint8_t *fuzz_dup(const uint8_t *p, size_t n)
     if (n) memcpy(b, p, n);
     return b;
 }
+
+#ifdef FUZZ_MEM_READER
+#include <sys/types.h>
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+    unsigned step; /* fuzz_mem_read hands out at most this many bytes per call */
+} fuzz_mem;
+
+/* A reader callback (opaque: a fuzz_mem) over p[0..n), in pieces of <= step. */
+static ssize_t fuzz_mem_read(void *opaque, uint64_t pos, void *buf, size_t len)
+{
+    fuzz_mem *m = opaque;
+    if (pos >= m->n) return 0;
+    size_t k = m->n - pos < len ? m->n - (size_t)pos : len;
+    if (k > m->step) k = m->step;
+    memcpy(buf, m->p + pos, k);
+    return (ssize_t)k;
+}
+#endif
 
 #ifdef FUZZ_MEMFD
 #include <errno.h>

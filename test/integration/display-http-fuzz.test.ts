@@ -6,13 +6,11 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { OUT, ROOT } from "../../build/paths.ts";
+import { FUZZ_DIR as DIR, compileFuzzer } from "../fuzz.ts";
 import { spawnSyncChild } from "../helpers.ts";
 
-const DIR = path.join(OUT, "fuzz");
 const BIN = path.join(DIR, "fuzz_http");
 const SEEDS = path.join(DIR, "corpus-http");
-const SRC = ["host-modules/display/fuzz_http.c", "host-modules/display/http.c"];
 
 const REQUESTS = [
   "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
@@ -36,11 +34,7 @@ describe("the sim page's HTTP parser under libFuzzer (fuzz_http.c)", function ()
     fs.mkdirSync(SEEDS, { recursive: true });
     fs.mkdirSync(path.join(DIR, "artifacts"), { recursive: true });
     REQUESTS.forEach((r, i) => fs.writeFileSync(path.join(SEEDS, `seed-${i}`), r, "latin1"));
-    const newest = Math.max(...SRC.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs), fs.statSync(path.join(ROOT, "host-modules/display/http.h")).mtimeMs);
-    if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs > newest) return;
-    const r = spawnSyncChild("clang", ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11",
-      "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", ...SRC, "-o", BIN], { cwd: ROOT, encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
+    compileFuzzer(BIN, ["host-modules/display/fuzz_http.c", "host-modules/display/http.c"]);
   });
 
   it("200000 inputs mutated from the page's requests (and malformed ones) break no invariant", function () {

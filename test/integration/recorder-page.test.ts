@@ -82,7 +82,7 @@ describe("the recorder in chromium: menus by keys and clicks, record, play, dele
     const screen = async (title: string | RegExp, from: number): Promise<Target[]> => {
       const t0 = Date.now();
       for (;;) {
-        const lines = [...out().slice(from).matchAll(/^screen ("[^"]*") (\[.*\])$/gm)];
+        const lines = [...out().slice(from).matchAll(/^screen ("[^"]*") (\[.*\])\n/gm)];
         const last = lines[lines.length - 1];
         const name = last ? (JSON.parse(last[1]) as string) : null;
         if (name !== null && (typeof title === "string" ? name === title : title.test(name))) return JSON.parse(last[2]) as Target[];

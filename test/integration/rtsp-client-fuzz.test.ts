@@ -7,27 +7,14 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { OUT, ROOT } from "../../build/paths.ts";
-import { hasClang } from "../fuzz.ts";
+import { FUZZ_DIR, compileFuzzer, hasClang } from "../fuzz.ts";
 import { spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
 const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 5);
-const DIR = path.join(OUT, "fuzz");
-const BIN = path.join(DIR, "fuzz_rtsp_client");
-const SOURCES = ["host-modules/rtsp/fuzz_client.c", "host-modules/rtsp/client_proto.c", "host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/rtp.c",
-  "host-modules/rtsp/digest.c", "host-modules/rtsp/sdp.c", "host-modules/video/annexb.c"];
-const HEADERS = ["host-modules/rtsp/rtsp_proto.h", "host-modules/video/annexb.h", "host-modules/media/media.h"];
-
-function build(): void {
-  fs.mkdirSync(DIR, { recursive: true });
-  const newest = Math.max(...[...SOURCES, ...HEADERS].map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
-  if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs > newest) return;
-  const args = ["-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-g", "-O1", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
-    "-Wall", "-Wextra", "-Werror", ...SOURCES, "-o", `${BIN}.tmp`];
-  const r = spawnSyncChild("clang", args, { cwd: ROOT, encoding: "utf8" });
-  assert.equal(r.status, 0, `clang ${args.join(" ")}:\n${r.stderr}`);
-  fs.renameSync(`${BIN}.tmp`, BIN);
-}
+const BIN = path.join(FUZZ_DIR, "fuzz_rtsp_client");
+const build = () =>
+  compileFuzzer(BIN, ["host-modules/rtsp/fuzz_client.c", "host-modules/rtsp/client_proto.c", "host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/rtp.c",
+    "host-modules/rtsp/digest.c", "host-modules/rtsp/sdp.c", "host-modules/video/annexb.c"]);
 
 const SDP =
   "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=Session\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=control:*\r\n" +
