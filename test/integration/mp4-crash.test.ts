@@ -34,7 +34,7 @@ import { assertDecodesClean, envCount, fixture, killRuntime, run, spawnChild, sp
 
 // Fewer trials than these would leave kill moments (at the end, in link mode, h265) untried.
 const TRIALS = envCount("QCAM_CRASH_TRIALS", 12, 12); // npm run soak: 24
-const RECORDER_TRIALS = envCount("QCAM_CRASH_RECORDER_TRIALS", 8, 4); // npm run soak: 20
+const RECORDER_TRIALS = envCount("QCAM_CRASH_RECORDER_TRIALS", 4, 4); // npm run soak: 20
 const FRAMES = 60; // 2 s at 30 fps, then close() (finalize)
 const GOP = 10;
 const FRAGMENT_MS = 300;
