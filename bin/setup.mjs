@@ -87,7 +87,7 @@ function ensureNodeModules() {
 // ---- the stamp ------------------------------------------------------------------
 
 const STAMP = path.join(ROOT, "out", `setup-${purpose}.json`);
-const SOURCE_TREES = ["runtime", "host-modules", "firmware"].map((d) => path.join(ROOT, d));
+const SOURCE_TREES = ["runtime", "host-modules", "firmware", "test/c"].map((d) => path.join(ROOT, d));
 const TOOLING = ["bin/setup.mjs", "build/setup.ts", "build/cmake.ts", "build/engine.ts", "build/sodium.ts", "build/paths.ts", "build/log.ts", "package.json", "package-lock.json", "node_modules/.package-lock.json"];
 
 function walk(dir, out) {

@@ -310,7 +310,11 @@ int qcam_rtmp_reader_feed(qcam_rtmp_reader *r, const uint8_t *buf, size_t len, q
         cs->timestamp += cs->delta;
     }
     if (fmt < 3) cs->ext = ext;
-    if (fmt != 3 && cs->have) cs->have = 0; /* a new message before the last one ended: drop what came */
+    if (fmt != 3 && cs->have) { /* a new message before the last one ended: drop what came */
+        free(cs->data);
+        cs->data = NULL;
+        cs->have = cs->cap = 0;
+    }
     cs->length = length;
     cs->type = type;
     if (cs->have + n > cs->cap) {

@@ -127,7 +127,7 @@ typedef struct {
     uint32_t timestamp, delta, length, stream_id;
     uint8_t type;
     bool ext;       /* the last header had an extended timestamp */
-    uint8_t *data;  /* the message being reassembled (malloc'd, grown as its bytes come) */
+    uint8_t *data;  /* the message being reassembled (malloc'd, grown as its bytes come up to its length) */
     size_t have;    /* bytes of it so far */
     size_t cap;     /* bytes allocated at data */
     bool used;

@@ -259,6 +259,18 @@ static void test_reader_headers(void)
     }
     CHECK(last > 0, "whole messages free their stream slot");
     qcam_rtmp_reader_free(&r);
+    /* a header announcing 1 MiB with one chunk of it: the reader holds that chunk, not the MiB */
+    qcam_rtmp_reader_init(&r);
+    {
+        uint8_t b[12 + 128] = {0x03, 0, 0, 0, 0x10, 0, 0, 20, 0, 0, 0, 0};
+        qcam_rtmp_message m;
+        int got = 0;
+        int rc = qcam_rtmp_reader_feed(&r, b, sizeof b, &m, &got);
+        CHECK(rc == (int)sizeof b && !got, "the first chunk of a long message: rc %d got %d", rc, got);
+        CHECK(r.cs[0].have == 128 && r.cs[0].cap <= 4096, "a long message's buffer grows as it comes: %zu held, %zu allocated", r.cs[0].have,
+              r.cs[0].cap);
+    }
+    qcam_rtmp_reader_free(&r);
 }
 
 /* ---- AMF0 ------------------------------------------------------------------------------------ */
