@@ -7,14 +7,13 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { FUZZ_DIR, compileFuzzer } from "./fuzz.ts";
+import { FUZZ_DIR, FUZZ_SECONDS as SECONDS, compileFuzzer } from "./fuzz.ts";
 import { spawnSyncChild } from "./helpers.ts";
 
 export { FUZZ_DIR };
 
-/** The mutated run stops at whichever comes first (QCAM_FUZZ_SECONDS, as the other fuzz tests). */
+/** The mutated run stops at RUNS inputs or FUZZ_SECONDS, whichever comes first. */
 const RUNS = 200000;
-const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 5);
 
 export interface BoundedFuzz {
   title: string;

@@ -45,12 +45,14 @@ import { RTSP_DICT, rtspSeeds } from "./fuzz-rtsp.ts";
 import { WAV_DICT, wavSeeds } from "./fuzz-wav.ts";
 import { STORE_DICT, storeSeeds } from "./fuzz-store.ts";
 import { TS_DICT, tsSeeds } from "./fuzz-ts.ts";
-import { spawnChild, spawnSyncChild } from "./helpers.ts";
+import { envCount, spawnChild, spawnSyncChild } from "./helpers.ts";
 
 export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "ts" | "rtsp" | "wav" | "store";
 export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "ts", "rtsp", "wav", "store"];
 
 export const FUZZ_DIR = path.join(OUT, "fuzz");
+/** How long each bounded fuzz run of npm test lasts (QCAM_FUZZ_SECONDS, default 5): at least a second, as 0 would run nothing and pass. */
+export const FUZZ_SECONDS = envCount("QCAM_FUZZ_SECONDS", 5, 1);
 export const ARTIFACTS = path.join(FUZZ_DIR, "artifacts");
 export const MEDIA_CACHE = MEDIA;
 

@@ -8,9 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
 import { spawnChild, tmpDir } from "../helpers.ts";
-import { FUZZ_DIR, compileFuzzer, hasClang } from "../fuzz.ts";
+import { FUZZ_DIR, FUZZ_SECONDS as SECONDS, compileFuzzer, hasClang } from "../fuzz.ts";
 
-const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 5);
 const BIN = path.join(FUZZ_DIR, "fuzz_devlink");
 const SOURCES = ["runtime/devlink/fuzz_devlink.c", "runtime/devlink/devlink_proto.c"];
 

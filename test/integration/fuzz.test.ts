@@ -6,11 +6,8 @@
 // long run is `npm run fuzz` (test/fuzz-long.ts).
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { envCount, tmpDir } from "../helpers.ts";
-import { Status, TARGET_NAMES, checkSeeds, describeRun, hasClang, prepareFuzz, runFuzzer, targetTitle, type Prepared } from "../fuzz.ts";
-
-// At least a second of fuzzing: 0 would run nothing and pass.
-const SECONDS = envCount("QCAM_FUZZ_SECONDS", 5, 1);
+import { tmpDir } from "../helpers.ts";
+import { FUZZ_SECONDS as SECONDS, Status, TARGET_NAMES, checkSeeds, describeRun, hasClang, prepareFuzz, runFuzzer, targetTitle, type Prepared } from "../fuzz.ts";
 
 for (const name of TARGET_NAMES) {
   describe(`fuzz: ${targetTitle(name)} (libFuzzer, ASan, UBSan)`, function () {

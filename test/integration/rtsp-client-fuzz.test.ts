@@ -7,10 +7,9 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { FUZZ_DIR, compileFuzzer, hasClang } from "../fuzz.ts";
+import { FUZZ_DIR, FUZZ_SECONDS as SECONDS, compileFuzzer, hasClang } from "../fuzz.ts";
 import { spawnChild, spawnSyncChild, tmpDir } from "../helpers.ts";
 
-const SECONDS = Number(process.env.QCAM_FUZZ_SECONDS ?? 5);
 const BIN = path.join(FUZZ_DIR, "fuzz_rtsp_client");
 const build = () =>
   compileFuzzer(BIN, ["host-modules/rtsp/fuzz_client.c", "host-modules/rtsp/client_proto.c", "host-modules/rtsp/rtsp_msg.c", "host-modules/rtsp/rtp.c",
