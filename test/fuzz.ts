@@ -30,6 +30,7 @@
 // seeds are known to reach what they were made for.
 // The image target's expectations come from the host build's build-info.json,
 // the same facts packImage writes, so its seeds verify.
+import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -45,7 +46,7 @@ import { RTSP_DICT, rtspSeeds } from "./fuzz-rtsp.ts";
 import { WAV_DICT, wavSeeds } from "./fuzz-wav.ts";
 import { STORE_DICT, storeSeeds } from "./fuzz-store.ts";
 import { TS_DICT, tsSeeds } from "./fuzz-ts.ts";
-import { envCount, spawnChild, spawnSyncChild } from "./helpers.ts";
+import { envCount, spawnChild, spawnSyncChild, tmpDir } from "./helpers.ts";
 
 export type TargetName = "image" | "annexb" | "y4m" | "mp4" | "ts" | "rtsp" | "wav" | "store";
 export const TARGET_NAMES: readonly TargetName[] = ["image", "annexb", "y4m", "mp4", "ts", "rtsp", "wav", "store"];
@@ -670,6 +671,29 @@ export function compileFuzzer(binary: string, rest: string[]): string {
   fs.renameSync(tmp, binary);
   fs.writeFileSync(stamp, digest);
   return binary;
+}
+
+/** A libFuzzer run of `bin` for FUZZ_SECONDS over `corpus` (its first folder takes what the run
+ * adds), leaks reported, for a target built by compileFuzzer outside the TARGETS table: no crash
+ * input left, exit 0, more than `minInputs` inputs run. `env` adds to the fuzzer's environment. */
+export async function assertTimedFuzzClean(bin: string, opts: { corpus: string[]; maxLen: number; minInputs: number; env?: NodeJS.ProcessEnv }): Promise<void> {
+  const artifacts = tmpDir("qcam-fuzz-art-");
+  try {
+    const fuzz = spawnChild(bin, [`-max_total_time=${FUZZ_SECONDS}`, `-max_len=${opts.maxLen}`, "-timeout=10", `-artifact_prefix=${artifacts}/`, ...opts.corpus], {
+      stdout: "ignore",
+      env: { ...process.env, ...opts.env, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" },
+      timeoutMs: (FUZZ_SECONDS + 60) * 1000,
+    });
+    const { code, stderr } = await fuzz.done;
+    const tail = stderr.slice(-20000).split("\n").slice(-40).join("\n");
+    const execs = Number(/Done (\d+) runs/.exec(stderr.slice(-20000))?.[1] ?? 0);
+    console.log(`      ${execs} inputs in ${FUZZ_SECONDS} s`);
+    assert.deepEqual(fs.readdirSync(artifacts), [], tail);
+    assert.equal(code, 0, tail);
+    assert.ok(execs > opts.minInputs, "the fuzzer ran");
+  } finally {
+    fs.rmSync(artifacts, { recursive: true, force: true });
+  }
 }
 
 /** libFuzzer dictionary syntax: one "\xNN"-escaped string per line. */

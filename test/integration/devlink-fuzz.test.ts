@@ -3,12 +3,11 @@
 // the shared frame table (test/fixtures/devlink/frames.json), and over the
 // files channel's requests, runtime/devlink/fuzz_files.c. QCAM_FUZZ_SECONDS sets
 // the length of the run (default 5 s).
-import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../build/paths.ts";
-import { spawnChild, tmpDir } from "../helpers.ts";
-import { FUZZ_DIR, FUZZ_SECONDS as SECONDS, compileFuzzer, hasClang } from "../fuzz.ts";
+import { tmpDir } from "../helpers.ts";
+import { FUZZ_DIR, FUZZ_SECONDS as SECONDS, assertTimedFuzzClean, compileFuzzer, hasClang } from "../fuzz.ts";
 
 const BIN = path.join(FUZZ_DIR, "fuzz_devlink");
 const SOURCES = ["runtime/devlink/fuzz_devlink.c", "runtime/devlink/devlink_proto.c"];
@@ -30,24 +29,12 @@ describe("fuzz: dev-link frame decoder (libFuzzer, ASan, UBSan)", function () {
   it(`survives ${SECONDS} s of fuzzing from the frame table's seeds`, async function () {
     const seeds = tmpDir("qcam-fuzz-devlink-seeds-");
     const work = tmpDir("qcam-fuzz-devlink-");
-    const artifacts = tmpDir("qcam-fuzz-devlink-art-");
     try {
       const table = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/devlink/frames.json"), "utf8")) as { cases: { wire: string }[] };
       table.cases.forEach((c, i) => fs.writeFileSync(path.join(seeds, `seed-${i}`), Buffer.concat([Buffer.of(i * 13), Buffer.from(c.wire, "hex")])));
-      const fuzz = spawnChild(BIN, [`-max_total_time=${SECONDS}`, "-max_len=12000", "-timeout=10", `-artifact_prefix=${artifacts}/`, work, seeds], {
-        stdout: "ignore",
-        env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" },
-        timeoutMs: (SECONDS + 60) * 1000,
-      });
-      const { code, stderr } = await fuzz.done;
-      const out = stderr.slice(-20000);
-      const execs = Number(/Done (\d+) runs/.exec(out)?.[1] ?? 0);
-      console.log(`      ${execs} inputs in ${SECONDS} s`);
-      assert.deepEqual(fs.readdirSync(artifacts), [], out.split("\n").slice(-40).join("\n"));
-      assert.equal(code, 0, out.split("\n").slice(-40).join("\n"));
-      assert.ok(execs > 1000, "the fuzzer ran");
+      await assertTimedFuzzClean(BIN, { corpus: [work, seeds], maxLen: 12000, minInputs: 1000 });
     } finally {
-      for (const d of [seeds, work, artifacts]) fs.rmSync(d, { recursive: true, force: true });
+      for (const d of [seeds, work]) fs.rmSync(d, { recursive: true, force: true });
     }
   });
 });
@@ -76,7 +63,6 @@ describe("fuzz: dev-link files channel (libFuzzer, ASan, UBSan)", function () {
   it(`survives ${SECONDS} s of fuzzing; nothing lands outside the storage root`, async function () {
     const seeds = tmpDir("qcam-fuzz-files-seeds-");
     const work = tmpDir("qcam-fuzz-files-");
-    const artifacts = tmpDir("qcam-fuzz-files-art-");
     const scratch = tmpDir("qcam-fuzz-files-root-"); // where the target makes its storage roots
     try {
       const u32 = (n: number) => [n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24];
@@ -89,20 +75,9 @@ describe("fuzz: dev-link files channel (libFuzzer, ASan, UBSan)", function () {
         framesInput(req(20, [...zeros(32), ...u32(4)], "escape/p.bin"), req(21, [], "/")),
       ];
       seedList.forEach((s, i) => fs.writeFileSync(path.join(seeds, `seed-${i}`), s));
-      const fuzz = spawnChild(FILES_BIN, [`-max_total_time=${SECONDS}`, "-max_len=2048", "-timeout=10", `-artifact_prefix=${artifacts}/`, work, seeds], {
-        stdout: "ignore",
-        env: { ...process.env, TMPDIR: scratch, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" },
-        timeoutMs: (SECONDS + 60) * 1000,
-      });
-      const { code, stderr } = await fuzz.done;
-      const out = stderr.slice(-20000);
-      const execs = Number(/Done (\d+) runs/.exec(out)?.[1] ?? 0);
-      console.log(`      ${execs} inputs in ${SECONDS} s`);
-      assert.deepEqual(fs.readdirSync(artifacts), [], out.split("\n").slice(-40).join("\n"));
-      assert.equal(code, 0, out.split("\n").slice(-40).join("\n"));
-      assert.ok(execs > 100, "the fuzzer ran");
+      await assertTimedFuzzClean(FILES_BIN, { corpus: [work, seeds], maxLen: 2048, minInputs: 100, env: { TMPDIR: scratch } });
     } finally {
-      for (const d of [seeds, work, artifacts, scratch]) fs.rmSync(d, { recursive: true, force: true });
+      for (const d of [seeds, work, scratch]) fs.rmSync(d, { recursive: true, force: true });
     }
   });
 });
